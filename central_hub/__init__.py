@@ -1,0 +1,53 @@
+"""The central hub: the city's Flask app (node protocol, admin API), its store and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+from sync import connect, get_meta, load_settings
+
+from .settings import PREFIX, SETTINGS
+from .setup import load_keys
+from .store import load_clock, open_store
+from .web import HubState, install
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``)."""
+    settings = load_settings(SETTINGS, PREFIX, config)
+    data_dir = Path(settings["DATA"])
+    keys = load_keys(data_dir)
+    conn = open_store(data_dir)
+    try:
+        clock = load_clock(conn)
+        hub_id = get_meta(conn, "hub_id", "hub")
+        name = get_meta(conn, "hub_name", "")
+        unit = get_meta(conn, "hub_unit", "H57")
+    finally:
+        conn.close()
+    app = Flask(__name__)
+    secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
+    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"])
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
+    install(app)
+
+    from . import api, sync_api
+
+    app.register_blueprint(sync_api.bp)
+    app.register_blueprint(api.bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        check = connect(data_dir / "hub.sqlite3")
+        try:
+            check.execute("SELECT 1").fetchone()
+        finally:
+            check.close()
+        return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
+
+    return app

@@ -1,0 +1,154 @@
+"""The hub's JSON API for administrators (``/api/v1``): nodes, dossiers across wards, reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from sync import (
+    NotFound,
+    Replica,
+    ValidationError,
+    authenticate,
+    fold,
+    issue_token,
+    record_type,
+    validate_fields,
+)
+
+from . import nodes
+from .journal import Journal
+from .setup import capture
+from .web import db, page_args, require, state
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+ADMIN_EDITABLE = ("notes", "applicant", "status", "due_at", "handler")
+
+
+@bp.post("/auth/token")
+def token() -> Response:
+    """Exchange a username and password for a bearer token."""
+    body = request.get_json(silent=True) or {}
+    user = authenticate(db(), str(body.get("username", "")), str(body.get("password", "")))
+    value, expires = issue_token(db(), user)
+    return jsonify({"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role})
+
+
+@bp.get("/nodes")
+@require()
+def list_nodes() -> Response:
+    """Every enrolled node, with its status and last contact."""
+    return jsonify({"items": nodes.list_nodes(db()), "next_cursor": None})
+
+
+def _dossier_rows(where: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
+    rtype = record_type("dossier")
+    rows = db().execute(
+        f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [Replica.decode(rtype, r) for r in rows]
+
+
+@bp.get("/dossiers")
+@require()
+def list_dossiers() -> Response:
+    """Dossiers of every ward, filtered by ``unit`` and searched by ``q`` (diacritics optional)."""
+    limit, cursor = page_args()
+    clauses, params = [], []
+    if unit := request.args.get("unit"):
+        clauses.append("unit = ?")
+        params.append(unit)
+    for word in fold(request.args.get("q", "")).split():
+        clauses.append("_search LIKE ? ESCAPE '\\'")
+        params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if cursor:
+        clauses.append("id < ?")
+        params.append(cursor)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    items = _dossier_rows(where, params, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return jsonify({"items": items, "next_cursor": items[-1]["id"] if more else None})
+
+
+def _dossier(dossier_id: str) -> dict[str, Any]:
+    record = Replica(db()).get("dossier", dossier_id)
+    if record is None:
+        raise NotFound("Không tìm thấy hồ sơ này.")
+    rtype = record_type("dossier_step")
+    steps = db().execute(
+        f"SELECT {', '.join(rtype.fields)} FROM dossier_step WHERE dossier_id = ? ORDER BY at, id",
+        (dossier_id,),
+    ).fetchall()
+    record["steps"] = [Replica.decode(rtype, s) for s in steps]
+    return record
+
+
+@bp.get("/dossiers/<dossier_id>")
+@require()
+def get_dossier(dossier_id: str) -> Response:
+    """One dossier of any ward, with its step history."""
+    return jsonify(_dossier(dossier_id))
+
+
+@bp.patch("/dossiers/<dossier_id>")
+@require("admin")
+def patch_dossier(dossier_id: str) -> Response:
+    """An administrator's edit of a ward's dossier; it syncs to the owning ward."""
+    current = Replica(db()).get("dossier", dossier_id)
+    if current is None:
+        raise NotFound("Không tìm thấy hồ sơ này.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        raise ValidationError("Gửi một đối tượng JSON với các trường cần sửa.", field="body")
+    for key in body:
+        if key not in ADMIN_EDITABLE:
+            raise ValidationError(
+                f"Trường '{key}' không sửa được; chỉ sửa: {', '.join(ADMIN_EDITABLE)}.", field=key
+            )
+    fields = dict(body)
+    if "applicant" in fields and isinstance(fields["applicant"], dict):
+        fields["applicant"] = {**(current.get("applicant") or {}), **fields["applicant"]}
+    validate_fields("dossier", fields)
+    from .web import current_user
+
+    user = current_user()
+    capture(db()).write("dossier", dossier_id, current["unit"], fields, actor=user.username if user else "admin")
+    return jsonify(_dossier(dossier_id))
+
+
+@bp.get("/dossiers/<dossier_id>/history")
+@require()
+def dossier_history(dossier_id: str) -> Response:
+    """Every change of a dossier: who changed which field, when, from which unit."""
+    return jsonify({"items": Journal(db(), state().hub_id).history("dossier", dossier_id), "next_cursor": None})
+
+
+def _reference(type_name: str, order: str) -> list[dict[str, Any]]:
+    rtype = record_type(type_name)
+    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} ORDER BY {order}").fetchall()
+    return [Replica.decode(rtype, r) for r in rows]
+
+
+@bp.get("/procedures")
+@require()
+def procedures() -> Response:
+    """The procedure catalogue every ward receives."""
+    return jsonify({"items": _reference("procedure", "code"), "next_cursor": None})
+
+
+@bp.get("/units")
+@require()
+def units() -> Response:
+    """The units of the city."""
+    return jsonify({"items": _reference("unit", "code"), "next_cursor": None})
+
+
+@bp.get("/calendar")
+@require()
+def calendar() -> Response:
+    """Days off and make-up working days."""
+    return jsonify({"items": _reference("calendar_day", "date"), "next_cursor": None})

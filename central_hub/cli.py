@@ -1,0 +1,154 @@
+"""``central-hub``: init, serve, enroll, revoke, user add, demo (CONTRACT.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sync import SyncError, add_user, atomic, get_meta, set_meta
+
+from . import nodes
+from .setup import init_hub, load_keys
+from .store import ROLES, open_store
+
+DEFAULT_PORT = 8700
+
+
+def _data(args: argparse.Namespace) -> Path:
+    return Path(args.data or os.environ.get("CENTRAL_HUB_DATA") or "./hub-data")
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    fingerprint = init_hub(_data(args), name=args.name, unit=args.unit)
+    print(f"Đã tạo máy chủ trung tâm trong {_data(args)}. Dấu vân tay khóa: {fingerprint}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import waitress
+
+    from . import create_app
+
+    data = _data(args)
+    load_keys(data)
+    url = f"http://{args.host}:{args.port}"
+    conn = open_store(data)
+    with atomic(conn):
+        set_meta(conn, "listen_url", url)
+    conn.close()
+    app = create_app({"DATA": str(data)})
+    print(f"Máy chủ trung tâm đang chạy tại {url}", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-hub")
+
+
+def cmd_enroll(args: argparse.Namespace) -> None:
+    data = _data(args)
+    keys = load_keys(data)
+    conn = open_store(data)
+    try:
+        url = (
+            args.hub_url
+            or os.environ.get("CENTRAL_HUB_PUBLIC_URL")
+            or get_meta(conn, "listen_url")
+            or f"http://127.0.0.1:{DEFAULT_PORT}"
+        )
+        token = nodes.make_token(
+            conn, unit=args.unit, name=args.name or args.unit, hub_url=url, hub_keys=keys, hours=args.hours
+        )
+    finally:
+        conn.close()
+    print(token)
+
+
+def cmd_revoke(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        ids = nodes.revoke_unit(conn, args.unit, args.reason or "")
+    finally:
+        conn.close()
+    print(f"Đã thu hồi {len(ids)} nút của đơn vị {args.unit}: {', '.join(ids)}")
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    password = _read_password(args)
+    conn = open_store(_data(args))
+    try:
+        user = add_user(conn, args.username, password, args.role, ROLES, args.full_name or "")
+    finally:
+        conn.close()
+    print(f"Đã tạo tài khoản {user.username} ({user.role}).")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .demo import run_demo
+
+    run_demo(wards=args.wards, data=Path(args.data or "./demo-data"), port=args.port)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise SyncError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.", code="usage")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise SyncError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="usage")
+    return password
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``central-hub`` command line."""
+    parser = argparse.ArgumentParser(prog="central-hub", description="Máy chủ trung tâm wardsync")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
+        p.add_argument("--data", help="thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")
+        p.set_defaults(fn=fn)
+        return p
+
+    p = command("init", cmd_init, "tạo máy chủ trung tâm mới")
+    p.add_argument("--name", default="Máy chủ trung tâm thành phố Huế")
+    p.add_argument("--unit", default="H57")
+    p = command("serve", cmd_serve, "chạy máy chủ")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--threads", type=int, default=8)
+    p = command("enroll", cmd_enroll, "tạo mã đăng ký một lần cho một đơn vị")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--name")
+    p.add_argument("--hub-url", help="địa chỉ máy chủ mà nút sẽ dùng")
+    p.add_argument("--hours", type=int, default=72, help="hiệu lực của mã (giờ)")
+    p = command("revoke", cmd_revoke, "thu hồi quyền đồng bộ các nút của một đơn vị")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--reason", default="")
+    user = sub.add_parser("user", help="tài khoản").add_subparsers(dest="user_command", required=True)
+    p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--full-name")
+    p.add_argument("--password-stdin", action="store_true")
+    p = command("demo", cmd_demo, "chạy thử: máy chủ và các phường trên máy này")
+    p.add_argument("--wards", type=int, default=27)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; errors are one line on stderr and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except SyncError as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""The hub's side of the node protocol: enroll, push (verify, apply, journal, acknowledge), pull.
+
+Every request and answer is an envelope (``sync.seal``); these functions take and return bytes
+and know nothing of HTTP. A push is applied and journaled in one transaction keyed by
+``(origin, seq)``: a replayed changeset changes nothing, and any refused change refuses the
+whole changeset, leaving the store as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sync import (
+    ChainBroken,
+    Change,
+    ChangesetError,
+    FieldClash,
+    HybridClock,
+    KeyPair,
+    OutOfScope,
+    PublicKeys,
+    Replica,
+    SyncError,
+    TamperedEnvelope,
+    ValidationError,
+    atomic,
+    open_envelope,
+    pack_payload,
+    peek_header,
+    record_type,
+    seal,
+    set_meta,
+    unpack_payload,
+    utcnow_iso,
+    validate,
+    validate_fields,
+    wall_ms,
+)
+
+from . import nodes
+from .journal import Journal
+
+
+@dataclass
+class HubContext:
+    """What the protocol handlers need: the store, the hub's keys and clock, the limits."""
+
+    conn: sqlite3.Connection
+    keys: KeyPair
+    hub_id: str
+    clock: HybridClock
+    max_inflated: int
+    pull_limit: int
+
+
+def hello(ctx: HubContext, name: str) -> dict[str, Any]:
+    """The hub's public identity: what a node pins at enrollment."""
+    return {
+        "hub_id": ctx.hub_id,
+        "name": name,
+        "keys": ctx.keys.public.to_json(),
+        "fingerprint": ctx.keys.public.fingerprint,
+        "time_ms": wall_ms(),
+    }
+
+
+def enroll(ctx: HubContext, body: bytes, software: str = "") -> bytes:
+    """Register a node from a one-time token; answer sealed to the node's new keys.
+
+    The request is ``{"keys": {...}, "envelope": base64}``: the envelope is signed with the
+    node's new key and sealed to the hub, so only the hub reads the token's secret and a man
+    in the middle can neither learn it nor swap in his own keys.
+    """
+    try:
+        request = json.loads(body)
+        node_keys = PublicKeys.from_json(request["keys"])
+        envelope = base64.b64decode(request["envelope"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise ValidationError("Yêu cầu đăng ký sai cấu trúc.", field="body") from exc
+    opened = open_envelope(envelope, keys=ctx.keys, sender_keys=lambda _h: node_keys)
+    payload = unpack_payload(opened.payload, max_size=64 * 1024)
+    validate("changeset", payload)
+    info = payload.get("info") or {}
+    if payload["kind"] != "enroll" or not isinstance(info.get("secret"), str):
+        raise ValidationError("Yêu cầu đăng ký thiếu mã bí mật.", field="info.secret")
+    node = nodes.redeem(
+        ctx.conn,
+        unit=str(info.get("unit")),
+        secret=info["secret"],
+        keys=node_keys,
+        software=str(info.get("software", software))[:64],
+    )
+    unit_row = ctx.conn.execute("SELECT name FROM unit WHERE code = ?", (node.unit,)).fetchone()
+    reply = {
+        "kind": "enrolled",
+        "info": {
+            "node_id": node.node_id,
+            "unit": node.unit,
+            "unit_name": unit_row[0] if unit_row else node.unit,
+            "hub_id": ctx.hub_id,
+        },
+        "clock_ms": wall_ms(),
+    }
+    return _seal(ctx, reply, node.node_id, node_keys, "enrolled")
+
+
+def push(ctx: HubContext, body: bytes) -> bytes:
+    """Verify, apply and journal a node's changeset; answer with the highest contiguous seq."""
+    started = time.perf_counter()
+    node, payload = _open(ctx, body, "push")
+    if payload.get("origin") != node.node_id:
+        raise ChangesetError("Gói thay đổi ghi nguồn khác với nút gửi.", code="origin_mismatch")
+    changes = [Change.from_wire(c) for c in payload.get("changes", [])]
+    conn = ctx.conn
+    with atomic(conn):
+        row = conn.execute(
+            "SELECT last_seq, last_hash FROM nodes WHERE node_id = ?", (node.node_id,)
+        ).fetchone()
+        last_seq, last_hash = row[0], row[1]
+        fresh: list[Change] = []
+        replays = 0
+        for change in changes:
+            if change.origin != node.node_id:
+                raise ChangesetError("Một thay đổi ghi nguồn khác với nút gửi.", code="origin_mismatch")
+            if change.seq <= last_seq:
+                replays += 1
+                continue
+            if change.seq != last_seq + 1:
+                break  # a gap: acknowledge what is contiguous, the node resends the rest
+            if change.prev != last_hash or change.hash != change.link_hash():
+                raise ChainBroken(
+                    f"Chuỗi băm của nút '{node.node_id}' bị đứt ở thay đổi số {change.seq}: "
+                    "lịch sử của nút đã bị sửa. Hãy báo quản trị viên."
+                )
+            validate_fields(change.type, change.fields)
+            fresh.append(change)
+            last_seq, last_hash = change.seq, change.hash
+        _check_scope(ctx, node, fresh)
+        replica = Replica(conn)
+        result = replica.merge(fresh)
+        _record_clashes(conn, result.clashes)
+        Journal(conn, ctx.hub_id).append_many(fresh)
+        if fresh:
+            ctx.clock.receive(max(c.hlc for c in fresh))
+            set_meta(conn, "hlc", ctx.clock.last)
+        conn.execute(
+            "UPDATE nodes SET last_seq = ?, last_hash = ?, replays = replays + ? WHERE node_id = ?",
+            (last_seq, last_hash, replays, node.node_id),
+        )
+    _seen(ctx, node, body, len(body), "push", len(fresh), started, f"replays={replays}")
+    reply = {"kind": "push_ack", "acked_seq": last_seq, "clock_ms": wall_ms()}
+    return _seal(ctx, reply, node.node_id, node.keys, "push_ack")
+
+
+def pull(ctx: HubContext, body: bytes) -> bytes:
+    """Answer with the journal entries routed to the node's unit after its cursor."""
+    started = time.perf_counter()
+    node, payload = _open(ctx, body, "pull")
+    cursor = int(payload.get("cursor", 0))
+    limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
+    journal = Journal(ctx.conn, ctx.hub_id)
+    changes, next_cursor = journal.read_routed(node.unit, cursor, limit)
+    remaining = journal.count_routed(node.unit, next_cursor) if changes else 0
+    reply = {
+        "kind": "pull_batch",
+        "changes": changes,
+        "next_cursor": next_cursor,
+        "more": remaining > 0,
+        "remaining": remaining,
+        "clock_ms": wall_ms(),
+    }
+    sealed = _seal(ctx, reply, node.node_id, node.keys, "pull_batch")
+    _seen(ctx, node, body, len(sealed), "pull", len(changes), started, f"cursor={next_cursor}")
+    return sealed
+
+
+def record_refusal(ctx: HubContext, body: bytes, kind: str, exc: SyncError) -> None:
+    """Log a refused request in the sync history of the sending unit, when it can be named."""
+    try:
+        header = peek_header(body)
+        node_id: str | None = str(header["sender"])
+    except SyncError:
+        node_id = None
+    row = None
+    if node_id:
+        row = ctx.conn.execute("SELECT unit FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+    with atomic(ctx.conn):
+        ctx.conn.execute(
+            "INSERT INTO sync_events (node_id, unit, at, kind, bytes, outcome, detail) "
+            "VALUES (?, ?, ?, ?, ?, 'refused', ?)",
+            (node_id if row else None, row[0] if row else None, utcnow_iso(), kind, len(body),
+             f"{exc.code}: {exc.message}"[:500]),
+        )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str, Any]]:
+    holder: dict[str, nodes.Node] = {}
+
+    def sender(header: dict[str, Any]) -> PublicKeys:
+        node = nodes.active_node(ctx.conn, header)
+        holder["node"] = node
+        return node.keys
+
+    opened = open_envelope(body, keys=ctx.keys, sender_keys=sender)
+    if opened.header["kind"] != kind:
+        raise TamperedEnvelope(f"Phong bì loại '{opened.header['kind']}' gửi nhầm chỗ '{kind}'.")
+    payload = unpack_payload(opened.payload, max_size=ctx.max_inflated)
+    validate("changeset", payload)
+    if payload["kind"] != kind:
+        raise ChangesetError(f"Gói thay đổi loại '{payload['kind']}' gửi nhầm chỗ '{kind}'.")
+    return holder["node"], payload
+
+
+def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> None:
+    """A ward writes only records it owns (DESIGN.md, "Ownership")."""
+    by_type: dict[str, list[Change]] = {}
+    for change in changes:
+        rtype = record_type(change.type)
+        if rtype.owner != "unit" or change.unit != node.unit:
+            raise OutOfScope(
+                f"Nút '{node.node_id}' không được ghi bản ghi {change.type} {change.id} "
+                f"của đơn vị '{change.unit}'."
+            )
+        by_type.setdefault(change.type, []).append(change)
+    replica = Replica(ctx.conn)
+    for type_name, group in by_type.items():
+        for rid, (row, _v) in replica.load(type_name, [c.id for c in group]).items():
+            if row.get("unit") != node.unit:
+                raise OutOfScope(
+                    f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
+                    f"nút '{node.node_id}' không được sửa."
+                )
+
+
+def _record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
+    """Keep each concurrent edit for the conflict inbox, with both sides and the base."""
+    for clash in clashes:
+        change = clash.change
+        hlc_hex, _, origin = clash.current_version.partition("@")
+        other = conn.execute(
+            "SELECT actor, unit FROM journal WHERE type = ? AND id = ? AND origin = ? AND hlc = ?",
+            (change.type, change.id, origin, int(hlc_hex, 16)),
+        ).fetchone()
+        incoming = change.version.encode()
+        values = [
+            {
+                "value": clash.current_value,
+                "version": clash.current_version,
+                "origin": origin,
+                "unit": other[1] if other else None,
+                "user": other[0] if other else None,
+            },
+            {
+                "value": change.fields[clash.field],
+                "version": incoming,
+                "origin": change.origin,
+                "unit": change.unit,
+                "user": change.actor,
+            },
+        ]
+        conn.execute(
+            "INSERT INTO conflicts (record_type, record_id, unit, field, base, values_json, "
+            "winner, needs_review, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.type,
+                change.id,
+                change.unit,
+                clash.field,
+                clash.base,
+                json.dumps(values, ensure_ascii=False),
+                max(incoming, clash.current_version),
+                int(clash.field in record_type(change.type).review_fields),
+                utcnow_iso(),
+            ),
+        )
+
+
+def _seen(
+    ctx: HubContext,
+    node: nodes.Node,
+    request: bytes,
+    size: int,
+    kind: str,
+    count: int,
+    started: float,
+    detail: str,
+) -> None:
+    """Note the node's visit: last contact, clock offset, and a line of sync history."""
+    offset = int(peek_header(request)["created_at"]) - time.time()
+    with atomic(ctx.conn):
+        ctx.conn.execute(
+            "UPDATE nodes SET last_seen_at = ?, clock_offset_s = coalesce(?, clock_offset_s) "
+            "WHERE node_id = ?",
+            (utcnow_iso(), round(offset, 1), node.node_id),
+        )
+        ctx.conn.execute(
+            "INSERT INTO sync_events (node_id, unit, at, kind, changes, bytes, duration_ms, "
+            "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                node.node_id,
+                node.unit,
+                utcnow_iso(),
+                kind,
+                count,
+                size,
+                round((time.perf_counter() - started) * 1000, 1),
+                "ok",
+                detail,
+            ),
+        )
+
+
+def _seal(ctx: HubContext, reply: dict[str, Any], to: str, keys: PublicKeys, kind: str) -> bytes:
+    return seal(
+        pack_payload(reply),
+        sender=ctx.hub_id,
+        keys=ctx.keys,
+        recipient=to,
+        recipient_keys=keys,
+        kind=kind,
+        envelope_id=str(uuid.uuid4()),
+    )

@@ -1,0 +1,181 @@
+"""Enrolled nodes: one-time enrollment tokens, registration, lookup, revocation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sync import (
+    EnrollmentError,
+    KeyPair,
+    NotFound,
+    PublicKeys,
+    RevokedSender,
+    UnknownSender,
+    ValidationError,
+    atomic,
+    utcnow_iso,
+)
+
+TOKEN_PREFIX = "wst1."
+
+
+@dataclass(frozen=True)
+class Node:
+    """An enrolled ward node as the hub knows it."""
+
+    node_id: str
+    unit: str
+    name: str
+    keys: PublicKeys
+    status: str
+    last_seq: int
+    last_hash: str | None
+
+
+def make_token(
+    conn: sqlite3.Connection,
+    *,
+    unit: str,
+    name: str,
+    hub_url: str,
+    hub_keys: KeyPair,
+    hours: int,
+) -> str:
+    """Create a one-time enrollment token for ``unit``; return its text.
+
+    The token carries the hub URL, the unit, a secret and the fingerprint of the hub's keys,
+    which the node pins; the hub keeps only the secret's digest.
+    """
+    if conn.execute("SELECT 1 FROM unit WHERE code = ?", (unit,)).fetchone() is None:
+        raise NotFound(f"Không có đơn vị mã '{unit}' trong danh mục đơn vị.", code="unknown_unit")
+    secret = secrets.token_urlsafe(24)
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    with atomic(conn):
+        conn.execute(
+            "INSERT INTO enrollments (token_hash, unit, name, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (_digest(secret), unit, name, utcnow_iso(), expires.isoformat(timespec="seconds")),
+        )
+    body = {
+        "hub": hub_url,
+        "unit": unit,
+        "secret": secret,
+        "fp": hub_keys.public.fingerprint,
+        "exp": expires.isoformat(timespec="seconds"),
+    }
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+
+
+def redeem(
+    conn: sqlite3.Connection, *, unit: str, secret: str, keys: PublicKeys, software: str
+) -> Node:
+    """Use a token: register the node's public keys for ``unit``; return the new node.
+
+    Raises :class:`EnrollmentError` when the token is unknown, used, expired or for another unit.
+    """
+    with atomic(conn):
+        row = conn.execute(
+            "SELECT unit, name, expires_at, used_at FROM enrollments WHERE token_hash = ?",
+            (_digest(secret),),
+        ).fetchone()
+        if row is None or row[0] != unit:
+            raise EnrollmentError("Mã đăng ký không hợp lệ. Hãy xin quản trị viên một mã mới.")
+        if row[3] is not None:
+            raise EnrollmentError("Mã đăng ký đã được dùng. Mỗi mã chỉ dùng được một lần.")
+        if row[2] < utcnow_iso():
+            raise EnrollmentError("Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.")
+        if conn.execute("SELECT 1 FROM nodes WHERE fingerprint = ?", (keys.fingerprint,)).fetchone():
+            raise EnrollmentError("Khóa này đã được đăng ký cho một nút khác.")
+        node_id = f"{unit}-{secrets.token_hex(4)}"
+        pub = keys.to_json()
+        conn.execute(
+            "INSERT INTO nodes (node_id, unit, name, sign_pub, kem_pub, fingerprint, enrolled_at, "
+            "software) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (node_id, unit, row[1], pub["sign"], pub["kem"], keys.fingerprint, utcnow_iso(), software),
+        )
+        conn.execute(
+            "UPDATE enrollments SET used_at = ?, node_id = ? WHERE token_hash = ?",
+            (utcnow_iso(), node_id, _digest(secret)),
+        )
+    return get_node(conn, node_id)
+
+
+def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
+    """A node by id; :class:`UnknownSender` when there is none."""
+    row = conn.execute(
+        "SELECT node_id, unit, name, sign_pub, kem_pub, status, last_seq, last_hash "
+        "FROM nodes WHERE node_id = ?",
+        (node_id,),
+    ).fetchone()
+    if row is None:
+        raise UnknownSender(f"Nút '{node_id}' chưa đăng ký với máy chủ trung tâm.")
+    return Node(
+        row[0], row[1], row[2], PublicKeys.from_json({"sign": row[3], "kem": row[4]}), row[5], row[6], row[7]
+    )
+
+
+def active_node(conn: sqlite3.Connection, header: dict[str, Any]) -> Node:
+    """The active node that sent an envelope; refuses unknown, mismatched or revoked senders."""
+    node = get_node(conn, str(header["sender"]))
+    if node.keys.fingerprint != header["sender_key"]:
+        raise UnknownSender("Khóa của nút gửi không phải khóa đã đăng ký.")
+    if node.status != "active":
+        raise RevokedSender(
+            f"Nút '{node.node_id}' đã bị thu hồi quyền đồng bộ. Hãy liên hệ quản trị viên thành phố."
+        )
+    return node
+
+
+def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[str]:
+    """Revoke every active node of ``unit``; return their ids."""
+    with atomic(conn):
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
+            )
+        ]
+        if not ids:
+            raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
+        conn.execute(
+            "UPDATE nodes SET status = 'revoked', revoked_at = ?, revoked_reason = ? "
+            "WHERE unit = ? AND status = 'active'",
+            (utcnow_iso(), reason, unit),
+        )
+    return ids
+
+
+def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every enrolled node, with the figures the dashboard shows."""
+    rows = conn.execute(
+        "SELECT n.node_id, n.unit, u.name, n.status, n.last_seen_at, n.clock_offset_s, "
+        "n.enrolled_at, n.last_seq, n.software, "
+        "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open') "
+        "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"
+    ).fetchall()
+    return [
+        {
+            "node_id": r[0],
+            "unit": r[1],
+            "name": r[2] or r[1],
+            "status": r[3],
+            "last_seen_at": r[4],
+            "clock_offset_s": r[5],
+            "enrolled_at": r[6],
+            "acked_seq": r[7],
+            "software": r[8],
+            "open_conflicts": r[9],
+        }
+        for r in rows
+    ]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,20 @@
+"""The hub's settings, declared once: (name, default, help). Unknown keys are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SETTINGS: list[tuple[str, Any, str]] = [
+    ("DATA", "./hub-data", "folder holding the hub's store, keys and blobs"),
+    ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
+    ("PUBLIC_URL", "", "URL wards and citizens use to reach the hub (put in enrollment tokens)"),
+    ("MAX_BODY_BYTES", 64 * 1024 * 1024, "largest request body accepted, in bytes"),
+    ("MAX_INFLATED_BYTES", 256 * 1024 * 1024, "largest changeset after decompression, in bytes"),
+    ("PULL_LIMIT", 20_000, "most journal entries sent in one pull answer"),
+    ("DRIFT_SECONDS", 300, "how far in the future a change's clock may be before it is held"),
+    ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
+    ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
+]
+
+PREFIX = "CENTRAL_HUB"
+

@@ -1,0 +1,80 @@
+"""Creating a hub: keys, store, identity, and the reference data every ward will receive."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from pathlib import Path
+
+from sync import (
+    ChangeCapture,
+    KeyPair,
+    NotFound,
+    Replica,
+    SyncError,
+    Write,
+    atomic,
+    get_meta,
+    set_meta,
+)
+
+from .journal import Journal
+from .reference import seed_calendar, seed_procedures, seed_units
+from .store import HUB_ORIGIN, load_clock, open_store
+
+
+class AlreadyInitialised(SyncError):
+    """Raised when ``init`` finds a hub already in the data folder."""
+
+    status = 409
+    code = "already_initialised"
+
+
+def capture(conn: sqlite3.Connection) -> ChangeCapture:
+    """The hub's own write path: its writes are journaled with origin ``hub`` and routed."""
+    hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
+    return ChangeCapture(conn, hub_id, load_clock(conn), Replica(conn), Journal(conn, hub_id))
+
+
+def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:
+    """Create keys, store and reference data in ``data_dir``; return the key fingerprint."""
+    keys_dir = data_dir / "keys"
+    if (keys_dir / "sign.key").exists():
+        raise AlreadyInitialised(
+            f"Thư mục {data_dir} đã có máy chủ trung tâm. Dùng thư mục khác hoặc chạy 'serve'."
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = KeyPair.generate()
+    keys.save(keys_dir)
+    secret_file = data_dir / "secret_key"
+    secret_file.write_text(secrets.token_hex(32))
+    secret_file.chmod(0o600)
+    conn = open_store(data_dir)
+    try:
+        with atomic(conn):
+            set_meta(conn, "hub_id", HUB_ORIGIN)
+            set_meta(conn, "hub_name", name)
+            set_meta(conn, "hub_unit", unit)
+        writes = [
+            Write(type_name, rec["id"], rec["unit"], rec)
+            for type_name, records in (
+                ("unit", seed_units(unit)),
+                ("procedure", seed_procedures(unit)),
+                ("calendar_day", seed_calendar(hub_unit=unit)),
+            )
+            for rec in records
+        ]
+        capture(conn).write_many(writes, actor="system")
+    finally:
+        conn.close()
+    return keys.public.fingerprint
+
+
+def load_keys(data_dir: Path) -> KeyPair:
+    """The hub's keys; a clear error when the folder holds no hub."""
+    if not (data_dir / "keys" / "sign.key").exists():
+        raise NotFound(
+            f"Thư mục {data_dir} chưa có máy chủ trung tâm: hãy chạy 'central-hub init' trước.",
+            code="not_initialised",
+        )
+    return KeyPair.load(data_dir / "keys")

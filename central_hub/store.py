@@ -1,0 +1,111 @@
+"""The hub's store: schema migrations and connection. All hub SQL lives in this package's
+store modules (store, journal, nodes), so a larger deployment can move it to PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sync import (
+    HybridClock,
+    connect,
+    create_account_tables,
+    create_meta,
+    create_record_tables,
+    get_meta,
+    migrate,
+)
+
+ROLES = ("admin", "operator", "viewer")
+HUB_ORIGIN = "hub"
+
+
+def _journal(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE journal (
+            jseq INTEGER PRIMARY KEY AUTOINCREMENT,
+            origin TEXT NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,
+            type TEXT NOT NULL, id TEXT NOT NULL, unit TEXT NOT NULL,
+            fields TEXT NOT NULL, bases TEXT NOT NULL, actor TEXT NOT NULL,
+            prev TEXT, hash TEXT, received_at TEXT NOT NULL,
+            UNIQUE (origin, seq))"""
+    )
+    conn.execute("CREATE INDEX journal_record ON journal (type, id)")
+    conn.execute(
+        "CREATE TABLE routes (unit TEXT NOT NULL, jseq INTEGER NOT NULL, "
+        "PRIMARY KEY (unit, jseq)) WITHOUT ROWID"
+    )
+
+
+def _nodes(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE nodes (
+            node_id TEXT PRIMARY KEY, unit TEXT NOT NULL, name TEXT NOT NULL,
+            sign_pub TEXT NOT NULL, kem_pub TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'active', enrolled_at TEXT NOT NULL,
+            revoked_at TEXT, revoked_reason TEXT, last_seen_at TEXT, clock_offset_s REAL,
+            last_seq INTEGER NOT NULL DEFAULT 0, last_hash TEXT,
+            replays INTEGER NOT NULL DEFAULT 0, software TEXT)"""
+    )
+    conn.execute("CREATE INDEX nodes_unit ON nodes (unit)")
+    conn.execute(
+        """CREATE TABLE enrollments (
+            token_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, name TEXT NOT NULL,
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, node_id TEXT)"""
+    )
+    conn.execute(
+        """CREATE TABLE sync_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT, unit TEXT, at TEXT NOT NULL,
+            kind TEXT NOT NULL, changes INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+            duration_ms REAL, outcome TEXT NOT NULL, detail TEXT)"""
+    )
+    conn.execute("CREATE INDEX sync_events_unit ON sync_events (unit, id)")
+
+
+def _conflicts(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, record_type TEXT NOT NULL,
+            record_id TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL,
+            base TEXT, values_json TEXT NOT NULL, winner TEXT NOT NULL,
+            needs_review INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'open',
+            detected_at TEXT NOT NULL, resolved_at TEXT, resolved_by TEXT,
+            resolution TEXT, note TEXT)"""
+    )
+    conn.execute("CREATE INDEX conflicts_state ON conflicts (state, id)")
+
+
+def _records(conn: sqlite3.Connection) -> None:
+    create_meta(conn)
+    create_account_tables(conn)
+    create_record_tables(conn)
+
+
+MIGRATIONS = [
+    ("0001_records", _records),
+    ("0002_journal", _journal),
+    ("0003_nodes", _nodes),
+    ("0004_conflicts", _conflicts),
+]
+
+
+def open_store(data_dir: Path) -> sqlite3.Connection:
+    """Connect to the hub's store in ``data_dir``, upgrading its schema if needed."""
+    conn = connect(data_dir / "hub.sqlite3")
+    migrate(conn, MIGRATIONS)
+    return conn
+
+
+def load_clock(conn: sqlite3.Connection) -> HybridClock:
+    """The hub's clock, resumed from its persisted value."""
+    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
+
+
+def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The hub's identity as stored at init."""
+    return {
+        "hub_id": get_meta(conn, "hub_id", HUB_ORIGIN),
+        "name": get_meta(conn, "hub_name", ""),
+        "unit": get_meta(conn, "hub_unit", "H57"),
+    }

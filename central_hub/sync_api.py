@@ -1,0 +1,52 @@
+"""The node protocol over HTTP (``/sync/v1``): bodies are envelopes, see ``schemas/``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from sync import ENVELOPE_TYPE, SyncError
+
+from . import ingest
+from .web import context, state
+
+bp = Blueprint("sync_protocol", __name__, url_prefix="/sync/v1")
+
+
+def _envelope(data: bytes) -> Response:
+    return Response(data, content_type=ENVELOPE_TYPE)
+
+
+@bp.get("/hello")
+def hello() -> Response:
+    """The hub's public keys and fingerprint, for a node to check against its token."""
+    return jsonify(ingest.hello(context(), state().name))
+
+
+@bp.post("/enroll")
+def enroll() -> Response:
+    """Register a node from a one-time token (see :func:`central_hub.ingest.enroll`)."""
+    return _envelope(ingest.enroll(context(), request.get_data()))
+
+
+@bp.post("/push")
+def push() -> Response:
+    """Apply a node's changeset; answer with the signed acknowledgement."""
+    body = request.get_data()
+    ctx = context()
+    try:
+        return _envelope(ingest.push(ctx, body))
+    except SyncError as exc:
+        ingest.record_refusal(ctx, body, "push", exc)
+        raise
+
+
+@bp.post("/pull")
+def pull() -> Response:
+    """Send the journal entries routed to the node after its cursor."""
+    body = request.get_data()
+    ctx = context()
+    try:
+        return _envelope(ingest.pull(ctx, body))
+    except SyncError as exc:
+        ingest.record_refusal(ctx, body, "pull", exc)
+        raise

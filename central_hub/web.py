@@ -1,0 +1,126 @@
+"""Request plumbing of the hub's Flask app: the store per request, errors, authentication."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from sync import HybridClock, KeyPair, SyncError, User, connect, user_for_token
+
+from .ingest import HubContext
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class HubState:
+    """What lives as long as the app: identity, keys, clock."""
+
+    data_dir: Path
+    hub_id: str
+    name: str
+    unit: str
+    keys: KeyPair
+    clock: HybridClock
+
+
+def state() -> HubState:
+    """The running hub's state."""
+    hub: HubState = current_app.extensions["hub"]
+    return hub
+
+
+def db() -> sqlite3.Connection:
+    """This request's store connection (opened on first use, closed at teardown)."""
+    if "conn" not in g:
+        g.conn = connect(state().data_dir / "hub.sqlite3")
+    conn: sqlite3.Connection = g.conn
+    return conn
+
+
+def context() -> HubContext:
+    """The protocol handlers' context for this request."""
+    hub = state()
+    return HubContext(
+        conn=db(),
+        keys=hub.keys,
+        hub_id=hub.hub_id,
+        clock=hub.clock,
+        max_inflated=int(current_app.config["MAX_INFLATED_BYTES"]),
+        pull_limit=int(current_app.config["PULL_LIMIT"]),
+    )
+
+
+def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
+    """The API's error body with its status."""
+    resp = jsonify({"error": {"code": code, "message": message, **extra}})
+    resp.status_code = status
+    return resp
+
+
+def install(app: Flask) -> None:
+    """Register teardown and the error handlers on ``app``."""
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        conn = g.pop("conn", None)
+        if conn is not None:
+            conn.close()
+
+    @app.errorhandler(SyncError)
+    def _sync_error(exc: SyncError) -> Response:
+        return error_json(exc.status, exc.code, exc.message, **exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        messages = {
+            404: "Không tìm thấy địa chỉ này.",
+            405: "Phương thức này không dùng được ở địa chỉ này.",
+            413: "Nội dung gửi lên quá lớn.",
+        }
+        status = exc.code or 500
+        return error_json(status, exc.name.lower().replace(" ", "_"), messages.get(status, exc.description or ""))
+
+
+def current_user() -> User | None:
+    """The user of this request's bearer token, if any."""
+    if "user" not in g:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        g.user = user_for_token(db(), token) if token else None
+    user: User | None = g.user
+    return user
+
+
+def require(*roles: str) -> Callable[[F], F]:
+    """Decorate an API view: a valid bearer token is needed, of one of ``roles`` if given."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return error_json(401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer).")
+            if roles and user.role not in roles:
+                return error_json(403, "forbidden", "Tài khoản của bạn không có quyền làm việc này.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def page_args() -> tuple[int, str | None]:
+    """``limit`` (capped at 200, never refused) and ``cursor`` of a list request."""
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        limit = 50
+    return max(1, min(limit, 200)), request.args.get("cursor") or None

@@ -1,0 +1,141 @@
+"""wardsync's sync engine, shared by the ward node and the central hub (no Flask here).
+
+The apps import from this package only, never from its inner modules.
+"""
+
+from .accounts import (
+    LoginRefused,
+    LoginThrottled,
+    User,
+    add_user,
+    authenticate,
+    get_user,
+    issue_token,
+    user_for_token,
+)
+from .accounts import create_tables as create_account_tables
+from .capture import ChangeCapture, Write
+from .changes import Change, ChangeLog, canonical, create_change_log
+from .clock import HybridClock, Version, pack, physical_ms, wall_ms
+from .config import load_settings
+from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
+from .errors import (
+    BadSignature,
+    ChainBroken,
+    ChangesetError,
+    Conflict,
+    EnrollmentError,
+    EnvelopeError,
+    NotFound,
+    OutOfScope,
+    PayloadTooLarge,
+    RemoteRefused,
+    RevokedSender,
+    SyncError,
+    TamperedEnvelope,
+    TransportError,
+    UnknownSender,
+    ValidationError,
+    WrongRecipient,
+)
+from .ids import new_id
+from .keys import KeyPair, PublicKeys
+from .replica import FieldClash, MergeResult, Replica, create_record_tables
+from .schemas import (
+    SCHEMA_VERSION,
+    RecordType,
+    record_type,
+    record_types,
+    validate,
+    validate_fields,
+)
+from .session import (
+    HubIdentity,
+    NodeSync,
+    SyncLockBusy,
+    SyncReport,
+    read_status,
+    sync_lock,
+    utcnow_iso,
+)
+from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
+from .text import fold, nfc, unaccent
+from .transport import ENVELOPE_TYPE, HttpTransport
+
+__all__ = [
+    "ENVELOPE_TYPE",
+    "SCHEMA_VERSION",
+    "BadSignature",
+    "ChainBroken",
+    "Change",
+    "ChangeCapture",
+    "ChangeLog",
+    "ChangesetError",
+    "Conflict",
+    "EnrollmentError",
+    "EnvelopeError",
+    "FieldClash",
+    "HttpTransport",
+    "HubIdentity",
+    "HybridClock",
+    "KeyPair",
+    "LoginRefused",
+    "LoginThrottled",
+    "MergeResult",
+    "NodeSync",
+    "NotFound",
+    "Opened",
+    "OutOfScope",
+    "PayloadTooLarge",
+    "PublicKeys",
+    "RecordType",
+    "RemoteRefused",
+    "Replica",
+    "RevokedSender",
+    "SyncError",
+    "SyncLockBusy",
+    "SyncReport",
+    "TamperedEnvelope",
+    "TransportError",
+    "UnknownSender",
+    "User",
+    "ValidationError",
+    "Version",
+    "Write",
+    "WrongRecipient",
+    "add_user",
+    "atomic",
+    "authenticate",
+    "canonical",
+    "connect",
+    "create_account_tables",
+    "create_change_log",
+    "create_meta",
+    "create_record_tables",
+    "fold",
+    "get_meta",
+    "get_user",
+    "issue_token",
+    "load_settings",
+    "migrate",
+    "new_id",
+    "nfc",
+    "open_envelope",
+    "pack",
+    "pack_payload",
+    "peek_header",
+    "physical_ms",
+    "read_status",
+    "record_type",
+    "record_types",
+    "seal",
+    "set_meta",
+    "sync_lock",
+    "unaccent",
+    "unpack_payload",
+    "user_for_token",
+    "utcnow_iso",
+    "validate",
+    "validate_fields",
+    "wall_ms",
+]

@@ -1,0 +1,204 @@
+"""Records with per-field versions, and the merge that makes replicas converge.
+
+Each record type has a table (named after the type) with one column per schema property, a
+``_versions`` column holding, as JSON, the version of every field, and, for types whose schema
+lists ``x-search`` paths, a ``_search`` column of diacritic-folded text (DOMAIN.md, "Names").
+
+:meth:`Replica.merge` is the only way rows change: per field, a value is taken when its version
+is newer than the stored one (last writer wins by ``(hlc, origin)``). That rule is commutative,
+associative and idempotent, so replicas that saw the same changes hold the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .changes import Change
+from .schemas import RecordType, record_type, record_types
+from .text import fold
+
+Row = dict[str, Any]
+
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class FieldClash:
+    """A change whose writer did not see the current value of a field: a concurrent edit."""
+
+    change: Change
+    field: str
+    base: str | None
+    current_version: str
+    current_value: Any
+    incoming_won: bool
+
+
+@dataclass
+class MergeResult:
+    """What a merge did: records touched, fields won per change, concurrent edits seen."""
+
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    won: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    clashes: list[FieldClash] = field(default_factory=list)
+
+
+def search_text(rtype: RecordType, row: Row) -> str:
+    """The folded text a record is found by, from its schema's ``x-search`` paths."""
+    parts = []
+    for path in rtype.search_paths:
+        value: Any = row
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value:
+            text = str(value)
+            parts.append(text)
+            if text.startswith("+84"):
+                parts.append("0" + text[3:])  # phones are typed in the national form
+    return fold(" ".join(parts))
+
+
+def create_record_tables(conn: sqlite3.Connection) -> None:
+    """Create, or widen with new columns, the table of every record type."""
+    for rtype in record_types().values():
+        cols = {name: rtype.column_type(name) for name in rtype.fields}
+        cols["_versions"] = "TEXT"
+        if rtype.search_paths:
+            cols["_search"] = "TEXT"
+        existing = {r[1] for r in conn.execute(f"PRAGMA table_info({rtype.table})")}
+        if not existing:
+            body = ", ".join(
+                f"{c} {t}" + (" PRIMARY KEY" if c == "id" else "") for c, t in cols.items()
+            )
+            conn.execute(f"CREATE TABLE {rtype.table} ({body})")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {rtype.table}_unit ON {rtype.table} (unit)")
+        else:
+            for c, t in cols.items():
+                if c not in existing:
+                    conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {t}")
+
+
+class Replica:
+    """The records of one store. Callers hold the transaction around :meth:`merge`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._sql: dict[str, str] = {}
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, type_name: str, record_id: str) -> Row | None:
+        """The record's fields (JSON fields decoded), or ``None``."""
+        rows = self.load(type_name, [record_id])
+        found = rows.get(record_id)
+        return None if found is None else found[0]
+
+    def versions(self, type_name: str, record_id: str) -> dict[str, str]:
+        """The encoded version of each field of a record (empty when absent)."""
+        found = self.load(type_name, [record_id]).get(record_id)
+        return {} if found is None else found[1]
+
+    def load(self, type_name: str, ids: Iterable[str]) -> dict[str, tuple[Row, dict[str, str]]]:
+        """Rows and versions of the given ids that exist, by id."""
+        rtype = record_type(type_name)
+        ids = list(dict.fromkeys(ids))
+        cols = ", ".join(rtype.fields)
+        out: dict[str, tuple[Row, dict[str, str]]] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            part = ids[i : i + _IN_CHUNK]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT {cols}, _versions FROM {rtype.table} WHERE id IN ({marks})"
+            for values in self.conn.execute(sql, part):
+                row = self.decode(rtype, values)
+                out[row["id"]] = (row, json.loads(values[-1] or "{}"))
+        return out
+
+    @staticmethod
+    def decode(rtype: RecordType, values: Sequence[Any]) -> Row:
+        """A row's field values (in ``rtype.fields`` order) as a record dict."""
+        row: Row = {}
+        for name, value in zip(rtype.fields, values, strict=False):
+            if value is not None and name in rtype.json_fields:
+                value = json.loads(value)
+            elif value is not None and rtype.column_type(name) == "INTEGER":
+                kinds = rtype.schema["properties"][name]
+                if kinds.get("type") == "boolean":
+                    value = bool(value)
+            row[name] = value
+        return row
+
+    # -- merging -----------------------------------------------------------------------------
+
+    def merge(self, changes: Sequence[Change]) -> MergeResult:
+        """Apply changes by per-field last-writer-wins; write each touched row once.
+
+        Returns what was touched and which fields of which change won, and every field whose
+        base differs from the version held here (a concurrent edit, for the hub to record).
+        """
+        result = MergeResult()
+        by_type: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_type[change.type].append(change)
+        for type_name, group in by_type.items():
+            rtype = record_type(type_name)
+            state = self.load(type_name, (c.id for c in group))
+            dirty: set[str] = set()
+            for change in group:
+                row, vers = state.get(change.id) or ({"id": change.id, "unit": change.unit}, {})
+                state[change.id] = (row, vers)
+                incoming = change.version.encode()
+                won = set()
+                for name, value in change.fields.items():
+                    current = vers.get(name)
+                    base = change.bases.get(name)
+                    if current is not None and base != current and current != incoming:
+                        result.clashes.append(
+                            FieldClash(change, name, base, current, row.get(name), incoming > current)
+                        )
+                    if current is None or incoming > current:
+                        row[name] = value
+                        vers[name] = incoming
+                        won.add(name)
+                if won:
+                    dirty.add(change.id)
+                    result.touched.add((type_name, change.id))
+                result.won[(change.origin, change.seq)] = won
+            self._write_rows(rtype, [state[i] for i in dirty])
+        return result
+
+    def _write_rows(self, rtype: RecordType, rows: list[tuple[Row, dict[str, str]]]) -> None:
+        if not rows:
+            return
+        searchable = bool(rtype.search_paths)
+        cols = (*rtype.fields, "_versions", *(("_search",) if searchable else ()))
+        key = rtype.name
+        sql = self._sql.get(key)
+        if sql is None:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+            sql = (
+                f"INSERT INTO {rtype.table} ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))}) "
+                f"ON CONFLICT(id) DO UPDATE SET {updates}"
+            )
+            self._sql[key] = sql
+        json_fields = rtype.json_fields
+        params = []
+        for row, vers in rows:
+            values = [
+                json.dumps(row.get(c), ensure_ascii=False)
+                if c in json_fields and row.get(c) is not None
+                else row.get(c)
+                for c in rtype.fields
+            ]
+            # Sorted keys: replicas that saw the same changes store the same bytes, whatever
+            # the order in which fields first arrived.
+            values.append(json.dumps(vers, separators=(",", ":"), sort_keys=True))
+            if searchable:
+                values.append(search_text(rtype, row))
+            params.append(values)
+        self.conn.executemany(sql, params)

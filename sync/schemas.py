@@ -1,0 +1,189 @@
+"""Record types, loaded from the JSON Schemas in ``schemas/``, and validation against them.
+
+A schema's extension keywords tell the engine how to treat its records:
+
+- ``x-record-type``: the type's name (also its table name);
+- ``x-owner``: ``"unit"`` (written by its owner ward) or ``"hub"`` (reference data);
+- ``x-route``: ``"owner"`` (only the owning unit receives hub edits) or ``"all"``;
+- ``x-review`` on a property: a conflict on this field must be reviewed by an administrator;
+- ``x-search``: dotted field paths whose folded text fills the derived ``_search`` column.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from schemas import SCHEMA_DIR
+
+from .errors import ValidationError
+
+SCHEMA_VERSION = 1
+WIRE_SCHEMAS = ("change", "changeset", "envelope_header")
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """What the engine knows about one record type."""
+
+    name: str
+    schema: dict[str, Any] = field(repr=False, compare=False)
+    owner: str
+    route: str
+    fields: tuple[str, ...]
+    json_fields: frozenset[str]
+    review_fields: frozenset[str]
+    search_paths: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The SQLite table holding records of this type."""
+        return self.name
+
+    def column_type(self, name: str) -> str:
+        """SQLite column affinity for a field."""
+        prop = self.schema["properties"][name]
+        kinds = _json_types(prop)
+        if kinds & {"object", "array"}:
+            return "TEXT"
+        if kinds <= {"integer", "boolean", "null"}:
+            return "INTEGER"
+        if kinds <= {"number", "integer", "null"}:
+            return "REAL"
+        return "TEXT"
+
+
+def _json_types(prop: dict[str, Any]) -> set[str]:
+    if "type" in prop:
+        t = prop["type"]
+        return {t} if isinstance(t, str) else set(t)
+    if "enum" in prop:
+        return {type_name(v) for v in prop["enum"]}
+    if "const" in prop:
+        return {type_name(prop["const"])}
+    kinds: set[str] = set()
+    for sub in prop.get("anyOf", []) + prop.get("oneOf", []):
+        kinds |= _json_types(sub)
+    return kinds or {"string"}
+
+
+def type_name(value: Any) -> str:
+    """JSON type name of a Python value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed JSON Schema ``schemas/<name>.json``."""
+    path = SCHEMA_DIR / f"{name}.json"
+    if not path.exists():
+        raise ValidationError(f"Không có loại bản ghi '{name}'.", code="unknown_type", field="type")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def record_types() -> dict[str, RecordType]:
+    """Every record type declared in ``schemas/``, by name."""
+    types = {}
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        schema = load_schema(path.stem)
+        name = schema.get("x-record-type")
+        if not name:
+            continue
+        props = schema["properties"]
+        types[name] = RecordType(
+            name=name,
+            schema=schema,
+            owner=schema["x-owner"],
+            route=schema["x-route"],
+            fields=tuple(props),
+            json_fields=frozenset(
+                k for k, v in props.items() if _json_types(v) & {"object", "array"}
+            ),
+            review_fields=frozenset(k for k, v in props.items() if v.get("x-review")),
+            search_paths=tuple(schema.get("x-search", ())),
+        )
+    return types
+
+
+def record_type(name: str) -> RecordType:
+    """The record type ``name``; :class:`ValidationError` when there is none."""
+    try:
+        return record_types()[name]
+    except KeyError:
+        raise ValidationError(
+            f"Không có loại bản ghi '{name}'.", code="unknown_type", field="type"
+        ) from None
+
+
+@cache
+def _registry() -> Registry:
+    resources = [
+        (f"https://wardsync.hue.gov.vn/schemas/{n}.json", Resource.from_contents(load_schema(n)))
+        for n in WIRE_SCHEMAS
+    ]
+    return Registry().with_resources(resources)
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+@cache
+def _field_validator(type_name_: str, field_name: str) -> Draft202012Validator:
+    prop = record_type(type_name_).schema["properties"][field_name]
+    return Draft202012Validator(prop)
+
+
+def _raise_first(errors: list[Any], prefix: str = "") -> None:
+    if not errors:
+        return
+    err = min(errors, key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    path = ".".join(str(p) for p in err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else ""
+        path = ".".join(x for x in (path, missing) if x)
+    name = ".".join(x for x in (prefix, path) if x) or "(record)"
+    raise ValidationError(
+        f"Trường '{name}' không hợp lệ: {err.message}", code="validation_error", field=name
+    )
+
+
+def validate(name: str, document: Any) -> None:
+    """Validate ``document`` against ``schemas/<name>.json``.
+
+    Raises :class:`ValidationError` naming the first offending field.
+    """
+    _raise_first(list(_validator(name).iter_errors(document)))
+
+
+def validate_fields(type_name_: str, fields: dict[str, Any]) -> None:
+    """Validate a partial write (some fields of a record) against the type's schema."""
+    rtype = record_type(type_name_)
+    for key, value in fields.items():
+        if key not in rtype.schema["properties"]:
+            raise ValidationError(
+                f"Trường '{key}' không có trong loại bản ghi '{type_name_}'.",
+                code="unknown_field",
+                field=key,
+            )
+        _raise_first(list(_field_validator(type_name_, key).iter_errors(value)), prefix=key)

@@ -1,0 +1,299 @@
+"""A node's side of sync: push its change log, pull what the hub routed to it, keep the status.
+
+One run (:meth:`NodeSync.run`) pushes every pending change in chunks and then pulls until the
+hub has nothing more. Each chunk commits on its own, so an interrupted run resumes where it
+stopped and redoes at most one chunk (DESIGN.md, "Changesets"). The node marks changes as sent
+only from the hub's signed acknowledgement, and "synced" is reported only from that.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .changes import Change, ChangeLog
+from .clock import HybridClock
+from .envelope import open_envelope, pack_payload, seal, unpack_payload
+from .errors import BadSignature, ChangesetError, RemoteRefused, SyncError, TransportError
+from .keys import KeyPair, PublicKeys
+from .replica import Replica
+from .schemas import validate, validate_fields
+from .store import atomic, get_meta, set_meta
+from .transport import HttpTransport
+
+MAX_PAYLOAD = 64 * 1024 * 1024
+
+
+def utcnow_iso() -> str:
+    """Now, as ISO 8601 UTC with offset."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class HubIdentity:
+    """What a node pinned about its hub at enrollment."""
+
+    url: str
+    hub_id: str
+    keys: PublicKeys
+
+
+@dataclass
+class SyncReport:
+    """What one run moved."""
+
+    pushed: int = 0
+    pulled: int = 0
+    push_requests: int = 0
+    pull_requests: int = 0
+
+
+class SyncLockBusy(SyncError):
+    """Raised when another process of the same node is already syncing."""
+
+    status = 409
+    code = "sync_busy"
+
+
+@contextmanager
+def sync_lock(data_dir: Path, *, wait: float) -> Iterator[None]:
+    """Hold the node's sync lock (a file lock shared by ``serve`` and ``sync``)."""
+    fd = os.open(data_dir / "sync.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise SyncLockBusy("Một tiến trình khác đang đồng bộ; hãy thử lại sau.") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+class NodeSync:
+    """Push and pull for one node, over one store connection."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        node_id: str,
+        keys: KeyPair,
+        hub: HubIdentity,
+        replica: Replica,
+        clock: HybridClock,
+        transport: HttpTransport | None = None,
+        chunk: int = 5000,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.node_id = node_id
+        self.keys = keys
+        self.hub = hub
+        self.replica = replica
+        self.clock = clock
+        self.transport = transport or HttpTransport(hub.url)
+        self.chunk = chunk
+        self.log = ChangeLog(conn, node_id)
+        self.on_progress = on_progress
+
+    # -- one run -------------------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        """Push everything pending, then pull everything routed; record the outcome.
+
+        Raises :class:`TransportError` (hub unreachable) or another :class:`SyncError`
+        (refused); either way the status in ``meta`` says what happened.
+        """
+        report = SyncReport()
+        self._status(state="syncing", last_attempt_at=utcnow_iso(), progress=0)
+        try:
+            self.push(report)
+            self.pull(report)
+        except TransportError as exc:
+            since = get_meta(self.conn, "sync.offline_since") or utcnow_iso()
+            self._status(
+                state="offline" if not isinstance(exc, RemoteRefused) else "error",
+                offline_since=since if not isinstance(exc, RemoteRefused) else None,
+                last_error={"code": exc.code, "message": exc.message, "at": utcnow_iso()},
+                progress=None,
+            )
+            raise
+        except SyncError as exc:
+            self._status(
+                state="error",
+                last_error={"code": exc.code, "message": exc.message, "at": utcnow_iso()},
+                progress=None,
+            )
+            raise
+        except BaseException:
+            self._status(state="error", progress=None)
+            raise
+        self._status(
+            state="synced",
+            last_success_at=utcnow_iso(),
+            offline_since=None,
+            last_error=None,
+            progress=None,
+        )
+        return report
+
+    # -- push ----------------------------------------------------------------------------------
+
+    def push(self, report: SyncReport) -> None:
+        """Send pending changes chunk by chunk until the hub acknowledged all of them."""
+        total = self.log.count_after(get_meta(self.conn, "acked_seq", 0))
+        sent = 0
+        while True:
+            acked = get_meta(self.conn, "acked_seq", 0)
+            changes = self.log.read(acked, self.chunk)
+            if not changes:
+                return
+            reply = self._exchange(
+                "/sync/v1/push",
+                {"kind": "push", "origin": self.node_id, "changes": [c.to_wire() for c in changes]},
+                kind="push",
+                seq_from=changes[0].seq,
+                seq_to=changes[-1].seq,
+            )
+            report.push_requests += 1
+            if reply.get("kind") != "push_ack" or "acked_seq" not in reply:
+                raise ChangesetError("Máy chủ trung tâm trả lời sai khi nhận thay đổi.")
+            new_acked = int(reply["acked_seq"])
+            if new_acked > changes[-1].seq:
+                # The hub claims more than we sent: our log was reset under it. Never skip ahead.
+                raise ChangesetError(
+                    "Máy chủ trung tâm xác nhận nhiều thay đổi hơn số đã gửi; "
+                    "sổ thay đổi của nút không khớp. Hãy báo quản trị viên.",
+                    code="ack_mismatch",
+                )
+            if new_acked <= acked:
+                raise ChangesetError(
+                    "Máy chủ trung tâm chưa ghi nhận thay đổi nào của gói vừa gửi.",
+                    code="not_acknowledged",
+                )
+            with atomic(self.conn):
+                set_meta(self.conn, "acked_seq", new_acked)
+                set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
+            report.pushed += new_acked - acked
+            sent += new_acked - acked
+            self._progress("push", sent, total)
+
+    # -- pull ----------------------------------------------------------------------------------
+
+    def pull(self, report: SyncReport) -> None:
+        """Fetch and apply the hub's entries routed to this node until there are no more."""
+        while True:
+            cursor = get_meta(self.conn, "pull_cursor", 0)
+            reply = self._exchange(
+                "/sync/v1/pull", {"kind": "pull", "cursor": cursor, "limit": self.chunk}, kind="pull"
+            )
+            report.pull_requests += 1
+            if reply.get("kind") != "pull_batch":
+                raise ChangesetError("Máy chủ trung tâm trả lời sai khi gửi thay đổi.")
+            changes = [Change.from_wire(c) for c in reply.get("changes", [])]
+            for change in changes:
+                validate_fields(change.type, change.fields)
+            next_cursor = int(reply.get("next_cursor", cursor))
+            with atomic(self.conn):
+                if changes:
+                    self.replica.merge(changes)
+                    self.clock.receive(max(c.hlc for c in changes))
+                    set_meta(self.conn, "hlc", self.clock.last)
+                set_meta(self.conn, "pull_cursor", max(cursor, next_cursor))
+            report.pulled += len(changes)
+            remaining = int(reply.get("remaining", 0))
+            self._progress("pull", report.pulled, report.pulled + remaining)
+            if not reply.get("more"):
+                return
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _exchange(self, path: str, body: dict[str, Any], **header: Any) -> dict[str, Any]:
+        envelope = seal(
+            pack_payload(body),
+            sender=self.node_id,
+            keys=self.keys,
+            recipient=self.hub.hub_id,
+            recipient_keys=self.hub.keys,
+            envelope_id=str(uuid.uuid4()),
+            **header,
+        )
+        raw = self.transport.post(path, envelope)
+
+        def hub_keys(h: dict[str, Any]) -> PublicKeys:
+            if h["sender"] != self.hub.hub_id:
+                raise BadSignature("Trả lời không đến từ máy chủ trung tâm đã ghim khóa.")
+            return self.hub.keys
+
+        opened = open_envelope(raw, keys=self.keys, sender_keys=hub_keys)
+        reply = unpack_payload(opened.payload, max_size=MAX_PAYLOAD)
+        validate("changeset", reply)
+        if not isinstance(reply, dict):
+            raise ChangesetError("Trả lời của máy chủ trung tâm sai cấu trúc.")
+        return reply
+
+    @staticmethod
+    def _offset(reply: dict[str, Any]) -> int | None:
+        hub_ms = reply.get("clock_ms")
+        return None if hub_ms is None else int(hub_ms) - time.time_ns() // 1_000_000
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        progress = {"phase": phase, "done": done, "total": max(total, done)}
+        self._status(progress=progress)
+        if self.on_progress:
+            self.on_progress(progress)
+
+    def _status(self, **values: Any) -> None:
+        with atomic(self.conn):
+            for key, value in values.items():
+                set_meta(self.conn, f"sync.{key}", value)
+
+
+def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The node's sync status, as ``GET /api/v1/sync/status`` reports it.
+
+    ``synced`` only when the last run ended with the hub's acknowledgement and nothing is
+    pending since; ``offline`` while the hub cannot be reached, with what waits to be sent.
+    """
+    acked = get_meta(conn, "acked_seq", 0)
+    log = ChangeLog(conn, "")
+    pending = log.count_after(acked)
+    oldest_hlc = log.hlc_of(acked + 1) if pending else None
+    state = get_meta(conn, "sync.state") or "offline"
+    if state == "synced" and pending:
+        state = "syncing"
+    oldest = None
+    if oldest_hlc is not None:
+        oldest = datetime.fromtimestamp((oldest_hlc >> 16) / 1000, UTC).isoformat(
+            timespec="seconds"
+        )
+    progress = get_meta(conn, "sync.progress")
+    percent = None
+    if isinstance(progress, dict) and progress.get("total"):
+        percent = round(100 * progress["done"] / progress["total"])
+        progress = {**progress, "percent": percent}
+    return {
+        "state": state,
+        "pending_changes": pending,
+        "oldest_pending_at": oldest,
+        "last_success_at": get_meta(conn, "sync.last_success_at"),
+        "last_attempt_at": get_meta(conn, "sync.last_attempt_at"),
+        "offline_since": get_meta(conn, "sync.offline_since"),
+        "last_error": get_meta(conn, "sync.last_error"),
+        "progress": progress,
+        "hub_clock_offset_ms": get_meta(conn, "sync.hub_clock_offset_ms"),
+    }

@@ -1,0 +1,66 @@
+"""The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+from sync import KeyPair, connect, load_settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = False) -> Flask:
+    """Build the node's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
+
+    With ``start_worker`` the background sync worker runs in this process (``serve`` does).
+    """
+    from .settings import PREFIX, SETTINGS
+    from .store import STORE_FILE, identity, load_clock, open_store
+    from .web import NodeState, install
+    from .worker import SyncWorker
+
+    settings = load_settings(SETTINGS, PREFIX, config)
+    data_dir = Path(settings["DATA"])
+    KeyPair.load(data_dir / "keys")  # a clear error now rather than at the first sync
+    conn = open_store(data_dir)
+    try:
+        identity(conn)
+        clock = load_clock(conn)
+    finally:
+        conn.close()
+    app = Flask(__name__)
+    secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
+    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=32 * 1024 * 1024)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    node = NodeState(data_dir, clock)
+    app.extensions["ward_node"] = node
+    install(app)
+
+    from . import api, views
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        check = connect(data_dir / STORE_FILE)
+        try:
+            check.execute("SELECT 1").fetchone()
+        finally:
+            check.close()
+        return jsonify({"status": "ok", "role": "ward_node", "version": __version__})
+
+    interval = float(settings["SYNC_INTERVAL"])
+    if start_worker and interval > 0:
+        node.worker = SyncWorker(
+            data_dir,
+            interval=interval,
+            backoff_max=float(settings["BACKOFF_MAX"]),
+            chunk=int(settings["SYNC_CHUNK"]),
+        )
+        node.worker.start()
+    return app

@@ -1,0 +1,150 @@
+"""``ward-node``: init, serve, sync, status, user add (CONTRACT.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sync import SyncError, TransportError, add_user, read_status
+
+from .setup import init_node, node_summary, run_sync
+from .store import ROLES, open_store
+
+DEFAULT_PORT = 8800
+
+
+def _data(args: argparse.Namespace) -> Path:
+    return Path(args.data or os.environ.get("WARD_NODE_DATA") or "./ward-data")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    data = _data(args)
+    node_id = init_node(data, unit=args.unit, hub_url=args.hub, token=args.token)
+    print(f"Đã đăng ký nút {node_id} cho đơn vị {args.unit} với máy chủ {args.hub}.")
+    report = run_sync(data)
+    print(f"Đồng bộ lần đầu xong: nhận {report.pulled} thay đổi từ máy chủ trung tâm.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from . import create_app
+
+    config: dict[str, Any] = {"DATA": str(_data(args))}
+    if args.sync_interval is not None:
+        config["SYNC_INTERVAL"] = args.sync_interval
+    app = create_app(config, start_worker=True)
+    print(f"Nút phường đang chạy tại http://{args.host}:{args.port}", flush=True)
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-ward")
+    finally:
+        worker = app.extensions["ward_node"].worker
+        if worker is not None:
+            worker.stop()
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    report = run_sync(_data(args))
+    print(f"Đã đồng bộ: gửi {report.pushed}, nhận {report.pulled} thay đổi.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data = _data(args)
+    summary = node_summary(data)
+    conn = open_store(data)
+    try:
+        status = read_status(conn)
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps({**summary, **status}, ensure_ascii=False, indent=2))
+        return 0
+    words = {
+        "synced": "đã đồng bộ",
+        "syncing": "đang đồng bộ / có thay đổi chờ gửi",
+        "offline": "mất kết nối với máy chủ trung tâm",
+        "error": "lỗi đồng bộ",
+    }
+    print(f"Nút {summary['node_id']} (đơn vị {summary['unit']}), máy chủ {summary['hub']}")
+    print(f"Trạng thái: {words.get(status['state'], status['state'])}")
+    print(f"Thay đổi chờ gửi: {status['pending_changes']}")
+    if status["last_success_at"]:
+        print(f"Đồng bộ thành công gần nhất: {status['last_success_at']}")
+    if status["last_error"]:
+        print(f"Lỗi gần nhất: {status['last_error']['message']}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    if not args.password_stdin:
+        raise SyncError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.", code="usage")
+    password = sys.stdin.readline().rstrip("\r\n")
+    conn = open_store(_data(args))
+    try:
+        user = add_user(conn, args.username, password, args.role, ROLES, args.full_name or "")
+    finally:
+        conn.close()
+    print(f"Đã tạo tài khoản {user.username} ({user.role}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ward-node`` command line."""
+    parser = argparse.ArgumentParser(prog="ward-node", description="Nút phường wardsync")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
+        p.add_argument("--data", help="thư mục dữ liệu (mặc định $WARD_NODE_DATA hoặc ./ward-data)")
+        p.set_defaults(fn=fn)
+        return p
+
+    p = command("init", cmd_init, "đăng ký nút với máy chủ trung tâm và đồng bộ lần đầu")
+    p.add_argument("--unit", required=True, help="mã đơn vị, ví dụ 19786")
+    p.add_argument("--hub", required=True, help="địa chỉ máy chủ trung tâm, ví dụ http://10.0.0.5:8700")
+    p.add_argument("--token", required=True, help="mã đăng ký một lần do quản trị viên cấp")
+    p = command("serve", cmd_serve, "chạy ứng dụng web và đồng bộ nền")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--sync-interval", type=float, help="số giây giữa hai lần đồng bộ")
+    command("sync", cmd_sync, "đồng bộ ngay một lần (gửi rồi nhận)")
+    p = command("status", cmd_status, "trạng thái đồng bộ")
+    p.add_argument("--json", action="store_true")
+    user = sub.add_parser("user", help="tài khoản").add_subparsers(dest="user_command", required=True)
+    p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--full-name")
+    p.add_argument("--password-stdin", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; errors are one line on stderr and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.fn(args)
+        return code
+    except TransportError as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return 2
+    except SyncError as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

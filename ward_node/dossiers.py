@@ -1,0 +1,398 @@
+"""One-stop dossiers on the ward node: reception, the status machine, edits, search.
+
+Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
+from the statuses and for the roles in :data:`ACTIONS`, and every one is recorded as a
+``dossier_step`` record of its own, so the history grows without conflicting writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sync import (
+    Conflict,
+    HybridClock,
+    NotFound,
+    User,
+    ValidationError,
+    Write,
+    atomic,
+    fold,
+    get_meta,
+    new_id,
+    nfc,
+    validate,
+)
+
+from .deadlines import VIETNAM, calendar_from_records, due_at
+from .people import normalize_name, normalize_phone, validate_id_number
+from .store import capture, next_counter, records
+
+STATUS_NAMES = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
+CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
+RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}
+
+DESK = ("officer", "leader", "admin")
+PROCESSING = ("specialist", "officer", "leader", "admin")
+
+
+@dataclass(frozen=True)
+class Action:
+    """A transition of the status machine."""
+
+    name: str
+    label: str
+    sources: frozenset[int]
+    target: int | None  # None: the status does not change (hand-over, extension)
+    roles: tuple[str, ...]
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("receive", "Tiếp nhận", frozenset({1}), 2, DESK),
+        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, DESK),
+        Action("start", "Bắt đầu xử lý", frozenset({2}), 4, PROCESSING),
+        Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, PROCESSING),
+        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, PROCESSING),
+        Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, DESK),
+        Action("request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING),
+        Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4, DESK),
+        Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7, DESK),
+        Action("stop", "Dừng xử lý", frozenset({4}), 8, ("leader", "admin")),
+        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, ("leader", "admin")),
+        Action("complete", "Đã xử lý xong", frozenset({4}), 9, PROCESSING),
+        Action("return", "Trả kết quả", frozenset({9}), 10, DESK),
+    )
+}
+
+EDITABLE_APPLICANT = ("phone", "address", "email")
+
+
+def now_utc() -> datetime:
+    """Now, aware, in UTC (times are stored in UTC, DESIGN.md "Operations")."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(dt: datetime) -> str:
+    """An aware datetime as stored: ISO 8601 in UTC with offset."""
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Dossiers:
+    """The dossier operations of one node, over one connection."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: HybridClock) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.unit = get_meta(conn, "unit")
+
+    # -- reference data --------------------------------------------------------------------
+
+    def procedures(self, active_only: bool = True) -> list[dict[str, Any]]:
+        """The procedure catalogue received from the hub."""
+        where = "WHERE active = 1 ORDER BY field, name" if active_only else "ORDER BY field, name"
+        return records(self.conn, "procedure", where)
+
+    def procedure(self, code: str) -> dict[str, Any]:
+        """One active procedure by code; :class:`ValidationError` when unknown."""
+        found = records(self.conn, "procedure", "WHERE code = ? AND active = 1", (code,))
+        if not found:
+            raise ValidationError(
+                f"Không có thủ tục mã '{code}' trong danh mục. Hãy chọn thủ tục trong danh sách.",
+                field="procedure_code",
+            )
+        return found[0]
+
+    def unit_prefix(self) -> str:
+        """The electronic identifier of this unit, the prefix of its dossier codes."""
+        found = records(self.conn, "unit", "WHERE code = ?", (self.unit,))
+        return (found[0].get("prefix") if found else None) or f"H57.{self.unit}"
+
+    def calendar(self) -> Any:
+        """The working calendar received from the hub."""
+        return calendar_from_records(records(self.conn, "calendar_day"))
+
+    # -- reception -------------------------------------------------------------------------
+
+    def receive(self, data: dict[str, Any], user: User, *, at: datetime | None = None) -> dict[str, Any]:
+        """Receive a citizen's dossier at the desk; return it with its code and due date."""
+        if not isinstance(data, dict):
+            raise ValidationError("Gửi một đối tượng JSON mô tả hồ sơ.", field="body")
+        procedure = self.procedure(str(data.get("procedure_code") or ""))
+        applicant = self._applicant(data.get("applicant"))
+        channel = data.get("channel") or "in_person"
+        if channel not in CHANNELS:
+            raise ValidationError(
+                "Kênh tiếp nhận phải là in_person, online hoặc postal.", field="channel"
+            )
+        received = at or now_utc()
+        due = due_at(
+            received,
+            float(procedure["limit_value"]),
+            procedure["limit_unit"],
+            procedure.get("same_day_cutoff"),
+            self.calendar(),
+        )
+        dossier_id = new_id()
+        record = {
+            "id": dossier_id,
+            "unit": self.unit,
+            "code": "",
+            "procedure_code": procedure["code"],
+            "procedure_name": procedure["name"],
+            "applicant": applicant,
+            "channel": channel,
+            "status": 2,
+            "received_at": iso(received),
+            "due_at": iso(due),
+            "original_due_at": None,
+            "completed_at": None,
+            "returned_at": None,
+            "return_method": None,
+            "fee": int(procedure.get("fee") or 0),
+            "notes": nfc(str(data["notes"])).strip() if data.get("notes") else None,
+            "handler": user.username,
+            "created_by": user.username,
+        }
+        with atomic(self.conn):
+            day = received.astimezone(VIETNAM).strftime("%y%m%d")
+            number = next_counter(self.conn, f"dossier:{day}")
+            if number > 9999:
+                raise Conflict("Đã hết số hồ sơ trong ngày (9999).", code="counter_full")
+            record["code"] = f"{self.unit_prefix()}-{day}-{number:04d}"
+            validate("dossier", record)
+            step = self._step(record, "receive", None, 2, user, "Tiếp nhận hồ sơ", received)
+            capture(self.conn, self.clock).write_many(
+                [Write("dossier", dossier_id, self.unit, record), step], actor=user.username
+            )
+        return self.get(dossier_id)
+
+    def _applicant(self, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise ValidationError("Thiếu thông tin người nộp hồ sơ.", field="applicant")
+        birth_year = raw.get("birth_year")
+        if birth_year in ("", None):
+            birth_year = None
+        else:
+            try:
+                birth_year = int(birth_year)
+            except (TypeError, ValueError):
+                raise ValidationError("Năm sinh phải là số.", field="applicant.birth_year") from None
+        phone, _warning = normalize_phone(raw.get("phone"))
+        email = str(raw.get("email") or "").strip() or None
+        address = nfc(str(raw.get("address") or "")).strip() or None
+        return {
+            "full_name": normalize_name(str(raw.get("full_name") or "")),
+            "id_number": validate_id_number(raw.get("id_number"), birth_year),
+            "birth_year": birth_year,
+            "phone": phone,
+            "address": address,
+            "email": email,
+        }
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def act(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
+        """Apply an action of the status machine; :class:`Conflict` (409) when not allowed now."""
+        name = str((data or {}).get("action") or "")
+        action = ACTIONS.get(name)
+        if action is None:
+            raise ValidationError(
+                f"Thao tác '{name}' không có; chọn một trong: {', '.join(ACTIONS)}.", field="action"
+            )
+        if user.role not in action.roles:
+            raise Conflict(
+                f"Vai trò '{user.role}' không được thực hiện thao tác '{action.label}'.",
+                code="forbidden_action",
+            )
+        note = nfc(str(data.get("note") or "")).strip() or None
+        with atomic(self.conn):
+            dossier = self._load(dossier_id)
+            status = int(dossier["status"])
+            if status not in action.sources:
+                raise Conflict(
+                    f"Không thể '{action.label}' hồ sơ đang ở trạng thái "
+                    f"{status} ({STATUS_NAMES[status]}).",
+                    code="transition_not_allowed",
+                )
+            at = now_utc()
+            fields: dict[str, Any] = {}
+            if action.target is not None:
+                fields["status"] = action.target
+            if name == "complete":
+                fields["completed_at"] = iso(at)
+            elif name == "return":
+                method = data.get("return_method") or "in_person"
+                if method not in RETURN_METHODS:
+                    raise ValidationError(
+                        "Hình thức trả kết quả phải là in_person, postal hoặc electronic.",
+                        field="return_method",
+                    )
+                fields.update(returned_at=iso(at), return_method=method)
+            elif name == "hand_over":
+                handler = str(data.get("to_handler") or "").strip()
+                if not handler:
+                    raise ValidationError("Hãy chọn người nhận bàn giao.", field="to_handler")
+                fields["handler"] = handler
+            elif name == "extend":
+                new_due = _parse_time(data.get("new_due_at"), "new_due_at")
+                if not note:
+                    raise ValidationError("Gia hạn cần ghi lý do xin lỗi.", field="note")
+                fields["due_at"] = iso(new_due)
+                if not dossier.get("original_due_at"):
+                    fields["original_due_at"] = dossier["due_at"]
+            target = action.target if action.target is not None else status
+            step = self._step(dossier, name, status, target, user, note, at, fields.get("handler"))
+            writes = [step]
+            if fields:
+                writes.insert(0, Write("dossier", dossier_id, dossier["unit"], fields))
+            capture(self.conn, self.clock).write_many(writes, actor=user.username)
+        return self.get(dossier_id)
+
+    def edit(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
+        """Edit the editable fields: ``notes`` and the applicant's contact details."""
+        if not isinstance(data, dict) or not data:
+            raise ValidationError("Gửi một đối tượng JSON với các trường cần sửa.", field="body")
+        with atomic(self.conn):
+            dossier = self._load(dossier_id)
+            fields: dict[str, Any] = {}
+            for key, value in data.items():
+                if key == "notes":
+                    fields["notes"] = nfc(str(value)).strip() if value else None
+                elif key == "applicant" and isinstance(value, dict):
+                    applicant = dict(dossier["applicant"])
+                    for sub, sub_value in value.items():
+                        if sub not in EDITABLE_APPLICANT:
+                            raise ValidationError(
+                                f"Không sửa được 'applicant.{sub}'; chỉ sửa điện thoại, địa chỉ, email.",
+                                field=f"applicant.{sub}",
+                            )
+                        if sub == "phone":
+                            sub_value, _w = normalize_phone(sub_value)
+                        elif sub_value is not None:
+                            sub_value = nfc(str(sub_value)).strip() or None
+                        applicant[sub] = sub_value
+                    fields["applicant"] = applicant
+                else:
+                    raise ValidationError(
+                        f"Trường '{key}' không sửa được; chỉ sửa notes và applicant.", field=key
+                    )
+            capture(self.conn, self.clock).write(
+                "dossier", dossier_id, dossier["unit"], fields, actor=user.username
+            )
+        return self.get(dossier_id)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _load(self, dossier_id: str) -> dict[str, Any]:
+        found = records(self.conn, "dossier", "WHERE id = ?", (dossier_id,))
+        if not found:
+            raise NotFound("Không tìm thấy hồ sơ này.")
+        return found[0]
+
+    def get(self, dossier_id: str) -> dict[str, Any]:
+        """One dossier with its step history, oldest step first."""
+        dossier = self._load(dossier_id)
+        dossier["steps"] = records(
+            self.conn, "dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (dossier_id,)
+        )
+        dossier["overdue"] = is_overdue(dossier)
+        return dossier
+
+    def by_code(self, code: str) -> dict[str, Any] | None:
+        """A dossier by its code, with steps, or ``None``."""
+        found = records(self.conn, "dossier", "WHERE code = ?", (code.strip().upper(),))
+        return self.get(found[0]["id"]) if found else None
+
+    def search(
+        self,
+        q: str = "",
+        status: int | None = None,
+        overdue: bool | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Dossiers matching ``q`` (names, codes, ID numbers, phones; diacritics optional)."""
+        clauses, params = [], []
+        for word in fold(q).split():
+            clauses.append("_search LIKE ? ESCAPE '\\'")
+            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if overdue is not None:
+            open_ = ",".join(str(s) for s in sorted(OPEN_STATUSES))
+            cmp = "<" if overdue else ">="
+            clauses.append(f"(status IN ({open_}) AND due_at {cmp} ?)" if overdue else
+                           f"NOT (status IN ({open_}) AND due_at < ?)")
+            params.append(iso(now_utc()))
+        if cursor:
+            clauses.append("id < ?")
+            params.append(cursor)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        items = records(self.conn, "dossier", f"{where} ORDER BY id DESC LIMIT ?", (*params, limit + 1))
+        more = len(items) > limit
+        items = items[:limit]
+        for item in items:
+            item["overdue"] = is_overdue(item)
+        return items, (items[-1]["id"] if more else None)
+
+    def _step(
+        self,
+        dossier: dict[str, Any],
+        action: str,
+        from_status: int | None,
+        to_status: int,
+        user: User,
+        note: str | None,
+        at: datetime,
+        to_handler: str | None = None,
+    ) -> Write:
+        step_id = new_id()
+        step = {
+            "id": step_id,
+            "unit": dossier["unit"],
+            "dossier_id": dossier["id"],
+            "action": action,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor": user.username,
+            "actor_name": user.full_name,
+            "at": iso(at),
+            "note": note,
+            "to_handler": to_handler,
+            "step_deadline": None,
+        }
+        return Write("dossier_step", step_id, dossier["unit"], step)
+
+
+def is_overdue(dossier: dict[str, Any]) -> bool:
+    """Open and past its due date (a computed flag, never a status)."""
+    due = dossier.get("due_at")
+    return bool(due) and int(dossier["status"]) in OPEN_STATUSES and due < iso(now_utc())
+
+
+def _parse_time(value: Any, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError("Thời điểm phải theo ISO 8601, ví dụ 2026-12-02T17:00:00+07:00.", field=field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=VIETNAM)
+    return parsed

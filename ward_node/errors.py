@@ -1,0 +1,34 @@
+"""Errors of the ward node app, beside those of the engine (``sync.errors``).
+
+Hierarchy::
+
+    sync.SyncError
+    ├── AlreadyInitialised     ``init`` found a node already in the data folder (409)
+    ├── CsrfRefused            a form post without the session's CSRF token (400)
+    └── RateLimited            too many public look-ups from one address (429)
+"""
+
+from __future__ import annotations
+
+from sync import SyncError
+
+
+class AlreadyInitialised(SyncError):
+    """Raised when ``init`` finds a node already in the data folder."""
+
+    status = 409
+    code = "already_initialised"
+
+
+class CsrfRefused(SyncError):
+    """Raised when a form arrives without the session's CSRF token."""
+
+    status = 400
+    code = "csrf"
+
+
+class RateLimited(SyncError):
+    """Raised when one address makes too many public look-ups in a minute."""
+
+    status = 429
+    code = "rate_limited"

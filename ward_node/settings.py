@@ -1,0 +1,17 @@
+"""The ward node's settings, declared once: (name, default, help). Unknown keys are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SETTINGS: list[tuple[str, Any, str]] = [
+    ("DATA", "./ward-data", "folder holding the node's store, keys and blobs"),
+    ("SYNC_INTERVAL", 30, "seconds between background syncs (0 turns the worker off)"),
+    ("SYNC_CHUNK", 5000, "most changes sent or received in one changeset"),
+    ("BACKOFF_MAX", 300, "longest wait, in seconds, between attempts while the hub is down"),
+    ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
+    ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
+]
+
+PREFIX = "WARD_NODE"
+

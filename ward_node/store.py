@@ -1,0 +1,110 @@
+"""The ward node's store: migrations, identity, and its write path."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sync import (
+    ChangeCapture,
+    ChangeLog,
+    HubIdentity,
+    HybridClock,
+    NotFound,
+    PublicKeys,
+    Replica,
+    connect,
+    create_account_tables,
+    create_change_log,
+    create_meta,
+    create_record_tables,
+    get_meta,
+    migrate,
+)
+
+ROLES = ("officer", "specialist", "clerk", "leader", "admin")
+STORE_FILE = "node.sqlite3"
+
+
+def _base(conn: sqlite3.Connection) -> None:
+    create_meta(conn)
+    create_account_tables(conn)
+    create_record_tables(conn)
+    create_change_log(conn)
+    conn.execute("CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS procedure_code ON procedure (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS calendar_day_date ON calendar_day (date)")
+    conn.execute(
+        "CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)"
+    )
+
+
+MIGRATIONS = [("0001_base", _base)]
+
+
+def open_store(data_dir: Path) -> sqlite3.Connection:
+    """Connect to the node's store in ``data_dir``, upgrading its schema if needed."""
+    conn = connect(data_dir / STORE_FILE)
+    migrate(conn, MIGRATIONS)
+    return conn
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who this node is and which hub it pinned."""
+
+    node_id: str
+    unit: str
+    unit_name: str
+    hub: HubIdentity
+
+
+def identity(conn: sqlite3.Connection) -> Identity:
+    """The node's identity; :class:`NotFound` when the node was never enrolled."""
+    node_id = get_meta(conn, "node_id")
+    hub = get_meta(conn, "hub")
+    if not node_id or not hub:
+        raise NotFound(
+            "Nút phường chưa được đăng ký: hãy chạy 'ward-node init' với mã đăng ký.",
+            code="not_initialised",
+        )
+    return Identity(
+        node_id=node_id,
+        unit=get_meta(conn, "unit"),
+        unit_name=get_meta(conn, "unit_name", ""),
+        hub=HubIdentity(hub["url"], hub["hub_id"], PublicKeys.from_json(hub["keys"])),
+    )
+
+
+def load_clock(conn: sqlite3.Connection) -> HybridClock:
+    """The node's clock, resumed from its persisted value."""
+    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
+
+
+def capture(conn: sqlite3.Connection, clock: HybridClock) -> ChangeCapture:
+    """The node's one write path over ``conn``."""
+    node_id = get_meta(conn, "node_id")
+    return ChangeCapture(conn, node_id, clock, Replica(conn), ChangeLog(conn, node_id))
+
+
+def next_counter(conn: sqlite3.Connection, key: str) -> int:
+    """Increment and return a named counter (the caller holds the transaction)."""
+    row = conn.execute(
+        "INSERT INTO counters (key, value) VALUES (?, 1) "
+        "ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value",
+        (key,),
+    ).fetchone()
+    return int(row[0])
+
+
+def records(conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
+    """Decoded records of one type matching an SQL ``where`` clause."""
+    from sync import record_type
+
+    rtype = record_type(type_name)
+    rows = conn.execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params).fetchall()
+    return [Replica.decode(rtype, r) for r in rows]

@@ -1,0 +1,157 @@
+"""The ward node's Vietnamese pages: login, dossier list and search, reception form,
+dossier page with the actions its status allows. Server-rendered, assets served locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+
+from sync import LoginRefused, LoginThrottled, SyncError, ValidationError, authenticate, read_status
+
+from .dossiers import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES, Dossiers
+from .people import display_phone
+from .web import check_csrf, current_user, db, require, state
+
+bp = Blueprint("pages", __name__)
+
+
+def _dossiers() -> Dossiers:
+    return Dossiers(db(), state().clock)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    status = read_status(db()) if current_user() else None
+    return {
+        "STATUS_NAMES": STATUS_NAMES,
+        "CHANNELS": CHANNELS,
+        "RETURN_METHODS": RETURN_METHODS,
+        "display_phone": display_phone,
+        "sync_status": status,
+    }
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in with a username and password (throttled after repeated failures)."""
+    error = None
+    if request.method == "POST":
+        check_csrf()
+        try:
+            user = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+        except (LoginRefused, LoginThrottled) as exc:
+            error = exc.message
+        else:
+            session.clear()
+            session["user"] = user.username
+            target = request.args.get("next") or ""
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("pages.index"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+@require()
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+@require()
+def index() -> str:
+    """The dossier list, newest first, with search and status filter."""
+    q = request.args.get("q", "")
+    status = request.args.get("status", type=int)
+    overdue = request.args.get("overdue") == "1"
+    items, next_cursor = _dossiers().search(
+        q, status, True if overdue else None, 50, request.args.get("cursor") or None
+    )
+    return render_template(
+        "dossiers/list.html", items=items, q=q, status=status, overdue=overdue, next_cursor=next_cursor
+    )
+
+
+@bp.route("/dossiers/new", methods=["GET", "POST"])
+@require("officer", "leader", "admin")
+def new_dossier() -> Any:
+    """The reception form: procedure picker with its papers, applicant, channel."""
+    service = _dossiers()
+    procedures = service.procedures()
+    form: dict[str, Any] = {}
+    error = None
+    if request.method == "POST":
+        form = request.form.to_dict()
+        data = {
+            "procedure_code": form.get("procedure_code"),
+            "channel": form.get("channel") or "in_person",
+            "notes": form.get("notes"),
+            "applicant": {
+                key: form.get(f"applicant_{key}")
+                for key in ("full_name", "id_number", "birth_year", "phone", "address", "email")
+            },
+        }
+        try:
+            user = current_user()
+            assert user is not None
+            dossier = service.receive(data, user)
+        except ValidationError as exc:
+            error = exc
+        else:
+            flash(f"Đã tiếp nhận hồ sơ {dossier['code']}.", "ok")
+            return redirect(url_for("pages.dossier", dossier_id=dossier["id"]))
+    return render_template(
+        "dossiers/new.html", procedures=procedures, form=form, error=error
+    ), (422 if error else 200)
+
+
+@bp.get("/dossiers/<dossier_id>")
+@require()
+def dossier(dossier_id: str) -> str:
+    """One dossier: its data, its timeline, the actions its status allows."""
+    record = _dossiers().get(dossier_id)
+    user = current_user()
+    allowed = [
+        a
+        for a in ACTIONS.values()
+        if record["status"] in a.sources and user is not None and user.role in a.roles
+    ]
+    return render_template("dossiers/detail.html", d=record, actions=allowed)
+
+
+@bp.post("/dossiers/<dossier_id>/actions")
+@require()
+def dossier_action(dossier_id: str) -> Response:
+    """Apply an action from the dossier page's buttons."""
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    user = current_user()
+    assert user is not None
+    try:
+        _dossiers().act(dossier_id, data, user)
+    except SyncError as exc:
+        flash(exc.message, "error")
+    else:
+        label = ACTIONS[data["action"]].label if data.get("action") in ACTIONS else ""
+        flash(f"Đã thực hiện: {label}.", "ok")
+    return redirect(url_for("pages.dossier", dossier_id=dossier_id))
+
+
+@bp.get("/sync")
+@require()
+def sync_page() -> str:
+    """The sync status in words, with a button to sync now."""
+    return render_template("sync.html", status=read_status(db()))
+
+
+@bp.post("/sync")
+@require()
+def sync_now() -> Response:
+    """Start a sync now from the page."""
+    worker = state().worker
+    if worker is not None:
+        worker.trigger()
+        flash("Đã yêu cầu đồng bộ ngay.", "ok")
+    else:
+        flash("Tiến trình đồng bộ nền đang tắt.", "error")
+    return redirect(url_for("pages.sync_page"))

@@ -1,0 +1,177 @@
+"""Request plumbing of the ward node's app: store per request, errors, login, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+
+from sync import HybridClock, SyncError, User, connect, get_user, user_for_token
+
+from .errors import CsrfRefused
+from .store import STORE_FILE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class NodeState:
+    """What lives as long as the app: the data folder, the clock, the worker."""
+
+    data_dir: Path
+    clock: HybridClock
+    worker: Any = None
+
+
+def state() -> NodeState:
+    """The running node's state."""
+    node: NodeState = current_app.extensions["ward_node"]
+    return node
+
+
+def db() -> sqlite3.Connection:
+    """This request's store connection (opened on first use, closed at teardown)."""
+    if "conn" not in g:
+        g.conn = connect(state().data_dir / STORE_FILE)
+    conn: sqlite3.Connection = g.conn
+    return conn
+
+
+def is_api() -> bool:
+    """Whether this request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
+    """The API's error body with its status."""
+    resp = jsonify({"error": {"code": code, "message": message, **extra}})
+    resp.status_code = status
+    return resp
+
+
+def _error_page(status: int, message: str) -> Response:
+    resp = current_app.make_response(render_template("error.html", status=status, message=message))
+    resp.status_code = status
+    return resp
+
+
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    403: "Bạn không có quyền làm việc này.",
+    404: "Không tìm thấy trang này.",
+    405: "Phương thức này không dùng được ở địa chỉ này.",
+    413: "Nội dung gửi lên quá lớn.",
+}
+
+
+def install(app: Flask) -> None:
+    """Register teardown, error handlers and template helpers on ``app``."""
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        conn = g.pop("conn", None)
+        if conn is not None:
+            conn.close()
+
+    @app.errorhandler(SyncError)
+    def _sync_error(exc: SyncError) -> Response:
+        if is_api():
+            return error_json(exc.status, exc.code, exc.message, **exc.details)
+        return _error_page(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = HTTP_MESSAGES.get(status, exc.description or "Có lỗi.")
+        if is_api():
+            return error_json(status, exc.name.lower().replace(" ", "_"), message)
+        return _error_page(status, message)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_user": current_user(), "csrf_token": csrf_token}
+
+
+def current_user() -> User | None:
+    """The user of this request: bearer token for the API, session cookie for pages."""
+    if "user" in g:
+        user: User | None = g.user
+        return user
+    found = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        found = user_for_token(db(), header[7:].strip())
+    elif session.get("user"):
+        found = get_user(db(), session["user"])
+    g.user = found
+    return found
+
+
+def require(*roles: str) -> Callable[[F], F]:
+    """Decorate a view: a logged-in user is needed, of one of ``roles`` if given.
+
+    API requests get 401/403 JSON; pages redirect to the login page.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if is_api():
+                    return error_json(401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer).")
+                return redirect(url_for("pages.login", next=request.full_path))
+            if roles and user.role not in roles:
+                if is_api():
+                    return error_json(403, "forbidden", "Tài khoản của bạn không có quyền làm việc này.")
+                return _error_page(403, "Tài khoản của bạn không có quyền làm việc này.")
+            if not is_api() and request.method == "POST":
+                check_csrf()
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, created on first use."""
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return str(token)
+
+
+def check_csrf() -> None:
+    """Refuse a form post whose CSRF token is missing or wrong."""
+    sent = request.form.get("csrf_token", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        raise CsrfRefused("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
+
+
+def page_args() -> tuple[int, str | None]:
+    """``limit`` (capped at 200, never refused) and ``cursor`` of a list request."""
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        limit = 50
+    return max(1, min(limit, 200)), request.args.get("cursor") or None
