@@ -31,6 +31,7 @@ from sync import (
     TamperedEnvelope,
     ValidationError,
     atomic,
+    get_meta,
     open_envelope,
     pack_payload,
     peek_header,
@@ -148,6 +149,7 @@ def push(ctx: HubContext, body: bytes) -> bytes:
         _record_clashes(conn, result.clashes)
         Journal(conn, ctx.hub_id).append_many(fresh)
         if fresh:
+            ctx.clock.observe(int(get_meta(conn, "hlc", 0)))
             ctx.clock.receive(max(c.hlc for c in fresh))
             set_meta(conn, "hlc", ctx.clock.last)
         conn.execute(

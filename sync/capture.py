@@ -11,7 +11,7 @@ from .changes import Change
 from .clock import HybridClock
 from .replica import Replica
 from .schemas import validate_fields
-from .store import atomic, set_meta
+from .store import atomic, get_meta, set_meta
 
 
 class Log(Protocol):
@@ -66,6 +66,8 @@ class ChangeCapture:
             for w in writes:
                 validate_fields(w.type, w.fields)
         with atomic(self.conn):
+            # Another process (a CLI sync, the worker) may have advanced the clock on receipt.
+            self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
             seq, prev = self.log.tip()
             bases: dict[tuple[str, str], dict[str, str]] = {}
             by_type: dict[str, list[str]] = {}

@@ -210,6 +210,7 @@ class NodeSync:
             next_cursor = int(reply.get("next_cursor", cursor))
             with atomic(self.conn):
                 if changes:
+                    self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
                     self.replica.merge(changes)
                     self.clock.receive(max(c.hlc for c in changes))
                     set_meta(self.conn, "hlc", self.clock.last)

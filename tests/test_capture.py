@@ -101,7 +101,11 @@ def test_one_write_updates_row_versions_and_log_in_one_transaction(node: Node) -
 
     row = stored_row(node.conn, "calendar_day", DAY)
     assert row is not None
-    assert {k: row[k] for k in ("id", "unit", *QUOC_KHANH)} == {"id": DAY, "unit": UNIT, **QUOC_KHANH}
+    assert {k: row[k] for k in ("id", "unit", *QUOC_KHANH)} == {
+        "id": DAY,
+        "unit": UNIT,
+        **QUOC_KHANH,
+    }
     version = change.version.encode()
     assert json.loads(row["_versions"]) == dict.fromkeys(QUOC_KHANH, version)
     assert node.log.read(0, 10) == [change]
@@ -126,8 +130,17 @@ def test_bases_record_the_versions_the_writer_saw(node: Node) -> None:
     assert second.bases == {"kind": first.version.encode(), "deleted": None}
 
     # A change from another origin was merged here: the next local edit saw that version.
-    remote = Change("hub", 7, pack(T0 + 5000, 0), "calendar_day", DAY, UNIT, {"name": "Lễ"},
-                    {"name": first.version.encode()}, "admin")
+    remote = Change(
+        "hub",
+        7,
+        pack(T0 + 5000, 0),
+        "calendar_day",
+        DAY,
+        UNIT,
+        {"name": "Lễ"},
+        {"name": first.version.encode()},
+        "admin",
+    )
     with atomic(node.conn):
         node.replica.merge([remote])
     node.wall.ms += 10_000
@@ -162,7 +175,9 @@ def test_change_log_is_hash_chained(node: Node) -> None:
         ],
         actor="cb.nguyen",
     )
-    written.append(node.capture.write("calendar_day", OTHER_DAY, UNIT, {"kind": "workday"}, actor="x"))
+    written.append(
+        node.capture.write("calendar_day", OTHER_DAY, UNIT, {"kind": "workday"}, actor="x")
+    )
 
     logged = node.log.read(0, 100)
     assert logged == written  # what was returned is what was stored
@@ -210,7 +225,10 @@ def test_invalid_field_is_refused_naming_it_and_nothing_changes(
     # One bad write spoils the batch: the good one beside it is not written either.
     with pytest.raises(ValidationError):
         node.capture.write_many(
-            [Write("calendar_day", OTHER_DAY, UNIT, {"kind": "holiday"}), Write(type_name, rid, UNIT, fields)],
+            [
+                Write("calendar_day", OTHER_DAY, UNIT, {"kind": "holiday"}),
+                Write(type_name, rid, UNIT, fields),
+            ],
             actor="admin",
         )
     assert node.state() == before
@@ -266,10 +284,8 @@ def test_persisted_clock_equals_the_clock_after_writing(node: Node, tmp_path: Pa
     node.conn.close()
 
     # After a restart with the wall clock an hour behind, writes still stamp above the log.
-    node.conn = connect(node.path)  # closed again by the fixture
     restarted = open_node(node.path, Wall(T0 - 3_600_000))
-    node.conn.close()
-    node.conn = restarted.conn
+    node.conn = restarted.conn  # for the fixture to close
     again = restarted.capture.write("calendar_day", DAY, UNIT, {"kind": "workday"}, actor="a")
     assert again.hlc > change.hlc
     assert again.seq == change.seq + 1 and again.prev == change.hash

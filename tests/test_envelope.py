@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -21,9 +22,11 @@ from hypothesis import strategies as st
 
 from sync.changes import canonical
 from sync.envelope import (
+    INFO_PREFIX,
     MAGIC,
     SIG_LEN,
     SIG_PREFIX,
+    SUITE,
     open_envelope,
     pack_payload,
     peek_header,
@@ -189,6 +192,20 @@ def test_envelope_signed_by_another_key_raises_bad_signature() -> None:
         open_envelope(resigned, keys=HUB, sender_keys=enrolled)
 
 
+def test_header_naming_another_key_than_the_signer_is_refused() -> None:
+    # Well formed in every other way: sealed with the header as info and signed by the ward,
+    # but the header claims another key signed it.
+    head, _sig, _ct = parts(SMALL)
+    header = {**json.loads(head), "sender_key": STRANGER.public.fingerprint}
+    payload = pack_payload({"changes": []})
+    header["content_hash"] = hashlib.sha256(payload).hexdigest()
+    new_head = canonical(header)
+    ciphertext = SUITE.encrypt(payload, HUB.public.kem_key(), info=INFO_PREFIX + new_head)
+    envelope = assemble(new_head, WARD.sign.sign(signed_bytes(new_head, ciphertext)), ciphertext)
+    with pytest.raises(BadSignature):
+        open_envelope(envelope, keys=HUB, sender_keys=lambda header: WARD.public)
+
+
 def test_header_moved_onto_another_ciphertext_does_not_decrypt() -> None:
     # Even the genuine sender cannot relabel a ciphertext: the header is bound through HPKE info.
     head, _sig, ciphertext = parts(SMALL)
@@ -208,7 +225,9 @@ json_values = st.recursive(
     | st.integers(min_value=-(2**53), max_value=2**53)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 

@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     With ``start_worker`` the background sync worker runs in this process (``serve`` does).
     """
+    from .filters import register as register_filters
     from .settings import PREFIX, SETTINGS
     from .store import STORE_FILE, identity, load_clock, open_store
     from .web import NodeState, install
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     node = NodeState(data_dir, clock)
     app.extensions["ward_node"] = node
     install(app)
+    register_filters(app)
 
     from . import api, views
 

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, TransportError, add_user, read_status
+from sync import SyncError, TransportError, add_user, load_settings, read_status
 
+from .settings import PREFIX, SETTINGS
 from .setup import init_node, node_summary, run_sync
 from .store import ROLES, open_store
 
@@ -50,7 +51,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    report = run_sync(_data(args))
+    settings = load_settings(SETTINGS, PREFIX, {"DATA": str(_data(args))})
+    report = run_sync(_data(args), chunk=int(settings["SYNC_CHUNK"]))
     print(f"Đã đồng bộ: gửi {report.pushed}, nhận {report.pulled} thay đổi.")
     return 0
 

@@ -1,0 +1,165 @@
+"""Real hub and ward node processes on loopback ports, for integration and fault tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "matkhau-123"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The environment for child processes: the repo importable, no proxies."""
+    base = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    base["PYTHONPATH"] = str(ROOT) + os.pathsep + base.get("PYTHONPATH", "")
+    base.update(extra)
+    return base
+
+
+def run(module: str, *args: str, stdin: str | None = None, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m module args`` to completion."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env(**extra),
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{module} {args} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def wait_until(predicate: Any, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Server:
+    """A server process (hub or ward node) on a loopback port."""
+
+    def __init__(self, module: str, data: Path, port: int, *extra_args: str, **extra_env: str) -> None:
+        self.module, self.data, self.port = module, data, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = data.parent / f"{data.name}-{port}.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", module, "serve", "--data", str(data), "--port", str(port), *extra_args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env(**extra_env),
+            )
+        wait_until(self.healthy, 30, what=f"{module} on {port} (log {self.log})")
+
+    def healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.module} exited: {self.log.read_text()[-2000:]}")
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        """Terminate gracefully (SIGTERM), then kill if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut or an impatient user would."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Cluster:
+    """A hub and ward nodes in folders under ``root``, driven through their real CLIs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hub_data = root / "hub"
+        self.hub_port = free_port()
+        self.hub_url = f"http://127.0.0.1:{self.hub_port}"
+        self.hub: Server | None = None
+        self.wards: dict[str, Server] = {}
+        run("central_hub", "init", "--data", str(self.hub_data))
+        run("central_hub", "user", "add", "--data", str(self.hub_data), "--username", "admin",
+            "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+
+    def start_hub(self) -> Server:
+        self.hub = Server("central_hub", self.hub_data, self.hub_port)
+        return self.hub
+
+    def stop_hub(self) -> None:
+        if self.hub:
+            self.hub.stop()
+            self.hub = None
+
+    def ward_data(self, unit: str) -> Path:
+        return self.root / f"ward-{unit}"
+
+    def enroll(self, unit: str) -> Path:
+        """Enroll a ward node for ``unit`` (the hub must be running) and add an officer."""
+        token = run("central_hub", "enroll", "--data", str(self.hub_data), "--unit", unit,
+                    "--hub-url", self.hub_url).stdout.strip()
+        data = self.ward_data(unit)
+        run("ward_node", "init", "--data", str(data), "--unit", unit, "--hub", self.hub_url, "--token", token)
+        run("ward_node", "user", "add", "--data", str(data), "--username", "canbo", "--role", "officer",
+            "--full-name", "Lê Thị Thu Hà", "--password-stdin", stdin=PASSWORD + "\n")
+        return data
+
+    def start_ward(self, unit: str, interval: float = 1, **extra_env: str) -> Server:
+        extra_env.setdefault("WARD_NODE_BACKOFF_MAX", "2")
+        server = Server("ward_node", self.ward_data(unit), free_port(), "--sync-interval", str(interval), **extra_env)
+        self.wards[unit] = server
+        return server
+
+    def close(self) -> None:
+        for server in self.wards.values():
+            server.stop()
+        self.stop_hub()
+
+
+def token(url: str, username: str = "canbo", password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers for a user of the app at ``url``."""
+    resp = requests.post(url + "/api/v1/auth/token", json={"username": username, "password": password}, timeout=10)
+    resp.raise_for_status()
+    return {"Authorization": "Bearer " + resp.json()["token"]}
+
+
+def query(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read-only query on a store file (another process may be writing it)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        return [tuple(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
