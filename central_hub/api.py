@@ -33,7 +33,9 @@ def token() -> Response:
     body = request.get_json(silent=True) or {}
     user = authenticate(db(), str(body.get("username", "")), str(body.get("password", "")))
     value, expires = issue_token(db(), user)
-    return jsonify({"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role})
+    return jsonify(
+        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
+    )
 
 
 @bp.get("/nodes")
@@ -45,10 +47,14 @@ def list_nodes() -> Response:
 
 def _dossier_rows(where: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
     rtype = record_type("dossier")
-    rows = db().execute(
-        f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
-        [*params, limit],
-    ).fetchall()
+    rows = (
+        db()
+        .execute(
+            f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        .fetchall()
+    )
     return [Replica.decode(rtype, r) for r in rows]
 
 
@@ -63,7 +69,9 @@ def list_dossiers() -> Response:
         params.append(unit)
     for word in fold(request.args.get("q", "")).split():
         clauses.append("_search LIKE ? ESCAPE '\\'")
-        params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        params.append(
+            "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
     if cursor:
         clauses.append("id < ?")
         params.append(cursor)
@@ -79,10 +87,14 @@ def _dossier(dossier_id: str) -> dict[str, Any]:
     if record is None:
         raise NotFound("Không tìm thấy hồ sơ này.")
     rtype = record_type("dossier_step")
-    steps = db().execute(
-        f"SELECT {', '.join(rtype.fields)} FROM dossier_step WHERE dossier_id = ? ORDER BY at, id",
-        (dossier_id,),
-    ).fetchall()
+    steps = (
+        db()
+        .execute(
+            f"SELECT {', '.join(rtype.fields)} FROM dossier_step WHERE dossier_id = ? ORDER BY at, id",
+            (dossier_id,),
+        )
+        .fetchall()
+    )
     record["steps"] = [Replica.decode(rtype, s) for s in steps]
     return record
 
@@ -116,7 +128,9 @@ def patch_dossier(dossier_id: str) -> Response:
     from .web import current_user
 
     user = current_user()
-    capture(db()).write("dossier", dossier_id, current["unit"], fields, actor=user.username if user else "admin")
+    capture(db()).write(
+        "dossier", dossier_id, current["unit"], fields, actor=user.username if user else "admin"
+    )
     return jsonify(_dossier(dossier_id))
 
 
@@ -124,12 +138,18 @@ def patch_dossier(dossier_id: str) -> Response:
 @require()
 def dossier_history(dossier_id: str) -> Response:
     """Every change of a dossier: who changed which field, when, from which unit."""
-    return jsonify({"items": Journal(db(), state().hub_id).history("dossier", dossier_id), "next_cursor": None})
+    return jsonify(
+        {"items": Journal(db(), state().hub_id).history("dossier", dossier_id), "next_cursor": None}
+    )
 
 
 def _reference(type_name: str, order: str) -> list[dict[str, Any]]:
     rtype = record_type(type_name)
-    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} ORDER BY {order}").fetchall()
+    rows = (
+        db()
+        .execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} ORDER BY {order}")
+        .fetchall()
+    )
     return [Replica.decode(rtype, r) for r in rows]
 
 

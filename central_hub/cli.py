@@ -55,7 +55,12 @@ def cmd_enroll(args: argparse.Namespace) -> None:
             or f"http://127.0.0.1:{DEFAULT_PORT}"
         )
         token = nodes.make_token(
-            conn, unit=args.unit, name=args.name or args.unit, hub_url=url, hub_keys=keys, hours=args.hours
+            conn,
+            unit=args.unit,
+            name=args.name or args.unit,
+            hub_url=url,
+            hub_keys=keys,
+            hours=args.hours,
         )
     finally:
         conn.close()
@@ -103,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
-        p.add_argument("--data", help="thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")
+        p.add_argument(
+            "--data", help="thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)"
+        )
         p.set_defaults(fn=fn)
         return p
 
@@ -122,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", cmd_revoke, "thu hồi quyền đồng bộ các nút của một đơn vị")
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="")
-    user = sub.add_parser("user", help="tài khoản").add_subparsers(dest="user_command", required=True)
+    user = sub.add_parser("user", help="tài khoản").add_subparsers(
+        dest="user_command", required=True
+    )
     p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
     p.add_argument("--username", required=True)
     p.add_argument("--role", required=True, choices=ROLES)

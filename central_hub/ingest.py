@@ -129,7 +129,9 @@ def push(ctx: HubContext, body: bytes) -> bytes:
         replays = 0
         for change in changes:
             if change.origin != node.node_id:
-                raise ChangesetError("Một thay đổi ghi nguồn khác với nút gửi.", code="origin_mismatch")
+                raise ChangesetError(
+                    "Một thay đổi ghi nguồn khác với nút gửi.", code="origin_mismatch"
+                )
             if change.seq <= last_seq:
                 replays += 1
                 continue
@@ -197,8 +199,14 @@ def record_refusal(ctx: HubContext, body: bytes, kind: str, exc: SyncError) -> N
         ctx.conn.execute(
             "INSERT INTO sync_events (node_id, unit, at, kind, bytes, outcome, detail) "
             "VALUES (?, ?, ?, ?, ?, 'refused', ?)",
-            (node_id if row else None, row[0] if row else None, utcnow_iso(), kind, len(body),
-             f"{exc.code}: {exc.message}"[:500]),
+            (
+                node_id if row else None,
+                row[0] if row else None,
+                utcnow_iso(),
+                kind,
+                len(body),
+                f"{exc.code}: {exc.message}"[:500],
+            ),
         )
 
 

@@ -18,7 +18,6 @@ from sync import (
     PublicKeys,
     RevokedSender,
     UnknownSender,
-    ValidationError,
     atomic,
     utcnow_iso,
 )
@@ -91,14 +90,25 @@ def redeem(
             raise EnrollmentError("Mã đăng ký đã được dùng. Mỗi mã chỉ dùng được một lần.")
         if row[2] < utcnow_iso():
             raise EnrollmentError("Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.")
-        if conn.execute("SELECT 1 FROM nodes WHERE fingerprint = ?", (keys.fingerprint,)).fetchone():
+        if conn.execute(
+            "SELECT 1 FROM nodes WHERE fingerprint = ?", (keys.fingerprint,)
+        ).fetchone():
             raise EnrollmentError("Khóa này đã được đăng ký cho một nút khác.")
         node_id = f"{unit}-{secrets.token_hex(4)}"
         pub = keys.to_json()
         conn.execute(
             "INSERT INTO nodes (node_id, unit, name, sign_pub, kem_pub, fingerprint, enrolled_at, "
             "software) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (node_id, unit, row[1], pub["sign"], pub["kem"], keys.fingerprint, utcnow_iso(), software),
+            (
+                node_id,
+                unit,
+                row[1],
+                pub["sign"],
+                pub["kem"],
+                keys.fingerprint,
+                utcnow_iso(),
+                software,
+            ),
         )
         conn.execute(
             "UPDATE enrollments SET used_at = ?, node_id = ? WHERE token_hash = ?",
@@ -117,7 +127,13 @@ def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
     if row is None:
         raise UnknownSender(f"Nút '{node_id}' chưa đăng ký với máy chủ trung tâm.")
     return Node(
-        row[0], row[1], row[2], PublicKeys.from_json({"sign": row[3], "kem": row[4]}), row[5], row[6], row[7]
+        row[0],
+        row[1],
+        row[2],
+        PublicKeys.from_json({"sign": row[3], "kem": row[4]}),
+        row[5],
+        row[6],
+        row[7],
     )
 
 

@@ -17,4 +17,3 @@ SETTINGS: list[tuple[str, Any, str]] = [
 ]
 
 PREFIX = "CENTRAL_HUB"
-

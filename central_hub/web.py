@@ -86,7 +86,9 @@ def install(app: Flask) -> None:
             413: "Nội dung gửi lên quá lớn.",
         }
         status = exc.code or 500
-        return error_json(status, exc.name.lower().replace(" ", "_"), messages.get(status, exc.description or ""))
+        return error_json(
+            status, exc.name.lower().replace(" ", "_"), messages.get(status, exc.description or "")
+        )
 
 
 def current_user() -> User | None:
@@ -107,9 +109,13 @@ def require(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                return error_json(401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer).")
+                return error_json(
+                    401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer)."
+                )
             if roles and user.role not in roles:
-                return error_json(403, "forbidden", "Tài khoản của bạn không có quyền làm việc này.")
+                return error_json(
+                    403, "forbidden", "Tài khoản của bạn không có quyền làm việc này."
+                )
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

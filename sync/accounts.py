@@ -78,9 +78,14 @@ def add_user(
 ) -> User:
     """Create a user (or reset an existing user's password and role)."""
     username = username.strip()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("_", "").isalnum()
+    ):
         raise ValidationError(
-            "Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới (tối đa 64 ký tự).", field="username"
+            "Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới (tối đa 64 ký tự).",
+            field="username",
         )
     if role not in roles:
         raise ValidationError(

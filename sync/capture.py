@@ -56,7 +56,9 @@ class ChangeCapture:
         self.log = log
         self.validate = validate
 
-    def write(self, type_name: str, record_id: str, unit: str, fields: dict[str, Any], *, actor: str) -> Change:
+    def write(
+        self, type_name: str, record_id: str, unit: str, fields: dict[str, Any], *, actor: str
+    ) -> Change:
         """Write some fields of one record; return the logged change."""
         return self.write_many([Write(type_name, record_id, unit, fields)], actor=actor)[0]
 

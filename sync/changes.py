@@ -120,7 +120,9 @@ class ChangeLog:
 
     def tip(self) -> tuple[int, str | None]:
         """The last ``(seq, hash)`` of the log, ``(0, None)`` when empty."""
-        row = self.conn.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self.conn.execute(
+            "SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
         return (0, None) if row is None else (row[0], row[1])
 
     def append_many(self, changes: Iterable[Change]) -> None:

@@ -32,7 +32,10 @@ def load_settings(
     if cfg_file.exists():
         sources.append((str(cfg_file), json.loads(cfg_file.read_text(encoding="utf-8"))))
     sources.append(
-        (f"${prefix}_*", {k[len(prefix) + 1 :]: v for k, v in env.items() if k.startswith(prefix + "_")})
+        (
+            f"${prefix}_*",
+            {k[len(prefix) + 1 :]: v for k, v in env.items() if k.startswith(prefix + "_")},
+        )
     )
     sources.append(("config", overrides))
     for where, source in sources:
@@ -45,7 +48,11 @@ def load_settings(
                     field=key,
                 )
             default = values[key]
-            if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, str):
+            if (
+                isinstance(default, int)
+                and not isinstance(default, bool)
+                and isinstance(value, str)
+            ):
                 try:
                     value = int(value)
                 except ValueError as exc:

@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from .changes import canonical
-from .errors import BadSignature, PayloadTooLarge, TamperedEnvelope, WrongRecipient
+from .errors import BadSignature, PayloadTooLarge, TamperedEnvelope, ValidationError, WrongRecipient
 from .keys import KeyPair, PublicKeys
 from .schemas import SCHEMA_VERSION, validate
 
@@ -84,15 +84,15 @@ def peek_header(data: bytes) -> dict[str, Any]:
     """The header of an envelope, parsed and schema-checked but not yet trusted."""
     head, _sig, _ct = _split(data)
     try:
-        header = json.loads(head)
+        header: dict[str, Any] = json.loads(head)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TamperedEnvelope("Tiêu đề phong bì không phải JSON hợp lệ.") from exc
-    if canonical(header) != head:
+    if not isinstance(header, dict) or canonical(header) != head:
         raise TamperedEnvelope("Tiêu đề phong bì không ở dạng chuẩn.")
     try:
         validate("envelope_header", header)
-    except Exception as exc:
-        raise TamperedEnvelope(f"Tiêu đề phong bì sai cấu trúc: {exc}") from exc
+    except ValidationError as exc:
+        raise TamperedEnvelope(f"Tiêu đề phong bì sai cấu trúc: {exc.message}") from exc
     return header
 
 

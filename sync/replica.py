@@ -158,7 +158,9 @@ class Replica:
                     base = change.bases.get(name)
                     if current is not None and base != current and current != incoming:
                         result.clashes.append(
-                            FieldClash(change, name, base, current, row.get(name), incoming > current)
+                            FieldClash(
+                                change, name, base, current, row.get(name), incoming > current
+                            )
                         )
                     if current is None or incoming > current:
                         row[name] = value

@@ -76,7 +76,9 @@ def sync_lock(data_dir: Path, *, wait: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise SyncLockBusy("Một tiến trình khác đang đồng bộ; hãy thử lại sau.") from None
+                    raise SyncLockBusy(
+                        "Một tiến trình khác đang đồng bộ; hãy thử lại sau."
+                    ) from None
                 time.sleep(0.05)
         yield
     finally:
@@ -199,7 +201,9 @@ class NodeSync:
         while True:
             cursor = get_meta(self.conn, "pull_cursor", 0)
             reply = self._exchange(
-                "/sync/v1/pull", {"kind": "pull", "cursor": cursor, "limit": self.chunk}, kind="pull"
+                "/sync/v1/pull",
+                {"kind": "pull", "cursor": cursor, "limit": self.chunk},
+                kind="pull",
             )
             report.pull_requests += 1
             if reply.get("kind") != "pull_batch":

@@ -58,7 +58,9 @@ class HttpTransport:
         try:
             return resp.json()
         except ValueError as exc:
-            raise TransportError("Máy chủ trung tâm trả lời không phải JSON.", code="bad_reply") from exc
+            raise TransportError(
+                "Máy chủ trung tâm trả lời không phải JSON.", code="bad_reply"
+            ) from exc
 
     @staticmethod
     def _check(resp: requests.Response) -> bytes:

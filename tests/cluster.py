@@ -33,7 +33,9 @@ def env(**extra: str) -> dict[str, str]:
     return base
 
 
-def run(module: str, *args: str, stdin: str | None = None, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+def run(
+    module: str, *args: str, stdin: str | None = None, check: bool = True, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module args`` to completion."""
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -48,7 +50,9 @@ def run(module: str, *args: str, stdin: str | None = None, check: bool = True, *
     return result
 
 
-def wait_until(predicate: Any, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:
+def wait_until(
+    predicate: Any, timeout: float = 30, interval: float = 0.1, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -63,13 +67,25 @@ def wait_until(predicate: Any, timeout: float = 30, interval: float = 0.1, what:
 class Server:
     """A server process (hub or ward node) on a loopback port."""
 
-    def __init__(self, module: str, data: Path, port: int, *extra_args: str, **extra_env: str) -> None:
+    def __init__(
+        self, module: str, data: Path, port: int, *extra_args: str, **extra_env: str
+    ) -> None:
         self.module, self.data, self.port = module, data, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = data.parent / f"{data.name}-{port}.log"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", module, "serve", "--data", str(data), "--port", str(port), *extra_args],
+                [
+                    sys.executable,
+                    "-m",
+                    module,
+                    "serve",
+                    "--data",
+                    str(data),
+                    "--port",
+                    str(port),
+                    *extra_args,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env(**extra_env),
@@ -112,8 +128,19 @@ class Cluster:
         self.hub: Server | None = None
         self.wards: dict[str, Server] = {}
         run("central_hub", "init", "--data", str(self.hub_data))
-        run("central_hub", "user", "add", "--data", str(self.hub_data), "--username", "admin",
-            "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+        run(
+            "central_hub",
+            "user",
+            "add",
+            "--data",
+            str(self.hub_data),
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
 
     def start_hub(self) -> Server:
         self.hub = Server("central_hub", self.hub_data, self.hub_port)
@@ -129,17 +156,56 @@ class Cluster:
 
     def enroll(self, unit: str) -> Path:
         """Enroll a ward node for ``unit`` (the hub must be running) and add an officer."""
-        token = run("central_hub", "enroll", "--data", str(self.hub_data), "--unit", unit,
-                    "--hub-url", self.hub_url).stdout.strip()
+        token = run(
+            "central_hub",
+            "enroll",
+            "--data",
+            str(self.hub_data),
+            "--unit",
+            unit,
+            "--hub-url",
+            self.hub_url,
+        ).stdout.strip()
         data = self.ward_data(unit)
-        run("ward_node", "init", "--data", str(data), "--unit", unit, "--hub", self.hub_url, "--token", token)
-        run("ward_node", "user", "add", "--data", str(data), "--username", "canbo", "--role", "officer",
-            "--full-name", "Lê Thị Thu Hà", "--password-stdin", stdin=PASSWORD + "\n")
+        run(
+            "ward_node",
+            "init",
+            "--data",
+            str(data),
+            "--unit",
+            unit,
+            "--hub",
+            self.hub_url,
+            "--token",
+            token,
+        )
+        run(
+            "ward_node",
+            "user",
+            "add",
+            "--data",
+            str(data),
+            "--username",
+            "canbo",
+            "--role",
+            "officer",
+            "--full-name",
+            "Lê Thị Thu Hà",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
         return data
 
     def start_ward(self, unit: str, interval: float = 1, **extra_env: str) -> Server:
         extra_env.setdefault("WARD_NODE_BACKOFF_MAX", "2")
-        server = Server("ward_node", self.ward_data(unit), free_port(), "--sync-interval", str(interval), **extra_env)
+        server = Server(
+            "ward_node",
+            self.ward_data(unit),
+            free_port(),
+            "--sync-interval",
+            str(interval),
+            **extra_env,
+        )
         self.wards[unit] = server
         return server
 
@@ -151,7 +217,9 @@ class Cluster:
 
 def token(url: str, username: str = "canbo", password: str = PASSWORD) -> dict[str, str]:
     """Authorization headers for a user of the app at ``url``."""
-    resp = requests.post(url + "/api/v1/auth/token", json={"username": username, "password": password}, timeout=10)
+    resp = requests.post(
+        url + "/api/v1/auth/token", json={"username": username, "password": password}, timeout=10
+    )
     resp.raise_for_status()
     return {"Authorization": "Bearer " + resp.json()["token"]}
 

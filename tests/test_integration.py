@@ -40,7 +40,9 @@ def _status(url: str, headers: dict) -> dict:
     return requests.get(url + "/api/v1/sync/status", headers=headers, timeout=5).json()
 
 
-def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(cluster: Cluster) -> None:
+def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(
+    cluster: Cluster,
+) -> None:
     ward_a = cluster.start_ward(A)
     headers = token(ward_a.url)
     procedures = requests.get(ward_a.url + "/api/v1/procedures", headers=headers, timeout=5).json()
@@ -49,13 +51,17 @@ def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(clust
     cluster.stop_hub()
     codes = []
     for i in range(5):
-        resp = requests.post(ward_a.url + "/api/v1/dossiers", json=_dossier(i), headers=headers, timeout=10)
+        resp = requests.post(
+            ward_a.url + "/api/v1/dossiers", json=_dossier(i), headers=headers, timeout=10
+        )
         assert resp.status_code == 201, resp.text
         codes.append(resp.json()["code"])
     assert len(set(codes)) == 5
 
     offline = wait_until(
-        lambda: (s := _status(ward_a.url, headers))["state"] == "offline" and s, 20, what="offline state"
+        lambda: (s := _status(ward_a.url, headers))["state"] == "offline" and s,
+        20,
+        what="offline state",
     )
     assert offline["pending_changes"] == 10  # each dossier: the record and its first step
     assert offline["oldest_pending_at"]
@@ -68,14 +74,18 @@ def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(clust
 
     cluster.start_hub()
     synced = wait_until(
-        lambda: (s := _status(ward_a.url, headers))["state"] == "synced" and s, 30, what="synced state"
+        lambda: (s := _status(ward_a.url, headers))["state"] == "synced" and s,
+        30,
+        what="synced state",
     )
     assert synced["pending_changes"] == 0
     run("ward_node", "sync", "--data", str(cluster.ward_data(B)))
 
     hub_db = cluster.hub_data / "hub.sqlite3"
     admin = token(cluster.hub.url, "admin")
-    listed = requests.get(cluster.hub.url + f"/api/v1/dossiers?unit={A}&limit=100", headers=admin, timeout=5).json()
+    listed = requests.get(
+        cluster.hub.url + f"/api/v1/dossiers?unit={A}&limit=100", headers=admin, timeout=5
+    ).json()
     assert sorted(d["code"] for d in listed["items"]) == sorted(codes)
     assert query(hub_db, "SELECT count(*) FROM dossier")[0][0] == 5
     assert query(hub_db, "SELECT count(*) FROM journal WHERE type = 'dossier'")[0][0] == 5
@@ -83,8 +93,12 @@ def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(clust
         query(hub_db, "SELECT count(*), count(*) FROM journal")[0]
     ]
     # The hub's copy is field for field the ward's.
-    one = requests.get(cluster.hub.url + f"/api/v1/dossiers/{listed['items'][0]['id']}", headers=admin, timeout=5).json()
-    local = requests.get(ward_a.url + f"/api/v1/dossiers/{one['id']}", headers=headers, timeout=5).json()
+    one = requests.get(
+        cluster.hub.url + f"/api/v1/dossiers/{listed['items'][0]['id']}", headers=admin, timeout=5
+    ).json()
+    local = requests.get(
+        ward_a.url + f"/api/v1/dossiers/{one['id']}", headers=headers, timeout=5
+    ).json()
     for field in ("code", "applicant", "status", "due_at", "received_at", "notes"):
         assert one[field] == local[field]
     assert len(one["steps"]) == 1
@@ -104,7 +118,9 @@ def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(clust
 def test_admin_edit_at_the_hub_reaches_only_the_owning_ward(cluster: Cluster) -> None:
     ward_a = cluster.start_ward(A)
     headers = token(ward_a.url)
-    created = requests.post(ward_a.url + "/api/v1/dossiers", json=_dossier(1), headers=headers, timeout=10).json()
+    created = requests.post(
+        ward_a.url + "/api/v1/dossiers", json=_dossier(1), headers=headers, timeout=10
+    ).json()
     wait_until(lambda: _status(ward_a.url, headers)["state"] == "synced", 20, what="push")
     admin = token(cluster.hub.url, "admin")
     resp = requests.patch(
@@ -116,10 +132,12 @@ def test_admin_edit_at_the_hub_reaches_only_the_owning_ward(cluster: Cluster) ->
     assert resp.status_code == 200, resp.text
     requests.post(ward_a.url + "/api/v1/sync/run", headers=headers, timeout=5)
     wait_until(
-        lambda: requests.get(ward_a.url + f"/api/v1/dossiers/{created['id']}", headers=headers, timeout=5).json()[
-            "notes"
-        ]
-        == "Quản trị viên thành phố đã kiểm tra",
+        lambda: (
+            requests.get(
+                ward_a.url + f"/api/v1/dossiers/{created['id']}", headers=headers, timeout=5
+            ).json()["notes"]
+            == "Quản trị viên thành phố đã kiểm tra"
+        ),
         20,
         what="admin edit at the ward",
     )

@@ -46,23 +46,34 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     try:
         for attempt in range(3):
             server = cluster.start_ward(UNIT, interval=0.2, WARD_NODE_SYNC_CHUNK="150")
-            at_start = query(hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%")[0][0]
+            at_start = query(
+                hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%"
+            )[0][0]
             if at_start >= total:
                 server.stop()
                 break
             threshold = at_start + rng.randint(1, 4) * 150
             wait_until(
-                lambda t=threshold: query(hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%")[0][0] >= min(t, total),
+                lambda t=threshold: (
+                    query(hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%")[
+                        0
+                    ][0]
+                    >= min(t, total)
+                ),
                 60,
                 interval=0.01,
                 what=f"push progress (attempt {attempt})",
             )
             server.kill()
-            at_kill = query(hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%")[0][0]
+            at_kill = query(
+                hub_db, "SELECT count(*) FROM journal WHERE origin LIKE ?", UNIT + "-%"
+            )[0][0]
             kills_mid_sync += at_kill < total
         server = cluster.start_ward(UNIT, interval=0.2, WARD_NODE_SYNC_CHUNK="150")
         wait_until(
-            lambda: query(node_db, "SELECT value FROM meta WHERE key = 'acked_seq'") == [(str(total),)],
+            lambda: (
+                query(node_db, "SELECT value FROM meta WHERE key = 'acked_seq'") == [(str(total),)]
+            ),
             60,
             what="every change acknowledged",
         )
@@ -70,11 +81,15 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         cluster.close()
 
     assert kills_mid_sync >= 1, "no kill landed in the middle of a sync"
-    rows = query(hub_db, "SELECT origin, seq FROM journal WHERE origin LIKE ? ORDER BY seq", UNIT + "-%")
+    rows = query(
+        hub_db, "SELECT origin, seq FROM journal WHERE origin LIKE ? ORDER BY seq", UNIT + "-%"
+    )
     assert [seq for _o, seq in rows] == list(range(1, total + 1))  # each once, none missing
     assert query(hub_db, "SELECT count(*) FROM dossier")[0][0] == DOSSIERS
     assert query(hub_db, "SELECT count(DISTINCT code) FROM dossier")[0][0] == DOSSIERS
-    node_rows = query(node_db, "SELECT id, code, status, due_at, _versions FROM dossier ORDER BY id")
+    node_rows = query(
+        node_db, "SELECT id, code, status, due_at, _versions FROM dossier ORDER BY id"
+    )
     hub_rows = query(hub_db, "SELECT id, code, status, due_at, _versions FROM dossier ORDER BY id")
     assert node_rows == hub_rows
     conn = open_store(data)

@@ -44,7 +44,9 @@ def token() -> Response:
     body = request.get_json(silent=True) or {}
     user = authenticate(db(), str(body.get("username", "")), str(body.get("password", "")))
     value, expires = issue_token(db(), user)
-    return jsonify({"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role})
+    return jsonify(
+        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
+    )
 
 
 @bp.post("/dossiers")
@@ -115,7 +117,11 @@ def public_dossier(code: str) -> Response:
             "due_at": dossier["due_at"],
             "returned_at": dossier.get("returned_at"),
             "timeline": [
-                {"at": s["at"], "status": s["to_status"], "status_name": STATUS_NAMES[s["to_status"]]}
+                {
+                    "at": s["at"],
+                    "status": s["to_status"],
+                    "status_name": STATUS_NAMES[s["to_status"]],
+                }
                 for s in dossier["steps"]
             ],
         }

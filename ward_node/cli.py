@@ -42,7 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(config, start_worker=True)
     print(f"Nút phường đang chạy tại http://{args.host}:{args.port}", flush=True)
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-ward")
+        waitress.serve(
+            app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-ward"
+        )
     finally:
         worker = app.extensions["ward_node"].worker
         if worker is not None:
@@ -110,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("init", cmd_init, "đăng ký nút với máy chủ trung tâm và đồng bộ lần đầu")
     p.add_argument("--unit", required=True, help="mã đơn vị, ví dụ 19786")
-    p.add_argument("--hub", required=True, help="địa chỉ máy chủ trung tâm, ví dụ http://10.0.0.5:8700")
+    p.add_argument(
+        "--hub", required=True, help="địa chỉ máy chủ trung tâm, ví dụ http://10.0.0.5:8700"
+    )
     p.add_argument("--token", required=True, help="mã đăng ký một lần do quản trị viên cấp")
     p = command("serve", cmd_serve, "chạy ứng dụng web và đồng bộ nền")
     p.add_argument("--host", default="127.0.0.1")
@@ -120,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("sync", cmd_sync, "đồng bộ ngay một lần (gửi rồi nhận)")
     p = command("status", cmd_status, "trạng thái đồng bộ")
     p.add_argument("--json", action="store_true")
-    user = sub.add_parser("user", help="tài khoản").add_subparsers(dest="user_command", required=True)
+    user = sub.add_parser("user", help="tài khoản").add_subparsers(
+        dest="user_command", required=True
+    )
     p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
     p.add_argument("--username", required=True)
     p.add_argument("--role", required=True, choices=ROLES)

@@ -71,7 +71,9 @@ ACTIONS = {
         Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, PROCESSING),
         Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, PROCESSING),
         Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, DESK),
-        Action("request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING),
+        Action(
+            "request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING
+        ),
         Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4, DESK),
         Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7, DESK),
         Action("stop", "Dừng xử lý", frozenset({4}), 8, ("leader", "admin")),
@@ -130,7 +132,9 @@ class Dossiers:
 
     # -- reception -------------------------------------------------------------------------
 
-    def receive(self, data: dict[str, Any], user: User, *, at: datetime | None = None) -> dict[str, Any]:
+    def receive(
+        self, data: dict[str, Any], user: User, *, at: datetime | None = None
+    ) -> dict[str, Any]:
         """Receive a citizen's dossier at the desk; return it with its code and due date."""
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON mô tả hồ sơ.", field="body")
@@ -193,7 +197,9 @@ class Dossiers:
             try:
                 birth_year = int(birth_year)
             except (TypeError, ValueError):
-                raise ValidationError("Năm sinh phải là số.", field="applicant.birth_year") from None
+                raise ValidationError(
+                    "Năm sinh phải là số.", field="applicant.birth_year"
+                ) from None
         phone, _warning = normalize_phone(raw.get("phone"))
         email = str(raw.get("email") or "").strip() or None
         address = nfc(str(raw.get("address") or "")).strip() or None
@@ -332,21 +338,28 @@ class Dossiers:
         clauses, params = [], []
         for word in fold(q).split():
             clauses.append("_search LIKE ? ESCAPE '\\'")
-            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            params.append(
+                "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
         if status is not None:
             clauses.append("status = ?")
             params.append(status)
         if overdue is not None:
             open_ = ",".join(str(s) for s in sorted(OPEN_STATUSES))
             cmp = "<" if overdue else ">="
-            clauses.append(f"(status IN ({open_}) AND due_at {cmp} ?)" if overdue else
-                           f"NOT (status IN ({open_}) AND due_at < ?)")
+            clauses.append(
+                f"(status IN ({open_}) AND due_at {cmp} ?)"
+                if overdue
+                else f"NOT (status IN ({open_}) AND due_at < ?)"
+            )
             params.append(iso(now_utc()))
         if cursor:
             clauses.append("id < ?")
             params.append(cursor)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        items = records(self.conn, "dossier", f"{where} ORDER BY id DESC LIMIT ?", (*params, limit + 1))
+        items = records(
+            self.conn, "dossier", f"{where} ORDER BY id DESC LIMIT ?", (*params, limit + 1)
+        )
         more = len(items) > limit
         items = items[:limit]
         for item in items:
@@ -392,7 +405,9 @@ def _parse_time(value: Any, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        raise ValidationError("Thời điểm phải theo ISO 8601, ví dụ 2026-12-02T17:00:00+07:00.", field=field) from None
+        raise ValidationError(
+            "Thời điểm phải theo ISO 8601, ví dụ 2026-12-02T17:00:00+07:00.", field=field
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VIETNAM)
     return parsed

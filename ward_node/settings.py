@@ -14,4 +14,3 @@ SETTINGS: list[tuple[str, Any, str]] = [
 ]
 
 PREFIX = "WARD_NODE"
-

@@ -17,7 +17,6 @@ from sync import (
     NodeSync,
     PublicKeys,
     Replica,
-    SyncError,
     SyncReport,
     ValidationError,
     atomic,
@@ -42,14 +41,18 @@ def parse_token(token: str) -> dict[str, Any]:
     """Decode an enrollment token (``wst1.`` + base64url JSON: hub, unit, secret, fp, exp)."""
     token = token.strip()
     if not token.startswith(TOKEN_PREFIX):
-        raise ValidationError("Mã đăng ký không đúng dạng (phải bắt đầu bằng 'wst1.').", field="token")
+        raise ValidationError(
+            "Mã đăng ký không đúng dạng (phải bắt đầu bằng 'wst1.').", field="token"
+        )
     raw = token[len(TOKEN_PREFIX) :]
     try:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if not all(isinstance(data.get(k), str) for k in ("hub", "unit", "secret", "fp", "exp")):
             raise ValueError("missing keys")
     except ValueError as exc:
-        raise ValidationError("Mã đăng ký bị hỏng; hãy sao chép lại cả dòng.", field="token") from exc
+        raise ValidationError(
+            "Mã đăng ký bị hỏng; hãy sao chép lại cả dòng.", field="token"
+        ) from exc
     result: dict[str, Any] = data
     return result
 
@@ -82,7 +85,11 @@ def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
         keys = KeyPair.generate()
         request_body = {
             "kind": "enroll",
-            "info": {"unit": unit, "secret": claims["secret"], "software": f"wardsync {__version__}"},
+            "info": {
+                "unit": unit,
+                "secret": claims["secret"],
+                "software": f"wardsync {__version__}",
+            },
         }
         envelope = seal(
             pack_payload(request_body),
@@ -95,7 +102,9 @@ def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
         )
         raw = transport.post(
             "/sync/v1/enroll",
-            json.dumps({"keys": keys.public.to_json(), "envelope": base64.b64encode(envelope).decode()}).encode(),
+            json.dumps(
+                {"keys": keys.public.to_json(), "envelope": base64.b64encode(envelope).decode()}
+            ).encode(),
         )
     finally:
         transport.close()
@@ -103,7 +112,9 @@ def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
     def pinned(header: dict[str, Any]) -> PublicKeys:
         return hub_keys
 
-    reply = unpack_payload(open_envelope(raw, keys=keys, sender_keys=pinned).payload, max_size=1 << 20)
+    reply = unpack_payload(
+        open_envelope(raw, keys=keys, sender_keys=pinned).payload, max_size=1 << 20
+    )
     validate("changeset", reply)
     info = reply.get("info") or {}
     node_id = str(info["node_id"])
@@ -121,7 +132,11 @@ def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
             set_meta(
                 conn,
                 "hub",
-                {"url": hub_url.rstrip("/"), "hub_id": str(hello["hub_id"]), "keys": hub_keys.to_json()},
+                {
+                    "url": hub_url.rstrip("/"),
+                    "hub_id": str(hello["hub_id"]),
+                    "keys": hub_keys.to_json(),
+                },
             )
     finally:
         conn.close()

@@ -38,9 +38,7 @@ def _base(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS procedure_code ON procedure (code)")
     conn.execute("CREATE INDEX IF NOT EXISTS calendar_day_date ON calendar_day (date)")
-    conn.execute(
-        "CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)"
-    )
+    conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
 
 
 MIGRATIONS = [("0001_base", _base)]
@@ -101,10 +99,14 @@ def next_counter(conn: sqlite3.Connection, key: str) -> int:
     return int(row[0])
 
 
-def records(conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
+def records(
+    conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()
+) -> list[dict[str, Any]]:
     """Decoded records of one type matching an SQL ``where`` clause."""
     from sync import record_type
 
     rtype = record_type(type_name)
-    rows = conn.execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params).fetchall()
+    rows = conn.execute(
+        f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params
+    ).fetchall()
     return [Replica.decode(rtype, r) for r in rows]

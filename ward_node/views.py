@@ -39,14 +39,20 @@ def login() -> Any:
     if request.method == "POST":
         check_csrf()
         try:
-            user = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+            user = authenticate(
+                db(), request.form.get("username", ""), request.form.get("password", "")
+            )
         except (LoginRefused, LoginThrottled) as exc:
             error = exc.message
         else:
             session.clear()
             session["user"] = user.username
             target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("pages.index"))
+            return redirect(
+                target
+                if target.startswith("/") and not target.startswith("//")
+                else url_for("pages.index")
+            )
     return render_template("login.html", error=error), (401 if error else 200)
 
 
@@ -69,7 +75,12 @@ def index() -> str:
         q, status, True if overdue else None, 50, request.args.get("cursor") or None
     )
     return render_template(
-        "dossiers/list.html", items=items, q=q, status=status, overdue=overdue, next_cursor=next_cursor
+        "dossiers/list.html",
+        items=items,
+        q=q,
+        status=status,
+        overdue=overdue,
+        next_cursor=next_cursor,
     )
 
 
@@ -101,9 +112,9 @@ def new_dossier() -> Any:
         else:
             flash(f"Đã tiếp nhận hồ sơ {dossier['code']}.", "ok")
             return redirect(url_for("pages.dossier", dossier_id=dossier["id"]))
-    return render_template(
-        "dossiers/new.html", procedures=procedures, form=form, error=error
-    ), (422 if error else 200)
+    return render_template("dossiers/new.html", procedures=procedures, form=form, error=error), (
+        422 if error else 200
+    )
 
 
 @bp.get("/dossiers/<dossier_id>")

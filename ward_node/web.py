@@ -137,11 +137,15 @@ def require(*roles: str) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 if is_api():
-                    return error_json(401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer).")
+                    return error_json(
+                        401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer)."
+                    )
                 return redirect(url_for("pages.login", next=request.full_path))
             if roles and user.role not in roles:
                 if is_api():
-                    return error_json(403, "forbidden", "Tài khoản của bạn không có quyền làm việc này.")
+                    return error_json(
+                        403, "forbidden", "Tài khoản của bạn không có quyền làm việc này."
+                    )
                 return _error_page(403, "Tài khoản của bạn không có quyền làm việc này.")
             if not is_api() and request.method == "POST":
                 check_csrf()
@@ -165,7 +169,9 @@ def check_csrf() -> None:
     """Refuse a form post whose CSRF token is missing or wrong."""
     sent = request.form.get("csrf_token", "")
     if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-        raise CsrfRefused("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
+        raise CsrfRefused(
+            "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
+        )
 
 
 def page_args() -> tuple[int, str | None]:

@@ -1,0 +1,56 @@
+# wardsync — make test | make demo | make check | make bench
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PYTHON  ?= python3
+SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core
+
+.PHONY: test demo check lint bench bench-quick sysdeps install install-test clean
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created setup.cfg pyproject.toml
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.created setup.cfg pyproject.toml
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# System packages the browser and tray tests need (Debian; installs only what is missing).
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing system packages:$$missing (browser/tray tests will be skipped)"; fi; \
+	fi
+
+test: sysdeps install-test
+	$(PY) -m pytest -q -p no:cacheprovider
+
+demo: install
+	$(VENV)/bin/central-hub demo --wards 27 --data ./demo-data
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy sync
+
+check: lint test
+
+bench: install-test
+	$(PY) bench/bench_write.py
+	$(PY) bench/bench_apply.py
+
+bench-quick: install-test
+	$(PY) bench/bench_write.py --rows 20000
+	$(PY) bench/bench_apply.py --rows 20000
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+/* Small progressive enhancements for the ward node's pages. Every page works without this file:
+   it is loaded with `defer` and touches only the elements that ask for it. No inline scripts. */
+(function () {
+  "use strict";
+
+  // Reception form: show the required papers of the selected procedure only.
+  function setupPapers() {
+    var select = document.querySelector("[data-papers-select]");
+    if (!select) return;
+    var blocks = document.querySelectorAll("details[data-procedure]");
+    var hint = document.querySelector("[data-papers-hint]");
+    function show() {
+      var code = select.value;
+      for (var i = 0; i < blocks.length; i++) {
+        var match = blocks[i].getAttribute("data-procedure") === code;
+        blocks[i].hidden = !match;
+        if (match) blocks[i].open = true;
+      }
+      if (hint) {
+        hint.hidden = Boolean(code);
+        hint.textContent = "Chọn thủ tục để xem giấy tờ cần nộp.";
+      }
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
+  // A double click on a submit button must not receive the same dossier twice.
+  function setupSingleSubmit() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.getAttribute("data-submitted")) {
+        event.preventDefault();
+        return;
+      }
+      form.setAttribute("data-submitted", "1");
+      var buttons = form.querySelectorAll("button[type=submit]");
+      for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute("aria-busy", "true");
+    });
+    // Coming back with the browser's Back button restores the page as it was: allow a new submit.
+    window.addEventListener("pageshow", function () {
+      var forms = document.querySelectorAll("form[data-submitted]");
+      for (var i = 0; i < forms.length; i++) forms[i].removeAttribute("data-submitted");
+      var busy = document.querySelectorAll("button[aria-busy]");
+      for (var j = 0; j < busy.length; j++) busy[j].removeAttribute("aria-busy");
+    });
+  }
+
+  document.documentElement.classList.add("js");
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); });
+  } else {
+    setupPapers();
+    setupSingleSubmit();
+  }
+})();
