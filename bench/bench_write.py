@@ -49,7 +49,14 @@ def capture_path(rows: list[dict], folder: Path, batch: int, validate: bool) -> 
     create_meta(conn)
     create_record_tables(conn)
     create_change_log(conn)
-    writer = ChangeCapture(conn, "19786-bench", HybridClock(), Replica(conn), ChangeLog(conn, "19786-bench"), validate=validate)
+    writer = ChangeCapture(
+        conn,
+        "19786-bench",
+        HybridClock(),
+        Replica(conn),
+        ChangeLog(conn, "19786-bench"),
+        validate=validate,
+    )
     writes = [Write("dossier", r["id"], r["unit"], r) for r in rows]
     start = time.perf_counter()
     for i in range(0, len(writes), batch):
@@ -73,8 +80,12 @@ def main() -> None:
     n = args.rows
     print(f"write path, {n:,} dossier records, batches of {args.batch}")
     print(f"  sqlite-utils upsert_all (baseline): {n / base:>10,.0f} rows/s")
-    print(f"  change capture:                     {n / ours:>10,.0f} rows/s   ratio {ours / base:.2f}x the baseline's time")
-    print(f"  change capture + JSON Schema check: {n / ours_validated:>10,.0f} rows/s   ratio {ours_validated / base:.2f}x")
+    print(
+        f"  change capture:                     {n / ours:>10,.0f} rows/s   ratio {ours / base:.2f}x the baseline's time"
+    )
+    print(
+        f"  change capture + JSON Schema check: {n / ours_validated:>10,.0f} rows/s   ratio {ours_validated / base:.2f}x"
+    )
 
 
 if __name__ == "__main__":

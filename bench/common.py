@@ -51,7 +51,9 @@ def dossier_rows(n: int, unit: str = "19786", seed: int = 7) -> list[dict[str, A
 
 def flat(row: dict[str, Any]) -> dict[str, Any]:
     """A row with nested objects as JSON text, as a plain table stores it."""
-    return {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for k, v in row.items()}
+    return {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v for k, v in row.items()
+    }
 
 
 @contextmanager

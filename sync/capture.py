@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from .changes import Change
 from .clock import HybridClock
-from .replica import Replica
+from .replica import Replica, gc_paused
 from .schemas import validate_fields
 from .store import atomic, get_meta, set_meta
 
@@ -67,7 +67,7 @@ class ChangeCapture:
         if self.validate:
             for w in writes:
                 validate_fields(w.type, w.fields)
-        with atomic(self.conn):
+        with gc_paused(), atomic(self.conn):
             # Another process (a CLI sync, the worker) may have advanced the clock on receipt.
             self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
             seq, prev = self.log.tip()
@@ -90,11 +90,12 @@ class ChangeCapture:
                     id=w.id,
                     unit=w.unit,
                     fields=w.fields,
-                    bases={name: seen.get(name) for name in w.fields},
+                    # Only fields the writer saw a version of carry a base (absent = none).
+                    bases={n: seen[n] for n in w.fields if n in seen},
                     actor=actor,
                 ).chained(prev)
                 prev = change.hash
-                encoded = change.version.encode()
+                encoded = change.version_key
                 for name in w.fields:
                     seen[name] = encoded
                 changes.append(change)

@@ -10,18 +10,24 @@ history was rewritten (DESIGN.md, "Audit integrity").
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from .clock import Version
 
 
 def canonical(obj: Any) -> bytes:
     """Deterministic JSON bytes: sorted keys, no spaces, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def loads(data: str | bytes) -> Any:
+    """Parse JSON text (the counterpart of :func:`canonical`)."""
+    return orjson.loads(data)
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,48 @@ class Change:
         """The version every field of this change carries."""
         return Version(self.hlc, self.origin)
 
+    # Encodings computed once per change and kept in the instance dict (a plain property:
+    # functools.cached_property takes a lock on every access in Python 3.11).
+
+    @property
+    def version_key(self) -> str:
+        """:meth:`Version.encode` of :attr:`version`."""
+        key: str | None = self.__dict__.get("_vk")
+        if key is None:
+            key = self.__dict__["_vk"] = f"{self.hlc:016x}@{self.origin}"
+        return key
+
+    @property
+    def fields_json(self) -> bytes:
+        """Canonical JSON of ``fields`` (hashed, logged, journaled)."""
+        raw: bytes | None = self.__dict__.get("_fj")
+        if raw is None:
+            raw = self.__dict__["_fj"] = canonical(self.fields)
+        return raw
+
+    @property
+    def bases_json(self) -> bytes:
+        """Canonical JSON of ``bases``."""
+        raw: bytes | None = self.__dict__.get("_bj")
+        if raw is None:
+            raw = self.__dict__["_bj"] = canonical(self.bases)
+        return raw
+
     def link_hash(self) -> str:
         """The SHA-256 chain link of this change: over its content and ``prev``."""
-        body = [
+        head = canonical(
+            [self.origin, self.seq, self.hlc, self.type, self.id, self.unit, self.actor, self.prev]
+        )
+        digest = hashlib.sha256(head)
+        digest.update(b"\x00")
+        digest.update(self.fields_json)
+        digest.update(b"\x00")
+        digest.update(self.bases_json)
+        return digest.hexdigest()
+
+    def chained(self, prev: str | None) -> Change:
+        """This change linked after ``prev``, with its own hash computed."""
+        linked = Change(
             self.origin,
             self.seq,
             self.hlc,
@@ -57,19 +102,42 @@ class Change:
             self.fields,
             self.bases,
             self.actor,
-            self.prev,
-        ]
-        return hashlib.sha256(canonical(body)).hexdigest()
-
-    def chained(self, prev: str | None) -> Change:
-        """This change linked after ``prev``, with its own hash computed."""
-        linked = replace(self, prev=prev, hash=None)
-        return replace(linked, hash=linked.link_hash())
+            prev,
+        )
+        digest = linked.link_hash()
+        done = Change(
+            self.origin,
+            self.seq,
+            self.hlc,
+            self.type,
+            self.id,
+            self.unit,
+            self.fields,
+            self.bases,
+            self.actor,
+            prev,
+            digest,
+        )
+        # Carry the encodings over: they do not depend on prev or hash.
+        done.__dict__["_fj"] = linked.fields_json
+        done.__dict__["_bj"] = linked.bases_json
+        return done
 
     def to_wire(self) -> dict[str, Any]:
         """The change as a JSON object of ``schemas/change.json``."""
-        data = asdict(self)
-        return data
+        return {
+            "origin": self.origin,
+            "seq": self.seq,
+            "hlc": self.hlc,
+            "type": self.type,
+            "id": self.id,
+            "unit": self.unit,
+            "fields": self.fields,
+            "bases": self.bases,
+            "actor": self.actor,
+            "prev": self.prev,
+            "hash": self.hash,
+        }
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Change:
@@ -137,8 +205,8 @@ class ChangeLog:
                     c.type,
                     c.id,
                     c.unit,
-                    json.dumps(c.fields, ensure_ascii=False, separators=(",", ":")),
-                    json.dumps(c.bases, separators=(",", ":")),
+                    c.fields_json.decode(),
+                    c.bases_json.decode(),
                     c.actor,
                     c.prev,
                     c.hash,
@@ -165,8 +233,8 @@ class ChangeLog:
                 type_,
                 id_,
                 unit,
-                json.loads(fields),
-                json.loads(bases),
+                loads(fields),
+                loads(bases),
                 actor,
                 prev,
                 hash_,

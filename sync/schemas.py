@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -38,7 +39,7 @@ class RecordType:
     fields: tuple[str, ...]
     json_fields: frozenset[str]
     review_fields: frozenset[str]
-    search_paths: tuple[str, ...] = ()
+    search_paths: tuple[tuple[str, ...], ...] = ()
 
     @property
     def table(self) -> str:
@@ -119,7 +120,7 @@ def record_types() -> dict[str, RecordType]:
                 k for k, v in props.items() if _json_types(v) & {"object", "array"}
             ),
             review_fields=frozenset(k for k, v in props.items() if v.get("x-review")),
-            search_paths=tuple(schema.get("x-search", ())),
+            search_paths=tuple(tuple(p.split(".")) for p in schema.get("x-search", ())),
         )
     return types
 
@@ -148,10 +149,37 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), registry=_registry())
 
 
+def _resolve(uri: str) -> dict[str, Any]:
+    """Resolve a ``$ref`` to a sibling schema from disk: validation never touches the network."""
+    return load_schema(uri.rsplit("/", 1)[-1].removesuffix(".json"))
+
+
 @cache
-def _field_validator(type_name_: str, field_name: str) -> Draft202012Validator:
-    prop = record_type(type_name_).schema["properties"][field_name]
-    return Draft202012Validator(prop)
+def _fast(name: str, partial: bool = False) -> Any:
+    """A compiled validator (fastjsonschema, ~20x faster than jsonschema) for the hot path.
+
+    Only its verdict is used: on failure, jsonschema explains which field is wrong.
+    """
+    schema = dict(record_type(name).schema) if partial else dict(load_schema(name))
+    schema.pop("$schema", None)
+    if partial:
+        schema.pop("required", None)
+    return fastjsonschema.compile(schema, handlers={"https": _resolve}, use_default=False)
+
+
+def _passes(name: str, document: Any, partial: bool = False) -> bool:
+    try:
+        _fast(name, partial)(document)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+@cache
+def _partial_validator(type_name_: str) -> Draft202012Validator:
+    """A validator of any subset of a type's fields: the schema without ``required``."""
+    schema = {k: v for k, v in record_type(type_name_).schema.items() if k != "required"}
+    return Draft202012Validator(schema)
 
 
 def _raise_first(errors: list[Any], prefix: str = "") -> None:
@@ -173,17 +201,24 @@ def validate(name: str, document: Any) -> None:
 
     Raises :class:`ValidationError` naming the first offending field.
     """
-    _raise_first(list(_validator(name).iter_errors(document)))
+    if not _passes(name, document):
+        _raise_first(list(_validator(name).iter_errors(document)))
 
 
 def validate_fields(type_name_: str, fields: dict[str, Any]) -> None:
-    """Validate a partial write (some fields of a record) against the type's schema."""
+    """Validate a partial write (some fields of a record) against the type's schema.
+
+    Raises :class:`ValidationError` naming the field (an unknown field included).
+    """
+    if _passes(type_name_, fields, partial=True):
+        return
+    validator = _partial_validator(type_name_)
     rtype = record_type(type_name_)
-    for key, value in fields.items():
+    for key in fields:
         if key not in rtype.schema["properties"]:
             raise ValidationError(
                 f"Trường '{key}' không có trong loại bản ghi '{type_name_}'.",
                 code="unknown_field",
                 field=key,
             )
-        _raise_first(list(_field_validator(type_name_, key).iter_errors(value)), prefix=key)
+    _raise_first(list(validator.iter_errors(fields)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from sync.changes import Change
 from sync.clock import Version, pack
-from sync.replica import MergeResult, Replica, create_record_tables
+from sync.replica import MergeResult, Replica, create_record_tables, decode_versions
 from sync.schemas import validate_fields
 from sync.store import atomic, connect, create_meta
 
@@ -193,7 +192,7 @@ def row_and_versions(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str
         "SELECT date, kind, name, deleted, unit, _versions FROM calendar_day WHERE id = ?", (DAY,)
     ).fetchone()
     assert row is not None
-    return dict(row), json.loads(row["_versions"])
+    return dict(row), decode_versions(row["_versions"])
 
 
 @pytest.fixture

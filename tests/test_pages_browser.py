@@ -1,0 +1,280 @@
+"""The ward node's pages in a real browser, against a real hub and ward node on loopback ports.
+
+A desk officer logs in, receives a dossier through the reception form, finds it again by typing
+the name without diacritics, and starts processing it; a form posted without the session's CSRF
+token is refused. Headless Chromium from the system (/usr/bin/chromium), driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # the "test" extra is not installed
+    sync_playwright = None
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+UNIT = "19786"
+USERNAME, PASSWORD = "canbo", "officerpw1"
+CODE = re.compile(r"H57\.19786-\d{6}-\d{4}")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        sync_playwright is None,
+        reason="the Python package playwright is not installed (pip install 'playwright>=1.45,<2')",
+    ),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no system Chromium at {CHROMIUM} to drive headless"
+    ),
+]
+
+
+# -- real processes ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env() -> dict[str, str]:
+    # Loopback only: a proxy from the environment must not sit between the test and its servers.
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _cli(module: str, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
+    assert done.returncode == 0, f"{module} {args[0]} failed: {done.stderr}"
+    return done.stdout
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _serve(module: str, data: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    """Start ``module serve`` and return once ``/healthz`` answers (deadline 30 s)."""
+    log = data.parent / f"{data.name}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, "serve", "--data", str(data), "--port", str(port)]
+            + list(extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"{module} exited early:\n{log.read_text()[-2000:]}")
+        try:
+            with _NO_PROXY.open(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return proc
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            _stop(proc)
+            raise AssertionError(f"{module} not healthy after 30 s:\n{log.read_text()[-2000:]}")
+        time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def ward_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A hub and an enrolled ward node with one officer, both serving; the node's base URL."""
+    root = tmp_path_factory.mktemp("pages")
+    hub, ward = root / "hub", root / "w1"
+    hub_port, ward_port = _free_port(), _free_port()
+    hub_url = f"http://127.0.0.1:{hub_port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        _cli("central_hub", "init", "--data", str(hub))
+        token = _cli(
+            "central_hub", "enroll", "--data", str(hub), "--unit", UNIT, "--hub-url", hub_url
+        ).strip()
+        procs.append(_serve("central_hub", hub, hub_port))
+        _cli(
+            "ward_node",
+            "init",
+            "--data",
+            str(ward),
+            "--unit",
+            UNIT,
+            "--hub",
+            hub_url,
+            "--token",
+            token,
+        )
+        _cli(
+            "ward_node",
+            "user",
+            "add",
+            "--data",
+            str(ward),
+            "--username",
+            USERNAME,
+            "--role",
+            "officer",
+            "--full-name",
+            "Trần Thị Hoà",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        procs.append(_serve("ward_node", ward, ward_port, "--sync-interval", "5"))
+        yield f"http://127.0.0.1:{ward_port}"
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+# -- the browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert sync_playwright is not None
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, ward_url: str) -> Iterator[Page]:
+    """A fresh browser session, logged in as the officer through the login page."""
+    context = browser.new_context(
+        base_url=ward_url, viewport={"width": 1366, "height": 768}, locale="vi-VN"
+    )
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        tab.goto("/")
+        expect(tab).to_have_url(re.compile(r"/login\?next="))
+        tab.get_by_label("Tên đăng nhập").fill(USERNAME)
+        tab.get_by_label("Mật khẩu").fill(PASSWORD)
+        tab.get_by_role("button", name="Đăng nhập").click()
+        expect(tab.get_by_role("heading", name="Hồ sơ một cửa")).to_be_visible()
+        yield tab
+    finally:
+        context.close()
+
+
+def _api(tab: Page, path: str) -> Any:
+    """GET a JSON API path with the page's session cookie."""
+    resp = tab.request.get(path)
+    assert resp.ok, resp.text()
+    return resp.json()
+
+
+def _local(iso_utc: str) -> str:
+    return datetime.fromisoformat(iso_utc).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+
+def test_officer_receives_finds_without_diacritics_and_starts_a_dossier(page: Page) -> None:
+    # An old keyboard sends the name decomposed (NFD); the node stores it composed.
+    name = "Đặng Thị Thuỷ"
+    page.get_by_role("link", name="Tiếp nhận hồ sơ").first.click()
+    page.get_by_label("Thủ tục hành chính").select_option("1.004873")  # 3 working days
+    expect(page.locator('details[data-procedure="1.004873"]')).to_be_visible()
+    expect(page.locator('details[data-procedure="1.001193"]')).to_be_hidden()
+    page.get_by_label("Họ và tên").fill(unicodedata.normalize("NFD", name))
+    page.get_by_label("Điện thoại").fill("0905123456")
+    page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+
+    expect(page.locator(".flash-ok")).to_contain_text("Đã tiếp nhận hồ sơ")
+    code = page.locator("h1.dossier-code").inner_text().strip()
+    assert CODE.fullmatch(code), code
+    dossier_id = page.url.rsplit("/", 1)[-1]
+    stored = _api(page, f"/api/v1/dossiers/{dossier_id}")
+    assert stored["code"] == code and stored["status"] == 2
+    assert stored["applicant"]["full_name"] == unicodedata.normalize("NFC", name)
+
+    def fact(term: str) -> Any:
+        return page.locator(f"dt:text-is('{term}') + dd")
+
+    expect(fact("Ngày hẹn trả")).to_contain_text(_local(stored["due_at"]))
+    expect(fact("Lệ phí")).to_have_text("3.000 đ")
+    expect(fact("Điện thoại")).to_have_text("0905 123 456")
+
+    page.get_by_role("link", name="Hồ sơ", exact=True).click()
+    page.get_by_label("Tìm hồ sơ").fill("dang thi thuy")
+    page.get_by_role("button", name="Tìm", exact=True).click()
+    rows = page.locator("table.dossiers tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(unicodedata.normalize("NFC", name))
+    rows.first.get_by_role("link", name=code).click()
+
+    page.get_by_role("button", name="Bắt đầu xử lý").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Đã thực hiện: Bắt đầu xử lý")
+    last_step = page.locator(".timeline li").last
+    expect(last_step).to_contain_text("Bắt đầu xử lý")
+    expect(last_step).to_contain_text("Đang xử lý")
+    assert _api(page, f"/api/v1/dossiers/{dossier_id}")["status"] == 4
+
+
+def test_form_post_without_csrf_token_is_refused(page: Page) -> None:
+    form = {
+        "procedure_code": "1.004873",
+        "channel": "in_person",
+        "applicant_full_name": "Phạm Văn Giả Mạo",
+    }
+    refused = page.request.post("/dossiers/new", form=form, max_redirects=0)
+    assert refused.status == 400
+    assert "Hãy tải lại trang" in refused.text()
+    forged = page.request.post("/dossiers/new", form={**form, "csrf_token": "khong-dung"})
+    assert forged.status == 400
+    assert _api(page, "/api/v1/dossiers?q=pham+van+gia+mao")["items"] == []
