@@ -73,6 +73,9 @@ def seal(
     }
     if seq_from is not None and seq_to is not None:
         header["seq_from"], header["seq_to"] = seq_from, seq_to
+    # HPKE adds a 32-byte encapsulated key and a 16-byte tag: the header states the size, so
+    # a body cut short is told apart from a forged one before any signature work.
+    header["size"] = 32 + len(payload) + 16
     head = canonical(header)
     ciphertext = SUITE.encrypt(payload, recipient_keys.kem_key(), info=INFO_PREFIX + head)
     signed = SIG_PREFIX + struct.pack(">I", len(head)) + head + ciphertext
@@ -110,6 +113,11 @@ def open_envelope(
     """
     head, signature, ciphertext = _split(data)
     header = peek_header(data)
+    if len(ciphertext) != header["size"]:
+        raise TamperedEnvelope(
+            f"Phong bì bị cắt cụt hoặc thừa dữ liệu: {len(ciphertext)} byte, "
+            f"tiêu đề ghi {header['size']}. Hãy gửi lại."
+        )
     if header["recipient_key"] != keys.public.fingerprint:
         raise WrongRecipient(
             "Phong bì này gửi cho một khóa khác, không phải của nơi nhận.",

@@ -199,6 +199,7 @@ def test_header_naming_another_key_than_the_signer_is_refused() -> None:
     header = {**json.loads(head), "sender_key": STRANGER.public.fingerprint}
     payload = pack_payload({"changes": []})
     header["content_hash"] = hashlib.sha256(payload).hexdigest()
+    header["size"] = 32 + len(payload) + 16
     new_head = canonical(header)
     ciphertext = SUITE.encrypt(payload, HUB.public.kem_key(), info=INFO_PREFIX + new_head)
     envelope = assemble(new_head, WARD.sign.sign(signed_bytes(new_head, ciphertext)), ciphertext)

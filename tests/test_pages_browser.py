@@ -278,3 +278,20 @@ def test_form_post_without_csrf_token_is_refused(page: Page) -> None:
     forged = page.request.post("/dossiers/new", form={**form, "csrf_token": "khong-dung"})
     assert forged.status == 400
     assert _api(page, "/api/v1/dossiers?q=pham+van+gia+mao")["items"] == []
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example/", "/%5C/evil.example/"])
+def test_login_never_sends_the_user_to_another_site(
+    browser: Browser, ward_url: str, target: str
+) -> None:
+    context = browser.new_context(base_url=ward_url)
+    context.set_default_timeout(10_000)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/login?next={target}")
+        tab.get_by_label("Tên đăng nhập").fill(USERNAME)
+        tab.get_by_label("Mật khẩu").fill(PASSWORD)
+        tab.get_by_role("button", name="Đăng nhập").click()
+        expect(tab).to_have_url(ward_url + "/")
+    finally:
+        context.close()

@@ -57,7 +57,9 @@ def parse_token(token: str) -> dict[str, Any]:
     return result
 
 
-def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
+def init_node(
+    data_dir: Path, *, unit: str, hub_url: str, token: str, transport: HttpTransport | None = None
+) -> str:
     """Enroll a new node for ``unit`` with the hub at ``hub_url``; return its node id.
 
     The hub's keys are fetched and checked against the fingerprint pinned in the token before
@@ -72,7 +74,7 @@ def init_node(data_dir: Path, *, unit: str, hub_url: str, token: str) -> str:
         raise EnrollmentError(
             f"Mã đăng ký này dành cho đơn vị {claims['unit']}, không phải {unit}.", field="unit"
         )
-    transport = HttpTransport(hub_url, timeout=30)
+    transport = transport or HttpTransport(hub_url, timeout=30)
     try:
         hello = transport.get_json("/sync/v1/hello")
         hub_keys = PublicKeys.from_json(hello.get("keys") or {})

