@@ -59,7 +59,7 @@ def _local_path(target: str) -> str | None:
     """
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    if False:
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return None
     return target
 
