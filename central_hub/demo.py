@@ -65,7 +65,17 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
 def _serve(module: str, data: Path, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", module, "serve", "--data", str(data), "--port", str(port), *extra],
+            [
+                sys.executable,
+                "-m",
+                module,
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+                *extra,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=_env(),
@@ -89,19 +99,48 @@ def _enroll_ward(hub_data: Path, hub_url: str, code: str, ward_data: Path) -> bo
         return False
     conn = open_store(hub_data)
     try:
-        token = nodes.make_token(conn, unit=code, name=code, hub_url=hub_url, hub_keys=load_keys(hub_data), hours=1)
+        token = nodes.make_token(
+            conn, unit=code, name=code, hub_url=hub_url, hub_keys=load_keys(hub_data), hours=1
+        )
     finally:
         conn.close()
     subprocess.run(
-        [sys.executable, "-m", "ward_node", "init", "--data", str(ward_data), "--unit", code, "--hub", hub_url, "--token", token],
+        [
+            sys.executable,
+            "-m",
+            "ward_node",
+            "init",
+            "--data",
+            str(ward_data),
+            "--unit",
+            code,
+            "--hub",
+            hub_url,
+            "--token",
+            token,
+        ],
         check=True,
         capture_output=True,
         env=_env(),
     )
     for username, role, full_name in WARD_USERS:
         subprocess.run(
-            [sys.executable, "-m", "ward_node", "user", "add", "--data", str(ward_data), "--username", username,
-             "--role", role, "--full-name", full_name, "--password-stdin"],
+            [
+                sys.executable,
+                "-m",
+                "ward_node",
+                "user",
+                "add",
+                "--data",
+                str(ward_data),
+                "--username",
+                username,
+                "--role",
+                role,
+                "--full-name",
+                full_name,
+                "--password-stdin",
+            ],
             input=(WARD_PASSWORD + "\n").encode(),
             check=True,
             capture_output=True,
@@ -112,7 +151,9 @@ def _enroll_ward(hub_data: Path, hub_url: str, code: str, ward_data: Path) -> bo
 
 def _sample_dossiers(url: str, rng: random.Random, count: int) -> None:
     token = requests.post(
-        url + "/api/v1/auth/token", json={"username": "canbo", "password": WARD_PASSWORD}, timeout=10
+        url + "/api/v1/auth/token",
+        json={"username": "canbo", "password": WARD_PASSWORD},
+        timeout=10,
     ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(count):
@@ -149,7 +190,9 @@ def run_demo(*, wards: int, data: Path, port: int) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)  # also when started in the background, where SIGINT is ignored
+    signal.signal(
+        signal.SIGINT, stop
+    )  # also when started in the background, where SIGINT is ignored
     try:
         hub = _serve("central_hub", hub_data, port, logs / "hub.log")
         children.append(hub)
@@ -158,20 +201,31 @@ def run_demo(*, wards: int, data: Path, port: int) -> None:
         chosen = WARDS[:wards]
         with ThreadPoolExecutor(max_workers=4) as pool:
             fresh = list(
-                pool.map(lambda w: _enroll_ward(hub_data, hub_url, w[0], data / f"ward-{w[0]}"), chosen)
+                pool.map(
+                    lambda w: _enroll_ward(hub_data, hub_url, w[0], data / f"ward-{w[0]}"), chosen
+                )
             )
         rng = random.Random(2026)
         rows = []
         for i, ((code, name), new) in enumerate(zip(chosen, fresh, strict=True)):
             ward_url = f"http://127.0.0.1:{port + 101 + i}"
-            proc = _serve("ward_node", data / f"ward-{code}", port + 101 + i, logs / f"ward-{code}.log", "--sync-interval", "10")
+            proc = _serve(
+                "ward_node",
+                data / f"ward-{code}",
+                port + 101 + i,
+                logs / f"ward-{code}.log",
+                "--sync-interval",
+                "10",
+            )
             children.append(proc)
             rows.append((code, name, ward_url, proc, new))
         for code, _name, ward_url, proc, new in rows:
             _wait_healthy(ward_url, proc)
             if new:
                 _sample_dossiers(ward_url, rng, rng.randint(3, 6))
-        print(f"\n{len(rows)} phường (đăng nhập: canbo | chuyenvien | vanthu | lanhdao, mật khẩu {WARD_PASSWORD}):")
+        print(
+            f"\n{len(rows)} phường (đăng nhập: canbo | chuyenvien | vanthu | lanhdao, mật khẩu {WARD_PASSWORD}):"
+        )
         for code, name, ward_url, _proc, _new in rows:
             print(f"  {code}  {name:<14} {ward_url}")
         fingerprint = load_keys(hub_data).public.fingerprint

@@ -11,6 +11,17 @@ from .errors import RemoteRefused, TransportError
 ENVELOPE_TYPE = "application/vnd.wardsync.envelope"
 
 
+def _unreachable(url: str, exc: requests.RequestException) -> str:
+    """Why the hub could not be reached, in words (the exception class stays in the log)."""
+    if isinstance(exc, requests.Timeout):
+        why = "máy chủ không trả lời kịp (quá thời gian chờ)"
+    elif isinstance(exc, requests.ConnectionError):
+        why = "máy chủ đang tắt hoặc đường truyền bị mất"
+    else:
+        why = "lỗi đường truyền"
+    return f"Không kết nối được máy chủ trung tâm {url}: {why}. Dữ liệu vẫn lưu ở phường và sẽ gửi khi có mạng."
+
+
 class HttpTransport:
     """Posts envelopes to a hub (or any peer) over plain HTTP; the envelope is the security."""
 
@@ -39,10 +50,7 @@ class HttpTransport:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise TransportError(
-                f"Không kết nối được máy chủ trung tâm {self.base_url}: {type(exc).__name__}.",
-                code="unreachable",
-            ) from exc
+            raise TransportError(_unreachable(self.base_url, exc), code="unreachable") from exc
         return self._check(resp)
 
     def get_json(self, path: str) -> Any:
@@ -50,10 +58,7 @@ class HttpTransport:
         try:
             resp = self.session.get(self.base_url + path, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransportError(
-                f"Không kết nối được máy chủ trung tâm {self.base_url}: {type(exc).__name__}.",
-                code="unreachable",
-            ) from exc
+            raise TransportError(_unreachable(self.base_url, exc), code="unreachable") from exc
         self._check(resp)
         try:
             return resp.json()

@@ -165,3 +165,32 @@ def test_sync_status_before_any_sync_is_not_synced(api: Api) -> None:
     assert status["state"] != "synced"
     _create(api)
     assert api.get("/sync/status").get_json()["pending_changes"] == 2
+
+
+def test_hand_over_needs_a_real_colleague_and_extension_a_later_date(client) -> None:
+    officer, leader = Api(client, "officer"), Api(client, "leader")
+    dossier = _create(officer)
+    path = f"/dossiers/{dossier['id']}/actions"
+    assert leader.post(path, json={"action": "start"}).status_code == 200
+    bad = leader.post(path, json={"action": "hand_over", "to_handler": "khong-ai"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "to_handler"
+    moved = leader.post(
+        path, json={"action": "hand_over", "to_handler": "specialist", "note": "Chuyển thẩm định"}
+    )
+    assert moved.status_code == 200 and moved.get_json()["handler"] == "specialist"
+    earlier = leader.post(
+        path,
+        json={"action": "extend", "new_due_at": "2020-01-01T08:00:00+07:00", "note": "xin lỗi"},
+    )
+    assert earlier.status_code == 422 and earlier.get_json()["error"]["field"] == "new_due_at"
+    later = leader.post(
+        path,
+        json={
+            "action": "extend",
+            "new_due_at": "2099-01-05T10:00:00+07:00",
+            "note": "Xin lỗi vì chậm",
+        },
+    )
+    body = later.get_json()
+    assert later.status_code == 200 and body["original_due_at"] == dossier["due_at"]
+    assert body["due_at"] == "2099-01-05T03:00:00+00:00" and body["status"] == 4

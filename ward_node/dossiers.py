@@ -22,6 +22,7 @@ from sync import (
     atomic,
     fold,
     get_meta,
+    get_user,
     new_id,
     nfc,
     validate,
@@ -255,9 +256,19 @@ class Dossiers:
                 handler = str(data.get("to_handler") or "").strip()
                 if not handler:
                     raise ValidationError("Hãy chọn người nhận bàn giao.", field="to_handler")
+                if get_user(self.conn, handler) is None:
+                    raise ValidationError(
+                        f"Không có cán bộ '{handler}' ở phường; hãy chọn trong danh sách.",
+                        field="to_handler",
+                    )
                 fields["handler"] = handler
             elif name == "extend":
                 new_due = _parse_time(data.get("new_due_at"), "new_due_at")
+                if iso(new_due) <= dossier["due_at"]:
+                    raise ValidationError(
+                        f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({_local(dossier['due_at'])}).",
+                        field="new_due_at",
+                    )
                 if not note:
                     raise ValidationError("Gia hạn cần ghi lý do xin lỗi.", field="note")
                 fields["due_at"] = iso(new_due)
@@ -399,6 +410,19 @@ def is_overdue(dossier: dict[str, Any]) -> bool:
     """Open and past its due date (a computed flag, never a status)."""
     due = dossier.get("due_at")
     return bool(due) and int(dossier["status"]) in OPEN_STATUSES and due < iso(now_utc())
+
+
+def _local(stored: str) -> str:
+    """A stored UTC time as a clerk reads it: dd/mm/yyyy HH:MM in Huế time."""
+    return datetime.fromisoformat(stored).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def staff(conn: sqlite3.Connection) -> list[dict[str, str]]:
+    """The ward's active accounts, for hand-over pickers."""
+    rows = conn.execute(
+        "SELECT username, full_name, role FROM users WHERE active = 1 ORDER BY full_name"
+    ).fetchall()
+    return [{"username": r[0], "full_name": r[1], "role": r[2]} for r in rows]
 
 
 def _parse_time(value: Any, field: str) -> datetime:

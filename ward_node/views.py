@@ -7,9 +7,17 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from sync import LoginRefused, LoginThrottled, SyncError, ValidationError, authenticate, read_status
+from sync import (
+    LoginRefused,
+    LoginThrottled,
+    SyncError,
+    ValidationError,
+    authenticate,
+    get_meta,
+    read_status,
+)
 
-from .dossiers import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES, Dossiers
+from .dossiers import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES, Dossiers, staff
 from .people import display_phone
 from .web import check_csrf, current_user, db, require, state
 
@@ -29,6 +37,7 @@ def _labels() -> dict[str, Any]:
         "RETURN_METHODS": RETURN_METHODS,
         "display_phone": display_phone,
         "sync_status": status,
+        "unit_name": get_meta(db(), "unit_name", ""),
     }
 
 
@@ -136,7 +145,7 @@ def dossier(dossier_id: str) -> str:
         for a in ACTIONS.values()
         if record["status"] in a.sources and user is not None and user.role in a.roles
     ]
-    return render_template("dossiers/detail.html", d=record, actions=allowed)
+    return render_template("dossiers/detail.html", d=record, actions=allowed, staff=staff(db()))
 
 
 @bp.post("/dossiers/<dossier_id>/actions")
