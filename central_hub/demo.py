@@ -219,7 +219,7 @@ def run_demo(*, wards: int, data: Path, port: int) -> None:
             )
             children.append(proc)
             rows.append((code, name, ward_url, proc, new))
-        for code, _name, ward_url, proc, new in rows:
+        for _code, _name, ward_url, proc, new in rows:
             _wait_healthy(ward_url, proc)
             if new:
                 _sample_dossiers(ward_url, rng, rng.randint(3, 6))
