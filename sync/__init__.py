@@ -1,4 +1,4 @@
-"""wardsync's sync engine, shared by the ward node and the central hub (no Flask here).
+"""wardsync's sync engine, shared by the ward node and the central hub (no web framework here).
 
 The apps import from this package only, never from its inner modules.
 """
