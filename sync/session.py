@@ -164,35 +164,66 @@ class NodeSync:
             changes = self.log.read(acked, self.chunk)
             if not changes:
                 return
-            reply = self._exchange(
-                "/sync/v1/push",
-                {"kind": "push", "origin": self.node_id, "changes": [c.to_wire() for c in changes]},
-                kind="push",
-                seq_from=changes[0].seq,
-                seq_to=changes[-1].seq,
-            )
+            raw = self.transport.post("/sync/v1/push", self.push_envelope(changes))
             report.push_requests += 1
-            if reply.get("kind") != "push_ack" or "acked_seq" not in reply:
-                raise ChangesetError("Máy chủ trung tâm trả lời sai khi nhận thay đổi.")
-            new_acked = int(reply["acked_seq"])
-            if new_acked > changes[-1].seq:
-                # The hub claims more than we sent: our log was reset under it. Never skip ahead.
-                raise ChangesetError(
-                    "Máy chủ trung tâm xác nhận nhiều thay đổi hơn số đã gửi; "
-                    "sổ thay đổi của nút không khớp. Hãy báo quản trị viên.",
-                    code="ack_mismatch",
-                )
+            new_acked = self.accept_ack(raw, changes)
             if new_acked <= acked:
                 raise ChangesetError(
                     "Máy chủ trung tâm chưa ghi nhận thay đổi nào của gói vừa gửi.",
                     code="not_acknowledged",
                 )
-            with atomic(self.conn):
-                set_meta(self.conn, "acked_seq", new_acked)
-                set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
             report.pushed += new_acked - acked
             sent += new_acked - acked
             self._progress("push", sent, total)
+
+    def push_envelope(self, changes: list[Change]) -> bytes:
+        """A push changeset of consecutive changes, sealed to the hub.
+
+        Compact on the wire: the origin is named once, and the hash chain travels as the
+        ``prev`` of the first change and the ``tip`` of the last; the hub recomputes every
+        link between them (``schemas/changeset.json``).
+        """
+        body = {
+            "kind": "push",
+            "origin": self.node_id,
+            "prev": changes[0].prev,
+            "tip": changes[-1].hash,
+            "changes": [
+                {
+                    "seq": c.seq,
+                    "hlc": c.hlc,
+                    "type": c.type,
+                    "id": c.id,
+                    "unit": c.unit,
+                    "fields": c.fields,
+                    "bases": c.bases,
+                    "actor": c.actor,
+                }
+                for c in changes
+            ],
+        }
+        return self._seal(body, "push", seq_from=changes[0].seq, seq_to=changes[-1].seq)
+
+    def accept_ack(self, raw: bytes, changes: list[Change]) -> int:
+        """Check the hub's signed acknowledgement of ``changes`` and record it; return it."""
+        reply = self._open(raw)
+        if reply.get("kind") != "push_ack" or "acked_seq" not in reply:
+            raise ChangesetError("Máy chủ trung tâm trả lời sai khi nhận thay đổi.")
+        new_acked = int(reply["acked_seq"])
+        if new_acked > changes[-1].seq:
+            # The hub claims more than we sent: our log was reset under it. Never skip ahead.
+            raise ChangesetError(
+                "Máy chủ trung tâm xác nhận nhiều thay đổi hơn số đã gửi; "
+                "sổ thay đổi của nút không khớp. Hãy báo quản trị viên.",
+                code="ack_mismatch",
+            )
+        with atomic(self.conn):
+            acked = get_meta(self.conn, "acked_seq", 0)
+            set_meta(self.conn, "acked_seq", max(acked, new_acked))
+            set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
+            if "clock_warning" in reply:
+                set_meta(self.conn, "sync.clock_warning", reply["clock_warning"])
+        return new_acked
 
     # -- pull ----------------------------------------------------------------------------------
 
@@ -200,45 +231,59 @@ class NodeSync:
         """Fetch and apply the hub's entries routed to this node until there are no more."""
         while True:
             cursor = get_meta(self.conn, "pull_cursor", 0)
-            reply = self._exchange(
-                "/sync/v1/pull",
-                {"kind": "pull", "cursor": cursor, "limit": self.chunk},
-                kind="pull",
-            )
+            raw = self.transport.post("/sync/v1/pull", self.pull_envelope(cursor))
             report.pull_requests += 1
-            if reply.get("kind") != "pull_batch":
-                raise ChangesetError("Máy chủ trung tâm trả lời sai khi gửi thay đổi.")
-            changes = [Change.from_wire(c) for c in reply.get("changes", [])]
-            for change in changes:
-                validate_fields(change.type, change.fields)
-            next_cursor = int(reply.get("next_cursor", cursor))
-            with atomic(self.conn):
-                if changes:
-                    self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
-                    self.replica.merge(changes)
-                    self.clock.receive(max(c.hlc for c in changes))
-                    set_meta(self.conn, "hlc", self.clock.last)
-                set_meta(self.conn, "pull_cursor", max(cursor, next_cursor))
-            report.pulled += len(changes)
-            remaining = int(reply.get("remaining", 0))
+            applied, more, remaining = self.apply_pull(raw)
+            report.pulled += applied
             self._progress("pull", report.pulled, report.pulled + remaining)
-            if not reply.get("more"):
+            if not more:
                 return
+
+    def pull_envelope(self, cursor: int) -> bytes:
+        """A sealed request for the entries routed to this node after ``cursor``."""
+        return self._seal({"kind": "pull", "cursor": cursor, "limit": self.chunk}, "pull")
+
+    def apply_pull(self, raw: bytes) -> tuple[int, bool, int]:
+        """Verify a pull batch and apply it with its new cursor in one transaction.
+
+        Entries at or before the node's cursor are skipped, so a batch applied twice (a
+        retried request, an imported file) changes nothing. Returns (applied, more, remaining).
+        """
+        reply = self._open(raw)
+        if reply.get("kind") != "pull_batch":
+            raise ChangesetError("Máy chủ trung tâm trả lời sai khi gửi thay đổi.")
+        entries = reply.get("changes", [])
+        changes = [Change.from_wire(c) for c in entries]
+        for change in changes:
+            validate_fields(change.type, change.fields)
+        with atomic(self.conn):
+            cursor = get_meta(self.conn, "pull_cursor", 0)
+            fresh = [
+                c for c, e in zip(changes, entries, strict=True) if int(e.get("jseq", 0)) > cursor
+            ]
+            if fresh:
+                self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
+                self.replica.merge(fresh)
+                self.clock.receive(max(c.hlc for c in fresh))
+                set_meta(self.conn, "hlc", self.clock.last)
+            set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
+        return len(fresh), bool(reply.get("more")), int(reply.get("remaining", 0))
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _exchange(self, path: str, body: dict[str, Any], **header: Any) -> dict[str, Any]:
-        envelope = seal(
+    def _seal(self, body: dict[str, Any], kind: str, **header: Any) -> bytes:
+        return seal(
             pack_payload(body),
             sender=self.node_id,
             keys=self.keys,
             recipient=self.hub.hub_id,
             recipient_keys=self.hub.keys,
+            kind=kind,
             envelope_id=str(uuid.uuid4()),
             **header,
         )
-        raw = self.transport.post(path, envelope)
 
+    def _open(self, raw: bytes) -> dict[str, Any]:
         def hub_keys(h: dict[str, Any]) -> PublicKeys:
             if h["sender"] != self.hub.hub_id:
                 raise BadSignature("Trả lời không đến từ máy chủ trung tâm đã ghim khóa.")

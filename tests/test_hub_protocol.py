@@ -235,17 +235,7 @@ def test_a_hub_with_other_keys_than_the_token_pins_is_refused(
 
 
 def _push_body(session: NodeSync, changes: list[Change]) -> bytes:
-    return seal(
-        pack_payload(
-            {"kind": "push", "origin": session.node_id, "changes": [c.to_wire() for c in changes]}
-        ),
-        sender=session.node_id,
-        keys=session.keys,
-        recipient=session.hub.hub_id,
-        recipient_keys=session.hub.keys,
-        kind="push",
-        envelope_id="x",
-    )
+    return session.push_envelope(changes)
 
 
 def _state(tmp_path: Path) -> tuple:
@@ -298,8 +288,20 @@ def test_bad_changesets_are_refused_and_change_nothing(
         elif tamper == "schema":
             bad = replace(first, fields={**first.fields, "status": 42}).chained(None)
         else:
-            bad = replace(first, origin="19744-someone").chained(None)
+            bad = first
         body = _push_body(session, [bad] if tamper != "chain" else [bad, *changes[1:]])
+        if tamper == "origin":  # a node pushing a log under another node's name
+            entry = {k: v for k, v in bad.to_wire().items() if k not in ("origin", "prev", "hash")}
+            body = session._seal(
+                {
+                    "kind": "push",
+                    "origin": "19744-someone",
+                    "prev": None,
+                    "tip": bad.hash,
+                    "changes": [entry],
+                },
+                "push",
+            )
     resp = hub.post("/sync/v1/push", data=body)
     assert resp.status_code == status, resp.get_json()
     if code:

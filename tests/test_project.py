@@ -27,8 +27,15 @@ def test_every_setting_is_documented_in_the_readme(settings) -> None:
 
 def test_unknown_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="SYNC_INTERVALL"):
-        load_settings(NODE_SETTINGS, "WARD_NODE", {"DATA": str(tmp_path), "SYNC_INTERVALL": 5}, environ={})
-    values = load_settings(NODE_SETTINGS, "WARD_NODE", {"DATA": str(tmp_path)}, environ={"WARD_NODE_SYNC_INTERVAL": "7"})
+        load_settings(
+            NODE_SETTINGS, "WARD_NODE", {"DATA": str(tmp_path), "SYNC_INTERVALL": 5}, environ={}
+        )
+    values = load_settings(
+        NODE_SETTINGS,
+        "WARD_NODE",
+        {"DATA": str(tmp_path)},
+        environ={"WARD_NODE_SYNC_INTERVAL": "7"},
+    )
     assert values["SYNC_INTERVAL"] == 7
 
 
