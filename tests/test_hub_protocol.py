@@ -27,8 +27,6 @@ from sync import (
     Replica,
     SyncReport,
     get_meta,
-    pack_payload,
-    seal,
 )
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
