@@ -164,11 +164,21 @@ def push(ctx: HubContext, body: bytes) -> bytes:
 
 
 def pull(ctx: HubContext, body: bytes) -> bytes:
-    """Answer with the journal entries routed to the node's unit after its cursor."""
+    """Answer a node's pull request with the entries routed to its unit after its cursor."""
     started = time.perf_counter()
     node, payload = _open(ctx, body, "pull")
     cursor = int(payload.get("cursor", 0))
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
+    sealed, count, next_cursor = pull_answer(ctx, node, cursor, limit)
+    _seen(ctx, node, body, len(sealed), "pull", count, started, f"cursor={next_cursor}")
+    return sealed
+
+
+def pull_answer(ctx: HubContext, node: nodes.Node, cursor: int, limit: int) -> tuple[bytes, int, int]:
+    """A sealed pull batch for ``node``: entries routed to its unit after ``cursor``.
+
+    Returns (envelope, entries in it, next cursor). Used by ``pull`` and by the offline export.
+    """
     journal = Journal(ctx.conn, ctx.hub_id)
     changes, next_cursor = journal.read_routed(node.unit, cursor, limit)
     remaining = journal.count_routed(node.unit, next_cursor) if changes else 0
@@ -180,9 +190,7 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
         "remaining": remaining,
         "clock_ms": wall_ms(),
     }
-    sealed = _seal(ctx, reply, node.node_id, node.keys, "pull_batch")
-    _seen(ctx, node, body, len(sealed), "pull", len(changes), started, f"cursor={next_cursor}")
-    return sealed
+    return _seal(ctx, reply, node.node_id, node.keys, "pull_batch"), len(changes), next_cursor
 
 
 def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:
