@@ -17,10 +17,10 @@ from sync import (
     validate_fields,
 )
 
-from . import nodes
+from . import conflicts, nodes
 from .journal import Journal
 from .setup import capture
-from .web import db, page_args, require, state
+from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -125,8 +125,6 @@ def patch_dossier(dossier_id: str) -> Response:
     if "applicant" in fields and isinstance(fields["applicant"], dict):
         fields["applicant"] = {**(current.get("applicant") or {}), **fields["applicant"]}
     validate_fields("dossier", fields)
-    from .web import current_user
-
     user = current_user()
     capture(db()).write(
         "dossier", dossier_id, current["unit"], fields, actor=user.username if user else "admin"
@@ -172,3 +170,46 @@ def units() -> Response:
 def calendar() -> Response:
     """Days off and make-up working days."""
     return jsonify({"items": _reference("calendar_day", "date"), "next_cursor": None})
+
+
+@bp.get("/conflicts")
+@require()
+def list_conflicts() -> Response:
+    """The conflict inbox: ``state`` (open by default; ``all`` for every one), ``unit``,
+    ``record_type``, ``limit``, ``cursor``."""
+    limit, cursor = page_args()
+    state_arg = request.args.get("state", "open")
+    items, next_cursor = conflicts.list_conflicts(
+        db(),
+        state=None if state_arg == "all" else state_arg,
+        unit=request.args.get("unit") or None,
+        type_name=request.args.get("record_type") or None,
+        limit=limit,
+        cursor=int(cursor) if cursor and cursor.isdigit() else None,
+    )
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+@bp.get("/conflicts/<int:conflict_id>")
+@require()
+def get_conflict(conflict_id: int) -> Response:
+    """One conflict with both values, versions, units, users and the base."""
+    return jsonify(conflicts.get_conflict(db(), conflict_id))
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+@require("admin")
+def resolve_conflict(conflict_id: int) -> Response:
+    """Resolve with ``{"value": ..., "note": ...}``; the value reaches the owning ward."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "value" not in body:
+        raise ValidationError('Gửi {"value": ...} với giá trị đã chọn.', field="value")
+    user = current_user()
+    resolved = conflicts.resolve(
+        db(),
+        conflict_id,
+        body["value"],
+        user=user.username if user else "admin",
+        note=body.get("note"),
+    )
+    return jsonify(resolved)

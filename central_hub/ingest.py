@@ -21,7 +21,6 @@ from sync import (
     ChainBroken,
     Change,
     ChangesetError,
-    FieldClash,
     HybridClock,
     KeyPair,
     OutOfScope,
@@ -46,6 +45,7 @@ from sync import (
 )
 
 from . import nodes
+from .conflicts import record_clashes
 from .journal import Journal
 
 
@@ -148,7 +148,7 @@ def push(ctx: HubContext, body: bytes) -> bytes:
         _check_scope(ctx, node, fresh)
         replica = Replica(conn)
         result = replica.merge(fresh)
-        _record_clashes(conn, result.clashes)
+        record_clashes(conn, result.clashes)
         Journal(conn, ctx.hub_id).append_many(fresh)
         if fresh:
             ctx.clock.observe(int(get_meta(conn, "hlc", 0)))
@@ -174,7 +174,9 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
     return sealed
 
 
-def pull_answer(ctx: HubContext, node: nodes.Node, cursor: int, limit: int) -> tuple[bytes, int, int]:
+def pull_answer(
+    ctx: HubContext, node: nodes.Node, cursor: int, limit: int
+) -> tuple[bytes, int, int]:
     """A sealed pull batch for ``node``: entries routed to its unit after ``cursor``.
 
     Returns (envelope, entries in it, next cursor). Used by ``pull`` and by the offline export.
@@ -286,49 +288,6 @@ def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> No
                     f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
                     f"nút '{node.node_id}' không được sửa."
                 )
-
-
-def _record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
-    """Keep each concurrent edit for the conflict inbox, with both sides and the base."""
-    for clash in clashes:
-        change = clash.change
-        hlc_hex, _, origin = clash.current_version.partition("@")
-        other = conn.execute(
-            "SELECT actor, unit FROM journal WHERE type = ? AND id = ? AND origin = ? AND hlc = ?",
-            (change.type, change.id, origin, int(hlc_hex, 16)),
-        ).fetchone()
-        incoming = change.version.encode()
-        values = [
-            {
-                "value": clash.current_value,
-                "version": clash.current_version,
-                "origin": origin,
-                "unit": other[1] if other else None,
-                "user": other[0] if other else None,
-            },
-            {
-                "value": change.fields[clash.field],
-                "version": incoming,
-                "origin": change.origin,
-                "unit": change.unit,
-                "user": change.actor,
-            },
-        ]
-        conn.execute(
-            "INSERT INTO conflicts (record_type, record_id, unit, field, base, values_json, "
-            "winner, needs_review, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                change.type,
-                change.id,
-                change.unit,
-                clash.field,
-                clash.base,
-                json.dumps(values, ensure_ascii=False),
-                max(incoming, clash.current_version),
-                int(clash.field in record_type(change.type).review_fields),
-                utcnow_iso(),
-            ),
-        )
 
 
 def _seen(

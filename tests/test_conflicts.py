@@ -1,0 +1,139 @@
+"""Concurrent edits: detected at the hub, the deterministic winner applied, reviewed, resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from sync import SyncReport, User
+from tests.test_hub_protocol import _node, _synced_session, hub  # noqa: F401  (fixture)
+from ward_node.dossiers import Dossiers
+from ward_node.store import load_clock
+
+ADMIN_PASSWORD = "quan-tri-123"
+
+
+def _admin(tmp_path: Path, hub: FlaskClient) -> dict[str, str]:
+    from central_hub.store import ROLES, open_store
+    from sync import add_user
+
+    conn = open_store(tmp_path / "hub")
+    add_user(conn, "admin", ADMIN_PASSWORD, "admin", ROLES)
+    conn.close()
+    token = hub.post(
+        "/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_concurrent_status_edit_opens_a_conflict_and_its_resolution_reaches_the_ward(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
+    admin = _admin(tmp_path, hub)
+    data, transport = _node(tmp_path, hub)
+    session, conn = _synced_session(data, transport)
+    clerk = User("canbo", "officer", "Cán bộ một cửa")
+    service = Dossiers(conn, load_clock(conn))
+    dossier = service.receive(
+        {"procedure_code": "1.001193", "applicant": {"full_name": "Lê Thị Hồng"}}, clerk
+    )
+    session.push(SyncReport())
+
+    # The city stops the dossier while the ward, offline, starts processing it.
+    resp = hub.patch(
+        f"/api/v1/dossiers/{dossier['id']}",
+        json={"status": 8, "notes": "Dừng theo chỉ đạo"},
+        headers=admin,
+    )
+    assert resp.status_code == 200
+    service.act(dossier["id"], {"action": "start"}, User("lanhdao", "leader", "Lãnh đạo"))
+    session.run()
+
+    listed = hub.get("/api/v1/conflicts", headers=admin).get_json()["items"]
+    assert [c["field"] for c in listed] == ["status"]
+    conflict = listed[0]
+    assert (
+        conflict["record_id"] == dossier["id"]
+        and conflict["needs_review"]
+        and conflict["state"] == "open"
+    )
+    sides = {v["value"]: v for v in conflict["values"]}
+    assert set(sides) == {8, 4}
+    assert (
+        sides[8]["user"] == "admin"
+        and sides[4]["user"] == "lanhdao"
+        and sides[4]["unit"] == "19786"
+    )
+    assert conflict["base"] is not None and conflict["winner"] in (
+        sides[8]["version"],
+        sides[4]["version"],
+    )
+
+    # Both replicas hold the same winner before anyone resolves.
+    hub_status = hub.get(f"/api/v1/dossiers/{dossier['id']}", headers=admin).get_json()["status"]
+    assert service.get(dossier["id"])["status"] == hub_status == conflict["winning_value"]
+
+    resolved = hub.post(
+        f"/api/v1/conflicts/{conflict['id']}/resolve",
+        json={"value": 4, "note": "Phường đã xử lý"},
+        headers=admin,
+    )
+    assert resolved.status_code == 200 and resolved.get_json()["state"] == "resolved"
+    assert (
+        hub.post(
+            f"/api/v1/conflicts/{conflict['id']}/resolve", json={"value": 4}, headers=admin
+        ).status_code
+        == 409
+    )
+    assert hub.get("/api/v1/conflicts", headers=admin).get_json()["items"] == []
+    session.run()
+    assert service.get(dossier["id"])["status"] == 4
+    assert (
+        service.get(dossier["id"])["notes"] == "Dừng theo chỉ đạo"
+    )  # the other field was no conflict
+
+
+def test_a_resolution_is_validated_against_the_schema(tmp_path: Path, hub: FlaskClient) -> None:
+    admin = _admin(tmp_path, hub)
+    data, transport = _node(tmp_path, hub)
+    session, conn = _synced_session(data, transport)
+    service = Dossiers(conn, load_clock(conn))
+    dossier = service.receive(
+        {"procedure_code": "1.001193", "applicant": {"full_name": "Võ Văn Tư"}},
+        User("canbo", "officer", "C"),
+    )
+    session.push(SyncReport())
+    hub.patch(f"/api/v1/dossiers/{dossier['id']}", json={"status": 8}, headers=admin)
+    service.act(dossier["id"], {"action": "start"}, User("lanhdao", "leader", "L"))
+    session.run()
+    conflict = hub.get("/api/v1/conflicts", headers=admin).get_json()["items"][0]
+    bad = hub.post(f"/api/v1/conflicts/{conflict['id']}/resolve", json={"value": 99}, headers=admin)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "status"
+    assert (
+        hub.get(f"/api/v1/conflicts/{conflict['id']}", headers=admin).get_json()["state"] == "open"
+    )
+
+
+def test_a_field_without_review_is_kept_as_auto_not_open(tmp_path: Path, hub: FlaskClient) -> None:
+    admin = _admin(tmp_path, hub)
+    data, transport = _node(tmp_path, hub)
+    session, conn = _synced_session(data, transport)
+    service = Dossiers(conn, load_clock(conn))
+    dossier = service.receive(
+        {"procedure_code": "1.001193", "applicant": {"full_name": "Hồ Văn Năm"}},
+        User("canbo", "officer", "C"),
+    )
+    session.push(SyncReport())
+    hub.patch(
+        f"/api/v1/dossiers/{dossier['id']}", json={"notes": "ghi chú của thành phố"}, headers=admin
+    )
+    service.edit(dossier["id"], {"notes": "ghi chú của phường"}, User("canbo", "officer", "C"))
+    session.run()
+    assert hub.get("/api/v1/conflicts", headers=admin).get_json()["items"] == []
+    auto = hub.get("/api/v1/conflicts?state=auto", headers=admin).get_json()["items"]
+    assert [c["field"] for c in auto] == ["notes"]
+    assert (
+        service.get(dossier["id"])["notes"]
+        == hub.get(f"/api/v1/dossiers/{dossier['id']}", headers=admin).get_json()["notes"]
+    )
