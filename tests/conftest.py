@@ -90,3 +90,13 @@ class Api:
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> FlaskClient:
+    """A hub initialised in ``tmp_path / "hub"``, as a Flask test client."""
+    from central_hub import create_app as create_hub
+    from central_hub.setup import init_hub
+
+    init_hub(tmp_path / "hub", name="Hub thử")
+    return create_hub({"DATA": str(tmp_path / "hub")}).test_client()

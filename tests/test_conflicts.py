@@ -7,7 +7,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from sync import SyncReport, User
-from tests.test_hub_protocol import _node, _synced_session, hub  # noqa: F401  (fixture)
+from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 
