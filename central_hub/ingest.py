@@ -44,7 +44,7 @@ from sync import (
     wall_ms,
 )
 
-from . import nodes
+from . import hold, nodes
 from .conflicts import record_clashes
 from .journal import Journal
 
@@ -59,6 +59,7 @@ class HubContext:
     clock: HybridClock
     max_inflated: int
     pull_limit: int
+    drift_ms: int = 300_000
 
 
 def hello(ctx: HubContext, name: str) -> dict[str, Any]:
@@ -121,6 +122,7 @@ def push(ctx: HubContext, body: bytes) -> bytes:
     changes = _unpack_push(node, payload)
     conn = ctx.conn
     with atomic(conn):
+        release_held(ctx)
         row = conn.execute(
             "SELECT last_seq, last_hash FROM nodes WHERE node_id = ?", (node.node_id,)
         ).fetchone()
@@ -128,10 +130,6 @@ def push(ctx: HubContext, body: bytes) -> bytes:
         fresh: list[Change] = []
         replays = 0
         for change in changes:
-            if change.origin != node.node_id:
-                raise ChangesetError(
-                    "Một thay đổi ghi nguồn khác với nút gửi.", code="origin_mismatch"
-                )
             if change.seq <= last_seq:
                 replays += 1
                 continue
@@ -146,27 +144,68 @@ def push(ctx: HubContext, body: bytes) -> bytes:
             fresh.append(change)
             last_seq, last_hash = change.seq, change.hash
         _check_scope(ctx, node, fresh)
-        replica = Replica(conn)
-        result = replica.merge(fresh)
-        record_clashes(conn, result.clashes)
-        Journal(conn, ctx.hub_id).append_many(fresh)
-        if fresh:
-            ctx.clock.observe(int(get_meta(conn, "hlc", 0)))
-            ctx.clock.receive(max(c.hlc for c in fresh))
-            set_meta(conn, "hlc", ctx.clock.last)
+        now_part, later = hold.split(conn, node.node_id, fresh, wall_ms(), ctx.drift_ms)
+        _apply(ctx, now_part)
+        hold.hold(conn, later)
         conn.execute(
             "UPDATE nodes SET last_seq = ?, last_hash = ?, replays = replays + ? WHERE node_id = ?",
             (last_seq, last_hash, replays, node.node_id),
         )
-    _seen(ctx, node, body, len(body), "push", len(fresh), started, f"replays={replays}")
-    reply = {"kind": "push_ack", "acked_seq": last_seq, "clock_ms": wall_ms()}
+        held, latest = hold.held_count(conn, node.node_id)
+    _seen(ctx, node, body, len(body), "push", len(fresh), started, f"replays={replays} held={held}")
+    reply: dict[str, Any] = {
+        "kind": "push_ack",
+        "acked_seq": last_seq,
+        "clock_ms": wall_ms(),
+        "held": held,
+    }
+    if held and latest is not None:
+        reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
     return _seal(ctx, reply, node.node_id, node.keys, "push_ack")
+
+
+def _apply(ctx: HubContext, changes: list[Change]) -> None:
+    """Merge, record concurrent edits, journal and route, advance the clock (in the caller's
+    transaction)."""
+    if not changes:
+        return
+    result = Replica(ctx.conn).merge(changes)
+    record_clashes(ctx.conn, result.clashes)
+    Journal(ctx.conn, ctx.hub_id).append_many(changes)
+    ctx.clock.observe(int(get_meta(ctx.conn, "hlc", 0)))
+    ctx.clock.receive(max(c.hlc for c in changes))
+    set_meta(ctx.conn, "hlc", ctx.clock.last)
+
+
+def release_held(ctx: HubContext) -> int:
+    """Apply held changes whose time has come; return how many (in the caller's transaction)."""
+    ready = hold.due(ctx.conn, wall_ms(), ctx.drift_ms)
+    if ready:
+        _apply(ctx, ready)
+        hold.forget(ctx.conn, ready)
+    return len(ready)
+
+
+def _clock_warning(ahead_ms: int, held: int) -> dict[str, Any]:
+    minutes = max(1, round(ahead_ms / 60_000))
+    return {
+        "code": "clock_ahead",
+        "ahead_s": round(ahead_ms / 1000),
+        "held": held,
+        "message": (
+            f"Đồng hồ máy tính của phường đang chạy nhanh hơn giờ của thành phố khoảng {minutes} "
+            "phút. Hãy chỉnh lại giờ trên máy chủ phường hoặc báo cán bộ tin học. "
+            f"{held} thay đổi đã được thành phố lưu an toàn và sẽ được áp dụng khi đến giờ."
+        ),
+    }
 
 
 def pull(ctx: HubContext, body: bytes) -> bytes:
     """Answer a node's pull request with the entries routed to its unit after its cursor."""
     started = time.perf_counter()
     node, payload = _open(ctx, body, "pull")
+    with atomic(ctx.conn):
+        release_held(ctx)
     cursor = int(payload.get("cursor", 0))
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
     sealed, count, next_cursor = pull_answer(ctx, node, cursor, limit)
@@ -184,14 +223,18 @@ def pull_answer(
     journal = Journal(ctx.conn, ctx.hub_id)
     changes, next_cursor = journal.read_routed(node.unit, cursor, limit)
     remaining = journal.count_routed(node.unit, next_cursor) if changes else 0
-    reply = {
+    held, latest = hold.held_count(ctx.conn, node.node_id)
+    reply: dict[str, Any] = {
         "kind": "pull_batch",
         "changes": changes,
         "next_cursor": next_cursor,
         "more": remaining > 0,
         "remaining": remaining,
         "clock_ms": wall_ms(),
+        "held": held,
     }
+    if held and latest is not None:
+        reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
     return _seal(ctx, reply, node.node_id, node.keys, "pull_batch"), len(changes), next_cursor
 
 

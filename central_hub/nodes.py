@@ -173,7 +173,8 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT n.node_id, n.unit, u.name, n.status, n.last_seen_at, n.clock_offset_s, "
         "n.enrolled_at, n.last_seq, n.software, "
-        "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open') "
+        "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open'), "
+        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id) "
         "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"
     ).fetchall()
     return [
@@ -188,6 +189,7 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "acked_seq": r[7],
             "software": r[8],
             "open_conflicts": r[9],
+            "held_changes": r[10],
         }
         for r in rows
     ]

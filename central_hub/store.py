@@ -17,6 +17,8 @@ from sync import (
     migrate,
 )
 
+from . import hold
+
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
 
@@ -87,6 +89,7 @@ MIGRATIONS = [
     ("0002_journal", _journal),
     ("0003_nodes", _nodes),
     ("0004_conflicts", _conflicts),
+    ("0007_held", hold.create_table),
 ]
 
 

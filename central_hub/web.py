@@ -55,6 +55,7 @@ def context() -> HubContext:
         clock=hub.clock,
         max_inflated=int(current_app.config["MAX_INFLATED_BYTES"]),
         pull_limit=int(current_app.config["PULL_LIMIT"]),
+        drift_ms=int(current_app.config["DRIFT_SECONDS"]) * 1000,
     )
 
 

@@ -144,6 +144,17 @@ class NodeSync:
         except BaseException:
             self._status(state="error", progress=None)
             raise
+        warning = get_meta(self.conn, "sync.clock_warning")
+        if warning:
+            # Acknowledged and safe at the hub, but not applied: a person must fix the clock.
+            self._status(
+                state="error",
+                last_success_at=utcnow_iso(),
+                offline_since=None,
+                last_error={**warning, "at": utcnow_iso()},
+                progress=None,
+            )
+            return report
         self._status(
             state="synced",
             last_success_at=utcnow_iso(),
@@ -221,8 +232,8 @@ class NodeSync:
             acked = get_meta(self.conn, "acked_seq", 0)
             set_meta(self.conn, "acked_seq", max(acked, new_acked))
             set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
-            if "clock_warning" in reply:
-                set_meta(self.conn, "sync.clock_warning", reply["clock_warning"])
+            # The hub holds changes stamped too far ahead and says why; no warning clears it.
+            set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
         return new_acked
 
     # -- pull ----------------------------------------------------------------------------------
@@ -267,6 +278,7 @@ class NodeSync:
                 self.clock.receive(max(c.hlc for c in fresh))
                 set_meta(self.conn, "hlc", self.clock.last)
             set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
+            set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
         return len(fresh), bool(reply.get("more")), int(reply.get("remaining", 0))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -346,4 +358,5 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
         "last_error": get_meta(conn, "sync.last_error"),
         "progress": progress,
         "hub_clock_offset_ms": get_meta(conn, "sync.hub_clock_offset_ms"),
+        "clock_warning": get_meta(conn, "sync.clock_warning"),
     }
