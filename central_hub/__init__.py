@@ -36,9 +36,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)
 
-    from . import api, sync_api
+    from . import api, blob_api, sync_api
 
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(blob_api.bp)
     app.register_blueprint(api.bp)
 
     @app.get("/healthz")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from sync import (
     NotFound,
     Replica,
     ValidationError,
     authenticate,
+    check_sha256,
     fold,
     issue_token,
     record_type,
@@ -18,6 +19,7 @@ from sync import (
 )
 
 from . import conflicts, nodes
+from .blob_api import blob_store
 from .journal import Journal
 from .setup import capture
 from .web import current_user, db, page_args, require, state
@@ -213,3 +215,37 @@ def resolve_conflict(conflict_id: int) -> Response:
         note=body.get("note"),
     )
     return jsonify(resolved)
+
+
+@bp.get("/attachments/<sha256>")
+@require("admin")
+def attachment_file(sha256: str) -> Response:
+    """An attached file of any ward by its hash, with its media type and name (admins only).
+
+    404 while its ward has not uploaded it yet: the hub serves only complete, verified files.
+    """
+    try:
+        check_sha256(sha256)
+    except ValidationError:
+        raise NotFound("Không có tệp đính kèm này.") from None
+    rtype = record_type("attachment")
+    row = (
+        db()
+        .execute(
+            f"SELECT {', '.join(rtype.fields)} FROM attachment WHERE sha256 = ? "
+            "ORDER BY coalesce(deleted, 0), uploaded_at DESC LIMIT 1",
+            (sha256,),
+        )
+        .fetchone()
+    )
+    store = blob_store()
+    if row is None or not store.has(sha256):
+        raise NotFound("Máy chủ trung tâm chưa có tệp đính kèm này.")
+    record = Replica.decode(rtype, row)
+    return send_file(
+        store.path(sha256),
+        mimetype=record["mime"],
+        as_attachment=True,
+        download_name=record["name"],
+        etag=sha256,
+    )

@@ -86,6 +86,32 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     print(f"Đã tạo tài khoản {user.username} ({user.role}).")
 
 
+def cmd_import_changes(args: argparse.Namespace) -> None:
+    from . import transfer
+
+    ack_out = Path(args.ack_out) if args.ack_out else None
+    with transfer.open_hub(_data(args)) as ctx:
+        results = transfer.import_changes(ctx, Path(args.file), ack_out=ack_out)
+    if not results:
+        print("Tệp không có thay đổi nào.")
+    for r in results:
+        print(
+            f"Nút {r.node_id} (đơn vị {r.unit}): đã ghi nhận đến thay đổi số {r.acked_seq} "
+            f"({r.new} thay đổi mới); xác nhận cho phường ghi vào {r.ack_path}"
+        )
+
+
+def cmd_export_changes(args: argparse.Namespace) -> None:
+    from . import transfer
+
+    with transfer.open_hub(_data(args)) as ctx:
+        r = transfer.export_changes(ctx, args.unit, Path(args.out), since=args.since)
+    print(
+        f"Đã ghi {r.entries} thay đổi cho nút {r.node_id} (đơn vị {r.unit}), vị trí "
+        f"{r.since}–{r.next_cursor}, kèm xác nhận đến thay đổi số {r.acked_seq}, vào {r.path}"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
@@ -137,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--full-name")
     p.add_argument("--password-stdin", action="store_true")
+    p = command("import-changes", cmd_import_changes, "nhập tệp thay đổi do nút phường xuất")
+    p.add_argument("file", help="tệp do 'ward-node export-changes' ghi")
+    p.add_argument("--ack-out", help="tệp xác nhận cho phường (mặc định FILE.ack)")
+    p = command("export-changes", cmd_export_changes, "ghi ra tệp các thay đổi gửi một phường")
+    p.add_argument("--unit", required=True, help="mã đơn vị nhận")
+    p.add_argument("--out", required=True, help="tệp sẽ ghi")
+    p.add_argument("--since", type=int, help="vị trí bắt đầu (mặc định: vị trí nút nhận lần cuối)")
     p = command("demo", cmd_demo, "chạy thử: máy chủ và các phường trên máy này")
     p.add_argument("--wards", type=int, default=27)
     p.add_argument("--port", type=int, default=DEFAULT_PORT)

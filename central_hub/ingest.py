@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync import (
+    BadSignature,
     ChainBroken,
     Change,
     ChangesetError,
@@ -35,6 +36,7 @@ from sync import (
     pack_payload,
     peek_header,
     record_type,
+    rotation_proof,
     seal,
     set_meta,
     unpack_payload,
@@ -111,6 +113,26 @@ def enroll(ctx: HubContext, body: bytes, software: str = "") -> bytes:
         "clock_ms": wall_ms(),
     }
     return _seal(ctx, reply, node.node_id, node_keys, "enrolled")
+
+
+def rotate(ctx: HubContext, body: bytes) -> bytes:
+    """Switch a node to new keys. The request is signed with its current key (or, when a
+    retry finds the switch already made, with the new one) and carries a signature by the new
+    key over its id and the old fingerprint; the answer is sealed to the new keys."""
+    node, payload = _open(ctx, body, "rotate")
+    info = payload.get("info") or {}
+    new = PublicKeys.from_json(info.get("keys") or {})
+    if new.fingerprint != node.keys.fingerprint:
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            proof = base64.b64decode(str(info.get("proof", "")), validate=True)
+            new.verifier().verify(proof, rotation_proof(node.node_id, node.keys.fingerprint))
+        except (InvalidSignature, ValueError, binascii.Error) as exc:
+            raise BadSignature("Bằng chứng giữ khóa mới không hợp lệ.") from exc
+        nodes.replace_keys(ctx.conn, node.node_id, new)
+    reply = {"kind": "rotated", "info": {"node_id": node.node_id, "fingerprint": new.fingerprint}}
+    return _seal(ctx, reply, node.node_id, new, "rotated")
 
 
 def push(ctx: HubContext, body: bytes) -> bytes:
@@ -209,6 +231,12 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
     cursor = int(payload.get("cursor", 0))
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
     sealed, count, next_cursor = pull_answer(ctx, node, cursor, limit)
+    with atomic(ctx.conn):
+        # The node commits a batch with its cursor, so the cursor it asks from is what it
+        # holds: an offline export for it starts there (central_hub/transfer.py).
+        ctx.conn.execute(
+            "UPDATE nodes SET pulled_cursor = ? WHERE node_id = ?", (cursor, node.node_id)
+        )
     _seen(ctx, node, body, len(sealed), "pull", count, started, f"cursor={next_cursor}")
     return sealed
 

@@ -8,12 +8,11 @@ entries routed to U or to every unit (``*``).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sync import Change, record_type, utcnow_iso
+from sync import Change, loads, record_type, utcnow_iso
 
 ALL_UNITS = "*"
 
@@ -48,33 +47,26 @@ class Journal:
         return (0, None) if row is None else (row[0], row[1])
 
     def append_many(self, changes: Sequence[Change]) -> None:
-        """Journal changes and their routes."""
+        """Journal changes and their routes (the caller holds the write transaction, so the
+        journal positions are assigned here, in order, and both tables filled in bulk)."""
+        if not changes:
+            return
         now = utcnow_iso()
-        for c in changes:
-            cur = self.conn.execute(
-                "INSERT INTO journal (origin, seq, hlc, type, id, unit, fields, bases, actor, "
-                "prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    c.origin,
-                    c.seq,
-                    c.hlc,
-                    c.type,
-                    c.id,
-                    c.unit,
-                    json.dumps(c.fields, ensure_ascii=False, separators=(",", ":")),
-                    json.dumps(c.bases, separators=(",", ":")),
-                    c.actor,
-                    c.prev,
-                    c.hash,
-                    now,
-                ),
+        top = self.conn.execute("SELECT coalesce(max(jseq), 0) FROM journal").fetchone()[0]
+        rows, routes = [], []
+        for jseq, c in enumerate(changes, start=top + 1):
+            rows.append(
+                (jseq, c.origin, c.seq, c.hlc, c.type, c.id, c.unit, c.fields_json.decode(),
+                 c.bases_json.decode(), c.actor, c.prev, c.hash, now)
             )
-            jseq = cur.lastrowid
-            units = routes_for(c, self.hub_origin)
-            if units:
-                self.conn.executemany(
-                    "INSERT INTO routes (unit, jseq) VALUES (?, ?)", [(u, jseq) for u in units]
-                )
+            routes.extend((unit, jseq) for unit in routes_for(c, self.hub_origin))
+        self.conn.executemany(
+            "INSERT INTO journal (jseq, origin, seq, hlc, type, id, unit, fields, bases, actor, "
+            "prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if routes:
+            self.conn.executemany("INSERT INTO routes (unit, jseq) VALUES (?, ?)", routes)
 
     def read_routed(self, unit: str, cursor: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` entries routed to ``unit`` after ``cursor``; and the new cursor."""
@@ -94,8 +86,8 @@ class Journal:
                 "type": r[4],
                 "id": r[5],
                 "unit": r[6],
-                "fields": json.loads(r[7]),
-                "bases": json.loads(r[8]),
+                "fields": loads(r[7]),
+                "bases": loads(r[8]),
                 "actor": r[9],
             }
             for r in rows
@@ -124,7 +116,7 @@ class Journal:
                 "seq": r[2],
                 "hlc": r[3],
                 "unit": r[4],
-                "fields": json.loads(r[5]),
+                "fields": loads(r[5]),
                 "actor": r[6],
                 "received_at": r[7],
             }

@@ -149,6 +149,22 @@ def active_node(conn: sqlite3.Connection, header: dict[str, Any]) -> Node:
     return node
 
 
+def replace_keys(conn: sqlite3.Connection, node_id: str, keys: PublicKeys) -> None:
+    """Register a node's new public keys (key rotation); the old ones stop working at once."""
+    pub = keys.to_json()
+    with atomic(conn):
+        if conn.execute(
+            "SELECT 1 FROM nodes WHERE fingerprint = ? AND node_id != ?",
+            (keys.fingerprint, node_id),
+        ).fetchone():
+            raise EnrollmentError("Khóa mới này đã thuộc về một nút khác.")
+        conn.execute(
+            "UPDATE nodes SET sign_pub = ?, kem_pub = ?, fingerprint = ?, keys_rotated_at = ? "
+            "WHERE node_id = ?",
+            (pub["sign"], pub["kem"], keys.fingerprint, utcnow_iso(), node_id),
+        )
+
+
 def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[str]:
     """Revoke every active node of ``unit``; return their ids."""
     with atomic(conn):

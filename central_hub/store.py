@@ -84,12 +84,28 @@ def _records(conn: sqlite3.Connection) -> None:
     create_record_tables(conn)
 
 
+def _pull_cursor(conn: sqlite3.Connection) -> None:
+    # The cursor a node last pulled from: where an offline export for it starts by default
+    # (central_hub/transfer.py).
+    conn.execute("ALTER TABLE nodes ADD COLUMN pulled_cursor INTEGER NOT NULL DEFAULT 0")
+
+
+def _attachments(conn: sqlite3.Connection) -> None:
+    # Attachment records (schemas/attachment.json) in stores made before they existed; the
+    # blob protocol looks them up by the file's hash (central_hub/blob_api.py).
+    create_record_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
     ("0003_nodes", _nodes),
     ("0004_conflicts", _conflicts),
+    ("0005_pull_cursor", _pull_cursor),
+    ("0006_attachments", _attachments),
     ("0007_held", hold.create_table),
+    ("0008_key_rotation", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN keys_rotated_at TEXT")),
 ]
 
 

@@ -28,6 +28,12 @@ def enroll() -> Response:
     return _envelope(ingest.enroll(context(), request.get_data()))
 
 
+@bp.post("/rotate")
+def rotate() -> Response:
+    """Switch a node to new keys (see :func:`central_hub.ingest.rotate`)."""
+    return _envelope(ingest.rotate(context(), request.get_data()))
+
+
 @bp.post("/push")
 def push() -> Response:
     """Apply a node's changeset; answer with the signed acknowledgement."""

@@ -14,8 +14,12 @@ from .accounts import (
     user_for_token,
 )
 from .accounts import create_tables as create_account_tables
+from .blobs import BlobStore, check_sha256
+from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
+from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
+from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
 from .capture import ChangeCapture, Write
-from .changes import Change, ChangeLog, canonical, create_change_log
+from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
 from .config import load_settings
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
@@ -39,7 +43,7 @@ from .errors import (
     WrongRecipient,
 )
 from .ids import new_id
-from .keys import KeyPair, PublicKeys
+from .keys import KeyPair, PublicKeys, rotation_proof
 from .replica import FieldClash, MergeResult, Replica, create_record_tables
 from .schemas import (
     SCHEMA_VERSION,
@@ -63,9 +67,12 @@ from .text import fold, nfc, unaccent
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
+    "BLOB_CHUNK_SIZE",
+    "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
     "SCHEMA_VERSION",
     "BadSignature",
+    "BlobStore",
     "ChainBroken",
     "Change",
     "ChangeCapture",
@@ -75,6 +82,7 @@ __all__ = [
     "EnrollmentError",
     "EnvelopeError",
     "FieldClash",
+    "Frame",
     "HttpTransport",
     "HubIdentity",
     "HybridClock",
@@ -107,6 +115,7 @@ __all__ = [
     "atomic",
     "authenticate",
     "canonical",
+    "check_sha256",
     "connect",
     "create_account_tables",
     "create_change_log",
@@ -117,21 +126,26 @@ __all__ = [
     "get_user",
     "issue_token",
     "load_settings",
+    "loads",
     "migrate",
     "new_id",
     "nfc",
     "open_envelope",
     "pack",
+    "pack_frame",
     "pack_payload",
     "peek_header",
     "physical_ms",
     "read_status",
     "record_type",
     "record_types",
+    "rotation_proof",
     "seal",
     "set_meta",
+    "sync_blobs",
     "sync_lock",
     "unaccent",
+    "unpack_frame",
     "unpack_payload",
     "user_for_token",
     "utcnow_iso",

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from .changes import canonical
+from .changes import canonical, loads
 from .errors import BadSignature, PayloadTooLarge, TamperedEnvelope, ValidationError, WrongRecipient
 from .keys import KeyPair, PublicKeys
 from .schemas import SCHEMA_VERSION, validate
@@ -166,6 +166,6 @@ def unpack_payload(data: bytes, *, max_size: int) -> Any:
     if len(raw) > max_size or inflater.unconsumed_tail:
         raise PayloadTooLarge("Gói thay đổi vượt quá kích thước cho phép khi giải nén.")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads(raw)
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError, invalid UTF-8 too
         raise TamperedEnvelope("Nội dung gói thay đổi không phải JSON hợp lệ.") from exc

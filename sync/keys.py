@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from .errors import NotFound, ValidationError
 
+ROTATION_PREFIX = b"wardsync-rotate-v1\x00"
 SIGN_FILE = "sign.key"
 KEM_FILE = "kem.key"
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -112,3 +113,8 @@ class KeyPair:
         if not isinstance(sign, Ed25519PrivateKey) or not isinstance(kem, X25519PrivateKey):
             raise ValidationError(f"Tệp khóa trong {folder} sai loại.", code="bad_keys")
         return cls(sign, kem)
+
+
+def rotation_proof(node_id: str, old_fingerprint: str) -> bytes:
+    """What a node's new signing key signs during key rotation: its id and the old fingerprint."""
+    return ROTATION_PREFIX + node_id.encode() + b"\x00" + old_fingerprint.encode()

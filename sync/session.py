@@ -125,6 +125,11 @@ class NodeSync:
         try:
             self.push(report)
             self.pull(report)
+            # Files after the records naming them (the order is explained in blobsync.py).
+            # Imported here: blobsync builds on NodeSync, so the dependency stays one-way.
+            from .blobsync import sync_blobs
+
+            sync_blobs(self)
         except TransportError as exc:
             since = get_meta(self.conn, "sync.offline_since") or utcnow_iso()
             self._status(

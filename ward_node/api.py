@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import mimetypes
+import re
 import time
+import unicodedata
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
-from sync import NotFound, ValidationError, atomic, authenticate, issue_token, read_status
+from sync import (
+    BlobStore,
+    NotFound,
+    PayloadTooLarge,
+    ValidationError,
+    atomic,
+    authenticate,
+    check_sha256,
+    issue_token,
+    new_id,
+    nfc,
+    read_status,
+    utcnow_iso,
+)
 
 from .dossiers import STATUS_NAMES, Dossiers
 from .errors import RateLimited
 from .people import mask_name
+from .store import capture, records
 from .web import current_user, db, error_json, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -90,6 +107,111 @@ def patch_dossier(dossier_id: str) -> Response:
 def dossier_action(dossier_id: str) -> Response:
     """Move a dossier through the status machine; 409 when not allowed from its status."""
     return jsonify(_dossiers().act(dossier_id, _json_body(), _user()))
+
+
+def _blobs() -> BlobStore:
+    return BlobStore(state().data_dir / "blobs")
+
+
+MIME_RE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
+)
+
+
+def _file_name(raw: str | None) -> str:
+    """The uploaded file's name as kept: NFC, no folder, no control characters, 255 at most."""
+    name = nfc(str(raw or "")).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:255] or "tep-dinh-kem"
+
+
+def _mime(declared: str | None, name: str) -> str:
+    """The file's media type: as the browser declared it, else guessed from its name."""
+    if declared and declared != "application/octet-stream" and MIME_RE.match(declared):
+        return declared
+    guessed = mimetypes.guess_type(name)[0]
+    return guessed if guessed and MIME_RE.match(guessed) else "application/octet-stream"
+
+
+@bp.post("/dossiers/<dossier_id>/attachments")
+@require()
+def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
+    """Attach a file (multipart field ``file``) to a dossier; 201 with the attachment record.
+
+    The file is stored first (by its hash, in ``DATA/blobs``), then the record is written
+    through the node's write path: a record never names a file this node lacks. The file
+    reaches the hub at the next sync, after the record (``sync/blobsync.py``).
+    """
+    dossier = _dossiers().get(dossier_id)
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
+    # Refuse an oversized body before parsing it; 64 KiB leaves room for the multipart parts.
+    if (request.content_length or 0) > limit + 64 * 1024:
+        raise PayloadTooLarge(too_large, max_bytes=limit)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
+    try:
+        sha = _blobs().put(upload.stream, max_size=limit)
+    except PayloadTooLarge:
+        raise PayloadTooLarge(too_large, max_bytes=limit) from None
+    user = _user()
+    name = _file_name(upload.filename)
+    record = {
+        "id": new_id(),
+        "unit": dossier["unit"],
+        "parent_type": "dossier",
+        "parent_id": dossier_id,
+        "sha256": sha,
+        "name": name,
+        "mime": _mime(upload.mimetype, name),
+        "size": _blobs().size(sha),
+        "uploaded_by": user.username,
+        "uploaded_at": utcnow_iso(),
+        "deleted": False,
+    }
+    capture(db(), state().clock).write(
+        "attachment", record["id"], record["unit"], record, actor=user.username
+    )
+    return jsonify(record), 201
+
+
+@bp.get("/dossiers/<dossier_id>/attachments")
+@require()
+def dossier_attachments(dossier_id: str) -> Response:
+    """The files attached to a dossier, oldest first."""
+    return jsonify({"items": _dossiers().get(dossier_id)["attachments"], "next_cursor": None})
+
+
+@bp.get("/attachments/<sha256>")
+@require()
+def attachment_file(sha256: str) -> Response:
+    """An attached file by its hash, with its media type and name; 404 when unknown here."""
+    try:
+        check_sha256(sha256)
+    except ValidationError:
+        raise NotFound("Không có tệp đính kèm này.") from None
+    found = records(
+        db(),
+        "attachment",
+        "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC LIMIT 1",
+        (sha256,),
+    )
+    if not found:
+        raise NotFound("Không có tệp đính kèm này.")
+    blobs = _blobs()
+    if not blobs.has(sha256):
+        raise NotFound(
+            "Tệp này chưa được tải về phường; hãy thử lại sau lần đồng bộ tới.",
+            code="blob_not_received",
+        )
+    return send_file(
+        blobs.path(sha256),
+        mimetype=found[0]["mime"],
+        as_attachment=True,
+        download_name=found[0]["name"],
+        etag=sha256,
+    )
 
 
 @bp.get("/procedures")

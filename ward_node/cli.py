@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, TransportError, add_user, load_settings, read_status
+from sync import SyncError, TransportError, add_user, load_settings, read_status, sync_lock
 
+from .rotation import rotate_keys
 from .settings import PREFIX, SETTINGS
 from .setup import init_node, node_summary, run_sync
 from .store import ROLES, open_store
@@ -59,6 +60,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    data = _data(args)
+    with sync_lock(data, wait=120):
+        fingerprint = rotate_keys(data)
+    print(f"Đã đổi khóa của nút; dấu vân tay mới: {fingerprint}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     data = _data(args)
     summary = node_summary(data)
@@ -99,6 +108,34 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_changes(args: argparse.Namespace) -> int:
+    from .transfer import export_changes
+
+    data = _data(args)
+    settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data)})
+    r = export_changes(data, Path(args.out), chunk=int(settings["SYNC_CHUNK"]))
+    if not r.changes:
+        print(f"Không có thay đổi nào chờ gửi; đã ghi tệp rỗng {r.path}.")
+        return 0
+    print(
+        f"Đã ghi {r.changes} thay đổi chờ gửi (số {r.seq_from}–{r.seq_to}, {r.envelopes} gói) "
+        f"vào {r.path}; chúng vẫn chờ đến khi có xác nhận của máy chủ trung tâm."
+    )
+    return 0
+
+
+def cmd_import_changes(args: argparse.Namespace) -> int:
+    from .transfer import import_changes
+
+    r = import_changes(_data(args), Path(args.file))
+    print(
+        f"Đã nhập: máy chủ xác nhận đến thay đổi số {r.acked_seq} ({r.newly_acked} mới), "
+        f"còn {r.pending} chờ gửi; nhận {r.applied} thay đổi ({r.skipped} đã có), "
+        f"vị trí nhận {r.pull_cursor}."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``ward-node`` command line."""
     parser = argparse.ArgumentParser(prog="ward-node", description="Nút phường wardsync")
@@ -122,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--sync-interval", type=float, help="số giây giữa hai lần đồng bộ")
     command("sync", cmd_sync, "đồng bộ ngay một lần (gửi rồi nhận)")
+    command("rotate-keys", cmd_rotate_keys, "đổi khóa của nút (không mất thay đổi đang chờ)")
     p = command("status", cmd_status, "trạng thái đồng bộ")
     p.add_argument("--json", action="store_true")
     user = sub.add_parser("user", help="tài khoản").add_subparsers(
@@ -132,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--full-name")
     p.add_argument("--password-stdin", action="store_true")
+    p = command("export-changes", cmd_export_changes, "ghi ra tệp các thay đổi chưa gửi")
+    p.add_argument("--out", required=True, help="tệp sẽ ghi")
+    p = command("import-changes", cmd_import_changes, "nhập tệp do máy chủ trung tâm xuất")
+    p.add_argument("file", help="tệp do 'central-hub import-changes' hoặc 'export-changes' ghi")
     return parser
 
 

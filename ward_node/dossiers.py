@@ -329,6 +329,13 @@ class Dossiers:
         dossier["steps"] = records(
             self.conn, "dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (dossier_id,)
         )
+        dossier["attachments"] = records(
+            self.conn,
+            "attachment",
+            "WHERE parent_type = 'dossier' AND parent_id = ? AND NOT coalesce(deleted, 0) "
+            "ORDER BY uploaded_at, id",
+            (dossier_id,),
+        )
         dossier["overdue"] = is_overdue(dossier)
         return dossier
 

@@ -11,6 +11,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("BACKOFF_MAX", 300, "longest wait, in seconds, between attempts while the hub is down"),
     ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
     ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
+    ("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, "largest file that can be attached, in bytes"),
 ]
 
 PREFIX = "WARD_NODE"

@@ -30,8 +30,9 @@ from sync import (
     validate,
 )
 
-from . import __version__
+from . import __version__, rotation
 from .errors import AlreadyInitialised
+from .rotation import recover
 from .store import identity, load_clock, open_store
 
 TOKEN_PREFIX = "wst1."
@@ -147,8 +148,11 @@ def init_node(
 
 def run_sync(data_dir: Path, *, chunk: int = 5000, wait: float = 120.0) -> SyncReport:
     """One full push and pull under the node's sync lock, on a connection of its own."""
-    keys = KeyPair.load(data_dir / "keys")
     with sync_lock(data_dir, wait=wait):
+        recover(data_dir)
+        if rotation.pending(data_dir):
+            rotation.rotate_keys(data_dir)  # a rotation cut short: the hub may hold either key
+        keys = KeyPair.load(data_dir / "keys")
         conn = open_store(data_dir)
         try:
             ident = identity(conn)

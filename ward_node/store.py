@@ -41,7 +41,16 @@ def _base(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
 
 
-MIGRATIONS = [("0001_base", _base)]
+def _attachments(conn: sqlite3.Connection) -> None:
+    # Attachment records (schemas/attachment.json) in stores made before they existed.
+    create_record_tables(conn)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS attachment_parent ON attachment (parent_type, parent_id)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
+
+
+MIGRATIONS = [("0001_base", _base), ("0002_attachments", _attachments)]
 
 
 def open_store(data_dir: Path) -> sqlite3.Connection:

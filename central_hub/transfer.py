@@ -1,0 +1,339 @@
+"""Offline transfer on a file, the hub's side (DESIGN.md, "Offline exports").
+
+``central-hub import-changes`` applies the push envelopes a ward wrote with ``ward-node
+export-changes``, each exactly as ``POST /sync/v1/push`` would (same checks, same
+``(origin, seq)`` idempotency: a file imported twice changes nothing), and writes the hub's
+signed acknowledgements to a file for the ward. ``central-hub export-changes`` writes the
+journal entries routed to a unit as pull batches, for ``ward-node import-changes``.
+
+File format ``WSX1``, the same as ``ward_node/transfer.py`` writes and reads (the two apps never
+import each other, so the few lines of the container live in both)::
+
+    file   = b"WSX1" | record* | end
+    record = u32 length (> 0, big-endian) | envelope       a sealed, signed sync envelope
+    end    = u32 0 | u32 number of records | SHA-256 of every byte before ``end``
+
+The envelopes carry their own signatures; the end mark and digest only tell a truncated or
+damaged copy from a good one before anything is applied. Files are written atomically.
+
+Acknowledgements: the hub keeps none pending. An import writes the acknowledgement of what it
+applied next to the file (``FILE.ack``, or ``--ack-out``). An export for a unit starts with a
+fresh ``push_ack`` sealed to the unit's node, stating the highest seq the hub holds from it
+(``acked_seq``), the journal position the batches continue from (``cursor``) and how many
+entries they hold (``remaining``): the ward uses it to refuse a file that would leave a gap.
+An export starts by default from the cursor the node last pulled from (``nodes.pulled_cursor``,
+recorded by every online pull), which the node is known to hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import struct
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sync import (
+    NotFound,
+    SyncError,
+    ValidationError,
+    WrongRecipient,
+    load_settings,
+    pack_payload,
+    peek_header,
+    seal,
+)
+
+from . import ingest, nodes
+from .ingest import HubContext
+from .settings import PREFIX, SETTINGS
+from .setup import load_keys
+from .store import hub_info, load_clock, open_store
+
+MAGIC = b"WSX1"
+DIGEST_LEN = 32
+
+
+class TransferFileError(SyncError):
+    """Raised when a transfer file is missing, truncated, damaged or not what it should be."""
+
+    status = 400
+    code = "bad_transfer_file"
+
+
+# -- the container (the same as ward_node/transfer.py) ----------------------------------------
+
+
+def write_bundle(path: Path, envelopes: Sequence[bytes]) -> None:
+    """Write ``envelopes`` to ``path`` as a ``WSX1`` file, atomically."""
+    digest = hashlib.sha256(MAGIC)
+    parts = [MAGIC]
+    for envelope in envelopes:
+        record = struct.pack(">I", len(envelope)) + envelope
+        digest.update(record)
+        parts.append(record)
+    parts.append(struct.pack(">II", 0, len(envelopes)) + digest.digest())
+    folder = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                out.write(part)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
+    # The rename is durable only once the folder itself is on disk.
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_bundle(path: Path) -> list[bytes]:
+    """The envelopes of a ``WSX1`` file; :class:`TransferFileError` if it is not a whole one."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise TransferFileError(f"Không tìm thấy tệp {path}.") from exc
+    except OSError as exc:
+        raise TransferFileError(f"Không đọc được tệp {path}: {exc.strerror}.") from exc
+    damaged = f"Tệp {path} bị cắt cụt hoặc hỏng: hãy chép lại tệp từ bản gốc."
+    if data[:4] != MAGIC:
+        raise TransferFileError(f"Tệp {path} không phải tệp chuyển thay đổi của wardsync.")
+    envelopes: list[bytes] = []
+    pos = 4
+    while True:
+        if pos + 4 > len(data):
+            raise TransferFileError(damaged)
+        (length,) = struct.unpack_from(">I", data, pos)
+        if length == 0:
+            break
+        if pos + 4 + length > len(data):
+            raise TransferFileError(damaged)
+        envelopes.append(data[pos + 4 : pos + 4 + length])
+        pos += 4 + length
+    end = data[pos + 4 :]
+    if (
+        len(end) != 4 + DIGEST_LEN
+        or struct.unpack_from(">I", end)[0] != len(envelopes)
+        or hashlib.sha256(data[:pos]).digest() != end[4:]
+    ):
+        raise TransferFileError(damaged)
+    return envelopes
+
+
+# -- the hub outside Flask ---------------------------------------------------------------------
+
+
+@contextmanager
+def open_hub(data_dir: Path) -> Iterator[HubContext]:
+    """The protocol context of the hub in ``data_dir``, as a request gets it in ``web.py``."""
+    keys = load_keys(data_dir)
+    settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data_dir)})
+    conn = open_store(data_dir)
+    try:
+        yield HubContext(
+            conn=conn,
+            keys=keys,
+            hub_id=hub_info(conn)["hub_id"],
+            clock=load_clock(conn),
+            max_inflated=int(settings["MAX_INFLATED_BYTES"]),
+            pull_limit=int(settings["PULL_LIMIT"]),
+            drift_ms=int(settings["DRIFT_SECONDS"]) * 1000,
+        )
+    finally:
+        conn.close()
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SenderResult:
+    """What an import did for one sending node."""
+
+    node_id: str
+    unit: str
+    envelopes: int
+    new: int
+    acked_seq: int
+    ack_path: Path
+
+
+def import_changes(
+    ctx: HubContext, path: Path, *, ack_out: Path | None = None
+) -> list[SenderResult]:
+    """Apply every push envelope of ``path`` in order; write the acknowledgements; report.
+
+    Each envelope goes through :func:`central_hub.ingest.push` in its own transaction. A refused
+    envelope stops the import with an error naming it; it changed nothing, the envelopes before
+    it stay applied and their acknowledgement is written all the same. One acknowledgement file
+    per sender: ``ack_out`` or ``FILE.ack``, with the node id in its name when the file holds
+    several senders.
+    """
+    envelopes = read_bundle(path)
+    headers = [_push_header(ctx, i, raw) for i, raw in enumerate(envelopes, start=1)]
+    senders = list(dict.fromkeys(str(h["sender"]) for h in headers))
+    before = {s: nodes.get_node(ctx.conn, s) for s in senders}
+    acks: dict[str, bytes] = {}
+    try:
+        for i, (raw, header) in enumerate(zip(envelopes, headers, strict=True), start=1):
+            try:
+                acks[header["sender"]] = ingest.push(ctx, raw)
+            except SyncError as exc:
+                ingest.record_refusal(ctx, raw, "push", exc)
+                raise type(exc)(
+                    f"Gói số {i}/{len(envelopes)} ({_describe(header)}) bị từ chối, không nhập "
+                    f"gì từ gói này: {exc.message}",
+                    code=exc.code,
+                ) from exc
+    finally:
+        paths = {s: _ack_path(path, ack_out, s, several=len(senders) > 1) for s in acks}
+        for sender, ack in acks.items():
+            write_bundle(paths[sender], [ack])
+    results = []
+    for sender in senders:
+        node = nodes.get_node(ctx.conn, sender)
+        results.append(
+            SenderResult(
+                node_id=sender,
+                unit=node.unit,
+                envelopes=sum(1 for h in headers if h["sender"] == sender),
+                new=node.last_seq - before[sender].last_seq,
+                acked_seq=node.last_seq,
+                ack_path=paths[sender],
+            )
+        )
+    return results
+
+
+def _push_header(ctx: HubContext, index: int, raw: bytes) -> dict[str, Any]:
+    """The untrusted header of one envelope, refused early when it is plainly not for here."""
+    try:
+        header = peek_header(raw)
+    except SyncError as exc:
+        raise TransferFileError(f"Gói số {index} trong tệp hỏng: {exc.message}") from exc
+    if header["kind"] in ("push_ack", "pull_batch"):
+        raise TransferFileError(
+            "Tệp này do máy chủ trung tâm xuất cho phường: hãy nhập nó ở nút phường bằng "
+            "'ward-node import-changes'."
+        )
+    if header["kind"] != "push":
+        raise TransferFileError(f"Gói số {index} có loại '{header['kind']}' không nhập được.")
+    if header["recipient"] != ctx.hub_id:
+        raise WrongRecipient(
+            f"Gói số {index} gửi cho '{header['recipient']}', không phải máy chủ trung tâm này."
+        )
+    return header
+
+
+def _describe(header: dict[str, Any]) -> str:
+    seqs = ""
+    if "seq_from" in header and "seq_to" in header:
+        seqs = f", thay đổi số {header['seq_from']}–{header['seq_to']}"
+    return f"nút {header['sender']}{seqs}, mã {header['id']}"
+
+
+def _ack_path(path: Path, ack_out: Path | None, node_id: str, *, several: bool) -> Path:
+    base = ack_out or path.with_name(path.name + ".ack")
+    return base.with_name(f"{base.stem}.{node_id}{base.suffix}") if several else base
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export_changes`` wrote."""
+
+    path: Path
+    node_id: str
+    unit: str
+    since: int
+    next_cursor: int
+    entries: int
+    batches: int
+    acked_seq: int
+
+
+def export_changes(
+    ctx: HubContext, unit: str, out: Path, *, since: int | None = None
+) -> ExportResult:
+    """Write the journal entries routed to ``unit`` after ``since`` to ``out``, for its node.
+
+    ``since`` defaults to the cursor the unit's active node last pulled from. The file holds a
+    ``push_ack`` stating where the batches start, then pull batches of at most the hub's
+    ``PULL_LIMIT`` entries (:func:`central_hub.ingest.pull_answer`), all read from one snapshot
+    of the store. Nothing in the store changes.
+    """
+    if since is not None and since < 0:
+        raise ValidationError("--since phải là số không âm.", field="since")
+    with _snapshot(ctx.conn):
+        node = _unit_node(ctx.conn, unit)
+        start = _pulled_cursor(ctx.conn, node.node_id) if since is None else since
+        batches: list[bytes] = []
+        cursor, entries = start, 0
+        while True:
+            sealed, count, next_cursor = ingest.pull_answer(ctx, node, cursor, ctx.pull_limit)
+            if count == 0:
+                break
+            batches.append(sealed)
+            entries += count
+            cursor = next_cursor
+            if count < ctx.pull_limit:
+                break
+        statement = {
+            "kind": "push_ack",
+            "acked_seq": node.last_seq,
+            "cursor": start,
+            "remaining": entries,
+        }
+        head = seal(
+            pack_payload(statement),
+            sender=ctx.hub_id,
+            keys=ctx.keys,
+            recipient=node.node_id,
+            recipient_keys=node.keys,
+            kind="push_ack",
+            envelope_id=str(uuid.uuid4()),
+        )
+    write_bundle(out, [head, *batches])
+    return ExportResult(
+        out, node.node_id, node.unit, start, cursor, entries, len(batches), node.last_seq
+    )
+
+
+def _unit_node(conn: sqlite3.Connection, unit: str) -> nodes.Node:
+    """The unit's active node; the latest enrolled when a replaced PC was never revoked."""
+    active = [n for n in nodes.list_nodes(conn) if n["unit"] == unit and n["status"] == "active"]
+    if not active:
+        raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
+    return nodes.get_node(conn, active[-1]["node_id"])
+
+
+def _pulled_cursor(conn: sqlite3.Connection, node_id: str) -> int:
+    row = conn.execute("SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction: in WAL mode, one consistent view that blocks no writer."""
+    conn.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
