@@ -2,7 +2,8 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTHON  ?= python3
-SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core
+SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
+           gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime
 
 .PHONY: test demo check lint bench bench-quick sysdeps install install-test clean
 
@@ -15,8 +16,9 @@ $(VENV)/.installed: $(VENV)/.created setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.created setup.cfg pyproject.toml
-	$(PY) -m pip install -q -e ".[test]"
+# The tray extra builds PyGObject from source: sysdeps (its -dev packages) must come first.
+$(VENV)/.installed-test: $(VENV)/.created setup.cfg pyproject.toml | sysdeps
+	$(PY) -m pip install -q -e ".[test,tray]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -135,8 +135,12 @@ def rotate(ctx: HubContext, body: bytes) -> bytes:
     return _seal(ctx, reply, node.node_id, new, "rotated")
 
 
-def push(ctx: HubContext, body: bytes) -> bytes:
-    """Verify, apply and journal a node's changeset; answer with the highest contiguous seq."""
+def push(ctx: HubContext, body: bytes, *, online: bool = True) -> bytes:
+    """Verify, apply and journal a node's changeset; answer with the highest contiguous seq.
+
+    ``online=False`` for a changeset imported from a file: its age says nothing of the node's
+    clock, so no clock offset is measured from it.
+    """
     started = time.perf_counter()
     node, payload = _open(ctx, body, "push")
     if payload.get("origin") != node.node_id:
@@ -174,7 +178,17 @@ def push(ctx: HubContext, body: bytes) -> bytes:
             (last_seq, last_hash, replays, node.node_id),
         )
         held, latest = hold.held_count(conn, node.node_id)
-    _seen(ctx, node, body, len(body), "push", len(fresh), started, f"replays={replays} held={held}")
+    _seen(
+        ctx,
+        node,
+        body,
+        len(body),
+        "push",
+        len(fresh),
+        started,
+        f"replays={replays} held={held}",
+        measure_clock=online,
+    )
     reply: dict[str, Any] = {
         "kind": "push_ack",
         "acked_seq": last_seq,
@@ -370,14 +384,16 @@ def _seen(
     count: int,
     started: float,
     detail: str,
+    *,
+    measure_clock: bool = True,
 ) -> None:
     """Note the node's visit: last contact, clock offset, and a line of sync history."""
-    offset = int(peek_header(request)["created_at"]) - time.time()
+    offset = int(peek_header(request)["created_at"]) - time.time() if measure_clock else None
     with atomic(ctx.conn):
         ctx.conn.execute(
             "UPDATE nodes SET last_seen_at = ?, clock_offset_s = coalesce(?, clock_offset_s) "
             "WHERE node_id = ?",
-            (utcnow_iso(), round(offset, 1), node.node_id),
+            (utcnow_iso(), None if offset is None else round(offset, 1), node.node_id),
         )
         ctx.conn.execute(
             "INSERT INTO sync_events (node_id, unit, at, kind, changes, bytes, duration_ms, "

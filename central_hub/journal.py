@@ -56,8 +56,21 @@ class Journal:
         rows, routes = [], []
         for jseq, c in enumerate(changes, start=top + 1):
             rows.append(
-                (jseq, c.origin, c.seq, c.hlc, c.type, c.id, c.unit, c.fields_json.decode(),
-                 c.bases_json.decode(), c.actor, c.prev, c.hash, now)
+                (
+                    jseq,
+                    c.origin,
+                    c.seq,
+                    c.hlc,
+                    c.type,
+                    c.id,
+                    c.unit,
+                    c.fields_json.decode(),
+                    c.bases_json.decode(),
+                    c.actor,
+                    c.prev,
+                    c.hash,
+                    now,
+                )
             )
             routes.extend((unit, jseq) for unit in routes_for(c, self.hub_origin))
         self.conn.executemany(

@@ -6,15 +6,7 @@ export-changes``, each exactly as ``POST /sync/v1/push`` would (same checks, sam
 signed acknowledgements to a file for the ward. ``central-hub export-changes`` writes the
 journal entries routed to a unit as pull batches, for ``ward-node import-changes``.
 
-File format ``WSX1``, the same as ``ward_node/transfer.py`` writes and reads (the two apps never
-import each other, so the few lines of the container live in both)::
-
-    file   = b"WSX1" | record* | end
-    record = u32 length (> 0, big-endian) | envelope       a sealed, signed sync envelope
-    end    = u32 0 | u32 number of records | SHA-256 of every byte before ``end``
-
-The envelopes carry their own signatures; the end mark and digest only tell a truncated or
-damaged copy from a good one before anything is applied. Files are written atomically.
+The file format is ``sync.bundle``'s ``WSX1``.
 
 Acknowledgements: the hub keeps none pending. An import writes the acknowledgement of what it
 applied next to the file (``FILE.ack``, or ``--ack-out``). An export for a unit starts with a
@@ -27,13 +19,9 @@ recorded by every online pull), which the node is known to hold.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sqlite3
-import struct
-import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +30,15 @@ from typing import Any
 from sync import (
     NotFound,
     SyncError,
+    TransferFileError,
     ValidationError,
     WrongRecipient,
     load_settings,
     pack_payload,
     peek_header,
+    read_bundle,
     seal,
+    write_bundle,
 )
 
 from . import ingest, nodes
@@ -55,85 +46,6 @@ from .ingest import HubContext
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import hub_info, load_clock, open_store
-
-MAGIC = b"WSX1"
-DIGEST_LEN = 32
-
-
-class TransferFileError(SyncError):
-    """Raised when a transfer file is missing, truncated, damaged or not what it should be."""
-
-    status = 400
-    code = "bad_transfer_file"
-
-
-# -- the container (the same as ward_node/transfer.py) ----------------------------------------
-
-
-def write_bundle(path: Path, envelopes: Sequence[bytes]) -> None:
-    """Write ``envelopes`` to ``path`` as a ``WSX1`` file, atomically."""
-    digest = hashlib.sha256(MAGIC)
-    parts = [MAGIC]
-    for envelope in envelopes:
-        record = struct.pack(">I", len(envelope)) + envelope
-        digest.update(record)
-        parts.append(record)
-    parts.append(struct.pack(">II", 0, len(envelopes)) + digest.digest())
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                out.write(part)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
-    # The rename is durable only once the folder itself is on disk.
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def read_bundle(path: Path) -> list[bytes]:
-    """The envelopes of a ``WSX1`` file; :class:`TransferFileError` if it is not a whole one."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise TransferFileError(f"Không tìm thấy tệp {path}.") from exc
-    except OSError as exc:
-        raise TransferFileError(f"Không đọc được tệp {path}: {exc.strerror}.") from exc
-    damaged = f"Tệp {path} bị cắt cụt hoặc hỏng: hãy chép lại tệp từ bản gốc."
-    if data[:4] != MAGIC:
-        raise TransferFileError(f"Tệp {path} không phải tệp chuyển thay đổi của wardsync.")
-    envelopes: list[bytes] = []
-    pos = 4
-    while True:
-        if pos + 4 > len(data):
-            raise TransferFileError(damaged)
-        (length,) = struct.unpack_from(">I", data, pos)
-        if length == 0:
-            break
-        if pos + 4 + length > len(data):
-            raise TransferFileError(damaged)
-        envelopes.append(data[pos + 4 : pos + 4 + length])
-        pos += 4 + length
-    end = data[pos + 4 :]
-    if (
-        len(end) != 4 + DIGEST_LEN
-        or struct.unpack_from(">I", end)[0] != len(envelopes)
-        or hashlib.sha256(data[:pos]).digest() != end[4:]
-    ):
-        raise TransferFileError(damaged)
-    return envelopes
-
 
 # -- the hub outside Flask ---------------------------------------------------------------------
 
@@ -192,7 +104,7 @@ def import_changes(
     try:
         for i, (raw, header) in enumerate(zip(envelopes, headers, strict=True), start=1):
             try:
-                acks[header["sender"]] = ingest.push(ctx, raw)
+                acks[header["sender"]] = ingest.push(ctx, raw, online=False)
             except SyncError as exc:
                 ingest.record_refusal(ctx, raw, "push", exc)
                 raise type(exc)(

@@ -18,6 +18,7 @@ from .blobs import BlobStore, check_sha256
 from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
+from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
@@ -104,6 +105,7 @@ __all__ = [
     "SyncLockBusy",
     "SyncReport",
     "TamperedEnvelope",
+    "TransferFileError",
     "TransportError",
     "UnknownSender",
     "User",
@@ -137,6 +139,7 @@ __all__ = [
     "peek_header",
     "physical_ms",
     "read_status",
+    "read_bundle",
     "record_type",
     "record_types",
     "rotation_proof",
@@ -152,4 +155,5 @@ __all__ = [
     "validate",
     "validate_fields",
     "wall_ms",
+    "write_bundle",
 ]

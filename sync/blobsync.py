@@ -260,8 +260,10 @@ def _upload(
                 )
             if ack["complete"]:
                 report.uploaded += 1
+                session._progress("upload", total, total)
                 return
             size = int(ack["size"])
+            session._progress("upload", size, total)  # per file: big files take minutes
             # The hub holds a different amount than we assumed (another sender, a lost
             # partial): continue from what it holds. Never loop on a hub that does not move.
             stalls = stalls + 1 if size != offset + len(data) else 0
@@ -304,6 +306,7 @@ def _download(
             raise ChangesetError("Máy chủ trung tâm gửi nhầm phần tệp.", code="blob_chunk_mismatch")
         total = int(chunk.meta["total"])
         size = store.append_partial(sha, offset, chunk.data)
+        session._progress("download", min(size, total), total)
         if size >= total:
             store.finish_partial(sha)  # verifies the hash; a bad file is dropped and raises
             report.downloaded += 1

@@ -14,7 +14,6 @@ The protocol therefore needs no TLS: on plain HTTP a man in the middle can read 
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import time
 import zlib
@@ -87,8 +86,8 @@ def peek_header(data: bytes) -> dict[str, Any]:
     """The header of an envelope, parsed and schema-checked but not yet trusted."""
     head, _sig, _ct = _split(data)
     try:
-        header: dict[str, Any] = json.loads(head)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        header: dict[str, Any] = loads(head)
+    except ValueError as exc:  # not JSON, not UTF-8, nested too deep, integers past 64 bits
         raise TamperedEnvelope("Tiêu đề phong bì không phải JSON hợp lệ.") from exc
     if not isinstance(header, dict) or canonical(header) != head:
         raise TamperedEnvelope("Tiêu đề phong bì không ở dạng chuẩn.")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from sync import (
     BLOB_CHUNK_SIZE,
@@ -140,10 +142,14 @@ def _dossier(ward: Ward) -> dict[str, Any]:
 
 
 def _attach(ward: Ward, dossier_id: str, data: bytes, name: str = "Sổ đỏ.pdf") -> Any:
+    # Encoded here, in memory: the test client spools large bodies to a file it never closes.
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(data), name, content_type="application/pdf")}
+    )
     return ward.api.post(
         f"/dossiers/{dossier_id}/attachments",
-        data={"file": (io.BytesIO(data), name, "application/pdf")},
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 
@@ -171,12 +177,16 @@ def test_a_file_attached_at_the_ward_reaches_the_hub_sealed_and_verified(
     assert ward.api.get(f"/dossiers/{dossier['id']}").get_json()["attachments"] == [record]
     listed = ward.api.get(f"/dossiers/{dossier['id']}/attachments").get_json()
     assert listed == {"items": [record], "next_cursor": None}
-    got = ward.api.get(f"/attachments/{sha}")
-    assert got.status_code == 200 and got.data == data and got.mimetype == "application/pdf"
-    assert "filename*=UTF-8''S%E1%BB%95%20%C4%91%E1%BB%8F.pdf" in got.headers["Content-Disposition"]
+    with ward.api.get(f"/attachments/{sha}") as got:
+        assert got.status_code == 200 and got.data == data and got.mimetype == "application/pdf"
+        disposition = got.headers["Content-Disposition"]
+    assert "filename*=UTF-8''S%E1%BB%95%20%C4%91%E1%BB%8F.pdf" in disposition
 
+    progress: list[dict[str, Any]] = []
+    ward.session.on_progress = progress.append
     ward.session.run()
 
+    assert {"phase": "upload", "done": MIB, "total": MIB} in progress
     hub_blobs = _hub_blobs(tmp_path)
     assert hub_blobs.has(sha)
     assert hashlib.sha256(hub_blobs.path(sha).read_bytes()).hexdigest() == sha
@@ -192,9 +202,10 @@ def test_a_file_attached_at_the_ward_reaches_the_hub_sealed_and_verified(
     assert not [p for p, _ in ward.transport.sent[before:] if p.startswith("/sync/v1/blobs")]
 
     admin = _hub_user(tmp_path, hub)
-    resp = hub.get(f"/api/v1/attachments/{sha}", headers=admin)
-    assert resp.status_code == 200 and resp.data == data and resp.mimetype == "application/pdf"
-    assert "attachment" in resp.headers["Content-Disposition"]
+    with hub.get(f"/api/v1/attachments/{sha}", headers=admin) as resp:
+        assert resp.status_code == 200 and resp.data == data
+        assert resp.mimetype == "application/pdf"
+        assert "attachment" in resp.headers["Content-Disposition"]
     viewer = _hub_user(tmp_path, hub, "viewer")
     assert hub.get(f"/api/v1/attachments/{sha}", headers=viewer).status_code == 403
     assert hub.get(f"/api/v1/attachments/{'0' * 64}", headers=admin).status_code == 404
@@ -357,8 +368,10 @@ def test_a_hub_admin_edit_of_the_dossier_keeps_its_attachments(
     after = ward.api.get(f"/dossiers/{dossier['id']}").get_json()
     assert after["notes"] == "Bổ sung ở thành phố"
     assert after["attachments"] == [record]
-    assert ward.api.get(f"/attachments/{record['sha256']}").data == data
-    assert hub.get(f"/api/v1/attachments/{record['sha256']}", headers=admin).data == data
+    with ward.api.get(f"/attachments/{record['sha256']}") as got:
+        assert got.data == data
+    with hub.get(f"/api/v1/attachments/{record['sha256']}", headers=admin) as got:
+        assert got.data == data
 
 
 def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(

@@ -8,6 +8,7 @@ in-process (``AppTransport``), then the link is "down" and everything moves on f
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ from sync import (
 )
 from tests.test_hub_protocol import AppTransport
 from ward_node import cli as ward_cli
+from ward_node import rotation
 from ward_node import transfer as ward_transfer
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
@@ -257,6 +259,25 @@ def test_the_hub_acknowledgement_on_file_clears_the_wards_pending_changes(world:
     assert not [path for path, _ in world.transport.sent if path == "/sync/v1/push"]
 
 
+def test_one_file_from_two_wards_gives_each_its_acknowledgement(world: World) -> None:
+    other = world.tmp / "ward2"
+    _enrol(world.hub_dir, other, OTHER_UNIT, world.transport)
+    _receive(world.ward_dir, 1)
+    _receive(other, 2)
+    a, b = world.tmp / "a.wsx", world.tmp / "b.wsx"
+    ward_transfer.export_changes(world.ward_dir, a, chunk=10)
+    ward_transfer.export_changes(other, b, chunk=10)
+    both = world.tmp / "ca-hai.wsx"
+    ward_transfer.write_bundle(both, ward_transfer.read_bundle(a) + ward_transfer.read_bundle(b))
+    first, second = _hub_import(world.hub_dir, both)
+    assert (first.unit, first.acked_seq, second.unit, second.acked_seq) == (UNIT, 2, OTHER_UNIT, 4)
+    assert first.ack_path == world.tmp / f"ca-hai.wsx.{first.node_id}.ack"
+    assert ward_transfer.import_changes(world.ward_dir, first.ack_path).pending == 0
+    assert ward_transfer.import_changes(other, second.ack_path).pending == 0
+    with pytest.raises(WrongRecipient):
+        ward_transfer.import_changes(other, first.ack_path)
+
+
 def test_a_refused_envelope_stops_the_import_naming_it(world: World) -> None:
     _receive(world.ward_dir, 2)
     good = world.tmp / "phuong.wsx"
@@ -292,8 +313,13 @@ def test_a_hub_edit_reaches_the_ward_on_file_once(world: World) -> None:
     exported = _hub_export(world.hub_dir, UNIT, out)
     assert (exported.since, exported.entries, exported.batches) == (pulled, 1, 1)
     assert exported.acked_seq == 2
+    conn = open_store(world.ward_dir)
+    with atomic(conn):
+        set_meta(conn, "sync.hub_clock_offset_ms", -250)
+    conn.close()
 
     result = ward_transfer.import_changes(world.ward_dir, out)
+    assert _ward_meta(world.ward_dir, "sync.hub_clock_offset_ms") == -250
     assert (result.applied, result.skipped) == (1, 0)
     assert result.pull_cursor == exported.next_cursor
     with sqlite3.connect(world.ward_dir / "node.sqlite3") as db:
@@ -352,6 +378,20 @@ def test_a_hub_export_starting_past_the_wards_cursor_is_refused(world: World) ->
     assert _ward_state(world.ward_dir) == before
 
 
+def test_a_ward_restored_from_an_old_backup_refuses_an_ack_beyond_its_log(world: World) -> None:
+    backup = world.tmp / "ban-sao"
+    shutil.copytree(world.ward_dir, backup)
+    _receive(world.ward_dir, 2)
+    _online(world.ward_dir, world.transport)  # the hub holds seq 1-4; the backup has none
+    out = world.tmp / "tu-thanh-pho.wsx"
+    _hub_export(world.hub_dir, UNIT, out)
+    before = _ward_state(backup)
+    with pytest.raises(SyncError, match="chỉ có đến số 0") as err:
+        ward_transfer.import_changes(backup, out)
+    assert err.value.code == "ack_mismatch"
+    assert _ward_state(backup) == before
+
+
 def test_a_file_for_another_ward_is_refused_and_changes_nothing(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -367,6 +407,18 @@ def test_a_file_for_another_ward_is_refused_and_changes_nothing(
     err = capsys.readouterr().err
     assert err.startswith("Lỗi: Tệp này dành cho nút 19744-") and err.count("\n") == 1
     assert _ward_state(world.ward_dir) == before
+
+
+def test_a_file_sealed_to_keys_the_ward_has_since_rotated_is_refused(world: World) -> None:
+    out = world.tmp / "tu-thanh-pho.wsx"
+    _hub_export(world.hub_dir, UNIT, out)
+    rotation.rotate_keys(world.ward_dir, transport=world.transport)
+    before = _ward_state(world.ward_dir)
+    with pytest.raises(WrongRecipient, match="khóa cũ"):
+        ward_transfer.import_changes(world.ward_dir, out)
+    assert _ward_state(world.ward_dir) == before
+    _hub_export(world.hub_dir, UNIT, out)  # exported again, to the new keys
+    assert ward_transfer.import_changes(world.ward_dir, out).applied == 0
 
 
 def test_a_file_taken_the_wrong_way_is_refused_clearly(world: World) -> None:
@@ -464,12 +516,6 @@ def test_nothing_pending_exports_an_empty_file(
     assert capsys.readouterr().out == "Tệp không có thay đổi nào.\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (central_hub/ingest.py _seen): the clock offset of a node is measured from the "
-    "envelope's created_at, so an imported file days old records the file's age as the "
-    "ward's clock error on the hub's dashboard",
-)
 def test_an_old_file_does_not_pass_for_a_wrong_clock_at_the_hub(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -113,9 +113,7 @@ def _blobs() -> BlobStore:
     return BlobStore(state().data_dir / "blobs")
 
 
-MIME_RE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
-)
+MIME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}$")
 
 
 def _file_name(raw: str | None) -> str:
@@ -285,3 +283,28 @@ def sync_run() -> tuple[Response, int] | Response:
         return error_json(409, "no_worker", "Tiến trình đồng bộ nền đang tắt (SYNC_INTERVAL = 0).")
     worker.trigger()
     return jsonify({"started": True}), 202
+
+
+def _set_paused(paused: bool) -> tuple[Response, int] | Response:
+    worker = state().worker
+    if worker is None:
+        return error_json(409, "no_worker", "Tiến trình đồng bộ nền đang tắt (SYNC_INTERVAL = 0).")
+    worker.paused = paused
+    return jsonify({"paused": paused})
+
+
+@bp.post("/sync/pause")
+@require()
+def sync_pause() -> tuple[Response, int] | Response:
+    """Pause the background sync (the tray's "Tạm dừng"); lasts until resumed or restarted."""
+    return _set_paused(True)
+
+
+@bp.post("/sync/resume")
+@require()
+def sync_resume() -> tuple[Response, int] | Response:
+    """Resume the background sync, and run one at once."""
+    response = _set_paused(False)
+    if state().worker is not None:
+        state().worker.trigger()
+    return response

@@ -7,15 +7,7 @@ export-changes``), is applied by ``ward-node import-changes``. The envelopes are
 online protocol, so the same checks and the same idempotency hold: a file imported twice
 changes nothing the second time.
 
-File format ``WSX1`` (written and read the same way by ``central_hub/transfer.py``)::
-
-    file   = b"WSX1" | record* | end
-    record = u32 length (> 0, big-endian) | envelope       a sealed, signed sync envelope
-    end    = u32 0 | u32 number of records | SHA-256 of every byte before ``end``
-
-Each envelope is already signed and sealed, so the container protects nothing by itself: its
-end mark and digest tell a truncated or damaged copy from a good one before anything is
-applied. Files are written atomically (temporary file, fsync, rename). The envelope's header
+The file format is ``sync.bundle``'s ``WSX1``. The envelope's header
 says what each record is: ``push`` (node to hub, a run of the change log), ``push_ack`` (hub to
 node, the highest seq the hub holds) or ``pull_batch`` (hub to node).
 
@@ -27,12 +19,8 @@ when a batch is missing, so a gap in what the ward receives is never skipped sil
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sqlite3
-import struct
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,102 +36,25 @@ from sync import (
     PublicKeys,
     Replica,
     SyncError,
+    TransferFileError,
     WrongRecipient,
     atomic,
     get_meta,
     open_envelope,
     peek_header,
+    read_bundle,
     set_meta,
     sync_lock,
     unpack_payload,
     validate,
     validate_fields,
+    write_bundle,
 )
 
 from .store import Identity, identity, load_clock, open_store
 
-MAGIC = b"WSX1"
-DIGEST_LEN = 32
 MAX_PAYLOAD = 64 * 1024 * 1024  # as NodeSync: the largest changeset it inflates
 LOCK_WAIT = 30.0
-
-
-class TransferFileError(SyncError):
-    """Raised when a transfer file is missing, truncated, damaged or not what it should be."""
-
-    status = 400
-    code = "bad_transfer_file"
-
-
-# -- the container -----------------------------------------------------------------------------
-
-
-def write_bundle(path: Path, envelopes: Sequence[bytes]) -> None:
-    """Write ``envelopes`` to ``path`` as a ``WSX1`` file, atomically."""
-    digest = hashlib.sha256(MAGIC)
-    parts = [MAGIC]
-    for envelope in envelopes:
-        record = struct.pack(">I", len(envelope)) + envelope
-        digest.update(record)
-        parts.append(record)
-    parts.append(struct.pack(">II", 0, len(envelopes)) + digest.digest())
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                out.write(part)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TransferFileError(f"Không ghi được tệp {path}: {exc.strerror}.") from exc
-    # The rename is durable only once the folder itself is on disk.
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def read_bundle(path: Path) -> list[bytes]:
-    """The envelopes of a ``WSX1`` file; :class:`TransferFileError` if it is not a whole one."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise TransferFileError(f"Không tìm thấy tệp {path}.") from exc
-    except OSError as exc:
-        raise TransferFileError(f"Không đọc được tệp {path}: {exc.strerror}.") from exc
-    damaged = f"Tệp {path} bị cắt cụt hoặc hỏng: hãy chép lại tệp từ bản gốc."
-    if data[:4] != MAGIC:
-        raise TransferFileError(f"Tệp {path} không phải tệp chuyển thay đổi của wardsync.")
-    envelopes: list[bytes] = []
-    pos = 4
-    while True:
-        if pos + 4 > len(data):
-            raise TransferFileError(damaged)
-        (length,) = struct.unpack_from(">I", data, pos)
-        if length == 0:
-            break
-        if pos + 4 + length > len(data):
-            raise TransferFileError(damaged)
-        envelopes.append(data[pos + 4 : pos + 4 + length])
-        pos += 4 + length
-    end = data[pos + 4 :]
-    if (
-        len(end) != 4 + DIGEST_LEN
-        or struct.unpack_from(">I", end)[0] != len(envelopes)
-        or hashlib.sha256(data[:pos]).digest() != end[4:]
-    ):
-        raise TransferFileError(damaged)
-    return envelopes
-
-
-# -- export ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -212,17 +123,18 @@ def import_changes(data_dir: Path, path: Path, *, wait: float = LOCK_WAIT) -> Im
     acknowledgement already known changes nothing. Holds the node's sync lock.
     """
     envelopes = read_bundle(path)
-    with sync_lock(data_dir, wait=wait), _node(data_dir) as (conn, session):
+    with _node(data_dir) as (conn, session), sync_lock(data_dir, wait=wait):
         records = _verify(conn, session, envelopes)
         acked_before = int(get_meta(conn, "acked_seq", 0))
         applied = skipped = 0
         for record in records:
             if record.header["kind"] == "push_ack":
                 _accept_ack(conn, session, record)
-            else:
+                continue
+            with _clock_readings_kept(conn):
                 fresh, _more, _remaining = session.apply_pull(record.raw)
-                applied += fresh
-                skipped += len(record.body.get("changes", [])) - fresh
+            applied += fresh
+            skipped += len(record.body.get("changes", [])) - fresh
         acked = int(get_meta(conn, "acked_seq", 0))
         return ImportResult(
             acked_seq=acked,
@@ -240,12 +152,21 @@ def _accept_ack(conn: sqlite3.Connection, session: NodeSync, record: _Record) ->
     if new_acked <= acked:
         return  # already known: a file imported twice, or an older acknowledgement
     changes = session.log.read(acked, new_acked - acked)
+    with _clock_readings_kept(conn):
+        session.accept_ack(record.raw, changes)
+
+
+@contextmanager
+def _clock_readings_kept(conn: sqlite3.Connection) -> Iterator[None]:
+    """Run the block in one transaction that leaves the node's clock readings as they were.
+
+    An answer that spent days on a file says nothing of the clocks now: keep what the last
+    online exchange measured, or the sync page would ask to fix a good clock.
+    """
     with atomic(conn):
         offset = get_meta(conn, "sync.hub_clock_offset_ms")
         warning = get_meta(conn, "sync.clock_warning")
-        session.accept_ack(record.raw, changes)
-        # An acknowledgement that spent days on a file says nothing of the clocks now: keep
-        # what the last online exchange measured, or the page would ask to fix a good clock.
+        yield
         set_meta(conn, "sync.hub_clock_offset_ms", offset)
         set_meta(conn, "sync.clock_warning", warning)
 
@@ -278,12 +199,15 @@ def _open(session: NodeSync, index: int, raw: bytes) -> _Record:
             "Tệp này chứa thay đổi do một nút phường xuất ra để gửi máy chủ trung tâm: hãy "
             "nhập nó ở máy chủ bằng 'central-hub import-changes'."
         )
-    if header["recipient"] != session.node_id or header["recipient_key"] != (
-        session.keys.public.fingerprint
-    ):
+    if header["recipient"] != session.node_id:
         raise WrongRecipient(
             f"Tệp này dành cho nút {header['recipient']}, không phải nút này "
             f"({session.node_id}): hãy mang tệp đến đúng phường."
+        )
+    if header["recipient_key"] != session.keys.public.fingerprint:
+        raise WrongRecipient(
+            "Tệp này được niêm phong cho khóa cũ của nút này (khóa đã được đổi): hãy xin máy "
+            "chủ trung tâm xuất lại tệp."
         )
     if header["kind"] not in ("push_ack", "pull_batch"):
         raise TransferFileError(f"{where} có loại '{header['kind']}' không nhập được.")

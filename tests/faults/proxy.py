@@ -21,9 +21,10 @@ Keep-alive: the proxy works on whole requests and forces ``Connection: close`` s
 reads one request per client connection (head up to the blank line, then exactly
 ``Content-Length`` bytes of body; chunked request bodies are refused by closing), rewrites the
 ``Connection`` header to ``close``, opens a fresh connection to the hub for it, reads the hub's
-answer to end of stream (the hub closes after answering a ``Connection: close`` request, and
-says so in its answer) and closes the client connection after relaying it. The node's
-``requests`` session therefore never reuses a connection, and each request meets its own fate.
+answer to end of stream (the hub closes after answering a ``Connection: close`` request),
+rewrites the answer's head to say ``Connection: close`` too, and closes the client connection
+after relaying it. The node's ``requests`` session therefore never reuses a connection (no race
+between its next request and the proxy's close), and each request meets its own fate.
 
 The proxy can be switched at run time between ``faulty`` and ``clean``, and taken ``down``
 (the listening socket is closed, so connections are refused, and connections in flight are
@@ -274,6 +275,7 @@ class FaultProxy:
                 with self._lock:
                     self.upstream_unreachable += 1
                 return
+            answer = _answer_closes(answer)
             if decision.kind == "cut_response":
                 answer = answer[: int(len(answer) * decision.fraction)]
             client.sendall(answer)
@@ -386,8 +388,17 @@ class FaultProxy:
         return chosen if chosen is not None else answers[1 - decision.answer]
 
 
+def _answer_closes(answer: bytes) -> bytes:
+    """The hub's answer with a ``Connection: close`` head, so the client never reuses the
+    connection (the proxy closes it after this answer)."""
+    head, sep, body = answer.partition(b"\r\n\r\n")
+    if not sep:
+        return answer  # not even a whole head: relay as is
+    return _close_semantics(head) + body
+
+
 def _close_semantics(head: bytes) -> bytes:
-    """The request head with ``Connection: close`` and no other hop-by-hop keep-alive header."""
+    """A head with ``Connection: close`` and no other hop-by-hop keep-alive header."""
     lines = head.split(b"\r\n")
     kept = [lines[0]]
     for line in lines[1:]:

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -48,14 +50,19 @@ import requests
 import urllib3
 
 from sync import record_type
-from tests.cluster import PASSWORD, Cluster, Server, query, run, wait_until
+from tests.cluster import PASSWORD, Cluster, Server, env, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
 
 WARD_CODES = ("19786", "19744", "19750")  # Phú Hội, Phú Thuận, Tây Lộc
 PROCEDURE = "1.001193"
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+# What the ``faketime`` command (Debian package faketime) preloads; the servers are started by
+# tests/cluster.py, so the harness sets the variables the wrapper would (LD_PRELOAD, FAKETIME).
+LIBFAKETIME = next(
+    iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))),
+    Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
+)
 NAMES = ["Nguyễn Văn Đức", "Trần Thị Thuỷ", "Lê Văn Hoà", "Phạm Thị Đào", "Hoàng Văn An"]
-SCENARIO_FAULTS = ("partition", "ward_kill", "hub_kill", "clock_skew")
+SCENARIO_FAULTS = ("partition", "ward_kill", "hub_kill", "sync_kill", "clock_skew", "clock_jump")
 ALL_FAULTS = (*KINDS, *SCENARIO_FAULTS)
 NEXT_ACTION = {2: ("start", 4), 4: ("complete", 9), 9: ("return", 10)}
 REFERENCE_TABLES = ("procedure", "unit", "calendar_day")
@@ -555,7 +562,7 @@ class Plan:
     chunks: dict[str, int]
     skew_unit: str | None
     skew_s: int
-    events: tuple[tuple[str, float], ...]  # (kind, a uniform draw for its parameters)
+    events: tuple[str, ...]
 
 
 def make_plan(seed: int, size: int, wards: int, skew: bool) -> Plan:
@@ -564,12 +571,14 @@ def make_plan(seed: int, size: int, wards: int, skew: bool) -> Plan:
     chunks = {u: rng.choice((3, 8, 25, 5000)) for u in units}
     skew_unit = rng.choice(units) if skew else None
     skew_s = rng.choice((-1, 1)) * rng.randint(60, 180)
-    n = max(6, 3 + size // 8)
-    kinds = ["partition", "ward_kill", "hub_kill", "faulty"]
-    weighted = ["clean", "partition", "ward_kill", "hub_kill", "pause", "pause"]
+    n = max(8, 3 + size // 6)
+    kinds = ["partition", "ward_kill", "hub_kill", "sync_kill", "faulty"]
+    weighted = ["clean", "partition", "ward_kill", "hub_kill", "sync_kill", "cli_sync", "pause"]
+    if skew_unit is not None:
+        kinds.append("clock_jump")
     kinds += [rng.choice(weighted) for _ in range(n - len(kinds))]
     rng.shuffle(kinds)
-    return Plan(units, chunks, skew_unit, skew_s, tuple((k, rng.random()) for k in kinds))
+    return Plan(units, chunks, skew_unit, skew_s, tuple(kinds))
 
 
 class Scenario:
@@ -593,7 +602,6 @@ class Scenario:
         self.root, self.seed, self.size, self.interval = root, seed, size, interval
         self.pace = pace
         self.plan = make_plan(seed, size, wards, skew and LIBFAKETIME.exists())
-        self.rng = random.Random(f"{seed}:events")
         self.result = ScenarioResult(seed, size, wards, root)
         self.ledger = Ledger()
         self.log = log or (lambda _msg: None)
@@ -601,7 +609,7 @@ class Scenario:
         self.proxy: FaultProxy | None = None
         self.fault_config = faults or FaultConfig()
         self.wards: dict[str, Ward] = {}
-        self.killed = 0
+        self.background: list[threading.Thread] = []
 
     # -- phases --------------------------------------------------------------------------------
 
@@ -666,12 +674,13 @@ class Scenario:
             writer.start()
         admin.start()
         events = self.plan.events
-        for i, (kind, draw) in enumerate(events):
+        for i, kind in enumerate(events):
             share = self.size * (i + 1) / (len(events) + 1)
             self._wait_progress(writers, share, deadline)
-            self.event(kind, draw)
+            self.event(i, kind)
+        for thread in [*writers, *self.background]:
+            thread.join(max(1.0, deadline - time.monotonic()))
         for writer in writers:
-            writer.join(max(1.0, deadline - time.monotonic()))
             if writer.is_alive():
                 self.result.problems.append(f"writer {writer.ward.unit} still running")
                 self.result.stuck += 1
@@ -694,41 +703,78 @@ class Scenario:
                 return
             time.sleep(0.02)
 
-    def event(self, kind: str, draw: float) -> None:
+    def event(self, i: int, kind: str) -> None:
+        """Event ``i`` of the plan; its parameters come from its own seeded generator."""
         assert self.proxy is not None
+        r = random.Random(f"{self.seed}:event:{i}")
         self.log(
-            f"  event {kind} (proxy: {self.proxy.requests} requests, "
-            f"{self.proxy.upstream_unreachable} unreachable, {sum(self.proxy.counts.values())} faults)"
+            f"  event {i} {kind} (proxy {self.proxy.requests} requests, "
+            f"{sum(self.proxy.counts.values())} faults, hub unreachable "
+            f"{self.proxy.upstream_unreachable}; {self.ledger.written} writes)"
         )
+        if kind in SCENARIO_FAULTS:
+            self.result.faults[kind] += 1
         if kind == "faulty":
             self.proxy.set_faulty(True)
         elif kind == "clean":
             self.proxy.set_clean()
-            time.sleep(0.2 + draw * 0.5)
+            time.sleep(r.uniform(0.2, 0.7))
             self.proxy.set_faulty(True)
         elif kind == "partition":
-            self.result.faults["partition"] += 1
             self.proxy.go_down()
-            time.sleep(0.3 + draw * 1.5)
+            time.sleep(r.uniform(0.3, 1.8))
             self.proxy.come_up()
-        elif kind == "ward_kill":
-            self.result.faults["ward_kill"] += 1
-            ward = self.wards[self.plan.units[int(draw * len(self.plan.units))]]
-            time.sleep(draw * 0.3)  # a moment of its own, not the writers' beat
+        elif kind in ("ward_kill", "clock_jump"):
+            unit = r.choice(self.plan.units) if kind == "ward_kill" else self.plan.skew_unit
+            assert unit is not None
+            ward = self.wards[unit]
+            time.sleep(r.uniform(0, 0.3))  # a moment of its own, not the writers' beat
             with ward.lock:
                 ward.kill()
-                self.killed += 1
-                time.sleep(draw * 1.0)
+                time.sleep(r.uniform(0, 1.0))
+                if kind == "clock_jump":
+                    # Someone sets the clock right (or wrong the other way) while it is down.
+                    skew = r.choice((0, -1, 1)) * r.randint(60, 180)
+                    ward.env["FAKETIME"] = f"{skew:+d}s"
+                    self.result.notes.append(f"ward {unit} clock now {skew:+d}s after a restart")
                 ward.start()
         elif kind == "hub_kill":
-            self.result.faults["hub_kill"] += 1
             assert self.cluster.hub is not None
-            time.sleep(draw * 0.3)
+            time.sleep(r.uniform(0, 0.3))
             self.cluster.hub.kill()
-            time.sleep(0.2 + draw * 1.0)
+            time.sleep(r.uniform(0.2, 1.2))
             self.cluster.start_hub()
+        elif kind == "sync_kill":
+            # A one-off 'ward-node sync' beside the running node, SIGKILLed at a random moment.
+            ward = self.wards[r.choice(self.plan.units)]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ward_node", "sync", "--data", str(ward.data)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env(),
+            )
+            try:
+                proc.wait(r.uniform(0.3, 1.2))
+            except subprocess.TimeoutExpired:
+                pass
+            proc.kill()
+            proc.wait(10)
+        elif kind == "cli_sync":
+            # A one-off 'ward-node sync' racing the node's own worker for the sync lock.
+            ward = self.wards[r.choice(self.plan.units)]
+            thread = threading.Thread(target=self._cli_sync, args=(ward,), daemon=True)
+            thread.start()
+            self.background.append(thread)
         elif kind == "pause":
-            time.sleep(0.2 + draw * 0.5)
+            time.sleep(r.uniform(0.2, 0.7))
+
+    def _cli_sync(self, ward: Ward) -> None:
+        done = run("ward_node", "sync", "--data", str(ward.data), check=False)
+        if done.returncode not in (0, 2):  # 2: the hub unreachable, as faults make it
+            self.ledger.problem(
+                f"ward {ward.unit}: 'ward-node sync' during the faults exited "
+                f"{done.returncode}: {done.stderr.strip()}"
+            )
 
     def converge(self) -> None:
         """Faults off, every process up; sync each ward until synced, then once more."""

@@ -1,0 +1,535 @@
+"""``ward-tray``: the ward's sync status in the system tray of every front-desk PC (issue #5).
+
+It polls the ward node's ``GET /api/v1/sync/status`` and shows it as an icon, a Vietnamese
+tooltip and, when a person must act, one notification per episode (``tray_state.py`` decides
+what to show, ``tray_icons.py`` draws it; this module is the pystray glue). The network is only
+ever touched from the poll thread and from short-lived action threads: the UI thread never waits
+on it.
+
+Authentication: the status endpoint needs a bearer token (CONTRACT.md), so the tray logs in as
+an ordinary ward user made for it (``--user``; the password from ``WARD_TRAY_PASSWORD``, from
+``--password-file`` or from ``password`` in the config folder), keeps the token in memory only,
+logs in again when the node answers 401, and after a refused login waits five minutes before
+trying again, so a wrong password cannot lock the account (sync/accounts.py throttles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import warnings
+import webbrowser
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .tray_state import OFFLINE_ALERT, Alert, Episodes, PollFailure, TrayState, tray_state
+
+log = logging.getLogger("ward_tray")
+
+DEFAULT_NODE = "http://127.0.0.1:8800"
+LOGIN_RETRY = 300.0  # seconds between logins after a refusal
+
+
+class NodeUnreachable(Exception):
+    """Raised when the ward node does not answer (not running, wrong address)."""
+
+
+class LoginFailed(Exception):
+    """Raised when the node refuses the tray's username and password."""
+
+
+class BadReply(Exception):
+    """Raised when the node answers something that is not the API's JSON."""
+
+
+class NodeClient:
+    """The few calls the tray makes to a ward node, each with a timeout."""
+
+    def __init__(self, base_url: str, user: str, password: str, *, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.user, self.password, self.timeout = user, password, timeout
+        self.session = requests.Session()
+        self.session.trust_env = False  # the node is on the LAN: never through a proxy
+        self._token: str | None = None
+        self._login_after = 0.0
+        self._lock = threading.Lock()
+
+    def status(self) -> dict[str, Any]:
+        """``GET /api/v1/sync/status``; raises NodeUnreachable, LoginFailed or BadReply."""
+        return self.call("GET", "/api/v1/sync/status")
+
+    def call(self, method: str, path: str) -> dict[str, Any]:
+        """An authenticated API call; logs in (again) when needed."""
+        for attempt in (1, 2):
+            token = self._login()
+            resp = self._send(method, path, {"Authorization": f"Bearer {token}"})
+            if resp.status_code == 401 and attempt == 1:
+                with self._lock:
+                    self._token = None  # expired (12 h) or the node was reset: log in again
+                continue
+            return self._json(resp)
+        raise LoginFailed("Máy chủ phường không nhận mã truy cập của khay.")
+
+    def _login(self) -> str:
+        with self._lock:
+            if self._token:
+                return self._token
+            if time.monotonic() < self._login_after:
+                raise LoginFailed("Đăng nhập bị từ chối; khay sẽ thử lại sau ít phút.")
+            body = {"username": self.user, "password": self.password}
+            resp = self._send("POST", "/api/v1/auth/token", {}, json=body)
+            if resp.status_code in (401, 403, 429):
+                self._login_after = time.monotonic() + LOGIN_RETRY
+                raise LoginFailed(_error_message(resp) or "Tên đăng nhập hoặc mật khẩu không đúng.")
+            token = self._json(resp).get("token")
+            if not isinstance(token, str):
+                raise BadReply("Máy chủ phường không trả về mã truy cập.")
+            self._token = token
+            return token
+
+    def _send(self, method: str, path: str, headers: dict[str, str], **kw: Any) -> Any:
+        try:
+            return self.session.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kw
+            )
+        except requests.Timeout as exc:
+            raise NodeUnreachable(
+                f"Máy chủ phường {self.base_url} không trả lời kịp. Nếu lỗi kéo dài, hãy báo "
+                "cán bộ tin học."
+            ) from exc
+        except requests.RequestException as exc:
+            raise NodeUnreachable(
+                f"Không liên lạc được với máy chủ phường {self.base_url}: phần mềm phường chưa "
+                "chạy, máy chủ phường đang tắt, hoặc địa chỉ --node bị sai. Hãy bật máy chủ "
+                "phường hoặc báo cán bộ tin học."
+            ) from exc
+
+    @staticmethod
+    def _json(resp: Any) -> dict[str, Any]:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise BadReply(f"Máy chủ phường trả lời HTTP {resp.status_code}, không phải JSON.")
+        if resp.status_code >= 400:
+            raise BadReply(
+                _error_message(resp) or f"Máy chủ phường trả lời HTTP {resp.status_code}."
+            )
+        return body
+
+
+def _error_message(resp: Any) -> str:
+    try:
+        return str(resp.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+class TrayApp:
+    """Polls the node in a thread and shows what it says on a pystray icon."""
+
+    def __init__(
+        self,
+        client: NodeClient,
+        *,
+        interval: float = 5.0,
+        offline_alert: timedelta = OFFLINE_ALERT,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client, self.interval, self.offline_alert, self.now = (
+            client,
+            interval,
+            offline_alert,
+            now,
+        )
+        self.episodes = Episodes()
+        self.icon: Any = None
+        first = tray_state(PollFailure("down", "Khay chưa hỏi được máy chủ phường."), now())
+        self.state = replace(first, tooltip="Đang kiểm tra đồng bộ…")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    # -- polling (never on the UI thread) ----------------------------------------------------
+
+    def poll(self) -> TrayState:
+        """Read the node's status once and say what to show; never raises for the network."""
+        status: dict[str, Any] | PollFailure
+        try:
+            status = self.client.status()
+        except NodeUnreachable as exc:
+            status = PollFailure("down", str(exc))
+        except LoginFailed as exc:
+            status = PollFailure("login", str(exc))
+        except BadReply as exc:
+            status = PollFailure("bad_reply", str(exc))
+        return tray_state(status, self.now(), offline_alert=self.offline_alert)
+
+    def show(self, state: TrayState) -> None:
+        """Put ``state`` on the icon; notify when an episode starts (pystray queues to its loop)."""
+        old, self.state = self.state, state
+        alert = self.episodes.notify(state)
+        if self.icon is None:
+            return
+        if (old.mark, old.colour, old.percent, old.count) != (
+            state.mark,
+            state.colour,
+            state.percent,
+            state.count,
+        ):
+            from .tray_icons import icon_for
+
+            self.icon.icon = icon_for(state)
+        if old.tooltip != state.tooltip:
+            self._set_tooltip(state.tooltip)
+        if (old.paused, old.reachable) != (state.paused, state.reachable):
+            self.icon.update_menu()
+        if alert is not None:
+            self.alert(alert)
+
+    def loop(self) -> None:
+        """Poll every ``interval`` seconds, or at once when woken, until stopped."""
+        while not self._stop.is_set():
+            self.show(self.poll())
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    # -- menu actions (on the UI thread: anything slow goes to a thread) -----------------------
+
+    def menu(self) -> Any:
+        """The tray menu (pystray), its items enabled from the last state."""
+        import pystray
+
+        item, sep = pystray.MenuItem, pystray.Menu.SEPARATOR
+        return pystray.Menu(
+            item("Mở phần mềm phường", self.open_web, default=True),
+            item("Đồng bộ ngay", self.sync_now, enabled=lambda _i: self._can_sync()),
+            item(
+                lambda _i: "Tiếp tục đồng bộ" if self.state.paused else "Tạm dừng đồng bộ",
+                self.toggle_pause,
+                enabled=lambda _i: self.state.reachable,
+            ),
+            item("Xem lỗi gần nhất", self.show_last_error),
+            sep,
+            item("Thoát", self.quit),
+        )
+
+    def _can_sync(self) -> bool:
+        return self.state.reachable and not self.state.paused
+
+    def open_web(self, *_: Any) -> None:
+        """Open the ward's web app in the default browser."""
+        log.info("menu: Mở phần mềm phường")
+        threading.Thread(
+            target=webbrowser.open, args=(self.client.base_url + "/",), daemon=True
+        ).start()
+
+    def sync_now(self, *_: Any) -> None:
+        """Ask the node to sync now (``POST /api/v1/sync/run``)."""
+        log.info("menu: Đồng bộ ngay")
+        self._act("/api/v1/sync/run", "Không yêu cầu đồng bộ được")
+
+    def toggle_pause(self, *_: Any) -> None:
+        """Pause the node's background sync, or resume it."""
+        resume = self.state.paused
+        log.info("menu: %s", "Tiếp tục đồng bộ" if resume else "Tạm dừng đồng bộ")
+        path = "/api/v1/sync/resume" if resume else "/api/v1/sync/pause"
+        self._act(path, "Không tiếp tục đồng bộ được" if resume else "Không tạm dừng được")
+
+    def _act(self, path: str, failed: str) -> None:
+        def work() -> None:
+            try:
+                self.client.call("POST", path)
+            except (NodeUnreachable, LoginFailed, BadReply) as exc:
+                self.message(failed, str(exc))
+            self._wake.set()  # show the effect at once
+
+        threading.Thread(target=work, name="tray-action", daemon=True).start()
+
+    def show_last_error(self, *_: Any) -> None:
+        """The last error in full sentences (a small dialog, or a notification)."""
+        log.info("menu: Xem lỗi gần nhất")
+        self.message("Lỗi đồng bộ gần nhất", self.state.details)
+
+    def quit(self, *_: Any) -> None:
+        """Stop polling and remove the icon."""
+        log.info("menu: Thoát")
+        self._stop.set()
+        self._wake.set()
+        if self.icon is not None:
+            self.icon.stop()
+
+    # -- what a person sees ------------------------------------------------------------------
+
+    def alert(self, alert: Alert) -> None:
+        """A notification that a person must act; a dialog when no notification service runs."""
+        log.warning("%s: %s", alert.title, alert.message)
+        if _gtk(self.icon):
+            _on_gtk_loop(lambda: _gtk_notify(self.icon, alert.title, alert.message))
+        elif self.icon is not None:
+            self.icon.notify(alert.message, alert.title)
+
+    def message(self, title: str, text: str) -> None:
+        """A small dialog (GTK) or a notification (other backends) with ``text``."""
+        if _gtk(self.icon):
+            _on_gtk_loop(lambda: _gtk_dialog(title, text))
+        elif self.icon is not None:
+            self.icon.notify(text, title)
+
+    def _set_tooltip(self, text: str) -> None:
+        # Windows keeps at most 127 characters of a tooltip.
+        self.icon.title = text if len(text) < 128 or _gtk(self.icon) else text[:126] + "…"
+        if _gtk(self.icon):
+            # pystray's GTK backend sets only the title, which no tray shows on hover.
+            status_icon = self.icon._status_icon
+            _on_gtk_loop(lambda: _quietly(status_icon.set_tooltip_text, text))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Show the icon and block in pystray's loop until "Thoát"."""
+        import pystray
+
+        from .tray_icons import icon_for
+
+        if os.environ.get("PYSTRAY_BACKEND") == "gtk":
+            from gi.repository import GLib
+
+            GLib.set_prgname("ward-tray")  # names the menu and dialog windows, as xdotool sees
+        self.icon = pystray.Icon(
+            "ward-tray", icon_for(self.state), self.state.tooltip, menu=self.menu()
+        )
+
+        def setup(icon: Any) -> None:
+            icon.visible = True
+            self._set_tooltip(self.state.tooltip)
+            threading.Thread(target=self.loop, name="tray-poll", daemon=True).start()
+
+        try:
+            self.icon.run(setup=setup)
+        except Exception as exc:  # GLib.Error at exit when no notification service runs
+            log.debug("tray loop ended: %s", exc)
+
+
+def _gtk(icon: Any) -> bool:
+    return getattr(icon, "_status_icon", None) is not None
+
+
+def _on_gtk_loop(work: Callable[[], object]) -> None:
+    from gi.repository import GLib
+
+    def once() -> bool:
+        work()
+        return False
+
+    GLib.idle_add(once)
+
+
+def _quietly(call: Callable[..., object], *args: Any) -> None:
+    # GtkStatusIcon is deprecated as a whole, yet it is what XEmbed trays (trayer, the
+    # Windows-like panels of the ward PCs) show; pystray uses it the same way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        call(*args)
+
+
+def _gtk_notify(icon: Any, title: str, text: str) -> None:
+    try:
+        icon._notifier.notify(title, text, icon._icon_path)
+    except Exception:  # no notification service on this desktop: say it in a dialog instead
+        _gtk_dialog(title, text)
+
+
+def _gtk_dialog(title: str, text: str) -> None:
+    import gi
+
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk
+
+    dialog = Gtk.MessageDialog(message_type=Gtk.MessageType.INFO, text=title)
+    dialog.add_button(
+        "Đóng", Gtk.ResponseType.CLOSE
+    )  # not GTK's own label: the desk may be in English
+    dialog.format_secondary_text(text)
+    dialog.set_title(f"ward-tray — {title}")
+    dialog.connect("response", lambda d, _r: d.destroy())
+    dialog.show_all()
+
+
+# -- configuration and autostart ---------------------------------------------------------------
+
+
+def config_dir() -> Path:
+    """``%APPDATA%\\ward-tray`` on Windows, else ``$XDG_CONFIG_HOME/ward-tray``."""
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "ward-tray"
+    return _xdg_config() / "ward-tray"
+
+
+def _xdg_config() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def autostart_file() -> Path:
+    """Where the desktop session looks for programs to start at login (XDG autostart)."""
+    return _xdg_config() / "autostart" / "ward-tray.desktop"
+
+
+def _exec_arg(arg: str) -> str:
+    """One argument of a desktop entry's Exec line, quoted and escaped as the spec asks."""
+    arg = arg.replace("%", "%%")
+    if arg == "" or re.search(r"[\s\"'\\><~|&;$*?#()`]", arg):
+        arg = '"' + re.sub(r'(["`$\\])', r"\\\1", arg) + '"'
+    return arg.replace("\\", "\\\\")
+
+
+def _launcher() -> list[str]:
+    """The command that starts this tray: the ``ward-tray`` script, else ``python -m``."""
+    me = Path(sys.argv[0])
+    if me.name.startswith("ward-tray") and me.exists():
+        return [str(me.resolve())]
+    found = shutil.which("ward-tray")
+    return [str(Path(found).resolve())] if found else [sys.executable, "-m", "ward_node.tray"]
+
+
+def install_autostart(args: list[str]) -> Path:
+    """Write the XDG autostart entry that runs ``ward-tray ARGS`` at login; return its path."""
+    path = autostart_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(_exec_arg(a) for a in [*_launcher(), *args])
+    path.write_text(
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=Đồng bộ phường (ward-tray)\n"
+        "Comment=Trạng thái đồng bộ của máy chủ phường với máy chủ trung tâm\n"
+        f"Exec={command}\n"
+        "Terminal=false\n"
+        "X-GNOME-Autostart-enabled=true\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ward-tray", description="Trạng thái đồng bộ của máy chủ phường, trên khay hệ thống."
+    )
+    p.add_argument("--node", help=f"địa chỉ máy chủ phường (WARD_TRAY_NODE; {DEFAULT_NODE})")
+    p.add_argument("--user", help="tài khoản của khay trên máy chủ phường (WARD_TRAY_USER)")
+    p.add_argument("--password-file", help="tệp chứa mật khẩu (WARD_TRAY_PASSWORD_FILE)")
+    p.add_argument("--config", help="tệp cấu hình JSON (mặc định: thư mục cấu hình/config.json)")
+    p.add_argument("--interval", type=float, help="số giây giữa hai lần hỏi trạng thái (5)")
+    p.add_argument("--offline-alert-minutes", type=float, help="báo khi mất kết nối quá (30)")
+    p.add_argument("--once", action="store_true", help="in trạng thái một lần rồi thoát")
+    p.add_argument("--install-autostart", action="store_true", help="tự chạy khi đăng nhập")
+    p.add_argument("--uninstall-autostart", action="store_true", help="bỏ tự chạy")
+    return p
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults, then the config file, then ``WARD_TRAY_*``, then the command line."""
+    path = Path(args.config) if args.config else config_dir() / "config.json"
+    found: dict[str, Any] = {"node": DEFAULT_NODE, "interval": 5.0, "offline_alert_minutes": 30}
+    if path.exists():
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        unknown = set(loaded) - {
+            "node",
+            "user",
+            "password_file",
+            "interval",
+            "offline_alert_minutes",
+        }
+        if unknown:
+            raise ValueError(f"{path}: khóa không biết: {', '.join(sorted(unknown))}")
+        found.update(loaded)
+    elif args.config:
+        raise ValueError(f"không có tệp cấu hình {path}")
+    for key in ("node", "user", "password", "password_file"):
+        if os.environ.get(f"WARD_TRAY_{key.upper()}"):
+            found[key] = os.environ[f"WARD_TRAY_{key.upper()}"]
+    for key, value in vars(args).items():
+        if value is not None and key in (
+            "node",
+            "user",
+            "password_file",
+            "interval",
+            "offline_alert_minutes",
+        ):
+            found[key] = value
+    default_file = config_dir() / "password"
+    if not found.get("password_file") and default_file.exists():
+        found["password_file"] = str(default_file)
+    if not found.get("password") and found.get("password_file"):
+        found["password"] = Path(found["password_file"]).read_text(encoding="utf-8").strip()
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``ward-tray``: run the tray (or install its autostart entry); the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="ward-tray: %(message)s")
+    if args.uninstall_autostart:
+        autostart_file().unlink(missing_ok=True)
+        print(f"Đã bỏ tự chạy: {autostart_file()}")
+        return 0
+    try:
+        conf = settings(args)
+    except (OSError, ValueError) as exc:
+        print(f"ward-tray: {exc}", file=sys.stderr)
+        return 2
+    if not conf.get("user") or not conf.get("password"):
+        print(
+            "ward-tray: cần tài khoản của khay: --user (hoặc WARD_TRAY_USER) và mật khẩu "
+            "(WARD_TRAY_PASSWORD, --password-file hoặc tệp password trong thư mục cấu hình "
+            f"{config_dir()}).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.install_autostart:
+        keep = ["--node", conf["node"], "--user", conf["user"]]
+        if conf.get("password_file"):
+            keep += ["--password-file", str(Path(conf["password_file"]).resolve())]
+        else:
+            print(
+                "ward-tray: chú ý: mật khẩu lấy từ WARD_TRAY_PASSWORD; phiên đăng nhập sau cần "
+                "biến này, hoặc lưu mật khẩu vào tệp (--password-file).",
+                file=sys.stderr,
+            )
+        if args.interval is not None:
+            keep += ["--interval", str(args.interval)]
+        if args.offline_alert_minutes is not None:
+            keep += ["--offline-alert-minutes", str(args.offline_alert_minutes)]
+        print(f"Đã cài tự chạy khi đăng nhập: {install_autostart(keep)}")
+        return 0
+    client = NodeClient(conf["node"], conf["user"], conf["password"])
+    app = TrayApp(
+        client,
+        interval=float(conf["interval"]),
+        offline_alert=timedelta(minutes=float(conf["offline_alert_minutes"])),
+    )
+    if args.once:
+        state = app.poll()
+        print(state.tooltip)
+        return 0 if state.reachable else 1
+    if sys.platform.startswith("linux") and "PYSTRAY_BACKEND" not in os.environ:
+        # Chosen explicitly: pystray's own choice hangs without a D-Bus session (FACTS.md).
+        os.environ["PYSTRAY_BACKEND"] = "gtk" if importlib.util.find_spec("gi") else "xorg"
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
