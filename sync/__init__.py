@@ -64,7 +64,7 @@ from .session import (
     utcnow_iso,
 )
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
-from .text import fold, nfc, unaccent
+from .text import fold, mask_name, nfc, unaccent
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
@@ -129,6 +129,7 @@ __all__ = [
     "issue_token",
     "load_settings",
     "loads",
+    "mask_name",
     "migrate",
     "new_id",
     "nfc",

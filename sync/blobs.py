@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from .errors import ChangesetError, NotFound, PayloadTooLarge, ValidationError
 
@@ -80,7 +80,7 @@ class BlobStore:
             return f.read(length)
 
     def put(
-        self, data: bytes | BinaryIO, *, max_size: int | None = None, expect: str | None = None
+        self, data: bytes | IO[bytes], *, max_size: int | None = None, expect: str | None = None
     ) -> str:
         """Store ``data`` (bytes, or a binary file read in blocks); return its SHA-256.
 
@@ -237,7 +237,7 @@ class BlobStore:
         return NotFound(f"Không có tệp {sha[:12]}… trong kho tệp.", code="blob_not_found")
 
 
-def _blocks(data: bytes | BinaryIO) -> Iterator[bytes]:
+def _blocks(data: bytes | IO[bytes]) -> Iterator[bytes]:
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
         return

@@ -10,17 +10,19 @@ The bytes travel raw, not in JSON: base64 would add a third. The file's hash, of
 total size sit in the sealed ``J``, not in the cleartext envelope header, because a hash in
 clear would let anyone on the ward's network confirm which known document was sent.
 
-========================  ===========  ==================================================
-request (node → hub)      kind         answer (hub → node)
-========================  ===========  ==================================================
-``/sync/v1/blobs/status`` blob_status  ``{"blobs": [sha, …]}`` → ``blob_have``
-                                       ``{"have": [sha, …], "partial": {sha: bytes},
-                                       "unknown": [sha, …]}``
-``/sync/v1/blobs/upload`` blob_chunk   ``{"sha256", "offset", "total"}`` + bytes →
-                                       ``blob_ack`` ``{"sha256", "size", "complete"}``
-``/sync/v1/blobs/download`` blob_fetch ``{"sha256", "offset", "length"}`` → ``blob_chunk``
-                                       ``{"sha256", "offset", "total"}`` + bytes
-========================  ===========  ==================================================
+Messages, by endpoint (request kind → answer kind)::
+
+    /sync/v1/blobs/status    blob_status {"blobs": [sha, …]}
+                          →  blob_have   {"have": [sha, …], "partial": {sha: bytes},
+                                          "unknown": [sha, …]}
+    /sync/v1/blobs/upload    blob_chunk  {"sha256", "offset", "total"} + bytes
+                          →  blob_ack    {"sha256", "size", "complete"}
+    /sync/v1/blobs/download  blob_fetch  {"sha256", "offset", "length"}
+                          →  blob_chunk  {"sha256", "offset", "total"} + bytes
+
+A chunk at an offset other than the size the hub holds is not written; the answer's ``size``
+tells the node where to continue. ``unknown`` lists files the node may not see (no attachment
+record of its unit, or routed to it, at the hub yet).
 
 **Ordering.** :meth:`NodeSync.run` pushes, pulls, then calls :func:`sync_blobs`: an
 ``attachment`` record reaches the hub before its file. The hub accepts and serves only files

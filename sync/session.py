@@ -226,8 +226,11 @@ class NodeSync:
         if reply.get("kind") != "push_ack" or "acked_seq" not in reply:
             raise ChangesetError("Máy chủ trung tâm trả lời sai khi nhận thay đổi.")
         new_acked = int(reply["acked_seq"])
-        if new_acked > changes[-1].seq:
-            # The hub claims more than we sent: our log was reset under it. Never skip ahead.
+        # The hub may hold more than this request carried: an earlier, longer push (another
+        # process with a bigger chunk, a request duplicated on the network) committed before
+        # its answer was lost. That is fine while our log has those changes: the hub has them
+        # only because we sent them. More than our log holds means the log was reset under it.
+        if new_acked > changes[-1].seq and new_acked > self.log.tip()[0]:
             raise ChangesetError(
                 "Máy chủ trung tâm xác nhận nhiều thay đổi hơn số đã gửi; "
                 "sổ thay đổi của nút không khớp. Hãy báo quản trị viên.",

@@ -1,4 +1,5 @@
-"""Vietnamese text helpers: NFC normalisation and the diacritic fold used for search and SMS.
+"""Vietnamese text helpers: NFC normalisation, the diacritic fold used for search and SMS, and
+the name mask of the public look-up (shared by the ward node and the hub).
 
 SQLite's FTS5 ``remove_diacritics`` never folds đ/Đ and its ``lower()`` is ASCII-only
 (DOMAIN.md, "Names"), so every searchable text is stored beside a folded copy made here.
@@ -6,7 +7,10 @@ SQLite's FTS5 ``remove_diacritics`` never folds đ/Đ and its ``lower()`` is ASC
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+_SPACES = re.compile(r"\s+")
 
 
 def nfc(text: str) -> str:
@@ -29,3 +33,18 @@ def unaccent(text: str) -> str:
 def fold(text: str) -> str:
     """Return ``text`` without diacritics, đ→d, lower-cased: "Đặng Thị Hoà" → "dang thi hoa"."""
     return unaccent(text).lower()
+
+
+def mask_name(full_name: str) -> str:
+    """The name as shown by the public lookup: family name kept, every other word cut to its
+    first letter and one star: "Nguyễn Văn An" → "Nguyễn V* A*".
+
+    One star whatever the word's length, so the mask does not leak it. A one-word name is
+    masked as well ("An" → "A*"). An empty name gives "".
+    """
+    words = _SPACES.sub(" ", nfc(full_name or "")).strip().split()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][:1] + "*"
+    return " ".join([words[0], *(word[:1] + "*" for word in words[1:])])

@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cluster import wait_until
+from sync import User
+from tests.cluster import Cluster, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
-from tests.faults.scenario import run_scenario
+from tests.faults.scenario import enroll, run_scenario
+from ward_node.dossiers import Dossiers
+from ward_node.store import load_clock, open_store
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +148,45 @@ def test_seeded_faults_lose_nothing_and_replicas_converge(tmp_path: Path, seed: 
     for kind in ("partition", "ward_kill", "hub_kill"):
         assert result.faults[kind] >= 1, f"no {kind} injected\n{report}"
     assert result.changes_written >= 80, report
+
+
+def test_push_whose_answer_was_lost_does_not_wedge_a_smaller_chunk(tmp_path: Path) -> None:
+    """Found by seed 1: a push of every pending change commits at the hub but its answer is
+    cut; the next push, with a smaller chunk (another process, a changed SYNC_CHUNK), is
+    acknowledged up to the whole earlier push. The node must take that, not stop in
+    'ack_mismatch' with its changes pending forever."""
+    cluster = Cluster(tmp_path)
+    cluster.start_hub()
+    proxy = FaultProxy(cluster.hub_port, seed=3, config=_only("cut_response")).start()
+    try:
+        data = enroll(cluster, "19786", proxy.url)
+        conn = open_store(data)
+        try:
+            service = Dossiers(conn, load_clock(conn))
+            for name in ("Nguyễn Văn Đức", "Trần Thị Thuỷ", "Lê Văn Hoà", "Phạm Thị Đào"):
+                service.receive(
+                    {"procedure_code": "1.001193", "applicant": {"full_name": name}},
+                    User("canbo", "officer", "Lê Thị Thu Hà"),
+                )
+        finally:
+            conn.close()
+        proxy.set_faulty(True)
+        lost_answer = run("ward_node", "sync", "--data", str(data), check=False)
+        assert lost_answer.returncode == 2, lost_answer.stderr  # unreachable: answer cut
+        hub_db = cluster.hub_data / "hub.sqlite3"
+        assert query(hub_db, "SELECT last_seq FROM nodes") == [(8,)]  # yet all committed
+
+        proxy.set_clean()
+        again = run("ward_node", "sync", "--data", str(data), check=False, WARD_NODE_SYNC_CHUNK="3")
+        assert again.returncode == 0, again.stderr
+        assert query(data / "node.sqlite3", "SELECT value FROM meta WHERE key = 'acked_seq'") == [
+            ("8",)
+        ]
+        origin = query(data / "node.sqlite3", "SELECT value FROM meta WHERE key = 'node_id'")
+        seqs = query(
+            hub_db, "SELECT seq FROM journal WHERE origin = ? ORDER BY seq", origin[0][0].strip('"')
+        )
+        assert [s for (s,) in seqs] == list(range(1, 9))
+    finally:
+        cluster.close()
+        proxy.stop()

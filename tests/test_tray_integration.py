@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ import requests
 
 from tests.cluster import PASSWORD, Cluster, Server, env, free_port, token, wait_until
 from ward_node import tray
-from ward_node.tray_state import BLUE_GREY, GREEN, GREY
+from ward_node.tray_state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
 
 UNIT = "19786"
 SHOTS = Path(tempfile.gettempdir()) / "ward-tray-shots"
@@ -85,7 +86,7 @@ def test_install_autostart_writes_a_desktop_entry(
     # The folder name has a space: quoted as the Desktop Entry spec asks.
     assert exec_line == (
         "Exec="
-        + " ".join(launcher)
+        + " ".join(tray._exec_arg(part) for part in launcher)
         + ' --node http://10.46.1.20:8800 --user khay-mot-cua --password-file "'
         + str(secret)
         + '"'
@@ -97,6 +98,8 @@ def test_install_autostart_without_xdg_config_home_uses_dot_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("WARD_TRAY_NODE", raising=False)
+    monkeypatch.delenv("WARD_TRAY_PASSWORD_FILE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("WARD_TRAY_USER", "khay")
     monkeypatch.setenv("WARD_TRAY_PASSWORD", "pw")
@@ -143,19 +146,27 @@ def test_the_config_file_gives_node_and_user(
 
 
 @pytest.fixture(scope="module")
-def ward(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub and an enrolled ward node, synced once; the node syncs again only when asked."""
     if _missing():
         pytest.skip(_missing())
-    cluster = Cluster(tmp_path_factory.mktemp("tray-cluster"))
+    made = Cluster(tmp_path_factory.mktemp("tray-cluster"))
     try:
-        cluster.start_hub()
-        cluster.enroll(UNIT)
-        server = cluster.start_ward(UNIT, interval=3600)
+        made.start_hub()
+        made.enroll(UNIT)
+        server = made.start_ward(UNIT, interval=3600)
         wait_until(lambda: _status(server)["state"] == "synced", 30, what="first sync")
-        yield server
+        yield made
     finally:
-        cluster.close()
+        made.close()
+
+
+@pytest.fixture
+def ward(cluster: Cluster) -> Server:
+    """The ward node, synced with the hub running (as a test that stopped it leaves it)."""
+    if cluster.hub is None:
+        cluster.start_hub()
+    return cluster.wards[UNIT]
 
 
 _HEADERS: dict[str, dict[str, str]] = {}
@@ -220,10 +231,10 @@ class Desktop:
         self.procs.append(proc)
         return proc
 
-    def start_tray(self, node_url: str) -> subprocess.Popen[bytes]:
+    def start_tray(self, node_url: str, *args: str) -> subprocess.Popen[bytes]:
         """``ward-tray`` under its own D-Bus session, polling ``node_url`` every 0.3 s."""
         cmd = ["dbus-run-session", "--", sys.executable, "-m", "ward_node.tray"]
-        cmd += ["--node", node_url, "--user", "canbo", "--interval", "0.3"]
+        cmd += ["--node", node_url, "--user", "canbo", "--interval", "0.3", *args]
         return self._start(
             cmd, "tray.log", WARD_TRAY_PASSWORD=PASSWORD, XDG_CONFIG_HOME=str(self.folder)
         )
@@ -248,7 +259,11 @@ class Desktop:
 
     def find_icon(self, colour: tuple[int, int, int], name: str) -> tuple[int, int] | None:
         """The centre of the icon drawn in ``colour`` in the tray strip, or ``None``."""
-        image = self.screenshot(name)
+        box = self.icon_box(colour, self.screenshot(name))
+        return None if box is None else ((box[0] + box[2]) // 2, (box[1] + box[3]) // 2)
+
+    def icon_box(self, colour: tuple[int, int, int], image: Any) -> tuple[int, ...] | None:
+        """The bounding box of ``colour`` in the tray strip of ``image``, or ``None``."""
         width = image.size[0]
         strip = image.crop((width - 200, 0, width, 40))
         raw = strip.tobytes()
@@ -260,7 +275,7 @@ class Desktop:
         if len(hits) < 60:  # a 24–32 px icon has hundreds of such pixels
             return None
         xs, ys = [h[0] for h in hits], [h[1] for h in hits]
-        return (width - 200 + (min(xs) + max(xs)) // 2, (min(ys) + max(ys)) // 2)
+        return (width - 200 + min(xs), min(ys), width - 200 + max(xs), max(ys))
 
     def wait_icon(self, colour: tuple[int, int, int], name: str) -> tuple[int, int]:
         found: tuple[int, int] = wait_until(
@@ -366,3 +381,61 @@ def test_a_node_that_is_not_running_shows_grey_and_explains(desktop: Desktop) ->
         0.2,
         what="the dialog to paint",
     )
+
+
+def _dialogs(desktop: Desktop, name: str) -> list[str]:
+    return desktop.x("xdotool", "search", "--onlyvisible", "--name", name).split()
+
+
+@needs_x
+def test_an_outage_shows_the_waiting_changes_then_alerts_once(
+    cluster: Cluster, ward: Server, desktop: Desktop
+) -> None:
+    headers = token(ward.url)
+    procedure = requests.get(ward.url + "/api/v1/procedures", headers=headers, timeout=10).json()
+    resp = requests.post(
+        ward.url + "/api/v1/dossiers",
+        headers=headers,
+        timeout=10,
+        json={
+            "procedure_code": procedure["items"][0]["code"],
+            "applicant": {
+                "full_name": "Trần Thị Hồng Nhung",
+                "id_number": "046190004567",
+                "phone": "0905123456",
+                "address": "12 Chi Lăng, phường Phú Hội, Huế",
+            },
+            "channel": "in_person",
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    cluster.stop_hub()
+    requests.post(ward.url + "/api/v1/sync/run", headers=headers, timeout=10)
+    wait_until(lambda: _status(ward)["state"] == "offline", 15, 0.2, what="the node offline")
+    pending = _status(ward)["pending_changes"]
+    assert pending > 0
+
+    first = desktop.start_tray(ward.url)
+    desktop.wait_icon(AMBER, "8-offline-badge")
+    image = desktop.screenshot("8-offline-badge")
+    box = desktop.icon_box(AMBER, image)
+    assert box is not None
+    # The badge sits in the icon's lower right: dark, with the count in white strokes.
+    x0, y0, x1, y1 = box
+    corner = image.crop(((x0 + x1) // 2, (y0 + y1) // 2, x1 + 1, y1 + 1)).convert("L")
+    shades = corner.tobytes()
+    assert sum(1 for v in shades if v < 60) > 10, "no dark badge"
+    assert sum(1 for v in shades if v > 200) > 3, "no number in the badge"
+    desktop.menu(desktop.wait_icon(AMBER, "8-offline-badge"), "Up", "Return")  # "Thoát"
+    wait_until(lambda: first.poll() is not None, 10, what="the first tray to quit")
+
+    # Past the threshold (0 minutes here): the long-outage icon, and one alert. Without a
+    # notification service on this D-Bus session the alert comes as a small dialog.
+    desktop.start_tray(ward.url, "--offline-alert-minutes", "0")
+    desktop.wait_icon(DEEP_ORANGE, "9-offline-long")
+    title = "ward-tray — Phường mất kết nối với máy chủ trung tâm"
+    wait_until(lambda: _dialogs(desktop, title), 10, what="the outage alert")
+    time.sleep(1.5)  # five more polls of the same outage: none may alert again
+    assert len(_dialogs(desktop, title)) == 1
+    assert desktop.tray_log().count("Phường mất kết nối với máy chủ trung tâm:") == 1
+    desktop.screenshot("10-offline-alert")

@@ -183,6 +183,16 @@ def test_a_retry_during_an_outage_is_still_the_outage() -> None:
     assert shown.tooltip.startswith("Mất kết nối từ 09:10 — 37 thay đổi chờ gửi")
 
 
+def test_a_refusal_when_the_link_comes_back_is_an_error_not_the_outage() -> None:
+    # offline_since is cleared only by a success: the refusal must still show as an error.
+    mismatch = {"code": "ack_mismatch", "message": "Sổ thay đổi không khớp.", "at": utc("10:39")}
+    shown = tray_state(offline(utc("09:10"), 37, None, state="error", last_error=mismatch), NOW)
+    assert shown.kind == "error"
+    assert shown.tooltip == (
+        "Lỗi đồng bộ: sổ thay đổi của phường không khớp với máy chủ trung tâm\n37 thay đổi chờ gửi"
+    )
+
+
 def test_a_node_that_never_reached_the_hub_is_offline_without_a_time() -> None:
     shown = tray_state(
         status(state="offline", last_success_at=None, last_attempt_at=None, pending_changes=1), NOW

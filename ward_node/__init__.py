@@ -42,10 +42,11 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     install(app)
     register_filters(app)
 
-    from . import api, views
+    from . import api, desk, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(desk.bp)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -13,7 +13,9 @@ from typing import Literal
 
 import phonenumbers
 
-from sync import ValidationError, nfc
+from sync import ValidationError, mask_name, nfc
+
+# mask_name is the engine's (sync/text.py), so the hub's public look-up masks names alike.
 
 __all__ = [
     "CCCD_PROVINCES",
@@ -79,21 +81,6 @@ def normalize_name(s: str) -> str:
         # apostrophe or a stray combining mark.
         name = " ".join(word[:1].upper() + word[1:].lower() for word in name.split(" "))
     return name
-
-
-def mask_name(full_name: str) -> str:
-    """The name as shown by the public lookup: family name kept, every other word cut to its
-    first letter and one star: "Nguyễn Văn An" → "Nguyễn V* A*".
-
-    One star whatever the word's length, so the mask does not leak it. A one-word name is
-    masked as well ("An" → "A*"). An empty name gives "".
-    """
-    words = _SPACES.sub(" ", nfc(full_name or "")).strip().split()
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0][:1] + "*"
-    return " ".join([words[0], *(word[:1] + "*" for word in words[1:])])
 
 
 # Vietnamese alphabet order; f, j, w, z (foreign names) take their Latin places.

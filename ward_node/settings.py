@@ -12,6 +12,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
     ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
     ("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, "largest file that can be attached, in bytes"),
+    (
+        "PUBLIC_LOOKUP_URL",
+        "",
+        "public look-up address printed in SMS notices ({code} becomes the dossier code); "
+        "empty: the SMS tells the citizen to ask at the one-stop desk",
+    ),
 ]
 
 PREFIX = "WARD_NODE"

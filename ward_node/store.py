@@ -50,7 +50,13 @@ def _attachments(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
 
 
-MIGRATIONS = [("0001_base", _base), ("0002_attachments", _attachments)]
+def _sms(conn: sqlite3.Connection) -> None:
+    # SMS notices (schemas/sms.json, ward_node/notices.py) in stores made before they existed.
+    create_record_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS sms_dossier ON sms (dossier_id)")
+
+
+MIGRATIONS = [("0001_base", _base), ("0002_attachments", _attachments), ("0003_sms", _sms)]
 
 
 def open_store(data_dir: Path) -> sqlite3.Connection:

@@ -150,12 +150,8 @@ class TrayApp:
         offline_alert: timedelta = OFFLINE_ALERT,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.client, self.interval, self.offline_alert, self.now = (
-            client,
-            interval,
-            offline_alert,
-            now,
-        )
+        self.client, self.interval = client, interval
+        self.offline_alert, self.now = offline_alert, now
         self.episodes = Episodes()
         self.icon: Any = None
         first = tray_state(PollFailure("down", "Khay chưa hỏi được máy chủ phường."), now())
@@ -360,9 +356,8 @@ def _gtk_dialog(title: str, text: str) -> None:
     from gi.repository import Gtk
 
     dialog = Gtk.MessageDialog(message_type=Gtk.MessageType.INFO, text=title)
-    dialog.add_button(
-        "Đóng", Gtk.ResponseType.CLOSE
-    )  # not GTK's own label: the desk may be in English
+    # Our own label, not GTK's stock "Close": the desk PC's locale may well be English.
+    dialog.add_button("Đóng", Gtk.ResponseType.CLOSE)
     dialog.format_secondary_text(text)
     dialog.set_title(f"ward-tray — {title}")
     dialog.connect("response", lambda d, _r: d.destroy())
@@ -439,19 +434,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+KEYS = ("node", "user", "password_file", "interval", "offline_alert_minutes")
+
+
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """Defaults, then the config file, then ``WARD_TRAY_*``, then the command line."""
     path = Path(args.config) if args.config else config_dir() / "config.json"
     found: dict[str, Any] = {"node": DEFAULT_NODE, "interval": 5.0, "offline_alert_minutes": 30}
     if path.exists():
         loaded = json.loads(path.read_text(encoding="utf-8"))
-        unknown = set(loaded) - {
-            "node",
-            "user",
-            "password_file",
-            "interval",
-            "offline_alert_minutes",
-        }
+        unknown = set(loaded) - set(KEYS)
         if unknown:
             raise ValueError(f"{path}: khóa không biết: {', '.join(sorted(unknown))}")
         found.update(loaded)
@@ -460,15 +452,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("node", "user", "password", "password_file"):
         if os.environ.get(f"WARD_TRAY_{key.upper()}"):
             found[key] = os.environ[f"WARD_TRAY_{key.upper()}"]
-    for key, value in vars(args).items():
-        if value is not None and key in (
-            "node",
-            "user",
-            "password_file",
-            "interval",
-            "offline_alert_minutes",
-        ):
-            found[key] = value
+    found.update({k: v for k, v in vars(args).items() if k in KEYS and v is not None})
     default_file = config_dir() / "password"
     if not found.get("password_file") and default_file.exists():
         found["password_file"] = str(default_file)
@@ -495,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
             "ward-tray: cần tài khoản của khay: --user (hoặc WARD_TRAY_USER) và mật khẩu "
             "(WARD_TRAY_PASSWORD, --password-file hoặc tệp password trong thư mục cấu hình "
             f"{config_dir()}).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.install_autostart and sys.platform == "win32":
+        print(
+            "ward-tray: trên Windows, hãy tạo lối tắt trong shell:startup (README).",
             file=sys.stderr,
         )
         return 2

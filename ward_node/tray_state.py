@@ -173,7 +173,7 @@ def tray_state(
         return make(
             "synced", f"Đã đồng bộ lúc {clock_time(success, now)}" if success else "Đã đồng bộ"
         )
-    if state == "offline" or since is not None:
+    if state == "offline" or (since is not None and state != "error"):
         # A retry while the link is down reports "syncing": it is still the same outage.
         first = f"Mất kết nối từ {clock_time(since, now)}" if since else "Chưa kết nối được"
         first += f" — {waiting}" if pending else " — không có thay đổi chờ gửi"
