@@ -1,13 +1,16 @@
-"""The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI."""
+"""The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI.
+
+Importing the package imports nothing heavy: the tray app (``ward_node.tray``) runs on the
+front-desk PCs, Windows ones included, without the server's dependencies.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify
-
-from sync import KeyPair, connect, load_settings
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -17,6 +20,10 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     With ``start_worker`` the background sync worker runs in this process (``serve`` does).
     """
+    from flask import Flask, Response, jsonify
+
+    from sync import KeyPair, connect, load_settings
+
     from .filters import register as register_filters
     from .settings import PREFIX, SETTINGS
     from .store import STORE_FILE, identity, load_clock, open_store
@@ -34,7 +41,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
         conn.close()
     app = Flask(__name__)
     secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
-    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=32 * 1024 * 1024)
+    # Bodies up to the largest attachment, plus room for the multipart wrapping.
+    max_body = int(settings["ATTACHMENT_MAX_BYTES"]) + 1024 * 1024
+    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=max_body)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     node = NodeState(data_dir, clock)
