@@ -25,6 +25,16 @@ def canonical(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
+def _link(head: tuple[Any, ...], fields_json: bytes, bases_json: bytes) -> str:
+    """SHA-256 over a change's identity, actor and ``prev``, then its fields and bases."""
+    digest = hashlib.sha256(canonical(list(head)))
+    digest.update(b"\x00")
+    digest.update(fields_json)
+    digest.update(b"\x00")
+    digest.update(bases_json)
+    return digest.hexdigest()
+
+
 def loads(data: str | bytes) -> Any:
     """Parse JSON text (the counterpart of :func:`canonical`)."""
     return orjson.loads(data)
@@ -80,31 +90,16 @@ class Change:
 
     def link_hash(self) -> str:
         """The SHA-256 chain link of this change: over its content and ``prev``."""
-        head = canonical(
-            [self.origin, self.seq, self.hlc, self.type, self.id, self.unit, self.actor, self.prev]
+        return _link(
+            (self.origin, self.seq, self.hlc, self.type, self.id, self.unit, self.actor, self.prev),
+            self.fields_json,
+            self.bases_json,
         )
-        digest = hashlib.sha256(head)
-        digest.update(b"\x00")
-        digest.update(self.fields_json)
-        digest.update(b"\x00")
-        digest.update(self.bases_json)
-        return digest.hexdigest()
 
     def chained(self, prev: str | None) -> Change:
         """This change linked after ``prev``, with its own hash computed."""
-        linked = Change(
-            self.origin,
-            self.seq,
-            self.hlc,
-            self.type,
-            self.id,
-            self.unit,
-            self.fields,
-            self.bases,
-            self.actor,
-            prev,
-        )
-        digest = linked.link_hash()
+        fields_json, bases_json = self.fields_json, self.bases_json
+        head = (self.origin, self.seq, self.hlc, self.type, self.id, self.unit, self.actor, prev)
         done = Change(
             self.origin,
             self.seq,
@@ -116,11 +111,11 @@ class Change:
             self.bases,
             self.actor,
             prev,
-            digest,
+            _link(head, fields_json, bases_json),
         )
         # Carry the encodings over: they do not depend on prev or hash.
-        done.__dict__["_fj"] = linked.fields_json
-        done.__dict__["_bj"] = linked.bases_json
+        done.__dict__["_fj"] = fields_json
+        done.__dict__["_bj"] = bases_json
         return done
 
     def to_wire(self) -> dict[str, Any]:
