@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     faults: Counter[str] = Counter()
-    written = logged = lost = diverged = defects = stuck = crashes = 0
+    written = logged = lost = diverged = defects = stuck = crashes = errors = 0
     failed: list[int] = []
     for i in range(args.scenarios):
         seed = args.seed + i
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         defects += result.journal_defects
         stuck += result.stuck
         crashes += result.crashes
+        errors += result.errors
         if not result.ok:
             failed.append(seed)
         elif not args.keep:
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"replicas diverged    {diverged}")
     print(f"journal defects      {defects}")
     print(f"stuck / crashed      {stuck} / {crashes}")
+    print(f"wrong answers        {errors}")
     print(f"wall time            {wall:.1f}s")
     if failed:
         print(

@@ -15,8 +15,12 @@ from .store import load_clock, open_store
 from .web import HubState, install
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``)."""
+def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool = False) -> Flask:
+    """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
+
+    With ``start_dispatcher`` the SMS dispatcher runs in this process (``serve`` does); it is
+    in ``app.extensions["sms_dispatcher"]``, to stop.
+    """
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
     keys = load_keys(data_dir)
@@ -36,11 +40,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)
 
-    from . import api, blob_api, sync_api
+    from . import api, blob_api, public, sms_api, sync_api
 
     app.register_blueprint(sync_api.bp)
     app.register_blueprint(blob_api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(sms_api.bp)
+    app.register_blueprint(public.bp)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -51,4 +57,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             check.close()
         return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
 
+    app.extensions["sms_dispatcher"] = None
+    if start_dispatcher and float(settings["SMS_INTERVAL"]) > 0:
+        from .sms import DispatchWorker
+
+        app.extensions["sms_dispatcher"] = DispatchWorker.from_settings(settings, data_dir)
+        app.extensions["sms_dispatcher"].start()
     return app

@@ -38,9 +38,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     with atomic(conn):
         set_meta(conn, "listen_url", url)
     conn.close()
-    app = create_app({"DATA": str(data)})
+    app = create_app({"DATA": str(data)}, start_dispatcher=True)
     print(f"Máy chủ trung tâm đang chạy tại {url}", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-hub")
+    try:
+        waitress.serve(
+            app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-hub"
+        )
+    finally:
+        dispatcher = app.extensions["sms_dispatcher"]
+        if dispatcher is not None:
+            dispatcher.stop()
 
 
 def cmd_enroll(args: argparse.Namespace) -> None:

@@ -14,6 +14,21 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("DRIFT_SECONDS", 300, "how far in the future a change's clock may be before it is held"),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
     ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
+    ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
+    (
+        "SMS_PROVIDER",
+        "log",
+        "how SMS notices leave: log (appended to DATA/sms.log, nothing sent) or http (the gateway)",
+    ),
+    ("SMS_GATEWAY_URL", "", "the HTTP gateway's send address, for SMS_PROVIDER http"),
+    (
+        "SMS_GATEWAY_TOKEN",
+        "",
+        "bearer token sent to the gateway, and expected on its delivery receipts",
+    ),
+    ("SMS_GATEWAY_TIMEOUT", 10, "seconds to wait for the gateway before trying again later"),
+    ("SMS_MAX_ATTEMPTS", 5, "attempts to send one SMS before it is marked failed for good"),
+    ("SMS_INTERVAL", 30, "seconds between rounds of the SMS dispatcher of serve (0 turns it off)"),
 ]
 
 PREFIX = "CENTRAL_HUB"

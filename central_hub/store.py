@@ -97,6 +97,33 @@ def _attachments(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
 
 
+def _sms(conn: sqlite3.Connection) -> None:
+    # SMS records (schemas/sms.json) in stores made before they existed, and the dispatcher's
+    # own bookkeeping, kept at the hub and never synced (central_hub/sms.py): when a message
+    # may next be tried, and delivery receipts that came before the send was recorded.
+    create_record_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS sms_status ON sms (status)")
+    conn.execute("CREATE INDEX IF NOT EXISTS sms_provider_id ON sms (provider_id)")
+    conn.execute(
+        """CREATE TABLE sms_dispatch (
+            sms_id TEXT PRIMARY KEY, next_attempt_at REAL NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0)"""
+    )
+    conn.execute(
+        """CREATE TABLE sms_receipts (
+            provider_id TEXT PRIMARY KEY, status TEXT NOT NULL, error TEXT,
+            received_at REAL NOT NULL)"""
+    )
+
+
+def _public_lookups(conn: sqlite3.Connection) -> None:
+    # The public look-up by code (central_hub/public.py): its rate limit per client address.
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
+    conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
+    conn.execute("CREATE INDEX public_lookups_client ON public_lookups (client, at)")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -106,6 +133,8 @@ MIGRATIONS = [
     ("0006_attachments", _attachments),
     ("0007_held", hold.create_table),
     ("0008_key_rotation", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN keys_rotated_at TEXT")),
+    ("0009_sms", _sms),
+    ("0010_public_lookups", _public_lookups),
 ]
 
 

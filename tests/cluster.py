@@ -142,8 +142,11 @@ class Cluster:
             stdin=PASSWORD + "\n",
         )
 
-    def start_hub(self) -> Server:
-        self.hub = Server("central_hub", self.hub_data, self.hub_port)
+    def start_hub(self, **extra_env: str) -> Server:
+        # No SMS rounds unless a test asks: a round writes changes, which would make
+        # "a second sync moves nothing" depend on timing.
+        extra_env.setdefault("CENTRAL_HUB_SMS_INTERVAL", "0")
+        self.hub = Server("central_hub", self.hub_data, self.hub_port, **extra_env)
         return self.hub
 
     def stop_hub(self) -> None:

@@ -35,7 +35,8 @@ def test_received_dossier_gets_a_code_a_due_date_and_a_first_step(
     second = _create(api, "Trần Thị Thuỷ")
     assert second["code"].endswith("-0002")
     with _store(ward_app) as conn:
-        assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 4
+        # each dossier: the record and its first step; the one with a phone also its SMS notice
+        assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 5
         assert conn.execute("SELECT count(*) FROM dossier").fetchone()[0] == 2
 
 

@@ -28,6 +28,7 @@ class Upstream:
     def __init__(self) -> None:
         self.complete = 0
         self.connection_headers: list[str | None] = []
+        self.lock = threading.Lock()
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,8 +39,9 @@ class Upstream:
                 body = self.rfile.read(length)
                 if len(body) < length:
                     return  # the proxy cut the request: nothing to answer
-                upstream.complete += 1
-                upstream.connection_headers.append(self.headers.get("Connection"))
+                with upstream.lock:  # a concurrent duplicate runs two handlers at once
+                    upstream.complete += 1
+                    upstream.connection_headers.append(self.headers.get("Connection"))
                 answer = b"echo:" + body
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(answer)))
@@ -105,6 +107,7 @@ def test_clean_proxy_forwards_each_request_on_its_own_connection(
         ("cut_response", 1, False),
         ("duplicate", 2, True),
         ("delay", 1, True),
+        ("replay", 2, True),  # the only earlier request is this one
     ],
 )
 def test_each_fault_does_what_it_says(

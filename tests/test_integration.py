@@ -63,7 +63,7 @@ def test_ward_receives_offline_and_everything_reaches_the_hub_exactly_once(
         20,
         what="offline state",
     )
-    assert offline["pending_changes"] == 10  # each dossier: the record and its first step
+    assert offline["pending_changes"] == 15  # each dossier: the record, its first step, its SMS
     assert offline["oldest_pending_at"]
     assert offline["last_error"]["code"] == "unreachable"
 
@@ -153,5 +153,5 @@ def test_revoked_node_is_refused_and_keeps_its_pending_changes(cluster: Cluster)
     result = run("ward_node", "sync", "--data", str(cluster.ward_data(A)), check=False)
     assert result.returncode != 0 and "thu hồi" in result.stderr
     status = _status(ward_a.url, headers)
-    assert status["state"] == "error" and status["pending_changes"] == 2
+    assert status["state"] == "error" and status["pending_changes"] == 3
     assert query(cluster.hub_data / "hub.sqlite3", "SELECT count(*) FROM dossier")[0][0] == 0

@@ -29,13 +29,13 @@ from .dossiers import STATUS_NAMES, Dossiers
 from .errors import RateLimited
 from .people import mask_name
 from .store import capture, records
-from .web import current_user, db, error_json, page_args, require, state
+from .web import current_user, db, dossiers, error_json, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _dossiers() -> Dossiers:
-    return Dossiers(db(), state().clock)
+    return dossiers()
 
 
 def _user() -> Any:

@@ -29,6 +29,7 @@ from sync import (
 )
 
 from .deadlines import VIETNAM, calendar_from_records, due_at
+from .notices import notice_for
 from .people import normalize_name, normalize_phone, validate_id_number
 from .store import capture, next_counter, records
 
@@ -100,10 +101,11 @@ def iso(dt: datetime) -> str:
 class Dossiers:
     """The dossier operations of one node, over one connection."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: HybridClock) -> None:
+    def __init__(self, conn: sqlite3.Connection, clock: HybridClock, lookup_url: str = "") -> None:
         self.conn = conn
         self.clock = clock
         self.unit = get_meta(conn, "unit")
+        self.lookup_url = lookup_url  # the ward's PUBLIC_LOOKUP_URL, printed in SMS notices
 
     # -- reference data --------------------------------------------------------------------
 
@@ -183,9 +185,9 @@ class Dossiers:
             record["code"] = f"{self.unit_prefix()}-{day}-{number:04d}"
             validate("dossier", record)
             step = self._step(record, "receive", None, 2, user, "Tiếp nhận hồ sơ", received)
-            capture(self.conn, self.clock).write_many(
-                [Write("dossier", dossier_id, self.unit, record), step], actor=user.username
-            )
+            writes = [Write("dossier", dossier_id, self.unit, record), step]
+            writes += self._notice(record, "receive", step)
+            capture(self.conn, self.clock).write_many(writes, actor=user.username)
         return self.get(dossier_id)
 
     def _applicant(self, raw: Any) -> dict[str, Any]:
@@ -279,6 +281,7 @@ class Dossiers:
             writes = [step]
             if fields:
                 writes.insert(0, Write("dossier", dossier_id, dossier["unit"], fields))
+            writes += self._notice({**dossier, **fields}, name, step)
             capture(self.conn, self.clock).write_many(writes, actor=user.username)
         return self.get(dossier_id)
 
@@ -383,6 +386,12 @@ class Dossiers:
         for item in items:
             item["overdue"] = is_overdue(item)
         return items, (items[-1]["id"] if more else None)
+
+    def _notice(self, dossier: dict[str, Any], action: str, step: Write) -> list[Write]:
+        """The SMS notice of this change when it is worth telling, queued in the change's own
+        transaction; the hub sends it, so the dossier never waits on a gateway."""
+        notice = notice_for(dossier, action, step.fields, self.lookup_url)
+        return [] if notice is None else [Write("sms", notice["id"], notice["unit"], notice)]
 
     def _step(
         self,

@@ -15,8 +15,8 @@ SETTINGS: list[tuple[str, Any, str]] = [
     (
         "PUBLIC_LOOKUP_URL",
         "",
-        "public look-up address printed in SMS notices ({code} becomes the dossier code); "
-        "empty: the SMS tells the citizen to ask at the one-stop desk",
+        "citizens' look-up address, in SMS notices and on receipts ({code} becomes the "
+        "dossier code); empty: SMS notices send the citizen to the one-stop desk",
     ),
 ]
 

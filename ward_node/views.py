@@ -19,13 +19,13 @@ from sync import (
 
 from .dossiers import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES, Dossiers, staff
 from .people import display_phone
-from .web import check_csrf, current_user, db, require, state
+from .web import check_csrf, current_user, db, dossiers, require, state
 
 bp = Blueprint("pages", __name__)
 
 
 def _dossiers() -> Dossiers:
-    return Dossiers(db(), state().clock)
+    return dossiers()
 
 
 @bp.app_context_processor

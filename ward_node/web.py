@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from sync import HybridClock, SyncError, User, connect, get_user, user_for_token
 
+from .dossiers import Dossiers
 from .errors import CsrfRefused
 from .store import STORE_FILE
 
@@ -53,6 +54,11 @@ def db() -> sqlite3.Connection:
         g.conn = connect(state().data_dir / STORE_FILE)
     conn: sqlite3.Connection = g.conn
     return conn
+
+
+def dossiers() -> Dossiers:
+    """The dossier operations for this request (with the ward's public lookup URL for SMS)."""
+    return Dossiers(db(), state().clock, str(current_app.config.get("PUBLIC_LOOKUP_URL") or ""))
 
 
 def is_api() -> bool:

@@ -15,7 +15,10 @@ it. Per request, a ``random.Random(seed)`` decides (with the probabilities of a
     send the node only part of it, then close;
 ``duplicate``
     send the same request bytes to the hub twice (one after the other, or both at once) and
-    return one of the two answers.
+    return one of the two answers;
+``replay``
+    forward the request, answer it, then send the hub again one of the last 32 requests that
+    crossed the proxy (a stale copy arriving late), its answer thrown away.
 
 Keep-alive: the proxy works on whole requests and forces ``Connection: close`` semantics. It
 reads one request per client connection (head up to the blank line, then exactly
@@ -42,10 +45,10 @@ import random
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
-KINDS = ("drop", "delay", "cut_request", "cut_response", "duplicate")
+KINDS = ("drop", "delay", "cut_request", "cut_response", "duplicate", "replay")
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
 MAX_ANSWER = 128 * 1024 * 1024
@@ -60,6 +63,7 @@ class FaultConfig:
     cut_request: float = 0.07
     cut_response: float = 0.12
     duplicate: float = 0.12
+    replay: float = 0.05
     delay_max_ms: int = 400
 
     def __post_init__(self) -> None:
@@ -76,6 +80,7 @@ class Decision:
     fraction: float  # how much of the body/answer gets through (cuts), or of the delay
     variant: int  # duplicate: 0 sequential, 1 concurrent
     answer: int  # duplicate: which of the two answers is returned
+    pick: float  # replay: which earlier request is sent again
 
 
 class ProxyClosed(Exception):
@@ -110,6 +115,7 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._workers: set[threading.Thread] = set()
+        self._history: deque[bytes] = deque(maxlen=32)
         self._acceptor: threading.Thread | None = None
 
     # -- control -------------------------------------------------------------------------------
@@ -254,8 +260,11 @@ class FaultProxy:
     def _serve(self, client: socket.socket) -> None:
         try:
             head, body = self._read_request(client)
-            decision = self._decide()
             data = _close_semantics(head) + body
+            decision = self._decide()
+            with self._lock:
+                self._history.append(data)
+                stale = self._history[int(decision.pick * len(self._history))]
             if decision.kind is not None:
                 with self._lock:
                     self.counts[decision.kind] += 1
@@ -279,6 +288,8 @@ class FaultProxy:
             if decision.kind == "cut_response":
                 answer = answer[: int(len(answer) * decision.fraction)]
             client.sendall(answer)
+            if decision.kind == "replay":
+                self._exchange(stale)
         except (ProxyClosed, OSError):
             pass
         finally:
@@ -289,16 +300,16 @@ class FaultProxy:
     def _decide(self) -> Decision:
         with self._lock:
             self.requests += 1
-            # Always four draws per request, so decision n depends only on the seed and n.
-            u, fraction, variant, answer = (self._rng.random() for _ in range(4))
+            # Always five draws per request, so decision n depends only on the seed and n.
+            u, fraction, variant, answer, pick = (self._rng.random() for _ in range(5))
             if not self._faulty:
-                return Decision(None, 0.0, 0, 0)
+                return Decision(None, 0.0, 0, 0, pick)
         threshold = 0.0
         for kind in KINDS:
             threshold += getattr(self.config, kind)
             if u < threshold:
-                return Decision(kind, fraction, int(variant * 2), int(answer * 2))
-        return Decision(None, 0.0, 0, 0)
+                return Decision(kind, fraction, int(variant * 2), int(answer * 2), pick)
+        return Decision(None, 0.0, 0, 0, pick)
 
     def _read_request(self, client: socket.socket) -> tuple[bytes, bytes]:
         buf = b""

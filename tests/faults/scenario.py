@@ -8,11 +8,14 @@ minutes either way (within the hub's 5-minute drift bound). Then, at once:
 * a writer thread per ward makes real API calls (receive a dossier, edit its notes or the
   applicant's phone, start / complete / return it) and records everything the API
   acknowledged (2xx) — and, for calls whose answer was lost, what they might have done;
+* an administrator thread edits the notes of ward dossiers straight at the hub (racing its
+  kills); those edits must reach the owning ward;
 * the main thread walks a fault plan drawn from the seed, one event each time the writers have
   made a further share of their writes: the proxy faulty or clean, partitions (proxy down),
   SIGKILL of a ward node then a restart on its data (a new port: the writer follows),
-  SIGKILL of the hub then a restart on its port, and administrators' edits of ward dossiers at
-  the hub.
+  SIGKILL of the hub then a restart on its port, a ``ward-node sync`` beside the running node
+  (racing it for the sync lock, or SIGKILLed at a random moment), and the skewed ward's clock
+  set to another offset while it is down.
 
 After the plan (proxy clean and up, every process running), each ward is made to sync until it
 reports "synced" with nothing pending, then synced once more from the command line, and the
@@ -85,6 +88,7 @@ class ScenarioResult:
     journal_defects: int = 0
     stuck: int = 0
     crashes: int = 0
+    errors: int = 0  # answers no correct system gives: 5xx, refusals of allowed writes
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # not failures: worth a look
     seconds: float = 0.0
@@ -97,6 +101,7 @@ class ScenarioResult:
             or self.journal_defects
             or self.stuck
             or self.crashes
+            or self.errors
         )
 
     def replay(self) -> str:
@@ -112,7 +117,7 @@ class ScenarioResult:
             f"written {self.changes_written}, logged {self.changes_logged}, "
             f"lost {self.changes_lost}, diverged {self.replicas_diverged}, "
             f"journal defects {self.journal_defects}, stuck {self.stuck}, "
-            f"crashes {self.crashes}; faults: {faults}"
+            f"crashes {self.crashes}, errors {self.errors}; faults: {faults}"
         )
 
     def report(self) -> str:
@@ -229,6 +234,7 @@ class Ledger:
         self.unsure_creates = 0
         self.problems: list[str] = []
         self.lost = 0
+        self.errors = 0
 
     def add(self, book: Book) -> None:
         with self.lock:
@@ -243,9 +249,11 @@ class Ledger:
             self.written += 1
 
     def problem(self, text: str, lost: int = 0) -> None:
+        """A write lost (``lost`` > 0), or else an answer no correct system gives (an error)."""
         with self.lock:
             self.problems.append(text)
             self.lost += lost
+            self.errors += not lost
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -629,6 +637,7 @@ class Scenario:
             self.result.faults.update(self.proxy.snapshot())
         self.result.changes_written = self.ledger.written
         self.result.changes_lost += self.ledger.lost
+        self.result.errors += self.ledger.errors
         self.result.problems[:0] = self.ledger.problems
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -732,6 +741,8 @@ class Scenario:
             with ward.lock:
                 ward.kill()
                 time.sleep(r.uniform(0, 1.0))
+                if r.random() < 0.3:  # restarted with another SYNC_CHUNK
+                    ward.env["WARD_NODE_SYNC_CHUNK"] = str(r.choice((2, 5, 40, 5000)))
                 if kind == "clock_jump":
                     # Someone sets the clock right (or wrong the other way) while it is down.
                     skew = r.choice((0, -1, 1)) * r.randint(60, 180)
@@ -977,10 +988,16 @@ class Scenario:
             files += ward.logs()
         for path in files:
             text = path.read_text(errors="replace")
-            for marker in ("sync crashed", "sync refused", "Traceback"):
+            for marker in ("sync crashed", "sync refused"):
                 count = text.count(marker)
                 if count:
                     self.result.notes.append(f"{path.name}: {count} x {marker!r}")
+            tracebacks = [t for t in _tracebacks(text) if "HeaderParsingError" not in t]
+            if tracebacks:  # urllib3 logs one, harmlessly, for an answer cut mid-head
+                self.result.notes.append(
+                    f"{path.name}: {len(tracebacks)} traceback(s), the first ending "
+                    f"{tracebacks[0].splitlines()[-1][:200]!r}"
+                )
             if "sync crashed" in text:
                 self.result.crashes += 1
                 index = text.index("sync crashed")
@@ -997,6 +1014,18 @@ class Scenario:
         finally:
             if self.proxy is not None:
                 self.proxy.stop()
+
+
+def _tracebacks(text: str) -> list[str]:
+    """Each Python traceback in a log: from its first line to its exception line."""
+    found, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
+                j += 1
+            found.append("\n".join(lines[i : j + 1]))
+    return found
 
 
 def _rows(db: Path, table: str, where: str = "", *params: Any) -> dict[str, dict[str, Any]]:

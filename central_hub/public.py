@@ -1,0 +1,102 @@
+"""The public look-up at the hub: any ward's dossier by its code, without a login.
+
+DESIGN.md section 1 item 5: the applicant's name masked (``sync.mask_name``, the ward node's
+rule), no staff names and no notes; rate-limited per client address against enumeration of
+the codes, which are guessable (a unit prefix, a date and a daily counter).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sync import NotFound, Replica, SyncError, atomic, mask_name, record_type
+
+from .web import db
+
+bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
+
+# The national 1–10 statuses (DOMAIN.md, "Statuses"), as ward_node.dossiers.STATUS_NAMES
+# names them (the hub cannot import the ward's app; a test keeps the two equal).
+STATUS_NAMES = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+
+
+class RateLimited(SyncError):
+    """Raised when one address makes too many public look-ups in a minute."""
+
+    status = 429
+    code = "rate_limited"
+
+
+@bp.get("/dossiers/<code>")
+def dossier(code: str) -> Response:
+    """A dossier's status by its code: procedure, dates, status, timeline; 404 when unknown."""
+    _rate_limit()
+    found = _records("dossier", "WHERE code = ? LIMIT 1", (code.strip().upper(),))
+    if not found:
+        raise NotFound("Không tìm thấy hồ sơ với mã này. Hãy kiểm tra lại mã trên giấy tiếp nhận.")
+    record = found[0]
+    steps = _records("dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (record["id"],))
+    units = _records(  # the unit as it is now, when its code was reused over time
+        "unit",
+        "WHERE code = ? ORDER BY valid_to IS NOT NULL, valid_from DESC LIMIT 1",
+        (record["unit"],),
+    )
+    return jsonify(
+        {
+            "code": record["code"],
+            "unit": record["unit"],
+            "unit_name": units[0].get("name") if units else None,
+            "procedure_name": record.get("procedure_name"),
+            "applicant_name": mask_name(record["applicant"]["full_name"]),
+            "status": record["status"],
+            "status_name": STATUS_NAMES.get(record["status"], ""),
+            "received_at": record["received_at"],
+            "due_at": record.get("due_at"),
+            "returned_at": record.get("returned_at"),
+            "timeline": [
+                {
+                    "at": s["at"],
+                    "status": s["to_status"],
+                    "status_name": STATUS_NAMES.get(s["to_status"], ""),
+                }
+                for s in steps
+            ],
+        }
+    )
+
+
+def _records(type_name: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    rtype = record_type(type_name)
+    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
+    return [Replica.decode(rtype, r) for r in rows.fetchall()]
+
+
+def _rate_limit() -> None:
+    """Refuse more than PUBLIC_LOOKUP_PER_MINUTE look-ups a minute from one address; a look-up
+    of an unknown code counts too (that is what enumeration makes)."""
+    client = request.remote_addr or "?"
+    now = time.time()
+    per_minute = int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
+    conn = db()
+    with atomic(conn):
+        conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
+        count = conn.execute(
+            "SELECT count(*) FROM public_lookups WHERE client = ?", (client,)
+        ).fetchone()[0]
+        if count >= per_minute:
+            raise RateLimited("Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.")
+        conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))
