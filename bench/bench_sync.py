@@ -76,7 +76,9 @@ def baseline(n: int, folder: Path, batch: int = 5000) -> float:
         rows = [flat(r) for r in dossier_rows(min(batch, n - start), seed=start)]
         if cols is None:
             cols = list(rows[0])
-            conn.execute(f"CREATE TABLE dossier ({', '.join(c + (' PRIMARY KEY' if c == 'id' else '') for c in cols)})")
+            conn.execute(
+                f"CREATE TABLE dossier ({', '.join(c + (' PRIMARY KEY' if c == 'id' else '') for c in cols)})"
+            )
         sql = f"INSERT INTO dossier ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         params = [[r[c] for c in cols] for r in rows]
         t = time.perf_counter()
@@ -100,7 +102,16 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         hub = subprocess.Popen(
-            [sys.executable, "-m", "central_hub", "serve", "--data", str(hub_data), "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "central_hub",
+                "serve",
+                "--data",
+                str(hub_data),
+                "--port",
+                str(port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env(),
@@ -117,7 +128,9 @@ def main() -> None:
                     raise SystemExit("hub did not start")
                 time.sleep(0.1)
             conn = open_hub(hub_data)
-            token = nodes.make_token(conn, unit="19786", name="19786", hub_url=url, hub_keys=load_keys(hub_data), hours=1)
+            token = nodes.make_token(
+                conn, unit="19786", name="19786", hub_url=url, hub_keys=load_keys(hub_data), hours=1
+            )
             conn.close()
             init_node(ward, unit="19786", hub_url=url, token=token)
             run_sync(ward)  # reference data first, as `ward-node init` does
@@ -126,7 +139,12 @@ def main() -> None:
             fill(ward, n)
             fill_s = time.perf_counter() - t
             child = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "node_sync_child.py"), str(ward), str(args.chunk)],
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "node_sync_child.py"),
+                    str(ward),
+                    str(args.chunk),
+                ],
                 stdout=subprocess.PIPE,
                 env=env(),
             )
@@ -145,15 +163,25 @@ def main() -> None:
     wire = (figures["bytes_sent"] + figures["bytes_received"]) / pushed
     per_1000 = figures["requests"] * 1000 / pushed
     node_mb = usage.ru_maxrss / 1024
-    print(f"end-to-end sync, {pushed:,} dossier changes ward → hub over loopback HTTP, chunks of {args.chunk}")
+    print(
+        f"end-to-end sync, {pushed:,} dossier changes ward → hub over loopback HTTP, chunks of {args.chunk}"
+    )
     print(f"  written through the node's write path beforehand in {fill_s:.1f} s (not counted)")
     print(f"  sync time:                 {figures['seconds']:.2f} s")
-    print(f"  changes per second:        {rate:>10,.0f}   (PouchDB ~{POUCHDB['changes_per_s']:,}; x{rate / POUCHDB['changes_per_s']:.1f})")
-    print(f"  bytes on the wire/change:  {wire:>10,.1f}   (PouchDB ~{POUCHDB['bytes_per_change']}; 1/{POUCHDB['bytes_per_change'] / wire:.1f})")
-    print(f"  HTTP requests/1,000:       {per_1000:>10,.2f}   (PouchDB ~{POUCHDB['requests_per_1000']})")
+    print(
+        f"  changes per second:        {rate:>10,.0f}   (PouchDB ~{POUCHDB['changes_per_s']:,}; x{rate / POUCHDB['changes_per_s']:.1f})"
+    )
+    print(
+        f"  bytes on the wire/change:  {wire:>10,.1f}   (PouchDB ~{POUCHDB['bytes_per_change']}; 1/{POUCHDB['bytes_per_change'] / wire:.1f})"
+    )
+    print(
+        f"  HTTP requests/1,000:       {per_1000:>10,.2f}   (PouchDB ~{POUCHDB['requests_per_1000']})"
+    )
     print(f"  node peak memory:          {node_mb:>10,.0f} MB")
     print(f"  hub peak memory:           {hub_peak:>10,.0f} MB   (at start {hub_before:.0f} MB)")
-    print(f"  raw executemany baseline:  {raw:>10,.0f} rows/s   ratio {raw / rate:.1f}x faster than the sync")
+    print(
+        f"  raw executemany baseline:  {raw:>10,.0f} rows/s   ratio {raw / rate:.1f}x faster than the sync"
+    )
     _ = SyncReport
 
 

@@ -7,38 +7,17 @@ the codes, which are guessable (a unit prefix, a date and a daily counter).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, Replica, SyncError, atomic, mask_name, record_type
+from sync import NotFound, Replica, check_rate, labels, mask_name, record_type
 
 from .web import db
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
 
-# The national 1–10 statuses (DOMAIN.md, "Statuses"), as ward_node.dossiers.STATUS_NAMES
-# names them (the hub cannot import the ward's app; a test keeps the two equal).
-STATUS_NAMES = {
-    1: "Mới đăng ký",
-    2: "Được tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
-
-
-class RateLimited(SyncError):
-    """Raised when one address makes too many public look-ups in a minute."""
-
-    status = 429
-    code = "rate_limited"
+STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
 
 
 @bp.get("/dossiers/<code>")
@@ -88,15 +67,6 @@ def _records(type_name: str, where: str, params: tuple[Any, ...]) -> list[dict[s
 def _rate_limit() -> None:
     """Refuse more than PUBLIC_LOOKUP_PER_MINUTE look-ups a minute from one address; a look-up
     of an unknown code counts too (that is what enumeration makes)."""
-    client = request.remote_addr or "?"
-    now = time.time()
-    per_minute = int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
-    conn = db()
-    with atomic(conn):
-        conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
-        count = conn.execute(
-            "SELECT count(*) FROM public_lookups WHERE client = ?", (client,)
-        ).fetchone()[0]
-        if count >= per_minute:
-            raise RateLimited("Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.")
-        conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))
+    check_rate(
+        db(), request.remote_addr or "?", int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
+    )

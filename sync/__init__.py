@@ -45,10 +45,12 @@ from .errors import (
 )
 from .ids import new_id
 from .keys import KeyPair, PublicKeys, rotation_proof
+from .ratelimit import RateLimited, check_rate
 from .replica import FieldClash, MergeResult, Replica, create_record_tables
 from .schemas import (
     SCHEMA_VERSION,
     RecordType,
+    labels,
     record_type,
     record_types,
     validate,
@@ -97,6 +99,7 @@ __all__ = [
     "OutOfScope",
     "PayloadTooLarge",
     "PublicKeys",
+    "RateLimited",
     "RecordType",
     "RemoteRefused",
     "Replica",
@@ -117,6 +120,7 @@ __all__ = [
     "atomic",
     "authenticate",
     "canonical",
+    "check_rate",
     "check_sha256",
     "connect",
     "create_account_tables",
@@ -127,6 +131,7 @@ __all__ = [
     "get_meta",
     "get_user",
     "issue_token",
+    "labels",
     "load_settings",
     "loads",
     "mask_name",

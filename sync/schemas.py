@@ -6,6 +6,7 @@ A schema's extension keywords tell the engine how to treat its records:
 - ``x-owner``: ``"unit"`` (written by its owner ward) or ``"hub"`` (reference data);
 - ``x-route``: ``"owner"`` (only the owning unit receives hub edits) or ``"all"``;
 - ``x-review`` on a property: a conflict on this field must be reviewed by an administrator;
+- ``x-labels`` on a property: the Vietnamese name of each value (a dossier's statuses);
 - ``x-search``: dotted field paths whose folded text fills the derived ``_search`` column.
 """
 
@@ -88,6 +89,12 @@ def type_name(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "string"
+
+
+def labels(type_name_: str, field_name: str) -> dict[int | str, str]:
+    """The human labels a schema gives a field's values (``x-labels``), e.g. status names."""
+    raw = record_type(type_name_).schema["properties"][field_name].get("x-labels", {})
+    return {(int(k) if k.isdigit() else k): v for k, v in raw.items()}
 
 
 @cache

@@ -42,8 +42,13 @@ def _backlog(conn: sqlite3.Connection, n: int) -> None:
             "dossier_step",
             f"00000000-0000-7000-8000-{i:012d}",
             "19786",
-            {"dossier_id": "00000000-0000-7000-8000-000000000000", "action": "receive", "to_status": 2,
-             "actor": "canbo", "at": "2026-11-27T02:00:00+00:00"},
+            {
+                "dossier_id": "00000000-0000-7000-8000-000000000000",
+                "action": "receive",
+                "to_status": 2,
+                "actor": "canbo",
+                "at": "2026-11-27T02:00:00+00:00",
+            },
         )
         for i in range(n)
     ]
@@ -51,7 +56,9 @@ def _backlog(conn: sqlite3.Connection, n: int) -> None:
 
 
 @pytest.mark.parametrize("cut_at", [1, 3, 7])
-def test_interrupted_push_resumes_resending_at_most_one_chunk(tmp_path: Path, hub: FlaskClient, cut_at: int) -> None:
+def test_interrupted_push_resumes_resending_at_most_one_chunk(
+    tmp_path: Path, hub: FlaskClient, cut_at: int
+) -> None:
     data, transport = _node(tmp_path, hub)
     session, conn = _synced_session(data, transport)
     _backlog(conn, 2000)
@@ -73,21 +80,30 @@ def test_interrupted_push_resumes_resending_at_most_one_chunk(tmp_path: Path, hu
     pushes = [b for p, b in resumed.sent if p == "/sync/v1/push"]
     assert len(pushes) == (2000 - acked_before) // CHUNK  # one chunk again, then the rest
     with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
-        assert db.execute("SELECT count(*), count(DISTINCT seq) FROM journal WHERE type = 'dossier_step'").fetchone() == (2000, 2000)
+        assert db.execute(
+            "SELECT count(*), count(DISTINCT seq) FROM journal WHERE type = 'dossier_step'"
+        ).fetchone() == (2000, 2000)
         assert db.execute("SELECT replays FROM nodes").fetchone()[0] == CHUNK
     assert [p["done"] for p in interrupted] == [CHUNK * i for i in range(1, cut_at)]
     assert all(p["total"] == 2000 for p in interrupted)
     assert seen[-1]["done"] == seen[-1]["total"] == 2000 - acked_before
 
 
-def test_interrupted_pull_resumes_from_its_committed_cursor(tmp_path: Path, hub: FlaskClient) -> None:
+def test_interrupted_pull_resumes_from_its_committed_cursor(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
     data, transport = _node(tmp_path, hub)
     session, conn = _synced_session(data, transport)
     hub_conn = open_hub(tmp_path / "hub")
     writer = capture(hub_conn)
     writer.write_many(
         [
-            Write("calendar_day", f"00000000-0000-7000-9000-{i:012d}", "H57", {"date": f"2030-01-{i % 28 + 1:02d}", "kind": "holiday", "name": f"Ngày {i}"})
+            Write(
+                "calendar_day",
+                f"00000000-0000-7000-9000-{i:012d}",
+                "H57",
+                {"date": f"2030-01-{i % 28 + 1:02d}", "kind": "holiday", "name": f"Ngày {i}"},
+            )
             for i in range(1500)
         ],
         actor="admin",
@@ -103,7 +119,10 @@ def test_interrupted_pull_resumes_from_its_committed_cursor(tmp_path: Path, hub:
     report = SyncReport()
     session.pull(report)
     assert report.pulled == 1500 - 3 * CHUNK
-    assert conn.execute("SELECT count(*) FROM calendar_day WHERE date LIKE '2030-%'").fetchone()[0] == 1500
+    assert (
+        conn.execute("SELECT count(*) FROM calendar_day WHERE date LIKE '2030-%'").fetchone()[0]
+        == 1500
+    )
     fresh, conn2 = _session(data, AppTransport(hub))
     again = SyncReport()
     fresh.pull(again)

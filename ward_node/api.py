@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import time
 import unicodedata
 from typing import Any
 
@@ -15,8 +14,8 @@ from sync import (
     NotFound,
     PayloadTooLarge,
     ValidationError,
-    atomic,
     authenticate,
+    check_rate,
     check_sha256,
     issue_token,
     new_id,
@@ -26,7 +25,6 @@ from sync import (
 )
 
 from .dossiers import STATUS_NAMES, Dossiers
-from .errors import RateLimited
 from .people import mask_name
 from .store import capture, records
 from .web import current_user, db, dossiers, error_json, page_args, require, state
@@ -250,18 +248,9 @@ def public_dossier(code: str) -> Response:
 
 def _rate_limit() -> None:
     """Refuse more than PUBLIC_LOOKUP_PER_MINUTE look-ups a minute from one address."""
-    client = request.remote_addr or "?"
-    now = time.time()
-    per_minute = int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
-    conn = db()
-    with atomic(conn):
-        conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
-        count = conn.execute(
-            "SELECT count(*) FROM public_lookups WHERE client = ?", (client,)
-        ).fetchone()[0]
-        if count >= per_minute:
-            raise RateLimited("Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.")
-        conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))
+    check_rate(
+        db(), request.remote_addr or "?", int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
+    )
 
 
 @bp.get("/sync/status")

@@ -23,6 +23,7 @@ from sync import (
     fold,
     get_meta,
     get_user,
+    labels,
     new_id,
     nfc,
     validate,
@@ -33,18 +34,7 @@ from .notices import notice_for
 from .people import normalize_name, normalize_phone, validate_id_number
 from .store import capture, next_counter, records
 
-STATUS_NAMES = {
-    1: "Mới đăng ký",
-    2: "Được tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
+STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
 OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
 CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
 RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}

@@ -4,8 +4,7 @@ Hierarchy::
 
     sync.SyncError
     ├── AlreadyInitialised     ``init`` found a node already in the data folder (409)
-    ├── CsrfRefused            a form post without the session's CSRF token (400)
-    └── RateLimited            too many public look-ups from one address (429)
+    └── CsrfRefused            a form post without the session's CSRF token (400)
 """
 
 from __future__ import annotations
@@ -25,10 +24,3 @@ class CsrfRefused(SyncError):
 
     status = 400
     code = "csrf"
-
-
-class RateLimited(SyncError):
-    """Raised when one address makes too many public look-ups in a minute."""
-
-    status = 429
-    code = "rate_limited"

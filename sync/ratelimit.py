@@ -1,0 +1,40 @@
+"""A per-client rate limit kept in the store, shared by every thread and process of an app.
+
+Used by the public dossier look-up of both apps, against enumeration of dossier codes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from .errors import SyncError
+from .store import atomic
+
+
+class RateLimited(SyncError):
+    """Raised when one client makes too many requests in a minute."""
+
+    status = 429
+    code = "rate_limited"
+
+
+def create_table(conn: sqlite3.Connection) -> None:
+    """Migration: the table of recent requests per client."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS public_lookups (client TEXT NOT NULL, at REAL NOT NULL)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS public_lookups_client ON public_lookups (client, at)")
+
+
+def check_rate(conn: sqlite3.Connection, client: str, per_minute: int) -> None:
+    """Count one request of ``client``; :class:`RateLimited` past ``per_minute`` in 60 s."""
+    now = time.time()
+    with atomic(conn):
+        conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
+        count = conn.execute(
+            "SELECT count(*) FROM public_lookups WHERE client = ?", (client,)
+        ).fetchone()[0]
+        if count >= per_minute:
+            raise RateLimited("Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.")
+        conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))
