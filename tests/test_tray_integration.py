@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from tests.cluster import PASSWORD, Cluster, Server, env, free_port, token, wait_until
-from ward_node import tray
+from ward_node import tray, tray_config
 from ward_node.tray_state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
 
 UNIT = "19786"
@@ -81,12 +81,12 @@ def test_install_autostart_writes_a_desktop_entry(
     assert lines[0] == "[Desktop Entry]"
     assert "Type=Application" in lines and "Terminal=false" in lines
     exec_line = next(line for line in lines if line.startswith("Exec="))
-    launcher = tray._launcher()
+    launcher = tray_config._launcher()
     assert Path(launcher[0]).is_absolute() and Path(launcher[0]).exists()
     # The folder name has a space: quoted as the Desktop Entry spec asks.
     assert exec_line == (
         "Exec="
-        + " ".join(tray._exec_arg(part) for part in launcher)
+        + " ".join(tray_config._exec_arg(part) for part in launcher)
         + ' --node http://10.46.1.20:8800 --user khay-mot-cua --password-file "'
         + str(secret)
         + '"'
@@ -111,9 +111,9 @@ def test_install_autostart_without_xdg_config_home_uses_dot_config(
 
 
 def test_exec_arguments_are_escaped_for_desktop_entries() -> None:
-    assert tray._exec_arg("plain-arg") == "plain-arg"
-    assert tray._exec_arg("50%") == "50%%"
-    assert tray._exec_arg('a "b" $c') == '"a \\\\"b\\\\" \\\\$c"'
+    assert tray_config._exec_arg("plain-arg") == "plain-arg"
+    assert tray_config._exec_arg("50%") == "50%%"
+    assert tray_config._exec_arg('a "b" $c') == '"a \\\\"b\\\\" \\\\$c"'
 
 
 def test_without_credentials_the_tray_says_what_it_needs(
