@@ -5,7 +5,7 @@ PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime
 
-.PHONY: test demo check lint bench bench-quick sysdeps install install-test clean
+.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults sysdeps install install-test clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -49,10 +49,19 @@ check: lint test
 bench: install-test
 	$(PY) bench/bench_write.py
 	$(PY) bench/bench_apply.py
+	$(PY) bench/bench_sync.py --changes 10000
 
 bench-quick: install-test
 	$(PY) bench/bench_write.py --rows 20000
 	$(PY) bench/bench_apply.py --rows 20000
+
+# A backlog of a million changes (a ward offline for a month): speed and bounded memory.
+bench-backlog: install-test
+	$(PY) bench/bench_sync.py --changes 1000000
+
+# The long fault-injection run: many seeded scenarios; exits non-zero on any loss or divergence.
+bench-faults: install-test
+	$(PY) bench/bench_faults.py --scenarios 10 --seed 100
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -10,11 +10,16 @@ from sync import (
     NotFound,
     Replica,
     ValidationError,
+    Write,
     authenticate,
     check_sha256,
     fold,
+    get_meta,
     issue_token,
+    new_id,
+    nfc,
     record_type,
+    validate,
     validate_fields,
 )
 
@@ -153,11 +158,76 @@ def _reference(type_name: str, order: str) -> list[dict[str, Any]]:
     return [Replica.decode(rtype, r) for r in rows]
 
 
+def _items() -> list[Any]:
+    """The non-empty ``items`` list of a PUT body; :class:`ValidationError` otherwise."""
+    body = request.get_json(silent=True)
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ValidationError('Gửi {"items": [...]} với ít nhất một mục.', field="items")
+    return items
+
+
+def _upsert(type_name: str, key: str, items: list[Any], defaults: dict[str, Any]) -> None:
+    """Insert or update reference records matched by ``key``, in one transaction that the hub
+    routes to every ward.
+
+    An item whose ``key`` exists updates that record (only the fields it gives); a new one gets a
+    new id, the hub's unit and ``defaults``. ``id`` and ``unit`` belong to the hub: when given,
+    they must be the record's own. Raises :class:`ValidationError` (422, naming the field, the
+    message naming the item) before anything is written when any item is malformed.
+    """
+    existing: dict[str, dict[str, Any]] = {}
+    for row in _reference(type_name, "id"):
+        existing.setdefault(row[key], {k: v for k, v in row.items() if v is not None})
+    hub_unit = get_meta(db(), "hub_unit", "H57")
+    writes, seen = [], set()
+    for number, item in enumerate(items, start=1):
+        value = item.get(key) if isinstance(item, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(f"Mục {number}: thiếu '{key}'.", field=key)
+        if value in seen:
+            raise ValidationError(f"Mục {number}: '{value}' trùng với một mục trước.", field=key)
+        seen.add(value)
+        given = {
+            k: nfc(v).strip() if k == "name" and isinstance(v, str) else v for k, v in item.items()
+        }
+        current = existing.get(value)
+        base = current or {"id": new_id(), "unit": hub_unit, **defaults}
+        for owned in ("id", "unit"):
+            if owned in given and given[owned] != (current or {}).get(owned):
+                raise ValidationError(
+                    f"Mục {number} ('{value}'): '{owned}' do máy chủ trung tâm cấp; bỏ trường này.",
+                    field=owned,
+                )
+        record = {**base, **given}
+        try:
+            validate(type_name, record)
+        except ValidationError as err:
+            raise ValidationError(
+                f"Mục {number} ('{value}'): {err.message}", code=err.code, **err.details
+            ) from None
+        if current is None:
+            writes.append(Write(type_name, record["id"], record["unit"], record))
+        elif changed := {k: v for k, v in given.items() if current.get(k) != v}:
+            writes.append(Write(type_name, current["id"], current["unit"], changed))
+    if writes:
+        user = current_user()
+        capture(db()).write_many(writes, actor=user.username if user else "admin")
+
+
 @bp.get("/procedures")
 @require()
 def procedures() -> Response:
     """The procedure catalogue every ward receives."""
     return jsonify({"items": _reference("procedure", "code"), "next_cursor": None})
+
+
+@bp.put("/procedures")
+@require("admin")
+def put_procedures() -> Response:
+    """Add or edit procedures by ``code``: ``{"items": [procedure, ...]}``; answers the list."""
+    _upsert("procedure", "code", _items(), {"active": True, "papers": []})
+    return procedures()
 
 
 @bp.get("/units")
@@ -172,6 +242,20 @@ def units() -> Response:
 def calendar() -> Response:
     """Days off and make-up working days."""
     return jsonify({"items": _reference("calendar_day", "date"), "next_cursor": None})
+
+
+@bp.put("/calendar")
+@require("admin")
+def put_calendar() -> Response:
+    """Add or edit days by ``date``: ``{"items": [{"date", "kind", "name", "deleted"}]}``;
+    ``"deleted": true`` keeps the day as a tombstone that wards ignore. Answers the list."""
+    items = _items()
+    for item in items:
+        if isinstance(item, dict):
+            # A day sent without "deleted" is meant to count: it revives a deleted one.
+            item.setdefault("deleted", False)
+    _upsert("calendar_day", "date", items, {})
+    return calendar()
 
 
 @bp.get("/conflicts")

@@ -135,6 +135,8 @@ MIGRATIONS = [
     ("0008_key_rotation", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN keys_rotated_at TEXT")),
     ("0009_sms", _sms),
     ("0010_public_lookups", _public_lookups),
+    # New optional fields of existing record types (dossier.clock_stopped_at, issue [3]).
+    ("0011_clock_stopped_at", create_record_tables),
 ]
 
 

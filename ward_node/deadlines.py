@@ -117,6 +117,24 @@ class WorkCalendar:
             raise ValueError(f"working days must not be negative: {days}")
         return self.add_working_hours(dt, days * self.day_length / timedelta(hours=1))
 
+    def working_hours_between(self, a: datetime, b: datetime) -> float:
+        """Working time from ``a`` to ``b`` in hours (negative if ``b`` is before ``a``).
+
+        The inverse of :meth:`add_working_hours`: time outside working periods (nights, lunch
+        breaks, weekends, days off) does not count. Used to extend a due date by the working
+        time a dossier spent waiting for a supplement (DOMAIN.md, "Due date").
+        """
+        start, stop = self.local(a), self.local(b)
+        if stop < start:
+            return -self.working_hours_between(stop, start)
+        total = timedelta()
+        current = self.next_working_start(start)
+        while current < stop:
+            end = self._period_end(current)
+            total += min(end, stop) - current
+            current = self.next_working_start(end)
+        return total / timedelta(hours=1)
+
     def working_days_between(self, a: datetime | date, b: datetime | date) -> int:
         """Working days after ``a``'s date up to and including ``b``'s date (negative if b < a).
 

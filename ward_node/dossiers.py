@@ -7,6 +7,7 @@ from the statuses and for the roles in :data:`ACTIONS`, and every one is recorde
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ from .store import capture, next_counter, records
 
 STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
 OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
+# Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
+# open but never overdue; its due date moves when the citizen supplies the papers.
+CLOCK_RUNNING = OPEN_STATUSES - {5}
 CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
 RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}
 
@@ -159,6 +163,7 @@ class Dossiers:
             "received_at": iso(received),
             "due_at": iso(due),
             "original_due_at": None,
+            "clock_stopped_at": None,
             "completed_at": None,
             "returned_at": None,
             "return_method": None,
@@ -207,8 +212,20 @@ class Dossiers:
 
     # -- transitions -----------------------------------------------------------------------
 
-    def act(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
-        """Apply an action of the status machine; :class:`Conflict` (409) when not allowed now."""
+    def act(
+        self,
+        dossier_id: str,
+        data: dict[str, Any],
+        user: User,
+        *,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Apply an action of the status machine at ``at`` (default: now); return the dossier.
+
+        Raises :class:`Conflict` (409) when the action is not allowed from the current status,
+        for the user's role, or (``request_supplement``) a second time; :class:`ValidationError`
+        (422, naming the field) for a missing or malformed field of the action.
+        """
         name = str((data or {}).get("action") or "")
         action = ACTIONS.get(name)
         if action is None:
@@ -230,8 +247,9 @@ class Dossiers:
                     f"{status} ({STATUS_NAMES[status]}).",
                     code="transition_not_allowed",
                 )
-            at = now_utc()
+            at = at or now_utc()
             fields: dict[str, Any] = {}
+            step_deadline = None
             if action.target is not None:
                 fields["status"] = action.target
             if name == "complete":
@@ -254,6 +272,24 @@ class Dossiers:
                         field="to_handler",
                     )
                 fields["handler"] = handler
+                step_deadline = self._step_deadline(data, at)
+            elif name == "request_supplement":
+                # Once per dossier, listing every missing paper (DOMAIN.md, "Transitions").
+                if self._count_steps(dossier_id, "request_supplement"):
+                    raise Conflict(
+                        "Hồ sơ này đã được yêu cầu bổ sung một lần; mỗi hồ sơ chỉ được yêu cầu "
+                        "bổ sung một lần. Hãy tiếp tục xử lý với giấy tờ đã có.",
+                        code="supplement_already_requested",
+                    )
+                if not note:
+                    raise ValidationError(
+                        "Hãy ghi đủ mọi giấy tờ còn thiếu mà công dân cần bổ sung.", field="note"
+                    )
+                fields["clock_stopped_at"] = iso(at)
+            elif name == "supplement_received":
+                new_due, history = self._resumed_due(dossier, at)
+                fields.update(due_at=new_due, clock_stopped_at=None)
+                note = f"{note}. {history}" if note else history
             elif name == "extend":
                 new_due = _parse_time(data.get("new_due_at"), "new_due_at")
                 if iso(new_due) <= dossier["due_at"]:
@@ -267,13 +303,103 @@ class Dossiers:
                 if not dossier.get("original_due_at"):
                     fields["original_due_at"] = dossier["due_at"]
             target = action.target if action.target is not None else status
-            step = self._step(dossier, name, status, target, user, note, at, fields.get("handler"))
+            step = self._step(
+                dossier, name, status, target, user, note, at, fields.get("handler"), step_deadline
+            )
             writes = [step]
             if fields:
                 writes.insert(0, Write("dossier", dossier_id, dossier["unit"], fields))
             writes += self._notice({**dossier, **fields}, name, step)
             capture(self.conn, self.clock).write_many(writes, actor=user.username)
         return self.get(dossier_id)
+
+    def _count_steps(self, dossier_id: str, action: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM dossier_step WHERE dossier_id = ? AND action = ?",
+            (dossier_id, action),
+        ).fetchone()
+        return int(row[0])
+
+    def _resumed_due(self, dossier: dict[str, Any], resumed: datetime) -> tuple[str | None, str]:
+        """The due date once the citizen has supplied the papers at ``resumed``, and a line for
+        the history that keeps the previous one.
+
+        The procedure's ``supplement_rule`` decides (DOMAIN.md, "Due date"): ``extend`` moves the
+        due date later by the working hours spent waiting (from ``clock_stopped_at``), and
+        ``recompute`` counts the procedure's limit afresh from ``resumed``. A procedure without a
+        rule, or no longer in the catalogue, extends.
+        """
+        old_due = dossier.get("due_at")
+        found = records(
+            self.conn,
+            "procedure",
+            "WHERE code = ? ORDER BY active DESC",
+            (dossier["procedure_code"],),
+        )
+        procedure = found[0] if found else None
+        cal = self.calendar()
+        if procedure and procedure.get("supplement_rule") == "recompute":
+            new_due: datetime | None = due_at(
+                resumed,
+                float(procedure["limit_value"]),
+                procedure["limit_unit"],
+                procedure.get("same_day_cutoff"),
+                cal,
+            )
+            how = "tính lại từ lúc nhận đủ bổ sung"
+        else:
+            stopped = dossier.get("clock_stopped_at") or self._last_request_at(dossier["id"])
+            waited = cal.working_hours_between(_parse_time(stopped, "clock_stopped_at"), resumed)
+            waited = max(waited, 0.0)
+            new_due = _parse_time(old_due, "due_at") if old_due else None
+            if new_due is not None and waited > 0:
+                new_due = cal.add_working_hours(new_due, waited)
+            how = f"cộng {round(waited, 2):g} giờ làm việc chờ bổ sung"
+        before = _local(old_due) if old_due else "chưa có"
+        after = _local(iso(new_due)) if new_due else "chưa có"
+        history = f"Hạn trả trước khi bổ sung: {before}; hạn trả mới: {after} ({how})."
+        return (iso(new_due) if new_due else None), history
+
+    def _last_request_at(self, dossier_id: str) -> str:
+        # Dossiers stopped before clock_stopped_at existed: the request step's own time.
+        row = self.conn.execute(
+            "SELECT max(at) FROM dossier_step WHERE dossier_id = ? AND action = ?",
+            (dossier_id, "request_supplement"),
+        ).fetchone()
+        if not row or not row[0]:
+            raise Conflict(
+                "Không tìm thấy thời điểm yêu cầu bổ sung của hồ sơ này.", code="clock_not_stopped"
+            )
+        return str(row[0])
+
+    def _step_deadline(self, data: dict[str, Any], at: datetime) -> str | None:
+        """A hand-over's own deadline: ``step_deadline`` (ISO time) or ``step_days`` (working
+        days counted from ``at`` on the calendar); ``None`` when neither is given."""
+        raw, days = data.get("step_deadline"), data.get("step_days")
+        if raw in (None, "") and days in (None, ""):
+            return None
+        if raw not in (None, "") and days not in (None, ""):
+            raise ValidationError(
+                "Chỉ gửi một trong hai: step_deadline (thời điểm) hoặc step_days (số ngày làm việc).",
+                field="step_deadline",
+            )
+        if raw not in (None, ""):
+            deadline = _parse_time(raw, "step_deadline")
+            field = "step_deadline"
+        else:
+            try:
+                count = float(days) if not isinstance(days, bool) else math.nan
+            except (TypeError, ValueError):
+                count = math.nan
+            if not (math.isfinite(count) and count > 0):
+                raise ValidationError(
+                    "Số ngày làm việc của bước phải là một số dương.", field="step_days"
+                )
+            deadline = self.calendar().add_working_days(at, count)
+            field = "step_days"
+        if deadline <= at:
+            raise ValidationError("Hạn của bước phải sau thời điểm bàn giao.", field=field)
+        return iso(deadline)
 
     def edit(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
         """Edit the editable fields: ``notes`` and the applicant's contact details."""
@@ -356,7 +482,7 @@ class Dossiers:
             clauses.append("status = ?")
             params.append(status)
         if overdue is not None:
-            open_ = ",".join(str(s) for s in sorted(OPEN_STATUSES))
+            open_ = ",".join(str(s) for s in sorted(CLOCK_RUNNING))  # as is_overdue
             cmp = "<" if overdue else ">="
             clauses.append(
                 f"(status IN ({open_}) AND due_at {cmp} ?)"
@@ -393,6 +519,7 @@ class Dossiers:
         note: str | None,
         at: datetime,
         to_handler: str | None = None,
+        step_deadline: str | None = None,
     ) -> Write:
         step_id = new_id()
         step = {
@@ -407,15 +534,18 @@ class Dossiers:
             "at": iso(at),
             "note": note,
             "to_handler": to_handler,
-            "step_deadline": None,
+            "step_deadline": step_deadline,
         }
         return Write("dossier_step", step_id, dossier["unit"], step)
 
 
 def is_overdue(dossier: dict[str, Any]) -> bool:
-    """Open and past its due date (a computed flag, never a status)."""
+    """Open, its clock running, and past its due date (a computed flag, never a status).
+
+    A dossier awaiting a supplement (status 5) is not overdue: its clock is stopped.
+    """
     due = dossier.get("due_at")
-    return bool(due) and int(dossier["status"]) in OPEN_STATUSES and due < iso(now_utc())
+    return bool(due) and int(dossier["status"]) in CLOCK_RUNNING and due < iso(now_utc())
 
 
 def _local(stored: str) -> str:

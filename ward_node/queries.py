@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from .deadlines import VIETNAM, WorkCalendar
-from .dossiers import OPEN_STATUSES, is_overdue, iso
+from .dossiers import CLOCK_RUNNING, OPEN_STATUSES, is_overdue, iso
 from .store import records
 
 __all__ = [
@@ -119,8 +119,13 @@ def _open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def overdue(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
-    """Open dossiers past their due time at ``now``, the longest overdue first."""
-    found = [d for d in _open(conn) if (moment(d["due_at"]) or now) < now]
+    """Open dossiers past their due time at ``now``, the longest overdue first; one awaiting a
+    supplement is not among them (its clock is stopped, as in :func:`is_overdue`)."""
+    found = [
+        d
+        for d in _open(conn)
+        if int(d["status"]) in CLOCK_RUNNING and (moment(d["due_at"]) or now) < now
+    ]
     for d in found:
         d["overdue"] = True
     return sorted(found, key=_by_due)

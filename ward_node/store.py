@@ -56,7 +56,17 @@ def _sms(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS sms_dossier ON sms (dossier_id)")
 
 
-MIGRATIONS = [("0001_base", _base), ("0002_attachments", _attachments), ("0003_sms", _sms)]
+def _widen(conn: sqlite3.Connection) -> None:
+    # New optional fields of existing record types (dossier.clock_stopped_at, issue [3]).
+    create_record_tables(conn)
+
+
+MIGRATIONS = [
+    ("0001_base", _base),
+    ("0002_attachments", _attachments),
+    ("0003_sms", _sms),
+    ("0004_clock_stopped_at", _widen),
+]
 
 
 def open_store(data_dir: Path) -> sqlite3.Connection:
