@@ -119,12 +119,12 @@ def _open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def overdue(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
-    """Open dossiers past their due time at ``now``, the longest overdue first; one awaiting a
-    supplement is not among them (its clock is stopped, as in :func:`is_overdue`)."""
+    """Open dossiers past their due time at ``now``, the longest overdue first. A dossier
+    waiting for a supplement (status 5) has its clock stopped, so it is never overdue."""
     found = [
         d
         for d in _open(conn)
-        if int(d["status"]) in CLOCK_RUNNING and (moment(d["due_at"]) or now) < now
+        if d["status"] in CLOCK_RUNNING and (moment(d["due_at"]) or now) < now
     ]
     for d in found:
         d["overdue"] = True
