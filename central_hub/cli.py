@@ -29,6 +29,10 @@ def cmd_init(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import waitress
 
+    from sync import limit_malloc_arenas
+
+    limit_malloc_arenas()
+
     from . import create_app
 
     data = _data(args)

@@ -45,6 +45,7 @@ from .errors import (
 )
 from .ids import new_id
 from .keys import KeyPair, PublicKeys, rotation_proof
+from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
 from .replica import FieldClash, MergeResult, Replica, create_record_tables
 from .schemas import (
@@ -132,6 +133,7 @@ __all__ = [
     "get_user",
     "issue_token",
     "labels",
+    "limit_malloc_arenas",
     "load_settings",
     "loads",
     "mask_name",

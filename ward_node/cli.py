@@ -35,6 +35,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
 
+    from sync import limit_malloc_arenas
+
+    limit_malloc_arenas()
+
     from . import create_app
 
     config: dict[str, Any] = {"DATA": str(_data(args))}
