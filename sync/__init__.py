@@ -67,7 +67,7 @@ from .session import (
     utcnow_iso,
 )
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
-from .text import fold, mask_name, nfc, unaccent
+from .text import clean_text, fold, mask_name, nfc, unaccent
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
@@ -122,6 +122,7 @@ __all__ = [
     "authenticate",
     "canonical",
     "check_rate",
+    "clean_text",
     "check_sha256",
     "connect",
     "create_account_tables",

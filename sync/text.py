@@ -18,6 +18,11 @@ def nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def clean_text(text: str) -> str:
+    """Free text as stored: NFC, line breaks as ``\n`` (browsers send ``\r\n``), trimmed."""
+    return nfc(text).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def unaccent(text: str) -> str:
     """``text`` in plain ASCII, keeping case: "Đặng Thị Hoà" → "Dang Thi Hoa".
 

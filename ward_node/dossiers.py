@@ -21,6 +21,7 @@ from sync import (
     ValidationError,
     Write,
     atomic,
+    clean_text,
     fold,
     get_meta,
     get_user,
@@ -168,7 +169,7 @@ class Dossiers:
             "returned_at": None,
             "return_method": None,
             "fee": int(procedure.get("fee") or 0),
-            "notes": nfc(str(data["notes"])).strip() if data.get("notes") else None,
+            "notes": clean_text(str(data["notes"])) or None if data.get("notes") else None,
             "handler": user.username,
             "created_by": user.username,
         }
@@ -237,7 +238,7 @@ class Dossiers:
                 f"Vai trò '{user.role}' không được thực hiện thao tác '{action.label}'.",
                 code="forbidden_action",
             )
-        note = nfc(str(data.get("note") or "")).strip() or None
+        note = clean_text(str(data.get("note") or "")) or None
         with atomic(self.conn):
             dossier = self._load(dossier_id)
             status = int(dossier["status"])
@@ -410,7 +411,7 @@ class Dossiers:
             fields: dict[str, Any] = {}
             for key, value in data.items():
                 if key == "notes":
-                    fields["notes"] = nfc(str(value)).strip() if value else None
+                    fields["notes"] = clean_text(str(value)) or None if value else None
                 elif key == "applicant" and isinstance(value, dict):
                     applicant = dict(dossier["applicant"])
                     for sub, sub_value in value.items():
