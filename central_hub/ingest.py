@@ -31,6 +31,7 @@ from sync import (
     TamperedEnvelope,
     ValidationError,
     atomic,
+    check_immutable,
     get_meta,
     open_envelope,
     pack_payload,
@@ -367,12 +368,44 @@ def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> No
         by_type.setdefault(change.type, []).append(change)
     replica = Replica(ctx.conn)
     for type_name, group in by_type.items():
-        for rid, (row, _v) in replica.load(type_name, [c.id for c in group]).items():
+        existing = replica.load(type_name, [c.id for c in group])
+        for rid, (row, _v) in existing.items():
             if row.get("unit") != node.unit:
                 raise OutOfScope(
                     f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
                     f"nút '{node.node_id}' không được sửa."
                 )
+            check_immutable(type_name, rid, row, group)
+        parent = record_type(type_name).parent
+        if parent:
+            _check_parents(replica, node, group, existing, parent)
+
+
+def _check_parents(
+    replica: Replica,
+    node: nodes.Node,
+    group: list[Change],
+    existing: dict[str, tuple[dict[str, Any], dict[str, str]]],
+    parent: tuple[str, str],
+) -> None:
+    """A child record (a receipt, a reply) only of a parent owned by or addressed to the
+    sender's unit (DESIGN.md, "Ownership": its own child records of what was addressed to it)."""
+    parent_type, field = parent
+    wanted = {
+        c.id: c.fields.get(field) or existing.get(c.id, ({}, {}))[0].get(field) for c in group
+    }
+    parents = replica.load(parent_type, [p for p in wanted.values() if p])
+    addressees = record_type(parent_type).addressees
+    for child_id, parent_id in wanted.items():
+        found = parents.get(parent_id) if parent_id else None
+        row = found[0] if found else None
+        if row is None or (
+            row.get("unit") != node.unit and node.unit not in (row.get(addressees or "") or ())
+        ):
+            raise OutOfScope(
+                f"Bản ghi {child_id} tham chiếu {parent_type} {parent_id} không gửi cho "
+                f"đơn vị '{node.unit}'."
+            )
 
 
 def _seen(

@@ -17,18 +17,46 @@ from sync import Change, loads, record_type, utcnow_iso
 ALL_UNITS = "*"
 
 
-def routes_for(change: Change, hub_origin: str) -> set[str]:
-    """The units that must receive ``change``.
+def routes_for(change: Change, hub_origin: str, conn: sqlite3.Connection | None = None) -> set[str]:
+    """The units that must receive ``change`` (``schemas/*.json``, ``x-route``).
 
     Reference data goes to every unit. A record owned by a unit goes back to that unit only
-    when someone other than the unit wrote it (an administrator at the hub).
+    when someone other than the unit wrote it (an administrator at the hub). A document goes
+    to its addressees; a receipt goes back to the document's owner. The unit that wrote a
+    change never receives it back. ``conn`` looks up what the change itself does not carry
+    (the addressees, the parent's owner) in the records as merged.
     """
     rtype = record_type(change.type)
     if rtype.route == "all":
         return {ALL_UNITS}
+    units: set[str] = set()
     if change.origin == hub_origin:
-        return {change.unit}
-    return set()
+        units.add(change.unit)
+    if rtype.route == "addressees" and rtype.addressees:
+        listed = change.fields.get(rtype.addressees)
+        if listed is None and conn is not None:
+            listed = _field(conn, change.type, change.id, rtype.addressees)
+        units.update(listed or ())
+    elif rtype.route == "parent" and rtype.parent and conn is not None:
+        parent_type, parent_field = rtype.parent
+        parent_id = change.fields.get(parent_field) or _field(
+            conn, change.type, change.id, parent_field
+        )
+        owner = _field(conn, parent_type, parent_id, "unit") if parent_id else None
+        if owner:
+            units.add(owner)
+    if change.origin != hub_origin:
+        units.discard(change.unit)
+    return units
+
+
+def _field(conn: sqlite3.Connection, type_name: str, record_id: str, name: str) -> Any:
+    """One field of a stored record (JSON decoded), or None."""
+    rtype = record_type(type_name)
+    row = conn.execute(f"SELECT {name} FROM {rtype.table} WHERE id = ?", (record_id,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return loads(row[0]) if name in rtype.json_fields else row[0]
 
 
 class Journal:
@@ -72,7 +100,7 @@ class Journal:
                     now,
                 )
             )
-            routes.extend((unit, jseq) for unit in routes_for(c, self.hub_origin))
+            routes.extend((unit, jseq) for unit in routes_for(c, self.hub_origin, self.conn))
         self.conn.executemany(
             "INSERT INTO journal (jseq, origin, seq, hlc, type, id, unit, fields, bases, actor, "
             "prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -137,6 +137,7 @@ MIGRATIONS = [
     ("0010_public_lookups", _public_lookups),
     # New optional fields of existing record types (dossier.clock_stopped_at, issue [3]).
     ("0011_clock_stopped_at", create_record_tables),
+    ("0012_documents", create_record_tables),
 ]
 
 

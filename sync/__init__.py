@@ -19,7 +19,7 @@ from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
 from .bundle import TransferFileError, read_bundle, write_bundle
-from .capture import ChangeCapture, Write
+from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
 from .config import load_settings
@@ -121,6 +121,7 @@ __all__ = [
     "atomic",
     "authenticate",
     "canonical",
+    "check_immutable",
     "check_rate",
     "clean_text",
     "check_sha256",

@@ -9,8 +9,9 @@ from typing import Any, Protocol
 
 from .changes import Change
 from .clock import HybridClock
+from .errors import Conflict
 from .replica import Replica, gc_paused
-from .schemas import validate_fields
+from .schemas import record_type, validate_fields
 from .store import atomic, get_meta, set_meta
 
 
@@ -30,6 +31,24 @@ class Write:
     id: str
     unit: str
     fields: dict[str, Any]
+
+
+def check_immutable(
+    type_name: str, record_id: str, row: dict[str, Any], writes: Sequence[Any]
+) -> None:
+    """Refuse a write that changes an ``x-immutable`` field of an existing record
+    (:class:`~sync.errors.Conflict`): routing decided when the record was made must hold."""
+    fixed = record_type(type_name).immutable
+    for w in writes:
+        if w.type != type_name or w.id != record_id:
+            continue
+        for name in fixed & set(w.fields):
+            if row.get(name) is not None and w.fields[name] != row.get(name):
+                raise Conflict(
+                    f"Không sửa được trường '{name}' của {type_name} đã có; hãy tạo bản ghi mới.",
+                    code="immutable_field",
+                    field=name,
+                )
 
 
 class ChangeCapture:
@@ -76,8 +95,11 @@ class ChangeCapture:
             for w in writes:
                 by_type.setdefault(w.type, []).append(w.id)
             for type_name, ids in by_type.items():
-                for rid, (_row, vers) in self.replica.load(type_name, ids).items():
+                fixed = record_type(type_name).immutable
+                for rid, (row, vers) in self.replica.load(type_name, ids).items():
                     bases[(type_name, rid)] = vers
+                    if fixed:
+                        check_immutable(type_name, rid, row, writes)
             changes = []
             for w in writes:
                 seen = bases.setdefault((w.type, w.id), {})

@@ -4,7 +4,12 @@ A schema's extension keywords tell the engine how to treat its records:
 
 - ``x-record-type``: the type's name (also its table name);
 - ``x-owner``: ``"unit"`` (written by its owner ward) or ``"hub"`` (reference data);
-- ``x-route``: ``"owner"`` (only the owning unit receives hub edits) or ``"all"``;
+- ``x-route``: who receives a record's changes: ``"owner"`` (the owning unit, when someone
+  else wrote it), ``"all"`` (every unit), ``"addressees"`` (the units listed in the field named
+  by ``x-addressees``, and the owner), ``"parent"`` (the owner of the parent record named by
+  ``x-parent``: a receipt flows back to the document's sender);
+- ``x-immutable`` on a property: once the record exists the value never changes (an
+  addressee list, a parent reference), so routing decided at creation stays right;
 - ``x-review`` on a property: a conflict on this field must be reviewed by an administrator;
 - ``x-labels`` on a property: the Vietnamese name of each value (a dossier's statuses);
 - ``x-search``: dotted field paths whose folded text fills the derived ``_search`` column.
@@ -41,6 +46,9 @@ class RecordType:
     json_fields: frozenset[str]
     review_fields: frozenset[str]
     search_paths: tuple[tuple[str, ...], ...] = ()
+    addressees: str | None = None
+    parent: tuple[str, str] | None = None  # (parent type, field holding the parent's id)
+    immutable: frozenset[str] = frozenset()
 
     @property
     def table(self) -> str:
@@ -128,6 +136,11 @@ def record_types() -> dict[str, RecordType]:
             ),
             review_fields=frozenset(k for k, v in props.items() if v.get("x-review")),
             search_paths=tuple(tuple(p.split(".")) for p in schema.get("x-search", ())),
+            addressees=schema.get("x-addressees"),
+            parent=(schema["x-parent"]["type"], schema["x-parent"]["field"])
+            if "x-parent" in schema
+            else None,
+            immutable=frozenset(k for k, v in props.items() if v.get("x-immutable")),
         )
     return types
 

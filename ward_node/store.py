@@ -66,6 +66,7 @@ MIGRATIONS = [
     ("0002_attachments", _attachments),
     ("0003_sms", _sms),
     ("0004_clock_stopped_at", _widen),
+    ("0005_documents", _widen),
 ]
 
 
