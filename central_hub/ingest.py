@@ -49,7 +49,7 @@ from sync import (
 
 from . import hold, nodes
 from .conflicts import record_clashes
-from .journal import Journal
+from .journal import Journal, parent_of
 
 
 @dataclass
@@ -376,35 +376,34 @@ def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> No
                     f"nút '{node.node_id}' không được sửa."
                 )
             check_immutable(type_name, rid, row, group)
-        parent = record_type(type_name).parent
-        if parent:
-            _check_parents(replica, node, group, existing, parent)
+        if record_type(type_name).parent:
+            _check_parents(ctx, node, group, {(c.type, c.id): c.unit for c in changes})
 
 
 def _check_parents(
-    replica: Replica,
-    node: nodes.Node,
-    group: list[Change],
-    existing: dict[str, tuple[dict[str, Any], dict[str, str]]],
-    parent: tuple[str, str],
+    ctx: HubContext, node: nodes.Node, group: list[Change], batch: dict[tuple[str, str], str]
 ) -> None:
-    """A child record (a receipt, a reply) only of a parent owned by or addressed to the
-    sender's unit (DESIGN.md, "Ownership": its own child records of what was addressed to it)."""
-    parent_type, field = parent
-    wanted = {
-        c.id: c.fields.get(field) or existing.get(c.id, ({}, {}))[0].get(field) for c in group
-    }
-    parents = replica.load(parent_type, [p for p in wanted.values() if p])
-    addressees = record_type(parent_type).addressees
-    for child_id, parent_id in wanted.items():
-        found = parents.get(parent_id) if parent_id else None
-        row = found[0] if found else None
-        if row is None or (
-            row.get("unit") != node.unit and node.unit not in (row.get(addressees or "") or ())
-        ):
+    """A child record only of a parent the sender's unit may hang things on (DESIGN.md,
+    "Ownership"): a receipt or a reply of what was addressed to it or is its own; an
+    attachment only of its own records."""
+    route = record_type(group[0].type).route
+    for change in group:
+        found = parent_of(ctx.conn, change.type, change.id, change.fields)
+        row = None
+        if found is not None and found in batch:
+            # The parent is created by this same changeset (not merged yet): its unit says.
+            row = {"unit": batch[found]}
+        elif found is not None:
+            loaded = Replica(ctx.conn).load(found[0], [found[1]]).get(found[1])
+            row = loaded[0] if loaded else None
+        owned = row is not None and row.get("unit") == node.unit
+        addressees = record_type(found[0]).addressees if found else None
+        addressed = row is not None and node.unit in (row.get(addressees or "") or ())
+        if not (owned or (route == "parent" and addressed)):
+            target = f"{found[0]} {found[1]}" if found else "(không rõ)"
             raise OutOfScope(
-                f"Bản ghi {child_id} tham chiếu {parent_type} {parent_id} không gửi cho "
-                f"đơn vị '{node.unit}'."
+                f"Bản ghi {change.type} {change.id} gắn vào {target}, không thuộc và không gửi "
+                f"cho đơn vị '{node.unit}'."
             )
 
 

@@ -37,17 +37,41 @@ def routes_for(change: Change, hub_origin: str, conn: sqlite3.Connection | None 
         if listed is None and conn is not None:
             listed = _field(conn, change.type, change.id, rtype.addressees)
         units.update(listed or ())
-    elif rtype.route == "parent" and rtype.parent and conn is not None:
-        parent_type, parent_field = rtype.parent
-        parent_id = change.fields.get(parent_field) or _field(
-            conn, change.type, change.id, parent_field
-        )
-        owner = _field(conn, parent_type, parent_id, "unit") if parent_id else None
-        if owner:
-            units.add(owner)
+    elif rtype.route in ("parent", "follow_parent") and rtype.parent and conn is not None:
+        found = parent_of(conn, change.type, change.id, change.fields)
+        if found is not None:
+            parent_type, parent_id = found
+            owner = _field(conn, parent_type, parent_id, "unit")
+            if owner:
+                units.add(owner)
+            if rtype.route == "follow_parent":
+                # Everyone who receives the parent receives what hangs on it.
+                units |= routes_for(
+                    Change(hub_origin, 0, 0, parent_type, parent_id, owner or "", {}, {}, ""),
+                    hub_origin,
+                    conn,
+                ) - {ALL_UNITS}
     if change.origin != hub_origin:
         units.discard(change.unit)
     return units
+
+
+def parent_of(
+    conn: sqlite3.Connection, type_name: str, record_id: str, fields: dict[str, Any]
+) -> tuple[str, str] | None:
+    """(parent type, parent id) of a child record, from a change's fields or the stored row."""
+    rtype = record_type(type_name)
+    if rtype.parent is None:
+        return None
+    type_ref, id_field = rtype.parent
+    parent_id = fields.get(id_field) or _field(conn, type_name, record_id, id_field)
+    if type_ref.startswith("@"):
+        parent_type = fields.get(type_ref[1:]) or _field(conn, type_name, record_id, type_ref[1:])
+    else:
+        parent_type = type_ref
+    if not parent_id or not parent_type:
+        return None
+    return str(parent_type), str(parent_id)
 
 
 def _field(conn: sqlite3.Connection, type_name: str, record_id: str, name: str) -> Any:

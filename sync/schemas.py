@@ -7,7 +7,10 @@ A schema's extension keywords tell the engine how to treat its records:
 - ``x-route``: who receives a record's changes: ``"owner"`` (the owning unit, when someone
   else wrote it), ``"all"`` (every unit), ``"addressees"`` (the units listed in the field named
   by ``x-addressees``, and the owner), ``"parent"`` (the owner of the parent record named by
-  ``x-parent``: a receipt flows back to the document's sender);
+  ``x-parent``: a receipt flows back to the document's sender), ``"follow_parent"`` (every
+  unit that receives the parent: a document's attachment reaches its addressees); ``x-parent``
+  names the parent's type (``type``, or ``type_field`` for a field holding it) and the field
+  holding its id;
 - ``x-immutable`` on a property: once the record exists the value never changes (an
   addressee list, a parent reference), so routing decided at creation stays right;
 - ``x-review`` on a property: a conflict on this field must be reviewed by an administrator;
@@ -47,7 +50,8 @@ class RecordType:
     review_fields: frozenset[str]
     search_paths: tuple[tuple[str, ...], ...] = ()
     addressees: str | None = None
-    parent: tuple[str, str] | None = None  # (parent type, field holding the parent's id)
+    # (parent type, or "@field" naming the field that holds it; field holding the parent's id)
+    parent: tuple[str, str] | None = None
     immutable: frozenset[str] = frozenset()
 
     @property
@@ -137,7 +141,10 @@ def record_types() -> dict[str, RecordType]:
             review_fields=frozenset(k for k, v in props.items() if v.get("x-review")),
             search_paths=tuple(tuple(p.split(".")) for p in schema.get("x-search", ())),
             addressees=schema.get("x-addressees"),
-            parent=(schema["x-parent"]["type"], schema["x-parent"]["field"])
+            parent=(
+                schema["x-parent"].get("type") or "@" + schema["x-parent"]["type_field"],
+                schema["x-parent"]["field"],
+            )
             if "x-parent" in schema
             else None,
             immutable=frozenset(k for k, v in props.items() if v.get("x-immutable")),
