@@ -387,8 +387,15 @@ def _check_parents(
     "Ownership"): a receipt or a reply of what was addressed to it or is its own; an
     attachment only of its own records."""
     route = record_type(group[0].type).route
+    parent_ref = record_type(group[0].type).parent
+    first: dict[str, dict[str, Any]] = {}  # a record's fields as created earlier in this batch
     for change in group:
-        found = parent_of(ctx.conn, change.type, change.id, change.fields)
+        first.setdefault(change.id, change.fields)
+        fields = change.fields
+        if parent_ref and parent_ref[1] not in fields:
+            # An update made before the record reached the hub: its parent is in the creation.
+            fields = {**first[change.id], **fields}
+        found = parent_of(ctx.conn, change.type, change.id, fields)
         row = None
         if found is not None and found in batch:
             # The parent is created by this same changeset (not merged yet): its unit says.

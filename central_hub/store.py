@@ -138,6 +138,8 @@ MIGRATIONS = [
     # New optional fields of existing record types (dossier.clock_stopped_at, issue [3]).
     ("0011_clock_stopped_at", create_record_tables),
     ("0012_documents", create_record_tables),
+    ("0013_documents_more", create_record_tables),
+    ("0015_meetings", create_record_tables),
 ]
 
 

@@ -68,6 +68,7 @@ from .session import (
 )
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
 from .text import clean_text, fold, mask_name, nfc, unaccent
+from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
     "SCHEMA_VERSION",
+    "TIME_CLASSES",
     "BadSignature",
     "BlobStore",
     "ChainBroken",
@@ -130,6 +132,7 @@ __all__ = [
     "create_change_log",
     "create_meta",
     "create_record_tables",
+    "done_report",
     "fold",
     "get_meta",
     "get_user",
@@ -155,8 +158,10 @@ __all__ = [
     "rotation_proof",
     "seal",
     "set_meta",
+    "shown_status",
     "sync_blobs",
     "sync_lock",
+    "time_class",
     "unaccent",
     "unpack_frame",
     "unpack_payload",

@@ -56,6 +56,11 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(__import__("ward_node.directives_api", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("ward_node.directives_pages", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("ward_node.documents_api", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("ward_node.documents_pages", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("ward_node.meetings_pages", fromlist=["bp"]).bp)
 
     @app.get("/healthz")
     def healthz() -> Response:

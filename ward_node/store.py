@@ -67,6 +67,8 @@ MIGRATIONS = [
     ("0003_sms", _sms),
     ("0004_clock_stopped_at", _widen),
     ("0005_documents", _widen),
+    ("0006_documents_more", _widen),
+    ("0008_meetings", _widen),
 ]
 
 

@@ -1,0 +1,135 @@
+"""The hub's documents API: the city sends official documents to units (liên thông) and sees
+each recipient's processing status as their receipts flow back (CONTRACT.md "Central hub")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify, request
+
+from sync import (
+    NotFound,
+    Replica,
+    ValidationError,
+    atomic,
+    clean_text,
+    labels,
+    new_id,
+    record_type,
+    validate,
+)
+
+from .setup import capture
+from .web import current_user, db, page_args, require, state
+
+bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
+
+
+def _rows(type_name: str, where: str, params: Any = ()) -> list[dict[str, Any]]:
+    rtype = record_type(type_name)
+    sql = f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}"
+    return [Replica.decode(rtype, r) for r in db().execute(sql, params).fetchall()]
+
+
+def _with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
+    names = {u["code"]: u["name"] for u in _rows("unit", "")}
+    by_unit = {
+        r["unit"]: r for r in _rows("document_receipt", "WHERE document_id = ?", (doc["id"],))
+    }
+    recipients = []
+    for unit in doc["units"]:
+        receipt = by_unit.get(unit)
+        code = receipt["status_code"] if receipt else "pending"
+        if doc.get("recalled") and code not in ("02", "15", "16"):
+            code = "13"
+        recipients.append(
+            {
+                "unit": unit,
+                "unit_name": names.get(unit, unit),
+                "status_code": code,
+                "status_name": CODE_NAMES.get(code, "Chờ tiếp nhận"),
+                "receipt": receipt,
+            }
+        )
+    return dict(doc, recipients=recipients)
+
+
+@bp.post("/documents")
+@require("admin")
+def send_document() -> tuple[Response, int]:
+    """Send a document from the city to ``units``: ``{"doc_type", "summary", "units",
+    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?}``; numbered per year."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Gửi một đối tượng JSON.", field="body")
+    units = body.get("units")
+    if not isinstance(units, list) or not units:
+        raise ValidationError("Hãy chọn ít nhất một đơn vị nhận (units).", field="units")
+    hub_unit = state().unit
+    today = datetime.now(VIETNAM).date()
+    doc: dict[str, Any] = {
+        "id": new_id(),
+        "unit": hub_unit,
+        "direction": "outgoing",
+        "doc_type": clean_text(str(body.get("doc_type") or "Công văn")),
+        "summary": clean_text(str(body.get("summary") or "")),
+        "units": list(dict.fromkeys(units)),
+        "urgency": body.get("urgency") or "normal",
+        "secrecy": body.get("secrecy") or "none",
+        "signer": body.get("signer"),
+        "signing_competence": body.get("signing_competence"),
+        "issued_on": body.get("issued_on") or today.isoformat(),
+        "issuing_agency": state().name or None,
+        "recalled": False,
+        "created_by": user.username if (user := current_user()) else "admin",
+        "sent_at": datetime.now(VIETNAM).isoformat(timespec="seconds"),
+    }
+    conn = db()
+    with atomic(conn):
+        if body.get("symbol"):
+            doc["symbol"] = str(body["symbol"])
+        else:
+            secret = doc["secrecy"] != "none"
+            used = conn.execute(
+                "SELECT max(number) FROM document WHERE unit = ? AND substr(issued_on, 1, 4) = ? "
+                "AND (coalesce(secrecy, 'none') != 'none') = ?",
+                (hub_unit, doc["issued_on"][:4], secret),
+            ).fetchone()[0]
+            doc["number"] = int(used or 0) + 1
+            doc["symbol"] = f"{doc['number']}/{body.get('type_code') or 'UBND-VP'}"
+        validate("document", doc)
+        capture(conn).write("document", doc["id"], hub_unit, doc, actor=doc["created_by"])
+    return jsonify(_with_recipients(doc)), 201
+
+
+@bp.get("/documents")
+@require()
+def list_documents() -> Response:
+    """Documents known to the hub (``unit`` = sender), newest first, each with its recipients."""
+    limit, cursor = page_args()
+    clauses, params = [], []
+    if unit := request.args.get("unit"):
+        clauses.append("unit = ?")
+        params.append(unit)
+    if cursor:
+        clauses.append("id < ?")
+        params.append(cursor)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    items = _rows("document", f"{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1])
+    more = len(items) > limit
+    items = [_with_recipients(d) for d in items[:limit]]
+    return jsonify({"items": items, "next_cursor": items[-1]["id"] if more else None})
+
+
+@bp.get("/documents/<doc_id>")
+@require()
+def get_document(doc_id: str) -> Response:
+    """One document with each recipient's status (received, assigned, finished)."""
+    found = _rows("document", "WHERE id = ?", (doc_id,))
+    if not found:
+        raise NotFound("Không có văn bản này.")
+    return jsonify(_with_recipients(found[0]))

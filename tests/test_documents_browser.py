@@ -1,0 +1,141 @@
+"""Liên thông through the real pages: the city sends one document (hub API) to three wards;
+in each ward, on a real node synced to a real hub, the clerk registers it with the ward's own
+incoming number, the leader assigns it, the specialist handles and finishes it; the city then
+sees every recipient's status as done."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from sync import add_user
+from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
+from tests.cluster import PASSWORD, Cluster, token, wait_until
+from ward_node.store import ROLES, open_store
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # skipped by BROWSER_MARKS
+    pass
+
+pytestmark = BROWSER_MARKS
+
+UNITS = ("19786", "19744", "19750")
+STAFF = {
+    "vanthu": ("clerk", "Trần Thị Văn Thư"),
+    "lanhdao": ("leader", "Nguyễn Văn Lãnh"),
+    "chuyenvien": ("specialist", "Phan Văn Khoa"),
+}
+SUMMARY = "Về việc chuẩn bị phòng, chống bão số 13"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path_factory.mktemp("documents"))
+    try:
+        cluster.start_hub()
+        for unit in UNITS:
+            conn = open_store(cluster.enroll(unit))  # the node is not serving yet
+            try:
+                for username, (role, name) in STAFF.items():
+                    add_user(conn, username, PASSWORD, role, ROLES, name)
+            finally:
+                conn.close()
+            cluster.start_ward(unit)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _login(browser: Browser, base_url: str, username: str, target: str) -> Page:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"/login?next={target}")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"**{target}")
+    return page
+
+
+def _act(page: Page, label: str, state: str, **fields: str) -> None:
+    form = page.locator("form.action-form", has=page.get_by_role("button", name=label))
+    for field_label, value in fields.items():
+        field = form.get_by_label(field_label)
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.get_by_role("button", name=label).click()
+    expect(page.locator("[data-doc-state]")).to_have_text(state)
+
+
+def test_a_city_document_is_handled_by_three_wards_through_the_pages(
+    cluster: Cluster, browser: Browser
+) -> None:
+    started = time.monotonic()
+    assert cluster.hub is not None
+    hub = cluster.hub.url
+    admin = token(hub, "admin")
+    resp = requests.post(
+        hub + "/api/v1/documents",
+        headers=admin,
+        json={"doc_type": "Công văn", "summary": SUMMARY, "units": list(UNITS), "urgency": "khan"},
+        timeout=10,
+    )
+    assert resp.status_code == 201, resp.text
+    doc = resp.json()
+    doc_page = f"/van-ban/{doc['id']}"
+
+    for unit in UNITS:
+        base = cluster.wards[unit].url
+        clerk = _login(browser, base, "vanthu", "/van-ban/den")
+
+        def arrived(page: Page = clerk) -> bool:
+            page.reload()
+            return page.get_by_role("link", name=doc["symbol"]).count() > 0
+
+        wait_until(arrived, 20, interval=0.5, what=f"the document at ward {unit}")
+        expect(clerk.locator("tr", has_text=SUMMARY)).to_contain_text("Chờ tiếp nhận")
+        clerk.get_by_role("link", name=doc["symbol"]).click()
+        _act(clerk, "Vào sổ văn bản đến", "Chờ phân công")
+        expect(clerk.locator("[data-incoming-number]")).to_have_text("1")
+
+        leader = _login(browser, base, "lanhdao", doc_page)
+        _act(
+            leader,
+            "Phân công xử lý",
+            "Đang xử lý",
+            **{"Người chủ trì xử lý": "chuyenvien", "Hạn xử lý": "2026-12-05"},
+        )
+        specialist = _login(browser, base, "chuyenvien", doc_page)
+        _act(specialist, "Báo cáo đã xử lý", "Đang xử lý", **{"Kết quả xử lý": "Đã triển khai"})
+        _act(specialist, "Hoàn thành", "Hoàn thành")
+        for page in (clerk, leader, specialist):
+            page.context.close()
+
+    def all_done() -> bool:
+        seen = requests.get(f"{hub}/api/v1/documents/{doc['id']}", headers=admin, timeout=10)
+        return all(r["status_code"] == "06" for r in seen.json()["recipients"])
+
+    wait_until(all_done, 20, interval=0.5, what="every ward's receipt at the hub")
+    seen = requests.get(f"{hub}/api/v1/documents/{doc['id']}", headers=admin, timeout=10).json()
+    assert {r["unit"]: r["receipt"]["incoming_number"] for r in seen["recipients"]} == {
+        u: 1 for u in UNITS
+    }
+    assert {r["receipt"]["lead_handler"] for r in seen["recipients"]} == {"chuyenvien"}
+    assert time.monotonic() - started < 60

@@ -1,0 +1,280 @@
+"""Directives at the ward (DOMAIN.md, "Directives"; issue [4]): those addressed to the ward
+and those its leader issued inside it, the ward's progress reports, and, for its own
+directives, the issuer's confirmation, send-back and extensions.
+
+A directive is owned by its issuer (the city, or the ward); the ward answers a city directive
+only with its own ``directive_report`` records, so nothing here writes another unit's record.
+The time class and the shown status are computed (``sync.time_class``, ``sync.shown_status``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sync import (
+    TIME_CLASSES,
+    Conflict,
+    HybridClock,
+    NotFound,
+    User,
+    ValidationError,
+    Write,
+    clean_text,
+    done_report,
+    labels,
+    new_id,
+    shown_status,
+    time_class,
+    validate,
+)
+
+from .deadlines import VIETNAM
+from .store import capture, records
+
+STATUS_NAMES = labels("directive", "status")
+PRIORITY_NAMES = labels("directive", "priority")
+ISSUERS = ("leader", "admin")  # who issues, confirms, sends back and extends at the ward
+
+
+def now_iso() -> str:
+    """Now in UTC to the microsecond: a report and a send-back in the same second still
+    compare in the order they happened."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def today() -> date:
+    """Today's date in Vietnam."""
+    return datetime.now(VIETNAM).date()
+
+
+def decorate(
+    directive: dict[str, Any], reports: list[dict[str, Any]], on: date | None = None
+) -> dict[str, Any]:
+    """The directive with its computed ``shown_status`` and ``time_class`` (and their labels)."""
+    status = shown_status(directive, reports)
+    completed = directive.get("completed_at") if status == "done" else None
+    klass = (
+        None
+        if status == "cancelled"
+        else time_class(directive.get("deadline"), on or today(), completed)
+    )
+    return {
+        **directive,
+        "shown_status": status,
+        "status_label": STATUS_NAMES[status],
+        "time_class": klass,
+        "time_class_label": TIME_CLASSES.get(klass or "", "Đã hủy"),
+    }
+
+
+class Directives:
+    """Directive operations of one ward over a store connection."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: HybridClock, unit: str) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.unit = unit
+
+    def _reports(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            where = f"WHERE directive_id IN ({marks}) ORDER BY reported_at"
+            for r in records(self.conn, "directive_report", where, chunk):
+                out[r["directive_id"]].append(r)
+        return out
+
+    def _visible(self, directive: dict[str, Any]) -> bool:
+        return directive["unit"] == self.unit or self.unit in (directive.get("units") or ())
+
+    def list(self, time_class_: str | None = None) -> list[dict[str, Any]]:
+        """Directives addressed to the ward or issued by it, latest deadline pressure first."""
+        rows = [
+            d
+            for d in records(self.conn, "directive", "ORDER BY issued_on DESC, id DESC")
+            if self._visible(d)
+        ]
+        reports = self._reports([d["id"] for d in rows])
+        items = [decorate(d, reports[d["id"]]) for d in rows]
+        if time_class_:
+            items = [d for d in items if d["time_class"] == time_class_]
+        return items
+
+    def dashboard(self) -> dict[str, Any]:
+        """Counts by time class: as lead unit, as coordinating unit, and issued by the ward."""
+        counts: dict[str, dict[str, int]] = {
+            role: {k: 0 for k in TIME_CLASSES} for role in ("lead", "coordinating", "issued")
+        }
+        for d in self.list():
+            if d["time_class"] is None:
+                continue
+            if d["lead_unit"] == self.unit:
+                counts["lead"][d["time_class"]] += 1
+            elif self.unit in d["units"]:
+                counts["coordinating"][d["time_class"]] += 1
+            if d["unit"] == self.unit:
+                counts["issued"][d["time_class"]] += 1
+        return counts
+
+    def get(self, directive_id: str) -> dict[str, Any]:
+        """One directive with its reports, extensions, time class and what the ward may do."""
+        found = records(self.conn, "directive", "WHERE id = ?", (directive_id,))
+        if not found or not self._visible(found[0]):
+            raise NotFound("Không tìm thấy ý kiến chỉ đạo này.", code="not_found")
+        directive = found[0]
+        reports = self._reports([directive_id])[directive_id]
+        out = decorate(directive, reports)
+        out["reports"] = reports
+        out["extensions"] = records(
+            self.conn,
+            "directive_extension",
+            "WHERE directive_id = ? ORDER BY approved_at",
+            (directive_id,),
+        )
+        out["actions"] = self.actions(out)
+        return out
+
+    def actions(self, directive: dict[str, Any]) -> list[str]:
+        """What the ward may do now: ``report``, ``report_done`` and, as issuer, ``confirm``,
+        ``send_back``, ``extend``."""
+        status = directive["shown_status"]
+        if status in ("done", "cancelled", "paused"):
+            return []
+        allowed = []
+        if self.unit in directive["units"]:
+            allowed.append("report")
+            if directive["lead_unit"] == self.unit and status != "awaiting_confirmation":
+                allowed.append("report_done")
+        if directive["unit"] == self.unit:
+            allowed += ["confirm", "extend"]
+            if status == "awaiting_confirmation":
+                allowed.append("send_back")
+        return allowed
+
+    def _open(self, directive_id: str, action: str) -> dict[str, Any]:
+        directive = self.get(directive_id)
+        if action not in directive["actions"]:
+            raise Conflict(
+                f"Không thể thực hiện '{action}' với ý kiến chỉ đạo ở trạng thái "
+                f"'{directive['status_label']}'.",
+                code="action_not_allowed",
+                action=action,
+            )
+        return directive
+
+    def report(self, directive_id: str, body: dict[str, Any], user: User) -> dict[str, Any]:
+        """Post the ward's progress report ``{"percent", "content", "done"}``; 201's record.
+
+        Only the lead unit reports done; 409 when the directive takes no more reports.
+        """
+        done = bool(body.get("done"))
+        self._open(directive_id, "report_done" if done else "report")
+        percent = body.get("percent")
+        if percent in ("", None):
+            percent = 100 if done else None
+        report = {
+            "id": new_id(),
+            "unit": self.unit,
+            "directive_id": directive_id,
+            "reported_at": now_iso(),
+            "percent": percent,
+            "content": clean_text(str(body.get("content") or "")),
+            "reporter": user.full_name or user.username,
+            "done": done,
+            "created_by": user.username,
+        }
+        if isinstance(percent, str) and percent.strip().isdigit():
+            report["percent"] = int(percent)
+        validate("directive_report", report)
+        capture(self.conn, self.clock).write(
+            "directive_report", report["id"], self.unit, report, actor=user.username
+        )
+        return report
+
+    def issue(self, body: dict[str, Any], user: User) -> dict[str, Any]:
+        """A ward leader's directive inside the ward: the ward is the lead unit."""
+        directive = {
+            "id": new_id(),
+            "unit": self.unit,
+            "source_kind": body.get("source_kind") or None,
+            "source": body.get("source") or None,
+            "title": clean_text(str(body.get("title") or "")),
+            "content": clean_text(str(body.get("content") or "")),
+            "issued_by": user.full_name or user.username,
+            "issued_on": today().isoformat(),
+            "lead_unit": self.unit,
+            "units": [self.unit],
+            "deadline": body.get("deadline") or None,
+            "priority": body.get("priority") or "normal",
+            "status": "assigned",
+            "created_by": user.username,
+        }
+        validate("directive", directive)
+        capture(self.conn, self.clock).write(
+            "directive", directive["id"], self.unit, directive, actor=user.username
+        )
+        return self.get(directive["id"])
+
+    def confirm(self, directive_id: str, user: User) -> dict[str, Any]:
+        """The issuer confirms completion (at the date of the lead unit's report of done)."""
+        directive = self._open(directive_id, "confirm")
+        done = done_report(directive, directive["reports"])
+        now = now_iso()
+        fields = {
+            "status": "done",
+            "completed_at": done["reported_at"] if done else now,
+            "confirmed_by": user.full_name or user.username,
+            "confirmed_at": now,
+        }
+        capture(self.conn, self.clock).write(
+            "directive", directive_id, self.unit, fields, actor=user.username
+        )
+        return self.get(directive_id)
+
+    def send_back(self, directive_id: str, reason: str, user: User) -> dict[str, Any]:
+        """The issuer refuses the report of done: back to in progress, with a reason."""
+        self._open(directive_id, "send_back")
+        fields = {
+            "status": "in_progress",
+            "sent_back_at": now_iso(),
+            "sent_back_reason": clean_text(reason) or None,
+        }
+        capture(self.conn, self.clock).write(
+            "directive", directive_id, self.unit, fields, actor=user.username
+        )
+        return self.get(directive_id)
+
+    def extend(self, directive_id: str, body: dict[str, Any], user: User) -> dict[str, Any]:
+        """The issuer moves the deadline: an extension record and the directive's new date."""
+        directive = self._open(directive_id, "extend")
+        extension = {
+            "id": new_id(),
+            "unit": self.unit,
+            "directive_id": directive_id,
+            "old_deadline": directive.get("deadline"),
+            "new_deadline": str(body.get("new_deadline") or ""),
+            "reason": clean_text(str(body.get("reason") or "")),
+            "approver": user.full_name or user.username,
+            "approved_at": now_iso(),
+        }
+        validate("directive_extension", extension)
+        if directive.get("deadline") and extension["new_deadline"] <= directive["deadline"]:
+            raise ValidationError(
+                "Hạn mới phải sau hạn hiện tại.", code="validation_error", field="new_deadline"
+            )
+        capture(self.conn, self.clock).write_many(
+            [
+                Write("directive_extension", extension["id"], self.unit, extension),
+                Write(
+                    "directive",
+                    directive_id,
+                    self.unit,
+                    {"deadline": extension["new_deadline"]},
+                ),
+            ],
+            actor=user.username,
+        )
+        return self.get(directive_id)

@@ -1,0 +1,292 @@
+"""Reading official documents on the ward node: one document with this ward's receipt and
+(for its own) each recipient's status, the incoming and outgoing registers, their labels.
+The state machines and writes are in ``documents.py``, which explains the model."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sync import HybridClock, NotFound, ValidationError, clean_text, fold, get_meta, labels
+
+from .deadlines import VIETNAM
+from .store import records
+
+STATUS_NAMES = labels("document", "status")
+CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
+CODE_NAMES["pending"] = "Chờ tiếp nhận"
+URGENCY = labels("document", "urgency")
+SECRECY = labels("document", "secrecy")
+COMPETENCE = labels("document", "signing_competence")
+TYPE_CODES = {
+    "Quyết định": "QĐ-UBND",
+    "Công văn": "UBND-VP",
+    "Giấy mời": "GM-UBND",
+    "Thông báo": "TB-UBND",
+    "Kế hoạch": "KH-UBND",
+    "Báo cáo": "BC-UBND",
+    "Tờ trình": "TTr-UBND",
+}
+CLERK = ("clerk", "admin")
+LEADER = ("leader", "admin")
+HANDLER = ("specialist", "leader", "admin")
+
+# action: (roles, allowed from, Vietnamese label); outgoing ones act on the document's status,
+# incoming ones on the receipt's code ("pending": no receipt yet).
+OUTGOING = {
+    "approve": (LEADER, {"draft"}, "Duyệt dự thảo"),
+    "sign": (LEADER, {"approved"}, "Ký ban hành"),
+    "number": (CLERK, {"signed"}, "Cấp số, ngày"),
+    "release": (CLERK, {"signed", "numbered"}, "Phát hành"),
+    "recall": (LEADER, {"released"}, "Thu hồi"),
+}
+INCOMING = {
+    "receive": (CLERK, {"pending"}, "Xác nhận đã đến"),
+    "register": (CLERK, {"pending", "01"}, "Vào sổ văn bản đến"),
+    "refuse": (("clerk", "leader", "admin"), {"pending", "01", "04"}, "Từ chối nhận"),
+    "assign": (LEADER, {"04", "05"}, "Phân công xử lý"),
+    "handle": (HANDLER, {"05"}, "Báo cáo đã xử lý"),
+    "done": (HANDLER, {"05"}, "Hoàn thành"),
+    "accept_recall": (LEADER, {"13"}, "Đồng ý thu hồi"),
+    "refuse_recall": (LEADER, {"13"}, "Từ chối thu hồi"),
+}
+OUT_EDITABLE: tuple[str, ...] = (
+    "summary",
+    "doc_type",
+    "type_code",
+    "urgency",
+    "secrecy",
+    "drafting_unit",
+)
+OUT_EDITABLE += ("recipients_text", "copies", "archive_keeper", "notes", "steering_type")
+RECEIPT_EDITABLE: tuple[str, ...] = ("note", "receiver")
+
+
+def local_date(iso_value: str | None) -> date | None:
+    """The Vietnam calendar date of a stored UTC time."""
+    if not iso_value:
+        return None
+    return datetime.fromisoformat(iso_value).astimezone(VIETNAM).date()
+
+
+def text_field(value: Any, limit: int = 2000) -> str | None:
+    return (clean_text(str(value)) or None)[:limit] if value not in (None, "") else None  # type: ignore[index]
+
+
+class DocumentReader:
+    """Reading the documents of one node, over one connection."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: HybridClock) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.unit = get_meta(conn, "unit")
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests move the date
+
+    def _now_iso(self) -> str:
+        return self.now().astimezone(UTC).replace(microsecond=0).isoformat(timespec="seconds")
+
+    def _today(self) -> date:
+        return self.now().astimezone(VIETNAM).date()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def unit_names(self) -> dict[str, str]:
+        """Unit code → name, from the hub's reference data."""
+        return {u["code"]: u["name"] for u in records(self.conn, "unit")}
+
+    def _doc(self, doc_id: str) -> dict[str, Any]:
+        found = records(self.conn, "document", "WHERE id = ?", (doc_id,))
+        if not found or not self._visible(found[0]):
+            raise NotFound("Không có văn bản này.")
+        return found[0]
+
+    def _visible(self, doc: dict[str, Any]) -> bool:
+        if doc["unit"] == self.unit:
+            return True
+        return self.unit in doc["units"] and doc.get("status") in (None, "released")
+
+    def _receipt(self, doc_id: str) -> dict[str, Any] | None:
+        found = records(
+            self.conn, "document_receipt", "WHERE document_id = ? AND unit = ?", (doc_id, self.unit)
+        )
+        return found[0] if found else None
+
+    @staticmethod
+    def view_of(doc: dict[str, Any], unit: str) -> str:
+        """'outgoing' for the ward's own outgoing documents, else 'incoming'."""
+        own_outgoing = doc["unit"] == unit and doc.get("direction", "outgoing") == "outgoing"
+        return "outgoing" if own_outgoing else "incoming"
+
+    @staticmethod
+    def code_of(doc: dict[str, Any], receipt: dict[str, Any] | None) -> str:
+        """The incoming status: the receipt's code, 13 when recalled and not yet answered."""
+        code = receipt["status_code"] if receipt else "pending"
+        if doc.get("recalled") and code not in ("02", "15", "16"):
+            return "13"
+        return code
+
+    def _decorate(self, doc: dict[str, Any], receipt: dict[str, Any] | None) -> dict[str, Any]:
+        view = self.view_of(doc, self.unit)
+        out = dict(doc, view=view, receipt=receipt)
+        if view == "outgoing":
+            out["state"] = doc.get("status") or "released"
+            out["state_name"] = STATUS_NAMES.get(out["state"], out["state"])
+        else:
+            out["state"] = self.code_of(doc, receipt)
+            out["state_name"] = CODE_NAMES.get(out["state"], out["state"])
+        out["urgency_name"] = URGENCY.get(doc.get("urgency") or "normal", "")
+        out["secrecy_name"] = SECRECY.get(doc.get("secrecy") or "none", "")
+        return out
+
+    def get(self, doc_id: str) -> dict[str, Any]:
+        """One document with this ward's receipt, its attachments and (sender) each recipient."""
+        doc = self._decorate(self._doc(doc_id), self._receipt(doc_id))
+        doc["attachments"] = records(
+            self.conn,
+            "attachment",
+            "WHERE parent_type = 'document' AND parent_id = ? AND NOT coalesce(deleted, 0) "
+            "ORDER BY uploaded_at",
+            (doc_id,),
+        )
+        doc["recipients"] = self.recipients(doc) if doc["view"] == "outgoing" else []
+        doc["actions"] = self.allowed(doc)
+        return doc
+
+    def recipients(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Per addressee: the receipt that flowed back (who received, assigned, finished)."""
+        names = self.unit_names()
+        found = records(self.conn, "document_receipt", "WHERE document_id = ?", (doc["id"],))
+        by_unit = {r["unit"]: r for r in found}
+        rows = []
+        for unit in doc["units"]:
+            if unit == self.unit:
+                continue
+            receipt = by_unit.get(unit)
+            code = self.code_of(doc, receipt)
+            rows.append(
+                {
+                    "unit": unit,
+                    "unit_name": names.get(unit, unit),
+                    "status_code": code,
+                    "status_name": CODE_NAMES.get(code, code),
+                    "receipt": receipt,
+                }
+            )
+        return rows
+
+    def allowed(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The actions possible from the document's state (whatever the role)."""
+        table = OUTGOING if doc["view"] == "outgoing" else INCOMING
+        if doc["view"] == "incoming" and doc["unit"] == self.unit and doc["state"] == "pending":
+            return []
+        acts = [
+            {"action": name, "label": label, "roles": list(roles)}
+            for name, (roles, sources, label) in table.items()
+            if doc["state"] in sources
+        ]
+        if doc["view"] == "outgoing" and doc.get("recalled"):
+            acts = [a for a in acts if a["action"] != "recall"]
+        return acts
+
+    def search(
+        self,
+        direction: str,
+        q: str = "",
+        status: str = "",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Documents of one register, newest first; ``q`` without diacritics, ``status``."""
+        if direction == "outgoing":
+            docs = records(
+                self.conn,
+                "document",
+                "WHERE unit = ? AND coalesce(direction, 'outgoing') = 'outgoing'",
+                (self.unit,),
+            )
+        elif direction == "incoming":
+            docs = records(
+                self.conn,
+                "document",
+                "WHERE (unit = ? AND direction = 'incoming') OR (unit != ? AND "
+                "EXISTS (SELECT 1 FROM json_each(document.units) WHERE value = ?))",
+                (self.unit, self.unit, self.unit),
+            )
+            docs = [d for d in docs if self._visible(d)]
+        else:
+            raise ValidationError(
+                "direction phải là 'incoming' hoặc 'outgoing'.", field="direction"
+            )
+        receipts = {
+            r["document_id"]: r
+            for r in records(self.conn, "document_receipt", "WHERE unit = ?", (self.unit,))
+        }
+        items = [self._decorate(d, receipts.get(d["id"])) for d in docs]
+        words = fold(q).split()
+        if words:
+            items = [
+                d
+                for d in items
+                if all(
+                    w
+                    in fold(
+                        " ".join(
+                            str(d.get(k) or "")
+                            for k in ("symbol", "summary", "issuing_agency", "unit")
+                        )
+                    )
+                    for w in words
+                )
+            ]
+        if status:
+            items = [d for d in items if d["state"] == status]
+        items.sort(key=lambda d: d["id"], reverse=True)
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return page, (str(start + limit) if more else None)
+
+    # -- registers (sổ đăng ký văn bản đến / đi, Decree 30/2020 appendix) ----------------
+
+    def incoming_register(self, first: date, last: date) -> list[dict[str, Any]]:
+        """Documents registered as incoming between two local dates, by series and number."""
+        docs = {d["id"]: d for d in records(self.conn, "document")}
+        rows = []
+        for receipt in records(
+            self.conn,
+            "document_receipt",
+            "WHERE unit = ? AND incoming_number IS NOT NULL",
+            (self.unit,),
+        ):
+            day = local_date(receipt.get("registered_at") or receipt.get("received_at"))
+            doc = docs.get(receipt["document_id"])
+            if doc is None or day is None or not first <= day <= last:
+                continue
+            rows.append(self._decorate(doc, receipt) | {"register_day": day})
+        rows.sort(
+            key=lambda d: (
+                bool(d["receipt"].get("secret")),
+                d["receipt"].get("incoming_year") or 0,
+                d["receipt"]["incoming_number"],
+            )
+        )
+        return rows
+
+    def outgoing_register(self, first: date, last: date) -> list[dict[str, Any]]:
+        """The ward's numbered outgoing documents dated between two dates, by series and number."""
+        rows = [
+            self._decorate(d, None)
+            for d in records(
+                self.conn,
+                "document",
+                "WHERE unit = ? AND coalesce(direction, 'outgoing') = 'outgoing' "
+                "AND number IS NOT NULL AND issued_on BETWEEN ? AND ?",
+                (self.unit, first.isoformat(), last.isoformat()),
+            )
+        ]
+        rows.sort(
+            key=lambda d: (d["secrecy_name"] != SECRECY["none"], d["issued_on"][:4], d["number"])
+        )
+        return rows

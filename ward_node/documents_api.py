@@ -1,0 +1,108 @@
+"""The ward's JSON API for official documents (CONTRACT.md, ``/api/v1/documents``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sync import PayloadTooLarge, ValidationError, new_id, utcnow_iso
+
+from .api import _blobs, _file_name, _json_body, _mime, _user
+from .documents import Documents
+from .store import capture
+from .web import db, page_args, require, state
+
+bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
+
+
+def documents() -> Documents:
+    """The document operations over this request's connection."""
+    return Documents(db(), state().clock)
+
+
+@bp.post("/documents")
+@require()
+def create_document() -> tuple[Response, int]:
+    """Draft an outgoing document, or register an incoming paper one; 201."""
+    return jsonify(documents().create(_json_body(), _user())), 201
+
+
+@bp.get("/documents")
+@require()
+def list_documents() -> Response:
+    """One register: ``direction`` (incoming|outgoing), ``q``, ``status``, ``limit``, ``cursor``."""
+    limit, cursor = page_args()
+    items, next_cursor = documents().search(
+        request.args.get("direction", "incoming"),
+        request.args.get("q", ""),
+        request.args.get("status", ""),
+        limit,
+        cursor,
+    )
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+@bp.get("/documents/<doc_id>")
+@require()
+def get_document(doc_id: str) -> Response:
+    """One document, this ward's receipt, and (its own) each recipient's status."""
+    return jsonify(documents().get(doc_id))
+
+
+@bp.patch("/documents/<doc_id>")
+@require()
+def patch_document(doc_id: str) -> Response:
+    """Edit a draft, or this ward's notes on an incoming document."""
+    return jsonify(documents().edit(doc_id, _json_body(), _user()))
+
+
+@bp.post("/documents/<doc_id>/actions")
+@require()
+def document_action(doc_id: str) -> Response:
+    """Apply an action; 409 when not allowed from the current state or for the role."""
+    return jsonify(documents().act(doc_id, _json_body(), _user()))
+
+
+def attach(doc_id: str) -> dict[str, Any]:
+    """Store the uploaded file (field ``file``) and hang it on a document of this ward."""
+    doc = documents().get(doc_id)
+    if doc["unit"] != documents().unit:
+        raise ValidationError("Chỉ đính kèm tệp vào văn bản của phường.", field="file")
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
+    if (request.content_length or 0) > limit + 64 * 1024:
+        raise PayloadTooLarge(too_large, max_bytes=limit)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
+    try:
+        sha = _blobs().put(upload.stream, max_size=limit)
+    except PayloadTooLarge:
+        raise PayloadTooLarge(too_large, max_bytes=limit) from None
+    user = _user()
+    name = _file_name(upload.filename)
+    record = {
+        "id": new_id(),
+        "unit": doc["unit"],
+        "parent_type": "document",
+        "parent_id": doc_id,
+        "sha256": sha,
+        "name": name,
+        "mime": _mime(upload.mimetype, name),
+        "size": _blobs().size(sha),
+        "uploaded_by": user.username,
+        "uploaded_at": utcnow_iso(),
+        "deleted": False,
+    }
+    capture(db(), state().clock).write(
+        "attachment", record["id"], record["unit"], record, actor=user.username
+    )
+    return record
+
+
+@bp.post("/documents/<doc_id>/attachments")
+@require()
+def attach_to_document(doc_id: str) -> tuple[Response, int]:
+    """Attach a file (multipart ``file``); it follows the document to its addressees. 201."""
+    return jsonify(attach(doc_id)), 201
