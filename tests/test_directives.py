@@ -413,3 +413,34 @@ def test_the_pages_list_show_and_take_a_report(client: FlaskClient) -> None:
     )
     assert "phải là" in client.get(bad.headers["Location"]).get_data(as_text=True)
     assert client.get("/directives/0190a0a0-0000-7000-8000-000000000000").status_code == 404
+
+
+def test_a_progress_report_carries_attachments(client: FlaskClient) -> None:
+    import io
+
+    leader, officer = Api(client, "leader"), Api(client, "officer")
+    d = _issue_at_ward(leader)
+    report = officer.post(
+        f"/directives/{d['id']}/reports", json={"percent": 60, "content": "Ảnh buổi ra quân."}
+    ).get_json()
+    pdf = b"%PDF-1.4\n% bao cao tien do\n"
+    resp = officer.post(
+        f"/directives/{d['id']}/reports/{report['id']}/attachments",
+        data={"file": (io.BytesIO(pdf), "bao-cao-tien-do.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    record = resp.get_json()
+    assert (record["parent_type"], record["parent_id"]) == ("directive_report", report["id"])
+    served = officer.get(f"/attachments/{record['sha256']}")
+    body, headers = served.data, served.headers
+    served.close()
+    assert served.status_code == 200 and body == pdf
+    assert headers["Content-Type"] == "application/pdf"
+    assert "inline" in headers["Content-Disposition"]  # a scan opens in the browser
+    missing = officer.post(
+        f"/directives/{d['id']}/reports/{d['id']}/attachments",
+        data={"file": (io.BytesIO(pdf), "x.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert missing.status_code == 404

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import mimetypes
-import re
-import unicodedata
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
 from sync import (
-    BlobStore,
     NotFound,
-    PayloadTooLarge,
     ValidationError,
     authenticate,
     check_rate,
     check_sha256,
     issue_token,
-    new_id,
-    nfc,
     read_status,
-    utcnow_iso,
 )
 
+from .attachments import blobs, store_upload
 from .dossiers import STATUS_NAMES, Dossiers
 from .people import mask_name
-from .store import capture, records
+from .store import records
 from .web import current_user, db, dossiers, error_json, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -107,28 +100,6 @@ def dossier_action(dossier_id: str) -> Response:
     return jsonify(_dossiers().act(dossier_id, _json_body(), _user()))
 
 
-def _blobs() -> BlobStore:
-    return BlobStore(state().data_dir / "blobs")
-
-
-MIME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}$")
-
-
-def _file_name(raw: str | None) -> str:
-    """The uploaded file's name as kept: NFC, no folder, no control characters, 255 at most."""
-    name = nfc(str(raw or "")).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:255] or "tep-dinh-kem"
-
-
-def _mime(declared: str | None, name: str) -> str:
-    """The file's media type: as the browser declared it, else guessed from its name."""
-    if declared and declared != "application/octet-stream" and MIME_RE.match(declared):
-        return declared
-    guessed = mimetypes.guess_type(name)[0]
-    return guessed if guessed and MIME_RE.match(guessed) else "application/octet-stream"
-
-
 @bp.post("/dossiers/<dossier_id>/attachments")
 @require()
 def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
@@ -139,36 +110,7 @@ def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
     reaches the hub at the next sync, after the record (``sync/blobsync.py``).
     """
     dossier = _dossiers().get(dossier_id)
-    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
-    too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
-    # Refuse an oversized body before parsing it; 64 KiB leaves room for the multipart parts.
-    if (request.content_length or 0) > limit + 64 * 1024:
-        raise PayloadTooLarge(too_large, max_bytes=limit)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
-    try:
-        sha = _blobs().put(upload.stream, max_size=limit)
-    except PayloadTooLarge:
-        raise PayloadTooLarge(too_large, max_bytes=limit) from None
-    user = _user()
-    name = _file_name(upload.filename)
-    record = {
-        "id": new_id(),
-        "unit": dossier["unit"],
-        "parent_type": "dossier",
-        "parent_id": dossier_id,
-        "sha256": sha,
-        "name": name,
-        "mime": _mime(upload.mimetype, name),
-        "size": _blobs().size(sha),
-        "uploaded_by": user.username,
-        "uploaded_at": utcnow_iso(),
-        "deleted": False,
-    }
-    capture(db(), state().clock).write(
-        "attachment", record["id"], record["unit"], record, actor=user.username
-    )
+    record = store_upload("dossier", dossier_id, dossier["unit"])
     return jsonify(record), 201
 
 
@@ -195,16 +137,19 @@ def attachment_file(sha256: str) -> Response:
     )
     if not found:
         raise NotFound("Không có tệp đính kèm này.")
-    blobs = _blobs()
-    if not blobs.has(sha256):
+    store = blobs()
+    if not store.has(sha256):
         raise NotFound(
             "Tệp này chưa được tải về phường; hãy thử lại sau lần đồng bộ tới.",
             code="blob_not_received",
         )
+    mime = found[0]["mime"]
+    # Scanned PDFs and images open in the browser; anything else downloads.
+    viewable = mime == "application/pdf" or mime.startswith("image/")
     return send_file(
-        blobs.path(sha256),
-        mimetype=found[0]["mime"],
-        as_attachment=True,
+        store.path(sha256),
+        mimetype=mime,
+        as_attachment=not viewable,
         download_name=found[0]["name"],
         etag=sha256,
     )

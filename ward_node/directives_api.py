@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import User, ValidationError, get_meta
+from sync import NotFound, User, ValidationError, get_meta
 
+from .attachments import store_upload
 from .directives import ISSUERS, Directives
+from .store import records
 from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
@@ -71,6 +73,22 @@ def get_directive(directive_id: str) -> Response:
 def report(directive_id: str) -> tuple[Response, int]:
     """Post a progress report ``{"percent", "content", "done"}``."""
     return jsonify(directives().report(directive_id, _body(), _user())), 201
+
+
+@bp.post("/<directive_id>/reports/<report_id>/attachments")
+@require()
+def attach_to_report(directive_id: str, report_id: str) -> tuple[Response, int]:
+    """Attach a file (multipart ``file``) to one of this ward's progress reports; it goes
+    with the report to the issuer. 201 with the attachment record."""
+    unit = get_meta(db(), "unit")
+    found = records(
+        db(), "directive_report", "WHERE id = ? AND directive_id = ?", (report_id, directive_id)
+    )
+    if not found:
+        raise NotFound("Không có báo cáo tiến độ này.")
+    if found[0]["unit"] != unit:
+        raise ValidationError("Chỉ đính kèm tệp vào báo cáo của phường mình.", field="file")
+    return jsonify(store_upload("directive_report", report_id, unit)), 201
 
 
 @bp.post("/<directive_id>/confirm")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from sync import PayloadTooLarge, ValidationError, new_id, utcnow_iso
+from sync import ValidationError
 
-from .api import _blobs, _file_name, _json_body, _mime, _user
+from .api import _json_body, _user
+from .attachments import store_upload
 from .documents import Documents
-from .store import capture
 from .web import db, page_args, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
@@ -69,36 +69,7 @@ def attach(doc_id: str) -> dict[str, Any]:
     doc = documents().get(doc_id)
     if doc["unit"] != documents().unit:
         raise ValidationError("Chỉ đính kèm tệp vào văn bản của phường.", field="file")
-    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
-    too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
-    if (request.content_length or 0) > limit + 64 * 1024:
-        raise PayloadTooLarge(too_large, max_bytes=limit)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
-    try:
-        sha = _blobs().put(upload.stream, max_size=limit)
-    except PayloadTooLarge:
-        raise PayloadTooLarge(too_large, max_bytes=limit) from None
-    user = _user()
-    name = _file_name(upload.filename)
-    record = {
-        "id": new_id(),
-        "unit": doc["unit"],
-        "parent_type": "document",
-        "parent_id": doc_id,
-        "sha256": sha,
-        "name": name,
-        "mime": _mime(upload.mimetype, name),
-        "size": _blobs().size(sha),
-        "uploaded_by": user.username,
-        "uploaded_at": utcnow_iso(),
-        "deleted": False,
-    }
-    capture(db(), state().clock).write(
-        "attachment", record["id"], record["unit"], record, actor=user.username
-    )
-    return record
+    return store_upload("document", doc_id, doc["unit"])
 
 
 @bp.post("/documents/<doc_id>/attachments")
