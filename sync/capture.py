@@ -36,14 +36,16 @@ class Write:
 def check_immutable(
     type_name: str, record_id: str, row: dict[str, Any], writes: Sequence[Any]
 ) -> None:
-    """Refuse a write that changes an ``x-immutable`` field of an existing record
-    (:class:`~sync.errors.Conflict`): routing decided when the record was made must hold."""
+    """Refuse a write that changes an ``x-immutable`` field of an existing record once it is
+    set (:class:`~sync.errors.Conflict`): routing decided by it must hold."""
     fixed = record_type(type_name).immutable
     for w in writes:
         if w.type != type_name or w.id != record_id:
             continue
         for name in fixed & set(w.fields):
-            if row.get(name) is not None and w.fields[name] != row.get(name):
+            current = row.get(name)
+            # Unset (None or an empty list) may be set once: a draft's addressees at release.
+            if current not in (None, []) and w.fields[name] != current:
                 raise Conflict(
                     f"Không sửa được trường '{name}' của {type_name} đã có; hãy tạo bản ghi mới.",
                     code="immutable_field",

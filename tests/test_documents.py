@@ -220,6 +220,7 @@ def test_a_ward_to_ward_document_and_its_recall(wards) -> None:
     sa.run()
     sb.run()
     assert _docs(cb).search("incoming")[0] == []  # drafts are not shown to addressees
+    assert cb.execute("SELECT count(*) FROM document").fetchone()[0] == 0  # nor stored there
     for action, user in (("approve", LEADER), ("sign", LEADER), ("release", CLERK)):
         sender.act(draft["id"], {"action": action}, user)
     sa.run()

@@ -130,6 +130,8 @@ class DocumentReader:
     def _decorate(self, doc: dict[str, Any], receipt: dict[str, Any] | None) -> dict[str, Any]:
         view = self.view_of(doc, self.unit)
         out = dict(doc, view=view, receipt=receipt)
+        if not doc.get("units") and doc.get("draft_units"):
+            out["units"] = doc["draft_units"]  # a draft shows whom it will go to
         if view == "outgoing":
             out["state"] = doc.get("status") or "released"
             out["state_name"] = STATUS_NAMES.get(out["state"], out["state"])

@@ -3,8 +3,10 @@
 Outgoing documents are the ward's own ``document`` records (``direction`` "outgoing"): draft →
 approved → signed → numbered → released. Numbers run per year from 1 (counter
 ``doc_out:{year}``), secret documents in their own series (``doc_out_secret:{year}``); the
-symbol is ``{number}/{type_code}`` (``15/QĐ-UBND``, ``123/UBND-VP``). Releasing a document
-addressed to other units (``units``) is liên thông: sync carries it to them.
+symbol is ``{number}/{type_code}`` (``15/QĐ-UBND``, ``123/UBND-VP``). While a draft, its
+addressees wait in ``draft_units`` and ``units`` (the routing field) is empty, so a draft
+reaches no one; releasing sets ``units`` in one change carrying the whole record, and that is
+liên thông: sync carries it, complete, to the addressees.
 
 Incoming documents are those addressed to this ward by another unit (a ward, or the city at the
 hub) and paper documents from agencies outside the system, which the clerk registers by hand
@@ -14,10 +16,6 @@ registered with an incoming number (``doc_in:{year}``, ``doc_in_secret:{year}``)
 → handled (``handled_at``, still 05) → 06 done; 02 refused; when the sender recalls (13), 15
 accepts or 16 refuses the recall. Receipts flow back to the sender, who sees each recipient's
 status.
-
-Known limit: the engine routes a document to its addressees from its first write, so a draft
-addressed to other units reaches their stores before it is released; they show only released
-documents (and the city's, which have no ``status``).
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ from .document_reading import (
     DocumentReader,
     text_field,
 )
-from .store import capture, next_counter
+from .store import capture, next_counter, records
 
 
 class Documents(DocumentReader):
@@ -129,7 +127,9 @@ class Documents(DocumentReader):
             type_code=type_code,
             symbol=f"/{type_code}",
             issued_on=today,
-            units=list(dict.fromkeys(units)),
+            # A draft reaches no one: the addressees become routing only at release.
+            units=[],
+            draft_units=list(dict.fromkeys(units)),
             number=None,
         )
         for key in ("drafting_unit", "recipients_text", "archive_keeper", "notes"):
@@ -223,7 +223,14 @@ class Documents(DocumentReader):
         fields = {} if doc.get("number") else self._number_out(doc)
         if name == "number":
             return {**fields, "status": "numbered"}
-        return {**fields, "status": "released", "sent_at": now}
+        stored = records(self.conn, "document", "WHERE id = ?", (doc["id"],))[0]
+        if stored.get("units"):
+            return {**fields, "status": "released", "sent_at": now}
+        # Release: the addressees are set now, in one change carrying the whole record, so
+        # each addressee receives it complete (no earlier change of the draft was sent to it).
+        whole = {k: v for k, v in stored.items() if v is not None}
+        addressees = stored.get("draft_units") or [self.unit]
+        return {**whole, **fields, "units": addressees, "status": "released", "sent_at": now}
 
     def _number_out(self, doc: dict[str, Any]) -> dict[str, Any]:
         today = self._today()
