@@ -215,6 +215,37 @@ def confirm(directive_id: str) -> Response:
     return jsonify(_one(directive_id))
 
 
+@bp.post("/<directive_id>/<any(pause, resume, cancel):move>")
+@require("admin")
+def change_status(directive_id: str, move: str) -> Response:
+    """Pause, resume or cancel a city directive ``{"note"}`` (DOMAIN.md "Directives":
+    assigned, in progress, awaiting confirmation, done, paused, cancelled). 409 when the
+    directive is done or cancelled, when resuming one not paused, or pausing one paused."""
+    directive = _city_open(directive_id)
+    paused = directive["status"] == "paused"
+    if (move == "resume") != paused:
+        raise Conflict(
+            "Chỉ tiếp tục được ý kiến chỉ đạo đang tạm dừng."
+            if move == "resume"
+            else "Ý kiến chỉ đạo đang tạm dừng; hãy tiếp tục hoặc hủy.",
+            code="action_not_allowed",
+        )
+    username, _name = _actor()
+    target = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}[move]
+    body = request.get_json(silent=True)
+    note = clean_text(str((body if isinstance(body, dict) else {}).get("note") or "")) or None
+    if move == "cancel" and not note:
+        raise ValidationError("Hủy ý kiến chỉ đạo cần ghi lý do.", field="note")
+    capture(db()).write(
+        "directive",
+        directive_id,
+        directive["unit"],
+        {"status": target, "status_note": note},
+        actor=username,
+    )
+    return jsonify(_one(directive_id))
+
+
 @bp.post("/<directive_id>/send-back")
 @require("admin")
 def send_back(directive_id: str) -> Response:

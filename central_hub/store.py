@@ -140,6 +140,7 @@ MIGRATIONS = [
     ("0012_documents", create_record_tables),
     ("0013_documents_more", create_record_tables),
     ("0015_meetings", create_record_tables),
+    ("0016_directive_status_note", create_record_tables),
 ]
 
 

@@ -444,3 +444,29 @@ def test_a_progress_report_carries_attachments(client: FlaskClient) -> None:
         content_type="multipart/form-data",
     )
     assert missing.status_code == 404
+
+
+def test_the_city_pauses_resumes_and_cancels_a_directive(
+    hub: FlaskClient, city: dict[str, Any]
+) -> None:
+    admin, wards = city["admin"], city["wards"]
+    s_lead, c_lead = wards[LEAD]
+    d = _issue_at_hub(hub, admin)
+    url = f"/api/v1/directives/{d['id']}"
+    assert hub.post(url + "/resume", headers=admin).status_code == 409  # not paused
+    paused = hub.post(url + "/pause", headers=admin, json={"note": "Chờ kinh phí"})
+    assert paused.status_code == 200 and paused.get_json()["shown_status"] == "paused"
+    assert hub.post(url + "/pause", headers=admin).status_code == 409
+    s_lead.run()
+    with pytest.raises(SyncError) as refused:  # no reports on a paused directive
+        _report_at(c_lead, LEAD, d["id"], percent=10, content="Bắt đầu")
+    assert refused.value.status == 409
+    assert hub.post(url + "/resume", headers=admin).get_json()["shown_status"] == "in_progress"
+    bad = hub.post(url + "/cancel", headers=admin, json={})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "note"
+    cancelled = hub.post(url + "/cancel", headers=admin, json={"note": "Đã có chỉ đạo thay thế"})
+    assert cancelled.get_json()["shown_status"] == "cancelled"
+    assert hub.post(url + "/confirm", headers=admin).status_code == 409
+    s_lead.run()
+    shown = _shown(c_lead, LEAD, d["id"])
+    assert (shown["shown_status"], shown["status_note"]) == ("cancelled", "Đã có chỉ đạo thay thế")

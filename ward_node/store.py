@@ -69,6 +69,7 @@ MIGRATIONS = [
     ("0005_documents", _widen),
     ("0006_documents_more", _widen),
     ("0008_meetings", _widen),
+    ("0009_directive_status_note", _widen),
 ]
 
 
