@@ -1,0 +1,450 @@
+"""The administrators' console (``/console``): Vietnamese pages over the hub's store.
+
+A dashboard of every enrolled node (its state derived from its last contact and its latest
+sync outcome, refreshed by ``console.js`` from ``/console/api/units``), a unit's page with its
+sync history, enrollment tokens (text and QR code) and revocation, the conflict inbox and a
+record's change history. Login is a session cookie; every form post carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import qrcode
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
+from qrcode.image.svg import SvgPathImage
+
+from sync import SyncError, ValidationError, authenticate, nfc, physical_ms, record_type
+
+from . import conflicts, nodes
+from .console_auth import (
+    CONSOLE_ROLES,
+    console_user,
+    csrf_token,
+    login_required,
+    login_user,
+    logout_user,
+)
+from .journal import Journal
+from .setup import load_keys
+from .web import db, state
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
+SYNCED_WITHIN = timedelta(minutes=2)
+OFFLINE_AFTER = timedelta(minutes=10)
+ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
+CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
+EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về"}
+
+
+# -- formatting -------------------------------------------------------------------------------
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def vn_datetime(value: Any) -> str:
+    """An ISO time in UTC as local ``dd/mm/yyyy HH:MM``; ``""`` for none."""
+    moment = _moment(value)
+    if moment is None:
+        return "" if not value else str(value)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def _since(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone(VIETNAM)
+    if local.date() == now.astimezone(VIETNAM).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
+def show_value(value: Any) -> str:
+    """A field value as an administrator reads it (strings as they are, the rest as JSON)."""
+    if value is None:
+        return "(trống)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def qr_svg(text: str) -> Markup:
+    """``text`` as an inline SVG QR code (as ``ward_node/forms.py`` draws them)."""
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, image_factory=SvgPathImage
+    )
+    code.add_data(text)
+    code.make(fit=True)
+    svg = code.make_image().to_string(encoding="unicode")
+    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
+    label = '<svg class="qr" role="img" aria-label="Mã QR của mã đăng ký" '
+    return Markup(svg.replace("<svg ", label, 1))
+
+
+@bp.app_template_filter("console_datetime")
+def _datetime_filter(value: Any) -> str:
+    return vn_datetime(value)
+
+
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {
+        "current_user": console_user(),
+        "csrf_token": csrf_token,
+        "role_names": ROLE_NAMES,
+        "show_value": show_value,
+    }
+
+
+@bp.errorhandler(SyncError)
+def _sync_error(exc: SyncError) -> Any:
+    if request.path.startswith("/console/api/"):
+        from .web import error_json
+
+        return error_json(exc.status, exc.code, exc.message, **exc.details)
+    return render_template("console/error.html", status=exc.status, message=exc.message), (
+        exc.status
+    )
+
+
+# -- the units' state ------------------------------------------------------------------------
+
+
+def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every enrolled node with its state for the dashboard (JSON-ready)."""
+    now = now or datetime.now(UTC)
+    conn = db()
+    drift = int(current_app.config["DRIFT_SECONDS"])
+    journal = Journal(conn, state().hub_id)
+    rows = []
+    for node in nodes.list_nodes(conn):
+        last = conn.execute(
+            "SELECT kind, outcome, detail, at FROM sync_events WHERE node_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (node["node_id"],),
+        ).fetchone()
+        cursor = conn.execute(
+            "SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node["node_id"],)
+        ).fetchone()[0]
+        seen = _moment(node["last_seen_at"])
+        if node["status"] != "active":
+            code, words = "revoked", "Đã thu hồi"
+        elif last is not None and last[1] == "refused":
+            code, words = "error", "Lỗi"
+        elif seen is None:
+            code, words = "never", "Chưa kết nối"
+        elif now - seen > OFFLINE_AFTER:
+            code, words = "offline", f"Mất liên lạc từ {_since(seen, now)}"
+        elif now - seen <= SYNCED_WITHIN:
+            code, words = "synced", "Đồng bộ"
+        else:
+            code, words = "behind", "Chậm"
+        offset = node["clock_offset_s"]
+        rows.append(
+            {
+                **node,
+                "state": code,
+                "state_text": words,
+                "state_detail": (last[2] or "") if last is not None and code == "error" else "",
+                "last_seen": vn_datetime(node["last_seen_at"]) or "Chưa có",
+                "clock_offset": "" if offset is None else f"{offset:+.0f} giây",
+                "clock_warning": offset is not None and abs(offset) > drift,
+                "key_status": "Hoạt động" if node["status"] == "active" else "Đã thu hồi",
+                "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
+                "url": url_for("console.unit", unit=node["unit"]),
+            }
+        )
+    return rows
+
+
+# -- login ------------------------------------------------------------------------------------
+
+
+@bp.route("/dang-nhap", methods=["GET", "POST"])
+def login() -> Any:
+    """The login form; a successful login goes to ``next`` (within the console) or home."""
+    error = None
+    username = ""
+    target = request.values.get("next", "")
+    if not target.startswith("/console") or target.startswith("//"):
+        target = url_for("console.dashboard")
+    if request.method == "POST":
+        from .console_auth import check_csrf
+
+        check_csrf()
+        username = nfc(request.form.get("username", "")).strip()
+        try:
+            user = authenticate(db(), username, request.form.get("password", ""))
+        except SyncError as exc:
+            error = exc.message
+        else:
+            if user.role not in CONSOLE_ROLES:
+                error = "Tài khoản này không được dùng bảng điều khiển của thành phố."
+            else:
+                login_user(user)
+                return redirect(target)
+    status = 401 if error else 200
+    return render_template(
+        "console/login.html", error=error, username=username, next=target
+    ), status
+
+
+@bp.post("/dang-xuat")
+@login_required()
+def logout() -> Response:
+    """End the session."""
+    logout_user()
+    flash("Bạn đã đăng xuất.", "ok")
+    return redirect(url_for("console.login"))
+
+
+# -- dashboard and units ----------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required()
+def dashboard() -> str:
+    """Every enrolled node at a glance."""
+    return render_template("console/dashboard.html", units=unit_rows())
+
+
+@bp.get("/api/units")
+@login_required()
+def api_units() -> Response:
+    """The dashboard's rows as JSON (polled by ``console.js``)."""
+    return jsonify({"items": unit_rows(), "at": vn_datetime(datetime.now(UTC).isoformat())})
+
+
+def _unit_name(code: str) -> str | None:
+    row = db().execute("SELECT name FROM unit WHERE code = ?", (code,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+@bp.get("/don-vi/<unit>")
+@login_required()
+def unit(unit: str) -> str:
+    """One unit: its nodes and its recent sync history."""
+    name = _unit_name(unit)
+    rows = [r for r in unit_rows() if r["unit"] == unit]
+    if name is None and not rows:
+        from sync import NotFound
+
+        raise NotFound(f"Không có đơn vị mã '{unit}'.")
+    events = (
+        db()
+        .execute(
+            "SELECT at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
+            "FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT 100",
+            (unit,),
+        )
+        .fetchall()
+    )
+    history = [
+        {
+            "at": r[0],
+            "node_id": r[1],
+            "kind": EVENT_KINDS.get(r[2], r[2]),
+            "changes": r[3],
+            "bytes": r[4],
+            "duration_ms": r[5],
+            "ok": r[6] == "ok",
+            "outcome": "Thành công" if r[6] == "ok" else "Bị từ chối",
+            "detail": r[7] or "",
+        }
+        for r in events
+    ]
+    return render_template(
+        "console/unit.html", unit=unit, name=name or unit, nodes=rows, history=history
+    )
+
+
+def _hub_url() -> str:
+    return str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+
+
+@bp.route("/dang-ky", methods=["GET", "POST"])
+@login_required("admin")
+def enroll() -> str:
+    """Create a one-time enrollment token for a unit, shown as text and as a QR code."""
+    conn = db()
+    units = conn.execute("SELECT code, name FROM unit ORDER BY code").fetchall()
+    token = None
+    chosen = request.values.get("unit", "")
+    if request.method == "POST":
+        code = request.form.get("unit", "").strip()
+        name = _unit_name(code)
+        if name is None:
+            raise ValidationError(f"Không có đơn vị mã '{code}'.", field="unit")
+        token = nodes.make_token(
+            conn,
+            unit=code,
+            name=nfc(request.form.get("name", "")).strip() or name,
+            hub_url=_hub_url(),
+            hub_keys=load_keys(Path(current_app.config["DATA"])),
+            hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
+        )
+    pending = conn.execute(
+        "SELECT e.unit, u.name, e.name, e.created_at, e.expires_at FROM enrollments e "
+        "LEFT JOIN unit u ON u.code = e.unit WHERE e.used_at IS NULL AND e.expires_at > ? "
+        "ORDER BY e.created_at DESC",
+        (datetime.now(UTC).isoformat(timespec="seconds"),),
+    ).fetchall()
+    return render_template(
+        "console/enroll.html",
+        units=units,
+        chosen=chosen,
+        token=token,
+        qr=qr_svg(token) if token else None,
+        hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
+        pending=pending,
+    )
+
+
+@bp.route("/don-vi/<unit>/thu-hoi", methods=["GET", "POST"])
+@login_required("admin")
+def revoke(unit: str) -> Any:
+    """Revoke a unit's active nodes: a confirmation page, then the post with a reason."""
+    error = None
+    reason = ""
+    if request.method == "POST":
+        reason = nfc(request.form.get("reason", "")).strip()
+        if request.form.get("confirm") != "yes":
+            error = "Hãy đánh dấu ô xác nhận để thu hồi."
+        elif not reason:
+            error = "Hãy ghi lý do thu hồi."
+        else:
+            ids = nodes.revoke_unit(db(), unit, reason)
+            flash(f"Đã thu hồi quyền đồng bộ của {', '.join(ids)}.", "ok")
+            return redirect(url_for("console.unit", unit=unit))
+    active = [r for r in unit_rows() if r["unit"] == unit and r["status"] == "active"]
+    status = 422 if error else 200
+    return render_template(
+        "console/revoke.html",
+        unit=unit,
+        name=_unit_name(unit) or unit,
+        nodes=active,
+        error=error,
+        reason=reason,
+    ), status
+
+
+# -- conflicts and history --------------------------------------------------------------------
+
+
+@bp.get("/xung-dot")
+@login_required()
+def inbox() -> str:
+    """The conflict inbox, filtered by unit, record type and state."""
+    chosen_state = request.args.get("state", "open")
+    if chosen_state not in (*conflicts.STATES, ""):
+        chosen_state = "open"
+    unit_filter = request.args.get("unit", "").strip()
+    type_filter = request.args.get("type", "").strip()
+    items, _next = conflicts.list_conflicts(
+        db(),
+        state=chosen_state or None,
+        unit=unit_filter or None,
+        type_name=type_filter or None,
+        limit=100,
+    )
+    units = [r[0] for r in db().execute("SELECT DISTINCT unit FROM conflicts ORDER BY unit")]
+    types = [r[0] for r in db().execute("SELECT DISTINCT record_type FROM conflicts ORDER BY 1")]
+    for item in items:
+        for side in item["values"]:
+            hlc_hex = side["version"].partition("@")[0]
+            try:
+                ms = physical_ms(int(hlc_hex, 16))
+                side["when"] = vn_datetime(datetime.fromtimestamp(ms / 1000, UTC).isoformat())
+            except ValueError:
+                side["when"] = ""
+    return render_template(
+        "console/inbox.html",
+        items=items,
+        units=units,
+        types=types,
+        state=chosen_state,
+        unit=unit_filter,
+        type=type_filter,
+        states=CONFLICT_STATES,
+    )
+
+
+@bp.post("/xung-dot/<int:conflict_id>")
+@login_required("admin")
+def resolve(conflict_id: int) -> Response:
+    """Resolve a conflict with one side's value or a merged value (JSON for non-text fields)."""
+    found = conflicts.get_conflict(db(), conflict_id)
+    choice = request.form.get("choice", "")
+    if choice == "merged":
+        text = request.form.get("merged", "")
+        if not text.strip():
+            raise ValidationError("Hãy nhập giá trị đã hợp nhất.", field="merged")
+        field = record_type(found["record_type"]).schema["properties"].get(found["field"], {})
+        if field.get("type") == "string" or (
+            isinstance(field.get("type"), list) and "string" in field["type"]
+        ):
+            value: Any = nfc(text)
+        else:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValidationError(
+                    'Giá trị hợp nhất của trường này phải viết dạng JSON (ví dụ: 4, "văn bản").',
+                    field="merged",
+                ) from None
+    else:
+        try:
+            value = found["values"][int(choice)]["value"]
+        except (ValueError, IndexError):
+            raise ValidationError("Hãy chọn một giá trị để giữ.", field="choice") from None
+    user = console_user()
+    conflicts.resolve(
+        db(),
+        conflict_id,
+        value,
+        user=user.username if user else "admin",
+        note=nfc(request.form.get("note", "")).strip() or None,
+    )
+    flash(f"Đã giải quyết xung đột số {conflict_id}.", "ok")
+    return redirect(url_for("console.inbox"))
+
+
+@bp.get("/ban-ghi/<type_name>/<record_id>")
+@login_required()
+def history(type_name: str, record_id: str) -> str:
+    """A record's change history: who changed which field when, from which unit."""
+    record_type(type_name)  # an unknown type is refused
+    entries = Journal(db(), state().hub_id).history(type_name, record_id)
+    return render_template(
+        "console/history.html", type_name=type_name, record_id=record_id, entries=entries
+    )
