@@ -9,10 +9,10 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from sync import HybridClock, KeyPair, SyncError, User, connect, user_for_token
+from sync import ASSET_DIR, HybridClock, KeyPair, SyncError, User, connect, user_for_token
 
 from .ingest import HubContext
 
@@ -68,6 +68,11 @@ def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
 
 def install(app: Flask) -> None:
     """Register teardown and the error handlers on ``app``."""
+
+    @app.get("/assets/<path:name>")
+    def _asset(name: str) -> Response:
+        # The stylesheet both apps share (sync/assets), served by each: no CDN.
+        return send_from_directory(ASSET_DIR, name, max_age=3600)
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:

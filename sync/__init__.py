@@ -14,6 +14,7 @@ from .accounts import (
     user_for_token,
 )
 from .accounts import create_tables as create_account_tables
+from .assets import ASSET_DIR
 from .blobs import BlobStore, check_sha256
 from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
@@ -72,6 +73,7 @@ from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
+    "ASSET_DIR",
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",

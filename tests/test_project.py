@@ -71,6 +71,8 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
         "ward_node/templates/base.html",
         "ward_node/templates/dossiers/new.html",
         "ward_node/static/style.css",
+        "sync/assets/base.css",
+        "central_hub/static/console.css",
         "central_hub/reference_data.py",
     ):
         assert needed in names, needed

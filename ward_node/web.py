@@ -19,12 +19,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
 
-from sync import HybridClock, SyncError, User, connect, get_user, user_for_token
+from sync import ASSET_DIR, HybridClock, SyncError, User, connect, get_user, user_for_token
 
 from .dossiers import Dossiers
 from .errors import CsrfRefused
@@ -90,6 +91,11 @@ HTTP_MESSAGES = {
 
 def install(app: Flask) -> None:
     """Register teardown, error handlers and template helpers on ``app``."""
+
+    @app.get("/assets/<path:name>")
+    def _asset(name: str) -> Response:
+        # The stylesheet both apps share (sync/assets), served by each: no CDN.
+        return send_from_directory(ASSET_DIR, name, max_age=3600)
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
