@@ -10,20 +10,15 @@ from sync import (
     NotFound,
     Replica,
     ValidationError,
-    Write,
     authenticate,
     check_sha256,
     fold,
-    get_meta,
     issue_token,
-    new_id,
-    nfc,
     record_type,
-    validate,
     validate_fields,
 )
 
-from . import conflicts, nodes
+from . import conflicts, nodes, reference_edit
 from .blob_api import blob_store
 from .journal import Journal
 from .setup import capture
@@ -149,13 +144,7 @@ def dossier_history(dossier_id: str) -> Response:
 
 
 def _reference(type_name: str, order: str) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    rows = (
-        db()
-        .execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} ORDER BY {order}")
-        .fetchall()
-    )
-    return [Replica.decode(rtype, r) for r in rows]
+    return reference_edit.reference(db(), type_name, order)
 
 
 def _items() -> list[Any]:
@@ -167,52 +156,9 @@ def _items() -> list[Any]:
     return items
 
 
-def _upsert(type_name: str, key: str, items: list[Any], defaults: dict[str, Any]) -> None:
-    """Insert or update reference records matched by ``key``, in one transaction that the hub
-    routes to every ward.
-
-    An item whose ``key`` exists updates that record (only the fields it gives); a new one gets a
-    new id, the hub's unit and ``defaults``. ``id`` and ``unit`` belong to the hub: when given,
-    they must be the record's own. Raises :class:`ValidationError` (422, naming the field, the
-    message naming the item) before anything is written when any item is malformed.
-    """
-    existing: dict[str, dict[str, Any]] = {}
-    for row in _reference(type_name, "id"):
-        existing.setdefault(row[key], {k: v for k, v in row.items() if v is not None})
-    hub_unit = get_meta(db(), "hub_unit", "H57")
-    writes, seen = [], set()
-    for number, item in enumerate(items, start=1):
-        value = item.get(key) if isinstance(item, dict) else None
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"Mục {number}: thiếu '{key}'.", field=key)
-        if value in seen:
-            raise ValidationError(f"Mục {number}: '{value}' trùng với một mục trước.", field=key)
-        seen.add(value)
-        given = {
-            k: nfc(v).strip() if k == "name" and isinstance(v, str) else v for k, v in item.items()
-        }
-        current = existing.get(value)
-        base = current or {"id": new_id(), "unit": hub_unit, **defaults}
-        for owned in ("id", "unit"):
-            if owned in given and given[owned] != (current or {}).get(owned):
-                raise ValidationError(
-                    f"Mục {number} ('{value}'): '{owned}' do máy chủ trung tâm cấp; bỏ trường này.",
-                    field=owned,
-                )
-        record = {**base, **given}
-        try:
-            validate(type_name, record)
-        except ValidationError as err:
-            raise ValidationError(
-                f"Mục {number} ('{value}'): {err.message}", code=err.code, **err.details
-            ) from None
-        if current is None:
-            writes.append(Write(type_name, record["id"], record["unit"], record))
-        elif changed := {k: v for k, v in given.items() if current.get(k) != v}:
-            writes.append(Write(type_name, current["id"], current["unit"], changed))
-    if writes:
-        user = current_user()
-        capture(db()).write_many(writes, actor=user.username if user else "admin")
+def _actor() -> str:
+    user = current_user()
+    return user.username if user else "admin"
 
 
 @bp.get("/procedures")
@@ -226,7 +172,7 @@ def procedures() -> Response:
 @require("admin")
 def put_procedures() -> Response:
     """Add or edit procedures by ``code``: ``{"items": [procedure, ...]}``; answers the list."""
-    _upsert("procedure", "code", _items(), {"active": True, "papers": []})
+    reference_edit.put_procedures(db(), _items(), actor=_actor())
     return procedures()
 
 
@@ -249,12 +195,7 @@ def calendar() -> Response:
 def put_calendar() -> Response:
     """Add or edit days by ``date``: ``{"items": [{"date", "kind", "name", "deleted"}]}``;
     ``"deleted": true`` keeps the day as a tombstone that wards ignore. Answers the list."""
-    items = _items()
-    for item in items:
-        if isinstance(item, dict):
-            # A day sent without "deleted" is meant to count: it revives a deleted one.
-            item.setdefault("deleted", False)
-    _upsert("calendar_day", "date", items, {})
+    reference_edit.put_calendar_days(db(), _items(), actor=_actor())
     return calendar()
 
 

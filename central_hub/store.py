@@ -124,6 +124,15 @@ def _public_lookups(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX public_lookups_client ON public_lookups (client, at)")
 
 
+def _online_counters(conn: sqlite3.Connection) -> None:
+    # Numbers of dossiers submitted online at the hub, per ward and day: 5001-9999, so they
+    # never meet the ward's own offline counter, 0001-5000 (central_hub/submit.py).
+    conn.execute(
+        "CREATE TABLE online_counters (unit TEXT NOT NULL, day TEXT NOT NULL, "
+        "value INTEGER NOT NULL, PRIMARY KEY (unit, day))"
+    )
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -141,6 +150,7 @@ MIGRATIONS = [
     ("0013_documents_more", create_record_tables),
     ("0015_meetings", create_record_tables),
     ("0016_directive_status_note", create_record_tables),
+    ("0017_online_counters", _online_counters),
 ]
 
 

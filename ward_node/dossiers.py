@@ -81,6 +81,9 @@ ACTIONS = {
 }
 
 EDITABLE_APPLICANT = ("phone", "address", "email")
+# A ward numbers its own dossiers 0001-5000 a day; 5001-9999 are the hub's, for dossiers
+# submitted online (central_hub/submit.py), so the two counters never collide.
+LAST_DESK_NUMBER = 5000
 
 
 def now_utc() -> datetime:
@@ -176,8 +179,10 @@ class Dossiers:
         with atomic(self.conn):
             day = received.astimezone(VIETNAM).strftime("%y%m%d")
             number = next_counter(self.conn, f"dossier:{day}")
-            if number > 9999:
-                raise Conflict("Đã hết số hồ sơ trong ngày (9999).", code="counter_full")
+            if number > LAST_DESK_NUMBER:
+                raise Conflict(
+                    f"Đã hết số hồ sơ trong ngày ({LAST_DESK_NUMBER}).", code="counter_full"
+                )
             record["code"] = f"{self.unit_prefix()}-{day}-{number:04d}"
             validate("dossier", record)
             step = self._step(record, "receive", None, 2, user, "Tiếp nhận hồ sơ", received)
@@ -253,7 +258,19 @@ class Dossiers:
             step_deadline = None
             if action.target is not None:
                 fields["status"] = action.target
-            if name == "complete":
+            if name == "receive":
+                # An online dossier (status 1, submitted at the hub) gets its due date on
+                # reception, counted from now as at the desk (issue [6], "Citizens").
+                procedure = self.procedure(dossier["procedure_code"])
+                due = due_at(
+                    at,
+                    float(procedure["limit_value"]),
+                    procedure["limit_unit"],
+                    procedure.get("same_day_cutoff"),
+                    self.calendar(),
+                )
+                fields["due_at"] = iso(due)
+            elif name == "complete":
                 fields["completed_at"] = iso(at)
             elif name == "return":
                 method = data.get("return_method") or "in_person"

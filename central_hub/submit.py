@@ -1,0 +1,305 @@
+"""Online submission at the hub (online public service level 3, issue [6] "Citizens").
+
+``GET /nop-ho-so`` is the public form, ``POST /nop-ho-so`` writes, through the hub's capture,
+a ``dossier`` owned by the chosen ward in status 1 (Mới đăng ký, channel ``online``), its first
+``dossier_step`` and an ``attachment`` per scan (the files in the hub's blob store); all three
+are routed to the ward, which receives or refuses it from its queue and sets the due date on
+reception. ``GET /tra-cuu/<code>`` shows a dossier's steps, from the public look-up.
+
+Codes are ``{ward prefix}-{yyMMdd}-{NNNN}`` like the ward's own, numbered 5001–9999 from the
+hub's ``online_counters`` table: wards number their desk dossiers 0001–5000, so the two never
+collide although neither sees the other's counter. The hub cannot import the ward's
+validation rules (``ward_node/people.py``), so input is checked here with simple rules and then
+against the JSON Schema (``sync.validate``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request, url_for
+
+from sync import (
+    BlobStore,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Replica,
+    ValidationError,
+    Write,
+    atomic,
+    check_rate,
+    clean_text,
+    new_id,
+    nfc,
+    record_type,
+    validate,
+)
+
+from . import public
+from .setup import capture
+from .web import db, state
+
+bp = Blueprint("submit", __name__)
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+SUBMIT_PER_MINUTE = 5  # stricter than the look-up: each submission writes records and files
+FIRST_ONLINE, LAST_ONLINE = 5001, 9999  # wards number 0001–5000
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+MAX_SCANS = 5
+ACTOR = "citizen"
+# Accepted scans by their first bytes, not by the name or the browser's claim.
+SCAN_TYPES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+_PHONE_SEP = re.compile(r"[\s.\-()]")
+
+
+@bp.get("/nop-ho-so")
+def form() -> str:
+    """The empty submission form."""
+    return _form({}, None)
+
+
+@bp.post("/nop-ho-so")
+def submit() -> tuple[str, int] | str:
+    """Create the online dossier; the form again with a Vietnamese error when refused."""
+    values = {k: request.form.get(k, "") for k in _FIELDS}
+    try:
+        check_rate(db(), "submit:" + (request.remote_addr or "?"), SUBMIT_PER_MINUTE)
+    except RateLimited:
+        return _form(values, "Bạn đã gửi quá nhiều hồ sơ. Hãy đợi một phút rồi thử lại."), 429
+    try:
+        dossier = _create(values)
+    except (ValidationError, PayloadTooLarge) as exc:
+        return _form(values, exc.message), 422
+    return render_template(
+        "public/submitted.html",
+        dossier=dossier,
+        lookup=url_for("submit.lookup", code=dossier["code"]),
+    )
+
+
+@bp.get("/tra-cuu/<code>")
+def lookup(code: str) -> tuple[str, int] | str:
+    """A dossier's status and steps for the citizen (the public look-up's data, as a page)."""
+    try:
+        data = public.dossier(code).get_json()
+    except NotFound as exc:
+        return render_template("public/lookup.html", found=None, error=exc.message), 404
+    except RateLimited as exc:
+        return render_template("public/lookup.html", found=None, error=exc.message), 429
+    return render_template("public/lookup.html", found=data, error=None)
+
+
+_FIELDS = (
+    "unit",
+    "procedure_code",
+    "full_name",
+    "id_number",
+    "birth_year",
+    "phone",
+    "address",
+    "email",
+    "notes",
+)
+
+
+def _form(values: dict[str, str], error: str | None) -> str:
+    return render_template(
+        "public/submit.html",
+        wards=_records("unit", "WHERE kind = 'ward' AND valid_to IS NULL ORDER BY name"),
+        procedures=_records("procedure", "WHERE active = 1 ORDER BY field, name"),
+        values=values,
+        error=error,
+        max_mb=MAX_SCAN_BYTES // (1024 * 1024),
+        max_scans=MAX_SCANS,
+    )
+
+
+def _records(type_name: str, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    rtype = record_type(type_name)
+    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
+    return [Replica.decode(rtype, r) for r in rows.fetchall()]
+
+
+def _create(values: dict[str, str]) -> dict[str, Any]:
+    """Validate, store the scans, write the records; return the dossier."""
+    wards = _records(
+        "unit", "WHERE kind = 'ward' AND valid_to IS NULL AND code = ?", (values["unit"],)
+    )
+    if not wards:
+        raise ValidationError("Hãy chọn phường nhận hồ sơ trong danh sách.", field="unit")
+    ward = wards[0]
+    procedures = _records("procedure", "WHERE active = 1 AND code = ?", (values["procedure_code"],))
+    if not procedures:
+        raise ValidationError("Hãy chọn thủ tục trong danh sách.", field="procedure_code")
+    procedure = procedures[0]
+    applicant = _applicant(values)
+    scans = _scans()
+    now = datetime.now(UTC).replace(microsecond=0)
+    at = now.isoformat(timespec="seconds")
+    dossier_id = new_id()
+    record: dict[str, Any] = {
+        "id": dossier_id,
+        "unit": ward["code"],
+        "code": f"{ward['prefix']}-{now.astimezone(VIETNAM):%y%m%d}-5001",  # checked, then set
+        "procedure_code": procedure["code"],
+        "procedure_name": procedure["name"],
+        "applicant": applicant,
+        "channel": "online",
+        "status": 1,
+        "received_at": at,
+        "due_at": None,  # the ward computes it on reception
+        "original_due_at": None,
+        "clock_stopped_at": None,
+        "completed_at": None,
+        "returned_at": None,
+        "return_method": None,
+        "fee": int(procedure.get("fee") or 0),
+        "notes": clean_text(nfc(values["notes"])).strip() or None,
+        "handler": None,
+        "created_by": ACTOR,
+    }
+    try:
+        validate("dossier", record)
+    except ValidationError:
+        raise ValidationError(
+            "Thông tin chưa hợp lệ. Hãy kiểm tra lại họ tên, địa chỉ, thư điện tử và ghi chú.",
+            field="body",
+        ) from None
+    blobs = BlobStore(state().data_dir / "blobs")
+    conn = db()
+    with atomic(conn):
+        day = now.astimezone(VIETNAM).strftime("%y%m%d")
+        number = _next_number(conn, ward["code"], day)
+        record["code"] = f"{ward['prefix']}-{day}-{number:04d}"
+        step_id = new_id()
+        writes = [
+            Write("dossier", dossier_id, ward["code"], record),
+            Write(
+                "dossier_step",
+                step_id,
+                ward["code"],
+                {
+                    "id": step_id,
+                    "unit": ward["code"],
+                    "dossier_id": dossier_id,
+                    "action": "submit_online",
+                    "from_status": None,
+                    "to_status": 1,
+                    "actor": ACTOR,
+                    "actor_name": applicant["full_name"],
+                    "at": at,
+                    "note": "Nộp hồ sơ trực tuyến",
+                    "to_handler": None,
+                    "step_deadline": None,
+                },
+            ),
+        ]
+        for name, mime, data in scans:
+            attachment_id = new_id()
+            writes.append(
+                Write(
+                    "attachment",
+                    attachment_id,
+                    ward["code"],
+                    {
+                        "id": attachment_id,
+                        "unit": ward["code"],
+                        "parent_type": "dossier",
+                        "parent_id": dossier_id,
+                        "sha256": blobs.put(data, max_size=MAX_SCAN_BYTES),
+                        "name": name,
+                        "mime": mime,
+                        "size": len(data),
+                        "uploaded_by": ACTOR,
+                        "uploaded_at": at,
+                    },
+                )
+            )
+        for w in writes:
+            validate(w.type, w.fields)
+        capture(conn).write_many(writes, actor=ACTOR)
+    return record
+
+
+def _next_number(conn: sqlite3.Connection, unit: str, day: str) -> int:
+    row = conn.execute(
+        "INSERT INTO online_counters (unit, day, value) VALUES (?, ?, ?) "
+        "ON CONFLICT(unit, day) DO UPDATE SET value = value + 1 RETURNING value",
+        (unit, day, FIRST_ONLINE),
+    ).fetchone()
+    if int(row[0]) > LAST_ONLINE:
+        raise ValidationError(
+            "Hôm nay phường đã nhận đủ số hồ sơ trực tuyến. Hãy nộp lại vào ngày mai.",
+            field="unit",
+        )
+    return int(row[0])
+
+
+def _applicant(values: dict[str, str]) -> dict[str, Any]:
+    name = " ".join(nfc(values["full_name"]).split())
+    if not name or len(name) > 200 or any(c.isdigit() for c in name):
+        raise ValidationError("Hãy ghi họ và tên người nộp (chỉ gồm chữ).", field="full_name")
+    id_number = values["id_number"].strip()
+    if not re.fullmatch(r"[0-9]{12}", id_number):
+        raise ValidationError("Số CCCD phải gồm đúng 12 chữ số.", field="id_number")
+    try:
+        birth_year = int(values["birth_year"].strip())
+    except ValueError:
+        raise ValidationError("Năm sinh phải là số, ví dụ 1985.", field="birth_year") from None
+    if not 1900 <= birth_year <= datetime.now(VIETNAM).year:
+        raise ValidationError("Năm sinh không hợp lệ.", field="birth_year")
+    phone = _PHONE_SEP.sub("", values["phone"])
+    if phone.startswith("0"):
+        phone = "+84" + phone[1:]
+    elif phone.startswith("84"):
+        phone = "+" + phone
+    if not re.fullmatch(r"\+84[35789][0-9]{8}", phone):
+        raise ValidationError(
+            "Số điện thoại di động không hợp lệ (ví dụ 0905 123 456); hồ sơ được báo qua SMS.",
+            field="phone",
+        )
+    email = values["email"].strip() or None
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise ValidationError("Địa chỉ thư điện tử không hợp lệ.", field="email")
+    address = " ".join(nfc(values["address"]).split())
+    if not address:
+        raise ValidationError("Hãy ghi địa chỉ liên hệ.", field="address")
+    return {
+        "full_name": name,
+        "id_number": id_number,
+        "birth_year": birth_year,
+        "phone": phone,
+        "address": address,
+        "email": email,
+    }
+
+
+def _scans() -> list[tuple[str, str, bytes]]:
+    """The uploaded scans as (name, media type, bytes); at least one, PDF/JPEG/PNG only."""
+    files = [f for f in request.files.getlist("scans") if f.filename]
+    if not files:
+        raise ValidationError("Hãy đính kèm bản quét giấy tờ (PDF, JPEG hoặc PNG).", field="scans")
+    if len(files) > MAX_SCANS:
+        raise ValidationError(f"Đính kèm tối đa {MAX_SCANS} tệp.", field="scans")
+    scans = []
+    for f in files:
+        data = f.read(MAX_SCAN_BYTES + 1)
+        name = nfc(str(f.filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "scan"
+        if len(data) > MAX_SCAN_BYTES:
+            raise ValidationError(
+                f"Tệp '{name}' lớn hơn {MAX_SCAN_BYTES // (1024 * 1024)} MB.", field="scans"
+            )
+        mime = next((m for magic, m in SCAN_TYPES if data.startswith(magic)), None)
+        if mime is None:
+            raise ValidationError(f"Tệp '{name}' không phải PDF, JPEG hoặc PNG.", field="scans")
+        scans.append((name, mime, data))
+    return scans
