@@ -100,3 +100,18 @@ def hub(tmp_path: Path) -> FlaskClient:
 
     init_hub(tmp_path / "hub", name="Hub thử")
     return create_hub({"DATA": str(tmp_path / "hub")}).test_client()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright: one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_util import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -12,12 +12,12 @@ import pytest
 import requests
 
 from sync import add_user
-from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser_util import BROWSER_MARKS
 from tests.cluster import PASSWORD, Cluster, token, wait_until
 from ward_node.store import ROLES, open_store
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # skipped by BROWSER_MARKS
     pass
 
@@ -48,16 +48,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(browser: Browser, base_url: str, username: str, target: str) -> Page:

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS, add_user
+from tests.browser_util import BROWSER_MARKS, add_user
 from tests.cluster import PASSWORD, Cluster, token, wait_until
 
 try:
-    from playwright.sync_api import Browser, expect, sync_playwright
+    from playwright.sync_api import Browser, expect
 except ImportError:  # skipped by BROWSER_MARKS
     pass
 
@@ -35,16 +35,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_a_city_meeting_is_answered_by_each_ward_through_its_pages(

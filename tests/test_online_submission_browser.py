@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser_util import BROWSER_MARKS
 from tests.cluster import PASSWORD, Cluster, query, token, wait_until
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # skipped by BROWSER_MARKS
     pass
 
@@ -37,16 +37,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _page(browser: Browser, base_url: str) -> Page:
