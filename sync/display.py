@@ -1,0 +1,60 @@
+"""How times and money read on every page of both apps (DESIGN.md, "Operations").
+
+Records keep times as ISO 8601 strings in UTC; people read them as local ``dd/mm/yyyy HH:MM``
+in Huế (Asia/Ho_Chi_Minh, no daylight saving time); amounts are in đồng with "." between
+thousands. The ward node and the hub register these as Jinja filters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_time(value: Any) -> datetime | None:
+    """``value`` (ISO string or datetime) in Vietnam time; ``None`` when empty or unreadable."""
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored times are UTC even without an offset
+    return moment.astimezone(VIETNAM)
+
+
+def vn_datetime(value: Any) -> str:
+    """``"2026-11-27T03:05:00+00:00"`` → ``"27/11/2026 10:05"``; ``""`` for ``None``.
+
+    A string that is not a time is shown as it is rather than hidden.
+    """
+    moment = local_time(value)
+    if moment is None:
+        return "" if not value else str(value)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+def vn_date(value: Any) -> str:
+    """``"2026-11-27T18:00:00+00:00"`` → ``"28/11/2026"`` (the local date); ``""`` for ``None``."""
+    moment = local_time(value)
+    if moment is None:
+        return "" if not value else str(value)
+    return moment.strftime("%d/%m/%Y")
+
+
+def vnd(value: Any) -> str:
+    """An amount in đồng with "." between thousands: ``8000`` → ``"8.000 đ"``; ``""`` for ``None``."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{amount:,}".replace(",", ".") + " đ"
