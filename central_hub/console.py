@@ -1,9 +1,10 @@
 """The administrators' console (``/console``): Vietnamese pages over the hub's store.
 
 A dashboard of every enrolled node (its state derived from its last contact and its latest
-sync outcome, refreshed by ``console.js`` from ``/console/api/units``), a unit's page with its
-sync history, enrollment tokens (text and QR code) and revocation, the conflict inbox and a
-record's change history. Login is a session cookie; every form post carries a CSRF token.
+sync outcome, what it last reported of itself, its keys, software and overdue dossiers,
+refreshed by ``console.js`` from ``/console/api/units``), a unit's page with its sync history
+and key rotation, enrollment tokens (text and QR code) and revocation. Login is a session
+cookie; every form post carries a CSRF token.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 from flask import (
@@ -58,7 +61,9 @@ SYNCED_WITHIN = timedelta(minutes=2)
 OFFLINE_AFTER = timedelta(minutes=10)
 ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
-EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về"}
+EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi khóa"}
+# Statuses in which a dossier's legal clock runs (DOMAIN.md; ward_node.dossiers.CLOCK_RUNNING).
+CLOCK_RUNNING = (1, 2, 4, 6)
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -87,6 +92,68 @@ def _since(moment: datetime, now: datetime) -> str:
     if local.date() == now.astimezone(VIETNAM).date():
         return local.strftime("%H:%M")
     return local.strftime("%d/%m/%Y %H:%M")
+
+
+def age_text(seconds: float) -> str:
+    """A duration as an administrator says it: ``dưới 1 phút``, ``5 phút``, ``3 giờ``, ``2 ngày``."""
+    minutes = int(max(0, seconds) // 60)
+    if minutes < 1:
+        return "dưới 1 phút"
+    if minutes < 60:
+        return f"{minutes} phút"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} giờ"
+    return f"{minutes // (24 * 60)} ngày"
+
+
+def pending_text(node: dict[str, Any], now: datetime) -> tuple[str, str]:
+    """The node's own count of changes waiting to reach the hub and the age of the oldest
+    (``12 · cũ nhất 3 giờ``; ``—`` when none), and a note with the time of the report when it
+    is not fresh (``(báo lúc 14:05)``): an offline node's count may have grown since."""
+    reported = _moment(node.get("status_reported_at"))
+    if reported is None:
+        return "Chưa báo", ""
+    count = int(node.get("pending_changes") or 0)
+    oldest = _moment(node.get("oldest_pending_at"))
+    if not count:
+        text = "—"
+    elif oldest is None:
+        text = str(count)
+    else:
+        text = f"{count} · cũ nhất {age_text((now - oldest).total_seconds())}"
+    note = f"(báo lúc {_since(reported, now)})" if now - reported > SYNCED_WITHIN else ""
+    return text, note
+
+
+def hub_software() -> str:
+    """This hub's software as a node reports its own (``wardsync 0.1.0``)."""
+    try:
+        return f"wardsync {metadata.version('wardsync')}"
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return ""
+
+
+def key_status(node: dict[str, Any]) -> tuple[str, str]:
+    """A node's keys in words: (status, detail) — active since, rotation asked, revoked."""
+    if node["status"] != "active":
+        since = vn_datetime(node.get("revoked_at"))[:10]
+        return "Đã thu hồi", f"từ {since}" if since else ""
+    if node.get("rotate_requested_at"):
+        return "Chờ đổi khóa", f"yêu cầu lúc {vn_datetime(node['rotate_requested_at'])}"
+    since = vn_datetime(node.get("keys_since"))[:10]
+    return "Hoạt động", f"từ {since}" if since else ""
+
+
+def _overdue_counts(conn: Any, now_iso: str) -> dict[str, int]:
+    # Overdue dossiers per unit: a running clock and a due time already past. To be replaced by
+    # central_hub/overdue.overdue_counts when it lands (the same rule, kept in one place there).
+    running = ",".join(str(s) for s in CLOCK_RUNNING)
+    rows = conn.execute(
+        f"SELECT unit, count(*) FROM dossier WHERE status IN ({running}) "
+        "AND due_at IS NOT NULL AND due_at < ? GROUP BY unit",
+        (now_iso,),
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def show_value(value: Any) -> str:
@@ -146,6 +213,8 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
     conn = db()
     drift = int(current_app.config["DRIFT_SECONDS"])
     journal = Journal(conn, state().hub_id)
+    overdue = _overdue_counts(conn, now.isoformat(timespec="seconds"))
+    hub = hub_software()
     rows = []
     for node in nodes.list_nodes(conn):
         last = conn.execute(
@@ -170,6 +239,8 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
         else:
             code, words = "behind", "Chậm"
         offset = node["clock_offset_s"]
+        pending, pending_note = pending_text(node, now)
+        keys, keys_detail = key_status(node)
         rows.append(
             {
                 **node,
@@ -179,8 +250,19 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 "last_seen": vn_datetime(node["last_seen_at"]) or "Chưa có",
                 "clock_offset": "" if offset is None else f"{offset:+.0f} giây",
                 "clock_warning": offset is not None and abs(offset) > drift,
-                "key_status": "Hoạt động" if node["status"] == "active" else "Đã thu hồi",
+                "key_status": keys,
+                "key_detail": keys_detail,
+                "fingerprint_short": " ".join(
+                    node["fingerprint"][i : i + 4] for i in range(0, 16, 4)
+                ),
+                "pending": pending,
+                "pending_note": pending_note,
+                "software_mismatch": bool(hub and node["software"] and node["software"] != hub),
+                "hub_software": hub,
                 "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
+                "overdue": overdue.get(node["unit"], 0),
+                # The city statistics' list of overdue dossiers (central_hub/console_stats.py).
+                "overdue_url": "/console/thong-ke/qua-han?" + urlencode({"unit": node["unit"]}),
                 "url": url_for("console.unit", unit=node["unit"]),
             }
         )
@@ -252,8 +334,12 @@ def _unit_name(code: str) -> str | None:
 
 @bp.get("/don-vi/<unit>")
 @login_required()
-def unit(unit: str) -> str:
-    """One unit: its nodes and its recent sync history."""
+def unit(unit: str) -> Any:
+    """One unit: its nodes, their keys and its recent sync history."""
+    return _unit_page(unit)
+
+
+def _unit_page(unit: str, error: str | None = None) -> Any:
     name = _unit_name(unit)
     rows = [r for r in unit_rows() if r["unit"] == unit]
     if name is None and not rows:
@@ -284,8 +370,28 @@ def unit(unit: str) -> str:
         for r in events
     ]
     return render_template(
-        "console/unit.html", unit=unit, name=name or unit, nodes=rows, history=history
+        "console/unit.html",
+        unit=unit,
+        name=name or unit,
+        nodes=rows,
+        history=history,
+        error=error,
+    ), (422 if error else 200)
+
+
+@bp.post("/don-vi/<unit>/doi-khoa")
+@login_required("admin")
+def rotate(unit: str) -> Any:
+    """Ask the unit's active nodes to rotate their keys at their next sync (with a confirmation)."""
+    if request.form.get("confirm") != "yes":
+        return _unit_page(unit, error="Hãy đánh dấu ô xác nhận để yêu cầu đổi khóa.")
+    ids = nodes.request_rotation(db(), unit)
+    flash(
+        f"Đã yêu cầu {', '.join(ids)} đổi khóa. Nút sẽ đổi khóa ngay sau lần đồng bộ tới; "
+        "nút đang mất liên lạc sẽ đổi khi kết nối lại.",
+        "ok",
     )
+    return redirect(url_for("console.unit", unit=unit))
 
 
 def _hub_url() -> str:
@@ -319,9 +425,13 @@ def enroll() -> str:
         "ORDER BY e.created_at DESC",
         (datetime.now(UTC).isoformat(timespec="seconds"),),
     ).fetchall()
+    enrolled = {
+        r[0] for r in conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
+    }
     return render_template(
         "console/enroll.html",
         units=units,
+        enrolled=enrolled,
         chosen=chosen,
         token=token,
         qr=qr_svg(token) if token else None,

@@ -189,6 +189,8 @@ def push(ctx: HubContext, body: bytes, *, online: bool = True) -> bytes:
         started,
         f"replays={replays} held={held}",
         measure_clock=online,
+        # A file's report is as old as the file: only a live request says how the node is now.
+        status=payload.get("status") if online else None,
     )
     reply: dict[str, Any] = {
         "kind": "push_ack",
@@ -196,6 +198,8 @@ def push(ctx: HubContext, body: bytes, *, online: bool = True) -> bytes:
         "clock_ms": wall_ms(),
         "held": held,
     }
+    if node.rotate_requested_at:
+        reply["rotate_keys"] = True
     if held and latest is not None:
         reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
     return _seal(ctx, reply, node.node_id, node.keys, "push_ack")
@@ -252,7 +256,17 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
         ctx.conn.execute(
             "UPDATE nodes SET pulled_cursor = ? WHERE node_id = ?", (cursor, node.node_id)
         )
-    _seen(ctx, node, body, len(sealed), "pull", count, started, f"cursor={next_cursor}")
+    _seen(
+        ctx,
+        node,
+        body,
+        len(sealed),
+        "pull",
+        count,
+        started,
+        f"cursor={next_cursor}",
+        status=payload.get("status"),
+    )
     return sealed
 
 
@@ -278,6 +292,8 @@ def pull_answer(
     }
     if held and latest is not None:
         reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
+    if node.rotate_requested_at:
+        reply["rotate_keys"] = True  # an administrator asked for it (central_hub/console.py)
     return _seal(ctx, reply, node.node_id, node.keys, "pull_batch"), len(changes), next_cursor
 
 
@@ -425,8 +441,10 @@ def _seen(
     detail: str,
     *,
     measure_clock: bool = True,
+    status: dict[str, Any] | None = None,
 ) -> None:
-    """Note the node's visit: last contact, clock offset, and a line of sync history."""
+    """Note the node's visit: last contact, clock offset, what it reported of itself (a node
+    of an older version reports nothing), and a line of sync history."""
     offset = int(peek_header(request)["created_at"]) - time.time() if measure_clock else None
     with atomic(ctx.conn):
         ctx.conn.execute(
@@ -434,6 +452,8 @@ def _seen(
             "WHERE node_id = ?",
             (utcnow_iso(), None if offset is None else round(offset, 1), node.node_id),
         )
+        if status is not None:
+            nodes.record_status(ctx.conn, node.node_id, status)
         ctx.conn.execute(
             "INSERT INTO sync_events (node_id, unit, at, kind, changes, bytes, duration_ms, "
             "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

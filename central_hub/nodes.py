@@ -1,4 +1,5 @@
-"""Enrolled nodes: one-time enrollment tokens, registration, lookup, revocation."""
+"""Enrolled nodes: one-time enrollment tokens, registration, lookup, the status they report,
+key rotation (asked by an administrator, done by the node) and revocation."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Node:
     status: str
     last_seq: int
     last_hash: str | None
+    rotate_requested_at: str | None = None
 
 
 def make_token(
@@ -120,8 +122,8 @@ def redeem(
 def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
     """A node by id; :class:`UnknownSender` when there is none."""
     row = conn.execute(
-        "SELECT node_id, unit, name, sign_pub, kem_pub, status, last_seq, last_hash "
-        "FROM nodes WHERE node_id = ?",
+        "SELECT node_id, unit, name, sign_pub, kem_pub, status, last_seq, last_hash, "
+        "rotate_requested_at FROM nodes WHERE node_id = ?",
         (node_id,),
     ).fetchone()
     if row is None:
@@ -134,6 +136,7 @@ def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
         row[5],
         row[6],
         row[7],
+        row[8],
     )
 
 
@@ -150,7 +153,11 @@ def active_node(conn: sqlite3.Connection, header: dict[str, Any]) -> Node:
 
 
 def replace_keys(conn: sqlite3.Connection, node_id: str, keys: PublicKeys) -> None:
-    """Register a node's new public keys (key rotation); the old ones stop working at once."""
+    """Register a node's new public keys (key rotation); the old ones stop working at once.
+
+    Clears an administrator's request to rotate and notes the rotation in the unit's sync
+    history, in the same transaction.
+    """
     pub = keys.to_json()
     with atomic(conn):
         if conn.execute(
@@ -158,11 +165,62 @@ def replace_keys(conn: sqlite3.Connection, node_id: str, keys: PublicKeys) -> No
             (keys.fingerprint, node_id),
         ).fetchone():
             raise EnrollmentError("Khóa mới này đã thuộc về một nút khác.")
+        unit, old = conn.execute(
+            "SELECT unit, fingerprint FROM nodes WHERE node_id = ?", (node_id,)
+        ).fetchone()
+        now = utcnow_iso()
         conn.execute(
-            "UPDATE nodes SET sign_pub = ?, kem_pub = ?, fingerprint = ?, keys_rotated_at = ? "
-            "WHERE node_id = ?",
-            (pub["sign"], pub["kem"], keys.fingerprint, utcnow_iso(), node_id),
+            "UPDATE nodes SET sign_pub = ?, kem_pub = ?, fingerprint = ?, keys_rotated_at = ?, "
+            "rotate_requested_at = NULL WHERE node_id = ?",
+            (pub["sign"], pub["kem"], keys.fingerprint, now, node_id),
         )
+        conn.execute(
+            "INSERT INTO sync_events (node_id, unit, at, kind, outcome, detail) "
+            "VALUES (?, ?, ?, 'rotate', 'ok', ?)",
+            (node_id, unit, now, f"{old[:16]} → {keys.fingerprint[:16]}"),
+        )
+
+
+def request_rotation(conn: sqlite3.Connection, unit: str) -> list[str]:
+    """Ask every active node of ``unit`` to rotate its keys at its next sync; return their ids.
+
+    The hub says so in its next answer to the node (``rotate_keys``); a node that is offline
+    rotates when it next connects. Raises :class:`NotFound` when the unit has no active node.
+    """
+    with atomic(conn):
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
+            )
+        ]
+        if not ids:
+            raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
+        conn.execute(
+            "UPDATE nodes SET rotate_requested_at = coalesce(rotate_requested_at, ?) "
+            "WHERE unit = ? AND status = 'active'",
+            (utcnow_iso(), unit),
+        )
+    return ids
+
+
+def record_status(conn: sqlite3.Connection, node_id: str, status: dict[str, Any]) -> None:
+    """Keep what a node reported of itself (``status`` of a push or pull, already validated
+    against ``schemas/changeset.json``), in the caller's transaction. An empty ``software``
+    (a node that does not know it) keeps the one on record."""
+    conn.execute(
+        "UPDATE nodes SET pending_changes = ?, oldest_pending_at = ?, schema_version = ?, "
+        "software = coalesce(nullif(?, ''), software), status_reported_at = ? "
+        "WHERE node_id = ?",
+        (
+            int(status["pending_changes"]),
+            status["oldest_pending_at"],
+            status["schema_version"],
+            status["software"],
+            utcnow_iso(),
+            node_id,
+        ),
+    )
 
 
 def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[str]:
@@ -190,7 +248,9 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "SELECT n.node_id, n.unit, u.name, n.status, n.last_seen_at, n.clock_offset_s, "
         "n.enrolled_at, n.last_seq, n.software, "
         "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open'), "
-        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id) "
+        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id), "
+        "n.pending_changes, n.oldest_pending_at, n.schema_version, n.status_reported_at, "
+        "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at "
         "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"
     ).fetchall()
     return [
@@ -206,6 +266,14 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "software": r[8],
             "open_conflicts": r[9],
             "held_changes": r[10],
+            "pending_changes": r[11],
+            "oldest_pending_at": r[12],
+            "schema_version": r[13],
+            "status_reported_at": r[14],
+            "fingerprint": r[15],
+            "keys_since": r[16] or r[6],
+            "rotate_requested_at": r[17],
+            "revoked_at": r[18],
         }
         for r in rows
     ]

@@ -133,6 +133,19 @@ def _online_counters(conn: sqlite3.Connection) -> None:
     )
 
 
+def _node_status(conn: sqlite3.Connection) -> None:
+    # What a node reports of itself in each push and pull (schemas/changeset.json, "status"),
+    # and an administrator's request that it rotate its keys (central_hub/console.py).
+    for column in (
+        "pending_changes INTEGER",
+        "oldest_pending_at TEXT",
+        "schema_version TEXT",
+        "status_reported_at TEXT",
+        "rotate_requested_at TEXT",
+    ):
+        conn.execute(f"ALTER TABLE nodes ADD COLUMN {column}")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -151,6 +164,7 @@ MIGRATIONS = [
     ("0015_meetings", create_record_tables),
     ("0016_directive_status_note", create_record_tables),
     ("0017_online_counters", _online_counters),
+    ("0018_node_status", _node_status),
 ]
 
 

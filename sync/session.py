@@ -100,6 +100,7 @@ class NodeSync:
         transport: HttpTransport | None = None,
         chunk: int = 5000,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        software: str = "",
     ) -> None:
         self.conn = conn
         self.node_id = node_id
@@ -111,6 +112,7 @@ class NodeSync:
         self.chunk = chunk
         self.log = ChangeLog(conn, node_id)
         self.on_progress = on_progress
+        self.software = software
 
     # -- one run -------------------------------------------------------------------------------
 
@@ -204,6 +206,7 @@ class NodeSync:
             "origin": self.node_id,
             "prev": changes[0].prev,
             "tip": changes[-1].hash,
+            "status": self.node_status(),
             "changes": [
                 {
                     "seq": c.seq,
@@ -242,6 +245,7 @@ class NodeSync:
             set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
             # The hub holds changes stamped too far ahead and says why; no warning clears it.
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
+            set_meta(self.conn, "sync.rotate_requested", bool(reply.get("rotate_keys")))
         return new_acked
 
     # -- pull ----------------------------------------------------------------------------------
@@ -260,7 +264,29 @@ class NodeSync:
 
     def pull_envelope(self, cursor: int) -> bytes:
         """A sealed request for the entries routed to this node after ``cursor``."""
-        return self._seal({"kind": "pull", "cursor": cursor, "limit": self.chunk}, "pull")
+        body = {
+            "kind": "pull",
+            "cursor": cursor,
+            "limit": self.chunk,
+            "status": self.node_status(),
+        }
+        return self._seal(body, "pull")
+
+    def node_status(self) -> dict[str, Any]:
+        """What the node tells the hub about itself in each request, for the city console.
+
+        ``pending_changes`` and ``oldest_pending_at`` are what waits to be acknowledged;
+        ``schema_version`` is the newest migration applied to the store (wards are upgraded on
+        different days, so the city sees which ones are behind); ``software`` is what the app
+        passed in (``schemas/changeset.json``, ``status``).
+        """
+        pending, oldest = pending_changes(self.conn)
+        return {
+            "pending_changes": pending,
+            "oldest_pending_at": oldest,
+            "software": self.software[:64],
+            "schema_version": schema_version(self.conn)[:64],
+        }
 
     def apply_pull(self, raw: bytes) -> tuple[int, bool, int]:
         """Verify a pull batch and apply it with its new cursor in one transaction.
@@ -287,6 +313,7 @@ class NodeSync:
                 set_meta(self.conn, "hlc", self.clock.last)
             set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
+            set_meta(self.conn, "sync.rotate_requested", bool(reply.get("rotate_keys")))
         return len(fresh), bool(reply.get("more")), int(reply.get("remaining", 0))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -339,18 +366,10 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
     ``synced`` only when the last run ended with the hub's acknowledgement and nothing is
     pending since; ``offline`` while the hub cannot be reached, with what waits to be sent.
     """
-    acked = get_meta(conn, "acked_seq", 0)
-    log = ChangeLog(conn, "")
-    pending = log.count_after(acked)
-    oldest_hlc = log.hlc_of(acked + 1) if pending else None
+    pending, oldest = pending_changes(conn)
     state = get_meta(conn, "sync.state") or "offline"
     if state == "synced" and pending:
         state = "syncing"
-    oldest = None
-    if oldest_hlc is not None:
-        oldest = datetime.fromtimestamp((oldest_hlc >> 16) / 1000, UTC).isoformat(
-            timespec="seconds"
-        )
     progress = get_meta(conn, "sync.progress")
     percent = None
     if isinstance(progress, dict) and progress.get("total"):
@@ -368,3 +387,28 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
         "hub_clock_offset_ms": get_meta(conn, "sync.hub_clock_offset_ms"),
         "clock_warning": get_meta(conn, "sync.clock_warning"),
     }
+
+
+def pending_changes(conn: sqlite3.Connection) -> tuple[int, str | None]:
+    """How many logged changes the hub has not acknowledged, and when the oldest was made
+    (ISO 8601 UTC, from its hybrid clock; ``None`` when nothing is pending)."""
+    acked = get_meta(conn, "acked_seq", 0)
+    log = ChangeLog(conn, "")
+    pending = log.count_after(acked)
+    oldest_hlc = log.hlc_of(acked + 1) if pending else None
+    if oldest_hlc is None:
+        return pending, None
+    oldest = datetime.fromtimestamp((oldest_hlc >> 16) / 1000, UTC)
+    return pending, oldest.isoformat(timespec="seconds")
+
+
+def schema_version(conn: sqlite3.Connection) -> str:
+    """The newest migration applied to the store (``sync.store.migrate``); ``""`` for none.
+
+    Migration names start with a zero-padded number, so the greatest name is the newest.
+    """
+    try:
+        row = conn.execute("SELECT max(name) FROM _migrations").fetchone()
+    except sqlite3.OperationalError:  # a store never migrated
+        return ""
+    return str(row[0] or "")

@@ -21,6 +21,7 @@ from sync import (
     PublicKeys,
     RemoteRefused,
     atomic,
+    get_meta,
     open_envelope,
     pack_payload,
     rotation_proof,
@@ -37,6 +38,16 @@ from .store import identity, open_store
 def pending(data_dir: Path) -> bool:
     """Whether a rotation was started and not finished (new keys wait in ``keys.next``)."""
     return (data_dir / "keys.next" / "sign.key").exists() and (data_dir / "keys").exists()
+
+
+def requested(data_dir: Path) -> bool:
+    """Whether the hub asked this node to rotate its keys (an administrator's request, passed
+    on in the hub's last answer and kept in ``meta`` by ``sync.NodeSync``)."""
+    conn = open_store(data_dir)
+    try:
+        return bool(get_meta(conn, "sync.rotate_requested", False))
+    finally:
+        conn.close()
 
 
 def recover(data_dir: Path) -> None:
@@ -110,6 +121,7 @@ def rotate_keys(data_dir: Path, *, transport: HttpTransport | None = None) -> st
     try:
         with atomic(conn):
             set_meta(conn, "keys_rotated_at", utcnow_iso())
+            set_meta(conn, "sync.rotate_requested", False)  # done; the hub cleared its request
     finally:
         conn.close()
     return new.public.fingerprint

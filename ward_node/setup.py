@@ -164,6 +164,7 @@ def run_sync(data_dir: Path, *, chunk: int = 5000, wait: float = 120.0) -> SyncR
                 replica=Replica(conn),
                 clock=load_clock(conn),
                 chunk=chunk,
+                software=f"wardsync {__version__}",
             )
             try:
                 return session.run()

@@ -2,7 +2,8 @@
 
 It syncs every ``interval`` seconds and when asked (``POST /api/v1/sync/run``); while the hub
 cannot be reached it waits with exponential backoff and jitter, so 27 wards coming back after
-an outage do not hit the hub in step.
+an outage do not hit the hub in step. After a successful sync in which the hub passed on an
+administrator's request to rotate the node's keys, it rotates them (``ward_node.rotation``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sync import SyncError, SyncLockBusy, TransportError
+from sync import SyncError, SyncLockBusy, TransportError, sync_lock
 
+from . import rotation
 from .setup import run_sync
 
 log = logging.getLogger("ward_node.worker")
@@ -31,12 +33,14 @@ class SyncWorker:
         backoff_max: float,
         chunk: int,
         sync: Callable[..., object] = run_sync,
+        rotate: Callable[[Path], str] = rotation.rotate_keys,
     ) -> None:
         self.data_dir = data_dir
         self.interval = interval
         self.backoff_max = backoff_max
         self.chunk = chunk
         self._sync = sync
+        self._rotate = rotate
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failures = 0
@@ -66,6 +70,19 @@ class SyncWorker:
         base = min(self.backoff_max, 2.0 ** min(self._failures, 16))
         return min(self.backoff_max, base * random.uniform(0.5, 1.5))
 
+    def rotate_if_requested(self) -> str | None:
+        """Rotate the node's keys if the hub asked for it; return the new fingerprint.
+
+        Under the sync lock, so no sync signs with a key being retired; a crash half-way is
+        finished by the next sync (``rotation.recover``), and no pending change is lost.
+        """
+        if not rotation.requested(self.data_dir):
+            return None
+        with sync_lock(self.data_dir, wait=0):
+            fingerprint = self._rotate(self.data_dir)
+        log.info("keys rotated at the hub's request: %s", fingerprint)
+        return fingerprint
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.next_delay())
@@ -76,6 +93,7 @@ class SyncWorker:
                 continue
             try:
                 self._sync(self.data_dir, chunk=self.chunk, wait=0)
+                self.rotate_if_requested()
                 self._failures = 0
             except SyncLockBusy:
                 continue  # another process (ward-node sync) is syncing this node right now

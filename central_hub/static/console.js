@@ -16,36 +16,52 @@
     return node;
   }
 
+  // A cell of a first line and, if given, a second smaller line (as _units.html draws them).
+  function cell(attrs, first, second, secondClass) {
+    var td = el("td", attrs, [first]);
+    if (second) {
+      td.appendChild(el("br"));
+      td.appendChild(el("small", secondClass ? { class: secondClass } : {}, [second]));
+    }
+    return td;
+  }
+
   function row(u, inbox) {
     var state = el("span", { class: "state state-" + u.state }, [
       el("span", { class: "state-mark", "aria-hidden": "true" }, [MARKS[u.state] || ""]),
       " " + u.state_text,
     ]);
-    var stateCell = el("td", {}, [state]);
-    if (u.state_detail) {
-      stateCell.appendChild(el("br"));
-      stateCell.appendChild(el("small", {}, [u.state_detail]));
-    }
     var clock = u.clock_warning
       ? el("span", { class: "warn" }, ["▲ " + u.clock_offset + " (lệch quá giới hạn)"])
-      : u.clock_offset || "—";
+      : "lệch " + (u.clock_offset || "—");
+    var seen = cell({}, u.last_seen);
+    seen.appendChild(el("br"));
+    seen.appendChild(el("small", {}, [clock]));
+    var software = cell({}, u.software_mismatch
+      ? el("span", { class: "warn" }, ["▲ " + u.software])
+      : u.software || "—");
+    if (u.software_mismatch) {
+      software.appendChild(el("br"));
+      software.appendChild(el("small", {}, ["khác máy chủ (" + u.hub_software + ")"]));
+    }
+    if (u.schema_version) {
+      software.appendChild(el("br"));
+      software.appendChild(el("small", { class: "muted" }, ["CSDL " + u.schema_version]));
+    }
     var conflicts = u.open_conflicts
       ? el("a", { href: inbox + "?unit=" + encodeURIComponent(u.unit) }, [String(u.open_conflicts)])
       : "0";
+    var overdue = u.overdue ? el("a", { href: u.overdue_url }, [String(u.overdue)]) : "0";
     return el("tr", { "data-node": u.node_id }, [
-      el("td", {}, [
-        el("a", { href: u.url }, [u.name]),
-        el("br"),
-        el("small", { class: "muted" }, [u.unit + " · " + u.node_id]),
-      ]),
-      stateCell,
-      el("td", {}, [u.last_seen]),
-      el("td", {}, [clock]),
-      el("td", {}, [u.key_status]),
-      el("td", {}, [u.software || "—"]),
-      el("td", { class: "num" }, [String(u.waiting)]),
-      el("td", { class: "num" }, [String(u.held_changes)]),
+      cell({}, el("a", { href: u.url }, [u.name]), u.unit + " · " + u.node_id, "muted"),
+      cell({}, state, u.state_detail),
+      seen,
+      cell({}, u.pending, u.pending_note, "muted"),
+      cell({ class: "num" }, String(u.waiting), "giữ " + u.held_changes, "muted"),
+      cell({}, u.key_status, u.key_detail, "muted"),
+      software,
       el("td", { class: "num" }, [conflicts]),
+      el("td", { class: "num" }, [overdue]),
     ]);
   }
 
