@@ -5,12 +5,19 @@ held (DESIGN.md, "Conflict detection"). The deterministic winner is applied eith
 replicas converge; fields whose schema says ``x-review`` (a dossier's status, its due date)
 open a conflict for an administrator, the others are kept as ``auto`` for the audit trail.
 Resolving writes the chosen value as an ordinary new change, which reaches the owning ward.
+
+:func:`resolve_many` resolves many conflicts of one kind (record type and field) with one rule,
+all in one transaction: either every chosen conflict is resolved, each audited on its own row
+(who, when, the note, the version written), or none is and the store is unchanged. An
+administrator who ticks twenty conflicts expects the twenty done or a reason, not a half.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync import (
@@ -19,14 +26,23 @@ from sync import (
     NotFound,
     ValidationError,
     atomic,
+    get_meta,
     record_type,
     utcnow_iso,
     validate_fields,
 )
 
 from .setup import capture
+from .store import HUB_ORIGIN
 
 STATES = ("open", "resolved", "auto")
+# How :func:`resolve_many` picks each conflict's value.
+RULES = {
+    "unit": "giữ giá trị của đơn vị đã chọn",
+    "hub": "giữ giá trị do máy chủ trung tâm ghi",
+    "latest": "giữ giá trị mới nhất (đang áp dụng)",
+    "base": "giữ giá trị gốc (trước khi hai bên cùng sửa)",
+}
 
 
 def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
@@ -108,11 +124,17 @@ def list_conflicts(
     state: str | None = "open",
     unit: str | None = None,
     type_name: str | None = None,
+    older_than_days: int | None = None,
+    detected_from: datetime | None = None,
+    detected_before: datetime | None = None,
     limit: int = 50,
     cursor: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Conflicts, newest first, filtered by state, unit and record type."""
-    clauses, params = [], []
+    """Conflicts, newest first, filtered by state, unit, record type and age: opened more than
+    ``older_than_days`` days ago, and/or detected in ``[detected_from, detected_before)``
+    (aware datetimes). Returns the page and the cursor of the next one (``None`` at the end)."""
+    clauses: list[str] = []
+    params: list[Any] = []
     if state:
         if state not in STATES:
             raise ValidationError(
@@ -126,6 +148,20 @@ def list_conflicts(
     if type_name:
         clauses.append("record_type = ?")
         params.append(type_name)
+    if older_than_days is not None:
+        if older_than_days < 0:
+            raise ValidationError("Số ngày phải là số không âm.", field="older_than_days")
+        detected_before = min(
+            detected_before or datetime.max.replace(tzinfo=UTC),
+            datetime.now(UTC) - timedelta(days=older_than_days),
+        )
+    # detected_at is written by utcnow_iso(): UTC, to the second, so text order is time order.
+    if detected_from is not None:
+        clauses.append("detected_at >= ?")
+        params.append(_iso(detected_from))
+    if detected_before is not None:
+        clauses.append("detected_at < ?")
+        params.append(_iso(detected_before))
     if cursor:
         clauses.append("id < ?")
         params.append(cursor)
@@ -151,26 +187,153 @@ def resolve(
     """Resolve with ``value``: written as a new hub change (routed to the owning ward) and the
     conflict closed, in one transaction. :class:`Conflict` (409) when already resolved."""
     with atomic(conn):
-        found = get_conflict(conn, conflict_id)
-        if found["state"] == "resolved":
-            raise Conflict(
-                f"Xung đột số {conflict_id} đã được giải quyết lúc {found['resolved_at']}.",
-                code="already_resolved",
-            )
-        fields = {found["field"]: value}
-        validate_fields(found["record_type"], fields)
-        change = capture(conn).write(
-            found["record_type"], found["record_id"], found["unit"], fields, actor=user
-        )
-        conn.execute(
-            "UPDATE conflicts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
-            "resolution = ?, note = ? WHERE id = ?",
-            (
-                utcnow_iso(),
-                user,
-                json.dumps({"value": value, "version": change.version_key}, ensure_ascii=False),
-                note,
-                conflict_id,
-            ),
-        )
+        _resolve_one(conn, get_conflict(conn, conflict_id), value, user=user, note=note)
     return get_conflict(conn, conflict_id)
+
+
+def resolve_many(
+    conn: sqlite3.Connection,
+    conflict_ids: Sequence[int],
+    rule: str,
+    *,
+    user: str,
+    note: str | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    """Resolve several open conflicts of one kind (same record type and field) by one ``rule``
+    of :data:`RULES` (``unit`` keeps the side written by ``unit``), in one transaction.
+
+    Each conflict is audited on its own (resolved_by, resolved_at, note, the version written)
+    and each resolution is a hub change routed to its owning ward. All or nothing: raises
+    :class:`ValidationError` (mixed kinds, an unknown rule, a conflict the rule has no value
+    for, a value the schema refuses), :class:`NotFound` or :class:`Conflict` (already resolved)
+    and then changes nothing. Returns the resolved conflicts in the order given.
+    """
+    ids = list(dict.fromkeys(int(i) for i in conflict_ids))
+    if not ids:
+        raise ValidationError("Hãy chọn ít nhất một xung đột để giải quyết.", field="ids")
+    if rule not in RULES:
+        raise ValidationError(
+            f"Cách giải quyết phải là một trong: {', '.join(RULES)}.", field="rule"
+        )
+    if rule == "unit" and not unit:
+        raise ValidationError("Hãy chọn đơn vị có giá trị cần giữ.", field="unit")
+    with atomic(conn):
+        found = [get_conflict(conn, i) for i in ids]
+        kinds = {(c["record_type"], c["field"]) for c in found}
+        if len(kinds) > 1:
+            listed = "; ".join(f"{t}.{f}" for t, f in sorted(kinds))
+            raise ValidationError(
+                "Chỉ giải quyết hàng loạt được các xung đột cùng loại bản ghi và cùng trường "
+                f"(đang chọn lẫn: {listed}). Hãy lọc theo loại bản ghi rồi chọn lại.",
+                code="mixed_kinds",
+                field="ids",
+            )
+        hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
+        for conflict in found:
+            value = _by_rule(conn, conflict, rule, unit, hub_id)
+            _resolve_one(conn, conflict, value, user=user, note=note)
+    return [get_conflict(conn, i) for i in ids]
+
+
+def _by_rule(
+    conn: sqlite3.Connection, conflict: dict[str, Any], rule: str, unit: str | None, hub_id: str
+) -> Any:
+    """The value ``rule`` keeps for ``conflict``; :class:`ValidationError` when it has none."""
+    if rule == "base":
+        base = base_side(conn, conflict)
+        if base is None:
+            raise ValidationError(
+                f"Xung đột số {conflict['id']} không có giá trị gốc (hai bên cùng ghi lần "
+                "đầu); hãy giải quyết riêng xung đột này.",
+                field="rule",
+            )
+        return base["value"]
+    if rule == "latest":
+        return max(conflict["values"], key=lambda v: str(v["version"]))["value"]
+    wanted = [
+        v
+        for v in conflict["values"]
+        if (v["unit"] == unit if rule == "unit" else v["origin"] == hub_id)
+    ]
+    if not wanted:
+        who = f"đơn vị {unit}" if rule == "unit" else "máy chủ trung tâm"
+        raise ValidationError(
+            f"Xung đột số {conflict['id']} không có giá trị nào của {who}; bỏ chọn nó "
+            "hoặc chọn cách giải quyết khác.",
+            field="rule",
+        )
+    return max(wanted, key=lambda v: str(v["version"]))["value"]
+
+
+def base_side(conn: sqlite3.Connection, conflict: dict[str, Any]) -> dict[str, Any] | None:
+    """The value both sides started from, with who wrote it, where and its version: read from
+    the journal entry of the base version; ``None`` when there was no base."""
+    version = conflict.get("base")
+    if not version or "@" not in version:
+        return None
+    hlc_hex, _, origin = version.partition("@")
+    try:
+        hlc = int(hlc_hex, 16)
+    except ValueError:
+        return None
+    row = conn.execute(
+        "SELECT fields, actor, unit FROM journal WHERE type = ? AND id = ? AND origin = ? "
+        "AND hlc = ?",
+        (conflict["record_type"], conflict["record_id"], origin, hlc),
+    ).fetchone()
+    if row is None:
+        return None
+    fields = json.loads(row[0])
+    if conflict["field"] not in fields:
+        return None
+    return {
+        "value": fields[conflict["field"]],
+        "version": version,
+        "origin": origin,
+        "user": row[1],
+        "unit": row[2],
+    }
+
+
+def _resolve_one(
+    conn: sqlite3.Connection, found: dict[str, Any], value: Any, *, user: str, note: str | None
+) -> None:
+    """Write ``value`` as a hub change and close the conflict (the caller holds the
+    transaction)."""
+    if found["state"] == "resolved":
+        raise Conflict(
+            f"Xung đột số {found['id']} đã được giải quyết lúc {found['resolved_at']}.",
+            code="already_resolved",
+        )
+    fields = {found["field"]: value}
+    validate_fields(found["record_type"], fields)
+    change = capture(conn).write(
+        found["record_type"], found["record_id"], found["unit"], fields, actor=user
+    )
+    conn.execute(
+        "UPDATE conflicts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
+        "resolution = ?, note = ? WHERE id = ?",
+        (
+            utcnow_iso(),
+            user,
+            json.dumps({"value": value, "version": change.version_key}, ensure_ascii=False),
+            note,
+            found["id"],
+        ),
+    )
+
+
+def resolutions(conn: sqlite3.Connection, type_name: str, record_id: str) -> dict[str, Any]:
+    """The resolved conflicts of one record, by the version their resolution wrote."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM conflicts WHERE record_type = ? AND record_id = ? "
+        "AND state = 'resolved'",
+        (type_name, record_id),
+    ).fetchall()
+    found = [_row(r) for r in rows]
+    return {c["resolution"]["version"]: c for c in found if c["resolution"]}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -1,16 +1,32 @@
 """The console's conflict inbox (``/console/xung-dot``) and a record's change history
 (``/console/ban-ghi/<type>/<id>``): what an administrator needs to reconcile concurrent edits
-and to answer "why is it like this"."""
+and to answer "why is it like this".
+
+Every value is shown as a person reads it: the record type's and the field's Vietnamese titles
+(schema ``title``), ``x-labels`` names with the stored number in small text, times in Huế time,
+and a word-level diff against the base for long text (``<ins>``/``<del>``, not colour alone).
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
-from datetime import UTC, datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
-from sync import SyncError, ValidationError, nfc, physical_ms, record_type
+from sync import (
+    Replica,
+    SyncError,
+    ValidationError,
+    labels,
+    nfc,
+    physical_ms,
+    record_type,
+)
 
 from . import conflicts, console
 from .console_auth import console_user, login_required
@@ -22,93 +38,350 @@ bp.context_processor(console._globals)
 bp.errorhandler(SyncError)(console._sync_error)
 
 CONFLICT_STATES = console.CONFLICT_STATES
+VIETNAM = console.VIETNAM
 vn_datetime = console.vn_datetime
+PAGE = 100
+AGES = {"1": "Mở hơn 1 ngày", "7": "Mở hơn 7 ngày", "30": "Mở hơn 30 ngày"}
+LONG_TEXT = 60  # longer (or multi-line) text is compared word by word
+_SUMMARY_FIELDS = ("code", "number", "subject", "title", "name")
+
+
+# -- how values read ---------------------------------------------------------------------------
+
+
+def type_title(type_name: str) -> str:
+    """The record type's Vietnamese title (schema ``title``), else its name."""
+    try:
+        return str(record_type(type_name).schema.get("title") or type_name)
+    except ValidationError:
+        return type_name
+
+
+def _prop(type_name: str, field: str) -> dict[str, Any]:
+    try:
+        prop: dict[str, Any] = record_type(type_name).schema["properties"].get(field, {})
+    except ValidationError:
+        return {}
+    return prop
+
+
+def field_title(type_name: str, field: str) -> str:
+    """The field's Vietnamese title (schema ``title`` of the property), else its name."""
+    return str(_prop(type_name, field).get("title") or field)
+
+
+def choices(type_name: str, field: str) -> dict[int | str, str]:
+    """The field's ``x-labels`` (value to name); empty for a field without them."""
+    return labels(type_name, field) if _prop(type_name, field) else {}
+
+
+def is_datetime(type_name: str, field: str) -> bool:
+    """Whether the field holds an ISO 8601 time (``format`` or the schemas' time pattern)."""
+    prop = _prop(type_name, field)
+    return prop.get("format") == "date-time" or "T[0-9]{2}:[0-9]{2}" in prop.get("pattern", "")
+
+
+def _kinds(type_name: str, field: str) -> set[str]:
+    kind = _prop(type_name, field).get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def shown(type_name: str, field: str, value: Any) -> Markup:
+    """A value as HTML an administrator reads: its label with the stored value in small text,
+    a Huế time, or the text itself (always escaped)."""
+    if value is None:
+        return Markup('<span class="muted">(trống)</span>')
+    names = choices(type_name, field)
+    if not isinstance(value, bool | dict | list) and value in names:
+        return escape(names[value]) + Markup(' <small class="muted">(%s)</small>') % value
+    if isinstance(value, str) and is_datetime(type_name, field):
+        return escape(vn_datetime(value))
+    return escape(console.show_value(value))
+
+
+def is_long(value: Any) -> bool:
+    """Text long or multi-line enough that a word-level diff helps."""
+    return isinstance(value, str) and (len(value) > LONG_TEXT or "\n" in value)
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """``new`` compared with ``old`` word by word: removed words in ``<del>``, added words in
+    ``<ins>``, every piece escaped."""
+    a, b = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    out = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(Markup("<del>%s</del>") % "".join(a[i1:i2]))
+        if j2 > j1:
+            out.append(Markup("<ins>%s</ins>") % "".join(b[j1:j2]))
+    return Markup("").join(out)
+
+
+def summary(type_name: str, record: dict[str, Any] | None) -> str:
+    """A line that tells which case the record is (a dossier's code and applicant, a
+    meeting's subject...); ``""`` when the hub does not hold the record."""
+    if not record:
+        return ""
+    parts = [str(record[k]) for k in _SUMMARY_FIELDS if record.get(k)][:2]
+    applicant = record.get("applicant")
+    if isinstance(applicant, dict) and applicant.get("full_name"):
+        parts.append(str(applicant["full_name"]))
+    return " · ".join(parts)
+
+
+def _when(version: str) -> str:
+    try:
+        ms = physical_ms(int(version.partition("@")[0], 16))
+    except ValueError:
+        return ""
+    return vn_datetime(datetime.fromtimestamp(ms / 1000, VIETNAM).isoformat())
+
+
+def _where(origin: str, hub_id: str, nodes: dict[str, str], names: dict[str, str]) -> str:
+    if origin == hub_id:
+        return "Máy chủ trung tâm"
+    unit = nodes.get(origin)
+    if unit is None:
+        return origin
+    return f"{names.get(unit, unit)} ({unit}), máy {origin}"
+
+
+def _dress(items: list[dict[str, Any]]) -> None:
+    """Add what the page shows to each conflict: titles, record summary, base side, and for
+    each side its time, place, shown value and diff against the base."""
+    conn = db()
+    hub_id = state().hub_id
+    nodes = dict(conn.execute("SELECT node_id, unit FROM nodes").fetchall())
+    names = unit_names()
+    replica = Replica(conn)
+    for item in items:
+        t, f = item["record_type"], item["field"]
+        item["type_title"], item["field_title"] = type_title(t), field_title(t, f)
+        item["unit_name"] = names.get(item["unit"], "")
+        item["summary"] = summary(t, replica.get(t, item["record_id"]))
+        item["kind"] = f"{t}.{f}"
+        base = conflicts.base_side(conn, item)
+        sides = ([base] if base else []) + item["values"]
+        for side in sides:
+            side["when"] = _when(side["version"])
+            side["where"] = _where(side["origin"], hub_id, nodes, names)
+            side["shown"] = shown(t, f, side["value"])
+        item["base_side"] = base
+        base_value = base["value"] if base else None
+        for side in item["values"]:
+            long = is_long(side["value"]) or is_long(base_value)
+            both_text = isinstance(side["value"], str) and isinstance(base_value, str)
+            side["diff"] = word_diff(base_value, side["value"]) if long and both_text else None
+        if item["resolution"]:
+            item["resolution"]["shown"] = shown(t, f, item["resolution"]["value"])
+        item["choices"] = choices(t, f)
+        item["is_datetime"] = is_datetime(t, f)
+
+
+def unit_names() -> dict[str, str]:
+    """Unit codes to names, from the reference data."""
+    return dict(db().execute("SELECT code, name FROM unit").fetchall())
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+
+def _local_day(text: str, field: str) -> datetime:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").replace(tzinfo=VIETNAM)
+    except ValueError:
+        raise ValidationError(
+            f"Ngày '{text}' không đúng dạng ngày/tháng/năm; hãy nhập như 28/11/2026.",
+            field=field,
+        ) from None
+
+
+def _filters() -> dict[str, Any]:
+    """The inbox's filters from the query string, as given (to fill the form back)."""
+    chosen_state = request.args.get("state", "open")
+    if chosen_state not in (*conflicts.STATES, ""):
+        chosen_state = "open"
+    age = request.args.get("age", "")
+    return {
+        "state": chosen_state,
+        "unit": request.args.get("unit", "").strip(),
+        "type": request.args.get("type", "").strip(),
+        "age": age if age in AGES else "",
+        "from": request.args.get("from", "").strip(),
+        "to": request.args.get("to", "").strip(),
+    }
 
 
 @bp.get("/xung-dot")
 @login_required()
-def inbox() -> str:
-    """The conflict inbox, filtered by unit, record type and state."""
-    chosen_state = request.args.get("state", "open")
-    if chosen_state not in (*conflicts.STATES, ""):
-        chosen_state = "open"
-    unit_filter = request.args.get("unit", "").strip()
-    type_filter = request.args.get("type", "").strip()
-    items, _next = conflicts.list_conflicts(
-        db(),
-        state=chosen_state or None,
-        unit=unit_filter or None,
-        type_name=type_filter or None,
-        limit=100,
-    )
+def inbox() -> tuple[str, int]:
+    """The conflict inbox, filtered by unit, record type, state and age, 100 a page."""
+    chosen = _filters()
+    errors: dict[str, str] = {}
+    days: dict[str, datetime | None] = {"from": None, "to": None}
+    for key in days:
+        if chosen[key]:
+            try:
+                days[key] = _local_day(chosen[key], key)
+            except ValidationError as exc:
+                errors[key] = exc.message
+    cursor_arg = request.args.get("cursor", "")
+    items: list[dict[str, Any]] = []
+    next_cursor = None
+    if not errors:
+        items, next_cursor = conflicts.list_conflicts(
+            db(),
+            state=chosen["state"] or None,
+            unit=chosen["unit"] or None,
+            type_name=chosen["type"] or None,
+            older_than_days=int(chosen["age"]) if chosen["age"] else None,
+            detected_from=days["from"],
+            detected_before=days["to"] + timedelta(days=1) if days["to"] else None,
+            limit=PAGE,
+            cursor=int(cursor_arg) if cursor_arg.isdigit() else None,
+        )
+        _dress(items)
     units = [r[0] for r in db().execute("SELECT DISTINCT unit FROM conflicts ORDER BY unit")]
     types = [r[0] for r in db().execute("SELECT DISTINCT record_type FROM conflicts ORDER BY 1")]
-    for item in items:
-        for side in item["values"]:
-            hlc_hex = side["version"].partition("@")[0]
-            try:
-                ms = physical_ms(int(hlc_hex, 16))
-                side["when"] = vn_datetime(datetime.fromtimestamp(ms / 1000, UTC).isoformat())
-            except ValueError:
-                side["when"] = ""
-    return render_template(
+    query = {k: v for k, v in chosen.items() if v}
+    if chosen["state"] == "":
+        query["state"] = ""
+    page = render_template(
         "console/inbox.html",
         items=items,
         units=units,
-        types=types,
-        state=chosen_state,
-        unit=unit_filter,
-        type=type_filter,
+        unit_names=unit_names(),
+        types=[(t, type_title(t)) for t in types],
+        chosen=chosen,
+        errors=errors,
+        ages=AGES,
         states=CONFLICT_STATES,
+        rules=conflicts.RULES,
+        query=query,
+        first_page=not cursor_arg,
+        next_url=url_for("console_conflicts.inbox", **query, cursor=next_cursor)
+        if next_cursor
+        else None,
     )
+    return page, 422 if errors else 200
+
+
+def _back() -> str:
+    """The inbox with the filters the form was posted from."""
+    keys = ("state", "unit", "type", "age", "from", "to")
+    query = {k: request.form[k] for k in keys if k in request.form}
+    return url_for("console_conflicts.inbox", **query)
+
+
+def _merged_value(found: dict[str, Any], text: str) -> Any:
+    """The administrator's own value for the conflict's field, read by the field's kind."""
+    t, f = found["record_type"], found["field"]
+    if not text.strip():
+        raise ValidationError("Hãy nhập hoặc chọn giá trị khác cần ghi.", field="merged")
+    if choices(t, f):
+        for code in choices(t, f):
+            if str(code) == text.strip():
+                return code
+        raise ValidationError("Hãy chọn một giá trị trong danh sách.", field="merged")
+    if is_datetime(t, f):
+        try:
+            moment = datetime.strptime(text.strip(), "%d/%m/%Y %H:%M").replace(tzinfo=VIETNAM)
+        except ValueError:
+            raise ValidationError(
+                "Thời điểm phải viết dạng ngày/tháng/năm giờ:phút, ví dụ 15/12/2026 16:30.",
+                field="merged",
+            ) from None
+        return moment.isoformat(timespec="seconds")
+    if "string" in _kinds(t, f):
+        return nfc(text)
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValidationError(
+            'Giá trị khác của trường này phải viết dạng JSON (ví dụ: 4, "văn bản").',
+            field="merged",
+        ) from None
+
+
+def _username() -> str:
+    user = console_user()
+    return user.username if user else "admin"
+
+
+def _note() -> str | None:
+    return nfc(request.form.get("note", "")).strip() or None
 
 
 @bp.post("/xung-dot/<int:conflict_id>")
 @login_required("admin")
 def resolve(conflict_id: int) -> Response:
-    """Resolve a conflict with one side's value or a merged value (JSON for non-text fields)."""
+    """Resolve a conflict with one side's value or another (merged) value, with a note."""
     found = conflicts.get_conflict(db(), conflict_id)
     choice = request.form.get("choice", "")
     if choice == "merged":
-        text = request.form.get("merged", "")
-        if not text.strip():
-            raise ValidationError("Hãy nhập giá trị đã hợp nhất.", field="merged")
-        field = record_type(found["record_type"]).schema["properties"].get(found["field"], {})
-        if field.get("type") == "string" or (
-            isinstance(field.get("type"), list) and "string" in field["type"]
-        ):
-            value: Any = nfc(text)
-        else:
-            try:
-                value = json.loads(text)
-            except ValueError:
-                raise ValidationError(
-                    'Giá trị hợp nhất của trường này phải viết dạng JSON (ví dụ: 4, "văn bản").',
-                    field="merged",
-                ) from None
+        value = _merged_value(found, request.form.get("merged", ""))
     else:
         try:
             value = found["values"][int(choice)]["value"]
         except (ValueError, IndexError):
             raise ValidationError("Hãy chọn một giá trị để giữ.", field="choice") from None
-    user = console_user()
-    conflicts.resolve(
-        db(),
-        conflict_id,
-        value,
-        user=user.username if user else "admin",
-        note=nfc(request.form.get("note", "")).strip() or None,
-    )
-    flash(f"Đã giải quyết xung đột số {conflict_id}.", "ok")
-    return redirect(url_for("console_conflicts.inbox"))
+    conflicts.resolve(db(), conflict_id, value, user=_username(), note=_note())
+    flash(f"Đã giải quyết xung đột số {conflict_id}; giá trị sẽ tới đơn vị ở lần đồng bộ tới.")
+    return redirect(_back())
+
+
+@bp.post("/xung-dot/hang-loat")
+@login_required("admin")
+def resolve_many() -> Response:
+    """Resolve the ticked conflicts (one kind) by one rule and one note, all or none."""
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    try:
+        done = conflicts.resolve_many(
+            db(),
+            ids,
+            request.form.get("rule", ""),
+            user=_username(),
+            note=_note(),
+            unit=request.form.get("rule_unit") or None,
+        )
+    except SyncError as exc:
+        flash(f"Chưa giải quyết xung đột nào: {exc.message}", "error")
+        return redirect(_back())
+    numbers = ", ".join(str(c["id"]) for c in done)
+    flash(f"Đã giải quyết {len(done)} xung đột (số {numbers}).")
+    return redirect(_back())
+
+
+# -- a record's history ------------------------------------------------------------------------
 
 
 @bp.get("/ban-ghi/<type_name>/<record_id>")
 @login_required()
 def history(type_name: str, record_id: str) -> str:
-    """A record's change history: who changed which field when, from which unit."""
+    """A record's change history: who changed which field when, from which unit, and which
+    changes resolved a conflict (by whom, with what note)."""
     record_type(type_name)  # an unknown type is refused
-    entries = Journal(db(), state().hub_id).history(type_name, record_id)
+    conn = db()
+    hub_id = state().hub_id
+    entries = Journal(conn, hub_id).history(type_name, record_id)
+    resolved = conflicts.resolutions(conn, type_name, record_id)
+    nodes = dict(conn.execute("SELECT node_id, unit FROM nodes").fetchall())
+    names = unit_names()
+    for e in entries:
+        e["where"] = _where(e["origin"], hub_id, nodes, names)
+        e["shown"] = [
+            (field_title(type_name, k), k, shown(type_name, k, v)) for k, v in e["fields"].items()
+        ]
+        e["resolves"] = resolved.get(f"{e['hlc']:016x}@{e['origin']}")
     return render_template(
-        "console/history.html", type_name=type_name, record_id=record_id, entries=entries
+        "console/history.html",
+        type_name=type_name,
+        type_title=type_title(type_name),
+        record_id=record_id,
+        summary=summary(type_name, Replica(conn).get(type_name, record_id)),
+        entries=entries,
     )
