@@ -96,6 +96,18 @@ class DocumentReader:
         """Unit code → name, from the hub's reference data."""
         return {u["code"]: u["name"] for u in records(self.conn, "unit")}
 
+    def addressees(self) -> list[tuple[str, str]]:
+        """(code, name) of the units a new document may be sent to: every other unit valid
+        today (a unit past its ``valid_to`` was merged or dissolved; old records keep its name
+        through :meth:`unit_names`)."""
+        today = self._today().isoformat()
+        return [
+            (u["code"], u["name"])
+            for u in records(self.conn, "unit")
+            if u["code"] != self.unit
+            and (u.get("valid_from") or today) <= today <= (u.get("valid_to") or today)
+        ]
+
     def _doc(self, doc_id: str) -> dict[str, Any]:
         found = records(self.conn, "document", "WHERE id = ?", (doc_id,))
         if not found or not self._visible(found[0]):

@@ -92,7 +92,7 @@ def new() -> Any:
         else:
             flash(f"Đã lưu văn bản {doc['symbol']}.", "ok")
             return redirect(url_for("documents.detail", doc_id=doc["id"]))
-    units = [u for u in _docs().unit_names().items() if u[0] != _docs().unit]
+    units = _docs().addressees()
     return render_template(
         "documents/new.html", direction=direction, form=form, error=error, units=units
     ), (422 if error else 200)
