@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.register_blueprint(__import__("central_hub.console", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_conflicts", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.submit", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("central_hub.portal", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_sms", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_stats", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_reference", fromlist=["bp"]).bp)

@@ -24,12 +24,12 @@ STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/
 def dossier(code: str) -> Response:
     """A dossier's status by its code: procedure, dates, status, timeline; 404 when unknown."""
     _rate_limit()
-    found = _records("dossier", "WHERE code = ? LIMIT 1", (code.strip().upper(),))
+    found = records("dossier", "WHERE code = ? LIMIT 1", (code.strip().upper(),))
     if not found:
         raise NotFound("Không tìm thấy hồ sơ với mã này. Hãy kiểm tra lại mã trên giấy tiếp nhận.")
     record = found[0]
-    steps = _records("dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (record["id"],))
-    units = _records(  # the unit as it is now, when its code was reused over time
+    steps = records("dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (record["id"],))
+    units = records(  # the unit as it is now, when its code was reused over time
         "unit",
         "WHERE code = ? ORDER BY valid_to IS NOT NULL, valid_from DESC LIMIT 1",
         (record["unit"],),
@@ -58,7 +58,8 @@ def dossier(code: str) -> Response:
     )
 
 
-def _records(type_name: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+def records(type_name: str, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Records of ``type_name`` selected by ``where`` (SQL after the table name), decoded."""
     rtype = record_type(type_name)
     rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
     return [Replica.decode(rtype, r) for r in rows.fetchall()]

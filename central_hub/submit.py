@@ -4,7 +4,7 @@
 a ``dossier`` owned by the chosen ward in status 1 (Mới đăng ký, channel ``online``), its first
 ``dossier_step`` and an ``attachment`` per scan (the files in the hub's blob store); all three
 are routed to the ward, which receives or refuses it from its queue and sets the due date on
-reception. ``GET /tra-cuu/<code>`` shows a dossier's steps, from the public look-up.
+reception. The look-up pages are ``portal.py``.
 
 Codes are ``{ward prefix}-{yyMMdd}-{NNNN}`` like the ward's own, numbered 5001–9999 from the
 hub's ``online_counters`` table: wards number their desk dossiers 0001–5000, so the two never
@@ -21,26 +21,27 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
+from markupsafe import Markup
 
 from sync import (
     BlobStore,
-    NotFound,
     PayloadTooLarge,
     RateLimited,
-    Replica,
     ValidationError,
     Write,
     atomic,
     check_rate,
     clean_text,
+    fold,
     new_id,
     nfc,
-    record_type,
+    qr_svg,
     validate,
 )
 
-from . import public
+from .portal import PAPER_KINDS, current_wards, time_limit
+from .public import records
 from .setup import capture
 from .web import db, state
 
@@ -78,24 +79,20 @@ def submit() -> tuple[str, int] | str:
     try:
         dossier = _create(values)
     except (ValidationError, PayloadTooLarge) as exc:
-        return _form(values, exc.message), 422
+        return _form(values, exc.message, exc.details.get("field")), 422
+    procedure = records("procedure", "WHERE code = ?", (dossier["procedure_code"],))
+    ward = current_wards("AND code = ?", (dossier["unit"],))
+    lookup = url_for("portal.lookup", code=dossier["code"])
+    public_url = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
     return render_template(
         "public/submitted.html",
         dossier=dossier,
-        lookup=url_for("submit.lookup", code=dossier["code"]),
+        ward=ward[0] if ward else {"name": dossier["unit"]},
+        time_limit=time_limit(procedure[0]) if procedure else "",
+        scans=len(request.files.getlist("scans")),
+        lookup=lookup,
+        qr=Markup(qr_svg(public_url + lookup, "Mã QR để tra cứu hồ sơ")),
     )
-
-
-@bp.get("/tra-cuu/<code>")
-def lookup(code: str) -> tuple[str, int] | str:
-    """A dossier's status and steps for the citizen (the public look-up's data, as a page)."""
-    try:
-        data = public.dossier(code).get_json()
-    except NotFound as exc:
-        return render_template("public/lookup.html", found=None, error=exc.message), 404
-    except RateLimited as exc:
-        return render_template("public/lookup.html", found=None, error=exc.message), 429
-    return render_template("public/lookup.html", found=data, error=None)
 
 
 _FIELDS = (
@@ -111,33 +108,30 @@ _FIELDS = (
 )
 
 
-def _form(values: dict[str, str], error: str | None) -> str:
+def _form(values: dict[str, str], error: str | None, error_field: str | None = None) -> str:
+    procedures = records("procedure", "WHERE active = 1")
+    for p in procedures:
+        p["time_limit"] = time_limit(p)
     return render_template(
         "public/submit.html",
-        wards=_records("unit", "WHERE kind = 'ward' AND valid_to IS NULL ORDER BY name"),
-        procedures=_records("procedure", "WHERE active = 1 ORDER BY field, name"),
+        wards=sorted(current_wards(), key=lambda w: fold(w["name"])),
+        procedures=sorted(procedures, key=lambda p: (fold(p.get("field") or "~"), fold(p["name"]))),
+        paper_kinds=PAPER_KINDS,
         values=values,
         error=error,
+        error_field=error_field,
         max_mb=MAX_SCAN_BYTES // (1024 * 1024),
         max_scans=MAX_SCANS,
     )
 
 
-def _records(type_name: str, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
-    return [Replica.decode(rtype, r) for r in rows.fetchall()]
-
-
 def _create(values: dict[str, str]) -> dict[str, Any]:
     """Validate, store the scans, write the records; return the dossier."""
-    wards = _records(
-        "unit", "WHERE kind = 'ward' AND valid_to IS NULL AND code = ?", (values["unit"],)
-    )
+    wards = current_wards("AND code = ?", (values["unit"],))
     if not wards:
         raise ValidationError("Hãy chọn phường nhận hồ sơ trong danh sách.", field="unit")
     ward = wards[0]
-    procedures = _records("procedure", "WHERE active = 1 AND code = ?", (values["procedure_code"],))
+    procedures = records("procedure", "WHERE active = 1 AND code = ?", (values["procedure_code"],))
     if not procedures:
         raise ValidationError("Hãy chọn thủ tục trong danh sách.", field="procedure_code")
     procedure = procedures[0]

@@ -85,16 +85,42 @@ def install(app: Flask) -> None:
         return error_json(exc.status, exc.code, exc.message, **exc.details)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
+    def _http_error(exc: HTTPException) -> Any:
         messages = {
-            404: "Không tìm thấy địa chỉ này.",
+            404: "Không tìm thấy địa chỉ này. Hãy kiểm tra lại đường dẫn.",
             405: "Phương thức này không dùng được ở địa chỉ này.",
             413: "Nội dung gửi lên quá lớn.",
         }
         status = exc.code or 500
-        return error_json(
-            status, exc.name.lower().replace(" ", "_"), messages.get(status, exc.description or "")
-        )
+        message = messages.get(status, exc.description or "")
+        if is_page(request.path):
+            return error_page(status, message)
+        return error_json(status, exc.name.lower().replace(" ", "_"), message)
+
+
+# Machine addresses answer errors in JSON; every other address is a page a person opened.
+_MACHINE_PREFIXES = ("/api/", "/sync/", "/console/api/", "/healthz", "/assets/", "/static/")
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is a page for people (its errors are pages, not JSON)."""
+    return not path.startswith(_MACHINE_PREFIXES)
+
+
+def error_page(status: int, message: str) -> Any:
+    """An error as the page of the console (under ``/console``) or of the citizens' portal."""
+    # Imported here: both build on this module.
+    if request.path.startswith("/console"):
+        from flask import render_template
+
+        from . import console
+
+        return render_template(
+            "console/error.html", status=status, message=message, **console._globals()
+        ), status
+    from .portal import error_page as portal_error
+
+    return portal_error(status, message)
 
 
 def current_user() -> User | None:

@@ -2,14 +2,20 @@
 
 Records keep times as ISO 8601 strings in UTC; people read them as local ``dd/mm/yyyy HH:MM``
 in Huế (Asia/Ho_Chi_Minh, no daylight saving time); amounts are in đồng with "." between
-thousands. The ward node and the hub register these as Jinja filters.
+thousands; QR codes are inline SVG. The ward node and the hub register these as Jinja
+filters.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import qrcode
+from qrcode.image.svg import SvgPathImage
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -58,3 +64,17 @@ def vnd(value: Any) -> str:
     except (TypeError, ValueError):
         return str(value)
     return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def qr_svg(text: str, label: str) -> str:
+    """``text`` as a QR code in inline SVG (medium error correction, 2-module quiet zone), an
+    image named ``label`` for screen readers. Safe to embed: the label is escaped."""
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, image_factory=SvgPathImage
+    )
+    code.add_data(text)
+    code.make(fit=True)
+    svg = code.make_image().to_string(encoding="unicode")
+    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
+    named = f'<svg class="qr" role="img" aria-label="{html.escape(label, quote=True)}" '
+    return svg.replace("<svg ", named, 1)

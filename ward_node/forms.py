@@ -12,9 +12,9 @@ import re
 from datetime import date
 from typing import Any
 
-import qrcode
 from markupsafe import Markup
-from qrcode.image.svg import SvgPathImage
+
+from sync import qr_svg as draw_qr
 
 from .queries import local_day, register_number
 
@@ -146,17 +146,8 @@ def paper_lines(note: str | None) -> list[str]:
 
 
 def qr_svg(text: str) -> Markup:
-    """``text`` as a QR code in inline SVG (medium error correction, 2-module quiet zone),
-    named by its text for screen readers."""
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, image_factory=SvgPathImage
-    )
-    code.add_data(text)
-    code.make(fit=True)
-    svg = code.make_image().to_string(encoding="unicode")
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
-    label = f'<svg class="qr" role="img" aria-label="Mã QR: {Markup.escape(text)}" '
-    return Markup(svg.replace("<svg ", label, 1))
+    """``text`` as a QR code in inline SVG, named by its text for screen readers."""
+    return Markup(draw_qr(text, f"Mã QR: {text}"))
 
 
 def control_rows(dossier: Dossier, names: dict[str, str]) -> list[dict[str, Any]]:
