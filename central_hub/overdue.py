@@ -8,10 +8,15 @@ offset, so the comparison is in absolute time whatever offset a writer used.
 
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sync import Replica, record_type
+from sync import Replica, labels, record_type
 
 CLOCK_RUNNING = (1, 2, 4, 6)
 _WHERE = (
@@ -49,3 +54,116 @@ def overdue_dossiers(
         record = Replica.decode(rtype, row[:-1])
         items.append({**record, "days_late": int(row[-1])})
     return items
+
+
+# -- the city's overdue list as a table and its exports (console, /console/thong-ke/qua-han) --
+
+HEADERS = (
+    "Mã hồ sơ",
+    "Mã đơn vị",
+    "Đơn vị",
+    "Thủ tục",
+    "Người nộp",
+    "Trạng thái",
+    "Hạn giải quyết",
+    "Số ngày quá hạn",
+    "Người xử lý",
+)
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
+
+
+@dataclass(frozen=True)
+class OverdueLine:
+    """One overdue dossier as the city's list shows it. Only the applicant's name is kept of
+    their personal data: an administrator chasing a late dossier needs no ID number or phone."""
+
+    code: str
+    unit: str
+    unit_name: str
+    procedure: str
+    applicant: str
+    status: str
+    due: datetime  # local time in Huế
+    days_late: int
+    handler: str
+
+    @property
+    def due_text(self) -> str:
+        """The due time as ``dd/mm/yyyy HH:MM``, Huế time."""
+        return f"{self.due:%d/%m/%Y %H:%M}"
+
+
+def overdue_lines(
+    dossiers: Iterable[dict[str, Any]], unit_names: dict[str, str]
+) -> list[OverdueLine]:
+    """The decoded records of :func:`overdue_dossiers` as table lines, in the same order."""
+    statuses = labels("dossier", "status")
+    lines = []
+    for d in dossiers:
+        due = datetime.fromisoformat(str(d["due_at"]))
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        lines.append(
+            OverdueLine(
+                code=str(d["code"]),
+                unit=str(d["unit"]),
+                unit_name=unit_names.get(str(d["unit"]), ""),
+                procedure=str(d.get("procedure_name") or d.get("procedure_code") or ""),
+                applicant=str((d.get("applicant") or {}).get("full_name") or ""),
+                status=statuses.get(int(d["status"]), str(d["status"])),
+                due=due.astimezone(VIETNAM),
+                days_late=int(d["days_late"]),
+                handler=str(d.get("handler") or ""),
+            )
+        )
+    return lines
+
+
+def _title(at: datetime) -> str:
+    return f"Hồ sơ quá hạn lúc {at.astimezone(VIETNAM):%H:%M ngày %d/%m/%Y}"
+
+
+def _cells(line: OverdueLine) -> list[Any]:
+    return [
+        line.code,
+        line.unit,
+        line.unit_name,
+        line.procedure,
+        line.applicant,
+        line.status,
+        line.due_text,
+        line.days_late,
+        line.handler,
+    ]
+
+
+def to_csv(lines: list[OverdueLine], at: datetime) -> bytes:
+    """The list as CSV in UTF-8 with a BOM (so Excel reads the Vietnamese)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_title(at)])
+    writer.writerow(HEADERS)
+    writer.writerows(_cells(line) for line in lines)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(lines: list[OverdueLine], at: datetime) -> bytes:
+    """The list as an Excel workbook; the due time is a real date-time cell (Huế time)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Quá hạn"
+    sheet.append([_title(at)])
+    sheet.append(list(HEADERS))
+    for line in lines:
+        cells = _cells(line)
+        cells[6] = line.due.replace(tzinfo=None)  # Excel has no time zones
+        sheet.append(cells)
+        sheet.cell(row=sheet.max_row, column=7).number_format = "dd/mm/yyyy hh:mm"
+    for column, width in zip("ABCDEFGHI", (22, 10, 28, 36, 24, 20, 17, 10, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
