@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import qrcode
 from flask import (
@@ -44,6 +43,7 @@ from .console_auth import (
     logout_user,
 )
 from .journal import Journal
+from .overdue import overdue_counts
 from .setup import load_keys
 from .web import db, state
 
@@ -62,8 +62,6 @@ OFFLINE_AFTER = timedelta(minutes=10)
 ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
 EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi khóa"}
-# Statuses in which a dossier's legal clock runs (DOMAIN.md; ward_node.dossiers.CLOCK_RUNNING).
-CLOCK_RUNNING = (1, 2, 4, 6)
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -144,18 +142,6 @@ def key_status(node: dict[str, Any]) -> tuple[str, str]:
     return "Hoạt động", f"từ {since}" if since else ""
 
 
-def _overdue_counts(conn: Any, now_iso: str) -> dict[str, int]:
-    # Overdue dossiers per unit: a running clock and a due time already past. To be replaced by
-    # central_hub/overdue.overdue_counts when it lands (the same rule, kept in one place there).
-    running = ",".join(str(s) for s in CLOCK_RUNNING)
-    rows = conn.execute(
-        f"SELECT unit, count(*) FROM dossier WHERE status IN ({running}) "
-        "AND due_at IS NOT NULL AND due_at < ? GROUP BY unit",
-        (now_iso,),
-    )
-    return {str(r[0]): int(r[1]) for r in rows}
-
-
 def show_value(value: Any) -> str:
     """A field value as an administrator reads it (strings as they are, the rest as JSON)."""
     if value is None:
@@ -213,7 +199,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
     conn = db()
     drift = int(current_app.config["DRIFT_SECONDS"])
     journal = Journal(conn, state().hub_id)
-    overdue = _overdue_counts(conn, now.isoformat(timespec="seconds"))
+    overdue = overdue_counts(conn, now.isoformat(timespec="seconds"))
     hub = hub_software()
     rows = []
     for node in nodes.list_nodes(conn):
@@ -261,8 +247,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 "hub_software": hub,
                 "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
                 "overdue": overdue.get(node["unit"], 0),
-                # The city statistics' list of overdue dossiers (central_hub/console_stats.py).
-                "overdue_url": "/console/thong-ke/qua-han?" + urlencode({"unit": node["unit"]}),
+                "overdue_url": url_for("console_stats.overdue", unit=node["unit"]),
                 "url": url_for("console.unit", unit=node["unit"]),
             }
         )

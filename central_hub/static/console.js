@@ -81,6 +81,8 @@
           body.appendChild(row(u, table.getAttribute("data-inbox")));
         });
         table.replaceChild(body, table.tBodies[0]);
+        // How many times the rows were rebuilt: lets a test wait for a fresh rendering.
+        table.setAttribute("data-refreshes", String(Number(table.getAttribute("data-refreshes") || 0) + 1));
         if (note) note.textContent = "Cập nhật lúc " + data.at + ".";
       })
       .catch(function () {
