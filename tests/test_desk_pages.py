@@ -26,7 +26,8 @@ import ward_node.desk
 import ward_node.dossiers
 from sync import Write, atomic, get_user, new_id
 from tests.conftest import PASSWORD
-from ward_node.dossiers import Dossiers, iso
+from ward_node.dossier_rules import iso
+from ward_node.dossiers import Dossiers
 from ward_node.forms import limit_text
 from ward_node.store import capture
 from ward_node.web import db, state

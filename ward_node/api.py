@@ -17,7 +17,8 @@ from sync import (
 )
 
 from .attachments import blobs, store_upload
-from .dossiers import STATUS_NAMES, Dossiers
+from .dossier_rules import STATUS_NAMES
+from .dossiers import Dossiers
 from .people import mask_name
 from .store import records
 from .web import current_user, db, dossiers, error_json, page_args, require, state

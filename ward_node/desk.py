@@ -19,7 +19,8 @@ from sync import Conflict, NotFound, ValidationError, get_meta
 
 from . import api, forms, queries, stats
 from .deadlines import VIETNAM
-from .dossiers import Dossiers, now_utc, staff
+from .dossier_rules import now_utc
+from .dossiers import Dossiers, staff
 from .web import current_user, db, dossiers, require
 
 bp = Blueprint("desk", __name__)

@@ -14,7 +14,8 @@ from . import forms
 from .desk import _period, _unit_name
 from .document_reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
 from .documents import Documents
-from .dossiers import now_utc, staff
+from .dossier_rules import now_utc
+from .dossiers import staff
 from .web import current_user, db, require, state
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")

@@ -1,16 +1,14 @@
 """One-stop dossiers on the ward node: reception, the status machine, edits, search.
 
-Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
-from the statuses and for the roles in :data:`ACTIONS`, and every one is recorded as a
-``dossier_step`` record of its own, so the history grows without conflicting writes.
+The rules (statuses, transitions and their roles) are in ``dossier_rules.py``; this applies
+them. Every transition is recorded as a ``dossier_step`` record of its own, so the history
+grows without conflicting writes.
 """
 
 from __future__ import annotations
 
-import math
 import sqlite3
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sync import (
@@ -25,75 +23,29 @@ from sync import (
     fold,
     get_meta,
     get_user,
-    labels,
     new_id,
     nfc,
     validate,
+    vn_datetime,
 )
 
-from .deadlines import VIETNAM, calendar_from_records, due_at
+from .deadlines import VIETNAM, WorkCalendar, calendar_from_records, due_at
+from .dossier_deadlines import hand_over_deadline, parse_time, resumed_due
+from .dossier_rules import (
+    ACTIONS,
+    CHANNELS,
+    CLOCK_RUNNING,
+    EDITABLE_APPLICANT,
+    LAST_DESK_NUMBER,
+    RETURN_METHODS,
+    STATUS_NAMES,
+    is_overdue,
+    iso,
+    now_utc,
+)
 from .notices import notice_for
 from .people import normalize_name, normalize_phone, validate_id_number
 from .store import capture, next_counter, records
-
-STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
-OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
-# Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
-# open but never overdue; its due date moves when the citizen supplies the papers.
-CLOCK_RUNNING = OPEN_STATUSES - {5}
-CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
-RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}
-
-DESK = ("officer", "leader", "admin")
-PROCESSING = ("specialist", "officer", "leader", "admin")
-
-
-@dataclass(frozen=True)
-class Action:
-    """A transition of the status machine."""
-
-    name: str
-    label: str
-    sources: frozenset[int]
-    target: int | None  # None: the status does not change (hand-over, extension)
-    roles: tuple[str, ...]
-
-
-ACTIONS = {
-    a.name: a
-    for a in (
-        Action("receive", "Tiếp nhận", frozenset({1}), 2, DESK),
-        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, DESK),
-        Action("start", "Bắt đầu xử lý", frozenset({2}), 4, PROCESSING),
-        Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, PROCESSING),
-        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, PROCESSING),
-        Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, DESK),
-        Action(
-            "request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING
-        ),
-        Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4, DESK),
-        Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7, DESK),
-        Action("stop", "Dừng xử lý", frozenset({4}), 8, ("leader", "admin")),
-        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, ("leader", "admin")),
-        Action("complete", "Đã xử lý xong", frozenset({4}), 9, PROCESSING),
-        Action("return", "Trả kết quả", frozenset({9}), 10, DESK),
-    )
-}
-
-EDITABLE_APPLICANT = ("phone", "address", "email")
-# A ward numbers its own dossiers 0001-5000 a day; 5001-9999 are the hub's, for dossiers
-# submitted online (central_hub/submit.py), so the two counters never collide.
-LAST_DESK_NUMBER = 5000
-
-
-def now_utc() -> datetime:
-    """Now, aware, in UTC (times are stored in UTC, DESIGN.md "Operations")."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def iso(dt: datetime) -> str:
-    """An aware datetime as stored: ISO 8601 in UTC with offset."""
-    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Dossiers:
@@ -127,7 +79,7 @@ class Dossiers:
         found = records(self.conn, "unit", "WHERE code = ?", (self.unit,))
         return (found[0].get("prefix") if found else None) or f"H57.{self.unit}"
 
-    def calendar(self) -> Any:
+    def calendar(self) -> WorkCalendar:
         """The working calendar received from the hub."""
         return calendar_from_records(records(self.conn, "calendar_day"))
 
@@ -290,7 +242,7 @@ class Dossiers:
                         field="to_handler",
                     )
                 fields["handler"] = handler
-                step_deadline = self._step_deadline(data, at)
+                step_deadline = hand_over_deadline(self.calendar(), data, at)
             elif name == "request_supplement":
                 # Once per dossier, listing every missing paper (DOMAIN.md, "Transitions").
                 if self._count_steps(dossier_id, "request_supplement"):
@@ -305,14 +257,14 @@ class Dossiers:
                     )
                 fields["clock_stopped_at"] = iso(at)
             elif name == "supplement_received":
-                new_due, history = self._resumed_due(dossier, at)
+                new_due, history = resumed_due(self.conn, self.calendar(), dossier, at)
                 fields.update(due_at=new_due, clock_stopped_at=None)
                 note = f"{note}. {history}" if note else history
             elif name == "extend":
-                new_due = _parse_time(data.get("new_due_at"), "new_due_at")
+                new_due = parse_time(data.get("new_due_at"), "new_due_at")
                 if iso(new_due) <= dossier["due_at"]:
                     raise ValidationError(
-                        f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({_local(dossier['due_at'])}).",
+                        f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({vn_datetime(dossier['due_at'])}).",
                         field="new_due_at",
                     )
                 if not note:
@@ -337,87 +289,6 @@ class Dossiers:
             (dossier_id, action),
         ).fetchone()
         return int(row[0])
-
-    def _resumed_due(self, dossier: dict[str, Any], resumed: datetime) -> tuple[str | None, str]:
-        """The due date once the citizen has supplied the papers at ``resumed``, and a line for
-        the history that keeps the previous one.
-
-        The procedure's ``supplement_rule`` decides (DOMAIN.md, "Due date"): ``extend`` moves the
-        due date later by the working hours spent waiting (from ``clock_stopped_at``), and
-        ``recompute`` counts the procedure's limit afresh from ``resumed``. A procedure without a
-        rule, or no longer in the catalogue, extends.
-        """
-        old_due = dossier.get("due_at")
-        found = records(
-            self.conn,
-            "procedure",
-            "WHERE code = ? ORDER BY active DESC",
-            (dossier["procedure_code"],),
-        )
-        procedure = found[0] if found else None
-        cal = self.calendar()
-        if procedure and procedure.get("supplement_rule") == "recompute":
-            new_due: datetime | None = due_at(
-                resumed,
-                float(procedure["limit_value"]),
-                procedure["limit_unit"],
-                procedure.get("same_day_cutoff"),
-                cal,
-            )
-            how = "tính lại từ lúc nhận đủ bổ sung"
-        else:
-            stopped = dossier.get("clock_stopped_at") or self._last_request_at(dossier["id"])
-            waited = cal.working_hours_between(_parse_time(stopped, "clock_stopped_at"), resumed)
-            waited = max(waited, 0.0)
-            new_due = _parse_time(old_due, "due_at") if old_due else None
-            if new_due is not None and waited > 0:
-                new_due = cal.add_working_hours(new_due, waited)
-            how = f"cộng {round(waited, 2):g} giờ làm việc chờ bổ sung"
-        before = _local(old_due) if old_due else "chưa có"
-        after = _local(iso(new_due)) if new_due else "chưa có"
-        history = f"Hạn trả trước khi bổ sung: {before}; hạn trả mới: {after} ({how})."
-        return (iso(new_due) if new_due else None), history
-
-    def _last_request_at(self, dossier_id: str) -> str:
-        # Dossiers stopped before clock_stopped_at existed: the request step's own time.
-        row = self.conn.execute(
-            "SELECT max(at) FROM dossier_step WHERE dossier_id = ? AND action = ?",
-            (dossier_id, "request_supplement"),
-        ).fetchone()
-        if not row or not row[0]:
-            raise Conflict(
-                "Không tìm thấy thời điểm yêu cầu bổ sung của hồ sơ này.", code="clock_not_stopped"
-            )
-        return str(row[0])
-
-    def _step_deadline(self, data: dict[str, Any], at: datetime) -> str | None:
-        """A hand-over's own deadline: ``step_deadline`` (ISO time) or ``step_days`` (working
-        days counted from ``at`` on the calendar); ``None`` when neither is given."""
-        raw, days = data.get("step_deadline"), data.get("step_days")
-        if raw in (None, "") and days in (None, ""):
-            return None
-        if raw not in (None, "") and days not in (None, ""):
-            raise ValidationError(
-                "Chỉ gửi một trong hai: step_deadline (thời điểm) hoặc step_days (số ngày làm việc).",
-                field="step_deadline",
-            )
-        if raw not in (None, ""):
-            deadline = _parse_time(raw, "step_deadline")
-            field = "step_deadline"
-        else:
-            try:
-                count = float(days) if not isinstance(days, bool) else math.nan
-            except (TypeError, ValueError):
-                count = math.nan
-            if not (math.isfinite(count) and count > 0):
-                raise ValidationError(
-                    "Số ngày làm việc của bước phải là một số dương.", field="step_days"
-                )
-            deadline = self.calendar().add_working_days(at, count)
-            field = "step_days"
-        if deadline <= at:
-            raise ValidationError("Hạn của bước phải sau thời điểm bàn giao.", field=field)
-        return iso(deadline)
 
     def edit(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
         """Edit the editable fields: ``notes`` and the applicant's contact details."""
@@ -557,35 +428,9 @@ class Dossiers:
         return Write("dossier_step", step_id, dossier["unit"], step)
 
 
-def is_overdue(dossier: dict[str, Any]) -> bool:
-    """Open, its clock running, and past its due date (a computed flag, never a status).
-
-    A dossier awaiting a supplement (status 5) is not overdue: its clock is stopped.
-    """
-    due = dossier.get("due_at")
-    return bool(due) and int(dossier["status"]) in CLOCK_RUNNING and due < iso(now_utc())
-
-
-def _local(stored: str) -> str:
-    """A stored UTC time as a clerk reads it: dd/mm/yyyy HH:MM in Huế time."""
-    return datetime.fromisoformat(stored).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
-
-
 def staff(conn: sqlite3.Connection) -> list[dict[str, str]]:
     """The ward's active accounts, for hand-over pickers."""
     rows = conn.execute(
         "SELECT username, full_name, role FROM users WHERE active = 1 ORDER BY full_name"
     ).fetchall()
     return [{"username": r[0], "full_name": r[1], "role": r[2]} for r in rows]
-
-
-def _parse_time(value: Any, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError(
-            "Thời điểm phải theo ISO 8601, ví dụ 2026-12-02T17:00:00+07:00.", field=field
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM)
-    return parsed

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from .deadlines import VIETNAM, WorkCalendar
-from .dossiers import CLOCK_RUNNING, OPEN_STATUSES, is_overdue, iso
+from .dossier_rules import CLOCK_RUNNING, OPEN_STATUSES, is_overdue, iso
 from .store import records
 
 __all__ = [

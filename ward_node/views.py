@@ -17,7 +17,8 @@ from sync import (
     read_status,
 )
 
-from .dossiers import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES, Dossiers, staff
+from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
+from .dossiers import Dossiers, staff
 from .people import display_phone
 from .web import check_csrf, current_user, db, dossiers, require, state
 

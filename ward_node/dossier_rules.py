@@ -1,0 +1,83 @@
+"""The rules of one-stop dossiers, apart from the code that applies them: the national
+statuses 1–10 and which are open or have their clock running, the status machine's
+transitions with their roles, channels and return methods, and how times are stored.
+
+Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
+from the statuses and for the roles in :data:`ACTIONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sync import labels
+
+STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
+OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
+# Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
+# open but never overdue; its due date moves when the citizen supplies the papers.
+CLOCK_RUNNING = OPEN_STATUSES - {5}
+CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
+RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}
+
+DESK = ("officer", "leader", "admin")
+PROCESSING = ("specialist", "officer", "leader", "admin")
+
+
+@dataclass(frozen=True)
+class Action:
+    """A transition of the status machine."""
+
+    name: str
+    label: str
+    sources: frozenset[int]
+    target: int | None  # None: the status does not change (hand-over, extension)
+    roles: tuple[str, ...]
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("receive", "Tiếp nhận", frozenset({1}), 2, DESK),
+        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, DESK),
+        Action("start", "Bắt đầu xử lý", frozenset({2}), 4, PROCESSING),
+        Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, PROCESSING),
+        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, PROCESSING),
+        Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, DESK),
+        Action(
+            "request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING
+        ),
+        Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4, DESK),
+        Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7, DESK),
+        Action("stop", "Dừng xử lý", frozenset({4}), 8, ("leader", "admin")),
+        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, ("leader", "admin")),
+        Action("complete", "Đã xử lý xong", frozenset({4}), 9, PROCESSING),
+        Action("return", "Trả kết quả", frozenset({9}), 10, DESK),
+    )
+}
+
+EDITABLE_APPLICANT = ("phone", "address", "email")
+# A ward numbers its own dossiers 0001-5000 a day; 5001-9999 are the hub's, for dossiers
+# submitted online (central_hub/submit.py), so the two counters never collide.
+LAST_DESK_NUMBER = 5000
+
+
+def now_utc() -> datetime:
+    """Now, aware, in UTC (times are stored in UTC, DESIGN.md "Operations")."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(dt: datetime) -> str:
+    """An aware datetime as stored: ISO 8601 in UTC with offset."""
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def is_overdue(dossier: dict[str, Any]) -> bool:
+    """Open, its clock running, and past its due date (a computed flag, never a status).
+
+    A dossier awaiting a supplement (status 5) is not overdue: its clock is stopped.
+    """
+    due = dossier.get("due_at")
+    return bool(due) and int(dossier["status"]) in CLOCK_RUNNING and due < iso(now_utc())
