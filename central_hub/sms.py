@@ -26,22 +26,25 @@ deduplicate.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import requests
-
-from sync import ChangeCapture, Replica, ValidationError, atomic, connect, new_id, record_type
+from sync import ChangeCapture, Replica, ValidationError, atomic, connect, record_type
 
 from .setup import capture as hub_capture
+from .sms_providers import (
+    PermanentSmsError,
+    Provider,
+    TransientSmsError,
+    iso_seconds,
+    provider_from_settings,
+)
 
 log = logging.getLogger("central_hub.sms")
 
@@ -52,146 +55,6 @@ RETRY_MAX = 6 * 3600.0
 SENDING_LEASE = 600.0  # a claim older than this was left by a crash
 RECEIPT_KEEP = 7 * 24 * 3600.0  # receipts for ids never seen are dropped after a week
 STATUSES = ("queued", "sending", "sent", "delivered", "failed")
-
-
-class SmsError(Exception):
-    """Base of a provider's failure to send one message; ``message`` says why, for the log."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class TransientSmsError(SmsError):
-    """Raised when the gateway failed now and may succeed later (5xx, timeout, unreachable)."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
-
-
-class PermanentSmsError(SmsError):
-    """Raised when the gateway refused the message itself: another try would fail alike."""
-
-
-class Provider(Protocol):
-    """Sends one SMS. ``name`` is recorded on the message."""
-
-    name: str
-
-    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
-        """Send ``text`` to ``phone`` (E.164); return the provider's message id, if it gives one.
-
-        ``ref`` is the message's own id, stable across retries. Raises
-        :class:`TransientSmsError` or :class:`PermanentSmsError`.
-        """
-        ...
-
-    def close(self) -> None:
-        """Release the provider's connections."""
-        ...
-
-
-class LogProvider:
-    """Sends nothing: appends each message as a JSON line to a file (the default, and demos)."""
-
-    name = "log"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
-        provider_id = "log-" + new_id()
-        line = {"at": _iso(time.time()), "id": provider_id, "ref": ref, "to": phone, "text": text}
-        try:
-            with self._lock, self.path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(line, ensure_ascii=False) + "\n")
-        except OSError as exc:
-            raise TransientSmsError(f"Không ghi được nhật ký SMS {self.path}: {exc}") from None
-        return provider_id
-
-    def close(self) -> None:
-        pass
-
-
-class HttpGatewayProvider:
-    """Sends through an HTTP gateway: ``POST url`` with ``{"to", "text"}`` and a bearer token.
-
-    2xx: sent, the id taken from the answer's ``id`` (or ``message_id``). 5xx, 408, 429 and
-    timeouts are transient; so are 401 and 403, a wrong token being the hub's configuration
-    to fix, not the message's fault. Any other answer is a permanent refusal.
-    """
-
-    name = "http"
-
-    def __init__(
-        self,
-        url: str,
-        token: str = "",
-        timeout: float = 10,
-        session: requests.Session | None = None,
-    ) -> None:
-        self.url = url
-        self.token = token
-        self.timeout = timeout
-        self.session = session or requests.Session()
-
-    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        if ref:
-            headers["Idempotency-Key"] = ref
-        try:
-            resp = self.session.post(
-                self.url, json={"to": phone, "text": text}, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout:
-            raise TransientSmsError(
-                f"Cổng SMS không trả lời sau {self.timeout:g} giây.", unreachable=True
-            ) from None
-        except requests.RequestException as exc:
-            raise TransientSmsError(
-                f"Không kết nối được cổng SMS ({type(exc).__name__}).", unreachable=True
-            ) from None
-        status = resp.status_code
-        if 200 <= status < 300:
-            try:
-                body = resp.json()
-            except ValueError:
-                body = None
-            found = (body.get("id") or body.get("message_id")) if isinstance(body, dict) else None
-            return str(found)[:200] if found else None
-        error = f"Cổng SMS trả lỗi {status}: {resp.text[:200]}".strip().rstrip(":")
-        if status >= 500 or status in (401, 403, 408, 429):
-            raise TransientSmsError(error)
-        raise PermanentSmsError(error)
-
-    def close(self) -> None:
-        self.session.close()
-
-
-def provider_from_settings(settings: Mapping[str, Any], data_dir: Path) -> Provider:
-    """The provider the hub's settings name; :class:`ValidationError` when misconfigured."""
-    kind = settings["SMS_PROVIDER"]
-    if kind == "log":
-        return LogProvider(data_dir / "sms.log")
-    if kind == "http":
-        if not settings["SMS_GATEWAY_URL"]:
-            raise ValidationError(
-                "SMS_PROVIDER là http nhưng chưa đặt SMS_GATEWAY_URL (địa chỉ cổng SMS).",
-                code="bad_setting",
-                field="SMS_GATEWAY_URL",
-            )
-        return HttpGatewayProvider(
-            settings["SMS_GATEWAY_URL"],
-            settings["SMS_GATEWAY_TOKEN"] or "",
-            float(settings["SMS_GATEWAY_TIMEOUT"]),
-        )
-    raise ValidationError(
-        f"SMS_PROVIDER phải là log hoặc http, không phải '{kind}'.",
-        code="bad_setting",
-        field="SMS_PROVIDER",
-    )
 
 
 @dataclass
@@ -305,7 +168,7 @@ class Dispatcher:
             now = self.clock()
             fields: dict[str, Any] = {
                 "status": "sent",
-                "sent_at": _iso(now),
+                "sent_at": iso_seconds(now),
                 "provider_id": provider_id,
                 "last_error": None,
             }
@@ -402,7 +265,7 @@ def _take_receipt(
 
 def _receipt_fields(status: str, error: str | None, now: float) -> dict[str, Any]:
     if status == "delivered":
-        return {"status": "delivered", "delivered_at": _iso(now)}
+        return {"status": "delivered", "delivered_at": iso_seconds(now)}
     reason = "Nhà mạng báo không chuyển được tin" + (f": {error}" if error else ".")
     return {"status": "failed", "last_error": reason[:500]}
 
@@ -437,7 +300,7 @@ def list_sms(
     for row in rows[:limit]:
         item = Replica.decode(rtype, row[: len(rtype.fields)])
         waiting = row[-2] is not None and not row[-1] and item["status"] == "failed"
-        item["next_attempt_at"] = _iso(row[-2]) if waiting else None
+        item["next_attempt_at"] = iso_seconds(row[-2]) if waiting else None
         items.append(item)
     return items, (items[-1]["id"] if len(rows) > limit else None)
 
@@ -493,7 +356,3 @@ class DispatchWorker:
 
 def _exhausted(sms: dict[str, Any], max_attempts: int) -> str:
     return f"(đã thử {max(int(sms.get('attempts') or 0), max_attempts)} lần, ngừng gửi)"
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

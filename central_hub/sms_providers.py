@@ -1,0 +1,168 @@
+"""The SMS providers the hub's dispatcher (``sms.py``) sends through: a log file (the default,
+and demos) or an HTTP gateway, chosen by the hub's settings; and how a failure to send is
+classed, transient (try again later) or permanent (another try would fail alike)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+
+from sync import ValidationError, new_id
+
+
+class SmsError(Exception):
+    """Base of a provider's failure to send one message; ``message`` says why, for the log."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransientSmsError(SmsError):
+    """Raised when the gateway failed now and may succeed later (5xx, timeout, unreachable)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+class PermanentSmsError(SmsError):
+    """Raised when the gateway refused the message itself: another try would fail alike."""
+
+
+class Provider(Protocol):
+    """Sends one SMS. ``name`` is recorded on the message."""
+
+    name: str
+
+    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
+        """Send ``text`` to ``phone`` (E.164); return the provider's message id, if it gives one.
+
+        ``ref`` is the message's own id, stable across retries. Raises
+        :class:`TransientSmsError` or :class:`PermanentSmsError`.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the provider's connections."""
+        ...
+
+
+class LogProvider:
+    """Sends nothing: appends each message as a JSON line to a file (the default, and demos)."""
+
+    name = "log"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
+        provider_id = "log-" + new_id()
+        line = {
+            "at": iso_seconds(time.time()),
+            "id": provider_id,
+            "ref": ref,
+            "to": phone,
+            "text": text,
+        }
+        try:
+            with self._lock, self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise TransientSmsError(f"Không ghi được nhật ký SMS {self.path}: {exc}") from None
+        return provider_id
+
+    def close(self) -> None:
+        pass
+
+
+class HttpGatewayProvider:
+    """Sends through an HTTP gateway: ``POST url`` with ``{"to", "text"}`` and a bearer token.
+
+    2xx: sent, the id taken from the answer's ``id`` (or ``message_id``). 5xx, 408, 429 and
+    timeouts are transient; so are 401 and 403, a wrong token being the hub's configuration
+    to fix, not the message's fault. Any other answer is a permanent refusal.
+    """
+
+    name = "http"
+
+    def __init__(
+        self,
+        url: str,
+        token: str = "",
+        timeout: float = 10,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if ref:
+            headers["Idempotency-Key"] = ref
+        try:
+            resp = self.session.post(
+                self.url, json={"to": phone, "text": text}, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise TransientSmsError(
+                f"Cổng SMS không trả lời sau {self.timeout:g} giây.", unreachable=True
+            ) from None
+        except requests.RequestException as exc:
+            raise TransientSmsError(
+                f"Không kết nối được cổng SMS ({type(exc).__name__}).", unreachable=True
+            ) from None
+        status = resp.status_code
+        if 200 <= status < 300:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
+            found = (body.get("id") or body.get("message_id")) if isinstance(body, dict) else None
+            return str(found)[:200] if found else None
+        error = f"Cổng SMS trả lỗi {status}: {resp.text[:200]}".strip().rstrip(":")
+        if status >= 500 or status in (401, 403, 408, 429):
+            raise TransientSmsError(error)
+        raise PermanentSmsError(error)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def provider_from_settings(settings: Mapping[str, Any], data_dir: Path) -> Provider:
+    """The provider the hub's settings name; :class:`ValidationError` when misconfigured."""
+    kind = settings["SMS_PROVIDER"]
+    if kind == "log":
+        return LogProvider(data_dir / "sms.log")
+    if kind == "http":
+        if not settings["SMS_GATEWAY_URL"]:
+            raise ValidationError(
+                "SMS_PROVIDER là http nhưng chưa đặt SMS_GATEWAY_URL (địa chỉ cổng SMS).",
+                code="bad_setting",
+                field="SMS_GATEWAY_URL",
+            )
+        return HttpGatewayProvider(
+            settings["SMS_GATEWAY_URL"],
+            settings["SMS_GATEWAY_TOKEN"] or "",
+            float(settings["SMS_GATEWAY_TIMEOUT"]),
+        )
+    raise ValidationError(
+        f"SMS_PROVIDER phải là log hoặc http, không phải '{kind}'.",
+        code="bad_setting",
+        field="SMS_PROVIDER",
+    )
+
+
+def iso_seconds(seconds: float) -> str:
+    """A Unix time as ISO 8601 in UTC, to the second."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
