@@ -60,7 +60,9 @@ def test_an_administrator_adds_a_unit_and_edits_it_but_not_its_code(
         "Phòng Thử nghiệm" in listing and "01/07/2025" in listing and "Phòng chuyên môn" in listing
     )
 
-    again = _post(hub, "/console/danh-muc-don-vi/moi", "/console/danh-muc-don-vi/moi", code="H57.30", **new)
+    again = _post(
+        hub, "/console/danh-muc-don-vi/moi", "/console/danh-muc-don-vi/moi", code="H57.30", **new
+    )
     assert again.status_code == 422 and "Đã có đơn vị mã" in again.text
 
     page = "/console/danh-muc-don-vi/H57.30"
@@ -154,7 +156,10 @@ def test_an_operator_sees_the_units_but_cannot_change_them(
     ]
     for path, fields in forms:
         assert hub.post(path, data={"csrf_token": token, **fields}).status_code == 403
-    assert hub.post(f"/console/danh-muc-don-vi/{ENDED}", data={"name": "Sửa"}).status_code in (400, 403)
+    assert hub.post(f"/console/danh-muc-don-vi/{ENDED}", data={"name": "Sửa"}).status_code in (
+        400,
+        403,
+    )
     assert _units(tmp_path) == before
 
 
@@ -191,7 +196,8 @@ def test_a_ward_receives_an_ended_unit_and_stops_offering_it_as_an_addressee(
     from tests.conftest import PASSWORD
     from tests.test_desk_pages import login
     from ward_node import create_app as create_ward
-    from ward_node.store import ROLES
+    from ward_node.document_reading import DocumentReader
+    from ward_node.store import ROLES, load_clock
 
     data, transport = _node(tmp_path, hub)  # the ward of unit 19786 (Phú Hội)
     session, conn = _synced_session(data, transport)
@@ -211,6 +217,9 @@ def test_a_ward_receives_an_ended_unit_and_stops_offering_it_as_an_addressee(
             "SELECT valid_to, successor FROM unit WHERE code = ?", (ENDED,)
         ).fetchone()
         assert tuple(row) == (yesterday.isoformat(), HEIR)
+        reader = DocumentReader(conn, load_clock(conn))
+        assert ENDED not in dict(reader.addressees())
+        assert reader.unit_names()[ENDED] == "UBND phường Phú Nhuận"  # old records keep it
     finally:
         conn.close()
     offered = ward.get("/van-ban/moi").text
