@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from sync import (
     NotFound,
     Replica,
+    User,
     ValidationError,
     atomic,
     clean_text,
@@ -35,7 +36,9 @@ def _rows(type_name: str, where: str, params: Any = ()) -> list[dict[str, Any]]:
     return [Replica.decode(rtype, r) for r in db().execute(sql, params).fetchall()]
 
 
-def _with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
+def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with ``recipients``: each addressee's unit, name, status code and name (edXML,
+    "pending" before its receipt arrives, 13 once recalled) and its receipt."""
     names = {u["code"]: u["name"] for u in _rows("unit", "")}
     by_unit = {
         r["unit"]: r for r in _rows("document_receipt", "WHERE document_id = ?", (doc["id"],))
@@ -58,12 +61,11 @@ def _with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
     return dict(doc, recipients=recipients)
 
 
-@bp.post("/documents")
-@require("admin")
-def send_document() -> tuple[Response, int]:
+def send(body: Any, user: User | None) -> dict[str, Any]:
     """Send a document from the city to ``units``: ``{"doc_type", "summary", "units",
-    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?}``; numbered per year."""
-    body = request.get_json(silent=True)
+    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?}``, numbered per year in the
+    city's series (secret documents apart), written by ``user`` (the API's bearer or the
+    console's user). Returns it with its recipients; raises :class:`ValidationError`."""
     if not isinstance(body, dict):
         raise ValidationError("Gửi một đối tượng JSON.", field="body")
     units = body.get("units")
@@ -85,7 +87,7 @@ def send_document() -> tuple[Response, int]:
         "issued_on": body.get("issued_on") or today.isoformat(),
         "issuing_agency": state().name or None,
         "recalled": False,
-        "created_by": user.username if (user := current_user()) else "admin",
+        "created_by": user.username if user else "admin",
         "sent_at": datetime.now(VIETNAM).isoformat(timespec="seconds"),
     }
     conn = db()
@@ -103,16 +105,16 @@ def send_document() -> tuple[Response, int]:
             doc["symbol"] = f"{doc['number']}/{body.get('type_code') or 'UBND-VP'}"
         validate("document", doc)
         capture(conn).write("document", doc["id"], hub_unit, doc, actor=doc["created_by"])
-    return jsonify(_with_recipients(doc)), 201
+    return with_recipients(doc)
 
 
-@bp.get("/documents")
-@require()
-def list_documents() -> Response:
-    """Documents known to the hub (``unit`` = sender), newest first, each with its recipients."""
-    limit, cursor = page_args()
+def documents(
+    unit: str | None = None, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Documents known to the hub (``unit`` = sender), newest first, each with its
+    recipients, and the cursor of the next page (``None`` on the last)."""
     clauses, params = [], []
-    if unit := request.args.get("unit"):
+    if unit:
         clauses.append("unit = ?")
         params.append(unit)
     if cursor:
@@ -121,15 +123,36 @@ def list_documents() -> Response:
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     items = _rows("document", f"{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1])
     more = len(items) > limit
-    items = [_with_recipients(d) for d in items[:limit]]
-    return jsonify({"items": items, "next_cursor": items[-1]["id"] if more else None})
+    items = [with_recipients(d) for d in items[:limit]]
+    return items, items[-1]["id"] if more else None
+
+
+def document(doc_id: str) -> dict[str, Any]:
+    """One document with each recipient's status; :class:`NotFound` when unknown."""
+    found = _rows("document", "WHERE id = ?", (doc_id,))
+    if not found:
+        raise NotFound("Không có văn bản này.")
+    return with_recipients(found[0])
+
+
+@bp.post("/documents")
+@require("admin")
+def send_document() -> tuple[Response, int]:
+    """Send a document from the city to units (:func:`send`)."""
+    return jsonify(send(request.get_json(silent=True), current_user())), 201
+
+
+@bp.get("/documents")
+@require()
+def list_documents() -> Response:
+    """Documents known to the hub (``unit`` = sender), newest first, each with its recipients."""
+    limit, cursor = page_args()
+    items, next_cursor = documents(request.args.get("unit") or None, cursor, limit)
+    return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 @bp.get("/documents/<doc_id>")
 @require()
 def get_document(doc_id: str) -> Response:
     """One document with each recipient's status (received, assigned, finished)."""
-    found = _rows("document", "WHERE id = ?", (doc_id,))
-    if not found:
-        raise NotFound("Không có văn bản này.")
-    return jsonify(_with_recipients(found[0]))
+    return jsonify(document(doc_id))

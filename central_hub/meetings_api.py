@@ -18,6 +18,7 @@ from sync import (
     Conflict,
     NotFound,
     Replica,
+    User,
     ValidationError,
     Write,
     atomic,
@@ -181,29 +182,52 @@ def register_meeting() -> tuple[Response, int]:
     return jsonify(meeting), 201
 
 
-@bp.get("/meetings")
-@require()
-def list_meetings() -> Response:
-    """Meetings of every unit, by start time: ``unit``, ``status``, ``from``, ``to`` filter."""
+def meetings(
+    *,
+    unit: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Meetings of every unit by start time, filtered by owning ``unit``, ``status`` and start
+    in ``[start, end)``; the page at ``offset`` and whether more follow."""
     clauses, params = [], []
-    for name, sql in (("unit", "unit = ?"), ("status", "status = ?")):
-        if value := request.args.get(name):
+    for value, sql in ((unit, "unit = ?"), (status, "status = ?")):
+        if value:
             clauses.append(sql)
             params.append(value)
-    if value := request.args.get("from"):
+    if start is not None:
         clauses.append("starts_at >= ?")
-        params.append(_iso(_time(value, "from")))
-    if value := request.args.get("to"):
+        params.append(_iso(start))
+    if end is not None:
         clauses.append("starts_at < ?")
-        params.append(_iso(_time(value, "to")))
-    limit, cursor = page_args()
-    offset = int(cursor) if cursor and cursor.isdigit() else 0  # an opaque position
+        params.append(_iso(end))
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     items = _rows(
         "meeting", where + " ORDER BY starts_at, id LIMIT ? OFFSET ?", [*params, limit + 1, offset]
     )
-    more = len(items) > limit
-    return jsonify({"items": items[:limit], "next_cursor": str(offset + limit) if more else None})
+    return items[:limit], len(items) > limit
+
+
+@bp.get("/meetings")
+@require()
+def list_meetings() -> Response:
+    """Meetings of every unit, by start time: ``unit``, ``status``, ``from``, ``to`` filter."""
+    start = _time(value, "from") if (value := request.args.get("from")) else None
+    end = _time(value, "to") if (value := request.args.get("to")) else None
+    limit, cursor = page_args()
+    offset = int(cursor) if cursor and cursor.isdigit() else 0  # an opaque position
+    items, more = meetings(
+        unit=request.args.get("unit") or None,
+        status=request.args.get("status") or None,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+    )
+    return jsonify({"items": items, "next_cursor": str(offset + limit) if more else None})
 
 
 @bp.get("/meetings/<meeting_id>")
@@ -217,19 +241,26 @@ def get_meeting(meeting_id: str) -> Response:
     return jsonify(meeting)
 
 
-@bp.post("/meetings/<meeting_id>/approve")
-@require("admin")
-def approve(meeting_id: str) -> Response:
-    """The city office approves a unit's registered meeting; 409 unless it is registered."""
+def approve_meeting(meeting_id: str, user: User | None) -> dict[str, Any]:
+    """The city office approves a unit's registered meeting, as ``user`` (a hub write on the
+    unit's record, routed back to it); :class:`Conflict` unless it is registered."""
     meeting = _one("meeting", meeting_id, "Không tìm thấy cuộc họp này.")
     if meeting["status"] != "registered":
         raise Conflict(
             f"Cuộc họp đang ở trạng thái '{meeting['status']}', không duyệt được nữa.",
             code="not_registered",
         )
-    fields = {"status": "approved", "approved_by": _actor(), "approved_at": _iso(_now())}
-    capture(db()).write("meeting", meeting_id, meeting["unit"], fields, actor=_actor())
-    return jsonify(_one("meeting", meeting_id, ""))
+    actor = user.username if user else "admin"
+    fields = {"status": "approved", "approved_by": actor, "approved_at": _iso(_now())}
+    capture(db()).write("meeting", meeting_id, meeting["unit"], fields, actor=actor)
+    return _one("meeting", meeting_id, "")
+
+
+@bp.post("/meetings/<meeting_id>/approve")
+@require("admin")
+def approve(meeting_id: str) -> Response:
+    """The city office approves a unit's registered meeting; 409 unless it is registered."""
+    return jsonify(approve_meeting(meeting_id, current_user()))
 
 
 @bp.get("/invitations/<invitation_id>")
