@@ -234,7 +234,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 "state_text": words,
                 "state_detail": (last[2] or "") if last is not None and code == "error" else "",
                 "last_seen": vn_datetime(node["last_seen_at"]) or "Chưa có",
-                "clock_offset": "" if offset is None else f"{offset:+.0f} giây",
+                "clock_offset": "" if offset is None else f"{round(offset):+d} giây",
                 "clock_warning": offset is not None and abs(offset) > drift,
                 "key_status": keys,
                 "key_detail": keys_detail,
@@ -243,6 +243,8 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 ),
                 "pending": pending,
                 "pending_note": pending_note,
+                # The migration's number is enough to compare wards; its full name is a tooltip.
+                "schema_number": (node["schema_version"] or "").split("_", 1)[0],
                 "software_mismatch": bool(hub and node["software"] and node["software"] != hub),
                 "hub_software": hub,
                 "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
@@ -390,7 +392,11 @@ def enroll() -> str:
     conn = db()
     units = conn.execute("SELECT code, name FROM unit ORDER BY code").fetchall()
     token = None
-    chosen = request.values.get("unit", "")
+    enrolled = {
+        r[0] for r in conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
+    }
+    # Offered first: the first unit without a node, the usual reason to come here.
+    chosen = request.values.get("unit") or next((c for c, _ in units if c not in enrolled), "")
     if request.method == "POST":
         code = request.form.get("unit", "").strip()
         name = _unit_name(code)
@@ -410,9 +416,6 @@ def enroll() -> str:
         "ORDER BY e.created_at DESC",
         (datetime.now(UTC).isoformat(timespec="seconds"),),
     ).fetchall()
-    enrolled = {
-        r[0] for r in conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
-    }
     return render_template(
         "console/enroll.html",
         units=units,

@@ -57,7 +57,9 @@ def test_a_nodes_status_report_reaches_its_row_at_the_hub(tmp_path: Path, hub: F
     item = hub.get("/console/api/units").get_json()["items"][0]
     assert item["pending"] == "—" and item["pending_note"] == ""
     assert item["schema_version"] == _ward_schema(conn)
-    assert f"CSDL {_ward_schema(conn)}" in hub.get("/console/").text
+    number = _ward_schema(conn).split("_", 1)[0]
+    assert item["schema_number"] == number
+    assert f'title="{_ward_schema(conn)}">CSDL {number}</small>' in hub.get("/console/").text
     conn.close()
 
 

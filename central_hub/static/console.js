@@ -46,7 +46,9 @@
     }
     if (u.schema_version) {
       software.appendChild(el("br"));
-      software.appendChild(el("small", { class: "muted" }, ["CSDL " + u.schema_version]));
+      software.appendChild(
+        el("small", { class: "muted", title: u.schema_version }, ["CSDL " + u.schema_number])
+      );
     }
     var conflicts = u.open_conflicts
       ? el("a", { href: inbox + "?unit=" + encodeURIComponent(u.unit) }, [String(u.open_conflicts)])
