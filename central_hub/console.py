@@ -10,13 +10,11 @@ cookie; every form post carries a CSRF token.
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import qrcode
 from flask import (
     Blueprint,
     Response,
@@ -29,9 +27,16 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from qrcode.image.svg import SvgPathImage
 
-from sync import SyncError, ValidationError, authenticate, nfc
+from sync import (
+    SyncError,
+    ValidationError,
+    authenticate,
+    local_time,
+    nfc,
+    qr_svg,
+    vn_datetime,
+)
 
 from . import nodes
 from .console_auth import (
@@ -67,24 +72,6 @@ EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi kh
 # -- formatting -------------------------------------------------------------------------------
 
 
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def vn_datetime(value: Any) -> str:
-    """An ISO time in UTC as local ``dd/mm/yyyy HH:MM``; ``""`` for none."""
-    moment = _moment(value)
-    if moment is None:
-        return "" if not value else str(value)
-    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
-
-
 def _since(moment: datetime, now: datetime) -> str:
     local = moment.astimezone(VIETNAM)
     if local.date() == now.astimezone(VIETNAM).date():
@@ -108,11 +95,11 @@ def pending_text(node: dict[str, Any], now: datetime) -> tuple[str, str]:
     """The node's own count of changes waiting to reach the hub and the age of the oldest
     (``12 · cũ nhất 3 giờ``; ``—`` when none), and a note with the time of the report when it
     is not fresh (``(báo lúc 14:05)``): an offline node's count may have grown since."""
-    reported = _moment(node.get("status_reported_at"))
+    reported = local_time(node.get("status_reported_at"))
     if reported is None:
         return "Chưa báo", ""
     count = int(node.get("pending_changes") or 0)
-    oldest = _moment(node.get("oldest_pending_at"))
+    oldest = local_time(node.get("oldest_pending_at"))
     if not count:
         text = "—"
     elif oldest is None:
@@ -149,24 +136,6 @@ def show_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-def qr_svg(text: str) -> Markup:
-    """``text`` as an inline SVG QR code (as ``ward_node/forms.py`` draws them)."""
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, image_factory=SvgPathImage
-    )
-    code.add_data(text)
-    code.make(fit=True)
-    svg = code.make_image().to_string(encoding="unicode")
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
-    label = '<svg class="qr" role="img" aria-label="Mã QR của mã đăng ký" '
-    return Markup(svg.replace("<svg ", label, 1))
-
-
-@bp.app_template_filter("console_datetime")
-def _datetime_filter(value: Any) -> str:
-    return vn_datetime(value)
 
 
 @bp.context_processor
@@ -211,7 +180,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
         cursor = conn.execute(
             "SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node["node_id"],)
         ).fetchone()[0]
-        seen = _moment(node["last_seen_at"])
+        seen = local_time(node["last_seen_at"])
         if node["status"] != "active":
             code, words = "revoked", "Đã thu hồi"
         elif last is not None and last[1] == "refused":
@@ -390,7 +359,11 @@ def _hub_url() -> str:
 def enroll() -> str:
     """Create a one-time enrollment token for a unit, shown as text and as a QR code."""
     conn = db()
-    units = conn.execute("SELECT code, name FROM unit ORDER BY code").fetchall()
+    today = datetime.now(VIETNAM).date().isoformat()
+    units = conn.execute(  # units whose validity has not ended
+        "SELECT code, name FROM unit WHERE valid_to IS NULL OR valid_to >= ? ORDER BY code",
+        (today,),
+    ).fetchall()
     token = None
     enrolled = {
         r[0] for r in conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
@@ -422,7 +395,7 @@ def enroll() -> str:
         enrolled=enrolled,
         chosen=chosen,
         token=token,
-        qr=qr_svg(token) if token else None,
+        qr=Markup(qr_svg(token, "Mã QR của mã đăng ký")) if token else None,
         hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
         pending=pending,
     )

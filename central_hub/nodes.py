@@ -9,8 +9,9 @@ import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sync import (
     EnrollmentError,
@@ -19,11 +20,13 @@ from sync import (
     PublicKeys,
     RevokedSender,
     UnknownSender,
+    ValidationError,
     atomic,
     utcnow_iso,
 )
 
 TOKEN_PREFIX = "wst1."
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,19 @@ def make_token(
     The token carries the hub URL, the unit, a secret and the fingerprint of the hub's keys,
     which the node pins; the hub keeps only the secret's digest.
     """
-    if conn.execute("SELECT 1 FROM unit WHERE code = ?", (unit,)).fetchone() is None:
+    row = conn.execute(
+        "SELECT valid_to, successor FROM unit WHERE code = ? ORDER BY valid_to IS NULL DESC, "
+        "valid_to DESC LIMIT 1",
+        (unit,),
+    ).fetchone()
+    if row is None:
         raise NotFound(f"Không có đơn vị mã '{unit}' trong danh mục đơn vị.", code="unknown_unit")
+    if row[0] and row[0] < datetime.now(VIETNAM).date().isoformat():
+        after = f" Hãy đăng ký nút cho đơn vị kế thừa '{row[1]}'." if row[1] else ""
+        raise ValidationError(
+            f"Đơn vị '{unit}' đã hết hiệu lực sau ngày {date.fromisoformat(row[0]):%d/%m/%Y}.{after}",
+            field="unit",
+        )
     secret = secrets.token_urlsafe(24)
     expires = datetime.now(UTC) + timedelta(hours=hours)
     with atomic(conn):

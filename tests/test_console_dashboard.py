@@ -207,3 +207,34 @@ def test_a_bad_status_report_is_refused_and_changes_nothing(
     assert hub.post("/sync/v1/pull", data=good).status_code == 200
     assert _columns(tmp_path)["schema_version"] == "0009_directive_status_note"
     conn.close()
+
+
+def test_an_ended_unit_is_not_offered_for_enrollment_and_its_token_is_refused(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
+    from central_hub.nodes import make_token
+    from central_hub.setup import capture, load_keys
+    from central_hub.store import open_store
+    from sync import ValidationError, Write
+
+    conn = open_store(tmp_path / "hub")
+    row = conn.execute("SELECT id FROM unit WHERE code = '19786'").fetchone()
+    capture(conn).write_many(
+        [Write("unit", row[0], "hub", {"valid_to": "2025-06-30", "successor": "19801"})],
+        actor="admin",
+    )
+    before = conn.execute("SELECT count(*) FROM enrollments").fetchone()[0]
+    with pytest.raises(ValidationError, match="hết hiệu lực sau ngày 30/06/2025.*'19801'"):
+        make_token(
+            conn,
+            unit="19786",
+            name="Phường cũ",
+            hub_url="http://127.0.0.1:9",
+            hub_keys=load_keys(tmp_path / "hub"),
+            hours=1,
+        )
+    assert conn.execute("SELECT count(*) FROM enrollments").fetchone()[0] == before
+    conn.close()
+    _login(tmp_path, hub)
+    page = hub.get("/console/dang-ky").get_data(as_text=True)
+    assert 'value="19786"' not in page and 'value="19801"' in page
