@@ -1,0 +1,99 @@
+"""The console routes a document to a ward, over real processes: the administrator sends it
+from the console's form to one ward (a real hub and a real ward node with its sync worker);
+the ward has it after a sync, its clerk registers it through the ward's API, and the
+console's document page shows the ward's new status after a reload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.browser_util import BROWSER_MARKS, add_user
+from tests.cluster import PASSWORD, Cluster, token, wait_until
+
+try:
+    from playwright.sync_api import Browser, expect
+except ImportError:  # skipped by BROWSER_MARKS
+    pass
+
+pytestmark = BROWSER_MARKS
+
+UNIT = "19786"
+SUMMARY = "Về việc triển khai kế hoạch ứng phó mưa lũ cuối năm"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path_factory.mktemp("console-work"))
+    try:
+        cluster.start_hub()
+        data = cluster.enroll(UNIT)  # the node is not serving yet
+        add_user(data, "vanthu", "clerk", "Trần Thị Văn Thư")
+        cluster.start_ward(UNIT)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_a_document_sent_from_the_console_reaches_the_ward_and_its_status_comes_back(
+    cluster: Cluster, browser: Browser
+) -> None:
+    assert cluster.hub is not None
+    hub, ward = cluster.hub.url, cluster.wards[UNIT].url
+    context = browser.new_context(base_url=hub, viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/console/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill("admin")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("link", name="Điều hành").click()
+    expect(page.get_by_role("heading", name="Văn bản thành phố đã gửi")).to_be_visible()
+    page.get_by_role("link", name="Gửi văn bản mới").click()
+
+    # Nothing ticked: refused with the message, what was typed kept.
+    page.get_by_label("Trích yếu nội dung").fill(SUMMARY)
+    page.get_by_label("Độ khẩn").select_option(label="Khẩn")
+    page.get_by_role("button", name="Gửi văn bản").click()
+    expect(page.get_by_role("alert")).to_contain_text("Hãy chọn ít nhất một phường")
+    expect(page.get_by_label("Trích yếu nội dung")).to_have_value(SUMMARY)
+
+    page.get_by_label("UBND phường Phú Hội").check()
+    page.get_by_role("button", name="Gửi văn bản").click()
+    expect(page.get_by_role("status")).to_contain_text("Đã gửi văn bản 1/UBND-VP tới 1 đơn vị")
+    doc_id = page.url.rsplit("/", 1)[1]
+    status = page.locator(f'[data-status="{UNIT}"]')
+    expect(status).to_have_text("Chờ tiếp nhận")
+
+    clerk = token(ward, "vanthu")
+
+    def arrived() -> Any:
+        resp = requests.get(f"{ward}/api/v1/documents/{doc_id}", headers=clerk, timeout=10)
+        return resp.status_code == 200 and resp.json()
+
+    doc = wait_until(arrived, 30, interval=0.5, what="the document at the ward")
+    assert doc["summary"] == SUMMARY and doc["symbol"] == "1/UBND-VP" and doc["urgency"] == "khan"
+    registered = requests.post(
+        f"{ward}/api/v1/documents/{doc_id}/actions",
+        headers=clerk,
+        json={"action": "register"},
+        timeout=10,
+    )
+    assert registered.status_code == 200, registered.text
+    assert registered.json()["receipt"]["status_code"] == "04"
+
+    def shown() -> bool:
+        page.reload()
+        return status.inner_text() == "Chờ phân công"
+
+    wait_until(shown, 30, interval=0.5, what="the ward's receipt on the console's page")
+    row = page.locator(f'tr[data-unit="{UNIT}"]')
+    expect(row).to_contain_text("UBND phường Phú Hội")
+    expect(row.locator("td.num")).to_have_text("1")  # the ward's incoming number
+    page.screenshot(path=str(cluster.root / "document.png"), full_page=True)
+    page.goto("/console/dieu-hanh/van-ban")
+    expect(page.locator(f'[data-received="{doc_id}"]')).to_contain_text("1/1 đã nhận")
+    context.close()
