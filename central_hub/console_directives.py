@@ -82,11 +82,12 @@ def directives_list() -> Any:
     )
 
 
-def _issue_form(form: MultiDict[str, str] | None, error: str | None = None) -> Any:
+def _issue_form(form: MultiDict[str, str] | None, error: ValidationError | None = None) -> Any:
     return render_template(
         "console/work_directive_form.html",
         form=form or MultiDict(),
-        error=error,
+        error=error.message if error else None,
+        invalid=error.details.get("field") if error else None,
         units=current_units(),
         priorities=labels("directive", "priority"),
     ), (400 if error else 200)
@@ -130,7 +131,7 @@ def issue() -> Any:
             console_user(),
         )
     except ValidationError as exc:
-        return _issue_form(form, exc.message)
+        return _issue_form(form, exc)
     flash("Đã ban hành ý kiến chỉ đạo; các đơn vị nhận được ở lần đồng bộ tới.", "ok")
     return redirect(url_for("console_directives.directive", directive_id=found["id"]))
 

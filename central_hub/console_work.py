@@ -137,11 +137,12 @@ def document(doc_id: str) -> Any:
     )
 
 
-def _document_form(form: MultiDict[str, str] | None, error: str | None = None) -> Any:
+def _document_form(form: MultiDict[str, str] | None, error: ValidationError | None = None) -> Any:
     return render_template(
         "console/work_document_form.html",
         form=form or MultiDict(),
-        error=error,
+        error=error.message if error else None,
+        invalid=error.details.get("field") if error else None,
         units=current_units(),
         doc_types=DOC_TYPES,
         urgencies=labels("document", "urgency"),
@@ -187,7 +188,7 @@ def send_document() -> Any:
             console_user(),
         )
     except ValidationError as exc:
-        return _document_form(form, exc.message)
+        return _document_form(form, exc)
     flash(
         f"Đã gửi văn bản {doc['symbol']} tới {len(units)} đơn vị; "
         "các phường nhận được ở lần đồng bộ tới.",

@@ -201,6 +201,7 @@ def test_a_document_form_without_units_or_summary_is_refused_keeping_what_was_ty
     assert no_unit.status_code == 400
     assert "Hãy chọn ít nhất một phường hoặc đơn vị nhận văn bản." in no_unit.text
     assert "Về việc họp &lt;giao ban&gt;</textarea>" in no_unit.text
+    assert '<fieldset class="work-units" aria-invalid="true">' in no_unit.text
     no_summary = _post(hub, page, page, doc_type="Công văn", summary="  ", units=[A])
     assert no_summary.status_code == 400 and "Nhập trích yếu nội dung văn bản." in no_summary.text
     assert f'value="{A}" checked' in no_summary.text
@@ -251,6 +252,7 @@ def test_bad_directive_input_is_refused_with_a_message_and_nothing_written(
     for data, message in cases:
         resp = _post(hub, page, page, **data)
         assert resp.status_code == 400 and message in resp.text, message
+        assert resp.text.count('aria-invalid="true"') == 1
         assert 'value="Kiểm tra trật tự đô thị"' in resp.text
     assert (_count(tmp_path, "directive"), _count(tmp_path, "journal")) == (0, journal)
 
