@@ -202,14 +202,7 @@ def request_rotation(conn: sqlite3.Connection, unit: str) -> list[str]:
     rotates when it next connects. Raises :class:`NotFound` when the unit has no active node.
     """
     with atomic(conn):
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
-            )
-        ]
-        if not ids:
-            raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
+        ids = _active_ids(conn, unit)
         conn.execute(
             "UPDATE nodes SET rotate_requested_at = coalesce(rotate_requested_at, ?) "
             "WHERE unit = ? AND status = 'active'",
@@ -240,19 +233,25 @@ def record_status(conn: sqlite3.Connection, node_id: str, status: dict[str, Any]
 def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[str]:
     """Revoke every active node of ``unit``; return their ids."""
     with atomic(conn):
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
-            )
-        ]
-        if not ids:
-            raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
+        ids = _active_ids(conn, unit)
         conn.execute(
             "UPDATE nodes SET status = 'revoked', revoked_at = ?, revoked_reason = ? "
             "WHERE unit = ? AND status = 'active'",
             (utcnow_iso(), reason, unit),
         )
+    return ids
+
+
+def _active_ids(conn: sqlite3.Connection, unit: str) -> list[str]:
+    """The ids of ``unit``'s active nodes; :class:`NotFound` when it has none."""
+    ids = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
+        )
+    ]
+    if not ids:
+        raise NotFound(f"Đơn vị '{unit}' không có nút nào đang hoạt động.", code="no_node")
     return ids
 
 
