@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.register_blueprint(__import__("central_hub.console_sms", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_stats", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_reference", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("central_hub.console_units", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_work", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("central_hub.console_directives", fromlist=["bp"]).bp)
 
