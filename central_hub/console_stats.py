@@ -15,22 +15,16 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from sync import Replica, SyncError, ValidationError, record_type
+from sync import SyncError, ValidationError
 
 from . import city_stats, console
 from . import overdue as overdue_data
 from .console_auth import login_required
-from .web import db
+from .web import db, records
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
 bp.context_processor(console._globals)
 bp.errorhandler(SyncError)(console._sync_error)
-
-
-def _rows(type_name: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
-    return [Replica.decode(rtype, r) for r in rows]
 
 
 def _period() -> tuple[date, date, date]:
@@ -50,8 +44,8 @@ def _period() -> tuple[date, date, date]:
 
 def _figures() -> tuple[list[city_stats.WardLine], date, date, date]:
     first, last, today = _period()
-    dossiers = _rows("dossier")
-    steps = _rows("dossier_step", "WHERE to_status = 9")
+    dossiers = records("dossier")
+    steps = records("dossier_step", "WHERE to_status = 9")
     return city_stats.ward_lines(dossiers, steps, first, last, today), first, last, today
 
 
@@ -60,7 +54,7 @@ def _figures() -> tuple[list[city_stats.WardLine], date, date, date]:
 def statistics() -> Any:
     """The statistics page."""
     lines, first, last, today = _figures()
-    directives = city_stats.directive_lines(_rows("directive"), today)
+    directives = city_stats.directive_lines(records("directive"), today)
     return render_template(
         "console/stats.html",
         lines=lines,

@@ -21,7 +21,6 @@ from sync import (
     TIME_CLASSES,
     Conflict,
     NotFound,
-    Replica,
     User,
     ValidationError,
     Write,
@@ -29,14 +28,13 @@ from sync import (
     done_report,
     labels,
     new_id,
-    record_type,
     shown_status,
     time_class,
     validate,
 )
 
 from .setup import capture
-from .web import db, state
+from .web import db, records, state
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}
@@ -46,19 +44,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _rows(type_name: str, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    sql = f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}"
-    return [Replica.decode(rtype, r) for r in db().execute(sql, params).fetchall()]
-
-
 def _reports(ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
         chunk = ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         where = f"WHERE directive_id IN ({marks}) ORDER BY reported_at"
-        for r in _rows("directive_report", where, chunk):
+        for r in records("directive_report", where, chunk):
             out[r["directive_id"]].append(r)
     return out
 
@@ -84,13 +76,13 @@ def _actor(user: User | None) -> tuple[str, str]:
 def directive(directive_id: str) -> dict[str, Any]:
     """One directive, decorated (shown status, time class), with the units' ``reports`` and
     its ``extensions``; :class:`NotFound` when unknown."""
-    found = _rows("directive", "WHERE id = ?", (directive_id,))
+    found = records("directive", "WHERE id = ?", (directive_id,))
     if not found:
         raise NotFound("Không tìm thấy ý kiến chỉ đạo này.", code="not_found")
     reports = _reports([directive_id])[directive_id]
     out = _decorate(found[0], reports)
     out["reports"] = reports
-    out["extensions"] = _rows(
+    out["extensions"] = records(
         "directive_extension", "WHERE directive_id = ? ORDER BY approved_at", (directive_id,)
     )
     return out
@@ -101,7 +93,7 @@ def directives(
 ) -> list[dict[str, Any]]:
     """Every directive (the city's and the wards' own), newest first, decorated; filtered by
     ``unit`` (an addressee), time class and shown status when given."""
-    rows = _rows("directive", "ORDER BY issued_on DESC, id DESC")
+    rows = records("directive", "ORDER BY issued_on DESC, id DESC")
     reports = _reports([d["id"] for d in rows])
     items = [_decorate(d, reports[d["id"]]) for d in rows]
     if unit:
@@ -115,7 +107,7 @@ def directives(
 
 def dashboard() -> dict[str, dict[str, int]]:
     """Per lead unit, how many directives are in each time class (cancelled ones aside)."""
-    rows = _rows("directive")
+    rows = records("directive")
     reports = _reports([d["id"] for d in rows])
     units: dict[str, dict[str, int]] = {}
     for d in rows:

@@ -11,37 +11,29 @@ from flask import Blueprint, Response, jsonify, request
 
 from sync import (
     NotFound,
-    Replica,
     User,
     ValidationError,
     atomic,
     clean_text,
     labels,
     new_id,
-    record_type,
     validate,
 )
 
 from .setup import capture
-from .web import current_user, db, page_args, require, state
+from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
 
 
-def _rows(type_name: str, where: str, params: Any = ()) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    sql = f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}"
-    return [Replica.decode(rtype, r) for r in db().execute(sql, params).fetchall()]
-
-
 def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with ``recipients``: each addressee's unit, name, status code and name (edXML,
     "pending" before its receipt arrives, 13 once recalled) and its receipt."""
-    names = {u["code"]: u["name"] for u in _rows("unit", "")}
+    names = {u["code"]: u["name"] for u in records("unit", "")}
     by_unit = {
-        r["unit"]: r for r in _rows("document_receipt", "WHERE document_id = ?", (doc["id"],))
+        r["unit"]: r for r in records("document_receipt", "WHERE document_id = ?", (doc["id"],))
     }
     recipients = []
     for unit in doc["units"]:
@@ -121,7 +113,7 @@ def documents(
         clauses.append("id < ?")
         params.append(cursor)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    items = _rows("document", f"{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1])
+    items = records("document", f"{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1])
     more = len(items) > limit
     items = [with_recipients(d) for d in items[:limit]]
     return items, items[-1]["id"] if more else None
@@ -129,7 +121,7 @@ def documents(
 
 def document(doc_id: str) -> dict[str, Any]:
     """One document with each recipient's status; :class:`NotFound` when unknown."""
-    found = _rows("document", "WHERE id = ?", (doc_id,))
+    found = records("document", "WHERE id = ?", (doc_id,))
     if not found:
         raise NotFound("Không có văn bản này.")
     return with_recipients(found[0])

@@ -24,12 +24,11 @@ from sync import (
     atomic,
     clean_text,
     new_id,
-    record_type,
     validate,
 )
 
 from .setup import capture
-from .web import current_user, db, page_args, require, state
+from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
 
@@ -83,12 +82,6 @@ def _actor() -> str:
     return user.username if user else "admin"
 
 
-def _rows(type_name: str, where: str, params: Any) -> list[dict[str, Any]]:
-    rtype = record_type(type_name)
-    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
-    return [Replica.decode(rtype, r) for r in rows.fetchall()]
-
-
 def _one(type_name: str, record_id: str, message: str) -> dict[str, Any]:
     found = Replica(db()).get(type_name, record_id)
     if found is None:
@@ -98,8 +91,8 @@ def _one(type_name: str, record_id: str, message: str) -> dict[str, Any]:
 
 def _invitation(inv_id: str) -> dict[str, Any]:
     inv = _one("invitation", inv_id, "Không tìm thấy giấy mời này.")
-    inv["replies"] = _rows("invitation_reply", "WHERE invitation_id = ? ORDER BY unit", (inv_id,))
-    later = _rows("invitation", "WHERE replaces = ?", (inv_id,))
+    inv["replies"] = records("invitation_reply", "WHERE invitation_id = ? ORDER BY unit", (inv_id,))
+    later = records("invitation", "WHERE replaces = ?", (inv_id,))
     inv["replaced_by"] = later[0]["id"] if later else None
     return inv
 
@@ -205,7 +198,7 @@ def meetings(
         clauses.append("starts_at < ?")
         params.append(_iso(end))
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    items = _rows(
+    items = records(
         "meeting", where + " ORDER BY starts_at, id LIMIT ? OFFSET ?", [*params, limit + 1, offset]
     )
     return items[:limit], len(items) > limit
@@ -235,7 +228,7 @@ def list_meetings() -> Response:
 def get_meeting(meeting_id: str) -> Response:
     """One meeting with its invitations."""
     meeting = _one("meeting", meeting_id, "Không tìm thấy cuộc họp này.")
-    meeting["invitations"] = _rows(
+    meeting["invitations"] = records(
         "invitation", "WHERE meeting_id = ? ORDER BY number", (meeting_id,)
     )
     return jsonify(meeting)

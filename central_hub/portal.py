@@ -17,8 +17,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sync import NotFound, RateLimited, vn_date, vn_datetime, vnd
 
 from . import public
-from .public import records
-from .web import db
+from .web import db, records
 
 bp = Blueprint("portal", __name__)
 

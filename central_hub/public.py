@@ -7,13 +7,11 @@ the codes, which are guessable (a unit prefix, a date and a daily counter).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, Replica, check_rate, labels, mask_name, record_type
+from sync import NotFound, check_rate, labels, mask_name
 
-from .web import db
+from .web import db, records
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
 
@@ -56,13 +54,6 @@ def dossier(code: str) -> Response:
             ],
         }
     )
-
-
-def records(type_name: str, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """Records of ``type_name`` selected by ``where`` (SQL after the table name), decoded."""
-    rtype = record_type(type_name)
-    rows = db().execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
-    return [Replica.decode(rtype, r) for r in rows.fetchall()]
 
 
 def _rate_limit() -> None:

@@ -13,7 +13,15 @@ import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
-from sync import Replica, ValidationError, Write, get_meta, new_id, nfc, record_type, validate
+from sync import (
+    ValidationError,
+    Write,
+    get_meta,
+    new_id,
+    nfc,
+    select_records,
+    validate,
+)
 
 from .setup import capture
 
@@ -36,11 +44,7 @@ PREFIX = re.compile(r"[A-Z0-9][A-Z0-9.]{0,30}")
 
 def reference(conn: sqlite3.Connection, type_name: str, order: str) -> list[dict[str, Any]]:
     """Every record of a reference type, ordered by the column ``order``."""
-    rtype = record_type(type_name)
-    rows = conn.execute(
-        f"SELECT {', '.join(rtype.fields)} FROM {type_name} ORDER BY {order}"
-    ).fetchall()
-    return [Replica.decode(rtype, r) for r in rows]
+    return select_records(conn, type_name, f"ORDER BY {order}")
 
 
 def upsert(

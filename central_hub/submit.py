@@ -41,9 +41,8 @@ from sync import (
 )
 
 from .portal import PAPER_KINDS, current_wards, time_limit
-from .public import records
 from .setup import capture
-from .web import db, state
+from .web import db, records, state
 
 bp = Blueprint("submit", __name__)
 

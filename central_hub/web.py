@@ -12,7 +12,16 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from sync import ASSET_DIR, HybridClock, KeyPair, SyncError, User, connect, user_for_token
+from sync import (
+    ASSET_DIR,
+    HybridClock,
+    KeyPair,
+    SyncError,
+    User,
+    connect,
+    select_records,
+    user_for_token,
+)
 
 from .ingest import HubContext
 
@@ -43,6 +52,11 @@ def db() -> sqlite3.Connection:
         g.conn = connect(state().data_dir / "hub.sqlite3")
     conn: sqlite3.Connection = g.conn
     return conn
+
+
+def records(type_name: str, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
+    """Decoded records of one type from this request's store (``sync.select_records``)."""
+    return select_records(db(), type_name, where, params)
 
 
 def context() -> HubContext:

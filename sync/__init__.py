@@ -49,7 +49,7 @@ from .ids import new_id
 from .keys import KeyPair, PublicKeys, rotation_proof
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
-from .replica import FieldClash, MergeResult, Replica, create_record_tables
+from .replica import FieldClash, MergeResult, Replica, create_record_tables, select_records
 from .schemas import (
     SCHEMA_VERSION,
     RecordType,
@@ -135,6 +135,7 @@ __all__ = [
     "create_change_log",
     "create_meta",
     "create_record_tables",
+    "select_records",
     "done_report",
     "fold",
     "get_meta",

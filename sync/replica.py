@@ -134,6 +134,16 @@ def create_record_tables(conn: sqlite3.Connection) -> None:
                     conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {t}")
 
 
+def select_records(
+    conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()
+) -> list[Row]:
+    """Decoded records of one type, selected by ``where`` (the SQL after the table name:
+    ``WHERE``, ``ORDER BY``, ``LIMIT``) with its ``params``."""
+    rtype = record_type(type_name)
+    rows = conn.execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params)
+    return [Replica.decode(rtype, r) for r in rows.fetchall()]
+
+
 class Replica:
     """The records of one store. Callers hold the transaction around :meth:`merge`."""
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from central_hub.store import open_store as open_hub
-from sync import BlobStore, NodeSync, User
+from sync import BlobStore, NodeSync, User, select_records
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
-from ward_node.store import load_clock, records
+from ward_node.store import load_clock
 
 WARD = "19786"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -86,10 +86,10 @@ def test_online_dossier_reaches_ward_is_received_and_flows_back(
     assert code.startswith(f"H57.{WARD}-") and code.endswith("-5001")
 
     session.run()
-    dossier = records(conn, "dossier", "WHERE code = ?", (code,))[0]
+    dossier = select_records(conn, "dossier", "WHERE code = ?", (code,))[0]
     assert (dossier["status"], dossier["channel"], dossier["due_at"]) == (1, "online", None)
     assert dossier["applicant"]["phone"] == "+84905123456"
-    (attachment,) = records(conn, "attachment", "WHERE parent_id = ?", (dossier["id"],))
+    (attachment,) = select_records(conn, "attachment", "WHERE parent_id = ?", (dossier["id"],))
     assert (attachment["mime"], attachment["size"]) == ("application/pdf", len(PDF))
     ward_blobs = BlobStore(tmp_path / f"ward-{WARD}" / "blobs")
     assert ward_blobs.read(attachment["sha256"], 0, len(PDF) + 1) == PDF  # the scan followed
@@ -97,7 +97,7 @@ def test_online_dossier_reaches_ward_is_received_and_flows_back(
     officer = User("officer", "officer", "Cán bộ một cửa")
     received = Dossiers(conn, load_clock(conn)).act(dossier["id"], {"action": "receive"}, officer)
     assert received["status"] == 2 and received["due_at"]
-    assert records(conn, "sms", "WHERE dossier_id = ?", (dossier["id"],))
+    assert select_records(conn, "sms", "WHERE dossier_id = ?", (dossier["id"],))
     session.run()
 
     row = _hub_rows(tmp_path, f"SELECT status, due_at FROM dossier WHERE code = '{code}'")[0]
@@ -149,7 +149,7 @@ def test_online_codes_never_collide_with_the_wards_own(tmp_path: Path, hub: Flas
         officer,
     )
     session.run()
-    codes = [r["code"] for r in records(conn, "dossier")]
+    codes = [r["code"] for r in select_records(conn, "dossier")]
     assert len(codes) == len(set(codes)) == 3
     assert desk["code"].endswith("-0001")
     assert sorted(c[-4:] for c in codes) == ["0001", "5001", "5002"]
@@ -161,13 +161,15 @@ def test_ward_refuses_an_online_dossier_and_the_citizen_is_texted(
     session, conn = _ward(tmp_path, hub)
     hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data")
     session.run()
-    (dossier,) = records(conn, "dossier")
+    (dossier,) = select_records(conn, "dossier")
     officer = User("officer", "officer", "Cán bộ một cửa")
     refused = Dossiers(conn, load_clock(conn)).act(
         dossier["id"], {"action": "refuse", "note": "Thiếu giấy tờ"}, officer
     )
     assert refused["status"] == 3
-    assert [s["kind"] for s in records(conn, "sms", "WHERE dossier_id = ?", (dossier["id"],))]
+    assert [
+        s["kind"] for s in select_records(conn, "sms", "WHERE dossier_id = ?", (dossier["id"],))
+    ]
     session.run()
     statuses = hub.get(f"/api/v1/public/dossiers/{dossier['code']}").get_json()["timeline"]
     assert [s["status"] for s in statuses] == [1, 3]

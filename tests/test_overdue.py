@@ -36,5 +36,8 @@ def test_overdue_means_a_running_clock_past_its_due_time(tmp_path: Path) -> None
     every = overdue_dossiers(conn, NOW)
     assert [d["code"] for d in every] == ["WB-260301-0006", "WA-260301-0001", "WA-260301-0002"]
     assert [d["days_late"] for d in every] == [14, 5, 0]
-    assert [d["code"] for d in overdue_dossiers(conn, NOW, unit="A")] == ["WA-260301-0001", "WA-260301-0002"]
+    assert [d["code"] for d in overdue_dossiers(conn, NOW, unit="A")] == [
+        "WA-260301-0001",
+        "WA-260301-0002",
+    ]
     conn.close()

@@ -244,10 +244,10 @@ def ward(tmp_path: Path) -> Iterator[Dossiers]:
 
 
 def _sms_rows(conn: sqlite3.Connection, dossier_id: str | None = None) -> list[dict[str, Any]]:
-    from ward_node.store import records
+    from sync import select_records
 
     where, params = ("WHERE dossier_id = ?", (dossier_id,)) if dossier_id else ("", ())
-    return records(conn, "sms", f"{where} ORDER BY queued_at, id", params)
+    return select_records(conn, "sms", f"{where} ORDER BY queued_at, id", params)
 
 
 def _receive(service: Dossiers, phone: str | None = "0905 123 456", name: str = "Hồ Thị Hoa"):

@@ -14,13 +14,13 @@ from sync import (
     check_sha256,
     issue_token,
     read_status,
+    select_records,
 )
 
 from .attachments import blobs, store_upload
 from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
 from .people import mask_name
-from .store import records
 from .web import current_user, db, dossiers, error_json, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -130,7 +130,7 @@ def attachment_file(sha256: str) -> Response:
         check_sha256(sha256)
     except ValidationError:
         raise NotFound("Không có tệp đính kèm này.") from None
-    found = records(
+    found = select_records(
         db(),
         "attachment",
         "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC LIMIT 1",

@@ -25,13 +25,14 @@ from sync import (
     done_report,
     labels,
     new_id,
+    select_records,
     shown_status,
     time_class,
     validate,
 )
 
 from .deadlines import VIETNAM
-from .store import capture, records
+from .store import capture
 
 STATUS_NAMES = labels("directive", "status")
 PRIORITY_NAMES = labels("directive", "priority")
@@ -83,7 +84,7 @@ class Directives:
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             where = f"WHERE directive_id IN ({marks}) ORDER BY reported_at"
-            for r in records(self.conn, "directive_report", where, chunk):
+            for r in select_records(self.conn, "directive_report", where, chunk):
                 out[r["directive_id"]].append(r)
         return out
 
@@ -94,7 +95,7 @@ class Directives:
         """Directives addressed to the ward or issued by it, latest deadline pressure first."""
         rows = [
             d
-            for d in records(self.conn, "directive", "ORDER BY issued_on DESC, id DESC")
+            for d in select_records(self.conn, "directive", "ORDER BY issued_on DESC, id DESC")
             if self._visible(d)
         ]
         reports = self._reports([d["id"] for d in rows])
@@ -121,14 +122,14 @@ class Directives:
 
     def get(self, directive_id: str) -> dict[str, Any]:
         """One directive with its reports, extensions, time class and what the ward may do."""
-        found = records(self.conn, "directive", "WHERE id = ?", (directive_id,))
+        found = select_records(self.conn, "directive", "WHERE id = ?", (directive_id,))
         if not found or not self._visible(found[0]):
             raise NotFound("Không tìm thấy ý kiến chỉ đạo này.", code="not_found")
         directive = found[0]
         reports = self._reports([directive_id])[directive_id]
         out = decorate(directive, reports)
         out["reports"] = reports
-        out["extensions"] = records(
+        out["extensions"] = select_records(
             self.conn,
             "directive_extension",
             "WHERE directive_id = ? ORDER BY approved_at",

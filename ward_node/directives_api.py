@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import NotFound, User, ValidationError, get_meta
+from sync import NotFound, User, ValidationError, get_meta, select_records
 
 from .attachments import store_upload
 from .directives import ISSUERS, Directives
-from .store import records
 from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
@@ -81,7 +80,7 @@ def attach_to_report(directive_id: str, report_id: str) -> tuple[Response, int]:
     """Attach a file (multipart ``file``) to one of this ward's progress reports; it goes
     with the report to the issuer. 201 with the attachment record."""
     unit = get_meta(db(), "unit")
-    found = records(
+    found = select_records(
         db(), "directive_report", "WHERE id = ? AND directive_id = ?", (report_id, directive_id)
     )
     if not found:

@@ -7,10 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from sync import TIME_CLASSES, SyncError, User, get_meta
+from sync import TIME_CLASSES, SyncError, User, get_meta, select_records
 
 from .directives import PRIORITY_NAMES, Directives
-from .store import records
 from .web import current_user, db, require, state
 
 bp = Blueprint("directives", __name__, url_prefix="/directives")
@@ -28,7 +27,7 @@ def _user() -> User:
 
 def _unit_names() -> dict[str, str]:
     names = {"H57": "UBND thành phố Huế"}
-    for unit in records(db(), "unit"):
+    for unit in select_records(db(), "unit"):
         names[str(unit["code"])] = str(unit["name"])
     return names
 

@@ -9,10 +9,18 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sync import HybridClock, NotFound, ValidationError, clean_text, fold, get_meta, labels
+from sync import (
+    HybridClock,
+    NotFound,
+    ValidationError,
+    clean_text,
+    fold,
+    get_meta,
+    labels,
+    select_records,
+)
 
 from .deadlines import VIETNAM
-from .store import records
 
 STATUS_NAMES = labels("document", "status")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
@@ -94,7 +102,7 @@ class DocumentReader:
 
     def unit_names(self) -> dict[str, str]:
         """Unit code → name, from the hub's reference data."""
-        return {u["code"]: u["name"] for u in records(self.conn, "unit")}
+        return {u["code"]: u["name"] for u in select_records(self.conn, "unit")}
 
     def addressees(self) -> list[tuple[str, str]]:
         """(code, name) of the units a new document may be sent to: every other unit valid
@@ -103,13 +111,13 @@ class DocumentReader:
         today = self._today().isoformat()
         return [
             (u["code"], u["name"])
-            for u in records(self.conn, "unit")
+            for u in select_records(self.conn, "unit")
             if u["code"] != self.unit
             and (u.get("valid_from") or today) <= today <= (u.get("valid_to") or today)
         ]
 
     def _doc(self, doc_id: str) -> dict[str, Any]:
-        found = records(self.conn, "document", "WHERE id = ?", (doc_id,))
+        found = select_records(self.conn, "document", "WHERE id = ?", (doc_id,))
         if not found or not self._visible(found[0]):
             raise NotFound("Không có văn bản này.")
         return found[0]
@@ -120,7 +128,7 @@ class DocumentReader:
         return self.unit in doc["units"] and doc.get("status") in (None, "released")
 
     def _receipt(self, doc_id: str) -> dict[str, Any] | None:
-        found = records(
+        found = select_records(
             self.conn, "document_receipt", "WHERE document_id = ? AND unit = ?", (doc_id, self.unit)
         )
         return found[0] if found else None
@@ -157,7 +165,7 @@ class DocumentReader:
     def get(self, doc_id: str) -> dict[str, Any]:
         """One document with this ward's receipt, its attachments and (sender) each recipient."""
         doc = self._decorate(self._doc(doc_id), self._receipt(doc_id))
-        doc["attachments"] = records(
+        doc["attachments"] = select_records(
             self.conn,
             "attachment",
             "WHERE parent_type = 'document' AND parent_id = ? AND NOT coalesce(deleted, 0) "
@@ -171,7 +179,7 @@ class DocumentReader:
     def recipients(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
         """Per addressee: the receipt that flowed back (who received, assigned, finished)."""
         names = self.unit_names()
-        found = records(self.conn, "document_receipt", "WHERE document_id = ?", (doc["id"],))
+        found = select_records(self.conn, "document_receipt", "WHERE document_id = ?", (doc["id"],))
         by_unit = {r["unit"]: r for r in found}
         rows = []
         for unit in doc["units"]:
@@ -214,14 +222,14 @@ class DocumentReader:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Documents of one register, newest first; ``q`` without diacritics, ``status``."""
         if direction == "outgoing":
-            docs = records(
+            docs = select_records(
                 self.conn,
                 "document",
                 "WHERE unit = ? AND coalesce(direction, 'outgoing') = 'outgoing'",
                 (self.unit,),
             )
         elif direction == "incoming":
-            docs = records(
+            docs = select_records(
                 self.conn,
                 "document",
                 "WHERE (unit = ? AND direction = 'incoming') OR (unit != ? AND "
@@ -235,7 +243,7 @@ class DocumentReader:
             )
         receipts = {
             r["document_id"]: r
-            for r in records(self.conn, "document_receipt", "WHERE unit = ?", (self.unit,))
+            for r in select_records(self.conn, "document_receipt", "WHERE unit = ?", (self.unit,))
         }
         items = [self._decorate(d, receipts.get(d["id"])) for d in docs]
         words = fold(q).split()
@@ -266,9 +274,9 @@ class DocumentReader:
 
     def incoming_register(self, first: date, last: date) -> list[dict[str, Any]]:
         """Documents registered as incoming between two local dates, by series and number."""
-        docs = {d["id"]: d for d in records(self.conn, "document")}
+        docs = {d["id"]: d for d in select_records(self.conn, "document")}
         rows = []
-        for receipt in records(
+        for receipt in select_records(
             self.conn,
             "document_receipt",
             "WHERE unit = ? AND incoming_number IS NOT NULL",
@@ -292,7 +300,7 @@ class DocumentReader:
         """The ward's numbered outgoing documents dated between two dates, by series and number."""
         rows = [
             self._decorate(d, None)
-            for d in records(
+            for d in select_records(
                 self.conn,
                 "document",
                 "WHERE unit = ? AND coalesce(direction, 'outgoing') = 'outgoing' "

@@ -30,6 +30,7 @@ from sync import (
     Write,
     atomic,
     new_id,
+    select_records,
     validate,
 )
 
@@ -45,7 +46,7 @@ from .document_reading import (
     DocumentReader,
     text_field,
 )
-from .store import capture, next_counter, records
+from .store import capture, next_counter
 
 
 class Documents(DocumentReader):
@@ -223,7 +224,7 @@ class Documents(DocumentReader):
         fields = {} if doc.get("number") else self._number_out(doc)
         if name == "number":
             return {**fields, "status": "numbered"}
-        stored = records(self.conn, "document", "WHERE id = ?", (doc["id"],))[0]
+        stored = select_records(self.conn, "document", "WHERE id = ?", (doc["id"],))[0]
         if stored.get("units"):
             return {**fields, "status": "released", "sent_at": now}
         # Release: the addressees are set now, in one change carrying the whole record, so

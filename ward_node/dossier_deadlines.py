@@ -9,11 +9,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync import Conflict, ValidationError, vn_datetime
+from sync import Conflict, ValidationError, select_records, vn_datetime
 
 from .deadlines import VIETNAM, WorkCalendar, due_at
 from .dossier_rules import iso
-from .store import records
 
 
 def resumed_due(
@@ -28,7 +27,7 @@ def resumed_due(
     rule, or no longer in the catalogue, extends.
     """
     old_due = dossier.get("due_at")
-    found = records(
+    found = select_records(
         conn,
         "procedure",
         "WHERE code = ? ORDER BY active DESC",

@@ -25,6 +25,7 @@ from sync import (
     get_user,
     new_id,
     nfc,
+    select_records,
     validate,
     vn_datetime,
 )
@@ -45,7 +46,7 @@ from .dossier_rules import (
 )
 from .notices import notice_for
 from .people import normalize_name, normalize_phone, validate_id_number
-from .store import capture, next_counter, records
+from .store import capture, next_counter
 
 
 class Dossiers:
@@ -62,11 +63,11 @@ class Dossiers:
     def procedures(self, active_only: bool = True) -> list[dict[str, Any]]:
         """The procedure catalogue received from the hub."""
         where = "WHERE active = 1 ORDER BY field, name" if active_only else "ORDER BY field, name"
-        return records(self.conn, "procedure", where)
+        return select_records(self.conn, "procedure", where)
 
     def procedure(self, code: str) -> dict[str, Any]:
         """One active procedure by code; :class:`ValidationError` when unknown."""
-        found = records(self.conn, "procedure", "WHERE code = ? AND active = 1", (code,))
+        found = select_records(self.conn, "procedure", "WHERE code = ? AND active = 1", (code,))
         if not found:
             raise ValidationError(
                 f"Không có thủ tục mã '{code}' trong danh mục. Hãy chọn thủ tục trong danh sách.",
@@ -76,12 +77,12 @@ class Dossiers:
 
     def unit_prefix(self) -> str:
         """The electronic identifier of this unit, the prefix of its dossier codes."""
-        found = records(self.conn, "unit", "WHERE code = ?", (self.unit,))
+        found = select_records(self.conn, "unit", "WHERE code = ?", (self.unit,))
         return (found[0].get("prefix") if found else None) or f"H57.{self.unit}"
 
     def calendar(self) -> WorkCalendar:
         """The working calendar received from the hub."""
-        return calendar_from_records(records(self.conn, "calendar_day"))
+        return calendar_from_records(select_records(self.conn, "calendar_day"))
 
     # -- reception -------------------------------------------------------------------------
 
@@ -326,7 +327,7 @@ class Dossiers:
     # -- reading ---------------------------------------------------------------------------
 
     def _load(self, dossier_id: str) -> dict[str, Any]:
-        found = records(self.conn, "dossier", "WHERE id = ?", (dossier_id,))
+        found = select_records(self.conn, "dossier", "WHERE id = ?", (dossier_id,))
         if not found:
             raise NotFound("Không tìm thấy hồ sơ này.")
         return found[0]
@@ -334,10 +335,10 @@ class Dossiers:
     def get(self, dossier_id: str) -> dict[str, Any]:
         """One dossier with its step history, oldest step first."""
         dossier = self._load(dossier_id)
-        dossier["steps"] = records(
+        dossier["steps"] = select_records(
             self.conn, "dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (dossier_id,)
         )
-        dossier["attachments"] = records(
+        dossier["attachments"] = select_records(
             self.conn,
             "attachment",
             "WHERE parent_type = 'dossier' AND parent_id = ? AND NOT coalesce(deleted, 0) "
@@ -349,7 +350,7 @@ class Dossiers:
 
     def by_code(self, code: str) -> dict[str, Any] | None:
         """A dossier by its code, with steps, or ``None``."""
-        found = records(self.conn, "dossier", "WHERE code = ?", (code.strip().upper(),))
+        found = select_records(self.conn, "dossier", "WHERE code = ?", (code.strip().upper(),))
         return self.get(found[0]["id"]) if found else None
 
     def search(
@@ -383,7 +384,7 @@ class Dossiers:
             clauses.append("id < ?")
             params.append(cursor)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        items = records(
+        items = select_records(
             self.conn, "dossier", f"{where} ORDER BY id DESC LIMIT ?", (*params, limit + 1)
         )
         more = len(items) > limit

@@ -28,11 +28,12 @@ from sync import (
     get_meta,
     labels,
     new_id,
+    select_records,
     validate,
 )
 
 from .deadlines import VIETNAM
-from .store import capture, next_counter, records
+from .store import capture, next_counter
 
 MEETING_STATUS = labels("meeting", "status")
 INVITATION_KINDS = labels("invitation", "kind")
@@ -158,7 +159,7 @@ def to_ics(rows: list[dict[str, Any]], name: str) -> bytes:
 def _find(
     conn: sqlite3.Connection, type_name: str, where: str, params: Any
 ) -> list[dict[str, Any]]:
-    return records(conn, type_name, "WHERE " + where, params)
+    return select_records(conn, type_name, "WHERE " + where, params)
 
 
 def _text(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sync import select_records
+
 from .deadlines import VIETNAM, WorkCalendar
 from .dossier_rules import CLOCK_RUNNING, OPEN_STATUSES, is_overdue, iso
-from .store import records
 
 __all__ = [
     "awaiting_reception",
@@ -68,7 +69,7 @@ def _by_due(item: dict[str, Any]) -> tuple[str, str]:
 
 def awaiting_reception(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Online dossiers in status 1 (submitted, awaiting reception), oldest first."""
-    return _flag(records(conn, "dossier", "WHERE status = 1 ORDER BY received_at, code"))
+    return _flag(select_records(conn, "dossier", "WHERE status = 1 ORDER BY received_at, code"))
 
 
 def received_on(conn: sqlite3.Connection, day: date) -> list[dict[str, Any]]:
@@ -76,7 +77,7 @@ def received_on(conn: sqlite3.Connection, day: date) -> list[dict[str, Any]]:
     step that day, for an online dossier accepted later than it was submitted), newest first."""
     start, end = _day_bounds(day, day)
     low, high = iso(start - _MARGIN), iso(end + _MARGIN)
-    found = records(
+    found = select_records(
         conn,
         "dossier",
         "WHERE status <> 1 AND (received_at BETWEEN ? AND ? OR id IN ("
@@ -110,12 +111,14 @@ def _receive_steps(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[s
 
 def mine(conn: sqlite3.Connection, username: str) -> list[dict[str, Any]]:
     """Open dossiers whose current handler is ``username``, the soonest due first."""
-    found = records(conn, "dossier", f"WHERE handler = ? AND status IN ({_OPEN})", (username,))
+    found = select_records(
+        conn, "dossier", f"WHERE handler = ? AND status IN ({_OPEN})", (username,)
+    )
     return _flag(sorted(found, key=_by_due))
 
 
 def _open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return records(conn, "dossier", f"WHERE status IN ({_OPEN}) AND due_at IS NOT NULL")
+    return select_records(conn, "dossier", f"WHERE status IN ({_OPEN}) AND due_at IS NOT NULL")
 
 
 def overdue(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
@@ -152,7 +155,7 @@ def received_between(conn: sqlite3.Connection, first: date, last: date) -> list[
     """Dossiers received from local ``first`` to ``last`` inclusive, for the register (form 07),
     in order of reception. Online dossiers still awaiting reception (status 1) are not in it."""
     start, end = _day_bounds(first, last)
-    found = records(
+    found = select_records(
         conn,
         "dossier",
         "WHERE status <> 1 AND received_at BETWEEN ? AND ? ORDER BY received_at, code",
@@ -174,7 +177,7 @@ def steps_of(conn: sqlite3.Connection, dossier_ids: Iterable[str]) -> list[dict[
     found: list[dict[str, Any]] = []
     for chunk in _chunks(list(dossier_ids)):
         marks = ",".join("?" * len(chunk))
-        found += records(conn, "dossier_step", f"WHERE dossier_id IN ({marks})", chunk)
+        found += select_records(conn, "dossier_step", f"WHERE dossier_id IN ({marks})", chunk)
     return sorted(found, key=lambda s: (s["at"], s["id"]))
 
 
@@ -189,7 +192,7 @@ def for_statistics(
     """
     start, end = _day_bounds(first, last)
     since, until = iso(start - _MARGIN), iso(end + _MARGIN)
-    found = records(
+    found = select_records(
         conn,
         "dossier",
         "WHERE received_at <= ? AND ("
@@ -203,7 +206,7 @@ def for_statistics(
 def procedure_by_code(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     """The catalogue's procedure ``code``, active or not (a dossier keeps its procedure even
     after the catalogue retires it); ``None`` when unknown here."""
-    found = records(conn, "procedure", "WHERE code = ? ORDER BY active DESC", (code,))
+    found = select_records(conn, "procedure", "WHERE code = ? ORDER BY active DESC", (code,))
     return found[0] if found else None
 
 

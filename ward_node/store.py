@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sync import (
     ChangeCapture,
@@ -126,16 +125,3 @@ def next_counter(conn: sqlite3.Connection, key: str) -> int:
         (key,),
     ).fetchone()
     return int(row[0])
-
-
-def records(
-    conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()
-) -> list[dict[str, Any]]:
-    """Decoded records of one type matching an SQL ``where`` clause."""
-    from sync import record_type
-
-    rtype = record_type(type_name)
-    rows = conn.execute(
-        f"SELECT {', '.join(rtype.fields)} FROM {type_name} {where}", params
-    ).fetchall()
-    return [Replica.decode(rtype, r) for r in rows]
