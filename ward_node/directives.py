@@ -1,6 +1,6 @@
 """Directives at the ward (DOMAIN.md, "Directives"; issue [4]): those addressed to the ward
-and those its leader issued inside it, the ward's progress reports, and, for its own
-directives, the issuer's confirmation, send-back and extensions.
+and those its leader issued (inside the ward, or to other units), the ward's progress
+reports, and, for its own directives, the issuer's confirmation, send-back and extensions.
 
 A directive is owned by its issuer (the city, or the ward); the ward answers a city directive
 only with its own ``directive_report`` records, so nothing here writes another unit's record.
@@ -32,6 +32,7 @@ from sync import (
 )
 
 from .deadlines import VIETNAM
+from .document_reading import DocumentReader
 from .store import capture
 
 STATUS_NAMES = labels("directive", "status")
@@ -196,7 +197,32 @@ class Directives:
         return report
 
     def issue(self, body: dict[str, Any], user: User) -> dict[str, Any]:
-        """A ward leader's directive inside the ward: the ward is the lead unit."""
+        """A ward leader's directive ``{"title", "content", "lead_unit", "units", "deadline",
+        "priority", "source_kind", "source"}``; returns it as :meth:`get` does.
+
+        Without ``lead_unit`` the ward itself leads (a directive inside the ward); ``units``
+        are the coordinating units. Any unit other than the ward must be valid today (the
+        units offered as addressees, :meth:`DocumentReader.addressees`). Raises
+        :class:`ValidationError` naming the faulty field; nothing is written then.
+        """
+        lead = str(body.get("lead_unit") or self.unit)
+        coordinating = body.get("units") or []
+        if not isinstance(coordinating, list):
+            raise ValidationError("Đơn vị phối hợp phải là một danh sách mã đơn vị.", field="units")
+        offered = {code for code, _ in DocumentReader(self.conn, self.clock).addressees()}
+        offered.add(self.unit)
+        if lead not in offered:
+            raise ValidationError(
+                "Đơn vị chủ trì không có hoặc không còn hoạt động; hãy chọn lại trong danh sách.",
+                field="lead_unit",
+            )
+        unknown = sorted({str(u) for u in coordinating} - offered)
+        if unknown:
+            raise ValidationError(
+                f"Đơn vị phối hợp không có hoặc không còn hoạt động: {', '.join(unknown)}; "
+                "hãy chọn lại trong danh sách.",
+                field="units",
+            )
         directive = {
             "id": new_id(),
             "unit": self.unit,
@@ -206,8 +232,8 @@ class Directives:
             "content": clean_text(str(body.get("content") or "")),
             "issued_by": user.full_name or user.username,
             "issued_on": today().isoformat(),
-            "lead_unit": self.unit,
-            "units": [self.unit],
+            "lead_unit": lead,
+            "units": [lead, *sorted({str(u) for u in coordinating} - {lead})],
             "deadline": body.get("deadline") or None,
             "priority": body.get("priority") or "normal",
             "status": "assigned",

@@ -1,15 +1,21 @@
 """The ward's directive pages: the list with time class badges and the ward's dashboard,
-one directive with its reports and the report form, and the issuer's answers (issue [4])."""
+one directive with its reports and the report form, the issuer's answers, and the leader's
+form to issue a directive (issue [4]).
+
+The form posts to :meth:`Directives.issue`, as ``POST /api/v1/directives`` does; only the
+page reads dates as dd/mm/yyyy and refuses a deadline already past."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from sync import TIME_CLASSES, SyncError, User, get_meta, select_records
+from sync import TIME_CLASSES, SyncError, User, ValidationError, get_meta, labels, select_records
 
-from .directives import PRIORITY_NAMES, Directives
+from .directives import ISSUERS, PRIORITY_NAMES, Directives, today
+from .document_reading import DocumentReader
 from .web import current_user, db, require, state
 
 bp = Blueprint("directives", __name__, url_prefix="/directives")
@@ -46,7 +52,80 @@ def index() -> str:
         unit=ops.unit,
         TIME_CLASSES=TIME_CLASSES,
         unit_names=_unit_names(),
+        may_issue=_user().role in ISSUERS,
     )
+
+
+SOURCE_KINDS = labels("directive", "source_kind")
+
+
+def parse_vn_date(raw: str, field: str, label: str) -> date | None:
+    """A day typed as dd/mm/yyyy (``None`` when blank); :class:`ValidationError` naming
+    ``field`` otherwise."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%d/%m/%Y").date()
+    except ValueError:
+        raise ValidationError(
+            f"{label} “{raw}” không đúng: nhập ngày theo dạng dd/mm/yyyy, ví dụ 31/12/2026.",
+            field=field,
+        ) from None
+
+
+def _issue_body(form: Any) -> dict[str, Any]:
+    """The body for :meth:`Directives.issue` from the form; refuses what the page checks."""
+    if not form.get("title", "").strip():
+        raise ValidationError("Nhập trích yếu (tên) của nhiệm vụ.", field="title")
+    if not form.get("content", "").strip():
+        raise ValidationError("Nhập nội dung chỉ đạo.", field="content")
+    if not form.get("lead_unit"):
+        raise ValidationError("Chọn đơn vị chủ trì thực hiện.", field="lead_unit")
+    deadline = parse_vn_date(form.get("deadline", ""), "deadline", "Hạn xử lý")
+    if deadline is not None and deadline < today():
+        raise ValidationError(
+            f"Hạn xử lý {deadline:%d/%m/%Y} đã qua; chọn một ngày từ hôm nay "
+            f"({today():%d/%m/%Y}) trở đi, hoặc để trống nếu không có hạn.",
+            field="deadline",
+        )
+    return {
+        "title": form.get("title", ""),
+        "content": form.get("content", ""),
+        "lead_unit": form.get("lead_unit"),
+        "units": form.getlist("units"),
+        "deadline": deadline.isoformat() if deadline else None,
+        "priority": form.get("priority") or "normal",
+        "source_kind": form.get("source_kind") or None,
+        "source": form.get("source", "").strip() or None,
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(*ISSUERS)
+def new() -> Any:
+    """The leader's form to issue a directive; the form again, as typed, when refused."""
+    ops = _directives()
+    error = None
+    if request.method == "POST":
+        try:
+            directive = ops.issue(_issue_body(request.form), _user())
+        except SyncError as exc:
+            error = exc
+        else:
+            flash(f"Đã giao nhiệm vụ “{directive['title']}”.", "ok")
+            return redirect(url_for("directives.detail", directive_id=directive["id"]))
+    return render_template(
+        "directives/new.html",
+        form=request.form,
+        error=error,
+        invalid=(error.details.get("field") if error else None) or "",
+        unit=ops.unit,
+        unit_name=get_meta(db(), "unit_name", ""),
+        units=DocumentReader(db(), state().clock).addressees(),
+        priorities=PRIORITY_NAMES,
+        source_kinds=SOURCE_KINDS,
+    ), (422 if error else 200)
 
 
 @bp.get("/<directive_id>")
@@ -60,7 +139,7 @@ def detail(directive_id: str) -> str:
         unit=ops.unit,
         PRIORITY_NAMES=PRIORITY_NAMES,
         unit_names=_unit_names(),
-        is_issuer_role=_user().role in ("leader", "admin"),
+        is_issuer_role=_user().role in ISSUERS,
     )
 
 
@@ -87,7 +166,7 @@ def act(directive_id: str) -> Response:
                 "done": request.form.get("done") == "1",
             }
             ops.report(directive_id, form, user)
-        elif action in ("confirm", "send_back", "extend") and user.role in ("leader", "admin"):
+        elif action in ("confirm", "send_back", "extend") and user.role in ISSUERS:
             if action == "confirm":
                 ops.confirm(directive_id, user)
             elif action == "send_back":

@@ -261,6 +261,21 @@ class Meetings:
             r["reply"] = replies.get(r["id"])
         return [r for r in rows if not (current_only and r["replaced_by"])]
 
+    def sent(self) -> list[dict[str, Any]]:
+        """Invitations this unit sent, newest first, each with ``replies`` (unit → the reply
+        this node holds) and ``replaced_by`` (the later notice that supersedes it, if any)."""
+        rows = _find(
+            self.conn, "invitation", "unit = ? ORDER BY issued_on DESC, number DESC", (self.unit,)
+        )
+        replaced = {r["replaces"]: r["id"] for r in rows if r.get("replaces")}
+        replies: dict[str, dict[str, Any]] = {}
+        for r in _find(self.conn, "invitation_reply", "unit != ?", (self.unit,)):
+            replies.setdefault(r["invitation_id"], {})[r["unit"]] = r
+        for r in rows:
+            r["replaced_by"] = replaced.get(r["id"])
+            r["replies"] = replies.get(r["id"], {})
+        return rows
+
     def invitation(self, invitation_id: str) -> dict[str, Any]:
         """One invitation sent by or to this unit, with the replies this node holds."""
         found = _find(self.conn, "invitation", "id = ?", (invitation_id,))
