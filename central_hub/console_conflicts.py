@@ -96,7 +96,21 @@ def shown(type_name: str, field: str, value: Any) -> Markup:
         return escape(names[value]) + Markup(' <small class="muted">(%s)</small>') % value
     if isinstance(value, str) and is_datetime(type_name, field):
         return escape(vn_datetime(value))
+    if isinstance(value, dict):
+        return _shown_object(_prop(type_name, field), value)
     return escape(console.show_value(value))
+
+
+def _shown_object(schema: dict[str, Any], value: dict[str, Any]) -> Markup:
+    """An object field (a dossier's applicant) as its parts with their Vietnamese titles, the
+    empty ones left out."""
+    parts = schema.get("properties", {})
+    items = [
+        Markup("<li>%s: %s</li>") % (parts.get(key, {}).get("title", key), console.show_value(item))
+        for key, item in value.items()
+        if item not in (None, "")
+    ]
+    return Markup('<ul class="object-value">%s</ul>') % Markup("").join(items)
 
 
 def is_long(value: Any) -> bool:

@@ -256,7 +256,8 @@ def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
     history = hub.get(f"/console/ban-ghi/dossier/{dossier['id']}")
     assert history.status_code == 200
     assert "canbo" in history.text and "lanhdao" in history.text and "admin" in history.text
-    assert "19786" in history.text and "Lê Thị Hồng" in history.text
+    assert "19786" in history.text and "<li>Họ và tên: Lê Thị Hồng</li>" in history.text
+    assert "Trực tiếp" in history.text  # the channel by its label, not "in_person" alone
     session.run()
     assert service.get(dossier["id"])["status"] == 4
     conn.close()

@@ -19,8 +19,8 @@ OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
 # Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
 # open but never overdue; its due date moves when the citizen supplies the papers.
 CLOCK_RUNNING = OPEN_STATUSES - {5}
-CHANNELS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích"}
-RETURN_METHODS = {"in_person": "Trực tiếp", "postal": "Qua bưu điện", "electronic": "Trực tuyến"}
+CHANNELS = labels("dossier", "channel")
+RETURN_METHODS = labels("dossier", "return_method")
 
 DESK = ("officer", "leader", "admin")
 PROCESSING = ("specialist", "officer", "leader", "admin")
