@@ -292,3 +292,31 @@ def test_an_officer_cannot_send_an_invitation(client: FlaskClient) -> None:
     _login(client, "officer")
     assert "/invitations/new" not in client.get("/invitations").get_data(True)
     assert client.get("/invitations/new").status_code == 403
+
+
+def test_the_issuer_extends_with_a_date_typed_dd_mm_yyyy(
+    client: FlaskClient, store: sqlite3.Connection
+) -> None:
+    csrf = _login(client, "leader")
+    resp = client.post(
+        "/directives/new",
+        data={"csrf_token": csrf, "title": "Trực Tết", "content": "Phân công.", "lead_unit": UNIT},
+    )
+    where = resp.headers["Location"]
+    bad = client.post(
+        where, data={"csrf_token": csrf, "action": "extend", "new_deadline": "2099-01-31"}
+    )
+    assert "dd/mm/yyyy" in client.get(bad.headers["Location"]).get_data(True)
+    assert _changes(store, "directive_extension") == []
+    client.post(
+        where,
+        data={
+            "csrf_token": csrf,
+            "action": "extend",
+            "new_deadline": "31/01/2099",
+            "reason": "Chờ kinh phí",
+        },
+    )
+    (extension,) = _changes(store, "directive_extension")
+    assert (extension["new_deadline"], extension["reason"]) == ("2099-01-31", "Chờ kinh phí")
+    assert "31/01/2099" in client.get(where).get_data(True)

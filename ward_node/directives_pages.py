@@ -12,7 +12,16 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from sync import TIME_CLASSES, SyncError, User, ValidationError, get_meta, labels, select_records
+from sync import (
+    TIME_CLASSES,
+    SyncError,
+    User,
+    ValidationError,
+    fold,
+    get_meta,
+    labels,
+    select_records,
+)
 
 from .directives import ISSUERS, PRIORITY_NAMES, Directives, today
 from .document_reading import DocumentReader
@@ -57,6 +66,20 @@ def index() -> str:
 
 
 SOURCE_KINDS = labels("directive", "source_kind")
+UNIT_GROUPS = (("ward", "Các phường"), ("other", "Thành phố, các phòng, ban và đơn vị sự nghiệp"))
+
+
+def unit_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The units a leader may address (:meth:`DocumentReader.addressees`: every other unit
+    valid today), as (title, [(code, name)]) groups, wards first, each in name order."""
+    kinds = {u["code"]: u.get("kind") for u in select_records(db(), "unit")}
+    offered = sorted(
+        DocumentReader(db(), state().clock).addressees(), key=lambda u: fold(u[1]).lower()
+    )
+    return [
+        (title, [u for u in offered if (kinds.get(u[0]) == "ward") == (group == "ward")])
+        for group, title in UNIT_GROUPS
+    ]
 
 
 def parse_vn_date(raw: str, field: str, label: str) -> date | None:
@@ -122,7 +145,7 @@ def new() -> Any:
         invalid=(error.details.get("field") if error else None) or "",
         unit=ops.unit,
         unit_name=get_meta(db(), "unit_name", ""),
-        units=DocumentReader(db(), state().clock).addressees(),
+        groups=unit_groups(),
         priorities=PRIORITY_NAMES,
         source_kinds=SOURCE_KINDS,
     ), (422 if error else 200)
@@ -172,7 +195,14 @@ def act(directive_id: str) -> Response:
             elif action == "send_back":
                 ops.send_back(directive_id, request.form.get("reason", ""), user)
             else:
-                ops.extend(directive_id, dict(request.form), user)
+                new = parse_vn_date(request.form.get("new_deadline", ""), "new_deadline", "Hạn mới")
+                if new is None:
+                    raise ValidationError(
+                        "Nhập hạn mới theo dạng dd/mm/yyyy, ví dụ 31/12/2026.",
+                        field="new_deadline",
+                    )
+                body = {"new_deadline": new.isoformat(), "reason": request.form.get("reason", "")}
+                ops.extend(directive_id, body, user)
         else:
             flash("Không thực hiện được việc này.", "error")
             return redirect(url_for("directives.detail", directive_id=directive_id))

@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sync import Conflict, NotFound, SyncError, ValidationError, get_meta
 
 from .deadlines import VIETNAM
+from .directives_pages import unit_groups
 from .document_reading import DocumentReader
 from .meetings import INVITATION_KINDS, INVITATION_TEXT, MEETING_STATUS, MEETING_TEXT
 from .meetings_api import WRITERS, meetings
@@ -143,7 +144,7 @@ def send() -> Any:
         form=request.form,
         error=error,
         invalid=(error.details.get("field") if error else None) or "",
-        units=DocumentReader(db(), state().clock).addressees(),
+        groups=unit_groups(),
         unit_name=get_meta(db(), "unit_name", ""),
     ), (422 if error else 200)
 
