@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import fastjsonschema
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -176,30 +176,28 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), registry=_registry())
 
 
-def _resolve(uri: str) -> dict[str, Any]:
-    """Resolve a ``$ref`` to a sibling schema from disk: validation never touches the network."""
-    return load_schema(uri.rsplit("/", 1)[-1].removesuffix(".json"))
-
-
 @cache
-def _fast(name: str, partial: bool = False) -> Any:
-    """A compiled validator (fastjsonschema, ~20x faster than jsonschema) for the hot path.
+def _fast(name: str, partial: bool = False) -> jsonschema_rs.Draft202012Validator:
+    """A compiled validator for the hot path (jsonschema-rs, compiled in Rust: about ten times
+    faster than fastjsonschema's generated Python, which cost the hub a fifth of a push).
 
-    Only its verdict is used: on failure, jsonschema explains which field is wrong.
+    Only its verdict is used: on failure, jsonschema explains which field is wrong. ``$ref``
+    resolves to the sibling schemas from disk; ``offline`` forbids any fetch over the network.
     """
     schema = dict(record_type(name).schema) if partial else dict(load_schema(name))
-    schema.pop("$schema", None)
     if partial:
         schema.pop("required", None)
-    return fastjsonschema.compile(schema, handlers={"https": _resolve}, use_default=False)
+    registry = jsonschema_rs.Registry(
+        [(f"https://wardsync.hue.gov.vn/schemas/{n}.json", load_schema(n)) for n in WIRE_SCHEMAS]
+    )
+    return jsonschema_rs.Draft202012Validator(schema, registry=registry, offline=True)
 
 
 def _passes(name: str, document: Any, partial: bool = False) -> bool:
     try:
-        _fast(name, partial)(document)
-    except fastjsonschema.JsonSchemaException:
+        return bool(_fast(name, partial).is_valid(document))
+    except ValueError:  # a value of no JSON type (a date, a key not a string): jsonschema judges
         return False
-    return True
 
 
 @cache
