@@ -85,11 +85,25 @@ def encode_versions(versions: dict[str, str]) -> str:
     """
     distinct = set(versions.values())
     if len(distinct) == 1:  # the common case: one change wrote every field
-        return canonical({distinct.pop(): ",".join(sorted(versions))}).decode()
+        return canonical({distinct.pop(): _sorted_names(tuple(versions))}).decode()
     grouped: dict[str, list[str]] = {}
     for name, version in versions.items():
         grouped.setdefault(version, []).append(name)
     return canonical({v: ",".join(sorted(names)) for v, names in grouped.items()}).decode()
+
+
+_names_cache: dict[tuple[str, ...], str] = {}
+
+
+def _sorted_names(names: tuple[str, ...]) -> str:
+    """``",".join(sorted(names))``, remembered: a writer sends the same set of fields again and
+    again (bounded by the schemas' field sets in practice; cleared if it ever grows large)."""
+    joined = _names_cache.get(names)
+    if joined is None:
+        if len(_names_cache) > 4096:
+            _names_cache.clear()
+        joined = _names_cache[names] = ",".join(sorted(names))
+    return joined
 
 
 def decode_versions(text: str | None) -> dict[str, str]:
@@ -149,7 +163,7 @@ class Replica:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self._sql: dict[str, str] = {}
+        self._plans: dict[str, _WritePlan] = {}
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -249,23 +263,13 @@ class Replica:
     def _write_rows(self, rtype: RecordType, rows: list[tuple[Row, dict[str, str]]]) -> None:
         if not rows:
             return
-        searchable = bool(rtype.search_paths)
-        cols = (*rtype.fields, "_versions", *(("_search",) if searchable else ()))
-        key = rtype.name
-        sql = self._sql.get(key)
-        if sql is None:
-            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-            sql = (
-                f"INSERT INTO {rtype.table} ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))}) "
-                f"ON CONFLICT(id) DO UPDATE SET {updates}"
-            )
-            self._sql[key] = sql
-        fields = rtype.fields
-        json_at = [i for i, c in enumerate(fields) if c in rtype.json_fields]
+        plan = self._plans.get(rtype.name)
+        if plan is None:
+            plan = self._plans[rtype.name] = _WritePlan.of(rtype)
+        fields, json_at, searchable = plan.fields, plan.json_at, plan.searchable
         params = []
         for row, vers in rows:
-            values = [row.get(c) for c in fields]
+            values = list(map(row.get, fields))
             for i in json_at:
                 if values[i] is not None:
                     values[i] = canonical(values[i]).decode()
@@ -275,4 +279,27 @@ class Replica:
             if searchable:
                 values.append(search_text(rtype, row))
             params.append(values)
-        self.conn.executemany(sql, params)
+        self.conn.executemany(plan.sql, params)
+
+
+@dataclass(frozen=True)
+class _WritePlan:
+    """How rows of one type are written: the upsert and where its JSON columns are."""
+
+    sql: str
+    fields: tuple[str, ...]
+    json_at: tuple[int, ...]
+    searchable: bool
+
+    @classmethod
+    def of(cls, rtype: RecordType) -> _WritePlan:
+        searchable = bool(rtype.search_paths)
+        cols = (*rtype.fields, "_versions", *(("_search",) if searchable else ()))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+        sql = (
+            f"INSERT INTO {rtype.table} ({', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}"
+        )
+        json_at = tuple(i for i, c in enumerate(rtype.fields) if c in rtype.json_fields)
+        return cls(sql, rtype.fields, json_at, searchable)
