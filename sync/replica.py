@@ -226,7 +226,9 @@ class Replica:
         for type_name, group in by_type.items():
             rtype = record_type(type_name)
             state = self.load(type_name, (c.id for c in group))
-            dirty: set[str] = set()
+            # Insertion-ordered, so rows are written in the order of their changes: ids are
+            # UUIDv7 (time-ordered), and in-order inserts touch far fewer index pages.
+            dirty: dict[str, None] = {}
             for change in group:
                 incoming = change.version_key
                 found = state.get(change.id)
@@ -234,7 +236,7 @@ class Replica:
                     # A record this replica has never seen: every field wins, nothing clashes.
                     row = {"id": change.id, "unit": change.unit, **change.fields}
                     state[change.id] = (row, dict.fromkeys(change.fields, incoming))
-                    dirty.add(change.id)
+                    dirty[change.id] = None
                     result.touched.add((type_name, change.id))
                     result.won[(change.origin, change.seq)] = set(change.fields)
                     continue
@@ -254,7 +256,7 @@ class Replica:
                         vers[name] = incoming
                         won.add(name)
                 if won:
-                    dirty.add(change.id)
+                    dirty[change.id] = None
                     result.touched.add((type_name, change.id))
                 result.won[(change.origin, change.seq)] = won
             self._write_rows(rtype, [state[i] for i in dirty])
