@@ -302,7 +302,7 @@ def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:
     running = payload.get("prev")
     changes = []
     for entry in payload.get("changes", []):
-        change = Change(
+        change = Change.linked(
             node.node_id,
             int(entry["seq"]),
             int(entry["hlc"]),
@@ -312,7 +312,8 @@ def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:
             entry["fields"],
             entry["bases"],
             entry["actor"],
-        ).chained(running)
+            running,
+        )
         if changes and change.seq != changes[-1].seq + 1:
             raise ChangesetError("Các thay đổi trong gói không liên tiếp.", code="not_contiguous")
         running = change.hash

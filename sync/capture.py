@@ -96,34 +96,35 @@ class ChangeCapture:
             by_type: dict[str, list[str]] = {}
             for w in writes:
                 by_type.setdefault(w.type, []).append(w.id)
+            loaded = {}
             for type_name, ids in by_type.items():
                 fixed = record_type(type_name).immutable
-                for rid, (row, vers) in self.replica.load(type_name, ids).items():
-                    bases[(type_name, rid)] = vers
+                loaded[type_name] = self.replica.load(type_name, ids)
+                for rid, (row, vers) in loaded[type_name].items():
+                    bases[(type_name, rid)] = dict(vers)  # advanced below, write by write
                     if fixed:
                         check_immutable(type_name, rid, row, writes)
             changes = []
             for w in writes:
                 seen = bases.setdefault((w.type, w.id), {})
                 seq += 1
-                change = Change(
-                    origin=self.origin,
-                    seq=seq,
-                    hlc=self.clock.tick(),
-                    type=w.type,
-                    id=w.id,
-                    unit=w.unit,
-                    fields=w.fields,
+                change = Change.linked(
+                    self.origin,
+                    seq,
+                    self.clock.tick(),
+                    w.type,
+                    w.id,
+                    w.unit,
+                    w.fields,
                     # Only fields the writer saw a version of carry a base (absent = none).
-                    bases={n: seen[n] for n in w.fields if n in seen},
-                    actor=actor,
-                ).chained(prev)
+                    {n: seen[n] for n in w.fields if n in seen} if seen else {},
+                    actor,
+                    prev,
+                )
                 prev = change.hash
-                encoded = change.version_key
-                for name in w.fields:
-                    seen[name] = encoded
+                seen.update(dict.fromkeys(w.fields, change.version_key))
                 changes.append(change)
-            self.replica.merge(changes)
+            self.replica.merge(changes, loaded=loaded)
             self.log.append_many(changes)
             set_meta(self.conn, "hlc", self.clock.last)
         return changes

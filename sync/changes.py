@@ -98,9 +98,7 @@ class Change:
 
     def chained(self, prev: str | None) -> Change:
         """This change linked after ``prev``, with its own hash computed."""
-        fields_json, bases_json = self.fields_json, self.bases_json
-        head = (self.origin, self.seq, self.hlc, self.type, self.id, self.unit, self.actor, prev)
-        done = Change(
+        return Change.linked(
             self.origin,
             self.seq,
             self.hlc,
@@ -111,9 +109,47 @@ class Change:
             self.bases,
             self.actor,
             prev,
+            self.fields_json,
+            self.bases_json,
+        )
+
+    @classmethod
+    def linked(
+        cls,
+        origin: str,
+        seq: int,
+        hlc: int,
+        type: str,
+        id: str,
+        unit: str,
+        fields: dict[str, Any],
+        bases: dict[str, str | None],
+        actor: str,
+        prev: str | None,
+        fields_json: bytes | None = None,
+        bases_json: bytes | None = None,
+    ) -> Change:
+        """A change linked after ``prev``, its hash computed: what :meth:`chained` gives, built
+        once instead of twice (it runs for every change written and every change received)."""
+        if fields_json is None:
+            fields_json = canonical(fields)
+        if bases_json is None:
+            bases_json = canonical(bases)
+        head = (origin, seq, hlc, type, id, unit, actor, prev)
+        done = cls(
+            origin,
+            seq,
+            hlc,
+            type,
+            id,
+            unit,
+            fields,
+            bases,
+            actor,
+            prev,
             _link(head, fields_json, bases_json),
         )
-        # Carry the encodings over: they do not depend on prev or hash.
+        # Keep the encodings: they are logged and journaled as they are.
         done.__dict__["_fj"] = fields_json
         done.__dict__["_bj"] = bases_json
         return done

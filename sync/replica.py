@@ -25,6 +25,7 @@ from .schemas import RecordType, record_type, record_types
 from .text import fold
 
 Row = dict[str, Any]
+Loaded = tuple[Row, dict[str, str]]  # a stored record and its field versions
 
 _IN_CHUNK = 500
 _gc_lock = threading.Lock()
@@ -178,12 +179,12 @@ class Replica:
         found = self.load(type_name, [record_id]).get(record_id)
         return {} if found is None else found[1]
 
-    def load(self, type_name: str, ids: Iterable[str]) -> dict[str, tuple[Row, dict[str, str]]]:
+    def load(self, type_name: str, ids: Iterable[str]) -> dict[str, Loaded]:
         """Rows and versions of the given ids that exist, by id."""
         rtype = record_type(type_name)
         ids = list(dict.fromkeys(ids))
         cols = ", ".join(rtype.fields)
-        out: dict[str, tuple[Row, dict[str, str]]] = {}
+        out: dict[str, Loaded] = {}
         for i in range(0, len(ids), _IN_CHUNK):
             part = ids[i : i + _IN_CHUNK]
             marks = ",".join("?" * len(part))
@@ -209,23 +210,31 @@ class Replica:
 
     # -- merging -----------------------------------------------------------------------------
 
-    def merge(self, changes: Sequence[Change]) -> MergeResult:
+    def merge(
+        self, changes: Sequence[Change], *, loaded: dict[str, dict[str, Loaded]] | None = None
+    ) -> MergeResult:
         """Apply changes by per-field last-writer-wins; write each touched row once.
 
+        ``loaded`` may give, per type, what :meth:`load` returned for these changes' ids in
+        this same transaction (the writer read them already); it is updated in place.
         Returns what was touched and which fields of which change won, and every field whose
         base differs from the version held here (a concurrent edit, for the hub to record).
         """
         with gc_paused():
-            return self._merge(changes)
+            return self._merge(changes, loaded or {})
 
-    def _merge(self, changes: Sequence[Change]) -> MergeResult:
+    def _merge(
+        self, changes: Sequence[Change], loaded: dict[str, dict[str, Loaded]]
+    ) -> MergeResult:
         result = MergeResult()
         by_type: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
             by_type[change.type].append(change)
         for type_name, group in by_type.items():
             rtype = record_type(type_name)
-            state = self.load(type_name, (c.id for c in group))
+            state = loaded.get(type_name)
+            if state is None:
+                state = self.load(type_name, (c.id for c in group))
             # Insertion-ordered, so rows are written in the order of their changes: ids are
             # UUIDv7 (time-ordered), and in-order inserts touch far fewer index pages.
             dirty: dict[str, None] = {}
@@ -262,7 +271,7 @@ class Replica:
             self._write_rows(rtype, [state[i] for i in dirty])
         return result
 
-    def _write_rows(self, rtype: RecordType, rows: list[tuple[Row, dict[str, str]]]) -> None:
+    def _write_rows(self, rtype: RecordType, rows: list[Loaded]) -> None:
         if not rows:
             return
         plan = self._plans.get(rtype.name)
