@@ -32,6 +32,7 @@ from sync import (
     ValidationError,
     atomic,
     check_immutable,
+    gc_paused,
     get_meta,
     open_envelope,
     pack_payload,
@@ -142,6 +143,13 @@ def push(ctx: HubContext, body: bytes, *, online: bool = True) -> bytes:
     ``online=False`` for a changeset imported from a file: its age says nothing of the node's
     clock, so no clock offset is measured from it.
     """
+    # A changeset of thousands of changes makes as many dicts and no reference cycles: the
+    # collector scanning them again and again cost a fifth of a push (see sync.gc_paused).
+    with gc_paused():
+        return _push(ctx, body, online)
+
+
+def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
     started = time.perf_counter()
     node, payload = _open(ctx, body, "push")
     if payload.get("origin") != node.node_id:

@@ -49,7 +49,14 @@ from .ids import new_id
 from .keys import KeyPair, PublicKeys, rotation_proof
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
-from .replica import FieldClash, MergeResult, Replica, create_record_tables, select_records
+from .replica import (
+    FieldClash,
+    MergeResult,
+    Replica,
+    create_record_tables,
+    gc_paused,
+    select_records,
+)
 from .schemas import (
     SCHEMA_VERSION,
     RecordType,
@@ -138,6 +145,7 @@ __all__ = [
     "select_records",
     "done_report",
     "fold",
+    "gc_paused",
     "get_meta",
     "get_user",
     "issue_token",

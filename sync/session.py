@@ -26,7 +26,7 @@ from .clock import HybridClock
 from .envelope import open_envelope, pack_payload, seal, unpack_payload
 from .errors import BadSignature, ChangesetError, RemoteRefused, SyncError, TransportError
 from .keys import KeyPair, PublicKeys
-from .replica import Replica
+from .replica import Replica, gc_paused
 from .schemas import validate, validate_fields
 from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
@@ -218,8 +218,9 @@ class NodeSync:
 
     def _prepare_push(self, after_seq: int) -> tuple[list[Change], bytes] | None:
         """The next chunk of the log after ``after_seq`` and its sealed push, or ``None``."""
-        changes = self.log.read(after_seq, self.chunk)
-        return (changes, self.push_envelope(changes)) if changes else None
+        with gc_paused():  # thousands of dicts, no cycles (see gc_paused)
+            changes = self.log.read(after_seq, self.chunk)
+            return (changes, self.push_envelope(changes)) if changes else None
 
     def push_envelope(self, changes: list[Change]) -> bytes:
         """A push changeset of consecutive changes, sealed to the hub.
@@ -321,6 +322,10 @@ class NodeSync:
         Entries at or before the node's cursor are skipped, so a batch applied twice (a
         retried request, an imported file) changes nothing. Returns (applied, more, remaining).
         """
+        with gc_paused():  # thousands of dicts, no cycles (see gc_paused)
+            return self._apply_pull(raw)
+
+    def _apply_pull(self, raw: bytes) -> tuple[int, bool, int]:
         reply = self._open(raw)
         if reply.get("kind") != "pull_batch":
             raise ChangesetError("Máy chủ trung tâm trả lời sai khi gửi thay đổi.")
