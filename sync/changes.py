@@ -250,12 +250,26 @@ class ChangeLog:
         """Up to ``limit`` changes with ``seq > after_seq``, in order."""
         return list(self._iter(after_seq, limit))
 
-    def _iter(self, after_seq: int, limit: int) -> Iterator[Change]:
-        rows = self.conn.execute(
-            "SELECT seq, hlc, type, id, unit, fields, bases, actor, prev, hash FROM changes "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after_seq, limit),
-        )
+    def read_type(self, type_name: str, after_seq: int, upto_seq: int, limit: int) -> list[Change]:
+        """Up to ``limit`` changes of records of ``type_name`` with ``after_seq < seq <=
+        upto_seq``, in order (the others are skipped by SQLite, never decoded)."""
+        return list(self._iter(after_seq, limit, type_name, upto_seq))
+
+    def _iter(
+        self, after_seq: int, limit: int, type_name: str | None = None, upto_seq: int = -1
+    ) -> Iterator[Change]:
+        if type_name is None:
+            rows = self.conn.execute(
+                "SELECT seq, hlc, type, id, unit, fields, bases, actor, prev, hash FROM changes "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT seq, hlc, type, id, unit, fields, bases, actor, prev, hash FROM changes "
+                "WHERE seq > ? AND seq <= ? AND type = ? ORDER BY seq LIMIT ?",
+                (after_seq, upto_seq, type_name, limit),
+            )
         for seq, hlc, type_, id_, unit, fields, bases, actor, prev, hash_ in rows:
             yield Change(
                 self.origin,
