@@ -178,9 +178,9 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
             validate_fields(change.type, change.fields)
             fresh.append(change)
             last_seq, last_hash = change.seq, change.hash
-        _check_scope(ctx, node, fresh)
+        loaded = _check_scope(ctx, node, fresh)
         now_part, later = hold.split(conn, node.node_id, fresh, wall_ms(), ctx.drift_ms)
-        _apply(ctx, now_part)
+        _apply(ctx, now_part, loaded)
         hold.hold(conn, later)
         conn.execute(
             "UPDATE nodes SET last_seq = ?, last_hash = ?, replays = replays + ? WHERE node_id = ?",
@@ -213,12 +213,14 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
     return _seal(ctx, reply, node.node_id, node.keys, "push_ack")
 
 
-def _apply(ctx: HubContext, changes: list[Change]) -> None:
+def _apply(
+    ctx: HubContext, changes: list[Change], loaded: dict[str, dict[str, Any]] | None = None
+) -> None:
     """Merge, record concurrent edits, journal and route, advance the clock (in the caller's
-    transaction)."""
+    transaction). ``loaded``: the records of these changes as read in this transaction."""
     if not changes:
         return
-    result = Replica(ctx.conn).merge(changes)
+    result = Replica(ctx.conn).merge(changes, loaded=loaded)
     record_clashes(ctx.conn, result.clashes)
     Journal(ctx.conn, ctx.hub_id).append_many(changes)
     ctx.clock.observe(int(get_meta(ctx.conn, "hlc", 0)))
@@ -380,8 +382,11 @@ def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str
     return holder["node"], payload
 
 
-def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> None:
-    """A ward writes only records it owns (DESIGN.md, "Ownership")."""
+def _check_scope(
+    ctx: HubContext, node: nodes.Node, changes: list[Change]
+) -> dict[str, dict[str, Any]]:
+    """A ward writes only records it owns (DESIGN.md, "Ownership"). Returns the records of
+    ``changes`` that exist, per type, as :meth:`Replica.load` read them (for the merge)."""
     by_type: dict[str, list[Change]] = {}
     for change in changes:
         rtype = record_type(change.type)
@@ -392,8 +397,9 @@ def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> No
             )
         by_type.setdefault(change.type, []).append(change)
     replica = Replica(ctx.conn)
+    loaded = {}
     for type_name, group in by_type.items():
-        existing = replica.load(type_name, [c.id for c in group])
+        existing = loaded[type_name] = replica.load(type_name, [c.id for c in group])
         for rid, (row, _v) in existing.items():
             if row.get("unit") != node.unit:
                 raise OutOfScope(
@@ -403,6 +409,7 @@ def _check_scope(ctx: HubContext, node: nodes.Node, changes: list[Change]) -> No
             check_immutable(type_name, rid, row, group)
         if record_type(type_name).parent:
             _check_parents(ctx, node, group, {(c.type, c.id): c.unit for c in changes})
+    return loaded
 
 
 def _check_parents(

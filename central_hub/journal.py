@@ -29,6 +29,8 @@ def routes_for(change: Change, hub_origin: str, conn: sqlite3.Connection | None 
     rtype = record_type(change.type)
     if rtype.route == "all":
         return {ALL_UNITS}
+    if rtype.route == "owner" and change.origin != hub_origin:
+        return set()  # a ward's own record, written by the ward: nobody else receives it
     units: set[str] = set()
     if change.origin == hub_origin:
         units.add(change.unit)
@@ -124,7 +126,9 @@ class Journal:
                     now,
                 )
             )
-            routes.extend((unit, jseq) for unit in routes_for(c, self.hub_origin, self.conn))
+            units = routes_for(c, self.hub_origin, self.conn)
+            if units:
+                routes.extend((unit, jseq) for unit in units)
         self.conn.executemany(
             "INSERT INTO journal (jseq, origin, seq, hlc, type, id, unit, fields, bases, actor, "
             "prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
