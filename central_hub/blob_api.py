@@ -31,7 +31,7 @@ from sync import (
     unpack_frame,
 )
 
-from . import ingest, nodes
+from . import nodes, sync_history
 from .ingest import HubContext
 from .journal import ALL_UNITS
 from .web import context, state
@@ -73,7 +73,7 @@ def _answer(kind: str, handler: Handler) -> Response:
     except NotFound:
         raise  # a file not received yet: the node asks again next run, no refusal to log
     except SyncError as exc:
-        ingest.record_refusal(ctx, body, kind, exc)
+        sync_history.record_refusal(ctx.conn, body, kind, exc)
         raise
     sealed = seal(
         pack_frame(reply.meta, reply.data),
@@ -137,7 +137,9 @@ def _status(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Fra
     have = [s for s in asked if s in seen and store.has(s)]
     partial = {s: store.partial_size(s) for s in asked if s in seen and s not in have}
     unknown = [s for s in asked if s not in seen]
-    ingest._seen(ctx, node, body, len(body), "blob_status", len(asked), started, "")
+    sync_history.record_visit(
+        ctx.conn, node, body, len(body), "blob_status", len(asked), started, ""
+    )
     return Frame(
         {
             "kind": "blob_have",
@@ -170,7 +172,9 @@ def _upload(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Fra
     if size < total:
         return _ack(sha, size, complete=False)
     store.finish_partial(sha)  # verifies the SHA-256; a corrupt file is dropped and refused
-    ingest._seen(ctx, node, body, total, "blob_upload", 1, started, f"sha256={sha}")
+    sync_history.record_visit(
+        ctx.conn, node, body, total, "blob_upload", 1, started, f"sha256={sha}"
+    )
     return _ack(sha, total, complete=True)
 
 
@@ -192,5 +196,7 @@ def _download(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> F
         )
     data = store.read(sha, offset, min(int(frame.meta["length"]), BLOB_MAX_CHUNK))
     if offset + len(data) >= total:
-        ingest._seen(ctx, node, body, total, "blob_download", 1, started, f"sha256={sha}")
+        sync_history.record_visit(
+            ctx.conn, node, body, total, "blob_download", 1, started, f"sha256={sha}"
+        )
     return Frame({"kind": "blob_chunk", "sha256": sha, "offset": offset, "total": total}, data)

@@ -24,25 +24,19 @@ from sync import (
     ChangesetError,
     HybridClock,
     KeyPair,
-    OutOfScope,
     PublicKeys,
     Replica,
-    SyncError,
     TamperedEnvelope,
     ValidationError,
     atomic,
-    check_immutable,
     gc_paused,
     get_meta,
     open_envelope,
     pack_payload,
-    peek_header,
-    record_type,
     rotation_proof,
     seal,
     set_meta,
     unpack_payload,
-    utcnow_iso,
     validate,
     validate_fields,
     wall_ms,
@@ -50,7 +44,9 @@ from sync import (
 
 from . import hold, nodes
 from .conflicts import record_clashes
-from .journal import Journal, parent_of
+from .journal import Journal
+from .scope import check_scope
+from .sync_history import record_visit
 
 
 @dataclass
@@ -178,7 +174,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
             validate_fields(change.type, change.fields)
             fresh.append(change)
             last_seq, last_hash = change.seq, change.hash
-        loaded = _check_scope(ctx, node, fresh)
+        loaded = check_scope(ctx.conn, node, fresh)
         now_part, later = hold.split(conn, node.node_id, fresh, wall_ms(), ctx.drift_ms)
         _apply(ctx, now_part, loaded)
         hold.hold(conn, later)
@@ -187,8 +183,8 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
             (last_seq, last_hash, replays, node.node_id),
         )
         held, latest = hold.held_count(conn, node.node_id)
-    _seen(
-        ctx,
+    record_visit(
+        ctx.conn,
         node,
         body,
         len(body),
@@ -266,8 +262,8 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
         ctx.conn.execute(
             "UPDATE nodes SET pulled_cursor = ? WHERE node_id = ?", (cursor, node.node_id)
         )
-    _seen(
-        ctx,
+    record_visit(
+        ctx.conn,
         node,
         body,
         len(sealed),
@@ -336,31 +332,6 @@ def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:
     return changes
 
 
-def record_refusal(ctx: HubContext, body: bytes, kind: str, exc: SyncError) -> None:
-    """Log a refused request in the sync history of the sending unit, when it can be named."""
-    try:
-        header = peek_header(body)
-        node_id: str | None = str(header["sender"])
-    except SyncError:
-        node_id = None
-    row = None
-    if node_id:
-        row = ctx.conn.execute("SELECT unit FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
-    with atomic(ctx.conn):
-        ctx.conn.execute(
-            "INSERT INTO sync_events (node_id, unit, at, kind, bytes, outcome, detail) "
-            "VALUES (?, ?, ?, ?, ?, 'refused', ?)",
-            (
-                node_id if row else None,
-                row[0] if row else None,
-                utcnow_iso(),
-                kind,
-                len(body),
-                f"{exc.code}: {exc.message}"[:500],
-            ),
-        )
-
-
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -380,111 +351,6 @@ def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str
     if payload["kind"] != kind:
         raise ChangesetError(f"Gói thay đổi loại '{payload['kind']}' gửi nhầm chỗ '{kind}'.")
     return holder["node"], payload
-
-
-def _check_scope(
-    ctx: HubContext, node: nodes.Node, changes: list[Change]
-) -> dict[str, dict[str, Any]]:
-    """A ward writes only records it owns (DESIGN.md, "Ownership"). Returns the records of
-    ``changes`` that exist, per type, as :meth:`Replica.load` read them (for the merge)."""
-    by_type: dict[str, list[Change]] = {}
-    for change in changes:
-        rtype = record_type(change.type)
-        if rtype.owner != "unit" or change.unit != node.unit:
-            raise OutOfScope(
-                f"Nút '{node.node_id}' không được ghi bản ghi {change.type} {change.id} "
-                f"của đơn vị '{change.unit}'."
-            )
-        by_type.setdefault(change.type, []).append(change)
-    replica = Replica(ctx.conn)
-    loaded = {}
-    for type_name, group in by_type.items():
-        existing = loaded[type_name] = replica.load(type_name, [c.id for c in group])
-        for rid, (row, _v) in existing.items():
-            if row.get("unit") != node.unit:
-                raise OutOfScope(
-                    f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
-                    f"nút '{node.node_id}' không được sửa."
-                )
-            check_immutable(type_name, rid, row, group)
-        if record_type(type_name).parent:
-            _check_parents(ctx, node, group, {(c.type, c.id): c.unit for c in changes})
-    return loaded
-
-
-def _check_parents(
-    ctx: HubContext, node: nodes.Node, group: list[Change], batch: dict[tuple[str, str], str]
-) -> None:
-    """A child record only of a parent the sender's unit may hang things on (DESIGN.md,
-    "Ownership"): a receipt or a reply of what was addressed to it or is its own; an
-    attachment only of its own records."""
-    route = record_type(group[0].type).route
-    parent_ref = record_type(group[0].type).parent
-    first: dict[str, dict[str, Any]] = {}  # a record's fields as created earlier in this batch
-    for change in group:
-        first.setdefault(change.id, change.fields)
-        fields = change.fields
-        if parent_ref and parent_ref[1] not in fields:
-            # An update made before the record reached the hub: its parent is in the creation.
-            fields = {**first[change.id], **fields}
-        found = parent_of(ctx.conn, change.type, change.id, fields)
-        row = None
-        if found is not None and found in batch:
-            # The parent is created by this same changeset (not merged yet): its unit says.
-            row = {"unit": batch[found]}
-        elif found is not None:
-            loaded = Replica(ctx.conn).load(found[0], [found[1]]).get(found[1])
-            row = loaded[0] if loaded else None
-        owned = row is not None and row.get("unit") == node.unit
-        addressees = record_type(found[0]).addressees if found else None
-        addressed = row is not None and node.unit in (row.get(addressees or "") or ())
-        if not (owned or (route == "parent" and addressed)):
-            target = f"{found[0]} {found[1]}" if found else "(không rõ)"
-            raise OutOfScope(
-                f"Bản ghi {change.type} {change.id} gắn vào {target}, không thuộc và không gửi "
-                f"cho đơn vị '{node.unit}'."
-            )
-
-
-def _seen(
-    ctx: HubContext,
-    node: nodes.Node,
-    request: bytes,
-    size: int,
-    kind: str,
-    count: int,
-    started: float,
-    detail: str,
-    *,
-    measure_clock: bool = True,
-    status: dict[str, Any] | None = None,
-) -> None:
-    """Note the node's visit: last contact, clock offset, what it reported of itself (a node
-    of an older version reports nothing), and a line of sync history."""
-    offset = int(peek_header(request)["created_at"]) - time.time() if measure_clock else None
-    with atomic(ctx.conn):
-        ctx.conn.execute(
-            "UPDATE nodes SET last_seen_at = ?, clock_offset_s = coalesce(?, clock_offset_s) "
-            "WHERE node_id = ?",
-            (utcnow_iso(), None if offset is None else round(offset, 1), node.node_id),
-        )
-        if status is not None:
-            nodes.record_status(ctx.conn, node.node_id, status)
-        ctx.conn.execute(
-            "INSERT INTO sync_events (node_id, unit, at, kind, changes, bytes, duration_ms, "
-            "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                node.node_id,
-                node.unit,
-                utcnow_iso(),
-                kind,
-                count,
-                size,
-                round((time.perf_counter() - started) * 1000, 1),
-                "ok",
-                detail,
-            ),
-        )
 
 
 def _seal(ctx: HubContext, reply: dict[str, Any], to: str, keys: PublicKeys, kind: str) -> bytes:

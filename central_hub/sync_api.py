@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from sync import ENVELOPE_TYPE, SyncError
 
-from . import ingest
+from . import ingest, sync_history
 from .web import context, state
 
 bp = Blueprint("sync_protocol", __name__, url_prefix="/sync/v1")
@@ -42,7 +42,7 @@ def push() -> Response:
     try:
         return _envelope(ingest.push(ctx, body))
     except SyncError as exc:
-        ingest.record_refusal(ctx, body, "push", exc)
+        sync_history.record_refusal(ctx.conn, body, "push", exc)
         raise
 
 
@@ -54,5 +54,5 @@ def pull() -> Response:
     try:
         return _envelope(ingest.pull(ctx, body))
     except SyncError as exc:
-        ingest.record_refusal(ctx, body, "pull", exc)
+        sync_history.record_refusal(ctx.conn, body, "pull", exc)
         raise

@@ -41,7 +41,7 @@ from sync import (
     write_bundle,
 )
 
-from . import ingest, nodes
+from . import ingest, nodes, sync_history
 from .ingest import HubContext
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
@@ -106,7 +106,7 @@ def import_changes(
             try:
                 acks[header["sender"]] = ingest.push(ctx, raw, online=False)
             except SyncError as exc:
-                ingest.record_refusal(ctx, raw, "push", exc)
+                sync_history.record_refusal(ctx.conn, raw, "push", exc)
                 raise type(exc)(
                     f"Gói số {i}/{len(envelopes)} ({_describe(header)}) bị từ chối, không nhập "
                     f"gì từ gói này: {exc.message}",

@@ -1,0 +1,81 @@
+"""What a ward may write (DESIGN.md, "Ownership"), checked at the hub on every push before
+anything is applied: only records its unit owns, never another unit's record even under its
+own id, no change to a field that is immutable once written, and a child record (a receipt, a
+reply, a report, an attachment) only of a parent it owns or that was addressed to it."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sync import Change, OutOfScope, Replica, check_immutable, record_type
+
+from . import nodes
+from .journal import parent_of
+
+
+def check_scope(
+    conn: sqlite3.Connection, node: nodes.Node, changes: list[Change]
+) -> dict[str, dict[str, Any]]:
+    """A ward writes only records it owns (DESIGN.md, "Ownership"). Returns the records of
+    ``changes`` that exist, per type, as :meth:`Replica.load` read them (for the merge)."""
+    by_type: dict[str, list[Change]] = {}
+    for change in changes:
+        rtype = record_type(change.type)
+        if rtype.owner != "unit" or change.unit != node.unit:
+            raise OutOfScope(
+                f"Nút '{node.node_id}' không được ghi bản ghi {change.type} {change.id} "
+                f"của đơn vị '{change.unit}'."
+            )
+        by_type.setdefault(change.type, []).append(change)
+    replica = Replica(conn)
+    loaded = {}
+    for type_name, group in by_type.items():
+        existing = loaded[type_name] = replica.load(type_name, [c.id for c in group])
+        for rid, (row, _v) in existing.items():
+            if row.get("unit") != node.unit:
+                raise OutOfScope(
+                    f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
+                    f"nút '{node.node_id}' không được sửa."
+                )
+            check_immutable(type_name, rid, row, group)
+        if record_type(type_name).parent:
+            _check_parents(conn, node, group, {(c.type, c.id): c.unit for c in changes})
+    return loaded
+
+
+def _check_parents(
+    conn: sqlite3.Connection,
+    node: nodes.Node,
+    group: list[Change],
+    batch: dict[tuple[str, str], str],
+) -> None:
+    """A child record only of a parent the sender's unit may hang things on (DESIGN.md,
+    "Ownership"): a receipt or a reply of what was addressed to it or is its own; an
+    attachment only of its own records."""
+    route = record_type(group[0].type).route
+    parent_ref = record_type(group[0].type).parent
+    first: dict[str, dict[str, Any]] = {}  # a record's fields as created earlier in this batch
+    for change in group:
+        first.setdefault(change.id, change.fields)
+        fields = change.fields
+        if parent_ref and parent_ref[1] not in fields:
+            # An update made before the record reached the hub: its parent is in the creation.
+            fields = {**first[change.id], **fields}
+        found = parent_of(conn, change.type, change.id, fields)
+        row = None
+        if found is not None and found in batch:
+            # The parent is created by this same changeset (not merged yet): its unit says.
+            row = {"unit": batch[found]}
+        elif found is not None:
+            loaded = Replica(conn).load(found[0], [found[1]]).get(found[1])
+            row = loaded[0] if loaded else None
+        owned = row is not None and row.get("unit") == node.unit
+        addressees = record_type(found[0]).addressees if found else None
+        addressed = row is not None and node.unit in (row.get(addressees or "") or ())
+        if not (owned or (route == "parent" and addressed)):
+            target = f"{found[0]} {found[1]}" if found else "(không rõ)"
+            raise OutOfScope(
+                f"Bản ghi {change.type} {change.id} gắn vào {target}, không thuộc và không gửi "
+                f"cho đơn vị '{node.unit}'."
+            )
