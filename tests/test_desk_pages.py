@@ -562,3 +562,26 @@ def test_statistics_with_a_bad_date_says_so(client: FlaskClient, world: World) -
     assert "Ngày kết thúc phải cùng ngày hoặc sau ngày bắt đầu." in page
     for export in ("csv", "xlsx"):  # a download never holds another period's figures
         assert "ngày/tháng/năm" in text(client, f"/thong-ke.{export}?to=3/2026", 422)
+
+
+# -- the header's sync badge ---------------------------------------------------------------------
+
+
+def test_the_offline_badge_says_what_waits_on_a_second_line(
+    ward_app: Flask, client: FlaskClient, world: World
+) -> None:
+    from sync import read_status, set_meta
+
+    with ward_app.app_context():
+        conn = db()
+        set_meta(conn, "sync.state", "offline")
+        pending = read_status(conn)["pending_changes"]
+    assert pending > 0
+    login(client)
+    page = text(client, "/")
+    badge = re.search(r'<a class="sync-badge sync-offline".*?</a>', page, flags=re.S)
+    assert badge is not None
+    assert re.search(
+        rf'<span class="sync-text">Mất kết nối <small>{pending} thay đổi chờ gửi</small></span>',
+        badge.group(0),
+    )
