@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import SyncError, ValidationError, labels
+from sync import NotFound, SyncError, ValidationError, labels
 
 from . import console, documents_api, meetings_api
+from .blob_api import blob_store
 from .console_auth import console_user, login_required
 from .reference_edit import is_valid_on
+from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import db, state
 
 bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
@@ -102,6 +105,13 @@ def index() -> Any:
 # -- documents ---------------------------------------------------------------------------------
 
 
+def file_size(size: int) -> str:
+    """A file's size as a reader says it: ``820 KB``, ``2,4 MB`` (Vietnamese decimal comma)."""
+    if size < 1024 * 1024:
+        return f"{max(1, -(-size // 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
 def _received(doc: dict[str, Any]) -> int:
     return sum(1 for r in doc["recipients"] if r["receipt"] is not None)
 
@@ -131,6 +141,7 @@ def document(doc_id: str) -> Any:
         "console/work_document.html",
         doc=documents_api.document(doc_id),
         received=_received,
+        file_size=file_size,
         urgencies=labels("document", "urgency"),
         secrecies=labels("document", "secrecy"),
         competences=labels("document", "signing_competence"),
@@ -143,6 +154,10 @@ def _document_form(form: MultiDict[str, str] | None, error: ValidationError | No
         form=form or MultiDict(),
         error=error.message if error else None,
         invalid=error.details.get("field") if error else None,
+        # A browser never keeps chosen files across a page: say so when some were sent.
+        files_dropped=error is not None and any(f.filename for f in request.files.values()),
+        max_files=MAX_SCANS,
+        max_mb=MAX_SCAN_BYTES // (1024 * 1024),
         units=current_units(),
         doc_types=DOC_TYPES,
         urgencies=labels("document", "urgency"),
@@ -161,7 +176,8 @@ def new_document() -> Any:
 @bp.post("/van-ban/moi")
 @login_required("admin")
 def send_document() -> Any:
-    """Send the document (``documents_api.send``); the form again, as typed, when refused."""
+    """Send the document and its PDF scans (``documents_api.send``); the form again, as
+    typed, when refused."""
     form = request.form
     try:
         doc_type = form.get("doc_type", "")
@@ -186,15 +202,37 @@ def send_document() -> Any:
                 "signing_competence": form.get("signing_competence") or None,
             },
             console_user(),
+            request.files.getlist("attachments"),
         )
     except ValidationError as exc:
         return _document_form(form, exc)
+    files = f" kèm {len(doc['attachments'])} tệp" if doc["attachments"] else ""
     flash(
-        f"Đã gửi văn bản {doc['symbol']} tới {len(units)} đơn vị; "
+        f"Đã gửi văn bản {doc['symbol']}{files} tới {len(units)} đơn vị; "
         "các phường nhận được ở lần đồng bộ tới.",
         "ok",
     )
     return redirect(url_for("console_work.document", doc_id=doc["id"]))
+
+
+@bp.get("/van-ban/<doc_id>/tep/<attachment_id>")
+@login_required()
+def document_file(doc_id: str, attachment_id: str) -> Response:
+    """A file attached to the document, opened in the browser (a PDF scan)."""
+    found = [a for a in documents_api.attachments(doc_id) if a["id"] == attachment_id]
+    store = blob_store()
+    if not found or not store.has(found[0]["sha256"]):
+        raise NotFound("Không có tệp đính kèm này.")
+    attachment = found[0]
+    resp = send_file(
+        store.path(attachment["sha256"]), mimetype=attachment["mime"], etag=attachment["sha256"]
+    )
+    # RFC 6266: an ASCII name for old clients, the Vietnamese one in ``filename*``.
+    plain = attachment["name"].encode("ascii", "replace").decode().replace('"', "'")
+    resp.headers["Content-Disposition"] = (
+        f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(attachment['name'], safe='')}"
+    )
+    return resp
 
 
 # -- the weekly meeting schedule ----------------------------------------------------------------

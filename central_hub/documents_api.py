@@ -1,31 +1,44 @@
 """The hub's documents API: the city sends official documents to units (liên thông) and sees
-each recipient's processing status as their receipts flow back (CONTRACT.md "Central hub")."""
+each recipient's processing status as their receipts flow back (CONTRACT.md "Central hub").
+
+A document carries its scanned files (PDF) as ``attachment`` records owned by the city: they
+route ``follow_parent``, so exactly the addressees receive them and fetch the files from the
+hub's blob store through the blob protocol (``blob_api.py``).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.datastructures import FileStorage
 
 from sync import (
     NotFound,
     User,
     ValidationError,
+    Write,
     atomic,
     clean_text,
     labels,
     new_id,
+    nfc,
     validate,
 )
 
+from .blob_api import blob_store
 from .setup import capture
+from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
+PDF_MAGIC = b"%PDF-"  # a scan is recognised by its first bytes, not its name or claimed type
 
 
 def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
@@ -53,16 +66,52 @@ def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
     return dict(doc, recipients=recipients)
 
 
-def send(body: Any, user: User | None) -> dict[str, Any]:
+def pdf_files(files: Iterable[FileStorage]) -> list[tuple[str, bytes]]:
+    """The uploaded files that were chosen, as ``(name, bytes)``: at most ``MAX_SCANS``, each
+    a PDF by its first bytes and at most ``MAX_SCAN_BYTES`` (the online submission's limits).
+    Raises :class:`ValidationError` (field ``attachments``) naming the file refused."""
+    chosen = [f for f in files if f.filename]
+    if len(chosen) > MAX_SCANS:
+        raise ValidationError(
+            f"Đính kèm tối đa {MAX_SCANS} tệp PDF; bạn đã chọn {len(chosen)} tệp.",
+            field="attachments",
+        )
+    scans = []
+    for f in chosen:
+        data = f.read(MAX_SCAN_BYTES + 1)
+        name = (
+            nfc(str(f.filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+            or "van-ban.pdf"
+        )
+        if len(data) > MAX_SCAN_BYTES:
+            raise ValidationError(
+                f"Tệp '{name}' lớn hơn {MAX_SCAN_BYTES // (1024 * 1024)} MB; "
+                "hãy quét lại với độ phân giải thấp hơn.",
+                field="attachments",
+            )
+        if not data.startswith(PDF_MAGIC):
+            raise ValidationError(
+                f"Tệp '{name}' không phải tệp PDF; chỉ đính kèm bản quét dạng PDF.",
+                field="attachments",
+            )
+        scans.append((name, data))
+    return scans
+
+
+def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dict[str, Any]:
     """Send a document from the city to ``units``: ``{"doc_type", "summary", "units",
     "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?}``, numbered per year in the
     city's series (secret documents apart), written by ``user`` (the API's bearer or the
-    console's user). Returns it with its recipients; raises :class:`ValidationError`."""
+    console's user), with ``files`` (PDF scans, :func:`pdf_files`) attached. The document and
+    its attachment records commit in one transaction, the files stored in the hub's blob
+    store before it commits. Returns it with its recipients and attachments; raises
+    :class:`ValidationError`, storing nothing."""
     if not isinstance(body, dict):
         raise ValidationError("Gửi một đối tượng JSON.", field="body")
     units = body.get("units")
     if not isinstance(units, list) or not units:
         raise ValidationError("Hãy chọn ít nhất một đơn vị nhận (units).", field="units")
+    scans = pdf_files(files)
     hub_unit = state().unit
     today = datetime.now(VIETNAM).date()
     doc: dict[str, Any] = {
@@ -96,8 +145,37 @@ def send(body: Any, user: User | None) -> dict[str, Any]:
             doc["number"] = int(used or 0) + 1
             doc["symbol"] = f"{doc['number']}/{body.get('type_code') or 'UBND-VP'}"
         validate("document", doc)
-        capture(conn).write("document", doc["id"], hub_unit, doc, actor=doc["created_by"])
-    return with_recipients(doc)
+        writes = [Write("document", doc["id"], hub_unit, doc)]
+        # The files are stored once the document is valid and before the records commit: a
+        # crash leaves at worst a file nobody names, never a record without its file.
+        store = blob_store()
+        for name, data in scans:
+            attachment_id = new_id()
+            fields = {
+                "id": attachment_id,
+                "unit": hub_unit,
+                "parent_type": "document",
+                "parent_id": doc["id"],
+                "sha256": store.put(data, max_size=MAX_SCAN_BYTES),
+                "name": name,
+                "mime": "application/pdf",
+                "size": len(data),
+                "uploaded_by": doc["created_by"],
+                "uploaded_at": doc["sent_at"],
+            }
+            validate("attachment", fields)
+            writes.append(Write("attachment", attachment_id, hub_unit, fields))
+        capture(conn).write_many(writes, actor=doc["created_by"])
+    return dict(with_recipients(doc), attachments=[w.fields for w in writes[1:]])
+
+
+def attachments(doc_id: str) -> list[dict[str, Any]]:
+    """The live files attached to a document, in the order they were attached."""
+    return records(
+        "attachment",
+        "WHERE parent_type = 'document' AND parent_id = ? AND NOT coalesce(deleted, 0) ORDER BY id",
+        (doc_id,),
+    )
 
 
 def documents(
@@ -120,17 +198,28 @@ def documents(
 
 
 def document(doc_id: str) -> dict[str, Any]:
-    """One document with each recipient's status; :class:`NotFound` when unknown."""
+    """One document with each recipient's status and its ``attachments``; :class:`NotFound`
+    when unknown."""
     found = records("document", "WHERE id = ?", (doc_id,))
     if not found:
         raise NotFound("Không có văn bản này.")
-    return with_recipients(found[0])
+    return dict(with_recipients(found[0]), attachments=attachments(doc_id))
 
 
 @bp.post("/documents")
 @require("admin")
 def send_document() -> tuple[Response, int]:
-    """Send a document from the city to units (:func:`send`)."""
+    """Send a document from the city to units (:func:`send`): a JSON body, or, to attach the
+    scans, ``multipart/form-data`` with the same JSON in the field ``document`` and up to
+    ``MAX_SCANS`` PDF files in the field ``attachments``."""
+    if request.mimetype == "multipart/form-data":
+        try:
+            body = json.loads(request.form.get("document") or "")
+        except ValueError:
+            raise ValidationError(
+                "Trường 'document' phải chứa văn bản dạng JSON.", field="document"
+            ) from None
+        return jsonify(send(body, current_user(), request.files.getlist("attachments"))), 201
     return jsonify(send(request.get_json(silent=True), current_user())), 201
 
 
