@@ -17,11 +17,12 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import NotFound, SyncError, ValidationError, labels
+from sync import SCHEDULED, NotFound, SyncError, ValidationError, labels, schedule_rows, to_ics
 
 from . import console, documents_api, meetings_api
 from .blob_api import blob_store
 from .console_auth import console_user, login_required
+from .reference_data import CITY
 from .reference_edit import is_valid_on
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import db, state
@@ -286,3 +287,61 @@ def approve_meeting(meeting_id: str) -> Any:
     flash(f"Đã duyệt cuộc họp «{meeting['subject']}»; đơn vị nhận được ở lần đồng bộ tới.", "ok")
     back = request.form.get("tuan", "")
     return redirect(url_for("console_work.meetings", tuan=back or None))
+
+
+def _schedule(monday: date) -> list[dict[str, Any]]:
+    """The schedule rows of the week starting ``monday``: the meetings of every unit in the
+    schedule's states (``SCHEDULED``, as on the wards), the registering unit's name standing in
+    for a missing preparing office, as on the week view."""
+    start = datetime.combine(monday, time(0), console.VIETNAM)
+    week, _more = meetings_api.meetings(start=start, end=start + timedelta(days=7), limit=500)
+    names = unit_names()
+    return schedule_rows(
+        [
+            {**m, "preparing_office": m.get("preparing_office") or names.get(m["unit"], m["unit"])}
+            for m in week
+            if m["status"] in SCHEDULED
+        ]
+    )
+
+
+def _office() -> str:
+    """The city office's name, as the unit register holds it."""
+    return unit_names().get(state().unit) or CITY[1]
+
+
+@bp.get("/lich-hop/in")
+@login_required()
+def schedule_print() -> Any:
+    """The week's schedule to print (``?tuan=dd/mm/yyyy``, any day of the week; this week by
+    default): "LỊCH CÔNG TÁC TUẦN" of the city office, one block of rows per day, in the columns
+    of DOMAIN.md. A date that is not ``dd/mm/yyyy`` is refused (400)."""
+    monday = _week_start(request.args.get("tuan", ""))
+    rows = _schedule(monday)
+    days: dict[date, list[dict[str, Any]]] = {monday + timedelta(days=i): [] for i in range(7)}
+    for row in rows:
+        days[date.fromisoformat(row["date"])].append(row)
+    return render_template(
+        "console/work_schedule_print.html",
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        days=days,
+        weekdays=WEEKDAYS,
+        office=_office(),
+        printed=datetime.now(console.VIETNAM),
+        timedelta=timedelta,
+    )
+
+
+@bp.get("/lich-hop.ics")
+@login_required()
+def schedule_ics() -> Response:
+    """The week's schedule (``?tuan=dd/mm/yyyy``) as an iCalendar file named for its Monday."""
+    monday = _week_start(request.args.get("tuan", ""))
+    sunday = monday + timedelta(days=6)
+    name = f"Lịch công tác tuần {monday:%d/%m/%Y} – {sunday:%d/%m/%Y}, {_office()}"
+    resp = Response(to_ics(_schedule(monday), name), mimetype="text/calendar")
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="lich-cong-tac-tuan-{monday.isoformat()}.ics"'
+    )
+    return resp

@@ -57,6 +57,7 @@ from .replica import (
     gc_paused,
     select_records,
 )
+from .schedule import SCHEDULED, WEEKDAYS, schedule_rows, to_ics, week_of
 from .schemas import (
     SCHEMA_VERSION,
     RecordType,
@@ -85,6 +86,7 @@ __all__ = [
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
+    "SCHEDULED",
     "SCHEMA_VERSION",
     "TIME_CLASSES",
     "BadSignature",
@@ -124,6 +126,7 @@ __all__ = [
     "TransferFileError",
     "TransportError",
     "UnknownSender",
+    "WEEKDAYS",
     "User",
     "ValidationError",
     "Version",
@@ -173,12 +176,14 @@ __all__ = [
     "record_type",
     "record_types",
     "rotation_proof",
+    "schedule_rows",
     "seal",
     "set_meta",
     "shown_status",
     "sync_blobs",
     "sync_lock",
     "time_class",
+    "to_ics",
     "unaccent",
     "unpack_frame",
     "unpack_payload",
@@ -187,5 +192,6 @@ __all__ = [
     "validate",
     "validate_fields",
     "wall_ms",
+    "week_of",
     "write_bundle",
 ]

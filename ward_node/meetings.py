@@ -6,17 +6,18 @@ approval comes back as an ordinary change. An invitation is a GM document number
 year; a change of time or place is a *new* invitation (``replacement`` or ``postponement``)
 naming the one it replaces, so the addressee list of each record stays fixed (DESIGN.md,
 "Ownership"). Each invited unit answers with an ``invitation_reply`` record of its own.
+The week, the schedule's rows and the ``.ics`` come from the engine (``sync/schedule.py``),
+which the hub's console shares.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event
-
 from sync import (
+    SCHEDULED,
     Conflict,
     HybridClock,
     NotFound,
@@ -28,18 +29,18 @@ from sync import (
     get_meta,
     labels,
     new_id,
+    schedule_rows,
     select_records,
     validate,
+    week_of,
 )
+from sync import to_ics as to_ics  # the ward's API serves it from here
 
 from .deadlines import VIETNAM
 from .store import capture, next_counter
 
 MEETING_STATUS = labels("meeting", "status")
 INVITATION_KINDS = labels("invitation", "kind")
-# Approved meetings and the later states the city publishes go into the weekly schedule.
-SCHEDULED = ("approved", "published", "postponed")
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 MEETING_TEXT = ("content", "place", "chair", "participants", "preparing_office", "notes")
 INVITATION_TEXT = ("content", "place", "chair", "preparing_office", "invited", "contact", "signer")
 
@@ -68,92 +69,6 @@ def parse_time(raw: Any, field: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=VIETNAM)
     return value.astimezone(UTC)
-
-
-def week_of(day: date | str | None) -> tuple[date, datetime, datetime]:
-    """(Monday, start, end) of the Monday–Sunday week holding ``day`` in Huế time.
-
-    ``start`` and ``end`` are aware UTC instants, end exclusive. ``None`` is this week.
-    """
-    if day is None or day == "":
-        day = now_utc().astimezone(VIETNAM).date()
-    elif isinstance(day, str):
-        try:
-            day = date.fromisoformat(day)
-        except ValueError:
-            raise ValidationError("Tuần phải ghi theo dạng YYYY-MM-DD.", field="week") from None
-    monday = day - timedelta(days=day.weekday())
-    start = datetime.combine(monday, time(0), VIETNAM)
-    return monday, start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
-
-
-def schedule_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The weekly schedule's rows, in time order, with DOMAIN.md's columns: day, time, content,
-    presiding leader, place, participants, preparing office, notes.
-
-    ``items`` are meetings or invitations (both carry subject, starts_at, place, chair).
-    """
-    rows = []
-    for item in sorted(items, key=lambda m: (m["starts_at"], m["id"])):
-        start = datetime.fromisoformat(item["starts_at"]).astimezone(VIETNAM)
-        end = item.get("ends_at")
-        hours = start.strftime("%H:%M")
-        if end:
-            hours += " – " + datetime.fromisoformat(end).astimezone(VIETNAM).strftime("%H:%M")
-        notes = [item.get("notes") or ""]
-        if item.get("symbol"):
-            notes.insert(0, f"Giấy mời số {item['symbol']}")
-        if item.get("status") == "postponed" or item.get("kind") == "postponement":
-            notes.insert(0, "Đã hoãn, họp lại theo lịch này")
-        rows.append(
-            {
-                "id": item["id"],
-                "date": start.date().isoformat(),
-                "day": f"{WEEKDAYS[start.weekday()]}, {start:%d/%m/%Y}",
-                "time": hours,
-                "content": item["subject"],
-                "chair": item.get("chair") or "",
-                "place": item.get("place") or "",
-                "participants": item.get("participants") or item.get("invited") or "",
-                "preparing_office": item.get("preparing_office") or "",
-                "notes": "; ".join(n for n in notes if n),
-                "starts_at": item["starts_at"],
-                "ends_at": end,
-            }
-        )
-    return rows
-
-
-def to_ics(rows: list[dict[str, Any]], name: str) -> bytes:
-    """The schedule as an RFC 5545 calendar (times in UTC), one event per row."""
-    cal = Calendar()
-    cal.add("prodid", "-//wardsync//lich hop tuan//VI")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
-    stamp = now_utc()
-    for row in rows:
-        event = Event()
-        event.add("uid", f"{row['id']}@wardsync.hue.gov.vn")
-        event.add("dtstamp", stamp)
-        start = datetime.fromisoformat(row["starts_at"]).astimezone(UTC)
-        event.add("dtstart", start)
-        end = row.get("ends_at")
-        event.add(
-            "dtend",
-            datetime.fromisoformat(end).astimezone(UTC) if end else start + timedelta(hours=1),
-        )
-        event.add("summary", row["content"])
-        if row["place"]:
-            event.add("location", row["place"])
-        details = [
-            f"Chủ trì: {row['chair']}" if row["chair"] else "",
-            f"Thành phần: {row['participants']}" if row["participants"] else "",
-            f"Chuẩn bị: {row['preparing_office']}" if row["preparing_office"] else "",
-            row["notes"],
-        ]
-        event.add("description", "\n".join(d for d in details if d))
-        cal.add_component(event)
-    return cal.to_ical()
 
 
 def _find(
