@@ -17,7 +17,16 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import SCHEDULED, NotFound, SyncError, ValidationError, labels, schedule_rows, to_ics
+from sync import (
+    SCHEDULED,
+    WEEKDAYS,
+    NotFound,
+    SyncError,
+    ValidationError,
+    labels,
+    schedule_rows,
+    to_ics,
+)
 
 from . import console, documents_api, meetings_api
 from .blob_api import blob_store
@@ -40,7 +49,6 @@ DOC_TYPES = {
     "Kế hoạch": "KH-UBND",
     "Báo cáo": "BC-UBND",
 }
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 # -- shared by the section's pages -------------------------------------------------------------

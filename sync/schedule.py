@@ -18,7 +18,7 @@ from .errors import ValidationError
 # Approved meetings and the later states the city publishes go into the weekly schedule;
 # a meeting awaiting approval (``registered``) or cancelled does not.
 SCHEDULED = ("approved", "published", "postponed")
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 # The domain of every event's UID: one meeting keeps one UID in every calendar it lands in.
 UID_DOMAIN = "wardsync.hue.gov.vn"
 

@@ -154,7 +154,7 @@ def test_the_schedule_holds_the_approved_meetings_of_the_week_with_the_domain_co
         "preparing_office": "Văn phòng",
         "notes": "Mang báo cáo",
     }
-    assert week["schedule"][1]["day"] == "Chủ Nhật, 06/12/2026"
+    assert week["schedule"][1]["day"] == "Chủ nhật, 06/12/2026"
 
 
 def test_the_ics_export_parses_back_with_utc_times_and_escaped_text() -> None:
