@@ -22,17 +22,14 @@ from sync import (
     ChangesetError,
     Frame,
     NotFound,
-    PublicKeys,
     SyncError,
-    TamperedEnvelope,
-    open_envelope,
     pack_frame,
     seal,
     unpack_frame,
 )
 
 from . import nodes, sync_history
-from .ingest import HubContext
+from .ingest import HubContext, open_from_node
 from .journal import ALL_UNITS
 from .web import context, state
 
@@ -89,22 +86,13 @@ def _answer(kind: str, handler: Handler) -> Response:
 
 def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, Frame]:
     """Open an envelope from an active node (the checks of ``ingest``) holding a frame."""
-    holder: dict[str, nodes.Node] = {}
-
-    def sender(header: dict[str, object]) -> PublicKeys:
-        node = nodes.active_node(ctx.conn, header)
-        holder["node"] = node
-        return node.keys
-
-    opened = open_envelope(body, keys=ctx.keys, sender_keys=sender)
-    if opened.header["kind"] != kind:
-        raise TamperedEnvelope(f"Phong bì loại '{opened.header['kind']}' gửi nhầm chỗ '{kind}'.")
-    frame = unpack_frame(opened.payload)
+    node, payload = open_from_node(ctx, body, kind)
+    frame = unpack_frame(payload)
     if frame.kind != kind:
         raise ChangesetError(
             f"Gói loại '{frame.kind}' gửi nhầm chỗ '{kind}'.", code="bad_blob_frame"
         )
-    return holder["node"], frame
+    return node, frame
 
 
 def visible(conn: sqlite3.Connection, unit: str, shas: Iterable[str]) -> dict[str, set[int]]:

@@ -15,12 +15,21 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import TIME_CLASSES, NotFound, Replica, SyncError, ValidationError, labels, record_type
+from sync import (
+    TIME_CLASSES,
+    NotFound,
+    Replica,
+    SyncError,
+    ValidationError,
+    form_day,
+    labels,
+    record_type,
+)
 
 from . import console, directives
 from .blob_api import blob_store
 from .console_auth import console_user, login_required
-from .console_work import chosen_units, current_units, parse_day, today, unit_names
+from .console_work import chosen_units, current_units, today, unit_names
 from .web import db, state
 
 bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
@@ -114,7 +123,7 @@ def issue() -> Any:
         if not lead:
             raise ValidationError("Hãy chọn đơn vị chủ trì.", field="lead_unit")
         units = chosen_units(MultiDict([("units", u) for u in [lead, *form.getlist("units")]]))
-        deadline = parse_day(form.get("deadline", ""), "deadline", "Hạn hoàn thành")
+        deadline = form_day(form.get("deadline", ""), "deadline", "Hạn hoàn thành")
         if deadline is not None and deadline < today():
             raise ValidationError(
                 "Hạn hoàn thành đã qua; hãy chọn một ngày từ hôm nay trở đi.", field="deadline"
@@ -194,7 +203,7 @@ def extend(directive_id: str) -> Any:
     """Extend the deadline to a new date (``dd/mm/yyyy``), with a reason."""
 
     def act() -> Any:
-        new = parse_day(request.form.get("new_deadline", ""), "new_deadline", "Hạn mới")
+        new = form_day(request.form.get("new_deadline", ""), "new_deadline", "Hạn mới")
         if new is None:
             raise ValidationError("Nhập hạn mới theo dạng ngày/tháng/năm, ví dụ 05/12/2026.")
         if new < today():

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from sync import NotFound, SyncError, ValidationError, nfc
+from sync import NotFound, SyncError, ValidationError, form_day, nfc
 
 from . import console, reference_edit
 from .console_auth import ConsoleForbidden, console_user, login_required
@@ -195,15 +195,6 @@ def procedure(code: str) -> Any:
 # -- the calendar ----------------------------------------------------------------------------
 
 
-def _parse_date(text: str) -> date:
-    try:
-        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        raise ValidationError(
-            "Ngày phải có dạng ngày/tháng/năm, ví dụ 02/09/2026.", field="date"
-        ) from None
-
-
 @bp.get("/lich")
 @login_required()
 def calendar() -> Any:
@@ -231,7 +222,7 @@ def calendar() -> Any:
 def add_day() -> Any:
     """Add (or revive) a day off or a make-up working day."""
     try:
-        day = _parse_date(request.form.get("date", ""))
+        day = form_day(request.form.get("date", ""), "date", "Ngày", required=True)
         kind = request.form.get("kind", "")
         name = nfc(request.form.get("name", "")).strip() or None
         reference_edit.put_calendar_days(

@@ -23,6 +23,7 @@ from sync import (
     NotFound,
     SyncError,
     ValidationError,
+    form_day,
     labels,
     schedule_rows,
     to_ics,
@@ -70,19 +71,6 @@ def current_units() -> list[dict[str, Any]]:
 def unit_names() -> dict[str, str]:
     """Every unit's name by code (ended ones included: old records still name them)."""
     return {r[0]: r[1] for r in db().execute("SELECT code, name FROM unit")}
-
-
-def parse_day(text: str, field: str, label: str) -> date | None:
-    """A ``dd/mm/yyyy`` date typed in a form; ``None`` when empty."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        raise ValidationError(
-            f"{label} phải ghi theo dạng ngày/tháng/năm, ví dụ 05/12/2026.", field=field
-        ) from None
 
 
 def chosen_units(form: MultiDict[str, str], name: str = "units") -> list[str]:
@@ -248,8 +236,7 @@ def document_file(doc_id: str, attachment_id: str) -> Response:
 
 
 def _week_start(text: str) -> date:
-    day = parse_day(text, "tuan", "Ngày trong tuần") if text else None
-    day = day or today()
+    day = form_day(text, "tuan", "Ngày trong tuần") or today()
     return day - timedelta(days=day.weekday())
 
 

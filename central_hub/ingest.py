@@ -335,7 +335,9 @@ def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str, Any]]:
+def open_from_node(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, bytes]:
+    """Open an envelope of ``kind`` sent by an active node; return the node and the payload
+    (unknown, revoked or mismatched senders, another kind, any tampering: refused)."""
     holder: dict[str, nodes.Node] = {}
 
     def sender(header: dict[str, Any]) -> PublicKeys:
@@ -346,11 +348,16 @@ def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str
     opened = open_envelope(body, keys=ctx.keys, sender_keys=sender)
     if opened.header["kind"] != kind:
         raise TamperedEnvelope(f"Phong bì loại '{opened.header['kind']}' gửi nhầm chỗ '{kind}'.")
-    payload = unpack_payload(opened.payload, max_size=ctx.max_inflated)
+    return holder["node"], opened.payload
+
+
+def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str, Any]]:
+    node, raw = open_from_node(ctx, body, kind)
+    payload = unpack_payload(raw, max_size=ctx.max_inflated)
     validate("changeset", payload)
     if payload["kind"] != kind:
         raise ChangesetError(f"Gói thay đổi loại '{payload['kind']}' gửi nhầm chỗ '{kind}'.")
-    return holder["node"], payload
+    return node, payload
 
 
 def _seal(ctx: HubContext, reply: dict[str, Any], to: str, keys: PublicKeys, kind: str) -> bytes:

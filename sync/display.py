@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import qrcode
 from qrcode.image.svg import SvgPathImage
+
+from .errors import ValidationError
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -78,3 +80,17 @@ def qr_svg(text: str, label: str) -> str:
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
     named = f'<svg class="qr" role="img" aria-label="{html.escape(label, quote=True)}" '
     return svg.replace("<svg ", named, 1)
+
+
+def form_day(text: str, field: str, label: str, *, required: bool = False) -> date | None:
+    """A date a person typed as ``dd/mm/yyyy`` in a form; ``None`` when left empty (unless
+    ``required``). :class:`ValidationError` naming ``field``, in Vietnamese, otherwise."""
+    text = text.strip()
+    if not text and not required:
+        return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise ValidationError(
+            f"{label} phải ghi theo dạng ngày/tháng/năm, ví dụ 05/12/2026.", field=field
+        ) from None

@@ -7,7 +7,6 @@ page reads dates as dd/mm/yyyy and refuses a deadline already past."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from sync import (
     User,
     ValidationError,
     fold,
+    form_day,
     get_meta,
     labels,
     select_records,
@@ -82,21 +82,6 @@ def unit_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-def parse_vn_date(raw: str, field: str, label: str) -> date | None:
-    """A day typed as dd/mm/yyyy (``None`` when blank); :class:`ValidationError` naming
-    ``field`` otherwise."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return datetime.strptime(raw, "%d/%m/%Y").date()
-    except ValueError:
-        raise ValidationError(
-            f"{label} “{raw}” không đúng: nhập ngày theo dạng dd/mm/yyyy, ví dụ 31/12/2026.",
-            field=field,
-        ) from None
-
-
 def _issue_body(form: Any) -> dict[str, Any]:
     """The body for :meth:`Directives.issue` from the form; refuses what the page checks."""
     if not form.get("title", "").strip():
@@ -105,7 +90,7 @@ def _issue_body(form: Any) -> dict[str, Any]:
         raise ValidationError("Nhập nội dung chỉ đạo.", field="content")
     if not form.get("lead_unit"):
         raise ValidationError("Chọn đơn vị chủ trì thực hiện.", field="lead_unit")
-    deadline = parse_vn_date(form.get("deadline", ""), "deadline", "Hạn xử lý")
+    deadline = form_day(form.get("deadline", ""), "deadline", "Hạn xử lý")
     if deadline is not None and deadline < today():
         raise ValidationError(
             f"Hạn xử lý {deadline:%d/%m/%Y} đã qua; chọn một ngày từ hôm nay "
@@ -195,7 +180,7 @@ def act(directive_id: str) -> Response:
             elif action == "send_back":
                 ops.send_back(directive_id, request.form.get("reason", ""), user)
             else:
-                new = parse_vn_date(request.form.get("new_deadline", ""), "new_deadline", "Hạn mới")
+                new = form_day(request.form.get("new_deadline", ""), "new_deadline", "Hạn mới")
                 if new is None:
                     raise ValidationError(
                         "Nhập hạn mới theo dạng dd/mm/yyyy, ví dụ 31/12/2026.",
