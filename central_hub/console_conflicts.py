@@ -31,7 +31,7 @@ from sync import (
 from . import conflicts, console
 from .console_auth import console_user, login_required
 from .journal import Journal
-from .web import db, state
+from .web import db, state, unit_names
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
 bp.context_processor(console._globals)
@@ -194,11 +194,6 @@ def _dress(items: list[dict[str, Any]]) -> None:
             item["resolution"]["shown"] = shown(t, f, item["resolution"]["value"])
         item["choices"] = choices(t, f)
         item["is_datetime"] = is_datetime(t, f)
-
-
-def unit_names() -> dict[str, str]:
-    """Unit codes to names, from the reference data."""
-    return dict(db().execute("SELECT code, name FROM unit").fetchall())
 
 
 # -- the inbox ---------------------------------------------------------------------------------

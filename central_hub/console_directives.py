@@ -29,8 +29,8 @@ from sync import (
 from . import console, directives
 from .blob_api import blob_store
 from .console_auth import console_user, login_required
-from .console_work import chosen_units, current_units, today, unit_names
-from .web import db, state
+from .console_work import chosen_units, current_units, today
+from .web import db, state, unit_names
 
 bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
 bp.context_processor(console._globals)

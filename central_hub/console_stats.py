@@ -20,7 +20,7 @@ from sync import SyncError, ValidationError
 from . import city_stats, console
 from . import overdue as overdue_data
 from .console_auth import login_required
-from .web import db, records
+from .web import db, records, unit_names
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
 bp.context_processor(console._globals)
@@ -62,7 +62,7 @@ def statistics() -> Any:
         first=first,
         last=last,
         percent=city_stats.percent_text,
-        names=dict(db().execute("SELECT code, name FROM unit").fetchall()),
+        names=unit_names(),
     )
 
 
@@ -113,7 +113,7 @@ def _overdue() -> OverdueView:
     """The overdue list of ``?unit=``; :class:`ValidationError` for an unknown unit."""
     now = datetime.now(UTC).replace(microsecond=0)
     now_iso = now.isoformat()
-    names = dict(db().execute("SELECT code, name FROM unit").fetchall())
+    names = unit_names()
     counts = overdue_data.overdue_counts(db(), now_iso)
     unit = request.args.get("unit", "").strip() or None
     if unit is not None and unit not in names and unit not in counts:

@@ -35,7 +35,7 @@ from .console_auth import console_user, login_required
 from .reference_data import CITY
 from .reference_edit import is_valid_on
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
-from .web import db, state
+from .web import db, state, unit_names
 
 bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
 bp.context_processor(console._globals)
@@ -66,11 +66,6 @@ def current_units() -> list[dict[str, Any]]:
     units = [dict(r) for r in rows if r["code"] != state().unit]
     units = [u for u in units if is_valid_on(u, today())]
     return sorted(units, key=lambda u: (u["kind"] != "ward", u["code"]))
-
-
-def unit_names() -> dict[str, str]:
-    """Every unit's name by code (ended ones included: old records still name them)."""
-    return {r[0]: r[1] for r in db().execute("SELECT code, name FROM unit")}
 
 
 def chosen_units(form: MultiDict[str, str], name: str = "units") -> list[str]:

@@ -59,6 +59,11 @@ def records(type_name: str, where: str = "", params: Any = ()) -> list[dict[str,
     return select_records(db(), type_name, where, params)
 
 
+def unit_names() -> dict[str, str]:
+    """Unit codes to names, from the reference data."""
+    return dict(db().execute("SELECT code, name FROM unit").fetchall())
+
+
 def context() -> HubContext:
     """The protocol handlers' context for this request."""
     hub = state()
