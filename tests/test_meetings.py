@@ -15,12 +15,22 @@ import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from sync import Conflict, TransportError, User, ValidationError, Write, new_id
+from sync import (
+    Conflict,
+    TransportError,
+    User,
+    ValidationError,
+    Write,
+    new_id,
+    schedule_rows,
+    to_ics,
+    week_of,
+)
 from tests.conftest import PASSWORD, Api
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node import meetings as meetings_mod
-from ward_node.meetings import Meetings, schedule_rows, to_ics, week_of
+from ward_node.meetings import Meetings
 from ward_node.setup import init_node
 from ward_node.store import capture, load_clock, open_store
 

@@ -34,7 +34,6 @@ from sync import (
     validate,
     week_of,
 )
-from sync import to_ics as to_ics  # the ward's API serves it from here
 
 from .deadlines import VIETNAM
 from .store import capture, next_counter

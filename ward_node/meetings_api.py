@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import ValidationError, get_meta
+from sync import ValidationError, get_meta, to_ics
 
-from .meetings import Meetings, to_ics
+from .meetings import Meetings
 from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
