@@ -24,10 +24,10 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sync import time_class
+from sync import VIETNAM, time_class
 
 __all__ = [
     "DirectiveLine",
@@ -39,7 +39,6 @@ __all__ = [
     "ward_lines",
 ]
 
-VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
 IN_PROGRESS = frozenset({2, 4, 6})
 RESOLVED = frozenset({9, 10})
 NEVER_ACCEPTED = frozenset({1, 3})

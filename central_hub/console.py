@@ -10,7 +10,7 @@ cookie; every form post carries a CSRF token.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from flask import (
 from markupsafe import Markup
 
 from sync import (
+    VIETNAM,
     SyncError,
     ValidationError,
     authenticate,
@@ -58,7 +59,6 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
 ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
 EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi khóa"}

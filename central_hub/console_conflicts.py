@@ -19,6 +19,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from markupsafe import Markup, escape
 
 from sync import (
+    VIETNAM,
     Replica,
     SyncError,
     ValidationError,
@@ -38,7 +39,6 @@ bp.context_processor(console._globals)
 bp.errorhandler(SyncError)(console._sync_error)
 
 CONFLICT_STATES = console.CONFLICT_STATES
-VIETNAM = console.VIETNAM
 vn_datetime = console.vn_datetime
 PAGE = 100
 AGES = {"1": "Mở hơn 1 ngày", "7": "Mở hơn 7 ngày", "30": "Mở hơn 30 ngày"}

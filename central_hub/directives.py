@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sync import (
     TIME_CLASSES,
+    VIETNAM,
     Conflict,
     NotFound,
     User,
@@ -36,7 +36,6 @@ from sync import (
 from .setup import capture
 from .web import db, records, state
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}
 
 

@@ -12,12 +12,12 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from sync import (
+    VIETNAM,
     NotFound,
     User,
     ValidationError,
@@ -36,7 +36,6 @@ from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
 PDF_MAGIC = b"%PDF-"  # a scan is recognised by its first bytes, not its name or claimed type
 

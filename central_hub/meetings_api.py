@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
 from sync import (
+    VIETNAM,
     Conflict,
     NotFound,
     Replica,
@@ -32,7 +32,6 @@ from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MEETING_TEXT = ("content", "place", "chair", "participants", "preparing_office", "notes")
 INVITATION_TEXT = ("content", "place", "chair", "preparing_office", "invited", "contact", "signer")
 

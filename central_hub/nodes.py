@@ -11,9 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sync import (
+    VIETNAM,
     EnrollmentError,
     KeyPair,
     NotFound,
@@ -26,7 +26,6 @@ from sync import (
 )
 
 TOKEN_PREFIX = "wst1."
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

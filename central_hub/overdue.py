@@ -13,10 +13,10 @@ import io
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sync import Replica, labels, record_type
+from sync import VIETNAM, Replica, labels, record_type
 
 CLOCK_RUNNING = (1, 2, 4, 6)
 _WHERE = (
@@ -69,7 +69,6 @@ HEADERS = (
     "Số ngày quá hạn",
     "Người xử lý",
 )
-VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from sync import NotFound, RateLimited, vn_date, vn_datetime, vnd
+from sync import VIETNAM, NotFound, RateLimited, vn_date, vn_datetime, vnd
 
 from . import public
 from .web import db, records
 
 bp = Blueprint("portal", __name__)
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 LIMIT_UNITS = {
     "working_days": "ngày làm việc",

@@ -19,12 +19,12 @@ import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from sync import (
+    VIETNAM,
     BlobStore,
     PayloadTooLarge,
     RateLimited,
@@ -46,7 +46,6 @@ from .web import db, records, state
 
 bp = Blueprint("submit", __name__)
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMIT_PER_MINUTE = 5  # stricter than the look-up: each submission writes records and files
 FIRST_ONLINE, LAST_ONLINE = 5001, 9999  # wards number 0001–5000
 MAX_SCAN_BYTES = 10 * 1024 * 1024

@@ -9,18 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 
-from sync import local_time, vn_datetime
+from sync import VIETNAM, local_time, vn_datetime
 
 from . import nodes
 from .journal import Journal
 from .overdue import overdue_counts
 from .web import db, state
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SYNCED_WITHIN = timedelta(minutes=2)
 OFFLINE_AFTER = timedelta(minutes=10)
 

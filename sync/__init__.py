@@ -24,7 +24,7 @@ from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
 from .config import load_settings
-from .display import form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
+from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
 from .errors import (
     BadSignature,
@@ -166,6 +166,7 @@ __all__ = [
     "local_time",
     "qr_svg",
     "form_day",
+    "VIETNAM",
     "open_envelope",
     "pack",
     "pack_frame",

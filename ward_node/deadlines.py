@@ -17,6 +17,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sync import VIETNAM
+
 __all__ = [
     "LIMIT_UNITS",
     "VIETNAM",
@@ -25,7 +27,6 @@ __all__ = [
     "due_at",
 ]
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 LIMIT_UNITS = ("working_days", "working_hours", "calendar_days")
 
