@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sync import Change, OutOfScope, Replica, check_immutable, record_type
+from sync import Change, OutOfScope, Replica, check_immutable_in_order, record_type
 
 from . import nodes
 from .journal import parent_of
@@ -17,8 +17,14 @@ from .journal import parent_of
 def check_scope(
     conn: sqlite3.Connection, node: nodes.Node, changes: list[Change]
 ) -> dict[str, dict[str, Any]]:
-    """A ward writes only records it owns (DESIGN.md, "Ownership"). Returns the records of
-    ``changes`` that exist, per type, as :meth:`Replica.load` read them (for the merge)."""
+    """A ward writes only records it owns (docs/security.md, "The trust boundary").
+
+    Identity and ownership come from each change's envelope, never from its ``fields``; scope
+    and immutable fields are checked against the record the merge will actually write (the
+    stored row, or the one an earlier change of this batch creates). Raises
+    :class:`OutOfScope` or :class:`Conflict` (an immutable field). Returns the records of
+    ``changes`` that exist, per type, as :meth:`Replica.load` read them (for the merge).
+    """
     by_type: dict[str, list[Change]] = {}
     for change in changes:
         rtype = record_type(change.type)
@@ -26,6 +32,14 @@ def check_scope(
             raise OutOfScope(
                 f"Nút '{node.node_id}' không được ghi bản ghi {change.type} {change.id} "
                 f"của đơn vị '{change.unit}'."
+            )
+        clash = change.identity_clash()
+        if clash is not None:
+            raise OutOfScope(
+                f"Thay đổi số {change.seq} ({change.type} {change.id}) ghi trường '{clash}' "
+                "khác với mã và đơn vị của chính nó: bị từ chối.",
+                code="identity_mismatch",
+                field=clash,
             )
         by_type.setdefault(change.type, []).append(change)
     replica = Replica(conn)
@@ -38,7 +52,7 @@ def check_scope(
                     f"Bản ghi {type_name} {rid} thuộc đơn vị '{row.get('unit')}', "
                     f"nút '{node.node_id}' không được sửa."
                 )
-            check_immutable(type_name, rid, row, group)
+        check_immutable_in_order(type_name, group, existing)
         if record_type(type_name).parent:
             _check_parents(conn, node, group, {(c.type, c.id): c.unit for c in changes})
     return loaded

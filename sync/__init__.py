@@ -19,6 +19,8 @@ from .blobs import BlobStore, check_sha256
 from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
+from .boundary import check_immutable_in_order, refused_count, screen_pulled
+from .boundary import create_table as create_refused_table
 from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
@@ -137,6 +139,10 @@ __all__ = [
     "authenticate",
     "canonical",
     "check_immutable",
+    "check_immutable_in_order",
+    "create_refused_table",
+    "refused_count",
+    "screen_pulled",
     "check_rate",
     "clean_text",
     "check_sha256",

@@ -88,6 +88,20 @@ class Change:
             raw = self.__dict__["_bj"] = canonical(self.bases)
         return raw
 
+    def identity_clash(self) -> str | None:
+        """The name of a field that contradicts this change's own identity, or ``None``.
+
+        Identity and ownership are the change's envelope (``type``, ``id``, ``unit``), never its
+        payload: a change whose ``fields`` name another ``id`` or ``unit`` would write, or move,
+        a record other than the one it claims (docs/security.md, "The trust boundary").
+        """
+        fields = self.fields
+        if "id" in fields and fields["id"] != self.id:
+            return "id"
+        if "unit" in fields and fields["unit"] != self.unit:
+            return "unit"
+        return None
+
     def link_hash(self) -> str:
         """The SHA-256 chain link of this change: over its content and ``prev``."""
         return _link(

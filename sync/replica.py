@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .changes import Change, canonical, loads
+from .errors import OutOfScope
 from .schemas import RecordType, record_type, record_types
 from .text import fold
 
@@ -241,6 +242,7 @@ class Replica:
             for change in group:
                 incoming = change.version_key
                 found = state.get(change.id)
+                _check_identity(change, None if found is None else found[0])
                 if found is None:
                     # A record this replica has never seen: every field wins, nothing clashes.
                     row = {"id": change.id, "unit": change.unit, **change.fields}
@@ -291,6 +293,27 @@ class Replica:
                 values.append(search_text(rtype, row))
             params.append(values)
         self.conn.executemany(plan.sql, params)
+
+
+def _check_identity(change: Change, row: Row | None) -> None:
+    """The last line of the trust boundary (docs/security.md, "The trust boundary"): a change
+    writes the record its envelope names and no other, and never moves a record to another
+    unit. The hub's scope check and the node's pull check refuse such changes with a reason
+    first; this guard makes sure no caller of the merge can skip them."""
+    clash = change.identity_clash()
+    if clash is not None:
+        raise OutOfScope(
+            f"Thay đổi {change.type} {change.id} ghi trường '{clash}' khác với chính nó: "
+            "không được ghi sang bản ghi hoặc đơn vị khác.",
+            code="identity_mismatch",
+            field=clash,
+        )
+    if row is not None and row.get("unit") != change.unit:
+        raise OutOfScope(
+            f"Bản ghi {change.type} {change.id} thuộc đơn vị '{row.get('unit')}', "
+            f"thay đổi ghi đơn vị '{change.unit}': không được chuyển bản ghi sang đơn vị khác.",
+            code="owner_mismatch",
+        )
 
 
 @dataclass(frozen=True)

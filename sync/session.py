@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .boundary import refused_count, screen_pulled
 from .changes import Change, ChangeLog
 from .clock import HybridClock
 from .envelope import open_envelope, pack_payload, seal, unpack_payload
@@ -102,8 +103,11 @@ class NodeSync:
         chunk: int = 5000,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         software: str = "",
+        unit: str | None = None,
     ) -> None:
         self.conn = conn
+        # The node's own unit: what a pulled change from another ward may never write.
+        self.unit = unit if unit is not None else str(get_meta(conn, "unit", ""))
         self.node_id = node_id
         self.keys = keys
         self.hub = hub
@@ -335,13 +339,21 @@ class NodeSync:
             validate_fields(change.type, change.fields)
         with atomic(self.conn):
             cursor = get_meta(self.conn, "pull_cursor", 0)
-            fresh = [
-                c for c, e in zip(changes, entries, strict=True) if int(e.get("jseq", 0)) > cursor
-            ]
-            if fresh:
+            jseqs = [int(e.get("jseq", 0)) for e in entries]
+            fresh = [c for c, j in zip(changes, jseqs, strict=True) if j > cursor]
+            # The hub checked these when they were pushed; the node checks them again, and
+            # merges only what its own unit's records and the hub's reach (sync/boundary.py).
+            accepted = screen_pulled(
+                self.conn,
+                fresh,
+                [j for j in jseqs if j > cursor],
+                unit=self.unit,
+                hub_origin=self.hub.hub_id,
+            )
+            if accepted:
                 self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
-                self.replica.merge(fresh)
-                self.clock.receive(max(c.hlc for c in fresh))
+                self.replica.merge(accepted)
+                self.clock.receive(max(c.hlc for c in accepted))
                 set_meta(self.conn, "hlc", self.clock.last)
             set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
@@ -418,6 +430,7 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
         "progress": progress,
         "hub_clock_offset_ms": get_meta(conn, "sync.hub_clock_offset_ms"),
         "clock_warning": get_meta(conn, "sync.clock_warning"),
+        "refused_changes": refused_count(conn),
     }
 
 

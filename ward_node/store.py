@@ -19,6 +19,7 @@ from sync import (
     create_change_log,
     create_meta,
     create_record_tables,
+    create_refused_table,
     get_meta,
     migrate,
 )
@@ -69,6 +70,7 @@ MIGRATIONS = [
     ("0006_documents_more", _widen),
     ("0008_meetings", _widen),
     ("0009_directive_status_note", _widen),
+    ("0010_refused_changes", create_refused_table),
 ]
 
 
