@@ -5,6 +5,13 @@ would win every later edit and drag the hub's clock forward. The hub instead kee
 acknowledged and durable (never dropped), and applies them in ``seq`` order once its own
 clock has caught up to within the drift bound. Once one change of an origin is held, every
 later change of that origin waits behind it, so each origin still reaches the journal in order.
+
+Holding is bounded (docs/security.md, "Held changes and revocation"): a change stamped further
+ahead than ``HOLD_MAX_SECONDS`` is refused at the push with the reason, not held for days with
+every later change of its node queued behind it. A held change is applied only as its node
+may write it when its time comes: revoking a node quarantines what it had held, and a release
+checks the node's status and scope again; a change that fails is quarantined with the reason,
+kept for the record and shown on the console, never applied.
 """
 
 from __future__ import annotations
@@ -28,12 +35,20 @@ def create_table(conn: sqlite3.Connection) -> None:
     )
 
 
+def add_quarantine(conn: sqlite3.Connection) -> None:
+    """Migration: held changes that will never be applied, with when and why."""
+    conn.execute("ALTER TABLE held ADD COLUMN quarantined_at TEXT")
+    conn.execute("ALTER TABLE held ADD COLUMN reason TEXT")
+
+
 def split(
     conn: sqlite3.Connection, origin: str, changes: Sequence[Change], now_ms: int, drift_ms: int
 ) -> tuple[list[Change], list[Change]]:
     """Changes to apply now, and changes to hold (stamped too far ahead, or behind a held one)."""
     holding = (
-        conn.execute("SELECT 1 FROM held WHERE origin = ? LIMIT 1", (origin,)).fetchone()
+        conn.execute(
+            "SELECT 1 FROM held WHERE origin = ? AND quarantined_at IS NULL LIMIT 1", (origin,)
+        ).fetchone()
         is not None
     )
     now_part, later = [], []
@@ -79,7 +94,7 @@ def due(conn: sqlite3.Connection, now_ms: int, drift_ms: int) -> list[Change]:
     blocked: set[str] = set()
     rows = conn.execute(
         "SELECT origin, seq, hlc, type, id, unit, fields, bases, actor, prev, hash "
-        "FROM held ORDER BY origin, seq"
+        "FROM held WHERE quarantined_at IS NULL ORDER BY origin, seq"
     )
     for origin, seq, hlc, type_, id_, unit, fields, bases, actor, prev, hash_ in rows:
         if origin in blocked:
@@ -114,5 +129,33 @@ def forget(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
 
 def held_count(conn: sqlite3.Connection, origin: str) -> tuple[int, int | None]:
     """How many changes of ``origin`` are held, and the latest physical time among them (ms)."""
-    row = conn.execute("SELECT count(*), max(hlc) FROM held WHERE origin = ?", (origin,)).fetchone()
+    row = conn.execute(
+        "SELECT count(*), max(hlc) FROM held WHERE origin = ? AND quarantined_at IS NULL",
+        (origin,),
+    ).fetchone()
     return int(row[0]), (None if row[1] is None else physical_ms(int(row[1])))
+
+
+def quarantine(conn: sqlite3.Connection, origins: Sequence[str], reason: str) -> int:
+    """Set aside every change ``origins`` still hold, never to be applied; return how many
+    (the caller holds the transaction)."""
+    marks = ",".join("?" * len(origins))
+    cur = conn.execute(
+        f"UPDATE held SET quarantined_at = ?, reason = ? "
+        f"WHERE origin IN ({marks}) AND quarantined_at IS NULL",
+        (utcnow_iso(), reason[:500], *origins),
+    )
+    return int(cur.rowcount)
+
+
+def quarantined(conn: sqlite3.Connection, origin: str) -> list[dict[str, object]]:
+    """The quarantined changes of ``origin``, newest reason first (for the console)."""
+    rows = conn.execute(
+        "SELECT seq, type, id, quarantined_at, reason FROM held "
+        "WHERE origin = ? AND quarantined_at IS NOT NULL ORDER BY seq",
+        (origin,),
+    ).fetchall()
+    return [
+        {"seq": r[0], "type": r[1], "id": r[2], "quarantined_at": r[3], "reason": r[4]}
+        for r in rows
+    ]

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,10 @@ from sync import (
     ChainBroken,
     Change,
     ChangesetError,
+    Conflict,
     HybridClock,
     KeyPair,
+    OutOfScope,
     PublicKeys,
     Replica,
     TamperedEnvelope,
@@ -33,6 +36,7 @@ from sync import (
     get_meta,
     open_envelope,
     pack_payload,
+    physical_ms,
     rotation_proof,
     seal,
     set_meta,
@@ -60,6 +64,33 @@ class HubContext:
     max_inflated: int
     pull_limit: int
     drift_ms: int = 300_000
+    hold_max_ms: int = 86_400_000
+    max_push_changes: int = 5000
+    # The node whose signature verified on this request, once known: a refusal is recorded
+    # under a unit only when the unit really sent it (docs/security.md, "Resource bounds").
+    sender: nodes.Node | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        conn: sqlite3.Connection,
+        keys: KeyPair,
+        hub_id: str,
+        clock: HybridClock,
+        settings: Mapping[str, Any],
+    ) -> HubContext:
+        """The context of a request (or a CLI run) under the hub's settings."""
+        return cls(
+            conn=conn,
+            keys=keys,
+            hub_id=hub_id,
+            clock=clock,
+            max_inflated=int(settings["MAX_INFLATED_BYTES"]),
+            pull_limit=int(settings["PULL_LIMIT"]),
+            drift_ms=int(settings["DRIFT_SECONDS"]) * 1000,
+            hold_max_ms=int(settings["HOLD_MAX_SECONDS"]) * 1000,
+            max_push_changes=int(settings["MAX_PUSH_CHANGES"]),
+        )
 
 
 def hello(ctx: HubContext, name: str) -> dict[str, Any]:
@@ -160,6 +191,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
         last_seq, last_hash = row[0], row[1]
         fresh: list[Change] = []
         replays = 0
+        too_far = wall_ms() + ctx.hold_max_ms
         for change in changes:
             if change.seq <= last_seq:
                 replays += 1
@@ -171,6 +203,10 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
                     f"Chuỗi băm của nút '{node.node_id}' bị đứt ở thay đổi số {change.seq}: "
                     "lịch sử của nút đã bị sửa. Hãy báo quản trị viên."
                 )
+            if physical_ms(change.hlc) > too_far:
+                if fresh:
+                    break  # acknowledge what comes before; the next push is refused with why
+                raise _far_ahead(change)
             validate_fields(change.type, change.fields)
             fresh.append(change)
             last_seq, last_hash = change.seq, change.hash
@@ -225,12 +261,43 @@ def _apply(
 
 
 def release_held(ctx: HubContext) -> int:
-    """Apply held changes whose time has come; return how many (in the caller's transaction)."""
+    """Apply held changes whose time has come; return how many (in the caller's transaction).
+
+    Each origin's changes are applied only as its node may write them now: a node revoked
+    since, or a change its scope no longer allows, sets that origin's held changes aside
+    (quarantined, with the reason) instead (docs/security.md, "Held changes and revocation").
+    """
     ready = hold.due(ctx.conn, wall_ms(), ctx.drift_ms)
-    if ready:
-        _apply(ctx, ready)
-        hold.forget(ctx.conn, ready)
-    return len(ready)
+    by_origin: dict[str, list[Change]] = {}
+    for change in ready:
+        by_origin.setdefault(change.origin, []).append(change)
+    applied = 0
+    for origin, changes in by_origin.items():
+        node = nodes.find_node(ctx.conn, origin)
+        if node is None or node.status != "active":
+            hold.quarantine(ctx.conn, [origin], "Nút không còn hoạt động khi thay đổi đến giờ.")
+            continue
+        try:
+            with atomic(ctx.conn):
+                loaded = check_scope(ctx.conn, node, changes)
+        except (OutOfScope, Conflict) as exc:
+            hold.quarantine(ctx.conn, [origin], exc.message)
+            continue
+        _apply(ctx, changes, loaded)
+        hold.forget(ctx.conn, changes)
+        applied += len(changes)
+    return applied
+
+
+def _far_ahead(change: Change) -> ChangesetError:
+    days = (physical_ms(change.hlc) - wall_ms()) / 86_400_000
+    ahead = f"{days:.0f} ngày" if days >= 1 else f"{days * 24:.0f} giờ"
+    return ChangesetError(
+        f"Thay đổi số {change.seq} của phường mang giờ đi trước giờ của thành phố khoảng "
+        f"{ahead}: đồng hồ máy chủ phường sai. Hãy chỉnh lại ngày giờ trên máy chủ phường và "
+        "báo cán bộ tin học của thành phố; các thay đổi vẫn được giữ an toàn ở phường.",
+        code="clock_far_ahead",
+    )
 
 
 def _clock_warning(ahead_ms: int, held: int) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from sync import (
     utcnow_iso,
 )
 
+from . import hold
+
 TOKEN_PREFIX = "wst1."
 
 
@@ -130,6 +132,14 @@ def redeem(
             (utcnow_iso(), node_id, _digest(secret)),
         )
     return get_node(conn, node_id)
+
+
+def find_node(conn: sqlite3.Connection, node_id: str) -> Node | None:
+    """A node by id, or ``None``."""
+    try:
+        return get_node(conn, node_id)
+    except UnknownSender:
+        return None
 
 
 def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
@@ -238,6 +248,9 @@ def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[s
             "WHERE unit = ? AND status = 'active'",
             (utcnow_iso(), reason, unit),
         )
+        # What a stolen PC had the hub hold is never applied (docs/security.md, "Held
+        # changes and revocation"): set aside with the revocation, in its transaction.
+        hold.quarantine(conn, ids, "Nút đã bị thu hồi trước khi thay đổi đến giờ áp dụng.")
     return ids
 
 
@@ -260,7 +273,7 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "SELECT n.node_id, n.unit, u.name, n.status, n.last_seen_at, n.clock_offset_s, "
         "n.enrolled_at, n.last_seq, n.software, "
         "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open'), "
-        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id), "
+        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id AND h.quarantined_at IS NULL), "
         "n.pending_changes, n.oldest_pending_at, n.schema_version, n.status_reported_at, "
         "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at "
         "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"

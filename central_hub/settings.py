@@ -12,6 +12,13 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("MAX_INFLATED_BYTES", 256 * 1024 * 1024, "largest changeset after decompression, in bytes"),
     ("PULL_LIMIT", 20_000, "most journal entries sent in one pull answer"),
     ("DRIFT_SECONDS", 300, "how far in the future a change's clock may be before it is held"),
+    (
+        "HOLD_MAX_SECONDS",
+        86_400,
+        "how far in the future a change's clock may be at all: further ahead, the push is refused "
+        "with the reason instead of held",
+    ),
+    ("MAX_PUSH_CHANGES", 5000, "most changes accepted in one push"),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
     ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
     ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),

@@ -165,6 +165,7 @@ MIGRATIONS = [
     ("0016_directive_status_note", create_record_tables),
     ("0017_online_counters", _online_counters),
     ("0018_node_status", _node_status),
+    ("0019_held_quarantine", hold.add_quarantine),
 ]
 
 

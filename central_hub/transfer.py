@@ -57,14 +57,8 @@ def open_hub(data_dir: Path) -> Iterator[HubContext]:
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data_dir)})
     conn = open_store(data_dir)
     try:
-        yield HubContext(
-            conn=conn,
-            keys=keys,
-            hub_id=hub_info(conn)["hub_id"],
-            clock=load_clock(conn),
-            max_inflated=int(settings["MAX_INFLATED_BYTES"]),
-            pull_limit=int(settings["PULL_LIMIT"]),
-            drift_ms=int(settings["DRIFT_SECONDS"]) * 1000,
+        yield HubContext.from_settings(
+            conn, keys, hub_info(conn)["hub_id"], load_clock(conn), settings
         )
     finally:
         conn.close()

@@ -67,15 +67,7 @@ def unit_names() -> dict[str, str]:
 def context() -> HubContext:
     """The protocol handlers' context for this request."""
     hub = state()
-    return HubContext(
-        conn=db(),
-        keys=hub.keys,
-        hub_id=hub.hub_id,
-        clock=hub.clock,
-        max_inflated=int(current_app.config["MAX_INFLATED_BYTES"]),
-        pull_limit=int(current_app.config["PULL_LIMIT"]),
-        drift_ms=int(current_app.config["DRIFT_SECONDS"]) * 1000,
-    )
+    return HubContext.from_settings(db(), hub.keys, hub.hub_id, hub.clock, current_app.config)
 
 
 def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
