@@ -37,7 +37,7 @@ from sync import (
     vn_datetime,
 )
 
-from . import nodes
+from . import hold, nodes
 from .console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -197,12 +197,16 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         }
         for r in events
     ]
+    quarantined = [
+        {**q, "node_id": r["node_id"]} for r in rows for q in hold.quarantined(db(), r["node_id"])
+    ]
     return render_template(
         "console/unit.html",
         unit=unit,
         name=name or unit,
         nodes=rows,
         history=history,
+        quarantined=quarantined,
         error=error,
     ), (422 if error else 200)
 

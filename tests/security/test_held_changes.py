@@ -65,6 +65,13 @@ def test_revoking_a_node_quarantines_what_it_had_held_and_it_is_never_applied(
     rows = _hub(tmp_path, "SELECT quarantined_at IS NOT NULL, reason FROM held")
     assert len(rows) == 2 and all(r[0] and "thu hồi" in r[1] for r in rows)
 
+    # The city's console shows them on the unit's page, with why.
+    from tests.test_console import _login
+
+    _login(tmp_path, hub)
+    page = hub.get("/console/don-vi/19786").get_data(as_text=True)
+    assert "Thay đổi bị gác lại, không áp dụng" in page and "thu hồi" in page
+
 
 def test_a_release_checks_the_scope_again_and_quarantines_what_no_longer_fits(
     world: World,  # noqa: F811
