@@ -70,7 +70,7 @@ def _answer(kind: str, handler: Handler) -> Response:
     except NotFound:
         raise  # a file not received yet: the node asks again next run, no refusal to log
     except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, kind, exc)
+        sync_history.record_refusal(ctx.conn, body, kind, exc, ctx.sender)
         raise
     sealed = seal(
         pack_frame(reply.meta, reply.data),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, add_user, atomic, get_meta, set_meta
+from sync import SyncError, add_user, atomic, get_meta, set_meta, vn_datetime
 
 from . import nodes
 from .setup import init_hub, load_keys
@@ -76,6 +76,30 @@ def cmd_enroll(args: argparse.Namespace) -> None:
     finally:
         conn.close()
     print(token)
+
+
+def cmd_enrollment_list(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        tokens = nodes.pending_tokens(conn)
+    finally:
+        conn.close()
+    if not tokens:
+        print("Không có mã đăng ký nào chưa dùng.")
+    for t in tokens:
+        print(
+            f"{t['id']}  {t['unit']}  {t['unit_name']}  máy: {t['name']}  "
+            f"tạo {vn_datetime(t['created_at'])}  hết hạn {vn_datetime(t['expires_at'])}"
+        )
+
+
+def cmd_enrollment_cancel(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        token = nodes.cancel_token(conn, args.id)
+    finally:
+        conn.close()
+    print(f"Đã hủy mã đăng ký số {token['id']} của đơn vị {token['unit']}.")
 
 
 def cmd_revoke(args: argparse.Namespace) -> None:
@@ -163,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.add_argument("--hub-url", help="địa chỉ máy chủ mà nút sẽ dùng")
     p.add_argument("--hours", type=int, default=72, help="hiệu lực của mã (giờ)")
+    enrollment = sub.add_parser("enrollment", help="mã đăng ký nút chưa dùng").add_subparsers(
+        dest="enrollment_command", required=True
+    )
+    command("list", cmd_enrollment_list, "liệt kê mã đăng ký chưa dùng", parent=enrollment)
+    p = command("cancel", cmd_enrollment_cancel, "hủy một mã đăng ký chưa dùng", parent=enrollment)
+    p.add_argument("id", help="số của mã (cột đầu của 'enrollment list')")
     p = command("revoke", cmd_revoke, "thu hồi quyền đồng bộ các nút của một đơn vị")
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="")

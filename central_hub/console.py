@@ -259,12 +259,7 @@ def enroll() -> str:
             hub_keys=load_keys(Path(current_app.config["DATA"])),
             hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
         )
-    pending = conn.execute(
-        "SELECT e.unit, u.name, e.name, e.created_at, e.expires_at FROM enrollments e "
-        "LEFT JOIN unit u ON u.code = e.unit WHERE e.used_at IS NULL AND e.expires_at > ? "
-        "ORDER BY e.created_at DESC",
-        (datetime.now(UTC).isoformat(timespec="seconds"),),
-    ).fetchall()
+    pending = nodes.pending_tokens(conn)
     return render_template(
         "console/enroll.html",
         units=units,
@@ -275,6 +270,19 @@ def enroll() -> str:
         hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
         pending=pending,
     )
+
+
+@bp.post("/dang-ky/<token_id>/huy")
+@login_required("admin")
+def cancel_token(token_id: str) -> Response:
+    """Cancel an unused enrollment token (given to the wrong person, no longer needed)."""
+    token = nodes.cancel_token(db(), token_id)
+    flash(
+        f"Đã hủy mã đăng ký số {token['id']} của {token['unit_name']} ({token['unit']}); "
+        "mã này không còn dùng được.",
+        "ok",
+    )
+    return redirect(url_for("console.enroll"))
 
 
 @bp.route("/don-vi/<unit>/thu-hoi", methods=["GET", "POST"])

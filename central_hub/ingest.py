@@ -27,6 +27,7 @@ from sync import (
     HybridClock,
     KeyPair,
     OutOfScope,
+    PayloadTooLarge,
     PublicKeys,
     Replica,
     TamperedEnvelope,
@@ -406,6 +407,7 @@ def open_from_node(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node,
     """Open an envelope of ``kind`` sent by an active node; return the node and the payload
     (unknown, revoked or mismatched senders, another kind, any tampering: refused)."""
     holder: dict[str, nodes.Node] = {}
+    ctx.sender = None
 
     def sender(header: dict[str, Any]) -> PublicKeys:
         node = nodes.active_node(ctx.conn, header)
@@ -413,6 +415,7 @@ def open_from_node(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node,
         return node.keys
 
     opened = open_envelope(body, keys=ctx.keys, sender_keys=sender)
+    ctx.sender = holder["node"]  # its signature verified: refusals from here are its own
     if opened.header["kind"] != kind:
         raise TamperedEnvelope(f"Phong bì loại '{opened.header['kind']}' gửi nhầm chỗ '{kind}'.")
     return holder["node"], opened.payload
@@ -421,6 +424,13 @@ def open_from_node(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node,
 def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str, Any]]:
     node, raw = open_from_node(ctx, body, kind)
     payload = unpack_payload(raw, max_size=ctx.max_inflated)
+    changes = payload.get("changes") if isinstance(payload, dict) else None
+    if isinstance(changes, list) and len(changes) > ctx.max_push_changes:
+        raise PayloadTooLarge(
+            f"Gói có {len(changes)} thay đổi, nhiều hơn {ctx.max_push_changes} thay đổi máy chủ "
+            "trung tâm nhận trong một lần gửi.",
+            code="too_many_changes",
+        )
     validate("changeset", payload)
     if payload["kind"] != kind:
         raise ChangesetError(f"Gói thay đổi loại '{payload['kind']}' gửi nhầm chỗ '{kind}'.")

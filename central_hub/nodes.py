@@ -28,6 +28,7 @@ from sync import (
 from . import hold
 
 TOKEN_PREFIX = "wst1."
+TOKEN_ID_LEN = 12
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,9 @@ def make_token(
     The token carries the hub URL, the unit, a secret and the fingerprint of the hub's keys,
     which the node pins; the hub keeps only the secret's digest.
     """
-    row = conn.execute(
-        "SELECT valid_to, successor FROM unit WHERE code = ? ORDER BY valid_to IS NULL DESC, "
-        "valid_to DESC LIMIT 1",
-        (unit,),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"Không có đơn vị mã '{unit}' trong danh mục đơn vị.", code="unknown_unit")
-    if row[0] and row[0] < datetime.now(VIETNAM).date().isoformat():
-        after = f" Hãy đăng ký nút cho đơn vị kế thừa '{row[1]}'." if row[1] else ""
-        raise ValidationError(
-            f"Đơn vị '{unit}' đã hết hiệu lực sau ngày {date.fromisoformat(row[0]):%d/%m/%Y}.{after}",
-            field="unit",
-        )
+    ended = _unit_ended(conn, unit)
+    if ended:
+        raise ValidationError(ended, field="unit")
     secret = secrets.token_urlsafe(24)
     expires = datetime.now(UTC) + timedelta(hours=hours)
     with atomic(conn):
@@ -89,24 +80,50 @@ def make_token(
     return TOKEN_PREFIX + base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
 
 
+def _unit_ended(conn: sqlite3.Connection, unit: str) -> str | None:
+    """Why ``unit`` can no longer have a node (its validity ended), or ``None``;
+    :class:`NotFound` when the unit is not in the reference data."""
+    row = conn.execute(
+        "SELECT valid_to, successor FROM unit WHERE code = ? ORDER BY valid_to IS NULL DESC, "
+        "valid_to DESC LIMIT 1",
+        (unit,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"Không có đơn vị mã '{unit}' trong danh mục đơn vị.", code="unknown_unit")
+    if row[0] and row[0] < datetime.now(VIETNAM).date().isoformat():
+        after = f" Hãy đăng ký nút cho đơn vị kế thừa '{row[1]}'." if row[1] else ""
+        return f"Đơn vị '{unit}' đã hết hiệu lực sau ngày {date.fromisoformat(row[0]):%d/%m/%Y}.{after}"
+    return None
+
+
 def redeem(
     conn: sqlite3.Connection, *, unit: str, secret: str, keys: PublicKeys, software: str
 ) -> Node:
     """Use a token: register the node's public keys for ``unit``; return the new node.
 
-    Raises :class:`EnrollmentError` when the token is unknown, used, expired or for another unit.
+    Raises :class:`EnrollmentError` when the token is unknown, used, cancelled or expired, is
+    for another unit, or its unit's validity has ended since it was made.
     """
     with atomic(conn):
         row = conn.execute(
-            "SELECT unit, name, expires_at, used_at FROM enrollments WHERE token_hash = ?",
+            "SELECT unit, name, expires_at, used_at, cancelled_at FROM enrollments "
+            "WHERE token_hash = ?",
             (_digest(secret),),
         ).fetchone()
         if row is None or row[0] != unit:
             raise EnrollmentError("Mã đăng ký không hợp lệ. Hãy xin quản trị viên một mã mới.")
         if row[3] is not None:
             raise EnrollmentError("Mã đăng ký đã được dùng. Mỗi mã chỉ dùng được một lần.")
+        if row[4] is not None:
+            raise EnrollmentError("Mã đăng ký đã bị hủy. Hãy xin quản trị viên một mã mới.")
         if row[2] < utcnow_iso():
             raise EnrollmentError("Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.")
+        try:
+            ended = _unit_ended(conn, unit)
+        except NotFound:
+            ended = f"Đơn vị '{unit}' không còn trong danh mục đơn vị."
+        if ended:
+            raise EnrollmentError(ended + " Mã đăng ký của đơn vị này không còn dùng được.")
         if conn.execute(
             "SELECT 1 FROM nodes WHERE fingerprint = ?", (keys.fingerprint,)
         ).fetchone():
@@ -132,6 +149,56 @@ def redeem(
             (utcnow_iso(), node_id, _digest(secret)),
         )
     return get_node(conn, node_id)
+
+
+def pending_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Enrollment tokens neither used, cancelled nor expired, newest first. Each has an
+    ``id`` (the start of its secret's digest: enough to name it, useless to enroll with)."""
+    rows = conn.execute(
+        "SELECT e.token_hash, e.unit, u.name, e.name, e.created_at, e.expires_at "
+        "FROM enrollments e LEFT JOIN unit u ON u.code = e.unit AND u.valid_to IS NULL "
+        "WHERE e.used_at IS NULL AND e.cancelled_at IS NULL AND e.expires_at > ? "
+        "ORDER BY e.created_at DESC",
+        (utcnow_iso(),),
+    ).fetchall()
+    return [
+        {
+            "id": r[0][:TOKEN_ID_LEN],
+            "unit": r[1],
+            "unit_name": r[2] or r[1],
+            "name": r[3],
+            "created_at": r[4],
+            "expires_at": r[5],
+        }
+        for r in rows
+    ]
+
+
+def cancel_token(conn: sqlite3.Connection, token_id: str) -> dict[str, Any]:
+    """Cancel an unused enrollment token by its ``id``; return what it was.
+
+    Raises :class:`NotFound` when no pending token has that id.
+    """
+    token_id = token_id.strip().lower()
+    found = [t for t in pending_tokens(conn) if t["id"] == token_id]
+    if len(token_id) != TOKEN_ID_LEN or not found:
+        raise NotFound(
+            f"Không có mã đăng ký chưa dùng nào mang số '{token_id}'. "
+            "Xem danh sách bằng 'central-hub enrollment list'.",
+            code="unknown_token",
+        )
+    with atomic(conn):
+        conn.execute(
+            "UPDATE enrollments SET cancelled_at = ? WHERE token_hash LIKE ? "
+            "AND used_at IS NULL AND cancelled_at IS NULL",
+            (utcnow_iso(), token_id + "%"),
+        )
+    return found[0]
+
+
+def create_cancelled_column(conn: sqlite3.Connection) -> None:
+    """Migration: enrollment tokens an administrator cancelled before they were used."""
+    conn.execute("ALTER TABLE enrollments ADD COLUMN cancelled_at TEXT")
 
 
 def find_node(conn: sqlite3.Connection, node_id: str) -> Node | None:

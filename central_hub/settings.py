@@ -9,7 +9,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
     ("PUBLIC_URL", "", "URL wards and citizens use to reach the hub (put in enrollment tokens)"),
     ("MAX_BODY_BYTES", 64 * 1024 * 1024, "largest request body accepted, in bytes"),
-    ("MAX_INFLATED_BYTES", 256 * 1024 * 1024, "largest changeset after decompression, in bytes"),
+    ("MAX_INFLATED_BYTES", 24 * 1024 * 1024, "largest changeset after decompression, in bytes"),
     ("PULL_LIMIT", 20_000, "most journal entries sent in one pull answer"),
     ("DRIFT_SECONDS", 300, "how far in the future a change's clock may be before it is held"),
     (
@@ -20,6 +20,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ),
     ("MAX_PUSH_CHANGES", 5000, "most changes accepted in one push"),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
+    ("ENROLL_PER_MINUTE", 10, "node enrollment requests allowed per client address a minute"),
     ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
     ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
     (

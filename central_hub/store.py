@@ -17,7 +17,7 @@ from sync import (
     migrate,
 )
 
-from . import hold
+from . import hold, nodes, sync_history
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -166,6 +166,8 @@ MIGRATIONS = [
     ("0017_online_counters", _online_counters),
     ("0018_node_status", _node_status),
     ("0019_held_quarantine", hold.add_quarantine),
+    ("0020_unverified_refusals", sync_history.create_unverified_refusals),
+    ("0021_enrollment_cancelled", nodes.create_cancelled_column),
 ]
 
 

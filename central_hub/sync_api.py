@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import ENVELOPE_TYPE, SyncError
+from sync import ENVELOPE_TYPE, SyncError, check_rate
 
 from . import ingest, sync_history
 from .web import context, state
@@ -24,8 +24,19 @@ def hello() -> Response:
 
 @bp.post("/enroll")
 def enroll() -> Response:
-    """Register a node from a one-time token (see :func:`central_hub.ingest.enroll`)."""
-    return _envelope(ingest.enroll(context(), request.get_data()))
+    """Register a node from a one-time token (see :func:`central_hub.ingest.enroll`).
+
+    Anyone can send one, so each address may try only ``ENROLL_PER_MINUTE`` times a minute,
+    counted before any work (docs/security.md, "Enrollment").
+    """
+    ctx = context()
+    check_rate(
+        ctx.conn,
+        "enroll:" + (request.remote_addr or "?"),
+        int(current_app.config["ENROLL_PER_MINUTE"]),
+        message="Quá nhiều lần đăng ký nút từ địa chỉ này. Hãy đợi một phút rồi thử lại.",
+    )
+    return _envelope(ingest.enroll(ctx, request.get_data()))
 
 
 @bp.post("/rotate")
@@ -42,7 +53,7 @@ def push() -> Response:
     try:
         return _envelope(ingest.push(ctx, body))
     except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, "push", exc)
+        sync_history.record_refusal(ctx.conn, body, "push", exc, ctx.sender)
         raise
 
 
@@ -54,5 +65,5 @@ def pull() -> Response:
     try:
         return _envelope(ingest.pull(ctx, body))
     except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, "pull", exc)
+        sync_history.record_refusal(ctx.conn, body, "pull", exc, ctx.sender)
         raise

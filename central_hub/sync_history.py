@@ -55,26 +55,48 @@ def record_visit(
         )
 
 
-def record_refusal(conn: sqlite3.Connection, body: bytes, kind: str, exc: SyncError) -> None:
-    """Log a refused request in the sync history of the sending unit, when it can be named."""
-    try:
-        header = peek_header(body)
-        node_id: str | None = str(header["sender"])
-    except SyncError:
-        node_id = None
-    row = None
-    if node_id:
-        row = conn.execute("SELECT unit FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+def record_refusal(
+    conn: sqlite3.Connection,
+    body: bytes,
+    kind: str,
+    exc: SyncError,
+    sender: nodes.Node | None = None,
+) -> None:
+    """Log a refused request: in the sync history of ``sender`` when its signature verified
+    (the node really sent it), otherwise only as a count per day, kind and reason.
+
+    A header names any sender it likes: recorded under that unit before the signature
+    verified, anyone could make a ward look broken on the console and fill ``sync_events``
+    (docs/security.md, "Resource bounds").
+    """
     with atomic(conn):
+        if sender is not None:
+            conn.execute(
+                "INSERT INTO sync_events (node_id, unit, at, kind, bytes, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?, 'refused', ?)",
+                (
+                    sender.node_id,
+                    sender.unit,
+                    utcnow_iso(),
+                    kind,
+                    len(body),
+                    f"{exc.code}: {exc.message}"[:500],
+                ),
+            )
+            return
+        now = utcnow_iso()
         conn.execute(
-            "INSERT INTO sync_events (node_id, unit, at, kind, bytes, outcome, detail) "
-            "VALUES (?, ?, ?, ?, ?, 'refused', ?)",
-            (
-                node_id if row else None,
-                row[0] if row else None,
-                utcnow_iso(),
-                kind,
-                len(body),
-                f"{exc.code}: {exc.message}"[:500],
-            ),
+            "INSERT INTO unverified_refusals (day, kind, code, count, last_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT (day, kind, code) "
+            "DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+            (now[:10], kind, exc.code[:64], now),
         )
+
+
+def create_unverified_refusals(conn: sqlite3.Connection) -> None:
+    """Migration: refused requests whose sender could not be verified, counted per day."""
+    conn.execute(
+        "CREATE TABLE unverified_refusals (day TEXT NOT NULL, kind TEXT NOT NULL, "
+        "code TEXT NOT NULL, count INTEGER NOT NULL, last_at TEXT NOT NULL, "
+        "PRIMARY KEY (day, kind, code))"
+    )

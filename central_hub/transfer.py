@@ -100,7 +100,7 @@ def import_changes(
             try:
                 acks[header["sender"]] = ingest.push(ctx, raw, online=False)
             except SyncError as exc:
-                sync_history.record_refusal(ctx.conn, raw, "push", exc)
+                sync_history.record_refusal(ctx.conn, raw, "push", exc, ctx.sender)
                 raise type(exc)(
                     f"Gói số {i}/{len(envelopes)} ({_describe(header)}) bị từ chối, không nhập "
                     f"gì từ gói này: {exc.message}",

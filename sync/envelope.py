@@ -155,8 +155,18 @@ def pack_payload(obj: Any) -> bytes:
     return zlib.compress(canonical(obj), 6)
 
 
-def unpack_payload(data: bytes, *, max_size: int) -> Any:
-    """Inverse of :func:`pack_payload`, refusing anything that inflates past ``max_size``."""
+# Bytes of JSON per value (a value: an item of an array or object, or an array or object itself)
+# below which a payload is refused unparsed. Python spends 50 to 90 bytes on each value, so
+# a payload of tiny values (``[[],[],…]``, three bytes each) would cost thirty times its size
+# in memory; an honest changeset spends 20 or more bytes per value (docs/security.md,
+# "Resource bounds").
+MIN_BYTES_PER_VALUE = 12
+
+
+def unpack_payload(data: bytes, *, max_size: int, max_values: int | None = None) -> Any:
+    """Inverse of :func:`pack_payload`, refusing anything that inflates past ``max_size``
+    bytes or holds more than ``max_values`` values (default: ``max_size`` divided by
+    :data:`MIN_BYTES_PER_VALUE`), counted on the bytes before anything is parsed."""
     inflater = zlib.decompressobj()
     try:
         raw = inflater.decompress(data, max_size + 1)
@@ -164,6 +174,10 @@ def unpack_payload(data: bytes, *, max_size: int) -> Any:
         raise TamperedEnvelope("Nội dung gói thay đổi không giải nén được.") from exc
     if len(raw) > max_size or inflater.unconsumed_tail:
         raise PayloadTooLarge("Gói thay đổi vượt quá kích thước cho phép khi giải nén.")
+    limit = max_size // MIN_BYTES_PER_VALUE if max_values is None else max_values
+    # An upper bound of the values: commas inside strings count too, which only errs safe.
+    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > limit:
+        raise PayloadTooLarge("Gói thay đổi chứa quá nhiều phần tử.", code="too_many_values")
     try:
         return loads(raw)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError, invalid UTF-8 too

@@ -27,8 +27,15 @@ def create_table(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS public_lookups_client ON public_lookups (client, at)")
 
 
-def check_rate(conn: sqlite3.Connection, client: str, per_minute: int) -> None:
-    """Count one request of ``client``; :class:`RateLimited` past ``per_minute`` in 60 s."""
+def check_rate(
+    conn: sqlite3.Connection,
+    client: str,
+    per_minute: int,
+    *,
+    message: str = "Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.",
+) -> None:
+    """Count one request of ``client``; :class:`RateLimited` (with ``message``) past
+    ``per_minute`` in 60 s."""
     now = time.time()
     with atomic(conn):
         conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
@@ -36,5 +43,5 @@ def check_rate(conn: sqlite3.Connection, client: str, per_minute: int) -> None:
             "SELECT count(*) FROM public_lookups WHERE client = ?", (client,)
         ).fetchone()[0]
         if count >= per_minute:
-            raise RateLimited("Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.")
+            raise RateLimited(message)
         conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs
@@ -251,6 +252,16 @@ def _explain(err: Any) -> str:
     return "không hợp lệ"
 
 
+# A hostile document can hold millions of errors (a list of a million wrong items): collecting
+# them all held the hub for minutes. The first few are enough to name the worst one
+# (docs/security.md, "Resource bounds").
+_ERRORS_EXPLAINED = 16
+
+
+def _first_errors(validator: Draft202012Validator, document: Any) -> list[Any]:
+    return list(islice(validator.iter_errors(document), _ERRORS_EXPLAINED))
+
+
 def _raise_first(errors: list[Any], prefix: str = "") -> None:
     if not errors:
         return
@@ -271,7 +282,7 @@ def validate(name: str, document: Any) -> None:
     Raises :class:`ValidationError` naming the first offending field.
     """
     if not _passes(name, document):
-        _raise_first(list(_validator(name).iter_errors(document)))
+        _raise_first(_first_errors(_validator(name), document))
 
 
 def validate_fields(type_name_: str, fields: dict[str, Any]) -> None:
@@ -290,4 +301,4 @@ def validate_fields(type_name_: str, fields: dict[str, Any]) -> None:
                 code="unknown_field",
                 field=key,
             )
-    _raise_first(list(validator.iter_errors(fields)))
+    _raise_first(_first_errors(validator, fields))

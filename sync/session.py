@@ -33,6 +33,10 @@ from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
 
 MAX_PAYLOAD = 64 * 1024 * 1024
+# What one push carries at most: the hub's defaults (MAX_PUSH_CHANGES, MAX_INFLATED_BYTES)
+# leave room above both (docs/security.md, "Resource bounds").
+PUSH_MAX_CHANGES = 5000
+PUSH_MAX_BYTES = 8 * 1024 * 1024
 
 
 def utcnow_iso() -> str:
@@ -221,9 +225,20 @@ class NodeSync:
                     prepared = self._prepare_push(acked)
 
     def _prepare_push(self, after_seq: int) -> tuple[list[Change], bytes] | None:
-        """The next chunk of the log after ``after_seq`` and its sealed push, or ``None``."""
+        """The next chunk of the log after ``after_seq`` and its sealed push, or ``None``.
+
+        A chunk holds at most :data:`PUSH_MAX_CHANGES` changes and about
+        :data:`PUSH_MAX_BYTES` of fields, whatever ``chunk`` says: the hub refuses bigger
+        pushes (docs/security.md, "Resource bounds").
+        """
         with gc_paused():  # thousands of dicts, no cycles (see gc_paused)
-            changes = self.log.read(after_seq, self.chunk)
+            changes = self.log.read(after_seq, min(self.chunk, PUSH_MAX_CHANGES))
+            size = 0
+            for i, change in enumerate(changes):
+                size += len(change.fields_json) + len(change.bases_json) + 200
+                if size > PUSH_MAX_BYTES and i:
+                    del changes[i:]
+                    break
             return (changes, self.push_envelope(changes)) if changes else None
 
     def push_envelope(self, changes: list[Change]) -> bytes:
