@@ -423,7 +423,9 @@ def open_from_node(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node,
 
 def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, dict[str, Any]]:
     node, raw = open_from_node(ctx, body, kind)
-    payload = unpack_payload(raw, max_size=ctx.max_inflated)
+    # An honest change is about 40 values (fields, bases, an applicant); a ward sends at most
+    # 250,000 in a push (sync/session.py). Each costs Python 50 to 90 bytes once parsed.
+    payload = unpack_payload(raw, max_size=ctx.max_inflated, max_values=ctx.max_push_changes * 60)
     changes = payload.get("changes") if isinstance(payload, dict) else None
     if isinstance(changes, list) and len(changes) > ctx.max_push_changes:
         raise PayloadTooLarge(

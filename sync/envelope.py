@@ -14,6 +14,8 @@ The protocol therefore needs no TLS: on plain HTTP a man in the middle can read 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import struct
 import time
 import zlib
@@ -179,6 +181,48 @@ def unpack_payload(data: bytes, *, max_size: int, max_values: int | None = None)
     if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > limit:
         raise PayloadTooLarge("Gói thay đổi chứa quá nhiều phần tử.", code="too_many_values")
     try:
-        return loads(raw)
+        return loads(raw) if len(raw) <= FAST_PARSE_MAX else _loads_large(raw)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError, invalid UTF-8 too
         raise TamperedEnvelope("Nội dung gói thay đổi không phải JSON hợp lệ.") from exc
+
+
+# orjson parses two to three times faster than the standard library, but reserves about
+# sixteen times its input while it works (40 MB for an honest push of 2.5 MB, 330 MB for
+# 24 MB). Up to this size it is worth it; a ward's push stays under it (sync/session.py,
+# PUSH_MAX_BYTES), and a larger payload, from an older ward or anyone else, is parsed by the
+# standard library in about twice its size (docs/security.md, "Resource bounds").
+FAST_PARSE_MAX = 4 * 1024 * 1024
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _loads_large(raw: bytes) -> Any:
+    """``loads`` for large payloads, in bounded memory, refusing what orjson refuses: text
+    that is not UTF-8, NaN and infinities, nesting past the interpreter's limit, lone
+    surrogates (which only an escape can bring in valid UTF-8)."""
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise ValueError("nested too deep") from exc
+    if _SURROGATE_ESCAPE.search(raw):  # rare: escaped pairs are fine, lone halves are not
+        _check_text(value)
+    return value
+
+
+def _check_text(value: Any) -> None:
+    """Raise ValueError at a string that is not valid Unicode (a lone surrogate)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

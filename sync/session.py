@@ -36,7 +36,13 @@ MAX_PAYLOAD = 64 * 1024 * 1024
 # What one push carries at most: the hub's defaults (MAX_PUSH_CHANGES, MAX_INFLATED_BYTES)
 # leave room above both (docs/security.md, "Resource bounds").
 PUSH_MAX_CHANGES = 5000
-PUSH_MAX_BYTES = 8 * 1024 * 1024
+PUSH_MAX_BYTES = 3840 * 1024  # the hub parses up to 4 MiB on its fast path (sync/envelope.py)
+PUSH_MAX_VALUES = 250_000  # the hub takes 60 a change: 300,000 in a push of 5,000
+
+
+def _values(raw: bytes) -> int:
+    """The values of a JSON text, as ``sync.envelope.unpack_payload`` bounds them."""
+    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")
 
 
 def utcnow_iso() -> str:
@@ -233,10 +239,14 @@ class NodeSync:
         """
         with gc_paused():  # thousands of dicts, no cycles (see gc_paused)
             changes = self.log.read(after_seq, min(self.chunk, PUSH_MAX_CHANGES))
-            size = 0
+            size = values = 0
             for i, change in enumerate(changes):
-                size += len(change.fields_json) + len(change.bases_json) + 200
-                if size > PUSH_MAX_BYTES and i:
+                # Fields and bases as sent, and about 150 bytes and 10 values of seq, hlc,
+                # type, id, unit, actor; values counted as the hub counts them.
+                fields, bases = change.fields_json, change.bases_json
+                size += len(fields) + len(bases) + 150
+                values += _values(fields) + _values(bases) + 10
+                if (size > PUSH_MAX_BYTES or values > PUSH_MAX_VALUES) and i:
                     del changes[i:]
                     break
             return (changes, self.push_envelope(changes)) if changes else None

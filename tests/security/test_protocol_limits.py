@@ -81,6 +81,26 @@ def test_a_payload_of_tiny_values_is_refused_before_it_is_parsed(fuzz: Fuzz) -> 
     assert _digest(fuzz.hub_dir) == before
 
 
+@pytest.mark.parametrize(
+    "pad",
+    [
+        b'"' + b"a" * (24 * 1024 * 1024 - 40) + b'"',
+        b'["' + b'","'.join([b"a" * 82] * 290_000) + b'"]',
+    ],
+    ids=["one long string", "many strings"],
+)
+def test_a_payload_at_the_size_limits_is_parsed_in_bounded_memory(
+    fuzz: Fuzz,  # noqa: F811
+    pad: bytes,
+) -> None:
+    before = _digest(fuzz.hub_dir)
+    body = fuzz.seal(zlib.compress(b'{"kind":"push","pad":' + pad + b"}", 6))
+    resp, peak = _peak(lambda: fuzz.client.post("/sync/v1/push", data=body))
+    _assert_refused(resp, 422)
+    assert peak < 100, f"{peak:.1f} MB"
+    assert _digest(fuzz.hub_dir) == before
+
+
 def test_a_push_of_more_changes_than_the_hub_takes_is_refused(fuzz: Fuzz) -> None:  # noqa: F811
     before = _digest(fuzz.hub_dir)
     change = fuzz.payloads[-1]["changes"][0]
@@ -143,7 +163,7 @@ def test_a_ward_never_pushes_more_than_the_hub_takes(
     session, conn = _synced_session(data, transport)
     officer = User("canbo", "officer", "Cán bộ")
     service = Dossiers(conn, session.clock)
-    # Without notes: 6,000 changes (over 5,000); with 4 KB of notes each: 9 MB (over 8 MiB).
+    # Without notes: 6,000 changes (over 5,000); with 4 KB of notes each: 9 MB (over the 3.75 MiB a push carries).
     for _ in range(3000 if notes is None else 2000):
         service.receive(
             {
