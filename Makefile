@@ -5,7 +5,7 @@ PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime
 
-.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults sysdeps install install-test clean
+.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile sysdeps install install-test clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-backlog: install-test
 # The long fault-injection run: many seeded scenarios; exits non-zero on any loss or divergence.
 bench-faults: install-test
 	$(PY) bench/bench_faults.py --scenarios 10 --seed 100
+
+# What hostile pushes and enrollments cost the hub, beside an honest push (docs/security.md).
+bench-hostile: install-test
+	$(PY) bench/bench_hostile.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
