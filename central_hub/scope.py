@@ -55,7 +55,33 @@ def check_scope(
         check_immutable_in_order(type_name, group, existing)
         if record_type(type_name).parent:
             _check_parents(conn, node, group, {(c.type, c.id): c.unit for c in changes})
+    if "sms" in by_type:
+        _check_sms(conn, node, changes)
     return loaded
+
+
+def _check_sms(conn: sqlite3.Connection, node: nodes.Node, changes: list[Change]) -> None:
+    """The hub sends a ward's ``sms`` records through the city's gateway: only to the
+    applicant of one of the ward's own dossiers, at the phone that dossier holds (after the
+    changes before it in this push), never to any number a ward's software names."""
+    phones: dict[str, Any] = {}  # dossier id -> applicant's phone, as this batch leaves it
+    for change in changes:
+        if change.type == "dossier" and isinstance(change.fields.get("applicant"), dict):
+            phones[change.id] = change.fields["applicant"].get("phone")
+        if change.type != "sms" or not {"phone", "dossier_id"} & change.fields.keys():
+            continue
+        dossier_id = str(change.fields.get("dossier_id") or "")
+        stored = Replica(conn).get("dossier", dossier_id) if dossier_id else None
+        own = (stored is not None and stored.get("unit") == node.unit) or any(
+            c.type == "dossier" and c.id == dossier_id and c.unit == node.unit for c in changes
+        )
+        phone = phones.get(dossier_id, ((stored or {}).get("applicant") or {}).get("phone"))
+        if not own or change.fields.get("phone") != phone:
+            raise OutOfScope(
+                f"Tin nhắn {change.id} không gửi đến số điện thoại của người nộp một hồ sơ "
+                f"của đơn vị '{node.unit}': máy chủ trung tâm không gửi.",
+                code="sms_out_of_scope",
+            )
 
 
 def _check_parents(

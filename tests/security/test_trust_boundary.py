@@ -635,3 +635,54 @@ def test_no_push_a_ward_can_sign_changes_a_row_another_unit_owns(
     with world.hub_db() as db:
         new = db.execute("SELECT origin, unit FROM journal WHERE jseq > ?", (top,)).fetchall()
     assert all(tuple(r) == (a.node_id, A) for r in new)
+
+
+def _sms(world: World, dossier_id: str, phone: str) -> dict[str, Any]:
+    rid = new_id()
+    return {
+        "type": "sms",
+        "id": rid,
+        "unit": A,
+        "fields": {
+            "id": rid,
+            "unit": A,
+            "dossier_id": dossier_id,
+            "dossier_code": "H57.19786-261127-0001",
+            "phone": phone,
+            "text": "Ho so cua ban bi khoa. Chuyen tien vao tai khoan 123 de mo.",
+            "kind": "received",
+            "status": "queued",
+            "attempts": 0,
+            "queued_at": "2026-11-27T08:00:00+07:00",
+        },
+    }
+
+
+def test_the_city_gateway_texts_only_the_applicant_of_the_wards_own_dossier(world: World) -> None:
+    a = world.wards[A]
+    own = world.ids[f"dossier_{A}"]
+    # Any number of the attacker's choosing, on its own dossier: refused.
+    _refused(world.push(a, [_sms(world, own, "+84905550123")]), "sms_out_of_scope")
+    # The applicant of another ward's dossier: refused.
+    with world.hub_db() as db:
+        db.execute(
+            "UPDATE dossier SET applicant = json_set(applicant, '$.phone', '+84905550123') "
+            "WHERE id = ?",
+            (world.ids[f"dossier_{B}"],),
+        )
+    _refused(
+        world.push(a, [_sms(world, world.ids[f"dossier_{B}"], "+84905550123")]),
+        "sms_out_of_scope",
+    )
+    # The applicant's own phone, set in the same push: accepted.
+    applicant = {"full_name": "Lê Văn Tám", "phone": "+84905550124"}
+    resp = world.push(
+        a,
+        [
+            {"type": "dossier", "id": own, "unit": A, "fields": {"applicant": applicant}},
+            _sms(world, own, "+84905550124"),
+        ],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    with world.hub_db() as db:
+        assert db.execute("SELECT count(*) FROM sms").fetchone()[0] == 1
