@@ -220,7 +220,7 @@ def test_an_ended_unit_is_not_offered_for_enrollment_and_its_token_is_refused(
     conn = open_store(tmp_path / "hub")
     row = conn.execute("SELECT id FROM unit WHERE code = '19786'").fetchone()
     capture(conn).write_many(
-        [Write("unit", row[0], "hub", {"valid_to": "2025-06-30", "successor": "19801"})],
+        [Write("unit", row[0], "H57", {"valid_to": "2025-06-30", "successor": "19801"})],
         actor="admin",
     )
     before = conn.execute("SELECT count(*) FROM enrollments").fetchone()[0]

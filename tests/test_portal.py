@@ -77,7 +77,7 @@ def test_a_ward_whose_validity_ended_is_not_offered(tmp_path: Path, hub: FlaskCl
     conn = open_hub(tmp_path / "hub")
     row = conn.execute("SELECT id, name FROM unit WHERE code = ?", (WARD,)).fetchone()
     capture(conn).write_many(
-        [Write("unit", row[0], "hub", {"valid_to": "2025-06-30"})], actor="admin"
+        [Write("unit", row[0], "H57", {"valid_to": "2025-06-30"})], actor="admin"
     )
     conn.close()
     assert f'value="{WARD}"' not in hub.get("/nop-ho-so").get_data(as_text=True)
