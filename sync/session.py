@@ -128,6 +128,7 @@ class NodeSync:
         self.log = ChangeLog(conn, node_id)
         self.on_progress = on_progress
         self.software = software
+        self._reached = True  # whether the hub answered in this run (see run)
 
     # -- one run -------------------------------------------------------------------------------
 
@@ -138,7 +139,14 @@ class NodeSync:
         (refused); either way the status in ``meta`` says what happened.
         """
         report = SyncReport()
-        self._status(state="syncing", last_attempt_at=utcnow_iso(), progress=0)
+        # Until the hub answers, an attempt changes nothing of what the desk is told: a node
+        # offline (or in error) stays so, with its offline_since, while retries fail or hang
+        # (docs/sync.md, "A hanging link").
+        self._reached = get_meta(self.conn, "sync.state") in (None, "synced", "syncing")
+        if self._reached:
+            self._status(state="syncing", last_attempt_at=utcnow_iso(), progress=0)
+        else:
+            self._status(last_attempt_at=utcnow_iso())
         try:
             self.push(report)
             self.pull(report)
@@ -208,6 +216,7 @@ class NodeSync:
                 following = helper.submit(self._prepare_push, last_sent)
                 try:
                     raw = self.transport.post("/sync/v1/push", body)
+                    self._answered()
                 finally:
                     # The helper is done with the connection before this thread uses it
                     # again, whether the request succeeded or not.
@@ -312,6 +321,7 @@ class NodeSync:
         while True:
             cursor = get_meta(self.conn, "pull_cursor", 0)
             raw = self.transport.post("/sync/v1/pull", self.pull_envelope(cursor))
+            self._answered()
             report.pull_requests += 1
             applied, more, remaining = self.apply_pull(raw)
             report.pulled += applied
@@ -416,6 +426,12 @@ class NodeSync:
     def _offset(reply: dict[str, Any]) -> int | None:
         hub_ms = reply.get("clock_ms")
         return None if hub_ms is None else int(hub_ms) - time.time_ns() // 1_000_000
+
+    def _answered(self) -> None:
+        """The hub answered: from now on this run is syncing (once per run)."""
+        if not getattr(self, "_reached", True):
+            self._reached = True
+            self._status(state="syncing", offline_since=None, progress=0)
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         progress = {"phase": phase, "done": done, "total": max(total, done)}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from .errors import RemoteRefused, TransportError
 
@@ -22,12 +26,49 @@ def _unreachable(url: str, exc: requests.RequestException) -> str:
     return f"Không kết nối được máy chủ trung tâm {url}: {why}. Dữ liệu vẫn lưu ở phường và sẽ gửi khi có mạng."
 
 
-class HttpTransport:
-    """Posts envelopes to a hub (or any peer) over plain HTTP; the envelope is the security."""
+# A hub that hangs (a stopped process, a router that black-holes packets: the connection is
+# accepted and nothing answers) must read as offline within a minute, not leave the desk
+# looking at "syncing" (docs/sync.md, "A hanging link"). A handshake on the city's network
+# takes milliseconds; the hub applies a push of 5,000 changes in about a second and answers a
+# pull at once, so 30 s without a byte is a dead link; and no request, however it trickles,
+# takes longer than two minutes.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+REQUEST_DEADLINE = 120.0
+_READ_BLOCK = 64 * 1024
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer read in full: its status and body."""
+
+    status_code: int
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON (ValueError when it is not)."""
+        return json.loads(self.content)
+
+
+class HttpTransport:
+    """Posts envelopes to a hub (or any peer) over plain HTTP; the envelope is the security.
+
+    Every request has a connect deadline, a deadline between bytes and an overall deadline;
+    past any of them it fails with :class:`TransportError` (code ``timeout``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = READ_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        deadline: float = REQUEST_DEADLINE,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.deadline = max(deadline, timeout)
         self.session = requests.Session()
         # The intranet has no proxy; never let an environment proxy see sync traffic.
         self.session.trust_env = False
@@ -42,23 +83,12 @@ class HttpTransport:
         Raises :class:`TransportError` when the peer cannot be reached or fails (5xx), and
         :class:`RemoteRefused` when it refuses with a 4xx (its message kept).
         """
-        try:
-            resp = self.session.post(
-                self.base_url + path,
-                data=body,
-                headers={"Content-Type": ENVELOPE_TYPE},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise TransportError(_unreachable(self.base_url, exc), code="unreachable") from exc
+        resp = self._request("POST", path, data=body, headers={"Content-Type": ENVELOPE_TYPE})
         return self._check(resp)
 
     def get_json(self, path: str) -> Any:
         """GET a JSON document (the hub's public identity)."""
-        try:
-            resp = self.session.get(self.base_url + path, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise TransportError(_unreachable(self.base_url, exc), code="unreachable") from exc
+        resp = self._request("GET", path)
         self._check(resp)
         try:
             return resp.json()
@@ -67,10 +97,39 @@ class HttpTransport:
                 "Máy chủ trung tâm trả lời không phải JSON.", code="bad_reply"
             ) from exc
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        """One request within the three deadlines, its body read in full."""
+        started = time.monotonic()
+        try:
+            resp = self.session.request(
+                method,
+                self.base_url + path,
+                timeout=(self.connect_timeout, self.timeout),
+                stream=True,
+                **kwargs,
+            )
+            with resp:
+                chunks = []
+                for chunk in resp.iter_content(_READ_BLOCK):
+                    chunks.append(chunk)
+                    if time.monotonic() - started > self.deadline:
+                        raise requests.Timeout("overall deadline")
+                return Reply(resp.status_code, b"".join(chunks))
+        except requests.RequestException as exc:
+            # requests reports a stall in the body as a ConnectionError around urllib3's timeout.
+            stalled = isinstance(exc, requests.Timeout) or any(
+                isinstance(arg, ReadTimeoutError) for arg in exc.args
+            )
+            raise TransportError(
+                _unreachable(self.base_url, requests.Timeout() if stalled else exc),
+                code="timeout" if stalled else "unreachable",
+            ) from exc
+
     @staticmethod
-    def _check(resp: requests.Response) -> bytes:
+    def _check(resp: Any) -> bytes:
+        """The body of a 2xx answer (``resp``: a :class:`Reply` or alike); the error otherwise."""
         if resp.status_code < 300:
-            return resp.content
+            return bytes(resp.content)
         code, message = "refused", f"Máy chủ trung tâm trả lời HTTP {resp.status_code}."
         try:
             err = resp.json()["error"]
