@@ -48,7 +48,7 @@ from .console_auth import (
 )
 from .setup import load_keys
 from .unit_state import unit_rows
-from .web import db
+from .web import client_address, db
 
 bp = Blueprint(
     "console",
@@ -114,7 +114,7 @@ def login() -> Any:
         check_csrf()
         username = nfc(request.form.get("username", "")).strip()
         try:
-            user = authenticate(db(), username, request.form.get("password", ""))
+            user = authenticate(db(), username, request.form.get("password", ""), client_address())
         except SyncError as exc:
             error = exc.message
         else:

@@ -1,25 +1,31 @@
 """Login sessions and CSRF for the console's pages (mirrors ``ward_node/web.py``).
 
-The console's pages use a session cookie signed with ``SECRET_KEY``; every form post carries
-the session's CSRF token. Only administrators and operators may use the console.
+The console's pages use a session cookie signed with ``SECRET_KEY``, ending after
+``SESSION_IDLE_MINUTES`` unused or ``SESSION_MAX_HOURS`` in all, and when the user's password
+changes or the user is disabled (``sync.user_for_session``). Every state-changing request made
+with that cookie carries the session's CSRF token, in the form or the ``X-CSRF-Token`` header
+(``web.py`` checks it before any view). Only administrators and operators may use the console.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
-from sync import SyncError, User, get_user
+from sync import SyncError, User, session_claims, user_for_session
 
 from .web import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONSOLE_ROLES = ("admin", "operator")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SEEN_EVERY = 60  # seconds: how often a session's last-use time is rewritten in its cookie
 
 
 class CsrfRefused(SyncError):
@@ -36,13 +42,29 @@ class ConsoleForbidden(SyncError):
     code = "forbidden"
 
 
+def has_session() -> bool:
+    """Whether this request carries a console login session (live or not)."""
+    return bool(session.get("user"))
+
+
 def console_user() -> User | None:
-    """The user of this request's console session, if any (inactive users are logged out)."""
+    """The user of this request's console session, if any. A session that is over (idle or
+    too old, the password changed, the user disabled or no longer of a console role) is
+    cleared."""
     if "console_user" not in g:
-        name = session.get("console_user")
-        found = get_user(db(), name) if name else None
-        if found is not None and found.role not in CONSOLE_ROLES:
-            found = None
+        found = None
+        if session.get("user"):
+            found = user_for_session(
+                db(),
+                session,
+                idle=60 * float(current_app.config["SESSION_IDLE_MINUTES"]),
+                lifetime=3600 * float(current_app.config["SESSION_MAX_HOURS"]),
+            )
+            if found is None or found.role not in CONSOLE_ROLES:
+                found = None
+                session.clear()
+            elif time.time() - float(session["seen"]) > SEEN_EVERY:
+                session["seen"] = time.time()
         g.console_user = found
     user: User | None = g.console_user
     return user
@@ -51,7 +73,7 @@ def console_user() -> User | None:
 def login_user(user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token, so an old form cannot be replayed)."""
     session.clear()
-    session["console_user"] = user.username
+    session.update(session_claims(db(), user))
     session["csrf"] = secrets.token_urlsafe(24)
     g.console_user = user
 
@@ -72,9 +94,12 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Refuse a form post whose CSRF token is missing or wrong."""
-    sent = request.form.get("csrf_token", "")
-    if not sent or not secrets.compare_digest(sent, str(session.get("csrf", ""))):
+    """Refuse a request whose CSRF token (form field ``csrf_token`` or header
+    ``X-CSRF-Token``) is missing or is not the session's."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = str(session.get("csrf", ""))
+    # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
+    if not sent or not secrets.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused(
             "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
         )
@@ -82,8 +107,8 @@ def check_csrf() -> None:
 
 def login_required(*roles: str) -> Callable[[F], F]:
     """Decorate a console view: a logged-in admin or operator (of ``roles`` if given) is
-    needed; pages redirect to the login page, ``/console/api/`` answers 401 JSON. Every POST
-    is checked for the CSRF token."""
+    needed; pages redirect to the login page, ``/console/api/`` answers 401 JSON. (The CSRF
+    token of state-changing requests is checked before any view, in ``web.py``.)"""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -97,8 +122,6 @@ def login_required(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("console.login", next=request.full_path))
             if roles and user.role not in roles:
                 raise ConsoleForbidden("Tài khoản của bạn không có quyền làm việc này.")
-            if request.method == "POST":
-                check_csrf()
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

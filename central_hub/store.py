@@ -165,6 +165,8 @@ MIGRATIONS = [
     ("0016_directive_status_note", create_record_tables),
     ("0017_online_counters", _online_counters),
     ("0018_node_status", _node_status),
+    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    ("0019_account_sessions", create_account_tables),
 ]
 
 

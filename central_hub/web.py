@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from sync import (
@@ -19,6 +20,7 @@ from sync import (
     SyncError,
     User,
     connect,
+    loads_bounded,
     select_records,
     user_for_token,
 )
@@ -85,13 +87,40 @@ def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
     return resp
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
+    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_bounded(s, **kwargs)
+
+
 def install(app: Flask) -> None:
     """Register teardown and the error handlers on ``app``."""
+
+    app.json = BoundedJSON(app)
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
         # The stylesheet both apps share (sync/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
+
+    @app.before_request
+    def _csrf_guard() -> None:
+        # The console is the only part of the hub a cookie logs in to: a state-changing
+        # request there that carries the session must prove it comes from the console's own
+        # pages (docs/security.md, "Sessions, tokens and CSRF"). The API and the sync protocol
+        # never read the cookie.
+        from .console_auth import UNSAFE_METHODS, check_csrf, has_session
+
+        if (
+            request.method in UNSAFE_METHODS
+            and request.path.startswith("/console")
+            and has_session()
+        ):
+            check_csrf()
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
@@ -140,6 +169,11 @@ def error_page(status: int, message: str) -> Any:
     from .portal import error_page as portal_error
 
     return portal_error(status, message)
+
+
+def client_address() -> str:
+    """The client's address, as login throttling and rate limits key it."""
+    return request.remote_addr or "?"
 
 
 def current_user() -> User | None:

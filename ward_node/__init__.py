@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     """
     from flask import Flask, Response, jsonify
 
-    from sync import KeyPair, connect, load_settings
+    from sync import KeyPair, connect, load_settings, session_cookie, tighten
 
     from .filters import register as register_filters
     from .settings import PREFIX, SETTINGS
@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
+    tighten(data_dir)  # what older releases left readable by others (docs/security.md)
     KeyPair.load(data_dir / "keys")  # a clear error now rather than at the first sync
     conn = open_store(data_dir)
     try:
@@ -44,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     # Bodies up to the largest attachment, plus room for the multipart wrapping.
     max_body = int(settings["ATTACHMENT_MAX_BYTES"]) + 1024 * 1024
     app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=max_body)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(session_cookie(settings))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     node = NodeState(data_dir, clock)
     app.extensions["ward_node"] = node

@@ -69,6 +69,8 @@ MIGRATIONS = [
     ("0006_documents_more", _widen),
     ("0008_meetings", _widen),
     ("0009_directive_status_note", _widen),
+    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    ("0010_account_sessions", create_account_tables),
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from sync import (
+    AccountDisabled,
     LoginRefused,
     LoginThrottled,
     SyncError,
@@ -20,7 +21,16 @@ from sync import (
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .dossiers import Dossiers, staff
 from .people import display_phone
-from .web import check_csrf, current_user, db, dossiers, require, state
+from .web import (
+    check_csrf,
+    client_address,
+    current_user,
+    db,
+    dossiers,
+    login_user,
+    require,
+    state,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -50,13 +60,15 @@ def login() -> Any:
         check_csrf()
         try:
             user = authenticate(
-                db(), request.form.get("username", ""), request.form.get("password", "")
+                db(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                client_address(),
             )
-        except (LoginRefused, LoginThrottled) as exc:
+        except (LoginRefused, LoginThrottled, AccountDisabled) as exc:
             error = exc.message
         else:
-            session.clear()
-            session["user"] = user.username
+            login_user(user)
             return redirect(_local_path(request.args.get("next") or "") or url_for("pages.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 

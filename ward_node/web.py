@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -23,9 +24,20 @@ from flask import (
     session,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sync import ASSET_DIR, HybridClock, SyncError, User, connect, get_user, user_for_token
+from sync import (
+    ASSET_DIR,
+    HybridClock,
+    SyncError,
+    User,
+    connect,
+    loads_bounded,
+    session_claims,
+    user_for_session,
+    user_for_token,
+)
 
 from .dossiers import Dossiers
 from .errors import CsrfRefused
@@ -89,13 +101,32 @@ HTTP_MESSAGES = {
 }
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
+    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_bounded(s, **kwargs)
+
+
 def install(app: Flask) -> None:
     """Register teardown, error handlers and template helpers on ``app``."""
+
+    app.json = BoundedJSON(app)
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
         # The stylesheet both apps share (sync/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
+
+    @app.before_request
+    def _csrf_guard() -> None:
+        # A state-changing request that the browser's session cookie would authenticate must
+        # prove it comes from our own pages (docs/security.md, "Sessions, tokens and CSRF").
+        if request.method in UNSAFE_METHODS and not _bearer() and session.get("user"):
+            check_csrf()
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
@@ -122,19 +153,54 @@ def install(app: Flask) -> None:
         return {"current_user": current_user(), "csrf_token": csrf_token}
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SEEN_EVERY = 60  # seconds: how often a session's last-use time is rewritten in its cookie
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def current_user() -> User | None:
-    """The user of this request: bearer token for the API, session cookie for pages."""
+    """The user of this request: bearer token when one is sent, else the session cookie.
+
+    A session that is over (idle or too old, the user's password changed or the user
+    disabled) is cleared.
+    """
     if "user" in g:
         user: User | None = g.user
         return user
     found = None
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        found = user_for_token(db(), header[7:].strip())
+    token = _bearer()
+    if token is not None:
+        found = user_for_token(db(), token)
     elif session.get("user"):
-        found = get_user(db(), session["user"])
+        found = user_for_session(
+            db(),
+            session,
+            idle=60 * float(current_app.config["SESSION_IDLE_MINUTES"]),
+            lifetime=3600 * float(current_app.config["SESSION_MAX_HOURS"]),
+        )
+        if found is None:
+            session.clear()
+        elif time.time() - float(session["seen"]) > SEEN_EVERY:
+            session["seen"] = time.time()
     g.user = found
     return found
+
+
+def client_address() -> str:
+    """The client's address, as login throttling and rate limits key it."""
+    return request.remote_addr or "?"
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token, so an old form cannot be replayed)."""
+    session.clear()
+    session.update(session_claims(db(), user))
+    session["csrf"] = secrets.token_urlsafe(24)
+    g.user = user
 
 
 def require(*roles: str) -> Callable[[F], F]:
@@ -159,8 +225,6 @@ def require(*roles: str) -> Callable[[F], F]:
                         403, "forbidden", "Tài khoản của bạn không có quyền làm việc này."
                     )
                 return _error_page(403, "Tài khoản của bạn không có quyền làm việc này.")
-            if not is_api() and request.method == "POST":
-                check_csrf()
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -178,9 +242,12 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Refuse a form post whose CSRF token is missing or wrong."""
-    sent = request.form.get("csrf_token", "")
-    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+    """Refuse a request whose CSRF token (form field ``csrf_token`` or header
+    ``X-CSRF-Token``) is missing or is not the session's."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = str(session.get("csrf", ""))
+    # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
+    if not sent or not secrets.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused(
             "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
         )
