@@ -88,6 +88,7 @@ from .session import (
     sync_lock,
     utcnow_iso,
 )
+from .sheets import csv_bytes, safe_cell, xlsx_append
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
 from .text import clean_text, fold, mask_name, nfc, unaccent
 from .throttle import LoginThrottled
@@ -151,6 +152,9 @@ __all__ = [
     "Write",
     "WrongRecipient",
     "add_user",
+    "csv_bytes",
+    "safe_cell",
+    "xlsx_append",
     "append_private",
     "private_dir",
     "private_umask",
