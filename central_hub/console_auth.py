@@ -4,7 +4,7 @@ The console's pages use a session cookie signed with ``SECRET_KEY``, ending afte
 ``SESSION_IDLE_MINUTES`` unused or ``SESSION_MAX_HOURS`` in all, and when the user's password
 changes or the user is disabled (``sync.user_for_session``). Every state-changing request made
 with that cookie carries the session's CSRF token, in the form or the ``X-CSRF-Token`` header
-(``web.py`` checks it before any view). Only administrators and operators may use the console.
+(:func:`console_user` checks it with the session). Only administrators and operators may use the console.
 """
 
 from __future__ import annotations
@@ -42,15 +42,12 @@ class ConsoleForbidden(SyncError):
     code = "forbidden"
 
 
-def has_session() -> bool:
-    """Whether this request carries a console login session (live or not)."""
-    return bool(session.get("user"))
-
-
 def console_user() -> User | None:
     """The user of this request's console session, if any. A session that is over (idle or
     too old, the password changed, the user disabled or no longer of a console role) is
-    cleared."""
+    cleared. A state-changing request (POST, PUT, PATCH, DELETE) that the cookie authenticates
+    must carry the session's CSRF token: :class:`CsrfRefused` otherwise (docs/security.md,
+    "Sessions, tokens and CSRF")."""
     if "console_user" not in g:
         found = None
         if session.get("user"):
@@ -63,6 +60,8 @@ def console_user() -> User | None:
             if found is None or found.role not in CONSOLE_ROLES:
                 found = None
                 session.clear()
+            elif request.method in UNSAFE_METHODS and not csrf_ok():
+                raise _csrf_refused()
             elif time.time() - float(session["seen"]) > SEEN_EVERY:
                 session["seen"] = time.time()
         g.console_user = found
@@ -93,22 +92,34 @@ def csrf_token() -> str:
     return str(token)
 
 
-def check_csrf() -> None:
-    """Refuse a request whose CSRF token (form field ``csrf_token`` or header
-    ``X-CSRF-Token``) is missing or is not the session's."""
+def csrf_ok() -> bool:
+    """Whether this request carries the session's CSRF token (form field ``csrf_token`` or
+    header ``X-CSRF-Token``, for the console's scripts)."""
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = str(session.get("csrf", ""))
     # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
-    if not sent or not secrets.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfRefused(
-            "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
-        )
+    return bool(sent and expected) and secrets.compare_digest(sent.encode(), expected.encode())
+
+
+def check_csrf() -> None:
+    """Refuse a request without the session's CSRF token (:class:`CsrfRefused`)."""
+    if not csrf_ok():
+        raise _csrf_refused()
+
+
+def _csrf_refused() -> CsrfRefused:
+    # From here the request counts as anonymous: the error page that follows must not read
+    # the session again (and refuse again).
+    g.console_user = None
+    return CsrfRefused(
+        "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
+    )
 
 
 def login_required(*roles: str) -> Callable[[F], F]:
     """Decorate a console view: a logged-in admin or operator (of ``roles`` if given) is
-    needed; pages redirect to the login page, ``/console/api/`` answers 401 JSON. (The CSRF
-    token of state-changing requests is checked before any view, in ``web.py``.)"""
+    needed; pages redirect to the login page, ``/console/api/`` answers 401 JSON. The CSRF
+    token of a state-changing request is checked with the session (:func:`console_user`)."""
 
     def decorator(view: F) -> F:
         @wraps(view)

@@ -107,21 +107,6 @@ def install(app: Flask) -> None:
         # The stylesheet both apps share (sync/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
 
-    @app.before_request
-    def _csrf_guard() -> None:
-        # The console is the only part of the hub a cookie logs in to: a state-changing
-        # request there that carries the session must prove it comes from the console's own
-        # pages (docs/security.md, "Sessions, tokens and CSRF"). The API and the sync protocol
-        # never read the cookie.
-        from .console_auth import UNSAFE_METHODS, check_csrf, has_session
-
-        if (
-            request.method in UNSAFE_METHODS
-            and request.path.startswith("/console")
-            and has_session()
-        ):
-            check_csrf()
-
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
         conn = g.pop("conn", None)

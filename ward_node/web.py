@@ -121,13 +121,6 @@ def install(app: Flask) -> None:
         # The stylesheet both apps share (sync/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
 
-    @app.before_request
-    def _csrf_guard() -> None:
-        # A state-changing request that the browser's session cookie would authenticate must
-        # prove it comes from our own pages (docs/security.md, "Sessions, tokens and CSRF").
-        if request.method in UNSAFE_METHODS and not _bearer() and session.get("user"):
-            check_csrf()
-
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
         conn = g.pop("conn", None)
@@ -166,7 +159,9 @@ def current_user() -> User | None:
     """The user of this request: bearer token when one is sent, else the session cookie.
 
     A session that is over (idle or too old, the user's password changed or the user
-    disabled) is cleared.
+    disabled) is cleared. A state-changing request (POST, PUT, PATCH, DELETE) that the cookie
+    authenticates must carry the session's CSRF token, whatever the route, page or API:
+    :class:`CsrfRefused` otherwise (docs/security.md, "Sessions, tokens and CSRF").
     """
     if "user" in g:
         user: User | None = g.user
@@ -184,6 +179,8 @@ def current_user() -> User | None:
         )
         if found is None:
             session.clear()
+        elif request.method in UNSAFE_METHODS and not csrf_ok():
+            raise _csrf_refused()
         elif time.time() - float(session["seen"]) > SEEN_EVERY:
             session["seen"] = time.time()
     g.user = found
@@ -241,16 +238,28 @@ def csrf_token() -> str:
     return str(token)
 
 
-def check_csrf() -> None:
-    """Refuse a request whose CSRF token (form field ``csrf_token`` or header
-    ``X-CSRF-Token``) is missing or is not the session's."""
+def csrf_ok() -> bool:
+    """Whether this request carries the session's CSRF token (form field ``csrf_token`` or
+    header ``X-CSRF-Token``, for the pages' scripts)."""
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = str(session.get("csrf", ""))
     # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
-    if not sent or not secrets.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfRefused(
-            "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
-        )
+    return bool(sent and expected) and secrets.compare_digest(sent.encode(), expected.encode())
+
+
+def check_csrf() -> None:
+    """Refuse a request without the session's CSRF token (:class:`CsrfRefused`)."""
+    if not csrf_ok():
+        raise _csrf_refused()
+
+
+def _csrf_refused() -> CsrfRefused:
+    # From here the request counts as anonymous: the error page that follows must not read
+    # the session again (and refuse again).
+    g.user = None
+    return CsrfRefused(
+        "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
+    )
 
 
 def page_args() -> tuple[int, str | None]:
