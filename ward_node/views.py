@@ -55,7 +55,7 @@ def _labels() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Log in with a username and password (throttled after repeated failures)."""
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         check_csrf()
         try:
@@ -66,11 +66,11 @@ def login() -> Any:
                 client_address(),
             )
         except (LoginRefused, LoginThrottled, AccountDisabled) as exc:
-            error = exc.message
+            error, status = exc.message, exc.status  # 401, or 429 while throttled, 403 disabled
         else:
             login_user(user)
             return redirect(_local_path(request.args.get("next") or "") or url_for("pages.index"))
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error), status
 
 
 def _local_path(target: str) -> str | None:
