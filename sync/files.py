@@ -66,9 +66,17 @@ def append_private(path: Path) -> IO[str]:
 
 def precreate(path: Path) -> None:
     """Create ``path`` empty with mode 0600 unless it exists (a SQLite database before its
-    first connection, so that SQLite's own files take that mode)."""
+    first connection, so that SQLite's own files take that mode).
+
+    An existing file is never opened: closing any descriptor of a database drops every POSIX
+    lock this process holds on it, under SQLite's feet (its documentation's "How To Corrupt").
+    """
+    if os.path.lexists(path):
+        return
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass  # created meanwhile by another connection: it is SQLite's now
     except OSError:
         pass  # a missing folder or a read-only store: the caller's open reports it
 
