@@ -30,7 +30,7 @@ def safe_cell(value: Any) -> Any:
 
 def _formula_sign(first: str) -> bool:
     # NFKC folds the full-width (＝＋－＠) and small (﹦﹢﹣﹫) forms onto the ASCII signs.
-    return first in FORMULA_SIGNS or unicodedata.normalize("NFKC", first) in FORMULA_SIGNS
+    return first in FORMULA_SIGNS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_SIGNS
 
 
 def csv_bytes(rows: Iterable[Sequence[Any]], *, lineterminator: str = "\r\n") -> bytes:
