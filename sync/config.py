@@ -80,7 +80,7 @@ def _boolean(key: str, value: str) -> bool:
 
 
 def session_cookie(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Flask's session cookie settings for an app's ``settings``: never readable by scripts,
+    """The web apps' session cookie settings for ``settings``: never readable by scripts,
     not sent on cross-site requests other than top-level links, and over HTTPS only when
     ``HTTPS`` says the app is served that way (docs/security.md, "Sessions, tokens and CSRF")."""
     return {

@@ -26,7 +26,7 @@ def unsafe_routes(app: Flask, prefix: str = "/") -> list[tuple[str, str]]:
         if converter.startswith("int"):
             return "1"
         if converter.startswith("any("):
-            return re.findall(r"'([^']+)'", converter)[0]
+            return converter[4:].split(",")[0].strip(" '\")")
         return "x"
 
     found = []
