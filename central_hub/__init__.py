@@ -24,7 +24,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
     keys = load_keys(data_dir)
-    tighten(data_dir)  # what older releases left readable by others (docs/security.md)
+    # What older releases left readable by others; only in a folder that holds the hub's keys,
+    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
+    tighten(data_dir)
     conn = open_store(data_dir)
     try:
         clock = load_clock(conn)

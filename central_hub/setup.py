@@ -17,6 +17,7 @@ from sync import (
     get_meta,
     private_dir,
     set_meta,
+    tighten,
     write_private,
 )
 
@@ -68,6 +69,7 @@ def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:
         capture(conn).write_many(writes, actor="system")
     finally:
         conn.close()
+    tighten(data_dir)  # a folder that existed before init keeps no wider mode
     return keys.public.fingerprint
 
 

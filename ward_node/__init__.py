@@ -32,8 +32,10 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
-    tighten(data_dir)  # what older releases left readable by others (docs/security.md)
     KeyPair.load(data_dir / "keys")  # a clear error now rather than at the first sync
+    # What older releases left readable by others; only in a folder that holds a node's keys,
+    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
+    tighten(data_dir)
     conn = open_store(data_dir)
     try:
         identity(conn)

@@ -27,6 +27,7 @@ from sync import (
     seal,
     set_meta,
     sync_lock,
+    tighten,
     unpack_payload,
     validate,
     write_private,
@@ -144,6 +145,7 @@ def init_node(
             )
     finally:
         conn.close()
+    tighten(data_dir)  # a folder that existed before init keeps no wider mode
     return node_id
 
 
