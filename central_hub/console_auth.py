@@ -4,7 +4,8 @@ The console's pages use a session cookie signed with ``SECRET_KEY``, ending afte
 ``SESSION_IDLE_MINUTES`` unused or ``SESSION_MAX_HOURS`` in all, and when the user's password
 changes or the user is disabled (``sync.user_for_session``). Every state-changing request made
 with that cookie carries the session's CSRF token, in the form or the ``X-CSRF-Token`` header
-(:func:`console_user` checks it with the session). Only administrators and operators may use the console.
+(:func:`console_user` checks it with the session). Only administrators and operators may use
+the console.
 """
 
 from __future__ import annotations
