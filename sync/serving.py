@@ -10,13 +10,15 @@ for minutes. Here (docs/security.md, "Resource bounds"):
   first byte, however slowly it drips them, and an idle one is closed after
   ``CONNECTION_TIMEOUT`` seconds; the sweep runs every few seconds;
 - headers are bounded, and bodies to the app's own ``MAX_CONTENT_LENGTH``, so waitress refuses
-  an oversized body before buffering it.
+  an oversized body before buffering it; what waitress itself refuses is answered like the
+  apps' own errors, in Vietnamese (JSON under the machine paths, a short page elsewhere).
 
 No web framework is imported here: the app is any WSGI callable.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,7 +40,8 @@ def waitress_options(
         "channel_timeout": int(settings["CONNECTION_TIMEOUT"]),
         "cleanup_interval": CLEANUP_INTERVAL,
         "max_request_header_size": MAX_HEADER_BYTES,
-        "max_request_body_size": max_body,
+        # waitress refuses a Content-Length >= its limit; the app accepts up to max_body.
+        "max_request_body_size": max_body + 1,
         "recv_bytes": RECV_BYTES,
         "backlog": BACKLOG,
         "asyncore_use_poll": True,
@@ -104,8 +107,50 @@ def _deadline_channel(base: type, header_timeout: float) -> type:
                 self.will_close = True
             return bool(super().readable())
 
+    waitress_channel: Any = base
+    DeadlineChannel.error_task_class = _vietnamese_errors(waitress_channel.error_task_class)
     DeadlineChannel.__name__ = DeadlineChannel.__qualname__ = "DeadlineChannel"
     return DeadlineChannel
+
+
+# What waitress refuses before the app sees the request, said as the apps say it.
+ERRORS = {
+    400: ("bad_request", "Yêu cầu không hợp lệ."),
+    413: ("payload_too_large", "Nội dung gửi lên quá lớn. Hãy gửi tệp hoặc dữ liệu nhỏ hơn."),
+    431: (
+        "headers_too_large",
+        "Phần đầu của yêu cầu quá lớn. Hãy xóa cookie của trang này rồi thử lại.",
+    ),
+}
+MACHINE_PATHS = ("/api/", "/sync/", "/console/api/", "/healthz")
+
+
+def _vietnamese_errors(base: type) -> type:
+    """``base`` (waitress's error task) answering in the apps' words."""
+
+    class VietnameseErrorTask(base):  # type: ignore[misc]
+        def execute(self) -> None:
+            error = self.request.error
+            code, message = ERRORS.get(error.code, ("bad_request", ERRORS[400][1]))
+            path = str(getattr(self.request, "path", "") or "")
+            if path.startswith(MACHINE_PATHS):
+                kind = "application/json"
+                body = json.dumps(
+                    {"error": {"code": code, "message": message}}, ensure_ascii=False
+                ).encode()
+            else:
+                kind = "text/html"
+                body = (
+                    '<!doctype html><html lang="vi"><meta charset="utf-8"><title>Lỗi</title>'
+                    f"<p>{message}</p></html>"
+                ).encode()
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.append(("Content-Type", f"{kind}; charset=utf-8"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    return VietnameseErrorTask
 
 
 def _raise_descriptor_limit(wanted: int) -> None:

@@ -4,6 +4,7 @@ that says so on every endpoint, never a 500."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -106,12 +107,36 @@ def test_a_client_dripping_its_headers_is_cut_off_at_the_deadline(
             wait_until(lambda s=s: slow.closed_by_server(s), 20, what="the server to hang up")
         assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
         huge = {"X-Big": "a" * (100 * 1024)}
-        assert requests.get(server.url + "/healthz", headers=huge, timeout=5).status_code in (
-            400,
-            431,
-        )
+        refused = requests.get(server.url + "/healthz", headers=huge, timeout=5)
+        assert refused.status_code == 431
+        assert "Phần đầu của yêu cầu quá lớn" in refused.text
     finally:
         slow.close()
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_body_over_the_apps_limit_is_refused_before_it_is_sent(kind: str, tmp_path: Path) -> None:
+    limit = {"ward": {"WARD_NODE_ATTACHMENT_MAX_BYTES": "1000"}, "hub": {}}[kind]
+    if kind == "hub":
+        limit["CENTRAL_HUB_MAX_BODY_BYTES"] = "100000"
+    server = _serve(kind, tmp_path, **limit)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(
+                b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 50000000\r\n\r\n"
+            )
+            answer = b""
+            while b"}}" not in answer:  # the headers alone get the answer: no body was sent
+                chunk = s.recv(4096)
+                assert chunk, answer
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413")
+        error = json.loads(body)["error"]
+        assert error["code"] == "payload_too_large" and "quá lớn" in error["message"]
+    finally:
         server.stop()
 
 
