@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from sync import connect, get_meta, load_settings
+from sync import connect, get_meta, load_settings, session_cookie, tighten
 
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
@@ -24,6 +24,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
     keys = load_keys(data_dir)
+    # What older releases left readable by others; only in a folder that holds the hub's keys,
+    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
+    tighten(data_dir)
     conn = open_store(data_dir)
     try:
         clock = load_clock(conn)
@@ -35,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app = Flask(__name__)
     secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
     app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"])
-    app.config["JSON_AS_ASCII"] = False
+    app.config.update(session_cookie(settings))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)

@@ -23,7 +23,7 @@ from . import conflicts, nodes, reference_edit
 from .blob_api import blob_store
 from .journal import Journal
 from .setup import capture
-from .web import current_user, db, page_args, require, state
+from .web import client_address, current_user, db, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,7 +34,13 @@ ADMIN_EDITABLE = ("notes", "applicant", "status", "due_at", "handler")
 def token() -> Response:
     """Exchange a username and password for a bearer token."""
     body = request.get_json(silent=True) or {}
-    user = authenticate(db(), str(body.get("username", "")), str(body.get("password", "")))
+    if not isinstance(body, dict):
+        raise ValidationError(
+            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
+        )
+    user = authenticate(
+        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
+    )
     value, expires = issue_token(db(), user)
     return jsonify(
         {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}

@@ -20,14 +20,13 @@ Pure: no Flask; the caller passes the rows (dicts) it loaded.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sync import VIETNAM, time_class
+from sync import VIETNAM, csv_bytes, time_class, xlsx_append
 
 __all__ = [
     "DirectiveLine",
@@ -179,13 +178,8 @@ def _rows(lines: list[WardLine]) -> list[list[Any]]:
 
 def to_csv(lines: list[WardLine], first: date, last: date) -> bytes:
     """The ranked table as CSV in UTF-8 with a BOM (so Excel reads the Vietnamese)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"Thống kê từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"])
-    writer.writerow(HEADERS)
-    for row in _rows(lines):
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    title = [f"Thống kê từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"]
+    return csv_bytes([title, HEADERS, *_rows(lines)], lineterminator="\r\n")
 
 
 def to_xlsx(lines: list[WardLine], first: date, last: date) -> bytes:
@@ -196,10 +190,10 @@ def to_xlsx(lines: list[WardLine], first: date, last: date) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Thống kê"
-    sheet.append([f"Thống kê từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"])
-    sheet.append(list(HEADERS))
+    xlsx_append(sheet, [f"Thống kê từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"])
+    xlsx_append(sheet, list(HEADERS))
     for row in _rows(lines):
-        sheet.append(row)
+        xlsx_append(sheet, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

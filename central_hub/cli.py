@@ -1,4 +1,5 @@
-"""``central-hub``: init, serve, enroll, revoke, user add, demo (CONTRACT.md, "Command line")."""
+"""``central-hub``: init, serve, enroll, revoke, user add/list/disable/enable/revoke, demo
+(CONTRACT.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, add_user, atomic, get_meta, set_meta, vn_datetime
+from sync import (
+    SyncError,
+    accounts_text,
+    add_user,
+    atomic,
+    end_sessions,
+    get_meta,
+    list_users,
+    private_umask,
+    set_active,
+    set_meta,
+    vn_datetime,
+)
 
 from . import nodes
 from .setup import init_hub, load_keys
@@ -27,9 +40,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import waitress
-
-    from sync import limit_malloc_arenas
+    from sync import limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 
@@ -45,8 +56,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     app = create_app({"DATA": str(data)}, start_dispatcher=True)
     print(f"Máy chủ trung tâm đang chạy tại {url}", flush=True)
     try:
-        waitress.serve(
-            app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-hub"
+        serve(
+            app,
+            app.config,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            max_body=int(app.config["MAX_CONTENT_LENGTH"]),
+            ident="wardsync-hub",
         )
     finally:
         dispatcher = app.extensions["sms_dispatcher"]
@@ -119,6 +136,45 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     finally:
         conn.close()
     print(f"Đã tạo tài khoản {user.username} ({user.role}).")
+
+
+def cmd_user_list(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        accounts = list_users(conn)
+    finally:
+        conn.close()
+    print(accounts_text(accounts, args.json))
+
+
+def cmd_user_disable(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        user = set_active(conn, args.username, False)
+    finally:
+        conn.close()
+    print(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết.")
+
+
+def cmd_user_enable(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        user = set_active(conn, args.username, True)
+    finally:
+        conn.close()
+    print(f"Đã mở lại tài khoản {user.username}.")
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> None:
+    conn = open_store(_data(args))
+    try:
+        tokens = end_sessions(conn, args.username)
+    finally:
+        conn.close()
+    print(
+        f"Đã thu hồi {tokens} mã truy cập và mọi phiên đăng nhập của {args.username}; "
+        "người dùng phải đăng nhập lại."
+    )
 
 
 def cmd_import_changes(args: argparse.Namespace) -> None:
@@ -204,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--full-name")
     p.add_argument("--password-stdin", action="store_true")
+    p = command("list", cmd_user_list, "liệt kê tài khoản", parent=user)
+    p.add_argument("--json", action="store_true")
+    p = command("disable", cmd_user_disable, "khóa tài khoản (hết mọi phiên và mã)", parent=user)
+    p.add_argument("--username", required=True)
+    p = command("enable", cmd_user_enable, "mở lại tài khoản đã khóa", parent=user)
+    p.add_argument("--username", required=True)
+    p = command(
+        "revoke", cmd_user_revoke, "thu hồi mọi mã truy cập và phiên đăng nhập", parent=user
+    )
+    p.add_argument("--username", required=True)
     p = command("import-changes", cmd_import_changes, "nhập tệp thay đổi do nút phường xuất")
     p.add_argument("file", help="tệp do 'ward-node export-changes' ghi")
     p.add_argument("--ack-out", help="tệp xác nhận cho phường (mặc định FILE.ack)")
@@ -220,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors are one line on stderr and a non-zero exit."""
     args = build_parser().parse_args(argv)
+    private_umask()  # everything this process writes is its owner's alone
     try:
         args.fn(args)
     except SyncError as exc:

@@ -48,7 +48,7 @@ from .console_auth import (
 )
 from .setup import load_keys
 from .unit_state import unit_rows
-from .web import db
+from .web import client_address, db
 
 bp = Blueprint(
     "console",
@@ -103,7 +103,7 @@ def _sync_error(exc: SyncError) -> Any:
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 def login() -> Any:
     """The login form; a successful login goes to ``next`` (within the console) or home."""
-    error = None
+    error, status = None, 200
     username = ""
     target = request.values.get("next", "")
     if not target.startswith("/console") or target.startswith("//"):
@@ -114,16 +114,15 @@ def login() -> Any:
         check_csrf()
         username = nfc(request.form.get("username", "")).strip()
         try:
-            user = authenticate(db(), username, request.form.get("password", ""))
+            user = authenticate(db(), username, request.form.get("password", ""), client_address())
         except SyncError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status  # 401, or 429 while throttled, 403 disabled
         else:
             if user.role not in CONSOLE_ROLES:
-                error = "Tài khoản này không được dùng bảng điều khiển của thành phố."
+                error, status = "Tài khoản này không được dùng bảng điều khiển của thành phố.", 401
             else:
                 login_user(user)
                 return redirect(target)
-    status = 401 if error else 200
     return render_template(
         "console/login.html", error=error, username=username, next=target
     ), status

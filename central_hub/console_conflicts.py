@@ -10,7 +10,6 @@ and a word-level diff against the base for long text (``<ins>``/``<del>``, not c
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from sync import (
     SyncError,
     ValidationError,
     labels,
+    loads_bounded,
     nfc,
     physical_ms,
     record_type,
@@ -308,7 +308,7 @@ def _merged_value(found: dict[str, Any], text: str) -> Any:
     if "string" in _kinds(t, f):
         return nfc(text)
     try:
-        return json.loads(text)
+        return loads_bounded(text)  # an administrator's typed value: depth bounded too
     except ValueError:
         raise ValidationError(
             'Giá trị khác của trường này phải viết dạng JSON (ví dụ: 4, "văn bản").',

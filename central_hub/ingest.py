@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import sqlite3
 import time
 import uuid
@@ -35,6 +34,7 @@ from sync import (
     atomic,
     gc_paused,
     get_meta,
+    loads_bounded,
     open_envelope,
     pack_payload,
     physical_ms,
@@ -113,7 +113,7 @@ def enroll(ctx: HubContext, body: bytes, software: str = "") -> bytes:
     in the middle can neither learn it nor swap in his own keys.
     """
     try:
-        request = json.loads(body)
+        request = loads_bounded(body)
         node_keys = PublicKeys.from_json(request["keys"])
         envelope = base64.b64decode(request["envelope"], validate=True)
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:

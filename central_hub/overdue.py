@@ -8,7 +8,6 @@ offset, so the comparison is in absolute time whatever offset a writer used.
 
 from __future__ import annotations
 
-import csv
 import io
 import sqlite3
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sync import VIETNAM, Replica, labels, record_type
+from sync import VIETNAM, Replica, csv_bytes, labels, record_type, xlsx_append
 
 CLOCK_RUNNING = (1, 2, 4, 6)
 _WHERE = (
@@ -138,12 +137,9 @@ def _cells(line: OverdueLine) -> list[Any]:
 
 def to_csv(lines: list[OverdueLine], at: datetime) -> bytes:
     """The list as CSV in UTF-8 with a BOM (so Excel reads the Vietnamese)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_title(at)])
-    writer.writerow(HEADERS)
-    writer.writerows(_cells(line) for line in lines)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(
+        [[_title(at)], HEADERS, *(_cells(line) for line in lines)], lineterminator="\r\n"
+    )
 
 
 def to_xlsx(lines: list[OverdueLine], at: datetime) -> bytes:
@@ -154,12 +150,12 @@ def to_xlsx(lines: list[OverdueLine], at: datetime) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Quá hạn"
-    sheet.append([_title(at)])
-    sheet.append(list(HEADERS))
+    xlsx_append(sheet, [_title(at)])
+    xlsx_append(sheet, list(HEADERS))
     for line in lines:
         cells = _cells(line)
         cells[6] = line.due.replace(tzinfo=None)  # Excel has no time zones
-        sheet.append(cells)
+        xlsx_append(sheet, cells)
         sheet.cell(row=sheet.max_row, column=7).number_format = "dd/mm/yyyy hh:mm"
     for column, width in zip("ABCDEFGHI", (22, 10, 28, 36, 24, 20, 17, 10, 14), strict=True):
         sheet.column_dimensions[column].width = width

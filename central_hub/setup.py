@@ -15,7 +15,10 @@ from sync import (
     Write,
     atomic,
     get_meta,
+    private_dir,
     set_meta,
+    tighten,
+    write_private,
 )
 
 from .journal import Journal
@@ -43,12 +46,11 @@ def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:
         raise AlreadyInitialised(
             f"Thư mục {data_dir} đã có máy chủ trung tâm. Dùng thư mục khác hoặc chạy 'serve'."
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     keys = KeyPair.generate()
     keys.save(keys_dir)
-    secret_file = data_dir / "secret_key"
-    secret_file.write_text(secrets.token_hex(32))
-    secret_file.chmod(0o600)
+    # Created 0600, never narrowed after the secret is in it (docs/security.md, "Files on disk").
+    write_private(data_dir / "secret_key", secrets.token_hex(32).encode())
     conn = open_store(data_dir)
     try:
         with atomic(conn):
@@ -67,6 +69,7 @@ def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:
         capture(conn).write_many(writes, actor="system")
     finally:
         conn.close()
+    tighten(data_dir)  # a folder that existed before init keeps no wider mode
     return keys.public.fingerprint
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
-from sync import ValidationError, new_id
+from sync import ValidationError, append_private, new_id
 
 
 class SmsError(Exception):
@@ -74,7 +74,7 @@ class LogProvider:
             "text": text,
         }
         try:
-            with self._lock, self.path.open("a", encoding="utf-8") as f:
+            with self._lock, append_private(self.path) as f:
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
         except OSError as exc:
             raise TransientSmsError(f"Không ghi được nhật ký SMS {self.path}: {exc}") from None

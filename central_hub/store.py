@@ -168,6 +168,8 @@ MIGRATIONS = [
     ("0019_held_quarantine", hold.add_quarantine),
     ("0020_unverified_refusals", sync_history.create_unverified_refusals),
     ("0021_enrollment_cancelled", nodes.create_cancelled_column),
+    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    ("0022_account_sessions", create_account_tables),
 ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from sync import (
@@ -19,6 +20,7 @@ from sync import (
     SyncError,
     User,
     connect,
+    loads_bounded,
     select_records,
     user_for_token,
 )
@@ -77,8 +79,20 @@ def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
     return resp
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
+    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_bounded(s, **kwargs)
+
+
 def install(app: Flask) -> None:
     """Register teardown and the error handlers on ``app``."""
+
+    app.json = BoundedJSON(app)
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
@@ -132,6 +146,11 @@ def error_page(status: int, message: str) -> Any:
     from .portal import error_page as portal_error
 
     return portal_error(status, message)
+
+
+def client_address() -> str:
+    """The client's address, as login throttling and rate limits key it."""
+    return request.remote_addr or "?"
 
 
 def current_user() -> User | None:

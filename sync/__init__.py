@@ -4,13 +4,21 @@ The apps import from this package only, never from its inner modules.
 """
 
 from .accounts import (
+    TOKEN_TTL,
+    Account,
+    AccountDisabled,
     LoginRefused,
-    LoginThrottled,
     User,
+    accounts_text,
     add_user,
     authenticate,
+    end_sessions,
     get_user,
     issue_token,
+    list_users,
+    session_claims,
+    set_active,
+    user_for_session,
     user_for_token,
 )
 from .accounts import create_tables as create_account_tables
@@ -25,7 +33,7 @@ from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
-from .config import load_settings
+from .config import load_settings, session_cookie
 from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
 from .errors import (
@@ -47,7 +55,10 @@ from .errors import (
     ValidationError,
     WrongRecipient,
 )
+from .files import append_private, private_dir, private_umask, tighten, write_private
 from .ids import new_id
+from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
+from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
@@ -69,6 +80,7 @@ from .schemas import (
     validate,
     validate_fields,
 )
+from .serving import serve, waitress_options
 from .session import (
     HubIdentity,
     NodeSync,
@@ -78,8 +90,10 @@ from .session import (
     sync_lock,
     utcnow_iso,
 )
+from .sheets import csv_bytes, safe_cell, xlsx_append
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
 from .text import clean_text, fold, mask_name, nfc, unaccent
+from .throttle import LoginThrottled
 from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
@@ -106,8 +120,13 @@ __all__ = [
     "HttpTransport",
     "HubIdentity",
     "HybridClock",
+    "JsonTooDeep",
+    "MAX_JSON_DEPTH",
     "KeyPair",
     "LoginRefused",
+    "Account",
+    "AccountDisabled",
+    "TOKEN_TTL",
     "LoginThrottled",
     "MergeResult",
     "NodeSync",
@@ -135,6 +154,22 @@ __all__ = [
     "Write",
     "WrongRecipient",
     "add_user",
+    "csv_bytes",
+    "safe_cell",
+    "xlsx_append",
+    "append_private",
+    "private_dir",
+    "private_umask",
+    "serve",
+    "tighten",
+    "waitress_options",
+    "write_private",
+    "accounts_text",
+    "end_sessions",
+    "list_users",
+    "session_claims",
+    "set_active",
+    "user_for_session",
     "atomic",
     "authenticate",
     "canonical",
@@ -161,7 +196,9 @@ __all__ = [
     "labels",
     "limit_malloc_arenas",
     "load_settings",
+    "session_cookie",
     "loads",
+    "loads_bounded",
     "mask_name",
     "migrate",
     "new_id",

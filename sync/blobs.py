@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from .errors import ChangesetError, NotFound, PayloadTooLarge, ValidationError
+from .files import private_dir
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 READ_SIZE = 1024 * 1024
@@ -187,9 +188,7 @@ class BlobStore:
         return self.folder / "partial" / check_sha256(sha)
 
     def _dir(self, name: str) -> Path:
-        path = self.folder / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.folder / name)
 
     @contextlib.contextmanager
     def _locked_partial(self, sha: str, *, create: bool) -> Iterator[int | None]:
@@ -224,7 +223,7 @@ class BlobStore:
     def _move_in(self, source: Path, sha: str) -> None:
         """Rename a complete, verified file to its address and make the rename durable."""
         target = self.path(sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         os.replace(source, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:

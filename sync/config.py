@@ -48,6 +48,8 @@ def load_settings(
                     field=key,
                 )
             default = values[key]
+            if isinstance(default, bool) and isinstance(value, str):
+                value = _boolean(key, value)
             if (
                 isinstance(default, int)
                 and not isinstance(default, bool)
@@ -62,3 +64,27 @@ def load_settings(
             values[key] = value
     values["DATA"] = str(data)
     return values
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _boolean(key: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise ValidationError(
+        f"Thiết lập '{key}' phải là 1 hoặc 0 (true hoặc false).", code="bad_setting", field=key
+    )
+
+
+def session_cookie(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The web apps' session cookie settings for ``settings``: never readable by scripts,
+    not sent on cross-site requests other than top-level links, and over HTTPS only when
+    ``HTTPS`` says the app is served that way (docs/security.md, "Sessions, tokens and CSRF")."""
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": bool(settings["HTTPS"]),
+    }

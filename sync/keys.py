@@ -1,6 +1,7 @@
 """Node and hub keys: an Ed25519 signing key and an X25519 key for HPKE, kept in files.
 
-Private key files are created with mode 0600 in a folder of mode 0700 (DESIGN.md, "Security").
+Private key files are created with mode 0600 in a folder of mode 0700 (docs/security.md,
+"Files on disk").
 A node is known by the *fingerprint* of its two public keys, which enrollment tokens pin.
 """
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from .errors import NotFound, ValidationError
+from .files import DIR_MODE, private_dir, write_private
 
 ROTATION_PREFIX = b"wardsync-rotate-v1\x00"
 SIGN_FILE = "sign.key"
@@ -88,17 +90,12 @@ class KeyPair:
 
         Refuses to overwrite existing key files.
         """
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
+        private_dir(folder)
+        os.chmod(folder, DIR_MODE)  # an existing folder, before any key is written into it
         pem = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
         plain = serialization.NoEncryption()
         for name, key in ((SIGN_FILE, self.sign), (KEM_FILE, self.kem)):
-            data = key.private_bytes(*pem, plain)
-            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            write_private(folder / name, key.private_bytes(*pem, plain), exclusive=True)
 
     @classmethod
     def load(cls, folder: Path) -> KeyPair:

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .files import precreate
+
 BUSY_TIMEOUT_MS = 30_000
 
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
@@ -26,8 +28,11 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connectio
     """Open ``path`` in WAL mode with foreign keys, a busy timeout and the given sync level.
 
     The connection is in autocommit mode: transactions are opened by :func:`atomic` only.
-    Rows come back as :class:`sqlite3.Row`.
+    Rows come back as :class:`sqlite3.Row`. A new database file is created with mode 0600, and
+    SQLite gives its ``-wal`` and ``-shm`` files the same (docs/security.md, "Files on disk").
     """
+    if str(path) != ":memory:" and not str(path).startswith("file:"):
+        precreate(Path(path))
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )

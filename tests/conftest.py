@@ -115,3 +115,50 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf token in the page"
+    return found.group(1)
+
+
+def ward_login(client: FlaskClient, username: str = "officer", **kwargs: Any) -> str:
+    """Log in to the ward's pages through the form; return the session's CSRF token.
+
+    ``kwargs`` go to the requests (``environ_base`` for a client address)."""
+    page = client.get("/login", **kwargs).get_data(as_text=True)
+    resp = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page)},
+        **kwargs,
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with client.session_transaction() as sess:
+        token = sess.get("csrf")
+    return str(token) if token else csrf_of(client.get("/login", **kwargs).get_data(as_text=True))
+
+
+def console_login(hub: FlaskClient, hub_data: Path, role: str = "admin", **kwargs: Any) -> str:
+    """Create ``role`` (named after it) at the hub and log in to the console through the form;
+    return the session's CSRF token."""
+    from central_hub.store import ROLES as HUB_ROLES
+    from central_hub.store import open_store as open_hub_store
+
+    conn = open_hub_store(hub_data)
+    try:
+        add_user(conn, role, PASSWORD, role, HUB_ROLES, f"Cán bộ {role}")
+    finally:
+        conn.close()
+    page = hub.get("/console/dang-nhap", **kwargs).get_data(as_text=True)
+    resp = hub.post(
+        "/console/dang-nhap",
+        data={"csrf_token": csrf_of(page), "username": role, "password": PASSWORD},
+        **kwargs,
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with hub.session_transaction() as sess:
+        return str(sess["csrf"])

@@ -539,7 +539,7 @@ def test_statistics_download_as_csv_with_bom_and_as_xlsx(client: FlaskClient, wo
     assert resp.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     assert rows[0] == ["UBND phường Phú Hội"]
-    assert ["Kỳ trước chuyển sang", "2"] in rows and ["- Quá hạn", "1"] in rows
+    assert ["Kỳ trước chuyển sang", "2"] in rows and ["– Quá hạn", "1"] in rows
     assert ["Tỷ lệ giải quyết đúng hạn", "50,0 %"] in rows
 
     resp = client.get("/thong-ke.xlsx?" + MARCH)

@@ -283,7 +283,8 @@ def test_csv_has_a_bom_and_xlsx_keeps_rates_as_numbers() -> None:
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[1] == ["Thống kê hồ sơ một cửa từ ngày 01/03/2026 đến ngày 31/03/2026"]
-    assert ["- Trước hạn", "1"] in rows and ["Tỷ lệ giải quyết đúng hạn", "100,0 %"] in rows
+    # A sub-line is marked with an en dash: a hyphen would start a formula in Excel.
+    assert ["– Trước hạn", "1"] in rows and ["Tỷ lệ giải quyết đúng hạn", "100,0 %"] in rows
     sheet = load_workbook(io.BytesIO(to_xlsx(result, "UBND phường Phú Hội"))).active
     found = {row[0]: row[1] for row in sheet.iter_rows(min_row=5, values_only=True)}
     assert found["Đã giải quyết"] == 1 and found["Tỷ lệ giải quyết đúng hạn"] == 1.0

@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     """
     from flask import Flask, Response, jsonify
 
-    from sync import KeyPair, connect, load_settings
+    from sync import KeyPair, connect, load_settings, session_cookie, tighten
 
     from .filters import register as register_filters
     from .settings import PREFIX, SETTINGS
@@ -33,6 +33,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
     KeyPair.load(data_dir / "keys")  # a clear error now rather than at the first sync
+    # What older releases left readable by others; only in a folder that holds a node's keys,
+    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
+    tighten(data_dir)
     conn = open_store(data_dir)
     try:
         identity(conn)
@@ -44,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     # Bodies up to the largest attachment, plus room for the multipart wrapping.
     max_body = int(settings["ATTACHMENT_MAX_BYTES"]) + 1024 * 1024
     app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=max_body)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(session_cookie(settings))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     node = NodeState(data_dir, clock)
     app.extensions["ward_node"] = node

@@ -21,7 +21,16 @@ from .attachments import blobs, store_upload
 from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
 from .people import mask_name
-from .web import current_user, db, dossiers, error_json, page_args, require, state
+from .web import (
+    client_address,
+    current_user,
+    db,
+    dossiers,
+    error_json,
+    page_args,
+    require,
+    state,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -51,7 +60,13 @@ def _json_body() -> Any:
 def token() -> Response:
     """Exchange a username and password for a bearer token."""
     body = request.get_json(silent=True) or {}
-    user = authenticate(db(), str(body.get("username", "")), str(body.get("password", "")))
+    if not isinstance(body, dict):
+        raise ValidationError(
+            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
+        )
+    user = authenticate(
+        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
+    )
     value, expires = issue_token(db(), user)
     return jsonify(
         {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}

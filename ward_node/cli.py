@@ -1,4 +1,5 @@
-"""``ward-node``: init, serve, sync, status, user add (CONTRACT.md, "Command line")."""
+"""``ward-node``: init, serve, sync, status, user add/list/disable/enable/revoke (CONTRACT.md,
+"Command line")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, TransportError, add_user, load_settings, read_status, sync_lock
+from sync import (
+    SyncError,
+    TransportError,
+    accounts_text,
+    add_user,
+    end_sessions,
+    list_users,
+    load_settings,
+    private_umask,
+    read_status,
+    set_active,
+    sync_lock,
+)
 
 from .rotation import rotate_keys
 from .settings import PREFIX, SETTINGS
@@ -33,9 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import waitress
-
-    from sync import limit_malloc_arenas
+    from sync import limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 
@@ -47,8 +58,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(config, start_worker=True)
     print(f"Nút phường đang chạy tại http://{args.host}:{args.port}", flush=True)
     try:
-        waitress.serve(
-            app, host=args.host, port=args.port, threads=args.threads, ident="wardsync-ward"
+        serve(
+            app,
+            app.config,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            max_body=int(app.config["MAX_CONTENT_LENGTH"]),
+            ident="wardsync-ward",
         )
     finally:
         worker = app.extensions["ward_node"].worker
@@ -109,6 +126,49 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     print(f"Đã tạo tài khoản {user.username} ({user.role}).")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    conn = open_store(_data(args))
+    try:
+        accounts = list_users(conn)
+    finally:
+        conn.close()
+    print(accounts_text(accounts, args.json))
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    conn = open_store(_data(args))
+    try:
+        user = set_active(conn, args.username, False)
+    finally:
+        conn.close()
+    print(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết.")
+    return 0
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    conn = open_store(_data(args))
+    try:
+        user = set_active(conn, args.username, True)
+    finally:
+        conn.close()
+    print(f"Đã mở lại tài khoản {user.username}.")
+    return 0
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    conn = open_store(_data(args))
+    try:
+        tokens = end_sessions(conn, args.username)
+    finally:
+        conn.close()
+    print(
+        f"Đã thu hồi {tokens} mã truy cập và mọi phiên đăng nhập của {args.username}; "
+        "người dùng phải đăng nhập lại."
+    )
     return 0
 
 
@@ -174,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--full-name")
     p.add_argument("--password-stdin", action="store_true")
+    p = command("list", cmd_user_list, "liệt kê tài khoản", parent=user)
+    p.add_argument("--json", action="store_true")
+    p = command("disable", cmd_user_disable, "khóa tài khoản (hết mọi phiên và mã)", parent=user)
+    p.add_argument("--username", required=True)
+    p = command("enable", cmd_user_enable, "mở lại tài khoản đã khóa", parent=user)
+    p.add_argument("--username", required=True)
+    p = command(
+        "revoke", cmd_user_revoke, "thu hồi mọi mã truy cập và phiên đăng nhập", parent=user
+    )
+    p.add_argument("--username", required=True)
     p = command("export-changes", cmd_export_changes, "ghi ra tệp các thay đổi chưa gửi")
     p.add_argument("--out", required=True, help="tệp sẽ ghi")
     p = command("import-changes", cmd_import_changes, "nhập tệp do máy chủ trung tâm xuất")
@@ -184,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors are one line on stderr and a non-zero exit."""
     args = build_parser().parse_args(argv)
+    private_umask()  # everything this process writes is its owner's alone
     try:
         code: int = args.fn(args)
         return code

@@ -18,6 +18,25 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "citizens' look-up address, in SMS notices and on receipts ({code} becomes the "
         "dossier code); empty: SMS notices send the citizen to the one-stop desk",
     ),
+    (
+        "SESSION_IDLE_MINUTES",
+        120,
+        "a login session unused this many minutes ends (the user logs in again)",
+    ),
+    ("SESSION_MAX_HOURS", 10, "a login session ends this many hours after the login, used or not"),
+    (
+        "HTTPS",
+        False,
+        "1 when people reach the app over HTTPS (a TLS proxy in front): session cookies are then "
+        "sent over HTTPS only",
+    ),
+    ("MAX_CONNECTIONS", 500, "most client connections the server holds open at once"),
+    (
+        "HEADER_TIMEOUT",
+        20,
+        "seconds a client has to send a request's headers before its connection is closed",
+    ),
+    ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
 ]
 
 PREFIX = "WARD_NODE"

@@ -23,11 +23,14 @@ from sync import (
     get_meta,
     open_envelope,
     pack_payload,
+    private_dir,
     seal,
     set_meta,
     sync_lock,
+    tighten,
     unpack_payload,
     validate,
+    write_private,
 )
 
 from . import __version__, rotation
@@ -121,11 +124,10 @@ def init_node(
     validate("changeset", reply)
     info = reply.get("info") or {}
     node_id = str(info["node_id"])
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     keys.save(data_dir / "keys")
-    secret_file = data_dir / "secret_key"
-    secret_file.write_text(secrets.token_hex(32))
-    secret_file.chmod(0o600)
+    # Created 0600, never narrowed after the secret is in it (docs/security.md, "Files on disk").
+    write_private(data_dir / "secret_key", secrets.token_hex(32).encode())
     conn = open_store(data_dir)
     try:
         with atomic(conn):
@@ -143,6 +145,7 @@ def init_node(
             )
     finally:
         conn.close()
+    tighten(data_dir)  # a folder that existed before init keeps no wider mode
     return node_id
 
 

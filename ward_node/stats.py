@@ -27,13 +27,14 @@ Pure: no Flask, no SQL; the caller loads dossiers and steps (``queries.for_stati
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from sync import csv_bytes, xlsx_append
 
 from .deadlines import VIETNAM
 
@@ -252,17 +253,13 @@ def _title(stats: PeriodStats) -> str:
 
 def to_csv(stats: PeriodStats, unit_name: str) -> bytes:
     """The statistics as CSV in UTF-8 with a byte-order mark, so Excel reads the Vietnamese."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([unit_name])
-    writer.writerow([_title(stats)])
-    writer.writerow([])
-    writer.writerow(["Chỉ tiêu", "Số hồ sơ"])
+    rows: list[list[Any]] = [[unit_name], [_title(stats)], [], ["Chỉ tiêu", "Số hồ sơ"]]
     for line in lines(stats):
-        label = ("- " if line.indent else "") + line.label
+        # An en dash marks a sub-line: a hyphen would start a formula in Excel.
+        label = ("– " if line.indent else "") + line.label
         value = percent_text(line.value) if line.percent else line.value
-        writer.writerow([label, value])
-    return out.getvalue().encode("utf-8-sig")
+        rows.append([label, value])
+    return csv_bytes(rows)
 
 
 def to_xlsx(stats: PeriodStats, unit_name: str) -> bytes:
@@ -273,16 +270,16 @@ def to_xlsx(stats: PeriodStats, unit_name: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Thống kê"
-    sheet.append([unit_name])
-    sheet.append([_title(stats)])
+    xlsx_append(sheet, [unit_name])
+    xlsx_append(sheet, [_title(stats)])
     sheet.append([])
-    sheet.append(["Chỉ tiêu", "Số hồ sơ"])
+    xlsx_append(sheet, ["Chỉ tiêu", "Số hồ sơ"])
     sheet["A1"].font = Font(bold=True)
     sheet["A2"].font = Font(bold=True, size=13)
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     for line in lines(stats):
-        sheet.append([line.label, line.value])
+        xlsx_append(sheet, [line.label, line.value])
         row = sheet.max_row
         sheet.cell(row, 1).alignment = Alignment(indent=2 * line.indent)
         if line.indent == 0:

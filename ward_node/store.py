@@ -71,6 +71,8 @@ MIGRATIONS = [
     ("0008_meetings", _widen),
     ("0009_directive_status_note", _widen),
     ("0010_refused_changes", create_refused_table),
+    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    ("0011_account_sessions", create_account_tables),
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from sync import (
+    AccountDisabled,
     LoginRefused,
     LoginThrottled,
     SyncError,
@@ -20,7 +21,16 @@ from sync import (
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .dossiers import Dossiers, staff
 from .people import display_phone
-from .web import check_csrf, current_user, db, dossiers, require, state
+from .web import (
+    check_csrf,
+    client_address,
+    current_user,
+    db,
+    dossiers,
+    login_user,
+    require,
+    state,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -45,20 +55,22 @@ def _labels() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Log in with a username and password (throttled after repeated failures)."""
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         check_csrf()
         try:
             user = authenticate(
-                db(), request.form.get("username", ""), request.form.get("password", "")
+                db(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                client_address(),
             )
-        except (LoginRefused, LoginThrottled) as exc:
-            error = exc.message
+        except (LoginRefused, LoginThrottled, AccountDisabled) as exc:
+            error, status = exc.message, exc.status  # 401, or 429 while throttled, 403 disabled
         else:
-            session.clear()
-            session["user"] = user.username
+            login_user(user)
             return redirect(_local_path(request.args.get("next") or "") or url_for("pages.index"))
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error), status
 
 
 def _local_path(target: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -23,9 +24,20 @@ from flask import (
     session,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sync import ASSET_DIR, HybridClock, SyncError, User, connect, get_user, user_for_token
+from sync import (
+    ASSET_DIR,
+    HybridClock,
+    SyncError,
+    User,
+    connect,
+    loads_bounded,
+    session_claims,
+    user_for_session,
+    user_for_token,
+)
 
 from .dossiers import Dossiers
 from .errors import CsrfRefused
@@ -89,8 +101,20 @@ HTTP_MESSAGES = {
 }
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
+    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_bounded(s, **kwargs)
+
+
 def install(app: Flask) -> None:
     """Register teardown, error handlers and template helpers on ``app``."""
+
+    app.json = BoundedJSON(app)
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
@@ -122,19 +146,58 @@ def install(app: Flask) -> None:
         return {"current_user": current_user(), "csrf_token": csrf_token}
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SEEN_EVERY = 60  # seconds: how often a session's last-use time is rewritten in its cookie
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def current_user() -> User | None:
-    """The user of this request: bearer token for the API, session cookie for pages."""
+    """The user of this request: bearer token when one is sent, else the session cookie.
+
+    A session that is over (idle or too old, the user's password changed or the user
+    disabled) is cleared. A state-changing request (POST, PUT, PATCH, DELETE) that the cookie
+    authenticates must carry the session's CSRF token, whatever the route, page or API:
+    :class:`CsrfRefused` otherwise (docs/security.md, "Sessions, tokens and CSRF").
+    """
     if "user" in g:
         user: User | None = g.user
         return user
     found = None
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        found = user_for_token(db(), header[7:].strip())
+    token = _bearer()
+    if token is not None:
+        found = user_for_token(db(), token)
     elif session.get("user"):
-        found = get_user(db(), session["user"])
+        found = user_for_session(
+            db(),
+            session,
+            idle=60 * float(current_app.config["SESSION_IDLE_MINUTES"]),
+            lifetime=3600 * float(current_app.config["SESSION_MAX_HOURS"]),
+        )
+        if found is None:
+            session.clear()
+        elif request.method in UNSAFE_METHODS and not csrf_ok():
+            raise _csrf_refused()
+        elif time.time() - float(session["seen"]) > SEEN_EVERY:
+            session["seen"] = time.time()
     g.user = found
     return found
+
+
+def client_address() -> str:
+    """The client's address, as login throttling and rate limits key it."""
+    return request.remote_addr or "?"
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token, so an old form cannot be replayed)."""
+    session.clear()
+    session.update(session_claims(db(), user))
+    session["csrf"] = secrets.token_urlsafe(24)
+    g.user = user
 
 
 def require(*roles: str) -> Callable[[F], F]:
@@ -159,8 +222,6 @@ def require(*roles: str) -> Callable[[F], F]:
                         403, "forbidden", "Tài khoản của bạn không có quyền làm việc này."
                     )
                 return _error_page(403, "Tài khoản của bạn không có quyền làm việc này.")
-            if not is_api() and request.method == "POST":
-                check_csrf()
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -177,13 +238,28 @@ def csrf_token() -> str:
     return str(token)
 
 
+def csrf_ok() -> bool:
+    """Whether this request carries the session's CSRF token (form field ``csrf_token`` or
+    header ``X-CSRF-Token``, for the pages' scripts)."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = str(session.get("csrf", ""))
+    # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
+    return bool(sent and expected) and secrets.compare_digest(sent.encode(), expected.encode())
+
+
 def check_csrf() -> None:
-    """Refuse a form post whose CSRF token is missing or wrong."""
-    sent = request.form.get("csrf_token", "")
-    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-        raise CsrfRefused(
-            "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
-        )
+    """Refuse a request without the session's CSRF token (:class:`CsrfRefused`)."""
+    if not csrf_ok():
+        raise _csrf_refused()
+
+
+def _csrf_refused() -> CsrfRefused:
+    # From here the request counts as anonymous: the error page that follows must not read
+    # the session again (and refuse again).
+    g.user = None
+    return CsrfRefused(
+        "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại."
+    )
 
 
 def page_args() -> tuple[int, str | None]:
