@@ -38,6 +38,7 @@ from .errors import (
     PayloadTooLarge,
     RemoteRefused,
     RevokedSender,
+    SecretContent,
     SyncError,
     TamperedEnvelope,
     TransportError,
@@ -66,6 +67,14 @@ from .schemas import (
     record_types,
     validate,
     validate_fields,
+)
+from .secrecy import (
+    SECRET_RESULT,
+    SECRET_SUMMARY,
+    check_secret_changes,
+    is_secret,
+    secret_content,
+    strip_secret_content,
 )
 from .session import (
     HubIdentity,
@@ -119,6 +128,9 @@ __all__ = [
     "RemoteRefused",
     "Replica",
     "RevokedSender",
+    "SECRET_RESULT",
+    "SECRET_SUMMARY",
+    "SecretContent",
     "SyncError",
     "SyncLockBusy",
     "SyncReport",
@@ -137,6 +149,10 @@ __all__ = [
     "authenticate",
     "canonical",
     "check_immutable",
+    "check_secret_changes",
+    "is_secret",
+    "secret_content",
+    "strip_secret_content",
     "check_rate",
     "clean_text",
     "check_sha256",
