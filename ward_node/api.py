@@ -84,8 +84,12 @@ def list_dossiers() -> Response:
 @bp.get("/dossiers/<dossier_id>")
 @require()
 def get_dossier(dossier_id: str) -> Response:
-    """One dossier with its step history."""
-    return jsonify(_dossiers().get(dossier_id))
+    """One dossier with its step history and the ``actions`` this user may apply now (the
+    buttons its page shows: ``permissions.py``)."""
+    service = _dossiers()
+    dossier = service.get(dossier_id)
+    actions = [a.name for a in service.allowed_actions(dossier, _user())]
+    return jsonify(dict(dossier, actions=actions))
 
 
 @bp.patch("/dossiers/<dossier_id>")

@@ -226,6 +226,11 @@ def test_after_a_hand_over_the_previous_officer_can_no_longer_act(app: Flask) ->
     assert verdicts == dict.fromkeys(verdicts, 403)
     assert officer.post(path, json=_body("return")).status_code == 409  # not ready anyway
     assert _state(app, dossier_id) == before
+    # The API tells each user what they may do, as the page's buttons do.
+    shown = officer.get(f"/dossiers/{dossier_id}").get_json()["actions"]
+    assert "complete" not in shown and "withdraw" in shown
+    holder = Api(app.test_client(), "officer2").get(f"/dossiers/{dossier_id}").get_json()
+    assert {"complete", "hand_over", "request_supplement"} <= set(holder["actions"])
     # The page refuses the same, and offers none of them.
     client, csrf = _page(app, "officer")
     shown = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)

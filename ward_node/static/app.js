@@ -56,6 +56,7 @@
     function show() {
       var secret = select.value !== "none";
       field.hidden = secret;
+      field.style.display = secret ? "none" : "";  // .field sets display, which beats [hidden]
       if (input) input.disabled = secret;
     }
     select.addEventListener("change", show);
