@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from sync import Conflict, NodeSync, TransportError, User, add_user, get_user
+from sync import VIETNAM, Conflict, NodeSync, TransportError, User, add_user, get_user
 from tests.conftest import Api
 from tests.test_conflicts import _admin
 from tests.test_routing import _ward
@@ -361,7 +361,7 @@ def test_the_pages_register_draft_act_and_print(ward_app) -> None:
     assert "Đang xử lý" in leader.get(doc_page).get_data(as_text=True)
     listing = clerk.get("/van-ban/den?q=tuyen dung").get_data(as_text=True)
     assert "77/SNV-CCVC" in listing and "Khẩn" in listing
-    today = datetime.now(UTC).strftime("%d/%m/%Y")
+    today = datetime.now(VIETNAM).strftime("%d/%m/%Y")  # the register counts Huế days
     sheet = clerk.get(f"/van-ban/so-den?from=01/01/2026&to={today}").get_data(as_text=True)
     assert "Sổ đăng ký văn bản đến" in sheet and "Sở Nội vụ" in sheet and "Ký nhận" in sheet
     resp = leader.post(
