@@ -192,8 +192,8 @@ def refusal(user: User | None, action: str, record: Record | None = None) -> str
         who = ", ".join(sorted(held_by)) or "chưa ai"
         return (
             f"Bạn không được {rule.label}: {rule.subject} do {who} phụ trách. Chỉ người phụ "
-            f"trách hoặc {_names(SUPERVISORS)} được làm việc này; nếu cần, hãy đề nghị "
-            "người phụ trách chuyển lại hoặc lãnh đạo phường giao lại."
+            f"trách, {_names(SUPERVISORS)} được làm việc này; nếu cần, hãy đề nghị người "
+            "phụ trách chuyển lại hoặc lãnh đạo phường giao lại."
         )
     allowed = tuple(dict.fromkeys(rule.anyone + rule.holder))
     return (
