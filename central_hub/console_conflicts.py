@@ -18,7 +18,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from markupsafe import Markup, escape
 
 from sync import (
+    SECRET_RESULT,
+    SECRET_SUMMARY,
     VIETNAM,
+    NotFound,
     Replica,
     SyncError,
     ValidationError,
@@ -32,6 +35,7 @@ from sync import (
 from . import conflicts, console
 from .console_auth import console_user, login_required
 from .journal import Journal
+from .secrecy import masked, may_read, secret_record
 from .web import db, state, unit_names
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
@@ -375,12 +379,21 @@ def history(type_name: str, record_id: str) -> str:
     changes resolved a conflict (by whom, with what note)."""
     record_type(type_name)  # an unknown type is refused
     conn = db()
+    secret = secret_record(conn, type_name, record_id)
+    if secret and not may_read(console_user(), {"secrecy": "mat"}):
+        # docs/security.md, "Secret documents": not even that it exists.
+        raise NotFound("Không có bản ghi này.")
     hub_id = state().hub_id
     entries = Journal(conn, hub_id).history(type_name, record_id)
     resolved = conflicts.resolutions(conn, type_name, record_id)
     nodes = dict(conn.execute("SELECT node_id, unit FROM nodes").fetchall())
     names = unit_names()
     for e in entries:
+        if secret:  # what an older release stored of its content is never shown
+            e["fields"] = {
+                k: (SECRET_SUMMARY if k == "summary" else SECRET_RESULT if k == "result" else v)
+                for k, v in e["fields"].items()
+            }
         e["where"] = _where(e["origin"], hub_id, nodes, names)
         e["shown"] = [
             (field_title(type_name, k), k, shown(type_name, k, v)) for k, v in e["fields"].items()
@@ -391,6 +404,6 @@ def history(type_name: str, record_id: str) -> str:
         type_name=type_name,
         type_title=type_title(type_name),
         record_id=record_id,
-        summary=summary(type_name, Replica(conn).get(type_name, record_id)),
+        summary=summary(type_name, masked(Replica(conn).get(type_name, record_id) or {})),
         entries=entries,
     )

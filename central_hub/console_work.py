@@ -113,7 +113,7 @@ def _received(doc: dict[str, Any]) -> int:
 def documents() -> Any:
     """The documents the city sent, newest first, each with how many addressees have it."""
     items, next_cursor = documents_api.documents(
-        state().unit, request.args.get("cursor") or None, 50
+        state().unit, request.args.get("cursor") or None, 50, console_user()
     )
     return render_template(
         "console/work_documents.html",
@@ -131,7 +131,7 @@ def document(doc_id: str) -> Any:
     """One document with each addressee's status and the times of its steps."""
     return render_template(
         "console/work_document.html",
-        doc=documents_api.document(doc_id),
+        doc=documents_api.document(doc_id, console_user()),
         received=_received,
         file_size=file_size,
         urgencies=labels("document", "urgency"),
@@ -175,7 +175,8 @@ def send_document() -> Any:
         doc_type = form.get("doc_type", "")
         if doc_type not in DOC_TYPES:
             raise ValidationError("Hãy chọn loại văn bản trong danh sách.", field="doc_type")
-        if not form.get("summary", "").strip():
+        secret = (form.get("secrecy") or "none") != "none"  # its summary: documents_api.send
+        if not secret and not form.get("summary", "").strip():
             raise ValidationError("Nhập trích yếu nội dung văn bản.", field="summary")
         units = chosen_units(form)
         if not units:
@@ -211,7 +212,8 @@ def send_document() -> Any:
 @login_required()
 def document_file(doc_id: str, attachment_id: str) -> Response:
     """A file attached to the document, opened in the browser (a PDF scan)."""
-    found = [a for a in documents_api.attachments(doc_id) if a["id"] == attachment_id]
+    doc = documents_api.document(doc_id, console_user())  # none of a secret one (404)
+    found = [a for a in doc["attachments"] if a["id"] == attachment_id]
     store = blob_store()
     if not found or not store.has(found[0]["sha256"]):
         raise NotFound("Không có tệp đính kèm này.")

@@ -17,13 +17,16 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from sync import (
+    SECRET_SUMMARY,
     VIETNAM,
     NotFound,
+    SecretContent,
     User,
     ValidationError,
     Write,
     atomic,
     clean_text,
+    is_secret,
     labels,
     new_id,
     nfc,
@@ -31,6 +34,7 @@ from sync import (
 )
 
 from .blob_api import blob_store
+from .secrecy import READERS, masked, may_read
 from .setup import capture
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import current_user, db, page_args, records, require, state
@@ -103,13 +107,31 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
     city's series (secret documents apart), written by ``user`` (the API's bearer or the
     console's user), with ``files`` (PDF scans, :func:`pdf_files`) attached. The document and
     its attachment records commit in one transaction, the files stored in the hub's blob
-    store before it commits. Returns it with its recipients and attachments; raises
-    :class:`ValidationError`, storing nothing."""
+    store before it commits. A secret document takes neither a summary nor files (it stores
+    the fixed ``sync.SECRET_SUMMARY``; docs/security.md, "Secret documents"). Returns it with
+    its recipients and attachments; raises :class:`ValidationError` (:class:`SecretContent`
+    for a secret one's summary or files), storing nothing."""
     if not isinstance(body, dict):
         raise ValidationError("Gửi một đối tượng JSON.", field="body")
     units = body.get("units")
     if not isinstance(units, list) or not units:
         raise ValidationError("Hãy chọn ít nhất một đơn vị nhận (units).", field="units")
+    files = [f for f in files if f.filename]
+    summary = clean_text(str(body.get("summary") or ""))
+    if is_secret(body):
+        if summary not in ("", SECRET_SUMMARY):
+            raise SecretContent(
+                "Văn bản mật không ghi trích yếu trên hệ thống: hãy để trống trích yếu và ghi "
+                "nó vào sổ đăng ký văn bản mật (sổ giấy).",
+                field="summary",
+            )
+        if files:
+            raise SecretContent(
+                "Không được đính kèm bản quét văn bản mật: văn bản mật không lưu, không gửi qua "
+                "hệ thống nối mạng. Hãy gửi bản giấy theo chế độ mật.",
+                field="attachments",
+            )
+        summary = SECRET_SUMMARY
     scans = pdf_files(files)
     hub_unit = state().unit
     today = datetime.now(VIETNAM).date()
@@ -118,7 +140,7 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
         "unit": hub_unit,
         "direction": "outgoing",
         "doc_type": clean_text(str(body.get("doc_type") or "Công văn")),
-        "summary": clean_text(str(body.get("summary") or "")),
+        "summary": summary,
         "units": list(dict.fromkeys(units)),
         "urgency": body.get("urgency") or "normal",
         "secrecy": body.get("secrecy") or "none",
@@ -178,11 +200,17 @@ def attachments(doc_id: str) -> list[dict[str, Any]]:
 
 
 def documents(
-    unit: str | None = None, cursor: str | None = None, limit: int = 50
+    unit: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    user: User | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Documents known to the hub (``unit`` = sender), newest first, each with its
-    recipients, and the cursor of the next page (``None`` on the last)."""
+    """Documents known to the hub (``unit`` = sender) that ``user`` may see (a secret one only
+    an administrator, ``secrecy.READERS``), newest first, each with its recipients, and the
+    cursor of the next page (``None`` on the last)."""
     clauses, params = [], []
+    if user is None or user.role not in READERS:
+        clauses.append("coalesce(secrecy, 'none') = 'none'")
     if unit:
         clauses.append("unit = ?")
         params.append(unit)
@@ -192,17 +220,18 @@ def documents(
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     items = records("document", f"{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1])
     more = len(items) > limit
-    items = [with_recipients(d) for d in items[:limit]]
+    items = [masked(with_recipients(d)) for d in items[:limit]]
     return items, items[-1]["id"] if more else None
 
 
-def document(doc_id: str) -> dict[str, Any]:
+def document(doc_id: str, user: User | None = None) -> dict[str, Any]:
     """One document with each recipient's status and its ``attachments``; :class:`NotFound`
-    when unknown."""
+    when unknown, or secret and ``user`` may not see it (not even that it exists)."""
     found = records("document", "WHERE id = ?", (doc_id,))
-    if not found:
+    if not found or not may_read(user, found[0]):
         raise NotFound("Không có văn bản này.")
-    return dict(with_recipients(found[0]), attachments=attachments(doc_id))
+    files = [] if is_secret(found[0]) else attachments(doc_id)
+    return dict(masked(with_recipients(found[0])), attachments=files)
 
 
 @bp.post("/documents")
@@ -227,12 +256,13 @@ def send_document() -> tuple[Response, int]:
 def list_documents() -> Response:
     """Documents known to the hub (``unit`` = sender), newest first, each with its recipients."""
     limit, cursor = page_args()
-    items, next_cursor = documents(request.args.get("unit") or None, cursor, limit)
+    items, next_cursor = documents(request.args.get("unit") or None, cursor, limit, current_user())
     return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 @bp.get("/documents/<doc_id>")
 @require()
 def get_document(doc_id: str) -> Response:
-    """One document with each recipient's status (received, assigned, finished)."""
-    return jsonify(document(doc_id))
+    """One document with each recipient's status (received, assigned, finished); 404 for a
+    secret one unless an administrator asks."""
+    return jsonify(document(doc_id, current_user()))

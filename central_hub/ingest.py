@@ -41,6 +41,7 @@ from sync import (
     rotation_proof,
     seal,
     set_meta,
+    strip_secret_content,
     unpack_payload,
     validate,
     validate_fields,
@@ -212,7 +213,11 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
             fresh.append(change)
             last_seq, last_hash = change.seq, change.hash
         loaded = check_scope(ctx.conn, node, fresh)
-        now_part, later = hold.split(conn, node.node_id, fresh, wall_ms(), ctx.drift_ms)
+        # A secret document's content (a summary, a result, a file) never enters the hub's
+        # store: left out, not refused, since a ward of an older release may hold it in its
+        # hash-chained log, which no one can edit (docs/security.md, "Secret documents").
+        kept = strip_secret_content(conn, fresh)
+        now_part, later = hold.split(conn, node.node_id, kept, wall_ms(), ctx.drift_ms)
         _apply(ctx, now_part, loaded)
         hold.hold(conn, later)
         conn.execute(

@@ -48,6 +48,7 @@ from .errors import (
     PayloadTooLarge,
     RemoteRefused,
     RevokedSender,
+    SecretContent,
     SyncError,
     TamperedEnvelope,
     TransportError,
@@ -79,6 +80,14 @@ from .schemas import (
     record_types,
     validate,
     validate_fields,
+)
+from .secrecy import (
+    SECRET_RESULT,
+    SECRET_SUMMARY,
+    check_secret_changes,
+    is_secret,
+    secret_content,
+    strip_secret_content,
 )
 from .serving import serve, waitress_options
 from .session import (
@@ -140,6 +149,9 @@ __all__ = [
     "RemoteRefused",
     "Replica",
     "RevokedSender",
+    "SECRET_RESULT",
+    "SECRET_SUMMARY",
+    "SecretContent",
     "SyncError",
     "SyncLockBusy",
     "SyncReport",
@@ -178,6 +190,10 @@ __all__ = [
     "create_refused_table",
     "refused_count",
     "screen_pulled",
+    "check_secret_changes",
+    "is_secret",
+    "secret_content",
+    "strip_secret_content",
     "check_rate",
     "clean_text",
     "check_sha256",

@@ -4,6 +4,7 @@ Hierarchy::
 
     SyncError                      base of everything below; ``status`` is the HTTP status
     ├── ValidationError            a record or change breaks its JSON Schema (422)
+    │   └── SecretContent          content or a file of a secret document (422)
     ├── NotFound                   a record, node or key that does not exist (404)
     ├── Conflict                   an action not allowed in the current state (409)
     ├── EnvelopeError              a sealed envelope cannot be trusted (400)
@@ -53,6 +54,12 @@ class ValidationError(SyncError):
 
     status = 422
     code = "validation_error"
+
+
+class SecretContent(ValidationError):
+    """Raised when a secret document's content (summary, result, a file) would be stored."""
+
+    code = "secret_content"
 
 
 class NotFound(SyncError):

@@ -29,6 +29,7 @@ from .errors import BadSignature, ChangesetError, RemoteRefused, SyncError, Tran
 from .keys import KeyPair, PublicKeys
 from .replica import Replica, gc_paused
 from .schemas import validate, validate_fields
+from .secrecy import strip_secret_content
 from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
 
@@ -385,6 +386,8 @@ class NodeSync:
                 unit=self.unit,
                 hub_origin=self.hub.hub_id,
             )
+            # A secret document's content never enters the store, whatever the hub sends.
+            accepted = strip_secret_content(self.conn, accepted)
             if accepted:
                 self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
                 self.replica.merge(accepted)

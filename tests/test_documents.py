@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from sync import VIETNAM, Conflict, NodeSync, TransportError, User
+from sync import VIETNAM, Conflict, NodeSync, TransportError, User, add_user, get_user
 from tests.conftest import Api
 from tests.test_conflicts import _admin
 from tests.test_routing import _ward
 from ward_node.documents import Documents
-from ward_node.store import load_clock
+from ward_node.errors import Forbidden
+from ward_node.store import ROLES, load_clock
 
 A, B, C = "19786", "19744", "19750"
 CLERK = User("vanthu", "clerk", "Văn thư")
 LEADER = User("lanhdao", "leader", "Nguyễn Văn Lãnh")
-SPECIALIST = User("chuyenvien", "specialist", "Chuyên viên")
+# The accounts of tests.conftest.make_ward_data: a lead handler must be a real colleague.
+SPECIALIST = User("specialist", "specialist", "Chuyên viên")
 
 
 def _docs(conn: sqlite3.Connection, at: datetime | None = None) -> Documents:
@@ -31,7 +33,9 @@ def _docs(conn: sqlite3.Connection, at: datetime | None = None) -> Documents:
 
 
 def _outgoing(docs: Documents, **extra) -> dict:
-    body = {"doc_type": "Quyết định", "summary": "Về việc kiện toàn tổ công tác", **extra}
+    # A secret document takes no summary (docs/security.md, "Secret documents").
+    summary = {} if extra.get("secrecy") else {"summary": "Về việc kiện toàn tổ công tác"}
+    body = {"doc_type": "Quyết định", **summary, **extra}
     doc = docs.create(body, SPECIALIST)
     for action, user in (("approve", LEADER), ("sign", LEADER), ("release", CLERK)):
         doc = docs.act(doc["id"], {"action": action, "signing_competence": "KT."}, user)
@@ -59,13 +63,13 @@ def test_outgoing_numbers_restart_each_year_and_secret_documents_have_their_own_
     assert (third["number"], third["issued_on"]) == (1, "2027-01-01")
 
 
-def test_state_machine_and_roles_refuse_with_conflict(ward_app) -> None:
+def test_state_machine_refuses_with_conflict_and_roles_with_forbidden(ward_app) -> None:
     from ward_node.store import open_store
 
     docs = _docs(open_store(Path(ward_app.config["DATA"])))
     doc = docs.create({"doc_type": "Thông báo", "summary": "Lịch tiếp công dân"}, SPECIALIST)
     assert doc["state"] == "draft" and doc["symbol"] == "/TB-UBND" and doc["number"] is None
-    with pytest.raises(Conflict, match="không được"):
+    with pytest.raises(Forbidden, match="không được"):
         docs.act(doc["id"], {"action": "approve"}, CLERK)  # a clerk does not approve
     with pytest.raises(Conflict, match="trạng thái"):
         docs.act(doc["id"], {"action": "release"}, CLERK)  # not signed yet
@@ -95,19 +99,21 @@ def test_incoming_paper_documents_are_numbered_in_arrival_order_secret_apart(war
     }
     one = docs.create(paper, CLERK)
     two = docs.create({**paper, "symbol": "246/STNMT-QLĐĐ"}, CLERK)
-    secret = docs.create({**paper, "symbol": "12/CAT-PV01", "secrecy": "mat"}, CLERK)
+    secret_paper = {k: v for k, v in paper.items() if k != "summary"}
+    secret = docs.create({**secret_paper, "symbol": "12/CAT-PV01", "secrecy": "mat"}, CLERK)
     assert [d["receipt"]["incoming_number"] for d in (one, two, secret)] == [1, 2, 1]
     assert one["state"] == "04" and secret["receipt"]["secret"] is True
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden):
         docs.create(paper, SPECIALIST)
     with pytest.raises(Conflict):
         docs.act(one["id"], {"action": "handle"}, SPECIALIST)  # not assigned yet
-    docs.act(one["id"], {"action": "assign", "lead_handler": "chuyenvien"}, LEADER)
+    docs.act(one["id"], {"action": "assign", "lead_handler": "specialist"}, LEADER)
     docs.act(one["id"], {"action": "handle", "result": "Đã báo cáo"}, SPECIALIST)
     done = docs.act(one["id"], {"action": "done"}, SPECIALIST)
     assert done["state"] == "06" and done["receipt"]["result"] == "Đã báo cáo"
-    listed, _ = docs.search("incoming", q="dat cong")
-    assert len(listed) == 3
+    listed, _ = docs.search("incoming", q="dat cong", user=CLERK)
+    assert len(listed) == 2  # the secret one's summary is not stored: never found by it
+    assert len(docs.search("incoming", user=CLERK)[0]) == 3
     assert [d["id"] for d in docs.search("incoming", status="06")[0]] == [one["id"]]
 
 
@@ -127,7 +133,7 @@ def test_the_ward_api(client: FlaskClient) -> None:
     assert resp.status_code == 201, resp.get_json()
     doc_id = resp.get_json()["id"]
     assert specialist.patch(f"/documents/{doc_id}", json={"copies": 3}).status_code == 200
-    assert clerk.post(f"/documents/{doc_id}/actions", json={"action": "sign"}).status_code == 409
+    assert clerk.post(f"/documents/{doc_id}/actions", json={"action": "sign"}).status_code == 403
     assert leader.post(f"/documents/{doc_id}/actions", json={"action": "sign"}).status_code == 409
     for action, who in (("approve", leader), ("sign", leader), ("release", clerk)):
         resp = who.post(f"/documents/{doc_id}/actions", json={"action": action})
@@ -156,8 +162,19 @@ def wards(tmp_path: Path, hub: FlaskClient) -> dict[str, tuple[NodeSync, sqlite3
     return {unit: _ward(tmp_path, hub, unit) for unit in (A, B, C)}
 
 
+def _colleague(conn: sqlite3.Connection, username: str) -> User:
+    """A specialist account of the ward (added once), to be assigned a document."""
+    if get_user(conn, username) is None:
+        add_user(conn, username, "matkhau-123", "specialist", ROLES, f"Chuyên viên {username}")
+    found = get_user(conn, username)
+    assert found is not None
+    return found
+
+
 def _handle(conn: sqlite3.Connection, doc_id: str, lead: str) -> dict:
     docs = _docs(conn)
+    handler = _colleague(conn, lead)
+    _colleague(conn, "vp")
     docs.act(doc_id, {"action": "register"}, CLERK)
     docs.act(
         doc_id,
@@ -169,8 +186,8 @@ def _handle(conn: sqlite3.Connection, doc_id: str, lead: str) -> dict:
         },
         LEADER,
     )
-    docs.act(doc_id, {"action": "handle", "result": "Đã triển khai"}, SPECIALIST)
-    return docs.act(doc_id, {"action": "done"}, SPECIALIST)
+    docs.act(doc_id, {"action": "handle", "result": "Đã triển khai"}, handler)
+    return docs.act(doc_id, {"action": "done"}, handler)
 
 
 def test_the_city_sends_to_three_wards_and_sees_each_one_s_status(
@@ -199,15 +216,15 @@ def test_the_city_sends_to_three_wards_and_sees_each_one_s_status(
     for unit in (A, B, C):
         session, conn = wards[unit]
         session.run()
-        pending = _docs(conn).search("incoming", status="pending")[0]
+        pending = _docs(conn).search("incoming", status="pending", user=CLERK)[0]
         assert [d["id"] for d in pending] == [doc_id]
-        done[unit] = _handle(conn, doc_id, f"cv-{unit}")
+        done[unit] = _handle(conn, doc_id, f"cv.{unit}")
         session.run()
     assert [done[u]["receipt"]["incoming_number"] for u in (A, B, C)] == [1, 2, 1]
     seen = hub.get(f"/api/v1/documents/{doc_id}", headers=admin).get_json()
     assert {r["unit"]: r["status_code"] for r in seen["recipients"]} == {A: "06", B: "06", C: "06"}
     assert {r["receipt"]["lead_handler"] for r in seen["recipients"]} == {
-        f"cv-{u}" for u in (A, B, C)
+        f"cv.{u}" for u in (A, B, C)
     }
     listed = hub.get("/api/v1/documents?unit=H57", headers=admin).get_json()["items"]
     assert [d["id"] for d in listed] == [doc_id]
@@ -231,16 +248,16 @@ def test_a_ward_to_ward_document_and_its_recall(wards) -> None:
     _docs(cb).act(draft["id"], {"action": "register"}, CLERK)
     sb.run()
     sa.run()
-    recipients = sender.get(draft["id"])["recipients"]
+    recipients = sender.get(draft["id"], LEADER)["recipients"]
     assert [(r["unit"], r["status_code"]) for r in recipients] == [(B, "04")]
     sender.act(draft["id"], {"action": "recall"}, LEADER)
     sa.run()
     sb.run()
-    assert _docs(cb).get(draft["id"])["state"] == "13"
+    assert _docs(cb).get(draft["id"], CLERK)["state"] == "13"
     _docs(cb).act(draft["id"], {"action": "accept_recall"}, LEADER)
     sb.run()
     sa.run()
-    assert sender.get(draft["id"])["recipients"][0]["status_code"] == "15"
+    assert sender.get(draft["id"], LEADER)["recipients"][0]["status_code"] == "15"
 
 
 class _Flaky:
@@ -282,11 +299,11 @@ def test_hub_down_in_the_middle_the_ward_keeps_working_and_everything_converges(
     docs.act(doc_id, {"action": "register"}, CLERK)
     with pytest.raises(TransportError):
         sa.run()
-    docs.act(doc_id, {"action": "assign", "lead_handler": "cv-a"}, LEADER)
+    docs.act(doc_id, {"action": "assign", "lead_handler": _colleague(ca, "cv.a").username}, LEADER)
     with pytest.raises(TransportError):
         sa.run()
-    docs.act(doc_id, {"action": "done"}, SPECIALIST)
-    _handle(cb, doc_id, "cv-b")
+    docs.act(doc_id, {"action": "done"}, _colleague(ca, "cv.a"))
+    _handle(cb, doc_id, "cv.b")
     sb.run()
     seen = hub.get(f"/api/v1/documents/{doc_id}", headers=admin).get_json()["recipients"]
     assert {r["unit"]: r["status_code"] for r in seen} == {A: "pending", B: "06"}
@@ -294,7 +311,7 @@ def test_hub_down_in_the_middle_the_ward_keeps_working_and_everything_converges(
     sa.run()
     seen = hub.get(f"/api/v1/documents/{doc_id}", headers=admin).get_json()["recipients"]
     assert {r["unit"]: r["status_code"] for r in seen} == {A: "06", B: "06"}
-    assert docs.get(doc_id)["receipt"]["lead_handler"] == "cv-a"
+    assert docs.get(doc_id, LEADER)["receipt"]["lead_handler"] == "cv.a"
 
 
 # -- pages -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sync import (
 )
 
 from .attachments import blobs, store_upload
+from .document_reading import DocumentReader
 from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
 from .people import mask_name
@@ -98,8 +99,12 @@ def list_dossiers() -> Response:
 @bp.get("/dossiers/<dossier_id>")
 @require()
 def get_dossier(dossier_id: str) -> Response:
-    """One dossier with its step history."""
-    return jsonify(_dossiers().get(dossier_id))
+    """One dossier with its step history and the ``actions`` this user may apply now (the
+    buttons its page shows: ``permissions.py``)."""
+    service = _dossiers()
+    dossier = service.get(dossier_id)
+    actions = [a.name for a in service.allowed_actions(dossier, _user())]
+    return jsonify(dict(dossier, actions=actions))
 
 
 @bp.patch("/dossiers/<dossier_id>")
@@ -125,7 +130,7 @@ def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
     through the node's write path: a record never names a file this node lacks. The file
     reaches the hub at the next sync, after the record (``sync/blobsync.py``).
     """
-    dossier = _dossiers().get(dossier_id)
+    dossier = _dossiers().authorize(dossier_id, _user(), "dossier.attach")
     record = store_upload("dossier", dossier_id, dossier["unit"])
     return jsonify(record), 201
 
@@ -148,9 +153,12 @@ def attachment_file(sha256: str) -> Response:
     found = select_records(
         db(),
         "attachment",
-        "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC LIMIT 1",
+        "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC",
         (sha256,),
     )
+    # Only as a file of a record this user may see, never of a secret document.
+    reader = DocumentReader(db(), state().clock)
+    found = [a for a in found if reader.may_serve(a, _user())]
     if not found:
         raise NotFound("Không có tệp đính kèm này.")
     store = blobs()

@@ -33,11 +33,20 @@ from sync import (
 
 from .deadlines import VIETNAM
 from .document_reading import DocumentReader
+from .permissions import SUPERVISORS, check, may
 from .store import capture
 
 STATUS_NAMES = labels("directive", "status")
 PRIORITY_NAMES = labels("directive", "priority")
-ISSUERS = ("leader", "admin")  # who issues, confirms, sends back and extends at the ward
+ISSUERS = SUPERVISORS  # who issues, confirms, sends back and extends at the ward
+# The ward's actions on a directive and the rule of permissions.py each one asks.
+ACTION_RULES = {
+    "report": "directive.report",
+    "report_done": "directive.report",
+    "confirm": "directive.confirm",
+    "send_back": "directive.send_back",
+    "extend": "directive.extend",
+}
 
 
 def now_iso() -> str:
@@ -121,8 +130,9 @@ class Directives:
                 counts["issued"][d["time_class"]] += 1
         return counts
 
-    def get(self, directive_id: str) -> dict[str, Any]:
-        """One directive with its reports, extensions, time class and what the ward may do."""
+    def get(self, directive_id: str, user: User | None = None) -> dict[str, Any]:
+        """One directive with its reports, extensions, time class and what the ward may do
+        (with ``user``: what this user may do, ``permissions.py``)."""
         found = select_records(self.conn, "directive", "WHERE id = ?", (directive_id,))
         if not found or not self._visible(found[0]):
             raise NotFound("Không tìm thấy ý kiến chỉ đạo này.", code="not_found")
@@ -137,6 +147,8 @@ class Directives:
             (directive_id,),
         )
         out["actions"] = self.actions(out)
+        if user is not None:
+            out["actions"] = [a for a in out["actions"] if may(user, ACTION_RULES[a])]
         return out
 
     def actions(self, directive: dict[str, Any]) -> list[str]:
@@ -156,7 +168,8 @@ class Directives:
                 allowed.append("send_back")
         return allowed
 
-    def _open(self, directive_id: str, action: str) -> dict[str, Any]:
+    def _open(self, directive_id: str, action: str, user: User) -> dict[str, Any]:
+        check(user, ACTION_RULES[action])
         directive = self.get(directive_id)
         if action not in directive["actions"]:
             raise Conflict(
@@ -170,10 +183,11 @@ class Directives:
     def report(self, directive_id: str, body: dict[str, Any], user: User) -> dict[str, Any]:
         """Post the ward's progress report ``{"percent", "content", "done"}``; 201's record.
 
-        Only the lead unit reports done; 409 when the directive takes no more reports.
+        Only the lead unit reports done; 409 when the directive takes no more reports, 403
+        for a role that does not report on tasks (``permissions.py``).
         """
         done = bool(body.get("done"))
-        self._open(directive_id, "report_done" if done else "report")
+        self._open(directive_id, "report_done" if done else "report", user)
         percent = body.get("percent")
         if percent in ("", None):
             percent = 100 if done else None
@@ -203,8 +217,10 @@ class Directives:
         Without ``lead_unit`` the ward itself leads (a directive inside the ward); ``units``
         are the coordinating units. Any unit other than the ward must be valid today (the
         units offered as addressees, :meth:`DocumentReader.addressees`). Raises
-        :class:`ValidationError` naming the faulty field; nothing is written then.
+        :class:`ValidationError` naming the faulty field, :class:`Forbidden` (403) for a role
+        that does not issue; nothing is written then.
         """
+        check(user, "directive.issue")
         lead = str(body.get("lead_unit") or self.unit)
         coordinating = body.get("units") or []
         if not isinstance(coordinating, list):
@@ -247,7 +263,7 @@ class Directives:
 
     def confirm(self, directive_id: str, user: User) -> dict[str, Any]:
         """The issuer confirms completion (at the date of the lead unit's report of done)."""
-        directive = self._open(directive_id, "confirm")
+        directive = self._open(directive_id, "confirm", user)
         done = done_report(directive, directive["reports"])
         now = now_iso()
         fields = {
@@ -263,7 +279,7 @@ class Directives:
 
     def send_back(self, directive_id: str, reason: str, user: User) -> dict[str, Any]:
         """The issuer refuses the report of done: back to in progress, with a reason."""
-        self._open(directive_id, "send_back")
+        self._open(directive_id, "send_back", user)
         fields = {
             "status": "in_progress",
             "sent_back_at": now_iso(),
@@ -276,7 +292,7 @@ class Directives:
 
     def extend(self, directive_id: str, body: dict[str, Any], user: User) -> dict[str, Any]:
         """The issuer moves the deadline: an extension record and the directive's new date."""
-        directive = self._open(directive_id, "extend")
+        directive = self._open(directive_id, "extend", user)
         extension = {
             "id": new_id(),
             "unit": self.unit,

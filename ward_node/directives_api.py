@@ -10,6 +10,7 @@ from sync import NotFound, User, ValidationError, get_meta, select_records
 
 from .attachments import store_upload
 from .directives import ISSUERS, Directives
+from .permissions import check
 from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
@@ -63,8 +64,9 @@ def issue() -> tuple[Response, int]:
 @bp.get("/<directive_id>")
 @require()
 def get_directive(directive_id: str) -> Response:
-    """One directive with its reports, extensions, time class and allowed actions."""
-    return jsonify(directives().get(directive_id))
+    """One directive with its reports, extensions, time class and the actions this user may
+    take now."""
+    return jsonify(directives().get(directive_id, _user()))
 
 
 @bp.post("/<directive_id>/reports")
@@ -87,6 +89,7 @@ def attach_to_report(directive_id: str, report_id: str) -> tuple[Response, int]:
         raise NotFound("Không có báo cáo tiến độ này.")
     if found[0]["unit"] != unit:
         raise ValidationError("Chỉ đính kèm tệp vào báo cáo của phường mình.", field="file")
+    check(_user(), "directive.attach", found[0])  # its author, or a leader
     return jsonify(store_upload("directive_report", report_id, unit)), 201
 
 

@@ -10,17 +10,22 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sync import (
+    SECRET_RESULT,
+    SECRET_SUMMARY,
     HybridClock,
     NotFound,
+    User,
     ValidationError,
     clean_text,
     fold,
     get_meta,
+    is_secret,
     labels,
     select_records,
 )
 
 from .deadlines import VIETNAM
+from .permissions import may, may_read_document
 
 STATUS_NAMES = labels("document", "status")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
@@ -37,28 +42,25 @@ TYPE_CODES = {
     "Báo cáo": "BC-UBND",
     "Tờ trình": "TTr-UBND",
 }
-CLERK = ("clerk", "admin")
-LEADER = ("leader", "admin")
-HANDLER = ("specialist", "leader", "admin")
-
-# action: (roles, allowed from, Vietnamese label); outgoing ones act on the document's status,
-# incoming ones on the receipt's code ("pending": no receipt yet).
+# action: (allowed from, Vietnamese label); outgoing ones act on the document's status,
+# incoming ones on the receipt's code ("pending": no receipt yet). Who may do each one is
+# ``permissions.py``'s "document.<action>" rule.
 OUTGOING = {
-    "approve": (LEADER, {"draft"}, "Duyệt dự thảo"),
-    "sign": (LEADER, {"approved"}, "Ký ban hành"),
-    "number": (CLERK, {"signed"}, "Cấp số, ngày"),
-    "release": (CLERK, {"signed", "numbered"}, "Phát hành"),
-    "recall": (LEADER, {"released"}, "Thu hồi"),
+    "approve": ({"draft"}, "Duyệt dự thảo"),
+    "sign": ({"approved"}, "Ký ban hành"),
+    "number": ({"signed"}, "Cấp số, ngày"),
+    "release": ({"signed", "numbered"}, "Phát hành"),
+    "recall": ({"released"}, "Thu hồi"),
 }
 INCOMING = {
-    "receive": (CLERK, {"pending"}, "Xác nhận đã đến"),
-    "register": (CLERK, {"pending", "01"}, "Vào sổ văn bản đến"),
-    "refuse": (("clerk", "leader", "admin"), {"pending", "01", "04"}, "Từ chối nhận"),
-    "assign": (LEADER, {"04", "05"}, "Phân công xử lý"),
-    "handle": (HANDLER, {"05"}, "Báo cáo đã xử lý"),
-    "done": (HANDLER, {"05"}, "Hoàn thành"),
-    "accept_recall": (LEADER, {"13"}, "Đồng ý thu hồi"),
-    "refuse_recall": (LEADER, {"13"}, "Từ chối thu hồi"),
+    "receive": ({"pending"}, "Xác nhận đã đến"),
+    "register": ({"pending", "01"}, "Vào sổ văn bản đến"),
+    "refuse": ({"pending", "01", "04"}, "Từ chối nhận"),
+    "assign": ({"04", "05"}, "Phân công xử lý"),
+    "handle": ({"05"}, "Báo cáo đã xử lý"),
+    "done": ({"05"}, "Hoàn thành"),
+    "accept_recall": ({"13"}, "Đồng ý thu hồi"),
+    "refuse_recall": ({"13"}, "Từ chối thu hồi"),
 }
 OUT_EDITABLE: tuple[str, ...] = (
     "summary",
@@ -150,6 +152,12 @@ class DocumentReader:
     def _decorate(self, doc: dict[str, Any], receipt: dict[str, Any] | None) -> dict[str, Any]:
         view = self.view_of(doc, self.unit)
         out = dict(doc, view=view, receipt=receipt)
+        if is_secret(doc):
+            # Never what a secret document says, even one stored before this rule or sent by
+            # an older release (docs/security.md, "Secret documents").
+            out["summary"] = SECRET_SUMMARY
+            if receipt is not None and receipt.get("result"):
+                out["receipt"] = dict(receipt, result=SECRET_RESULT)
         if not doc.get("units") and doc.get("draft_units"):
             out["units"] = doc["draft_units"]  # a draft shows whom it will go to
         if view == "outgoing":
@@ -162,8 +170,31 @@ class DocumentReader:
         out["secrecy_name"] = SECRECY.get(doc.get("secrecy") or "none", "")
         return out
 
-    def get(self, doc_id: str) -> dict[str, Any]:
-        """One document with this ward's receipt, its attachments and (sender) each recipient."""
+    def get(self, doc_id: str, user: User | None) -> dict[str, Any]:
+        """One document with this ward's receipt, its attachments, (sender) each recipient
+        and the ``actions`` ``user`` may take now. :class:`NotFound` when the ward does not
+        hold it or ``user`` may not see it (a secret one: ``permissions.may_read_document``;
+        404 rather than 403, so its existence is not told either)."""
+        doc = self._get(doc_id)
+        if not may_read_document(user, doc):
+            raise NotFound("Không có văn bản này.")
+        doc["actions"] = self.allowed(doc, user)
+        return doc
+
+    def may_serve(self, attachment: dict[str, Any], user: User | None) -> bool:
+        """Whether ``user`` may download ``attachment``'s file: not when it hangs on a
+        document this user may not see, nor on a secret one (docs/security.md, "Secret
+        documents")."""
+        if attachment.get("parent_type") != "document":
+            return True
+        try:
+            doc = self.get(str(attachment["parent_id"]), user)
+        except NotFound:
+            return False
+        return not is_secret(doc)
+
+    def _get(self, doc_id: str) -> dict[str, Any]:
+        """:meth:`get` for the domain's own use: whoever asks, no actions."""
         doc = self._decorate(self._doc(doc_id), self._receipt(doc_id))
         doc["attachments"] = select_records(
             self.conn,
@@ -172,8 +203,9 @@ class DocumentReader:
             "ORDER BY uploaded_at",
             (doc_id,),
         )
+        if is_secret(doc):
+            doc["attachments"] = []  # a file stored before the rule is never served
         doc["recipients"] = self.recipients(doc) if doc["view"] == "outgoing" else []
-        doc["actions"] = self.allowed(doc)
         return doc
 
     def recipients(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -198,19 +230,24 @@ class DocumentReader:
             )
         return rows
 
-    def allowed(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
-        """The actions possible from the document's state (whatever the role)."""
+    def possible(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The actions possible from the document's state, whoever asks."""
         table = OUTGOING if doc["view"] == "outgoing" else INCOMING
         if doc["view"] == "incoming" and doc["unit"] == self.unit and doc["state"] == "pending":
             return []
         acts = [
-            {"action": name, "label": label, "roles": list(roles)}
-            for name, (roles, sources, label) in table.items()
+            {"action": name, "label": label}
+            for name, (sources, label) in table.items()
             if doc["state"] in sources
         ]
         if doc["view"] == "outgoing" and doc.get("recalled"):
             acts = [a for a in acts if a["action"] != "recall"]
         return acts
+
+    def allowed(self, doc: dict[str, Any], user: User | None) -> list[dict[str, Any]]:
+        """The actions ``user`` may take now: possible from the state, and allowed to this
+        user by ``permissions.py`` (the page's buttons)."""
+        return [a for a in self.possible(doc) if may(user, f"document.{a['action']}", doc)]
 
     def search(
         self,
@@ -219,8 +256,11 @@ class DocumentReader:
         status: str = "",
         limit: int = 50,
         cursor: str | None = None,
+        user: User | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Documents of one register, newest first; ``q`` without diacritics, ``status``."""
+        """Documents of one register ``user`` may see (without a user, none that is secret),
+        newest first; ``q`` without diacritics (never matched against what a secret document
+        says), ``status``."""
         if direction == "outgoing":
             docs = select_records(
                 self.conn,
@@ -246,6 +286,7 @@ class DocumentReader:
             for r in select_records(self.conn, "document_receipt", "WHERE unit = ?", (self.unit,))
         }
         items = [self._decorate(d, receipts.get(d["id"])) for d in docs]
+        items = [d for d in items if may_read_document(user, d)]
         words = fold(q).split()
         if words:
             items = [
@@ -272,8 +313,11 @@ class DocumentReader:
 
     # -- registers (sổ đăng ký văn bản đến / đi, Decree 30/2020 appendix) ----------------
 
-    def incoming_register(self, first: date, last: date) -> list[dict[str, Any]]:
-        """Documents registered as incoming between two local dates, by series and number."""
+    def incoming_register(
+        self, first: date, last: date, user: User | None = None
+    ) -> list[dict[str, Any]]:
+        """Documents registered as incoming between two local dates, by series and number;
+        the secret series only for whom ``permissions.may_read_document`` lets see them."""
         docs = {d["id"]: d for d in select_records(self.conn, "document")}
         rows = []
         for receipt in select_records(
@@ -286,7 +330,9 @@ class DocumentReader:
             doc = docs.get(receipt["document_id"])
             if doc is None or day is None or not first <= day <= last:
                 continue
-            rows.append(self._decorate(doc, receipt) | {"register_day": day})
+            row = self._decorate(doc, receipt) | {"register_day": day}
+            if may_read_document(user, row):
+                rows.append(row)
         rows.sort(
             key=lambda d: (
                 bool(d["receipt"].get("secret")),
@@ -296,8 +342,11 @@ class DocumentReader:
         )
         return rows
 
-    def outgoing_register(self, first: date, last: date) -> list[dict[str, Any]]:
-        """The ward's numbered outgoing documents dated between two dates, by series and number."""
+    def outgoing_register(
+        self, first: date, last: date, user: User | None = None
+    ) -> list[dict[str, Any]]:
+        """The ward's numbered outgoing documents dated between two dates, by series and
+        number; the secret series only for whom may see them."""
         rows = [
             self._decorate(d, None)
             for d in select_records(
@@ -308,6 +357,7 @@ class DocumentReader:
                 (self.unit, first.isoformat(), last.isoformat()),
             )
         ]
+        rows = [d for d in rows if may_read_document(user, d)]
         rows.sort(
             key=lambda d: (d["secrecy_name"] != SECRECY["none"], d["issued_on"][:4], d["number"])
         )

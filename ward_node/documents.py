@@ -24,11 +24,16 @@ from datetime import datetime
 from typing import Any
 
 from sync import (
+    SECRET_RESULT,
+    SECRET_SUMMARY,
     Conflict,
+    SecretContent,
     User,
     ValidationError,
     Write,
     atomic,
+    get_user,
+    is_secret,
     new_id,
     select_records,
     validate,
@@ -36,7 +41,6 @@ from sync import (
 
 from .deadlines import VIETNAM
 from .document_reading import (
-    CLERK,
     COMPETENCE,
     INCOMING,
     OUT_EDITABLE,
@@ -46,7 +50,25 @@ from .document_reading import (
     DocumentReader,
     text_field,
 )
+from .permissions import check
 from .store import capture, next_counter
+
+
+def _summary(data: dict[str, Any], secret: bool, current: str | None = None) -> str:
+    """The summary to store: the one typed, or for a secret document the fixed text, a
+    typed one refused (docs/security.md, "Secret documents")."""
+    typed = text_field(data.get("summary")) if "summary" in data else current
+    if secret:
+        if typed not in (None, SECRET_SUMMARY) and "summary" in data:
+            raise SecretContent(
+                "Văn bản mật không ghi trích yếu trên hệ thống: hãy để trống ô trích yếu và ghi "
+                "trích yếu vào sổ đăng ký văn bản mật (sổ giấy).",
+                field="summary",
+            )
+        return SECRET_SUMMARY
+    if not typed or typed == SECRET_SUMMARY:
+        raise ValidationError("Hãy nhập trích yếu nội dung văn bản.", field="summary")
+    return typed
 
 
 class Documents(DocumentReader):
@@ -55,14 +77,18 @@ class Documents(DocumentReader):
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, data: Any, user: User) -> dict[str, Any]:
-        """Draft an outgoing document, or register an incoming paper one (clerk)."""
+        """Draft an outgoing document, or register an incoming paper one (clerk).
+
+        A secret document (``secrecy`` other than ``none``) takes no summary: it stores the
+        fixed :data:`SECRET_SUMMARY`, and a typed one is refused (:class:`SecretContent`).
+        Raises :class:`Forbidden` (403) for a role that may not (``permissions.py``).
+        """
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON.", field="body")
         direction = data.get("direction", "outgoing")
+        check(user, "document.register_paper" if direction == "incoming" else "document.draft")
         doc_type = text_field(data.get("doc_type"), 64) or "Công văn"
-        summary = text_field(data.get("summary"))
-        if not summary:
-            raise ValidationError("Hãy nhập trích yếu nội dung văn bản.", field="summary")
+        summary = _summary(data, is_secret(data))
         doc: dict[str, Any] = {
             "id": new_id(),
             "unit": self.unit,
@@ -76,7 +102,6 @@ class Documents(DocumentReader):
         now = self._now_iso()
         today = self._today().isoformat()
         if direction == "incoming":
-            self._role(user, CLERK, "Vào sổ văn bản đến")
             agency = text_field(data.get("issuing_agency"), 300)
             symbol = text_field(data.get("symbol"), 64)
             if not agency or not symbol:
@@ -113,7 +138,7 @@ class Documents(DocumentReader):
                     ],
                     actor=user.username,
                 )
-            return self.get(doc["id"])
+            return self.get(doc["id"], user)
         if direction != "outgoing":
             raise ValidationError(
                 "direction phải là 'incoming' hoặc 'outgoing'.", field="direction"
@@ -140,19 +165,24 @@ class Documents(DocumentReader):
         capture(self.conn, self.clock).write(
             "document", doc["id"], self.unit, doc, actor=user.username
         )
-        return self.get(doc["id"])
+        return self.get(doc["id"], user)
 
     def edit(self, doc_id: str, data: Any, user: User) -> dict[str, Any]:
-        """Edit a draft (before signing), or this ward's notes on an incoming document."""
+        """Edit a draft (before signing: its drafter, the văn thư, a leader), or this ward's
+        notes on an incoming document (the văn thư, a leader, its handlers). A document made
+        secret loses its summary for the fixed text; a summary typed on a secret one is
+        refused (:class:`SecretContent`). :class:`Forbidden` (403) for whom may not."""
         if not isinstance(data, dict) or not data:
             raise ValidationError("Gửi một đối tượng JSON với các trường cần sửa.", field="body")
         with atomic(self.conn):
-            doc = self.get(doc_id)
+            doc = self.get(doc_id, user)
             if doc["view"] == "outgoing":
+                check(user, "document.edit_draft", doc)
                 if doc["state"] not in ("draft", "approved"):
                     raise Conflict("Văn bản đã ký không được sửa.", code="not_editable")
                 type_name, rec_id, allowed = "document", doc_id, OUT_EDITABLE
             else:
+                check(user, "document.edit_receipt", doc)
                 if doc["receipt"] is None:
                     raise Conflict("Văn bản chưa được tiếp nhận.", code="not_received")
                 type_name, rec_id, allowed = (
@@ -165,43 +195,43 @@ class Documents(DocumentReader):
                 if key not in allowed:
                     raise ValidationError(f"Không được sửa trường '{key}'.", field=key)
                 fields[key] = text_field(value) if isinstance(value, str) else value
+            if type_name == "document" and {"summary", "secrecy"} & fields.keys():
+                secret = is_secret({"secrecy": fields.get("secrecy", doc.get("secrecy"))})
+                stored = select_records(self.conn, "document", "WHERE id = ?", (doc_id,))[0]
+                fields["summary"] = _summary(fields, secret, stored["summary"])
             capture(self.conn, self.clock).write(
                 type_name, rec_id, self.unit, fields, actor=user.username
             )
-        return self.get(doc_id)
-
-    @staticmethod
-    def _role(user: User, roles: tuple[str, ...], label: str) -> None:
-        if user.role not in roles:
-            raise Conflict(
-                f"Tài khoản của bạn ({user.role}) không được '{label}'.", code="forbidden_action"
-            )
+        return self.get(doc_id, user)
 
     def act(self, doc_id: str, data: Any, user: User) -> dict[str, Any]:
-        """Apply an action; :class:`Conflict` (409) when not allowed from the state or role."""
+        """Apply an action. :class:`Forbidden` (403) when the user's role may not, or (handle,
+        done) the user is not the lead handler the leader assigned (``permissions.py``);
+        :class:`Conflict` (409) when not allowed from the document's state."""
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON.", field="body")
         name = str(data.get("action", ""))
         with atomic(self.conn):
-            doc = self.get(doc_id)
+            doc = self.get(doc_id, user)
             table = OUTGOING if doc["view"] == "outgoing" else INCOMING
             if name not in table:
                 raise ValidationError(
                     f"Không có thao tác '{name}' cho văn bản này.", field="action"
                 )
-            roles, _sources, label = table[name]
-            self._role(user, roles, label)
-            if name not in {a["action"] for a in doc["actions"]}:
+            _sources, label = table[name]
+            check(user, f"document.{name}")  # the role first, then state, then the holder
+            if name not in {a["action"] for a in self.possible(doc)}:
                 raise Conflict(
                     f"Không thể '{label}' văn bản đang ở trạng thái {doc['state_name']}.",
                     code="transition_not_allowed",
                 )
+            check(user, f"document.{name}", doc)
             if doc["view"] == "outgoing":
                 write = Write("document", doc_id, self.unit, self._outgoing(doc, name, data, user))
             else:
                 write = self._incoming(doc, name, data, user)
             capture(self.conn, self.clock).write_many([write], actor=user.username)
-        return self.get(doc_id)
+        return self.get(doc_id, user)
 
     def _outgoing(
         self, doc: dict[str, Any], name: str, data: dict[str, Any], user: User
@@ -274,6 +304,15 @@ class Documents(DocumentReader):
             coordinators = data.get("coordinators") or []
             if isinstance(coordinators, str):
                 coordinators = [c.strip() for c in coordinators.split(",") if c.strip()]
+            # Who is assigned may act on it and (secret) see it: a real colleague only.
+            for field_name, person in [("lead_handler", lead)] + [
+                ("coordinators", str(c)) for c in coordinators
+            ]:
+                if get_user(self.conn, person) is None:
+                    raise ValidationError(
+                        f"Không có cán bộ '{person}' ở phường; hãy chọn trong danh sách.",
+                        field=field_name,
+                    )
             deadline = data.get("deadline") or None
             if deadline and len(deadline) == 10:  # a date: end of that day in Vietnam
                 deadline = f"{deadline}T17:00:00+07:00"
@@ -286,7 +325,16 @@ class Documents(DocumentReader):
                 assigned_at=now,
             )
         elif name == "handle":
-            fields.update(handled_at=now, result=text_field(data.get("result")) or "Đã xử lý")
+            result = text_field(data.get("result"))
+            if is_secret(doc):
+                if result not in (None, SECRET_RESULT):
+                    raise SecretContent(
+                        "Kết quả xử lý văn bản mật không ghi trên hệ thống: hãy để trống ô kết "
+                        "quả và báo cáo bằng văn bản giấy theo chế độ mật.",
+                        field="result",
+                    )
+                result = SECRET_RESULT
+            fields.update(handled_at=now, result=result or "Đã xử lý")
         elif name == "done":
             fields.update(status_code="06", done_at=now)
             fields.setdefault("handled_at", receipt.get("handled_at") or now)

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import ValidationError
+from sync import SecretContent, ValidationError, is_secret
 
 from .api import _json_body, _user
 from .attachments import store_upload
 from .documents import Documents
+from .permissions import check
 from .web import db, page_args, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
@@ -39,6 +40,7 @@ def list_documents() -> Response:
         request.args.get("status", ""),
         limit,
         cursor,
+        user=_user(),
     )
     return jsonify({"items": items, "next_cursor": next_cursor})
 
@@ -46,8 +48,9 @@ def list_documents() -> Response:
 @bp.get("/documents/<doc_id>")
 @require()
 def get_document(doc_id: str) -> Response:
-    """One document, this ward's receipt, and (its own) each recipient's status."""
-    return jsonify(documents().get(doc_id))
+    """One document, this ward's receipt, (its own) each recipient's status, and the
+    actions this user may take now; 404 for a secret one this user may not see."""
+    return jsonify(documents().get(doc_id, _user()))
 
 
 @bp.patch("/documents/<doc_id>")
@@ -65,10 +68,20 @@ def document_action(doc_id: str) -> Response:
 
 
 def attach(doc_id: str) -> dict[str, Any]:
-    """Store the uploaded file (field ``file``) and hang it on a document of this ward."""
-    doc = documents().get(doc_id)
+    """Store the uploaded file (field ``file``) and hang it on a document of this ward: its
+    drafter, the văn thư or a leader (``permissions.py``); never on a secret document
+    (docs/security.md, "Secret documents"), before any byte is stored."""
+    user = _user()
+    doc = documents().get(doc_id, user)
     if doc["unit"] != documents().unit:
         raise ValidationError("Chỉ đính kèm tệp vào văn bản của phường.", field="file")
+    check(user, f"document.attach_{doc['view']}", doc)
+    if is_secret(doc):
+        raise SecretContent(
+            "Không được đính kèm tệp vào văn bản mật: bản quét văn bản mật không lưu, không "
+            "gửi qua hệ thống nối mạng. Hãy lưu bản giấy theo chế độ mật.",
+            field="file",
+        )
     return store_upload("document", doc_id, doc["unit"])
 
 

@@ -46,7 +46,7 @@ def _labels() -> dict[str, Any]:
 def _list(direction: str) -> str:
     q, status = request.args.get("q", ""), request.args.get("status", "")
     items, next_cursor = _docs().search(
-        direction, q, status, 50, request.args.get("cursor") or None
+        direction, q, status, 50, request.args.get("cursor") or None, user=_user()
     )
     return render_template(
         "documents/list.html",
@@ -103,13 +103,11 @@ def new() -> Any:
 @require()
 def detail(doc_id: str) -> str:
     """One document: its data, the actions its state allows, and each recipient's status."""
-    doc = _docs().get(doc_id)
-    role = _user().role
-    actions = [a for a in doc["actions"] if role in a["roles"]]
+    doc = _docs().get(doc_id, _user())  # its actions: those this user may take now
     return render_template(
         "documents/detail.html",
         d=doc,
-        actions=actions,
+        actions=doc["actions"],
         staff=staff(db()),
         names=_docs().unit_names(),
     )
@@ -135,10 +133,10 @@ def _register(direction: str) -> tuple[str, int]:
     first, last, error = _period()
     docs = _docs()
     if direction == "incoming":
-        rows = docs.incoming_register(first, last)
+        rows = docs.incoming_register(first, last, _user())
         title = "Sổ đăng ký văn bản đến"
     else:
-        rows = docs.outgoing_register(first, last)
+        rows = docs.outgoing_register(first, last, _user())
         title = "Sổ đăng ký văn bản đi"
     unit_name = _unit_name()
     page = render_template(

@@ -1,9 +1,10 @@
 """The rules of one-stop dossiers, apart from the code that applies them: the national
 statuses 1–10 and which are open or have their clock running, the status machine's
-transitions with their roles, channels and return methods, and how times are stored.
+transitions, channels and return methods, and how times are stored.
 
 Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
-from the statuses and for the roles in :data:`ACTIONS`.
+from the statuses in :data:`ACTIONS`. Who may do it (role and assignment) is in
+``permissions.py``, one table for the pages, the API and the domain.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ CLOCK_RUNNING = OPEN_STATUSES - {5}
 CHANNELS = labels("dossier", "channel")
 RETURN_METHODS = labels("dossier", "return_method")
 
-DESK = ("officer", "leader", "admin")
-PROCESSING = ("specialist", "officer", "leader", "admin")
-
 
 @dataclass(frozen=True)
 class Action:
@@ -34,27 +32,24 @@ class Action:
     label: str
     sources: frozenset[int]
     target: int | None  # None: the status does not change (hand-over, extension)
-    roles: tuple[str, ...]
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        Action("receive", "Tiếp nhận", frozenset({1}), 2, DESK),
-        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, DESK),
-        Action("start", "Bắt đầu xử lý", frozenset({2}), 4, PROCESSING),
-        Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, PROCESSING),
-        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, PROCESSING),
-        Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, DESK),
-        Action(
-            "request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6, PROCESSING
-        ),
-        Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4, DESK),
-        Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7, DESK),
-        Action("stop", "Dừng xử lý", frozenset({4}), 8, ("leader", "admin")),
-        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, ("leader", "admin")),
-        Action("complete", "Đã xử lý xong", frozenset({4}), 9, PROCESSING),
-        Action("return", "Trả kết quả", frozenset({9}), 10, DESK),
+        Action("receive", "Tiếp nhận", frozenset({1}), 2),
+        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3),
+        Action("start", "Bắt đầu xử lý", frozenset({2}), 4),
+        Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None),
+        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5),
+        Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4),
+        Action("request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6),
+        Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4),
+        Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7),
+        Action("stop", "Dừng xử lý", frozenset({4}), 8),
+        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None),
+        Action("complete", "Đã xử lý xong", frozenset({4}), 9),
+        Action("return", "Trả kết quả", frozenset({9}), 10),
     )
 }
 

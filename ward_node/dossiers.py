@@ -46,6 +46,7 @@ from .dossier_rules import (
 )
 from .notices import notice_for
 from .people import normalize_name, normalize_phone, validate_id_number
+from .permissions import DESK, check, may
 from .store import capture, next_counter
 
 
@@ -89,7 +90,11 @@ class Dossiers:
     def receive(
         self, data: dict[str, Any], user: User, *, at: datetime | None = None
     ) -> dict[str, Any]:
-        """Receive a citizen's dossier at the desk; return it with its code and due date."""
+        """Receive a citizen's dossier at the desk; return it with its code and due date.
+
+        Raises :class:`Forbidden` (403) unless the user works at the desk (``permissions.py``).
+        """
+        check(user, "dossier.receive")
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON mô tả hồ sơ.", field="body")
         procedure = self.procedure(str(data.get("procedure_code") or ""))
@@ -181,9 +186,11 @@ class Dossiers:
     ) -> dict[str, Any]:
         """Apply an action of the status machine at ``at`` (default: now); return the dossier.
 
-        Raises :class:`Conflict` (409) when the action is not allowed from the current status,
-        for the user's role, or (``request_supplement``) a second time; :class:`ValidationError`
-        (422, naming the field) for a missing or malformed field of the action.
+        Raises :class:`Forbidden` (403) when the user's role may not do it, or the dossier is
+        held by someone else (``permissions.py``: the handler of its current step acts on it,
+        leaders and administrators on any); :class:`Conflict` (409) when the action is not
+        allowed from the current status, or (``request_supplement``) a second time;
+        :class:`ValidationError` (422, naming the field) for a missing or malformed field.
         """
         name = str((data or {}).get("action") or "")
         action = ACTIONS.get(name)
@@ -191,11 +198,7 @@ class Dossiers:
             raise ValidationError(
                 f"Thao tác '{name}' không có; chọn một trong: {', '.join(ACTIONS)}.", field="action"
             )
-        if user.role not in action.roles:
-            raise Conflict(
-                f"Vai trò '{user.role}' không được thực hiện thao tác '{action.label}'.",
-                code="forbidden_action",
-            )
+        check(user, f"dossier.{name}")  # the role first: a role that never may learns so
         note = clean_text(str(data.get("note") or "")) or None
         with atomic(self.conn):
             dossier = self._load(dossier_id)
@@ -206,12 +209,18 @@ class Dossiers:
                     f"{status} ({STATUS_NAMES[status]}).",
                     code="transition_not_allowed",
                 )
+            check(user, f"dossier.{name}", dossier)  # then who holds it (docs/security.md)
             at = at or now_utc()
             fields: dict[str, Any] = {}
             step_deadline = None
             if action.target is not None:
                 fields["status"] = action.target
+            if name == "start" and dossier.get("handler") != user.username:
+                # Who takes the dossier into processing holds it from now on (the control
+                # slip's current step), until a hand-over.
+                fields["handler"] = user.username
             if name == "receive":
+                fields["handler"] = user.username
                 # An online dossier (status 1, submitted at the hub) gets its due date on
                 # reception, counted from now as at the desk (issue [6], "Citizens").
                 procedure = self.procedure(dossier["procedure_code"])
@@ -225,6 +234,11 @@ class Dossiers:
                 fields["due_at"] = iso(due)
             elif name == "complete":
                 fields["completed_at"] = iso(at)
+                # The result goes back to the desk (form 06): the officer who received the
+                # dossier holds it for the return.
+                receiver = self._receiver(dossier_id)
+                if receiver and receiver != dossier.get("handler"):
+                    fields["handler"] = receiver
             elif name == "return":
                 method = data.get("return_method") or "in_person"
                 if method not in RETURN_METHODS:
@@ -274,8 +288,9 @@ class Dossiers:
                 if not dossier.get("original_due_at"):
                     fields["original_due_at"] = dossier["due_at"]
             target = action.target if action.target is not None else status
+            to_handler = None if name == "receive" else fields.get("handler")
             step = self._step(
-                dossier, name, status, target, user, note, at, fields.get("handler"), step_deadline
+                dossier, name, status, target, user, note, at, to_handler, step_deadline
             )
             writes = [step]
             if fields:
@@ -283,6 +298,33 @@ class Dossiers:
             writes += self._notice({**dossier, **fields}, name, step)
             capture(self.conn, self.clock).write_many(writes, actor=user.username)
         return self.get(dossier_id)
+
+    def _receiver(self, dossier_id: str) -> str | None:
+        """The active desk account that received the dossier (its step to status 2)."""
+        row = self.conn.execute(
+            "SELECT actor FROM dossier_step WHERE dossier_id = ? AND to_status = 2 "
+            "ORDER BY at, id LIMIT 1",
+            (dossier_id,),
+        ).fetchone()
+        found = get_user(self.conn, row[0]) if row else None
+        return found.username if found is not None and found.role in DESK else None
+
+    def allowed_actions(self, dossier: dict[str, Any], user: User | None) -> list[Any]:
+        """The actions of the status machine ``user`` may apply to ``dossier`` now (its status
+        allows them, and ``permissions.py`` lets this user): the page's buttons."""
+        status = int(dossier["status"])
+        return [
+            a
+            for a in ACTIONS.values()
+            if status in a.sources and may(user, f"dossier.{a.name}", dossier)
+        ]
+
+    def authorize(self, dossier_id: str, user: User, action: str) -> dict[str, Any]:
+        """Load a dossier and check that ``user`` may do ``action`` (a ``permissions.py``
+        name, e.g. ``dossier.attach``) on it; return it. :class:`NotFound`, :class:`Forbidden`."""
+        dossier = self.get(dossier_id)
+        check(user, action, dossier)
+        return dossier
 
     def _count_steps(self, dossier_id: str, action: str) -> int:
         row = self.conn.execute(
@@ -292,11 +334,17 @@ class Dossiers:
         return int(row[0])
 
     def edit(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
-        """Edit the editable fields: ``notes`` and the applicant's contact details."""
+        """Edit the editable fields: ``notes`` and the applicant's contact details.
+
+        Raises :class:`Forbidden` (403) unless the user works at the desk, holds the dossier,
+        or leads the ward; :class:`ValidationError` (422) for a field that is not editable.
+        """
+        check(user, "dossier.edit")
         if not isinstance(data, dict) or not data:
             raise ValidationError("Gửi một đối tượng JSON với các trường cần sửa.", field="body")
         with atomic(self.conn):
             dossier = self._load(dossier_id)
+            check(user, "dossier.edit", dossier)
             fields: dict[str, Any] = {}
             for key, value in data.items():
                 if key == "notes":

@@ -4,7 +4,8 @@ Hierarchy::
 
     sync.SyncError
     ├── AlreadyInitialised     ``init`` found a node already in the data folder (409)
-    └── CsrfRefused            a form post without the session's CSRF token (400)
+    ├── CsrfRefused            a form post without the session's CSRF token (400)
+    └── Forbidden              the user's role or assignment does not allow the action (403)
 """
 
 from __future__ import annotations
@@ -24,3 +25,10 @@ class CsrfRefused(SyncError):
 
     status = 400
     code = "csrf"
+
+
+class Forbidden(SyncError):
+    """Raised when the desk's rules (``permissions.py``) refuse an action to this user."""
+
+    status = 403
+    code = "forbidden_action"

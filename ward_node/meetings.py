@@ -36,6 +36,7 @@ from sync import (
 )
 
 from .deadlines import VIETNAM
+from .permissions import check
 from .store import capture, next_counter
 
 MEETING_STATUS = labels("meeting", "status")
@@ -106,7 +107,11 @@ class Meetings:
         self.unit = str(get_meta(conn, "unit"))
 
     def register(self, data: Any, user: User) -> dict[str, Any]:
-        """Register a meeting of this unit (status ``registered``, for the city to approve)."""
+        """Register a meeting of this unit (status ``registered``, for the city to approve).
+
+        Raises :class:`Forbidden` (403) for a role that does not keep the meeting register.
+        """
+        check(user, "meeting.register")
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON mô tả cuộc họp.", field="body")
         starts, ends = _times(data)
@@ -205,8 +210,10 @@ class Meetings:
         """Issue a GM invitation from this unit to ``units``; 201-ready record with its number.
 
         ``kind`` ``replacement`` or ``postponement`` needs ``replaces`` (an invitation of this
-        unit); the new notice goes to the same units.
+        unit); the new notice goes to the same units. :class:`Forbidden` (403) for a role that
+        does not send invitations.
         """
+        check(user, "invitation.send")
         if not isinstance(data, dict):
             raise ValidationError("Gửi một đối tượng JSON mô tả giấy mời.", field="body")
         kind = data.get("kind") or "invitation"
@@ -276,7 +283,9 @@ class Meetings:
 
     def reply(self, invitation_id: str, data: Any, user: User) -> dict[str, Any]:
         """This unit's answer to an invitation it received (a second answer replaces the
-        first); :class:`Conflict` when a later notice superseded the invitation."""
+        first); :class:`Conflict` when a later notice superseded the invitation,
+        :class:`Forbidden` for a role that does not answer invitations."""
+        check(user, "invitation.reply")
         if not isinstance(data, dict) or not isinstance(data.get("attending"), bool):
             raise ValidationError(
                 "Trả lời phải có 'attending': true hoặc false.", field="attending"

@@ -9,12 +9,10 @@ from flask import Blueprint, Response, jsonify, request
 from sync import ValidationError, get_meta, to_ics
 
 from .meetings import Meetings
+from .permissions import MEETING_WRITERS as WRITERS
 from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
-
-# Who keeps the meeting register and answers invitations: the văn thư, leaders, admins.
-WRITERS = ("clerk", "leader", "admin")
 
 
 def meetings() -> Meetings:

@@ -21,6 +21,7 @@ from sync import (
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .dossiers import Dossiers, staff
 from .people import display_phone
+from .permissions import check, may
 from .web import (
     check_csrf,
     client_address,
@@ -49,6 +50,8 @@ def _labels() -> dict[str, Any]:
         "display_phone": display_phone,
         "sync_status": status,
         "unit_name": get_meta(db(), "unit_name", ""),
+        # Templates show a button only when the desk's rules let this user use it.
+        "may": lambda action, record=None: may(current_user(), action, record),
     }
 
 
@@ -115,9 +118,10 @@ def index() -> str:
 
 
 @bp.route("/dossiers/new", methods=["GET", "POST"])
-@require("officer", "leader", "admin")
+@require()
 def new_dossier() -> Any:
     """The reception form: procedure picker with its papers, applicant, channel."""
+    check(current_user(), "dossier.receive")  # the rule the API and the domain apply too
     service = _dossiers()
     procedures = service.procedures()
     form: dict[str, Any] = {}
@@ -151,13 +155,9 @@ def new_dossier() -> Any:
 @require()
 def dossier(dossier_id: str) -> str:
     """One dossier: its data, its timeline, the actions its status allows."""
-    record = _dossiers().get(dossier_id)
-    user = current_user()
-    allowed = [
-        a
-        for a in ACTIONS.values()
-        if record["status"] in a.sources and user is not None and user.role in a.roles
-    ]
+    service = _dossiers()
+    record = service.get(dossier_id)
+    allowed = service.allowed_actions(record, current_user())
     return render_template("dossiers/detail.html", d=record, actions=allowed, staff=staff(db()))
 
 

@@ -46,11 +46,29 @@
     });
   }
 
+  // Document form: a secret document takes no summary (docs/security.md, "Secret documents"),
+  // so its field goes away while a secrecy level is chosen; the server refuses one anyway.
+  function setupSecrecy() {
+    var select = document.querySelector("[data-secrecy-select]");
+    var field = document.querySelector("[data-secret-hides]");
+    if (!select || !field) return;
+    var input = field.querySelector("textarea, input");
+    function show() {
+      var secret = select.value !== "none";
+      field.hidden = secret;
+      field.style.display = secret ? "none" : "";  // .field sets display, which beats [hidden]
+      if (input) input.disabled = secret;
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
   document.documentElement.classList.add("js");
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); });
+    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); setupSecrecy(); });
   } else {
     setupPapers();
     setupSingleSubmit();
+    setupSecrecy();
   }
 })();
