@@ -19,6 +19,7 @@ from .blobs import BlobStore, check_sha256
 from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
+from .browser import FILE_HEADERS, apply_policy
 from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
@@ -42,8 +43,19 @@ from .errors import (
     TamperedEnvelope,
     TransportError,
     UnknownSender,
+    UnsupportedFile,
     ValidationError,
     WrongRecipient,
+)
+from .filetypes import ACCEPTED as FILE_KINDS
+from .filetypes import (
+    PDF,
+    FileKind,
+    accepted_labels,
+    check_bytes,
+    check_file,
+    download_name,
+    kind_of,
 )
 from .ids import new_id
 from .keys import KeyPair, PublicKeys, rotation_proof
@@ -86,6 +98,9 @@ __all__ = [
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
+    "FILE_HEADERS",
+    "FILE_KINDS",
+    "PDF",
     "SCHEDULED",
     "SCHEMA_VERSION",
     "TIME_CLASSES",
@@ -100,6 +115,7 @@ __all__ = [
     "EnrollmentError",
     "EnvelopeError",
     "FieldClash",
+    "FileKind",
     "Frame",
     "HttpTransport",
     "HubIdentity",
@@ -126,16 +142,21 @@ __all__ = [
     "TransferFileError",
     "TransportError",
     "UnknownSender",
+    "UnsupportedFile",
     "WEEKDAYS",
     "User",
     "ValidationError",
     "Version",
     "Write",
     "WrongRecipient",
+    "accepted_labels",
     "add_user",
+    "apply_policy",
     "atomic",
     "authenticate",
     "canonical",
+    "check_bytes",
+    "check_file",
     "check_immutable",
     "check_rate",
     "clean_text",
@@ -147,11 +168,13 @@ __all__ = [
     "create_record_tables",
     "select_records",
     "done_report",
+    "download_name",
     "fold",
     "gc_paused",
     "get_meta",
     "get_user",
     "issue_token",
+    "kind_of",
     "labels",
     "limit_malloc_arenas",
     "load_settings",

@@ -4,6 +4,7 @@ Hierarchy::
 
     SyncError                      base of everything below; ``status`` is the HTTP status
     ├── ValidationError            a record or change breaks its JSON Schema (422)
+    │   └── UnsupportedFile        a file that is not a kind the offices use, by its bytes (415)
     ├── NotFound                   a record, node or key that does not exist (404)
     ├── Conflict                   an action not allowed in the current state (409)
     ├── EnvelopeError              a sealed envelope cannot be trusted (400)
@@ -53,6 +54,14 @@ class ValidationError(SyncError):
 
     status = 422
     code = "validation_error"
+
+
+class UnsupportedFile(ValidationError):
+    """Raised when a file is not one of the accepted kinds by its bytes, or carries active
+    content (``sync/filetypes.py``)."""
+
+    status = 415
+    code = "unsupported_file_type"
 
 
 class NotFound(SyncError):
