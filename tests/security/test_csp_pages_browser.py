@@ -252,6 +252,9 @@ def _walk(page: Page, urls: list[str]) -> list[str]:
         if status != 200:
             problems.append(f"{url}: status {status}")
             continue
+        policy = resp.all_headers().get("content-security-policy", "") if resp else ""
+        if "script-src 'self'" not in policy or "frame-ancestors 'none'" not in policy:
+            problems.append(f"{url}: not under the page policy ({policy!r})")
         violations = page.evaluate("window.__violations")
         styled = page.evaluate(STYLED)
         if violations:
