@@ -16,9 +16,8 @@ of submissions no ward received, or that a ward refused, are deleted after
 
 Codes are ``{ward prefix}-{yyMMdd}-{NNNN}`` like the ward's own, numbered 5001–9999 from the
 hub's ``online_counters`` table: wards number their desk dossiers 0001–5000, so the two never
-collide although neither sees the other's counter. The hub cannot import the ward's
-validation rules (``ward_node/people.py``), so input is checked here with simple rules and then
-against the JSON Schema (``sync.validate``).
+collide although neither sees the other's counter. The citizen's input is checked by
+``citizen_input.py`` and then against the JSON Schema (``sync.validate``).
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ from sync import (
     Write,
     accepted_labels,
     atomic,
-    check_bytes,
     check_rate,
     clean_text,
     fold,
@@ -53,7 +51,7 @@ from sync import (
     validate,
 )
 
-from . import files
+from . import citizen_input, files
 from .portal import PAPER_KINDS, current_wards, error_page, time_limit
 from .setup import capture
 from .web import db, records
@@ -71,7 +69,6 @@ ACTOR = "citizen"
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 _HOUSEKEEPING_EVERY = 600.0
 _last_housekeeping = 0.0
-_PHONE_SEP = re.compile(r"[\s.\-()]")
 
 
 @bp.get("/nop-ho-so")
@@ -228,8 +225,8 @@ def _create(values: dict[str, str], token: str) -> str:
     if not procedures:
         raise ValidationError("Hãy chọn thủ tục trong danh sách.", field="procedure_code")
     procedure = procedures[0]
-    applicant = _applicant(values)
-    scans = _scans()
+    applicant = citizen_input.applicant(values)
+    scans = citizen_input.scans(request.files.getlist("scans"), MAX_SCANS, MAX_SCAN_BYTES)
     now = datetime.now(UTC).replace(microsecond=0)
     at = now.isoformat(timespec="seconds")
     dossier_id = new_id()
@@ -344,67 +341,3 @@ def _next_number(conn: sqlite3.Connection, unit: str, day: str) -> int:
             field="unit",
         )
     return int(row[0])
-
-
-def _applicant(values: dict[str, str]) -> dict[str, Any]:
-    name = " ".join(nfc(values["full_name"]).split())
-    if not name or len(name) > 200 or any(c.isdigit() for c in name):
-        raise ValidationError("Hãy ghi họ và tên người nộp (chỉ gồm chữ).", field="full_name")
-    id_number = values["id_number"].strip()
-    if not re.fullmatch(r"[0-9]{12}", id_number):
-        raise ValidationError("Số CCCD phải gồm đúng 12 chữ số.", field="id_number")
-    try:
-        birth_year = int(values["birth_year"].strip())
-    except ValueError:
-        raise ValidationError("Năm sinh phải là số, ví dụ 1985.", field="birth_year") from None
-    if not 1900 <= birth_year <= datetime.now(VIETNAM).year:
-        raise ValidationError("Năm sinh không hợp lệ.", field="birth_year")
-    phone = _PHONE_SEP.sub("", values["phone"])
-    if phone.startswith("0"):
-        phone = "+84" + phone[1:]
-    elif phone.startswith("84"):
-        phone = "+" + phone
-    if not re.fullmatch(r"\+84[35789][0-9]{8}", phone):
-        raise ValidationError(
-            "Số điện thoại di động không hợp lệ (ví dụ 0905 123 456); hồ sơ được báo qua SMS.",
-            field="phone",
-        )
-    email = values["email"].strip() or None
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise ValidationError("Địa chỉ thư điện tử không hợp lệ.", field="email")
-    address = " ".join(nfc(values["address"]).split())
-    if not address:
-        raise ValidationError("Hãy ghi địa chỉ liên hệ.", field="address")
-    return {
-        "full_name": name,
-        "id_number": id_number,
-        "birth_year": birth_year,
-        "phone": phone,
-        "address": address,
-        "email": email,
-    }
-
-
-def _scans() -> list[tuple[str, bytes]]:
-    """The uploaded scans as (name, bytes): at least one, each a PDF, JPEG, PNG or TIFF by
-    its bytes (``sync/filetypes.py``), at most ``MAX_SCAN_BYTES``."""
-    files = [f for f in request.files.getlist("scans") if f.filename]
-    kinds = accepted_labels(FILE_KINDS)
-    if not files:
-        raise ValidationError(f"Hãy đính kèm bản quét giấy tờ ({kinds}).", field="scans")
-    if len(files) > MAX_SCANS:
-        raise ValidationError(f"Đính kèm tối đa {MAX_SCANS} tệp.", field="scans")
-    scans = []
-    for f in files:
-        data = f.read(MAX_SCAN_BYTES + 1)
-        name = nfc(str(f.filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "scan"
-        if len(data) > MAX_SCAN_BYTES:
-            raise ValidationError(
-                f"Tệp '{name}' lớn hơn {MAX_SCAN_BYTES // (1024 * 1024)} MB.", field="scans"
-            )
-        try:
-            check_bytes(data, name)
-        except ValidationError as exc:
-            raise type(exc)(exc.message, code=exc.code, field="scans") from None
-        scans.append((name, data))
-    return scans
