@@ -89,8 +89,14 @@ def test_the_printable_week_lists_the_approved_meeting_in_the_domain_columns(
         assert f'<th scope="col">{column}</th>' in page
     assert meetings["waiting"] not in page and "giải phóng mặt bằng" not in page
     assert meetings["next_week"] not in page and "tổng kết năm" not in page
-    # The print stylesheet hides the console's header and navigation.
-    assert re.search(r"@media print \{\s*\.no-print, \.site-header", page)
+    # The print stylesheet (console.css: no inline style, docs/security.md) hides the
+    # console's header and navigation on this page.
+    assert "sched-sheet" in page
+    with hub.get("/console/static/console.css") as css:
+        assert re.search(
+            r"@media print \{\s*body:has\(\.sched-sheet\) :is\(\.no-print, \.site-header",
+            css.text,
+        )
 
     later = hub.get(f"{BASE}/lich-hop/in?tuan=08/12/2026").text
     assert f'data-meeting="{meetings["next_week"]}"' in later
