@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 
 from sync import (
     NotFound,
@@ -20,7 +20,7 @@ from sync import (
 )
 
 from . import conflicts, nodes, reference_edit
-from .blob_api import blob_store
+from .files import blob_store, file_response
 from .journal import Journal
 from .setup import capture
 from .web import client_address, current_user, db, page_args, require, state
@@ -315,7 +315,7 @@ def resolve_conflict(conflict_id: int) -> Response:
 @bp.get("/attachments/<sha256>")
 @require("admin")
 def attachment_file(sha256: str) -> Response:
-    """An attached file of any ward by its hash, with its media type and name (admins only).
+    """An attached file of any ward by its hash and name, typed by its bytes (admins only).
 
     404 while its ward has not uploaded it yet: the hub serves only complete, verified files.
     """
@@ -336,11 +336,4 @@ def attachment_file(sha256: str) -> Response:
     store = blob_store()
     if row is None or not store.has(sha256):
         raise NotFound("Máy chủ trung tâm chưa có tệp đính kèm này.")
-    record = Replica.decode(rtype, row)
-    return send_file(
-        store.path(sha256),
-        mimetype=record["mime"],
-        as_attachment=True,
-        download_name=record["name"],
-        etag=sha256,
-    )
+    return file_response(sha256, Replica.decode(rtype, row)["name"], download=True)

@@ -1,46 +1,55 @@
 """The blob protocol over HTTP (``/sync/v1/blobs``): attachment files in sealed chunks.
 
 Bodies are envelopes whose payload is a frame (``sync/blobsync.py`` documents both). A node
-may exchange only files named by an ``attachment`` record it may see, its unit's own or one
-routed to it (DESIGN.md "Routing"), and the hub serves a file only once it is complete and its
-hash verified. Files live in ``DATA/blobs``.
+sends only files named by an attachment record of its own unit, up to
+:data:`~central_hub.files.MAX_FILE_BYTES`, into a partial file kept apart for it (within its
+quota, expired when abandoned); a file is stored once complete, its hash verified and its
+bytes one of the accepted kinds. A node fetches a file only through a record it may see whose
+owner sent that file (``files.py``, "Provenance"; docs/security.md, "Files"). Files live in
+``DATA/blobs``.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
 from sync import (
     BLOB_MAX_CHUNK,
     ENVELOPE_TYPE,
-    BlobStore,
     ChangesetError,
     Frame,
     NotFound,
+    PayloadTooLarge,
     SyncError,
+    atomic,
+    check_file,
+    kind_of,
     pack_frame,
     seal,
     unpack_frame,
 )
 
 from . import nodes, sync_history
+from .files import (
+    MAX_FILE_BYTES,
+    add_source,
+    blob_store,
+    fetchable,
+    make_room,
+    own_sizes,
+    sent_by,
+    sweep_partials,
+)
 from .ingest import HubContext, open_from_node
-from .journal import ALL_UNITS
-from .web import context, state
+from .web import context
 
 bp = Blueprint("sync_blobs", __name__, url_prefix="/sync/v1/blobs")
 
 Handler = Callable[[HubContext, nodes.Node, Frame, bytes], Frame]
-
-
-def blob_store() -> BlobStore:
-    """The hub's blob store, ``DATA/blobs``."""
-    return BlobStore(state().data_dir / "blobs")
 
 
 @bp.post("/status")
@@ -95,36 +104,18 @@ def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, Frame]:
     return node, frame
 
 
-def visible(conn: sqlite3.Connection, unit: str, shas: Iterable[str]) -> dict[str, set[int]]:
-    """The files among ``shas`` that ``unit`` may see, with the sizes their records state.
-
-    A file is visible through an attachment record of the unit's own, or one whose journal
-    entries are routed to the unit (or to every unit).
-    """
-    found: dict[str, set[int]] = {}
-    listed = list(dict.fromkeys(shas))
-    for i in range(0, len(listed), 500):
-        part = listed[i : i + 500]
-        rows = conn.execute(
-            f"SELECT a.sha256, a.size FROM attachment a WHERE a.sha256 IN "
-            f"({','.join('?' * len(part))}) AND (a.unit = ? OR EXISTS ("
-            "  SELECT 1 FROM journal j JOIN routes r ON r.jseq = j.jseq"
-            "  WHERE j.type = 'attachment' AND j.id = a.id AND r.unit IN (?, ?)))",
-            (*part, unit, unit, ALL_UNITS),
-        ).fetchall()
-        for sha, size in rows:
-            found.setdefault(sha, set()).add(int(size))
-    return found
-
-
 def _status(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Frame:
+    """Of the node's own files, which the hub holds as sent by its unit and how much of each
+    the node has sent so far; ``unknown`` for files no record of its unit names (yet)."""
     started = time.perf_counter()
     store = blob_store()
     asked = list(frame.meta["blobs"])
-    seen = visible(ctx.conn, node.unit, asked)
-    have = [s for s in asked if s in seen and store.has(s)]
-    partial = {s: store.partial_size(s) for s in asked if s in seen and s not in have}
-    unknown = [s for s in asked if s not in seen]
+    own = own_sizes(ctx.conn, node.unit, asked)
+    # Another unit's copy of the same bytes does not count: a unit becomes a source of a
+    # file only by sending it whole (files.py, "Provenance").
+    have = [s for s in asked if s in own and store.has(s) and sent_by(ctx.conn, s, node.unit)]
+    partial = {s: store.partial_size(s, node.node_id) for s in asked if s in own and s not in have}
+    unknown = [s for s in asked if s not in own]
     sync_history.record_visit(
         ctx.conn, node, body, len(body), "blob_status", len(asked), started, ""
     )
@@ -141,7 +132,7 @@ def _status(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Fra
 def _upload(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Frame:
     started = time.perf_counter()
     sha, offset, total = frame.meta["sha256"], frame.meta["offset"], frame.meta["total"]
-    sizes = visible(ctx.conn, node.unit, [sha]).get(sha)
+    sizes = own_sizes(ctx.conn, node.unit, [sha]).get(sha)
     if not sizes:
         raise NotFound(
             f"Máy chủ trung tâm chưa có bản ghi tệp đính kèm nào của đơn vị '{node.unit}' "
@@ -153,13 +144,26 @@ def _upload(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Fra
             f"Tệp {sha[:12]}… dài {total} byte, bản ghi đính kèm ghi {min(sizes)} byte.",
             code="blob_size_mismatch",
         )
+    if total > MAX_FILE_BYTES:
+        raise PayloadTooLarge(
+            f"Tệp {sha[:12]}… dài {total} byte, quá giới hạn "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MiB mà máy chủ trung tâm nhận.",
+            code="blob_too_large",
+            max_bytes=MAX_FILE_BYTES,
+        )
     store = blob_store()
-    if store.has(sha):
-        return _ack(sha, store.size(sha), complete=True)
-    size = store.append_partial(sha, offset, frame.data)
+    sweep_partials(store)
+    if store.has(sha) and sent_by(ctx.conn, sha, node.unit):
+        return _ack(sha, total, complete=True)
+    if offset == store.partial_size(sha, node.node_id):
+        make_room(store, node.node_id, sha, len(frame.data))
+    size = store.append_partial(sha, offset, frame.data, node.node_id)
     if size < total:
         return _ack(sha, size, complete=False)
-    store.finish_partial(sha)  # verifies the SHA-256; a corrupt file is dropped and refused
+    # Verifies the SHA-256 and judges the bytes (sync/filetypes.py); a bad file is dropped.
+    store.finish_partial(sha, node.node_id, check=check_file)
+    with atomic(ctx.conn):
+        add_source(ctx.conn, sha, node.unit)
     sync_history.record_visit(
         ctx.conn, node, body, total, "blob_upload", 1, started, f"sha256={sha}"
     )
@@ -174,8 +178,13 @@ def _download(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> F
     started = time.perf_counter()
     sha, offset = frame.meta["sha256"], frame.meta["offset"]
     store = blob_store()
-    # One answer for "not yours" and "not here yet": a node learns nothing of other files.
-    if sha not in visible(ctx.conn, node.unit, [sha]) or not store.has(sha):
+    # One answer for "not yours", "not here yet" and "not a file anyone may open": a node
+    # learns nothing of other files.
+    if (
+        not store.has(sha)
+        or not fetchable(ctx.conn, node.unit, sha)
+        or kind_of(store.path(sha)) is None
+    ):
         raise NotFound(f"Máy chủ trung tâm chưa có tệp {sha[:12]}….", code="blob_not_found")
     total = store.size(sha)
     if offset > total:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from sync import (
@@ -27,9 +27,9 @@ from sync import (
 )
 
 from . import console, directives
-from .blob_api import blob_store
 from .console_auth import console_user, login_required
 from .console_work import chosen_units, current_units, today
+from .files import blob_store, file_response
 from .web import db, state, unit_names
 
 bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
@@ -252,10 +252,4 @@ def attachment(sha256: str) -> Any:
     )
     if row is None or not blob_store().has(sha256):
         raise NotFound("Máy chủ trung tâm chưa có tệp đính kèm này; hãy thử lại sau khi đồng bộ.")
-    record = Replica.decode(rtype, row)
-    return send_file(
-        blob_store().path(sha256),
-        mimetype=record["mime"],
-        as_attachment=True,
-        download_name=record["name"],
-    )
+    return file_response(sha256, Replica.decode(rtype, row)["name"], download=True)

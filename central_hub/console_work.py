@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from sync import (
@@ -30,8 +29,8 @@ from sync import (
 )
 
 from . import console, documents_api, meetings_api
-from .blob_api import blob_store
 from .console_auth import console_user, login_required
+from .files import blob_store, file_response
 from .reference_data import CITY
 from .reference_edit import is_valid_on
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
@@ -217,16 +216,7 @@ def document_file(doc_id: str, attachment_id: str) -> Response:
     store = blob_store()
     if not found or not store.has(found[0]["sha256"]):
         raise NotFound("Không có tệp đính kèm này.")
-    attachment = found[0]
-    resp = send_file(
-        store.path(attachment["sha256"]), mimetype=attachment["mime"], etag=attachment["sha256"]
-    )
-    # RFC 6266: an ASCII name for old clients, the Vietnamese one in ``filename*``.
-    plain = attachment["name"].encode("ascii", "replace").decode().replace('"', "'")
-    resp.headers["Content-Disposition"] = (
-        f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(attachment['name'], safe='')}"
-    )
-    return resp
+    return file_response(found[0]["sha256"], found[0]["name"])
 
 
 # -- the weekly meeting schedule ----------------------------------------------------------------

@@ -17,14 +17,17 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from sync import (
+    PDF,
     SECRET_SUMMARY,
     VIETNAM,
     NotFound,
     SecretContent,
+    UnsupportedFile,
     User,
     ValidationError,
     Write,
     atomic,
+    check_bytes,
     clean_text,
     is_secret,
     labels,
@@ -33,7 +36,7 @@ from sync import (
     validate,
 )
 
-from .blob_api import blob_store
+from .files import add_source, blob_store
 from .secrecy import READERS, masked, may_read
 from .setup import capture
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
@@ -41,7 +44,6 @@ from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
-PDF_MAGIC = b"%PDF-"  # a scan is recognised by its first bytes, not its name or claimed type
 
 
 def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +73,9 @@ def with_recipients(doc: dict[str, Any]) -> dict[str, Any]:
 
 def pdf_files(files: Iterable[FileStorage]) -> list[tuple[str, bytes]]:
     """The uploaded files that were chosen, as ``(name, bytes)``: at most ``MAX_SCANS``, each
-    a PDF by its first bytes and at most ``MAX_SCAN_BYTES`` (the online submission's limits).
-    Raises :class:`ValidationError` (field ``attachments``) naming the file refused."""
+    a PDF by its bytes, without active content, and at most ``MAX_SCAN_BYTES`` (the online
+    submission's limits; docs/security.md, "Files"). Raises :class:`ValidationError` (field
+    ``attachments``; :class:`UnsupportedFile` for what the file is) naming the file refused."""
     chosen = [f for f in files if f.filename]
     if len(chosen) > MAX_SCANS:
         raise ValidationError(
@@ -92,11 +95,10 @@ def pdf_files(files: Iterable[FileStorage]) -> list[tuple[str, bytes]]:
                 "hãy quét lại với độ phân giải thấp hơn.",
                 field="attachments",
             )
-        if not data.startswith(PDF_MAGIC):
-            raise ValidationError(
-                f"Tệp '{name}' không phải tệp PDF; chỉ đính kèm bản quét dạng PDF.",
-                field="attachments",
-            )
+        try:
+            check_bytes(data, name, accepted=(PDF,))
+        except UnsupportedFile as exc:
+            raise UnsupportedFile(exc.message, code=exc.code, field="attachments") from None
         scans.append((name, data))
     return scans
 
@@ -179,13 +181,14 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
                 "parent_id": doc["id"],
                 "sha256": store.put(data, max_size=MAX_SCAN_BYTES),
                 "name": name,
-                "mime": "application/pdf",
+                "mime": PDF.mime,
                 "size": len(data),
                 "uploaded_by": doc["created_by"],
                 "uploaded_at": doc["sent_at"],
             }
             validate("attachment", fields)
             writes.append(Write("attachment", attachment_id, hub_unit, fields))
+            add_source(conn, fields["sha256"], hub_unit)
         capture(conn).write_many(writes, actor=doc["created_by"])
     return dict(with_recipients(doc), attachments=[w.fields for w in writes[1:]])
 

@@ -146,6 +146,30 @@ def _node_status(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE nodes ADD COLUMN {column}")
 
 
+def _blob_sources(conn: sqlite3.Connection) -> None:
+    # Which units each file at the hub came from (central_hub/files.py): an attachment record
+    # lets a unit fetch a file only if its owner's unit sent the bytes, so naming a hash is
+    # not enough (docs/security.md, "Files"). Files already held are trusted to the units
+    # whose records named them before this check existed.
+    conn.execute(
+        "CREATE TABLE blob_sources (sha256 TEXT NOT NULL, unit TEXT NOT NULL, "
+        "at TEXT NOT NULL, PRIMARY KEY (sha256, unit))"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO blob_sources (sha256, unit, at) "
+        "SELECT sha256, unit, coalesce(uploaded_at, '') FROM attachment WHERE sha256 IS NOT NULL"
+    )
+
+
+def _portal_submissions(conn: sqlite3.Connection) -> None:
+    # The one-time token of each form the portal received (central_hub/submit.py): a
+    # reloaded or doubly clicked submission finds its dossier instead of making a second one.
+    conn.execute(
+        "CREATE TABLE portal_submissions (token TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, "
+        "created_at REAL NOT NULL)"
+    )
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -170,6 +194,8 @@ MIGRATIONS = [
     ("0021_enrollment_cancelled", nodes.create_cancelled_column),
     # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
     ("0022_account_sessions", create_account_tables),
+    ("0023_blob_sources", _blob_sources),
+    ("0024_portal_submissions", _portal_submissions),
 ]
 
 

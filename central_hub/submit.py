@@ -6,43 +6,55 @@ a ``dossier`` owned by the chosen ward in status 1 (Mới đăng ký, channel ``
 are routed to the ward, which receives or refuses it from its queue and sets the due date on
 reception. The look-up pages are ``portal.py``.
 
+A submission is idempotent and follows Post/Redirect/Get: the form carries a one-time token,
+recorded with the dossier it made (``portal_submissions``), and the answer is a redirect to
+``/nop-ho-so/da-nop/<token>``; reloading the confirmation, or posting the same form again,
+never makes a second dossier. The rate limit and the size of the whole body are checked
+before the body is read; scans are judged by their bytes (``sync/filetypes.py``), and those
+of submissions no ward received, or that a ward refused, are deleted after
+:data:`~central_hub.files.SCAN_RETENTION_DAYS` (docs/security.md, "Files", "Resource bounds").
+
 Codes are ``{ward prefix}-{yyMMdd}-{NNNN}`` like the ward's own, numbered 5001–9999 from the
 hub's ``online_counters`` table: wards number their desk dossiers 0001–5000, so the two never
-collide although neither sees the other's counter. The hub cannot import the ward's
-validation rules (``ward_node/people.py``), so input is checked here with simple rules and then
-against the JSON Schema (``sync.validate``).
+collide although neither sees the other's counter. The citizen's input is checked by
+``citizen_input.py`` and then against the JSON Schema (``sync.validate``).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from sync import (
+    FILE_KINDS,
     VIETNAM,
-    BlobStore,
     PayloadTooLarge,
     RateLimited,
     ValidationError,
     Write,
+    accepted_labels,
     atomic,
     check_rate,
     clean_text,
     fold,
+    kind_of,
     new_id,
     nfc,
     qr_svg,
     validate,
 )
 
-from .portal import PAPER_KINDS, current_wards, time_limit
+from . import citizen_input, files
+from .portal import PAPER_KINDS, current_wards, error_page, time_limit
 from .setup import capture
-from .web import db, records, state
+from .web import db, records
 
 bp = Blueprint("submit", __name__)
 
@@ -50,36 +62,77 @@ SUBMIT_PER_MINUTE = 5  # stricter than the look-up: each submission writes recor
 FIRST_ONLINE, LAST_ONLINE = 5001, 9999  # wards number 0001–5000
 MAX_SCAN_BYTES = 10 * 1024 * 1024
 MAX_SCANS = 5
+# One submission's whole body, scans and form together: checked before the body is read.
+MAX_SUBMISSION_BYTES = 25 * 1024 * 1024
+CONFIRMATION_SECONDS = 3600  # the confirmation shows the citizen's name: not for ever
 ACTOR = "citizen"
-# Accepted scans by their first bytes, not by the name or the browser's claim.
-SCAN_TYPES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-_PHONE_SEP = re.compile(r"[\s.\-()]")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+_HOUSEKEEPING_EVERY = 600.0
+_last_housekeeping = 0.0
 
 
 @bp.get("/nop-ho-so")
 def form() -> str:
-    """The empty submission form."""
+    """The empty submission form, with a fresh one-time token."""
     return _form({}, None)
 
 
 @bp.post("/nop-ho-so")
-def submit() -> tuple[str, int] | str:
-    """Create the online dossier; the form again with a Vietnamese error when refused."""
-    values = {k: request.form.get(k, "") for k in _FIELDS}
+def submit() -> Response | tuple[str, int]:
+    """Create the online dossier and redirect to its confirmation (303); the form again with
+    a Vietnamese error when refused. A token already used redirects to its dossier."""
+    # Both checks come before anything reads the body (docs/security.md, "Resource bounds").
     try:
         check_rate(db(), "submit:" + (request.remote_addr or "?"), SUBMIT_PER_MINUTE)
     except RateLimited:
-        return _form(values, "Bạn đã gửi quá nhiều hồ sơ. Hãy đợi một phút rồi thử lại."), 429
+        return _form({}, "Bạn đã gửi quá nhiều hồ sơ. Hãy đợi một phút rồi nộp lại."), 429
+    if (request.content_length or 0) > MAX_SUBMISSION_BYTES:
+        return _form({}, _too_large(), "scans"), 413
+    request.max_content_length = MAX_SUBMISSION_BYTES  # a body sent without its length
+    request.max_form_parts = 100
+    values = {k: request.form.get(k, "") for k in _FIELDS}
+    token = request.form.get("submission", "")
+    if not TOKEN_RE.fullmatch(token):
+        return _form(
+            values, "Biểu mẫu này đã cũ hoặc không đầy đủ. Hãy tải lại trang rồi nộp lại."
+        ), 400
     try:
-        dossier = _create(values)
+        _create(values, token)
     except (ValidationError, PayloadTooLarge) as exc:
-        return _form(values, exc.message, exc.details.get("field")), 422
+        return _form(values, exc.message, exc.details.get("field"), token), exc.status
+    _housekeeping()
+    return redirect(url_for("submit.confirmation", token=token), 303)
+
+
+@bp.get("/nop-ho-so/da-nop/<token>")
+def confirmation(token: str) -> str | tuple[str, int]:
+    """The printable confirmation of the submission made with ``token``, for an hour."""
+    row = (
+        db()
+        .execute(
+            "SELECT dossier_id FROM portal_submissions WHERE token = ? AND created_at > ?",
+            (token, time.time() - CONFIRMATION_SECONDS),
+        )
+        .fetchone()
+    )
+    found = records("dossier", "WHERE id = ?", (row[0],)) if row else []
+    if not found:
+        return error_page(
+            404,
+            "Không còn xem lại được giấy xác nhận này (giấy chỉ xem được trong một giờ sau khi "
+            "nộp). Hãy tra cứu hồ sơ bằng mã hồ sơ đã ghi lại.",
+        )
+    dossier = found[0]
     procedure = records("procedure", "WHERE code = ?", (dossier["procedure_code"],))
     ward = current_wards("AND code = ?", (dossier["unit"],))
+    scans = (
+        db()
+        .execute(
+            "SELECT count(*) FROM attachment WHERE parent_type = 'dossier' AND parent_id = ?",
+            (dossier["id"],),
+        )
+        .fetchone()[0]
+    )
     lookup = url_for("portal.lookup", code=dossier["code"])
     public_url = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
     return render_template(
@@ -87,10 +140,35 @@ def submit() -> tuple[str, int] | str:
         dossier=dossier,
         ward=ward[0] if ward else {"name": dossier["unit"]},
         time_limit=time_limit(procedure[0]) if procedure else "",
-        scans=len(request.files.getlist("scans")),
+        scans=scans,
         lookup=lookup,
         qr=Markup(qr_svg(public_url + lookup, "Mã QR để tra cứu hồ sơ")),
     )
+
+
+def _too_large() -> str:
+    return (
+        f"Tổng dung lượng các tệp gửi một lần không được quá "
+        f"{MAX_SUBMISSION_BYTES // (1024 * 1024)} MB. Hãy quét với độ phân giải thấp hơn "
+        "hoặc bớt số tệp."
+    )
+
+
+def _housekeeping() -> None:
+    """Now and then, after a submission: delete the scans nobody will fetch and forget the
+    tokens of old submissions (each submission is what adds to both)."""
+    global _last_housekeeping
+    now = time.monotonic()
+    if now - _last_housekeeping < _HOUSEKEEPING_EVERY:
+        return
+    _last_housekeeping = now
+    conn = db()
+    files.expire_unclaimed_scans(conn, files.blob_store())
+    with atomic(conn):
+        conn.execute(
+            "DELETE FROM portal_submissions WHERE created_at < ?",
+            (time.time() - files.SCAN_RETENTION_DAYS * 86400,),
+        )
 
 
 _FIELDS = (
@@ -106,7 +184,12 @@ _FIELDS = (
 )
 
 
-def _form(values: dict[str, str], error: str | None, error_field: str | None = None) -> str:
+def _form(
+    values: dict[str, str],
+    error: str | None,
+    error_field: str | None = None,
+    token: str | None = None,
+) -> str:
     procedures = records("procedure", "WHERE active = 1")
     for p in procedures:
         p["time_limit"] = time_limit(p)
@@ -119,12 +202,21 @@ def _form(values: dict[str, str], error: str | None, error_field: str | None = N
         error=error,
         error_field=error_field,
         max_mb=MAX_SCAN_BYTES // (1024 * 1024),
+        max_total_mb=MAX_SUBMISSION_BYTES // (1024 * 1024),
         max_scans=MAX_SCANS,
+        kinds=accepted_labels(FILE_KINDS),
+        accept=",".join(
+            [f".{k.extension}" for k in FILE_KINDS]
+            + [".jpeg", ".tiff"]
+            + [k.mime for k in FILE_KINDS]
+        ),
+        token=token or secrets.token_urlsafe(24),
     )
 
 
-def _create(values: dict[str, str]) -> dict[str, Any]:
-    """Validate, store the scans, write the records; return the dossier."""
+def _create(values: dict[str, str], token: str) -> str:
+    """Validate, store the scans, write the records with ``token``; return the dossier's id,
+    that of the dossier already made with ``token`` if any."""
     wards = current_wards("AND code = ?", (values["unit"],))
     if not wards:
         raise ValidationError("Hãy chọn phường nhận hồ sơ trong danh sách.", field="unit")
@@ -133,8 +225,8 @@ def _create(values: dict[str, str]) -> dict[str, Any]:
     if not procedures:
         raise ValidationError("Hãy chọn thủ tục trong danh sách.", field="procedure_code")
     procedure = procedures[0]
-    applicant = _applicant(values)
-    scans = _scans()
+    applicant = citizen_input.applicant(values)
+    scans = citizen_input.scans(request.files.getlist("scans"), MAX_SCANS, MAX_SCAN_BYTES)
     now = datetime.now(UTC).replace(microsecond=0)
     at = now.isoformat(timespec="seconds")
     dossier_id = new_id()
@@ -166,9 +258,15 @@ def _create(values: dict[str, str]) -> dict[str, Any]:
             "Thông tin chưa hợp lệ. Hãy kiểm tra lại họ tên, địa chỉ, thư điện tử và ghi chú.",
             field="body",
         ) from None
-    blobs = BlobStore(state().data_dir / "blobs")
+    blobs = files.blob_store()
     conn = db()
     with atomic(conn):
+        # Inside the write transaction: a second click waits for the first and finds it.
+        done = conn.execute(
+            "SELECT dossier_id FROM portal_submissions WHERE token = ?", (token,)
+        ).fetchone()
+        if done:
+            return str(done[0])
         day = now.astimezone(VIETNAM).strftime("%y%m%d")
         number = _next_number(conn, ward["code"], day)
         record["code"] = f"{ward['prefix']}-{day}-{number:04d}"
@@ -195,8 +293,11 @@ def _create(values: dict[str, str]) -> dict[str, Any]:
                 },
             ),
         ]
-        for name, mime, data in scans:
+        for name, data in scans:
             attachment_id = new_id()
+            sha = blobs.put(data, max_size=MAX_SCAN_BYTES)
+            kind = kind_of(blobs.path(sha))
+            assert kind is not None  # judged by _scans
             writes.append(
                 Write(
                     "attachment",
@@ -207,19 +308,25 @@ def _create(values: dict[str, str]) -> dict[str, Any]:
                         "unit": ward["code"],
                         "parent_type": "dossier",
                         "parent_id": dossier_id,
-                        "sha256": blobs.put(data, max_size=MAX_SCAN_BYTES),
+                        "sha256": sha,
                         "name": name,
-                        "mime": mime,
+                        "mime": kind.mime,
                         "size": len(data),
                         "uploaded_by": ACTOR,
                         "uploaded_at": at,
                     },
                 )
             )
+            # The hub stored the bytes for the ward: that ward may fetch them (files.py).
+            files.add_source(conn, sha, ward["code"])
         for w in writes:
             validate(w.type, w.fields)
         capture(conn).write_many(writes, actor=ACTOR)
-    return record
+        conn.execute(
+            "INSERT INTO portal_submissions (token, dossier_id, created_at) VALUES (?, ?, ?)",
+            (token, dossier_id, time.time()),
+        )
+    return dossier_id
 
 
 def _next_number(conn: sqlite3.Connection, unit: str, day: str) -> int:
@@ -234,64 +341,3 @@ def _next_number(conn: sqlite3.Connection, unit: str, day: str) -> int:
             field="unit",
         )
     return int(row[0])
-
-
-def _applicant(values: dict[str, str]) -> dict[str, Any]:
-    name = " ".join(nfc(values["full_name"]).split())
-    if not name or len(name) > 200 or any(c.isdigit() for c in name):
-        raise ValidationError("Hãy ghi họ và tên người nộp (chỉ gồm chữ).", field="full_name")
-    id_number = values["id_number"].strip()
-    if not re.fullmatch(r"[0-9]{12}", id_number):
-        raise ValidationError("Số CCCD phải gồm đúng 12 chữ số.", field="id_number")
-    try:
-        birth_year = int(values["birth_year"].strip())
-    except ValueError:
-        raise ValidationError("Năm sinh phải là số, ví dụ 1985.", field="birth_year") from None
-    if not 1900 <= birth_year <= datetime.now(VIETNAM).year:
-        raise ValidationError("Năm sinh không hợp lệ.", field="birth_year")
-    phone = _PHONE_SEP.sub("", values["phone"])
-    if phone.startswith("0"):
-        phone = "+84" + phone[1:]
-    elif phone.startswith("84"):
-        phone = "+" + phone
-    if not re.fullmatch(r"\+84[35789][0-9]{8}", phone):
-        raise ValidationError(
-            "Số điện thoại di động không hợp lệ (ví dụ 0905 123 456); hồ sơ được báo qua SMS.",
-            field="phone",
-        )
-    email = values["email"].strip() or None
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise ValidationError("Địa chỉ thư điện tử không hợp lệ.", field="email")
-    address = " ".join(nfc(values["address"]).split())
-    if not address:
-        raise ValidationError("Hãy ghi địa chỉ liên hệ.", field="address")
-    return {
-        "full_name": name,
-        "id_number": id_number,
-        "birth_year": birth_year,
-        "phone": phone,
-        "address": address,
-        "email": email,
-    }
-
-
-def _scans() -> list[tuple[str, str, bytes]]:
-    """The uploaded scans as (name, media type, bytes); at least one, PDF/JPEG/PNG only."""
-    files = [f for f in request.files.getlist("scans") if f.filename]
-    if not files:
-        raise ValidationError("Hãy đính kèm bản quét giấy tờ (PDF, JPEG hoặc PNG).", field="scans")
-    if len(files) > MAX_SCANS:
-        raise ValidationError(f"Đính kèm tối đa {MAX_SCANS} tệp.", field="scans")
-    scans = []
-    for f in files:
-        data = f.read(MAX_SCAN_BYTES + 1)
-        name = nfc(str(f.filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "scan"
-        if len(data) > MAX_SCAN_BYTES:
-            raise ValidationError(
-                f"Tệp '{name}' lớn hơn {MAX_SCAN_BYTES // (1024 * 1024)} MB.", field="scans"
-            )
-        mime = next((m for magic, m in SCAN_TYPES if data.startswith(magic)), None)
-        if mime is None:
-            raise ValidationError(f"Tệp '{name}' không phải PDF, JPEG hoặc PNG.", field="scans")
-        scans.append((name, mime, data))
-    return scans

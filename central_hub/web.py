@@ -19,6 +19,7 @@ from sync import (
     KeyPair,
     SyncError,
     User,
+    apply_policy,
     connect,
     loads_bounded,
     select_records,
@@ -98,6 +99,8 @@ def install(app: Flask) -> None:
     def _asset(name: str) -> Response:
         # The stylesheet both apps share (sync/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
+
+    app.after_request(browser_policy)
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
@@ -192,3 +195,12 @@ def page_args() -> tuple[int, str | None]:
     except ValueError:
         limit = 50
     return max(1, min(limit, 200)), request.args.get("cursor") or None
+
+
+def browser_policy(resp: Response) -> Response:
+    """Every answer's browser policy (docs/security.md, "Browser policy"): CSP, nosniff,
+    no framing, and ``no-store`` on everything but the static assets."""
+    endpoint = request.endpoint or ""
+    static = endpoint == "_asset" or endpoint.rsplit(".", 1)[-1] == "static"
+    apply_policy(resp.headers, resp.mimetype, static=static)
+    return resp

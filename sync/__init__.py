@@ -29,6 +29,7 @@ from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
 from .boundary import check_immutable_in_order, refused_count, screen_pulled
 from .boundary import create_table as create_refused_table
+from .browser import FILE_HEADERS, apply_policy
 from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
@@ -53,10 +54,21 @@ from .errors import (
     TamperedEnvelope,
     TransportError,
     UnknownSender,
+    UnsupportedFile,
     ValidationError,
     WrongRecipient,
 )
 from .files import append_private, private_dir, private_umask, tighten, write_private
+from .filetypes import ACCEPTED as FILE_KINDS
+from .filetypes import (
+    PDF,
+    FileKind,
+    accepted_labels,
+    check_bytes,
+    check_file,
+    download_name,
+    kind_of,
+)
 from .ids import new_id
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
@@ -111,6 +123,9 @@ __all__ = [
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
+    "FILE_HEADERS",
+    "FILE_KINDS",
+    "PDF",
     "SCHEDULED",
     "SCHEMA_VERSION",
     "TIME_CLASSES",
@@ -125,6 +140,7 @@ __all__ = [
     "EnrollmentError",
     "EnvelopeError",
     "FieldClash",
+    "FileKind",
     "Frame",
     "HttpTransport",
     "HubIdentity",
@@ -159,12 +175,14 @@ __all__ = [
     "TransferFileError",
     "TransportError",
     "UnknownSender",
+    "UnsupportedFile",
     "WEEKDAYS",
     "User",
     "ValidationError",
     "Version",
     "Write",
     "WrongRecipient",
+    "accepted_labels",
     "add_user",
     "csv_bytes",
     "safe_cell",
@@ -182,9 +200,12 @@ __all__ = [
     "session_claims",
     "set_active",
     "user_for_session",
+    "apply_policy",
     "atomic",
     "authenticate",
     "canonical",
+    "check_bytes",
+    "check_file",
     "check_immutable",
     "check_immutable_in_order",
     "create_refused_table",
@@ -204,11 +225,13 @@ __all__ = [
     "create_record_tables",
     "select_records",
     "done_report",
+    "download_name",
     "fold",
     "gc_paused",
     "get_meta",
     "get_user",
     "issue_token",
+    "kind_of",
     "labels",
     "limit_malloc_arenas",
     "load_settings",

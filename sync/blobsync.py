@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 from .blobs import SHA256_RE, BlobStore
 from .changes import canonical
 from .envelope import open_envelope, seal
-from .errors import BadSignature, ChangesetError, RemoteRefused
+from .errors import BadSignature, ChangesetError, RemoteRefused, UnsupportedFile
+from .filetypes import check_file
 from .keys import PublicKeys
 from .store import atomic, get_meta, set_meta
 
@@ -58,6 +59,8 @@ STATUS_BATCH = 200
 UPLOAD_CURSOR = "blobs.upload_seq"
 
 _KINDS = ("blob_status", "blob_have", "blob_chunk", "blob_ack", "blob_fetch")
+# The hub's refusals of a file for what it is: sending it again cannot help.
+_REFUSED_CODES = frozenset({"unsupported_file_type", "active_content", "blob_too_large"})
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class _Report:
     bytes_received: int = 0
     waiting: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def blob_folder(session: NodeSync) -> Path:
@@ -179,7 +183,8 @@ def sync_blobs(
 
     Returns counts (``uploaded``, ``downloaded``, ``chunks_sent``, ``chunks_received``,
     ``bytes_sent``, ``bytes_received``) and the hashes still ``waiting`` for the hub (it
-    does not have them yet) or ``missing`` (in this node's records, on neither side).
+    does not have them yet), ``missing`` (in this node's records, on neither side) or
+    ``refused`` (not a kind of file the offices use, by its bytes).
     Raises :class:`TransportError` or another :class:`SyncError` as :meth:`NodeSync.run`
     does; whatever was received until then is kept.
     """
@@ -225,7 +230,14 @@ def _upload_all(
             elif not store.has(sha):
                 report.missing.append(sha)
             else:
-                _upload(session, store, sha, int(status["partial"].get(sha, 0)), chunk_size, report)
+                try:
+                    _upload(
+                        session, store, sha, int(status["partial"].get(sha, 0)), chunk_size, report
+                    )
+                except RemoteRefused as exc:
+                    if exc.code not in _REFUSED_CODES:
+                        raise
+                    report.refused.append(sha)
                 continue
             blocked.append(pending[sha])
     if scanned != done:
@@ -292,6 +304,8 @@ def _download_all(session: NodeSync, store: BlobStore, chunk_size: int, report: 
             if exc.details.get("http_status") != 404:
                 raise
             report.waiting.append(sha)  # not at the hub yet: its owner has not uploaded it
+        except UnsupportedFile:
+            report.refused.append(sha)  # judged by its bytes here too: never trust the sender
 
 
 def _download(
@@ -311,7 +325,8 @@ def _download(
         size = store.append_partial(sha, offset, chunk.data)
         session._progress("download", min(size, total), total)
         if size >= total:
-            store.finish_partial(sha)  # verifies the hash; a bad file is dropped and raises
+            # Verifies the hash and judges the bytes; a bad file is dropped and raises.
+            store.finish_partial(sha, check=check_file)
             report.downloaded += 1
             return
         if size <= offset:

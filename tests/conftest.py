@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from ward_node.store import ROLES, open_store
 
 UNIT = "19786"
 PASSWORD = "matkhau-123"
+
+
+def scan_pdf(size: int, seed: bytes | None = None) -> bytes:
+    """A PDF of exactly ``size`` bytes (at least 80) shaped like a scan: one stream of
+    random image data (``seed`` repeated instead, for a reproducible file)."""
+    head = b"%PDF-1.4\n1 0 obj\n<< /Length 0 >>\nstream\n"
+    tail = b"\nendstream\nendobj\ntrailer\n<< >>\n%%EOF\n"
+    n = size - len(head) - len(tail)
+    assert n >= 0, "a scan needs at least 80 bytes"
+    body = (seed * (n // len(seed) + 1))[:n] if seed else os.urandom(n)
+    return head + body + tail
 
 
 def make_ward_data(folder: Path, unit: str = UNIT) -> Path:

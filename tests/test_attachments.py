@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from sync import (
     unpack_frame,
 )
 from sync.blobsync import _ask_status, _open, _seal  # the node's requests, made by hand
-from tests.conftest import PASSWORD, Api
+from tests.conftest import PASSWORD, Api, scan_pdf
 from tests.test_hub_protocol import AppTransport, _session, _token
 from ward_node import create_app as create_ward
 from ward_node.setup import init_node
@@ -162,7 +161,7 @@ def test_a_file_attached_at_the_ward_reaches_the_hub_sealed_and_verified(
 ) -> None:
     ward = make_ward()
     dossier = _dossier(ward)
-    data = os.urandom(MIB)
+    data = scan_pdf(MIB)
     sha = hashlib.sha256(data).hexdigest()
 
     resp = _attach(ward, dossier["id"], data)
@@ -216,7 +215,7 @@ def test_an_interrupted_upload_resumes_from_the_hubs_offset(
     tmp_path: Path, hub: FlaskClient, make_ward: Any, reply_lost: bool
 ) -> None:
     ward = make_ward()
-    data = os.urandom(MIB)
+    data = scan_pdf(MIB)
     sha = hashlib.sha256(data).hexdigest()
     assert _attach(ward, _dossier(ward)["id"], data).status_code == 201
     ward.transport.cut_after, ward.transport.reply_lost = 2, reply_lost
@@ -224,7 +223,9 @@ def test_an_interrupted_upload_resumes_from_the_hubs_offset(
     with pytest.raises(TransportError):
         ward.session.run()
     received = 3 if reply_lost else 2
-    assert _hub_blobs(tmp_path).partial_size(sha) == received * BLOB_CHUNK_SIZE
+    assert (
+        _hub_blobs(tmp_path).partial_size(sha, ward.session.node_id) == received * BLOB_CHUNK_SIZE
+    )
     assert not _hub_blobs(tmp_path).has(sha)
     assert read_status(ward.conn)["state"] == "offline"
 
@@ -256,7 +257,7 @@ def test_a_flipped_byte_in_a_chunk_envelope_is_refused_and_stores_nothing(
     tmp_path: Path, hub: FlaskClient, make_ward: Any, where: str
 ) -> None:
     ward = make_ward()
-    data = os.urandom(300_000)
+    data = scan_pdf(300_000)
     sha = hashlib.sha256(data).hexdigest()
     assert _attach(ward, _dossier(ward)["id"], data).status_code == 201
     ward.session.push(SyncReport())  # the record first: the hub takes files it has a record of
@@ -273,19 +274,21 @@ def test_a_flipped_byte_in_a_chunk_envelope_is_refused_and_stores_nothing(
     resp = hub.post("/sync/v1/blobs/upload", data=bytes(body))
     assert resp.status_code in (400, 401), resp.get_json()
     assert resp.get_json()["error"]["message"]
-    assert _hub_blobs(tmp_path).partial_size(sha) == 0 and not _hub_blobs(tmp_path).has(sha)
+    assert _hub_blobs(tmp_path).partial_size(sha, ward.session.node_id) == 0 and not _hub_blobs(
+        tmp_path
+    ).has(sha)
 
     body[at] ^= 0x01  # the same envelope intact is taken
     resp = hub.post("/sync/v1/blobs/upload", data=bytes(body))
     assert resp.status_code == 200
-    assert _hub_blobs(tmp_path).partial_size(sha) == BLOB_CHUNK_SIZE
+    assert _hub_blobs(tmp_path).partial_size(sha, ward.session.node_id) == BLOB_CHUNK_SIZE
 
 
 def test_a_file_whose_bytes_do_not_match_its_hash_is_refused_at_the_hub(
     tmp_path: Path, hub: FlaskClient, make_ward: Any
 ) -> None:
     ward = make_ward()
-    data = os.urandom(1000)
+    data = scan_pdf(1000)
     sha = hashlib.sha256(data).hexdigest()
     assert _attach(ward, _dossier(ward)["id"], data).status_code == 201
     ward.session.push(SyncReport())
@@ -295,7 +298,7 @@ def test_a_file_whose_bytes_do_not_match_its_hash_is_refused_at_the_hub(
     assert resp.status_code == 422
     assert resp.get_json()["error"]["code"] == "blob_hash_mismatch"
     hub_blobs = _hub_blobs(tmp_path)
-    assert not hub_blobs.has(sha) and hub_blobs.partial_size(sha) == 0
+    assert not hub_blobs.has(sha) and hub_blobs.partial_size(sha, ward.session.node_id) == 0
     # The node's own copy is good: the next sync sends it whole and it is taken.
     ward.session.run()
     assert hub_blobs.path(sha).read_bytes() == data
@@ -305,7 +308,7 @@ def test_only_the_owning_ward_gets_a_file_back_and_resumes_a_download(
     tmp_path: Path, hub: FlaskClient, make_ward: Any
 ) -> None:
     ward, other = make_ward(), make_ward(OTHER_UNIT)
-    data = os.urandom(MIB)
+    data = scan_pdf(MIB)
     sha = hashlib.sha256(data).hexdigest()
     assert _attach(ward, _dossier(ward)["id"], data).status_code == 201
     ward.session.run()
@@ -354,7 +357,7 @@ def test_a_hub_admin_edit_of_the_dossier_keeps_its_attachments(
 ) -> None:
     ward = make_ward()
     dossier = _dossier(ward)
-    data = os.urandom(10_000)
+    data = scan_pdf(10_000)
     record = _attach(ward, dossier["id"], data, name="Đơn đề nghị.docx").get_json()
     ward.session.run()
     admin = _hub_user(tmp_path, hub)
@@ -380,7 +383,7 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(
     ward = make_ward()
     dossier = _dossier(ward)
     ward.api.client.application.config["ATTACHMENT_MAX_BYTES"] = 1000
-    resp = _attach(ward, dossier["id"], os.urandom(1001))
+    resp = _attach(ward, dossier["id"], scan_pdf(1001))
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "too_large"
     assert ward.conn.execute("SELECT count(*) FROM attachment").fetchone()[0] == 0
     assert not [p for p in (ward.data / "blobs").rglob("*") if p.is_file()]

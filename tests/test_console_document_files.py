@@ -131,7 +131,7 @@ def test_a_document_sent_with_pdfs_stores_them_and_routes_them_to_its_wards_only
             assert opened.status_code == 200 and opened.data == DECISION
             assert opened.mimetype == "application/pdf"
             assert opened.headers["Content-Disposition"] == (
-                "inline; filename=\"Quy?t ??nh ph?ng ch?ng l?.pdf\"; filename*=UTF-8''"
+                "inline; filename=\"Quyet inh phong chong lu.pdf\"; filename*=UTF-8''"
                 "Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20ph%C3%B2ng%20ch%E1%BB%91ng%20l%C5%A9.pdf"
             )
 
@@ -173,7 +173,9 @@ def _sha(data: bytes) -> str:
     [
         (
             [(b"\x89PNG\r\n\x1a\n" + b"0" * 100, "ban-quet.pdf")],
-            "Tệp 'ban-quet.pdf' không phải tệp PDF; chỉ đính kèm bản quét dạng PDF.",
+            "Tệp 'ban-quet.pdf' không phải tệp PDF (nhận biết theo nội dung tệp, không theo tên). "
+            "Hãy quét hoặc lưu giấy tờ thành tệp PDF; văn bản Word, Excel hãy lưu thành PDF rồi "
+            "đính kèm.",
         ),
         (
             [(ANNEX, "phu-luc.pdf"), (b"%PDF-" + b"0" * MAX_SCAN_BYTES, "Quyết định.pdf")],
@@ -252,9 +254,10 @@ def test_the_api_sends_a_document_with_its_pdfs_as_multipart(
         data={"document": json.dumps(body), "attachments": _files((b"<html>", "x.pdf"))},
         content_type="multipart/form-data",
     )
-    assert refused.status_code == 422
-    assert refused.get_json()["error"]["message"] == (
-        "Tệp 'x.pdf' không phải tệp PDF; chỉ đính kèm bản quét dạng PDF."
+    assert refused.status_code == 415
+    assert refused.get_json()["error"]["code"] == "unsupported_file_type"
+    assert refused.get_json()["error"]["message"].startswith(
+        "Tệp 'x.pdf' không phải tệp PDF (nhận biết theo nội dung tệp, không theo tên)."
     )
     assert _count(tmp_path, "document") == 1 and _count(tmp_path, "attachment") == 1
     # The JSON body without files works as before.

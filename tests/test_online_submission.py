@@ -5,6 +5,7 @@ flows back; bad input and floods write nothing."""
 from __future__ import annotations
 
 import io
+import secrets
 import sqlite3
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def _form(tmp_path: Path, **over: object) -> dict[str, object]:
         "email": "lan@example.vn",
         "notes": "",
         "scans": (io.BytesIO(PDF), "giay-to.pdf"),
+        "submission": secrets.token_urlsafe(24),  # the form's one-time token
     }
     form.update(over)
     return form
@@ -79,7 +81,12 @@ def test_online_dossier_reaches_ward_is_received_and_flows_back(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     session, conn = _ward(tmp_path, hub)
-    resp = hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data")
+    resp = hub.post(
+        "/nop-ho-so",
+        data=_form(tmp_path),
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     (code,) = _hub_rows(tmp_path, "SELECT code FROM dossier")[0]
     assert code in resp.get_data(as_text=True)
@@ -118,12 +125,12 @@ def test_bad_input_shows_the_form_again_and_writes_nothing(
         ({"phone": "12"}, "điện thoại"),
         ({"full_name": "  "}, "họ và tên"),
         ({"unit": "99999"}, "phường"),
-        ({"scans": (io.BytesIO(b"MZ not a scan"), "virus.exe")}, "không phải PDF"),
+        ({"scans": (io.BytesIO(b"MZ not a scan"), "virus.exe")}, "không phải tệp PDF"),
     ):
         resp = hub.post(
             "/nop-ho-so", data=_form(tmp_path, **over), content_type="multipart/form-data"
         )
-        assert resp.status_code == 422
+        assert resp.status_code == (415 if "scans" in over else 422)
         assert message in resp.get_data(as_text=True)
         assert 'name="full_name"' in resp.get_data(as_text=True)
     assert _hub_rows(tmp_path, "SELECT count(*) FROM dossier") == [(0,)]
@@ -135,7 +142,7 @@ def test_submissions_past_the_limit_answer_429(tmp_path: Path, hub: FlaskClient)
         hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data").status_code
         for _ in range(6)
     ]
-    assert statuses == [200] * 5 + [429]
+    assert statuses == [303] * 5 + [429]
     assert _hub_rows(tmp_path, "SELECT count(*) FROM dossier") == [(5,)]
 
 

@@ -30,7 +30,12 @@ def test_the_home_page_leads_to_submission_and_look_up(hub: FlaskClient) -> None
 def test_the_look_up_page_shows_local_times_and_masks_the_name(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    sent = hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data")
+    sent = hub.post(
+        "/nop-ho-so",
+        data=_form(tmp_path),
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     code = re.search(r'id="code">([^<]+)<', sent.get_data(as_text=True))
     assert code is not None
     page = hub.get(f"/tra-cuu/{code.group(1)}").get_data(as_text=True)
@@ -45,11 +50,17 @@ def test_the_look_up_page_shows_local_times_and_masks_the_name(
 def test_the_confirmation_is_printable_with_a_qr_code_to_the_look_up(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    sent = hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data")
+    sent = hub.post(
+        "/nop-ho-so",
+        data=_form(tmp_path),
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     page = sent.get_data(as_text=True)
     assert sent.status_code == 200
     assert 'aria-label="Mã QR để tra cứu hồ sơ"' in page and "<path" in page
-    assert "Giấy xác nhận nộp hồ sơ trực tuyến" in page and "window.print()" in page
+    # The print button works through public.js: no inline handler (docs/security.md).
+    assert "Giấy xác nhận nộp hồ sơ trực tuyến" in page and "data-print" in page
     assert "1 tệp bản quét" in page and "tính từ khi phường tiếp nhận" in page
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import (
     NotFound,
@@ -17,7 +17,7 @@ from sync import (
     select_records,
 )
 
-from .attachments import blobs, store_upload
+from .attachments import blobs, file_response, store_upload
 from .document_reading import DocumentReader
 from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
@@ -167,16 +167,7 @@ def attachment_file(sha256: str) -> Response:
             "Tệp này chưa được tải về phường; hãy thử lại sau lần đồng bộ tới.",
             code="blob_not_received",
         )
-    mime = found[0]["mime"]
-    # Scanned PDFs and images open in the browser; anything else downloads.
-    viewable = mime == "application/pdf" or mime.startswith("image/")
-    return send_file(
-        store.path(sha256),
-        mimetype=mime,
-        as_attachment=not viewable,
-        download_name=found[0]["name"],
-        etag=sha256,
-    )
+    return file_response(sha256, found[0]["name"])
 
 
 @bp.get("/procedures")

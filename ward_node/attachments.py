@@ -1,18 +1,28 @@
-"""Files attached to the ward's records: an upload is stored by its hash, then named by an
-``attachment`` record written through the node's write path (a record never names a file this
-node lacks); the file follows its parent record (``x-route: follow_parent``) at the next sync,
-after the record (``sync/blobsync.py``)."""
+"""Files attached to the ward's records: an upload is judged by its bytes, stored by its hash,
+then named by an ``attachment`` record written through the node's write path (a record never
+names a file this node lacks); the file follows its parent record (``x-route:
+follow_parent``) at the next sync, after the record (``sync/blobsync.py``). Files are served
+by what their bytes are, never by the type a record claims (docs/security.md, "Files")."""
 
 from __future__ import annotations
 
-import mimetypes
-import re
 import unicodedata
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request, send_file
 
-from sync import BlobStore, PayloadTooLarge, ValidationError, new_id, nfc, utcnow_iso
+from sync import (
+    FILE_HEADERS,
+    BlobStore,
+    PayloadTooLarge,
+    ValidationError,
+    check_file,
+    download_name,
+    kind_of,
+    new_id,
+    nfc,
+    utcnow_iso,
+)
 
 from .store import capture
 from .web import current_user, db, state
@@ -22,9 +32,6 @@ def blobs() -> BlobStore:
     return BlobStore(state().data_dir / "blobs")
 
 
-MIME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#&_.+-]{0,126}$")
-
-
 def _file_name(raw: str | None) -> str:
     """The uploaded file's name as kept: NFC, no folder, no control characters, 255 at most."""
     name = nfc(str(raw or "")).replace("\\", "/").rsplit("/", 1)[-1]
@@ -32,18 +39,12 @@ def _file_name(raw: str | None) -> str:
     return name[:255] or "tep-dinh-kem"
 
 
-def _mime(declared: str | None, name: str) -> str:
-    """The file's media type: as the browser declared it, else guessed from its name."""
-    if declared and declared != "application/octet-stream" and MIME_RE.match(declared):
-        return declared
-    guessed = mimetypes.guess_type(name)[0]
-    return guessed if guessed and MIME_RE.match(guessed) else "application/octet-stream"
-
-
 def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
     """Store the request's multipart ``file`` and attach it to a record; the attachment record.
 
-    Refuses an oversized body before parsing it (413) and a request without a file (422).
+    Refuses an oversized body before parsing it (413), a request without a file (422), and
+    a file that is not a PDF, JPEG, PNG or TIFF by its bytes or is a PDF with active content
+    (415, :class:`sync.UnsupportedFile`); a refused file is not stored.
     """
     limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
     too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
@@ -53,13 +54,15 @@ def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
+    name = _file_name(upload.filename)
     try:
-        sha = blobs().put(upload.stream, max_size=limit)
+        sha = blobs().put(upload.stream, max_size=limit, check=lambda path: check_file(path, name))
     except PayloadTooLarge:
         raise PayloadTooLarge(too_large, max_bytes=limit) from None
     user = current_user()
     assert user is not None  # the views that call this require a login
-    name = _file_name(upload.filename)
+    kind = kind_of(blobs().path(sha))
+    assert kind is not None  # checked before it was stored
     record = {
         "id": new_id(),
         "unit": unit,
@@ -67,7 +70,7 @@ def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
         "parent_id": parent_id,
         "sha256": sha,
         "name": name,
-        "mime": _mime(upload.mimetype, name),
+        "mime": kind.mime,  # what the bytes are, not what the browser declared
         "size": blobs().size(sha),
         "uploaded_by": user.username,
         "uploaded_at": utcnow_iso(),
@@ -77,3 +80,21 @@ def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
         "attachment", record["id"], unit, record, actor=user.username
     )
     return record
+
+
+def file_response(sha: str, name: str) -> Response:
+    """A stored file for a person's browser: its media type from its bytes (never from the
+    record), shown in the page only if a PDF, JPEG or PNG and otherwise downloaded under a
+    name whose extension matches, inert (sandboxed, no sniffing) and never cached."""
+    path = blobs().path(sha)
+    kind = kind_of(path)
+    inline = kind is not None and kind.inline
+    resp = send_file(
+        path,
+        mimetype=kind.mime if kind else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=download_name(name, kind),
+        etag=sha,
+    )
+    resp.headers.update(FILE_HEADERS)
+    return resp

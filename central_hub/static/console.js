@@ -1,5 +1,7 @@
 // The city console: the dashboard's table of units refreshes itself every 5 seconds from
 // /console/api/units. Without JavaScript the page still shows the table as of its loading.
+// Also the small behaviours of other pages, marked by data attributes: no page has inline
+// script or event handlers, which the Content-Security-Policy refuses.
 (function () {
   "use strict";
   var MARKS = { synced: "●", behind: "◐", offline: "▲", error: "✕", revoked: "■", never: "○" };
@@ -92,7 +94,43 @@
       });
   }
 
+  // "In" buttons print the page.
+  function setupPrint() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
+  // "Quay lại" goes back in the tab's history when there is one (else to its own link).
+  function setupBack() {
+    document.querySelectorAll("[data-back]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (window.history.length > 1) {
+          event.preventDefault();
+          window.history.back();
+        }
+      });
+    });
+  }
+
+  // The document form: "Chọn tất cả các phường" ticks the wards' boxes; the server adds every
+  // ward either way.
+  function setupAllWards() {
+    var all = document.querySelector("[data-all-wards]");
+    if (!all) return;
+    all.addEventListener("change", function () {
+      document.querySelectorAll("[data-wards] input").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupPrint();
+    setupBack();
+    setupAllWards();
     var table = document.getElementById("units");
     if (!table || !table.getAttribute("data-source")) return;
     var note = document.getElementById("refreshed");

@@ -63,12 +63,23 @@
     show();
   }
 
+  // "In" buttons print the page (no inline handlers: the Content-Security-Policy refuses them).
+  function setupPrint() {
+    var buttons = document.querySelectorAll("[data-print]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function () {
+        window.print();
+      });
+    }
+  }
+
   document.documentElement.classList.add("js");
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); setupSecrecy(); });
+    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); setupSecrecy(); setupPrint(); });
   } else {
     setupPapers();
     setupSingleSubmit();
     setupSecrecy();
+    setupPrint();
   }
 })();

@@ -1,0 +1,199 @@
+"""Files at the hub (docs/security.md, "Files"): the blob store, where each file came from,
+which files a unit may fetch, how a file is served to a person, and the expiry of the scans
+nobody will ever fetch.
+
+**Provenance.** An ``attachment`` record is a claim made by its owner; the bytes are what a
+unit actually sent. ``blob_sources`` records, per file, each unit that sent the whole file (a
+node of that unit through the blob protocol, or the hub itself for the console's documents
+and the portal's scans, on behalf of the record's unit). A unit may fetch a file through an
+attachment record it may see only if that record's owner is one of the file's sources: a
+ward that learns a hash cannot unlock the file by writing a record of its own that names it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Response, send_file
+
+from sync import (
+    FILE_HEADERS,
+    BlobStore,
+    atomic,
+    download_name,
+    kind_of,
+    select_records,
+    utcnow_iso,
+)
+
+from .journal import ALL_UNITS
+from .web import state
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest file the hub takes from a node
+PARTIAL_QUOTA = 2 * MAX_FILE_BYTES  # unfinished uploads one node may leave at the hub
+PARTIAL_MAX_AGE = 3 * 24 * 3600  # an upload untouched for three days starts over
+SCAN_RETENTION_DAYS = 30  # scans of online submissions never received, or refused
+_SWEEP_EVERY = 600.0
+_last_sweep = 0.0
+
+
+def blob_store() -> BlobStore:
+    """The hub's blob store, ``DATA/blobs``."""
+    return BlobStore(state().data_dir / "blobs")
+
+
+def add_source(conn: sqlite3.Connection, sha: str, unit: str) -> None:
+    """Record that ``unit`` sent the whole file ``sha`` (or the hub stored it for ``unit``)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO blob_sources (sha256, unit, at) VALUES (?, ?, ?)",
+        (sha, unit, utcnow_iso()),
+    )
+
+
+def sent_by(conn: sqlite3.Connection, sha: str, unit: str) -> bool:
+    """Whether ``unit`` is one of the sources of the file ``sha``."""
+    row = conn.execute(
+        "SELECT 1 FROM blob_sources WHERE sha256 = ? AND unit = ?", (sha, unit)
+    ).fetchone()
+    return row is not None
+
+
+def own_sizes(conn: sqlite3.Connection, unit: str, shas: Iterable[str]) -> dict[str, set[int]]:
+    """The files among ``shas`` named by an attachment record of ``unit``'s own, with the
+    sizes those records state: the files a node of ``unit`` may send."""
+    return _sizes(conn, shas, "a.unit = ?", (unit,))
+
+
+def fetchable(conn: sqlite3.Connection, unit: str, sha: str) -> bool:
+    """Whether a node of ``unit`` may fetch the file ``sha``: an attachment record it may see
+    (its unit's own, or one routed to it or to every unit) names it, and that record's owner
+    sent the file."""
+    return bool(
+        _sizes(
+            conn,
+            [sha],
+            "(a.unit = ? OR EXISTS (SELECT 1 FROM journal j JOIN routes r ON r.jseq = j.jseq"
+            "  WHERE j.type = 'attachment' AND j.id = a.id AND r.unit IN (?, ?))) "
+            "AND EXISTS (SELECT 1 FROM blob_sources b WHERE b.sha256 = a.sha256 "
+            "AND b.unit = a.unit)",
+            (unit, unit, ALL_UNITS),
+        )
+    )
+
+
+def _sizes(
+    conn: sqlite3.Connection, shas: Iterable[str], where: str, params: tuple[Any, ...]
+) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    listed = list(dict.fromkeys(shas))
+    for i in range(0, len(listed), 500):
+        part = listed[i : i + 500]
+        rows = conn.execute(
+            f"SELECT a.sha256, a.size FROM attachment a WHERE a.sha256 IN "
+            f"({','.join('?' * len(part))}) AND {where}",
+            (*part, *params),
+        ).fetchall()
+        for sha, size in rows:
+            found.setdefault(sha, set()).add(int(size))
+    return found
+
+
+def make_room(store: BlobStore, sender: str, sha: str, incoming: int) -> None:
+    """Keep ``sender``'s unfinished uploads within :data:`PARTIAL_QUOTA` once ``incoming``
+    more bytes of ``sha`` are written, dropping its other partial files, least recently
+    touched first: a node can only ever crowd out its own uploads."""
+    if store.partial_bytes(sender) + incoming <= PARTIAL_QUOTA:
+        return
+    folder = store.folder / "partial" / sender
+    others = sorted((p for p in folder.iterdir() if p.name != sha), key=lambda p: p.stat().st_mtime)
+    for path in others:
+        path.unlink(missing_ok=True)
+        if store.partial_bytes(sender) + incoming <= PARTIAL_QUOTA:
+            return
+
+
+def sweep_partials(store: BlobStore) -> None:
+    """Delete unfinished uploads untouched for :data:`PARTIAL_MAX_AGE`, at most every ten
+    minutes per process (it runs on the upload path)."""
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep < _SWEEP_EVERY:
+        return
+    _last_sweep = now
+    store.expire_partials(PARTIAL_MAX_AGE)
+
+
+def file_response(sha: str, name: str, *, download: bool = False) -> Response:
+    """A stored file for a person's browser: its media type from its bytes (never from a
+    record), shown in the page only if a PDF, JPEG or PNG (and not ``download``), otherwise
+    downloaded under a name whose extension matches; inert (sandboxed, no sniffing) and never
+    cached."""
+    path = blob_store().path(sha)
+    kind = kind_of(path)
+    inline = kind is not None and kind.inline and not download
+    resp = send_file(
+        path,
+        mimetype=kind.mime if kind else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=download_name(name, kind),
+        etag=sha,
+    )
+    resp.headers.update(FILE_HEADERS)
+    return resp
+
+
+def expire_unclaimed_scans(
+    conn: sqlite3.Connection, store: BlobStore, now: datetime | None = None
+) -> int:
+    """Delete the files of online submissions that no ward received within
+    :data:`SCAN_RETENTION_DAYS` of their submission, or that a ward refused that long ago;
+    the dossier, its steps and its attachment records stay. A file also named by any other
+    record is kept. Returns how many files were deleted."""
+    cutoff = (now or datetime.now().astimezone()) - timedelta(days=SCAN_RETENTION_DAYS)
+    dossiers = select_records(conn, "dossier", "WHERE channel = 'online' AND status IN (1, 3)")
+    expired: set[str] = set()
+    for d in dossiers:
+        since = d.get("received_at")
+        if d["status"] == 3:
+            steps = select_records(
+                conn, "dossier_step", "WHERE dossier_id = ? AND to_status = 3", (d["id"],)
+            )
+            since = max((s["at"] for s in steps), default=since, key=_when)
+        if since and _when(since) < cutoff:
+            expired.add(d["id"])
+    if not expired:
+        return 0
+    ids = sorted(expired)
+    shas: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        marks = ",".join("?" * len(part))
+        shas.update(
+            sha
+            for (sha,) in conn.execute(
+                f"SELECT DISTINCT sha256 FROM attachment WHERE parent_type = 'dossier' "
+                f"AND parent_id IN ({marks}) AND sha256 IS NOT NULL",
+                part,
+            )
+        )
+    deleted = 0
+    for sha in sorted(shas):
+        others = conn.execute(
+            "SELECT parent_type, parent_id FROM attachment WHERE sha256 = ?", (sha,)
+        ).fetchall()
+        if any(t != "dossier" or p not in expired for t, p in others) or not store.has(sha):
+            continue
+        store.path(sha).unlink(missing_ok=True)
+        deleted += 1
+        with atomic(conn):
+            conn.execute("DELETE FROM blob_sources WHERE sha256 = ?", (sha,))
+    return deleted
+
+
+def _when(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.astimezone()
