@@ -8,7 +8,6 @@ hub's blob store through the blob protocol (``blob_api.py``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -31,6 +30,7 @@ from sync import (
     clean_text,
     is_secret,
     labels,
+    loads_bounded,
     new_id,
     nfc,
     validate,
@@ -245,7 +245,7 @@ def send_document() -> tuple[Response, int]:
     ``MAX_SCANS`` PDF files in the field ``attachments``."""
     if request.mimetype == "multipart/form-data":
         try:
-            body = json.loads(request.form.get("document") or "")
+            body = loads_bounded(request.form.get("document") or "")
         except ValueError:
             raise ValidationError(
                 "Trường 'document' phải chứa văn bản dạng JSON.", field="document"

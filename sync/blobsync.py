@@ -34,7 +34,6 @@ the next run completes it. Uploads run before downloads.
 
 from __future__ import annotations
 
-import json
 import struct
 import uuid
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from .changes import canonical
 from .envelope import open_envelope, seal
 from .errors import BadSignature, ChangesetError, RemoteRefused, UnsupportedFile
 from .filetypes import check_file
+from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import PublicKeys
 from .store import atomic, get_meta, set_meta
 
@@ -93,8 +93,8 @@ def unpack_frame(payload: bytes) -> Frame:
     if head_len > MAX_FRAME_JSON or len(payload) < 4 + head_len:
         raise _bad("độ dài phần mô tả sai")
     try:
-        meta = json.loads(payload[4 : 4 + head_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = loads_bounded(payload[4 : 4 + head_len])
+    except (ValueError, JsonTooDeep):  # UnicodeDecodeError and JSONDecodeError included
         raise _bad("phần mô tả không phải JSON") from None
     if not isinstance(meta, dict) or meta.get("kind") not in _KINDS:
         raise _bad("loại gói không rõ")
