@@ -61,7 +61,15 @@ bp = Blueprint(
 
 ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
-EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi khóa"}
+EVENT_KINDS = {
+    "push": "Gửi lên",
+    "pull": "Nhận về",
+    "rotate": "Đổi khóa",
+    "recover": "Khôi phục",
+    "blob_status": "Tệp: hỏi",
+    "blob_chunk": "Tệp: gửi lên",
+    "blob_fetch": "Tệp: nhận về",
+}
 
 
 # -- formatting -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sync import (
     Change,
     ChangesetError,
     Conflict,
+    HistoryDiverged,
     HybridClock,
     KeyPair,
     OutOfScope,
@@ -34,6 +35,7 @@ from sync import (
     atomic,
     gc_paused,
     get_meta,
+    loads,
     loads_bounded,
     open_envelope,
     pack_payload,
@@ -191,6 +193,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
             "SELECT last_seq, last_hash FROM nodes WHERE node_id = ?", (node.node_id,)
         ).fetchone()
         last_seq, last_hash = row[0], row[1]
+        _check_same_history(conn, node, payload.get("prev"), changes, last_seq)
         fresh: list[Change] = []
         replays = 0
         too_far = wall_ms() + ctx.hold_max_ms
@@ -241,6 +244,8 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
     reply: dict[str, Any] = {
         "kind": "push_ack",
         "acked_seq": last_seq,
+        "origin_seq": last_seq,
+        "origin_hash": last_hash,
         "clock_ms": wall_ms(),
         "held": held,
     }
@@ -249,6 +254,102 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
     if held and latest is not None:
         reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
     return _seal(ctx, reply, node.node_id, node.keys, "push_ack")
+
+
+def _check_same_history(
+    conn: sqlite3.Connection,
+    node: nodes.Node,
+    prev: str | None,
+    changes: list[Change],
+    last_seq: int,
+) -> None:
+    """Refuse a push whose changes at seqs the hub already holds are not the ones it holds.
+
+    A replayed push states the same hashes; a node restored from an older copy that wrote
+    since states others for the same seqs. The hash chain makes one comparison enough: the
+    highest seq both sides state (the push's changes, and its ``prev`` for the seq before the
+    first). Acknowledging over it would lose what the hub holds (docs/sync.md, "Restores").
+    """
+    if not changes or changes[0].seq > last_seq + 1:
+        return
+    stated = {c.seq: c.hash for c in changes if c.seq <= last_seq}
+    if changes[0].seq > 1:
+        stated[changes[0].seq - 1] = prev
+    stated = {seq: h for seq, h in stated.items() if 0 < seq <= last_seq}
+    if not stated:
+        return
+    held = hub_hashes(conn, node.node_id, min(stated), max(stated))
+    common = [seq for seq in stated if seq in held]
+    if common and stated[max(common)] != held[max(common)]:
+        raise HistoryDiverged(
+            f"Lịch sử thay đổi của nút '{node.node_id}' khác với lịch sử máy chủ trung tâm đang "
+            f"giữ từ thay đổi số {max(common)} (máy phường được khôi phục từ bản sao cũ?). "
+            "Nút sẽ tự lấy lại dữ liệu từ máy chủ rồi gửi lại các thay đổi mới.",
+        )
+
+
+def hub_hashes(conn: sqlite3.Connection, origin: str, first: int, last: int) -> dict[int, str]:
+    """The hash of each change of ``origin`` with ``first <= seq <= last`` the hub holds,
+    applied (journal) or held for a clock ahead."""
+    rows = conn.execute(
+        "SELECT seq, hash FROM journal WHERE origin = ? AND seq BETWEEN ? AND ? "
+        "UNION ALL SELECT seq, hash FROM held WHERE origin = ? AND seq BETWEEN ? AND ?",
+        (origin, first, last, origin, first, last),
+    ).fetchall()
+    return {int(r[0]): r[1] for r in rows if r[1]}
+
+
+def recover(ctx: HubContext, body: bytes) -> bytes:
+    """A node's own changes after ``after_seq``, as the hub holds them (applied or held), with
+    the hub's last seq and hash of that node: what a node restored from an older copy needs
+    to get back what it had sent since (docs/sync.md, "Restores")."""
+    node, payload = _open(ctx, body, "recover")
+    after = int(payload.get("after_seq", 0))
+    limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
+    columns = "seq, hlc, type, id, unit, fields, bases, actor, prev, hash"
+    rows = ctx.conn.execute(
+        f"SELECT {columns} FROM ("
+        f"  SELECT {columns} FROM journal WHERE origin = ? AND seq > ?"
+        f"  UNION ALL SELECT {columns} FROM held WHERE origin = ? AND seq > ?"
+        ") ORDER BY seq LIMIT ?",
+        (node.node_id, after, node.node_id, after, limit + 1),
+    ).fetchall()
+    more = len(rows) > limit
+    changes = [
+        {
+            "origin": node.node_id,
+            "seq": r[0],
+            "hlc": r[1],
+            "type": r[2],
+            "id": r[3],
+            "unit": r[4],
+            "fields": loads(r[5]),
+            "bases": loads(r[6]),
+            "actor": r[7],
+            "prev": r[8],
+            "hash": r[9],
+        }
+        for r in rows[:limit]
+    ]
+    record_visit(
+        ctx.conn,
+        node,
+        body,
+        0,
+        "recover",
+        len(changes),
+        time.perf_counter(),
+        f"khôi phục: gửi lại {len(changes)} thay đổi sau số {after}",
+    )
+    reply = {
+        "kind": "recover_batch",
+        "changes": changes,
+        "more": more,
+        "origin_seq": node.last_seq,
+        "origin_hash": node.last_hash,
+        "clock_ms": wall_ms(),
+    }
+    return _seal(ctx, reply, node.node_id, node.keys, "recover_batch")
 
 
 def _apply(
@@ -362,6 +463,10 @@ def pull_answer(
     held, latest = hold.held_count(ctx.conn, node.node_id)
     reply: dict[str, Any] = {
         "kind": "pull_batch",
+        # What the hub holds of the node's own history: a node restored from an older copy
+        # learns at its first pull that it is behind (docs/sync.md, "Restores").
+        "origin_seq": node.last_seq,
+        "origin_hash": node.last_hash,
         "changes": changes,
         "next_cursor": next_cursor,
         "more": remaining > 0,

@@ -67,3 +67,15 @@ def pull() -> Response:
     except SyncError as exc:
         sync_history.record_refusal(ctx.conn, body, "pull", exc, ctx.sender)
         raise
+
+
+@bp.post("/recover")
+def recover() -> Response:
+    """A node's own changes as the hub holds them (see :func:`central_hub.ingest.recover`)."""
+    body = request.get_data()
+    ctx = context()
+    try:
+        return _envelope(ingest.recover(ctx, body))
+    except SyncError as exc:
+        sync_history.record_refusal(ctx.conn, body, "recover", exc, ctx.sender)
+        raise

@@ -44,6 +44,7 @@ from .errors import (
     Conflict,
     EnrollmentError,
     EnvelopeError,
+    HistoryDiverged,
     NotFound,
     OutOfScope,
     PayloadTooLarge,
@@ -75,6 +76,7 @@ from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
+from .recovery import Recovery
 from .replica import (
     FieldClash,
     MergeResult,
@@ -139,6 +141,7 @@ __all__ = [
     "Conflict",
     "EnrollmentError",
     "EnvelopeError",
+    "HistoryDiverged",
     "FieldClash",
     "FileKind",
     "Frame",
@@ -162,6 +165,7 @@ __all__ = [
     "PublicKeys",
     "RateLimited",
     "RecordType",
+    "Recovery",
     "RemoteRefused",
     "Replica",
     "RevokedSender",

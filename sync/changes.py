@@ -232,11 +232,37 @@ class ChangeLog:
         self.origin = origin
 
     def tip(self) -> tuple[int, str | None]:
-        """The last ``(seq, hash)`` of the log, ``(0, None)`` when empty."""
+        """The last ``(seq, hash)`` of the log, ``(0, None)`` when empty.
+
+        After a recovery from an older copy (``sync/recovery.py``) the log goes on from the
+        hub's last seq and hash, which it may not hold a change of: its ``base``.
+        """
         row = self.conn.execute(
             "SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-        return (0, None) if row is None else (row[0], row[1])
+        base = self.base()
+        if row is None or base[0] > row[0]:
+            return base
+        return row[0], row[1]
+
+    def base(self) -> tuple[int, str | None]:
+        """Where a recovery rebased the log, ``(0, None)`` when it never was."""
+        try:
+            found = self.conn.execute("SELECT value FROM meta WHERE key = 'log.base'").fetchone()
+        except sqlite3.OperationalError:  # a bare log without meta (benchmarks)
+            return 0, None
+        if found is None:
+            return 0, None
+        seq, hash_ = loads(found[0])
+        return int(seq), hash_
+
+    def hash_of(self, seq: int) -> str | None:
+        """The hash of change ``seq`` (of the base when it is the base's), if the log has it."""
+        row = self.conn.execute("SELECT hash FROM changes WHERE seq = ?", (seq,)).fetchone()
+        if row is not None:
+            return str(row[0])
+        base_seq, base_hash = self.base()
+        return base_hash if seq == base_seq else None
 
     def append_many(self, changes: Iterable[Change]) -> None:
         """Append already-chained changes."""

@@ -16,6 +16,7 @@ Hierarchy::
     │   └── TamperedEnvelope       truncated, malformed, or fails to decrypt (400)
     ├── ChangesetError             a changeset's content is refused (422)
     │   ├── ChainBroken            the node's hash chain does not link (409)
+    │   ├── HistoryDiverged        the node's log differs from what the hub holds of it (409)
     │   └── OutOfScope             a change to a record the sender does not own (403)
     ├── PayloadTooLarge            a body over the configured limit (413)
     ├── EnrollmentError            an enrollment token is unknown, used or expired (403)
@@ -139,6 +140,14 @@ class ChainBroken(ChangesetError):
 
     status = 409
     code = "chain_broken"
+
+
+class HistoryDiverged(ChangesetError):
+    """Raised when a node sends, for a seq the hub already holds, a change with another hash:
+    the node was restored from an older copy and wrote since (docs/sync.md, "Restores")."""
+
+    status = 409
+    code = "history_diverged"
 
 
 class OutOfScope(ChangesetError):

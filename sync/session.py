@@ -21,12 +21,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import recovery
 from .boundary import refused_count, screen_pulled
 from .changes import Change, ChangeLog
 from .clock import HybridClock
 from .envelope import open_envelope, pack_payload, seal, unpack_payload
-from .errors import BadSignature, ChangesetError, RemoteRefused, SyncError, TransportError
+from .errors import (
+    BadSignature,
+    ChangesetError,
+    HistoryDiverged,
+    RemoteRefused,
+    SyncError,
+    TransportError,
+)
 from .keys import KeyPair, PublicKeys
+from .recovery import Recovery, behind_or_diverged
 from .replica import Replica, gc_paused
 from .schemas import validate, validate_fields
 from .secrecy import strip_secret_content
@@ -115,6 +124,7 @@ class NodeSync:
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         software: str = "",
         unit: str | None = None,
+        after_recovery: recovery.AfterRecovery | None = None,
     ) -> None:
         self.conn = conn
         # The node's own unit: what a pulled change from another ward may never write.
@@ -130,6 +140,7 @@ class NodeSync:
         self.on_progress = on_progress
         self.software = software
         self._reached = True  # whether the hub answered in this run (see run)
+        self.after_recovery = after_recovery  # the app's part of a recovery (renumbering)
 
     # -- one run -------------------------------------------------------------------------------
 
@@ -149,8 +160,13 @@ class NodeSync:
         else:
             self._status(last_attempt_at=utcnow_iso())
         try:
-            self.push(report)
-            self.pull(report)
+            try:
+                self._push_pull(report)
+            except HistoryDiverged:
+                # Restored from an older copy: get back what the hub holds of this node, send
+                # again what was written since, then sync as usual (sync/recovery.py).
+                self.recover()
+                self._push_pull(report)
             # Files after the records naming them (the order is explained in blobsync.py).
             # Imported here: blobsync builds on NodeSync, so the dependency stays one-way.
             from .blobsync import sync_blobs
@@ -195,6 +211,37 @@ class NodeSync:
         )
         return report
 
+    def _push_pull(self, report: SyncReport) -> None:
+        """Push, pull, and check what the hub holds of this node's own history."""
+        try:
+            self.push(report)
+        except RemoteRefused as exc:
+            if exc.code == HistoryDiverged.code:
+                raise HistoryDiverged(exc.message) from exc
+            raise
+        self.pull(report)
+        origin = get_meta(self.conn, "sync.hub_origin")
+        if origin and behind_or_diverged(self.log, int(origin[0]), origin[1]):
+            raise HistoryDiverged(
+                "Máy chủ trung tâm giữ những thay đổi của nút mà sổ thay đổi ở đây không có "
+                "(máy phường được khôi phục từ bản sao cũ?)."
+            )
+
+    def recover(self) -> Recovery:
+        """Get back from the hub what this node had sent and lost with a restore, and send
+        again what it wrote since (:func:`sync.recovery.recover`)."""
+        self._status(progress={"phase": "recover", "done": 0, "total": 0})
+        return recovery.recover(self, self.after_recovery)
+
+    def request(self, path: str, body: dict[str, Any], kind: str, answer: str) -> dict[str, Any]:
+        """One sealed request of ``kind`` and its opened answer, which must be ``answer``."""
+        raw = self.transport.post(path, self._seal(body, kind))
+        self._answered()
+        reply = self._open(raw)
+        if reply.get("kind") != answer:
+            raise ChangesetError(f"Máy chủ trung tâm trả lời sai (mong '{answer}').")
+        return reply
+
     # -- push ----------------------------------------------------------------------------------
 
     def push(self, report: SyncReport) -> None:
@@ -224,6 +271,14 @@ class NodeSync:
                     wait([following])
                 report.push_requests += 1
                 new_acked = self.accept_ack(raw, changes)
+                rewound = get_meta(self.conn, "acked_seq", 0)
+                if rewound < acked:
+                    # The hub lost what it had acknowledged (restored from a backup): send it
+                    # again from where the hub's history ends (docs/sync.md, "Restores").
+                    acked = rewound
+                    total = self.log.count_after(acked)
+                    prepared = self._prepare_push(acked)
+                    continue
                 if new_acked <= acked:
                     raise ChangesetError(
                         "Máy chủ trung tâm chưa ghi nhận thay đổi nào của gói vừa gửi.",
@@ -301,14 +356,27 @@ class NodeSync:
         # its answer was lost. That is fine while our log has those changes: the hub has them
         # only because we sent them. More than our log holds means the log was reset under it.
         if new_acked > changes[-1].seq and new_acked > self.log.tip()[0]:
-            raise ChangesetError(
-                "Máy chủ trung tâm xác nhận nhiều thay đổi hơn số đã gửi; "
-                "sổ thay đổi của nút không khớp. Hãy báo quản trị viên.",
-                code="ack_mismatch",
+            # More than the log holds: this log is an older copy (sync/recovery.py).
+            raise HistoryDiverged(
+                "Máy chủ trung tâm xác nhận nhiều thay đổi hơn sổ thay đổi của nút đang có "
+                "(máy phường được khôi phục từ bản sao cũ?)."
             )
         with atomic(self.conn):
             acked = get_meta(self.conn, "acked_seq", 0)
-            set_meta(self.conn, "acked_seq", max(acked, new_acked))
+            origin_seq, origin_hash = reply.get("origin_seq"), reply.get("origin_hash")
+            if origin_seq is not None:
+                set_meta(self.conn, "sync.hub_origin", [origin_seq, origin_hash])
+            restored_hub = (
+                origin_seq is not None
+                and origin_seq < acked
+                and self.log.hash_of(int(origin_seq)) == origin_hash
+            )
+            # The hub's history of this node ends before what it had acknowledged: the hub was
+            # restored from a backup, and what it lost is sent again (docs/sync.md, "Restores").
+            if restored_hub and origin_seq is not None:
+                set_meta(self.conn, "acked_seq", int(origin_seq))
+            else:
+                set_meta(self.conn, "acked_seq", max(acked, new_acked))
             set_meta(self.conn, "sync.hub_clock_offset_ms", self._offset(reply))
             # The hub holds changes stamped too far ahead and says why; no warning clears it.
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
@@ -394,6 +462,10 @@ class NodeSync:
                 self.clock.receive(max(c.hlc for c in accepted))
                 set_meta(self.conn, "hlc", self.clock.last)
             set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
+            if reply.get("origin_seq") is not None:  # what the hub holds of our own history
+                set_meta(
+                    self.conn, "sync.hub_origin", [reply["origin_seq"], reply.get("origin_hash")]
+                )
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
             set_meta(self.conn, "sync.rotate_requested", bool(reply.get("rotate_keys")))
         return len(fresh), bool(reply.get("more")), int(reply.get("remaining", 0))

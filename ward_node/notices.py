@@ -34,6 +34,7 @@ KINDS = {
     "extend": "apology",
     "withdraw": "withdrawn",
     "stop": "stopped",
+    "renumber": "code_changed",  # after a restore from an older copy (ward_node/recovery.py)
 }
 
 # SMS reach mobiles only; a landline (allowed on a dossier) gets no notice.
@@ -136,6 +137,11 @@ def _template(kind: str, dossier: dict[str, Any], at: str) -> Callable[[str, str
         )
     elif kind == "withdrawn":
         words = f"Hồ sơ {code} đã được rút theo yêu cầu của ông/bà."
+    elif kind == "code_changed":
+        words = (
+            f"Hồ sơ nộp ngày {_date(dossier['received_at'])} của ông/bà đổi mã từ "
+            f"{dossier.get('previous_code')} thành {code} do phường khôi phục dữ liệu. Xin lỗi ông/bà."
+        )
     elif kind == "stopped":
         words = f"Hồ sơ {code} đã dừng xử lý. Xin liên hệ bộ phận một cửa để biết lý do."
     else:

@@ -35,6 +35,7 @@ from sync import (
 
 from . import __version__, rotation
 from .errors import AlreadyInitialised
+from .recovery import renumber
 from .rotation import recover
 from .store import identity, load_clock, open_store
 
@@ -168,6 +169,7 @@ def run_sync(data_dir: Path, *, chunk: int = 5000, wait: float = 120.0) -> SyncR
                 clock=load_clock(conn),
                 chunk=chunk,
                 software=f"wardsync {__version__}",
+                after_recovery=renumber,
             )
             try:
                 return session.run()

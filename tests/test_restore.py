@@ -1,0 +1,196 @@
+"""A ward restored from an older copy of its data folder loses nothing and reuses no number
+the city holds (docs/sync.md, "Restores"); a hub restored from a backup gets back what the
+wards had sent it since.
+
+In process: the hub's app, one ward on an in-memory transport (the same bytes as over HTTP;
+``tests/test_backup.py`` does the same with real processes, ``ward-node backup`` and a plain
+copy of the folder)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from sync import KeyPair, NodeSync, Replica, User, get_meta, read_status
+from tests.test_hub_protocol import AppTransport, _token
+from ward_node.dossiers import Dossiers
+from ward_node.recovery import renumber
+from ward_node.setup import init_node
+from ward_node.store import identity, load_clock, open_store
+
+UNIT = "19786"
+OFFICER = User("canbo", "officer", "Cán bộ")
+
+
+class Ward:
+    """The ward's data folder, opened and closed as the tests copy it around."""
+
+    def __init__(self, tmp_path: Path, hub: FlaskClient) -> None:
+        self.data = tmp_path / "ward"
+        self.transport = AppTransport(hub)
+        init_node(
+            self.data,
+            unit=UNIT,
+            hub_url="http://hub.test",
+            token=_token(tmp_path),
+            transport=self.transport,
+        )
+        self.open()
+
+    def open(self) -> None:
+        self.conn = open_store(self.data)
+        ident = identity(self.conn)
+        self.session = NodeSync(
+            self.conn,
+            node_id=ident.node_id,
+            keys=KeyPair.load(self.data / "keys"),
+            hub=ident.hub,
+            replica=Replica(self.conn),
+            clock=load_clock(self.conn),
+            transport=self.transport,
+            after_recovery=renumber,
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def receive(self, name: str, phone: str | None = None) -> dict[str, Any]:
+        applicant = {"full_name": name, **({"phone": phone} if phone else {})}
+        return Dossiers(self.conn, self.session.clock).receive(
+            {"procedure_code": "1.001193", "applicant": applicant}, OFFICER
+        )
+
+    def codes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, code FROM dossier").fetchall())
+
+    def copy_to(self, where: Path) -> None:
+        """A plain copy of the folder, as IT would take one (the node stopped)."""
+        self.close()
+        shutil.copytree(self.data, where)
+        self.open()
+
+    def restore_from(self, where: Path) -> None:
+        """The disk died: the folder comes back from the copy."""
+        self.close()
+        shutil.rmtree(self.data)
+        shutil.copytree(where, self.data)
+        self.open()
+
+
+def _hub(tmp_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+
+
+def _hub_codes(tmp_path: Path) -> dict[str, str]:
+    with _hub(tmp_path) as db:
+        return dict(db.execute("SELECT id, code FROM dossier").fetchall())
+
+
+@pytest.fixture
+def ward(tmp_path: Path, hub: FlaskClient) -> Ward:
+    w = Ward(tmp_path, hub)
+    w.session.run()
+    return w
+
+
+def test_a_ward_restored_from_an_older_copy_gets_back_what_it_sent_and_sends_what_it_wrote(
+    tmp_path: Path, ward: Ward
+) -> None:
+    before = [ward.receive(n) for n in ("Lê Văn Tám", "Hồ Thị Hoa")]
+    ward.session.run()
+    ward.copy_to(tmp_path / "copy")
+    lost = [ward.receive(n, "+84905550101") for n in ("Trần Văn Ba", "Ngô Thị Bốn", "Phan Năm")]
+    ward.session.run()
+    assert len(_hub_codes(tmp_path)) == 5
+
+    ward.restore_from(tmp_path / "copy")
+    assert len(ward.codes()) == 2
+    # Three new dossiers after the restore: the old counter gives them the lost ones' codes.
+    after = [ward.receive(n, "+84905550102") for n in ("Võ Thị Sáu", "Đặng Văn Bảy", "Bùi Thị Tám")]
+    assert {d["code"] for d in after} == {d["code"] for d in lost}
+
+    report = ward.session.run()
+    assert report is not None
+    status = read_status(ward.conn)
+    assert status["state"] == "synced" and status["pending_changes"] == 0
+
+    hub_codes = _hub_codes(tmp_path)
+    ward_codes = ward.codes()
+    assert ward_codes == hub_codes  # the ward got back the three it had lost
+    assert len(hub_codes) == 8 and len(set(hub_codes.values())) == 8  # no code twice
+    for d in before + lost:
+        assert hub_codes[d["id"]] == d["code"]  # the city's numbers never change
+    renumbered = {d["id"]: hub_codes[d["id"]] for d in after}
+    assert set(renumbered.values()).isdisjoint({d["code"] for d in lost})
+    # Each citizen whose code changed is told, and the desk sees the old code.
+    with _hub(tmp_path) as db:
+        texts = [r[0] for r in db.execute("SELECT text FROM sms WHERE kind = 'code_changed'")]
+        previous = dict(
+            db.execute("SELECT id, previous_code FROM dossier WHERE previous_code IS NOT NULL")
+        )
+    assert len(texts) == 3 and all("doi ma tu" in t for t in texts)
+    assert previous == {d["id"]: d["code"] for d in after}
+    recovery = get_meta(ward.conn, "sync.recovery")
+    assert recovery["recovered"] >= 6 and recovery["reissued"] >= 6
+    assert len(recovery["renumbered"]) == 3
+
+    # The ward's log and the hub's journal hold one history: the same seq and hash each.
+    with _hub(tmp_path) as db:
+        journal = db.execute(
+            "SELECT seq, hash FROM journal WHERE origin = ? ORDER BY seq", (ward.session.node_id,)
+        ).fetchall()
+    log = ward.conn.execute("SELECT seq, hash FROM changes ORDER BY seq").fetchall()
+    assert [tuple(r) for r in journal] == [tuple(r) for r in log]
+    # And the next dossier takes the next free number.
+    nxt = ward.receive("Lý Văn Chín")
+    assert nxt["code"] not in hub_codes.values()
+
+
+def test_a_restored_ward_that_wrote_nothing_learns_at_its_first_pull(
+    tmp_path: Path, ward: Ward
+) -> None:
+    ward.receive("Lê Văn Tám")
+    ward.session.run()
+    ward.copy_to(tmp_path / "copy")
+    lost = ward.receive("Hồ Thị Hoa")
+    ward.session.run()
+    ward.restore_from(tmp_path / "copy")
+    ward.session.run()  # nothing to push: the pull says the hub holds more of this node
+    assert lost["id"] in ward.codes()
+    assert ward.receive("Trần Văn Ba")["code"] != lost["code"]
+    ward.session.run()
+    assert len(set(_hub_codes(tmp_path).values())) == 3
+
+
+def test_a_replay_of_the_same_history_is_not_taken_for_a_restore(
+    tmp_path: Path, ward: Ward
+) -> None:
+    ward.receive("Lê Văn Tám")
+    ward.session.run()
+    pushes = [b for p, b in ward.transport.sent if p == "/sync/v1/push"]
+    assert ward.transport.client.post("/sync/v1/push", data=pushes[-1]).status_code == 200
+    ward.session.run()
+    assert get_meta(ward.conn, "sync.recovery") is None
+
+
+def test_a_hub_restored_from_a_backup_gets_again_what_the_wards_had_sent(
+    tmp_path: Path, ward: Ward
+) -> None:
+    ward.receive("Lê Văn Tám")
+    ward.session.run()
+    shutil.copytree(tmp_path / "hub", tmp_path / "hub-copy")
+    second = ward.receive("Hồ Thị Hoa")
+    ward.session.run()
+    assert second["id"] in _hub_codes(tmp_path)
+    shutil.rmtree(tmp_path / "hub")
+    shutil.copytree(tmp_path / "hub-copy", tmp_path / "hub")
+    assert second["id"] not in _hub_codes(tmp_path)
+    ward.receive("Trần Văn Ba")
+    ward.session.run()
+    assert len(_hub_codes(tmp_path)) == 3 and second["id"] in _hub_codes(tmp_path)
+    assert read_status(ward.conn)["state"] == "synced"
