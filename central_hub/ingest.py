@@ -457,8 +457,23 @@ def pull_answer(
 
     Returns (envelope, entries in it, next cursor). Used by ``pull`` and by the offline export.
     """
+    # A node never holds more of the journal than the hub has handed it; one that asks from
+    # further on was served by a hub since restored from a backup, whose journal numbers
+    # those entries anew: it starts again from what this hub knows it sent (docs/sync.md,
+    # "Restores"), which it has and applies again harmlessly.
+    sent = ctx.conn.execute(
+        "SELECT sent_cursor FROM nodes WHERE node_id = ?", (node.node_id,)
+    ).fetchone()
+    reset = None
+    if sent is not None and sent[0] is not None and cursor > sent[0]:
+        reset = cursor = int(sent[0])
     journal = Journal(ctx.conn, ctx.hub_id)
     changes, next_cursor = journal.read_routed(node.unit, cursor, limit)
+    with atomic(ctx.conn):
+        ctx.conn.execute(
+            "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
+            (next_cursor, node.node_id),
+        )
     remaining = journal.count_routed(node.unit, next_cursor) if changes else 0
     held, latest = hold.held_count(ctx.conn, node.node_id)
     reply: dict[str, Any] = {
@@ -474,6 +489,8 @@ def pull_answer(
         "clock_ms": wall_ms(),
         "held": held,
     }
+    if reset is not None:
+        reply["cursor_reset"] = reset
     if held and latest is not None:
         reply["clock_warning"] = _clock_warning(latest - wall_ms(), held)
     if node.rotate_requested_at:

@@ -196,6 +196,8 @@ MIGRATIONS = [
     ("0022_account_sessions", create_account_tables),
     ("0023_blob_sources", _blob_sources),
     ("0024_portal_submissions", _portal_submissions),
+    # What each node was handed of the journal, to tell a hub restored from a backup.
+    ("0025_sent_cursor", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN sent_cursor INTEGER")),
 ]
 
 

@@ -443,6 +443,9 @@ class NodeSync:
             validate_fields(change.type, change.fields)
         with atomic(self.conn):
             cursor = get_meta(self.conn, "pull_cursor", 0)
+            if reply.get("cursor_reset") is not None:  # a hub restored from a backup
+                cursor = min(cursor, int(reply["cursor_reset"]))
+                set_meta(self.conn, "pull_cursor", cursor)
             jseqs = [int(e.get("jseq", 0)) for e in entries]
             fresh = [c for c, j in zip(changes, jseqs, strict=True) if j > cursor]
             # The hub checked these when they were pushed; the node checks them again, and

@@ -178,6 +178,31 @@ def test_a_replay_of_the_same_history_is_not_taken_for_a_restore(
     assert get_meta(ward.conn, "sync.recovery") is None
 
 
+def _city_document(tmp_path: Path, summary: str) -> str:
+    from central_hub.setup import capture as hub_capture
+    from central_hub.store import open_store as open_hub
+    from sync import new_id
+
+    doc = {
+        "id": new_id(),
+        "unit": "H57",
+        "symbol": "15/UBND-VP",
+        "doc_type": "Công văn",
+        "summary": summary,
+        "issued_on": "2026-11-27",
+        "units": [UNIT],
+        "urgency": "khan",
+        "secrecy": "none",
+        "created_by": "vanthu",
+    }
+    conn = open_hub(tmp_path / "hub")
+    try:
+        hub_capture(conn).write("document", doc["id"], "H57", doc, actor="admin")
+    finally:
+        conn.close()
+    return str(doc["id"])
+
+
 def test_a_hub_restored_from_a_backup_gets_again_what_the_wards_had_sent(
     tmp_path: Path, ward: Ward
 ) -> None:
@@ -185,12 +210,19 @@ def test_a_hub_restored_from_a_backup_gets_again_what_the_wards_had_sent(
     ward.session.run()
     shutil.copytree(tmp_path / "hub", tmp_path / "hub-copy")
     second = ward.receive("Hồ Thị Hoa")
+    _city_document(tmp_path, "Gửi trước khi máy chủ hỏng")
     ward.session.run()
     assert second["id"] in _hub_codes(tmp_path)
     shutil.rmtree(tmp_path / "hub")
     shutil.copytree(tmp_path / "hub-copy", tmp_path / "hub")
     assert second["id"] not in _hub_codes(tmp_path)
+    # The restored hub numbers its journal anew: a document sent now takes the position the
+    # lost one had, which the ward's cursor has passed.
+    after = _city_document(tmp_path, "Gửi sau khi khôi phục máy chủ")
     ward.receive("Trần Văn Ba")
     ward.session.run()
     assert len(_hub_codes(tmp_path)) == 3 and second["id"] in _hub_codes(tmp_path)
+    assert (
+        ward.conn.execute("SELECT count(*) FROM document WHERE id = ?", (after,)).fetchone()[0] == 1
+    )
     assert read_status(ward.conn)["state"] == "synced"
