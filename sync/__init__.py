@@ -3,6 +3,7 @@
 The apps import from this package only, never from its inner modules.
 """
 
+from . import backup
 from .accounts import (
     TOKEN_TTL,
     Account,
@@ -121,6 +122,7 @@ from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
+    "backup",
     "ASSET_DIR",
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",

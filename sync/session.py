@@ -221,11 +221,19 @@ class NodeSync:
             raise
         self.pull(report)
         origin = get_meta(self.conn, "sync.hub_origin")
-        if origin and behind_or_diverged(self.log, int(origin[0]), origin[1]):
+        if not origin:
+            return  # a hub of an older release says nothing of it
+        origin_seq, origin_hash = int(origin[0]), origin[1]
+        if behind_or_diverged(self.log, origin_seq, origin_hash):
             raise HistoryDiverged(
                 "Máy chủ trung tâm giữ những thay đổi của nút mà sổ thay đổi ở đây không có "
                 "(máy phường được khôi phục từ bản sao cũ?)."
             )
+        if origin_seq < get_meta(self.conn, "acked_seq", 0):
+            # The hub lost what it had acknowledged (restored from a backup): send it again.
+            with atomic(self.conn):
+                set_meta(self.conn, "acked_seq", origin_seq)
+            self.push(report)
 
     def recover(self) -> Recovery:
         """Get back from the hub what this node had sent and lost with a restore, and send
@@ -550,6 +558,7 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
         "hub_clock_offset_ms": get_meta(conn, "sync.hub_clock_offset_ms"),
         "clock_warning": get_meta(conn, "sync.clock_warning"),
         "refused_changes": refused_count(conn),
+        "recovery": get_meta(conn, "sync.recovery"),
     }
 
 

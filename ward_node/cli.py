@@ -24,6 +24,7 @@ from sync import (
     sync_lock,
 )
 
+from . import __version__
 from .rotation import rotate_keys
 from .settings import PREFIX, SETTINGS
 from .setup import init_node, node_summary, run_sync
@@ -200,6 +201,39 @@ def cmd_import_changes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from sync import backup
+
+    if args.verify:
+        problems = backup.verify(Path(args.verify))
+        if problems:
+            raise SyncError("Bản sao lưu hỏng: " + "; ".join(problems), code="backup_broken")
+        print("Bản sao lưu dùng được: " + backup.summary(backup.manifest_of(Path(args.verify))))
+        return 0
+    if not args.out:
+        raise SyncError(
+            "Hãy cho biết thư mục sẽ ghi bản sao lưu (--out) hoặc bản cần kiểm tra (--verify)."
+        )
+    data = _data(args)
+    with sync_lock(data, wait=120):  # no key rotation half-way through the copy
+        manifest = backup.backup(
+            data, Path(args.out), store="node.sqlite3", app="ward-node", version=__version__
+        )
+    print(f"Đã sao lưu {data} vào {args.out} và kiểm tra xong: {backup.summary(manifest)}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from sync import backup
+
+    manifest = backup.restore(Path(args.from_), _data(args))
+    print(
+        f"Đã khôi phục {_data(args)} từ bản sao lưu {args.from_} ({backup.summary(manifest)}). "
+        "Khi nút chạy và đồng bộ, nó tự lấy lại từ máy chủ trung tâm những gì đã gửi sau lúc sao lưu."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``ward-node`` command line."""
     parser = argparse.ArgumentParser(prog="ward-node", description="Nút phường wardsync")
@@ -248,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="tệp sẽ ghi")
     p = command("import-changes", cmd_import_changes, "nhập tệp do máy chủ trung tâm xuất")
     p.add_argument("file", help="tệp do 'central-hub import-changes' hoặc 'export-changes' ghi")
+    p = command(
+        "backup", cmd_backup, "sao lưu thư mục dữ liệu (đang chạy vẫn sao lưu được), rồi kiểm tra"
+    )
+    p.add_argument("--out", help="thư mục mới sẽ chứa bản sao lưu")
+    p.add_argument("--verify", metavar="FOLDER", help="chỉ kiểm tra một bản sao lưu đã có")
+    p = command("restore", cmd_restore, "khôi phục thư mục dữ liệu (trống) từ một bản sao lưu")
+    p.add_argument("--from", dest="from_", required=True, help="thư mục bản sao lưu")
     return parser
 
 
