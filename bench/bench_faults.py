@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     faults: Counter[str] = Counter()
-    written = logged = lost = diverged = defects = stuck = crashes = errors = 0
+    written = logged = lost = diverged = defects = codes = stuck = crashes = errors = 0
     failed: list[int] = []
     for i in range(args.scenarios):
         seed = args.seed + i
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         lost += result.changes_lost
         diverged += result.replicas_diverged
         defects += result.journal_defects
+        codes += result.codes_reused
         stuck += result.stuck
         crashes += result.crashes
         errors += result.errors
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"changes lost         {lost}")
     print(f"replicas diverged    {diverged}")
     print(f"journal defects      {defects}")
+    print(f"codes reused         {codes}")
     print(f"stuck / crashed      {stuck} / {crashes}")
     print(f"wrong answers        {errors}")
     print(f"wall time            {wall:.1f}s")

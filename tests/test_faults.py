@@ -126,6 +126,18 @@ def test_each_fault_does_what_it_says(
     assert proxy.snapshot()[kind] == 1
 
 
+def test_a_hang_reads_requests_and_answers_none_until_released(
+    upstream: Upstream, session: requests.Session
+) -> None:
+    with FaultProxy(upstream.port, seed=1) as proxy:
+        proxy.hang()
+        with pytest.raises(requests.Timeout):
+            session.post(proxy.url + "/x", data=b"1", timeout=(2, 0.5))
+        assert upstream.complete == 0  # the hub never saw it
+        proxy.release()
+        assert session.post(proxy.url + "/x", data=b"1", timeout=5).content == b"echo:1"
+
+
 def test_partition_refuses_connections_then_heals_on_the_same_port(
     upstream: Upstream, session: requests.Session
 ) -> None:
@@ -148,8 +160,9 @@ def test_seeded_faults_lose_nothing_and_replicas_converge(tmp_path: Path, seed: 
     assert result.ok, report
     proxy_kinds = [k for k in KINDS if result.faults[k]]
     assert len(proxy_kinds) >= 3, f"too few kinds of network fault injected\n{report}"
-    for kind in ("partition", "ward_kill", "hub_kill"):
+    for kind in ("partition", "hang", "ward_kill", "hub_kill", "restore"):
         assert result.faults[kind] >= 1, f"no {kind} injected\n{report}"
+    assert result.codes_reused == 0, report
     assert result.changes_written >= 80, report
 
 

@@ -111,6 +111,7 @@ class FaultProxy:
         self._port = port
         self._faulty = False
         self._down = False
+        self._hanging = False  # a black hole: connections accepted, nothing answered
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
@@ -172,6 +173,15 @@ class FaultProxy:
             self._down = True
             self._close_listener()
         self._abort_all()
+
+    def hang(self) -> None:
+        """A hung hub, or a router that black-holes packets: connections are accepted and
+        requests read, and nothing is answered until :meth:`release`."""
+        self._hanging = True
+
+    def release(self) -> None:
+        """End the hang: what was held is cut (no answer ever came), new requests pass."""
+        self._hanging = False
 
     def come_up(self) -> None:
         """End the partition: listen again on the same port."""
@@ -261,6 +271,12 @@ class FaultProxy:
         try:
             head, body = self._read_request(client)
             data = _close_semantics(head) + body
+            if self._hanging:
+                deadline = time.monotonic() + self.io_timeout
+                while self._hanging and time.monotonic() < deadline:
+                    if self._stop.wait(0.05):
+                        break
+                return  # the request was never answered
             decision = self._decide()
             with self._lock:
                 self._history.append(data)

@@ -28,7 +28,13 @@ stores are checked:
     ``dossier_step`` rows (every column, ``_versions`` included) equal the hub's rows of its
     unit, its reference tables equal the hub's, and it holds no other unit's records;
 (c) the hub's journal has no gap and no duplicate per origin (seq 1..n for each), each ward's
-    n is its whole change log, and nothing is left held.
+    n is its whole change log, and nothing is left held;
+(d) no dossier code is held by two dossiers.
+
+Two events test what a deployment meets beyond failures: ``hang`` (the proxy accepts
+connections and answers nothing, as a stopped hub or a black-holing router does) and
+``restore`` (a ward's folder restored from a ``ward-node backup`` taken a little earlier, after
+what it wrote since reached the hub).
 
 A seed fixes the ward codes, the skew, the chunk sizes, the fault plan, every writer's choices
 and the proxy's sequence of decisions; the interleaving of processes is the machine's. Replay a
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -65,7 +72,16 @@ LIBFAKETIME = next(
     Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
 )
 NAMES = ["Nguyễn Văn Đức", "Trần Thị Thuỷ", "Lê Văn Hoà", "Phạm Thị Đào", "Hoàng Văn An"]
-SCENARIO_FAULTS = ("partition", "ward_kill", "hub_kill", "sync_kill", "clock_skew", "clock_jump")
+SCENARIO_FAULTS = (
+    "partition",
+    "hang",
+    "ward_kill",
+    "hub_kill",
+    "sync_kill",
+    "restore",
+    "clock_skew",
+    "clock_jump",
+)
 ALL_FAULTS = (*KINDS, *SCENARIO_FAULTS)
 NEXT_ACTION = {2: ("start", 4), 4: ("complete", 9), 9: ("return", 10)}
 REFERENCE_TABLES = ("procedure", "unit", "calendar_day")
@@ -86,6 +102,7 @@ class ScenarioResult:
     changes_lost: int = 0
     replicas_diverged: int = 0
     journal_defects: int = 0
+    codes_reused: int = 0  # dossier codes held by two dossiers at the hub
     stuck: int = 0
     crashes: int = 0
     errors: int = 0  # answers no correct system gives: 5xx, refusals of allowed writes
@@ -99,6 +116,7 @@ class ScenarioResult:
             self.changes_lost
             or self.replicas_diverged
             or self.journal_defects
+            or self.codes_reused
             or self.stuck
             or self.crashes
             or self.errors
@@ -116,7 +134,8 @@ class ScenarioResult:
             f"seed {self.seed} (size {self.size}, {self.wards} wards, {self.seconds:.1f}s): "
             f"written {self.changes_written}, logged {self.changes_logged}, "
             f"lost {self.changes_lost}, diverged {self.replicas_diverged}, "
-            f"journal defects {self.journal_defects}, stuck {self.stuck}, "
+            f"journal defects {self.journal_defects}, codes reused {self.codes_reused}, "
+            f"stuck {self.stuck}, "
             f"crashes {self.crashes}, errors {self.errors}; faults: {faults}"
         )
 
@@ -266,6 +285,7 @@ class Ward:
         self.cluster, self.unit, self.env, self.interval = cluster, unit, env, interval
         self.server: Server | None = None
         self.lock = threading.Lock()
+        self.desk = threading.Lock()  # held by the writer around each write (see "restore")
 
     @property
     def data(self) -> Path:
@@ -373,7 +393,9 @@ class Writer(threading.Thread):
             ):
                 self.attempts += 1
                 try:
-                    if self.step():
+                    with self.ward.desk:
+                        wrote = self.step()
+                    if wrote:
                         self.done += 1
                         self.ledger.acked()
                     if self.rng.random() < 0.15:  # the clerk presses "sync now"
@@ -580,8 +602,17 @@ def make_plan(seed: int, size: int, wards: int, skew: bool) -> Plan:
     skew_unit = rng.choice(units) if skew else None
     skew_s = rng.choice((-1, 1)) * rng.randint(60, 180)
     n = max(8, 3 + size // 6)
-    kinds = ["partition", "ward_kill", "hub_kill", "sync_kill", "faulty"]
-    weighted = ["clean", "partition", "ward_kill", "hub_kill", "sync_kill", "cli_sync", "pause"]
+    kinds = ["partition", "ward_kill", "hub_kill", "sync_kill", "faulty", "restore", "hang"]
+    weighted = [
+        "clean",
+        "partition",
+        "hang",
+        "ward_kill",
+        "hub_kill",
+        "sync_kill",
+        "cli_sync",
+        "pause",
+    ]
     if skew_unit is not None:
         kinds.append("clock_jump")
     kinds += [rng.choice(weighted) for _ in range(n - len(kinds))]
@@ -721,7 +752,7 @@ class Scenario:
             f"{sum(self.proxy.counts.values())} faults, hub unreachable "
             f"{self.proxy.upstream_unreachable}; {self.ledger.written} writes)"
         )
-        if kind in SCENARIO_FAULTS:
+        if kind in SCENARIO_FAULTS and kind != "restore":  # counted once it is done
             self.result.faults[kind] += 1
         if kind == "faulty":
             self.proxy.set_faulty(True)
@@ -778,6 +809,44 @@ class Scenario:
             self.background.append(thread)
         elif kind == "pause":
             time.sleep(r.uniform(0.2, 0.7))
+        elif kind == "hang":
+            self.proxy.hang()
+            time.sleep(r.uniform(0.5, 2.5))
+            self.proxy.release()
+        elif kind == "restore":
+            self._restore(self.wards[r.choice(self.plan.units)], i, r)
+
+    def _restore(self, ward: Ward, i: int, r: random.Random) -> None:
+        """The ward's disk dies and IT restores it from a backup taken a little earlier.
+
+        ``ward-node backup`` runs while the ward serves; the desk works on past it; then the
+        desk stops while what it wrote reaches the hub (what was never sent dies with a disk,
+        which no software can help), the node is killed, its folder restored with
+        ``ward-node restore``, and the node started again: at its first sync it must get back
+        from the hub everything it had sent since the backup (docs/sync.md, "Restores").
+        """
+        copy = self.root / f"backup-{ward.unit}-{i}"
+        made = run("ward_node", "backup", "--data", str(ward.data), "--out", str(copy), check=False)
+        if made.returncode != 0:
+            self.ledger.problem(f"ward {ward.unit}: backup failed: {made.stderr.strip()}")
+            return
+        time.sleep(r.uniform(0.5, 2.0))  # the desk works on past the backup
+        with ward.desk, ward.lock:
+            drained = _wait_drained(ward, 60)
+            if not drained:
+                self.result.notes.append(f"ward {ward.unit}: not drained in 60 s, no restore")
+                return
+            ward.kill()
+            shutil.rmtree(ward.data)
+            done = run(
+                "ward_node", "restore", "--data", str(ward.data), "--from", str(copy), check=False
+            )
+            if done.returncode != 0:
+                self.ledger.problem(f"ward {ward.unit}: restore failed: {done.stderr.strip()}")
+                shutil.copytree(copy, ward.data)
+            ward.start()
+            self.result.faults["restore"] += 1
+            self.result.notes.append(f"ward {ward.unit} restored from a backup")
 
     def _cli_sync(self, ward: Ward) -> None:
         done = run("ward_node", "sync", "--data", str(ward.data), check=False)
@@ -846,7 +915,16 @@ class Scenario:
             self.check_acknowledged(ward, hub_db)
             self.check_replica(ward, hub_db)
         self.check_journal(hub_db)
+        self.check_codes(hub_db)
         self.check_logs()
+
+    def check_codes(self, hub_db: Path) -> None:
+        """(d) no dossier code is held by two dossiers (a restored ward reuses none)."""
+        for code, count in query(
+            hub_db, "SELECT code, count(*) FROM dossier GROUP BY code HAVING count(*) > 1"
+        ):
+            self.result.codes_reused += 1
+            self.result.problems.append(f"dossier code {code} held by {count} dossiers")
 
     def check_acknowledged(self, ward: Ward, hub_db: Path) -> None:
         """(a) every write acknowledged to a user is at the hub, with its values."""
@@ -1014,6 +1092,25 @@ class Scenario:
         finally:
             if self.proxy is not None:
                 self.proxy.stop()
+
+
+def _wait_drained(ward: Ward, timeout: float) -> bool:
+    """Whether the ward reports nothing pending (the hub acknowledged it all) in time."""
+    api = Api(ward.url, "canbo")
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                status, data = api.call("GET", "/api/v1/sync/status")
+                if status == 200 and data.get("pending_changes") == 0:
+                    return True
+                api.call("POST", "/api/v1/sync/run")
+            except (Unsent, Unsure):
+                pass
+            time.sleep(0.2)
+        return False
+    finally:
+        api.close()
 
 
 def _tracebacks(text: str) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 import json
+import secrets
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
