@@ -109,6 +109,23 @@ def test_synced_says_when_the_hub_last_acknowledged() -> None:
     assert shown.alert is None and shown.reachable and not shown.paused
 
 
+def test_a_recovery_from_an_older_copy_shows_while_it_runs_and_for_a_day_after() -> None:
+    running = tray_state(
+        status(state="syncing", progress={"phase": "recover", "done": 0, "total": 0}), NOW
+    )
+    assert running.kind == "syncing"
+    assert running.tooltip.startswith("Đang khôi phục dữ liệu từ máy chủ trung tâm")
+    recovery = {"at": utc("10:20"), "recovered": 12, "reissued": 3, "renumbered": [{}, {}]}
+    after = tray_state(status(recovery=recovery), NOW)
+    assert after.kind == "synced"
+    assert after.tooltip.splitlines() == [
+        "Đã đồng bộ lúc 10:32",
+        "Đã khôi phục dữ liệu lúc 10:20, 2 số hồ sơ/văn bản được cấp lại: xem trang Đồng bộ",
+    ]
+    old = {**recovery, "at": utc("10:20", day=24)}
+    assert tray_state(status(recovery=old), NOW).tooltip == "Đã đồng bộ lúc 10:32"
+
+
 def test_synced_on_another_day_gives_the_date() -> None:
     shown = tray_state(status(last_success_at=utc("16:05", day=25)), NOW)
     assert shown.tooltip == "Đã đồng bộ lúc 16:05 ngày 25/11/2026"

@@ -164,14 +164,32 @@ def tray_state(
     if status.get("paused"):
         first = "Đã tạm dừng đồng bộ" + (f" — {waiting}" if pending else "")
         return make("paused", first, _cap(waited), paused=True)
+    if state == "syncing" and progress and progress.get("phase") == "recover":
+        return make(
+            "syncing",
+            "Đang khôi phục dữ liệu từ máy chủ trung tâm",
+            "máy phường chạy lại từ bản sao cũ: đang lấy lại những gì đã gửi",
+        )
     if state == "syncing" and progress and progress.get("percent") is not None:
         percent = int(progress["percent"])
         second = f"{waiting}, {waited}" if pending and waited else ""
         return make("syncing", f"Đang đồng bộ {percent}%", second, percent=percent)
     if state == "synced":
         success = _parse(status.get("last_success_at"))
+        recovery = status.get("recovery") if isinstance(status.get("recovery"), dict) else None
+        recovered = _parse((recovery or {}).get("at"))
+        note = ""
+        if recovered is not None and now - recovered < timedelta(days=1):
+            renumbered = len((recovery or {}).get("renumbered") or [])
+            note = f"Đã khôi phục dữ liệu lúc {clock_time(recovered, now)}" + (
+                f", {renumbered} số hồ sơ/văn bản được cấp lại: xem trang Đồng bộ"
+                if renumbered
+                else ""
+            )
         return make(
-            "synced", f"Đã đồng bộ lúc {clock_time(success, now)}" if success else "Đã đồng bộ"
+            "synced",
+            f"Đã đồng bộ lúc {clock_time(success, now)}" if success else "Đã đồng bộ",
+            note,
         )
     if state == "offline" or (since is not None and state != "error"):
         # A retry while the link is down reports "syncing": it is still the same outage.
