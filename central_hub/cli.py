@@ -219,9 +219,12 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _version() -> str:
-    from ward_node import __version__  # one version for the package (setup.cfg)
+    from importlib import metadata
 
-    return __version__
+    try:
+        return metadata.version("wardsync")  # one version for the package (setup.cfg)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

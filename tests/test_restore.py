@@ -133,7 +133,7 @@ def test_a_ward_restored_from_an_older_copy_gets_back_what_it_sent_and_sends_wha
         previous = dict(
             db.execute("SELECT id, previous_code FROM dossier WHERE previous_code IS NOT NULL")
         )
-    assert len(texts) == 3 and all("doi ma tu" in t for t in texts)
+    assert len(texts) == 3 and all("doi ma thanh" in t for t in texts)
     assert previous == {d["id"]: d["code"] for d in after}
     recovery = get_meta(ward.conn, "sync.recovery")
     assert recovery["recovered"] >= 6 and recovery["reissued"] >= 6

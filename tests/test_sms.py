@@ -64,6 +64,7 @@ def _dossier(**fields: Any) -> dict[str, Any]:
         "channel": "in_person",
         "status": 2,
         "due_at": "2026-12-02T03:00:00+00:00",  # 10:00 in Huế
+        "previous_code": "H57.19786-261127-0001",  # for the notice of a code changed
         "return_method": None,
         **fields,
     }

@@ -139,8 +139,8 @@ def _template(kind: str, dossier: dict[str, Any], at: str) -> Callable[[str, str
         words = f"Hồ sơ {code} đã được rút theo yêu cầu của ông/bà."
     elif kind == "code_changed":
         words = (
-            f"Hồ sơ nộp ngày {_date(dossier['received_at'])} của ông/bà đổi mã từ "
-            f"{dossier.get('previous_code')} thành {code} do phường khôi phục dữ liệu. Xin lỗi ông/bà."
+            f"Hồ sơ {dossier.get('previous_code') or ''} của ông/bà đổi mã thành {code} do "
+            "phường khôi phục dữ liệu. Xin lỗi ông/bà."
         )
     elif kind == "stopped":
         words = f"Hồ sơ {code} đã dừng xử lý. Xin liên hệ bộ phận một cửa để biết lý do."
