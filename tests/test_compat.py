@@ -475,6 +475,60 @@ def test_the_hub_holds_what_a_node_s_release_cannot_take_until_it_upgrades(
     conn.close()
 
 
+def test_an_offline_export_for_an_older_node_leaves_out_what_waits_and_holds_it(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
+    from central_hub.transfer import export_changes, open_hub
+    from ward_node.transfer import import_changes
+
+    admin = _admin(tmp_path, hub)
+    transport = AppTransport(hub)
+    data = tmp_path / "ward"
+    init_node(
+        data, unit=UNIT, hub_url="http://hub.test", token=_token(tmp_path), transport=transport
+    )
+    older = _node_session(data, transport, _OlderNode)
+    assert isinstance(older, _OlderNode)
+    older.schemas = _older_schemas()
+    older.run()  # the hub now knows what the node takes
+    cursor = get_meta(older.conn, "pull_cursor")
+    older.conn.close()
+    hub_db = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    held_before = hub_db.execute("SELECT count(*) FROM upgrade_waits").fetchone()[0]
+    directive = _issue_in_process(hub, admin)
+    hub.put("/api/v1/procedures", headers=admin, json={"items": [{"code": PROCEDURE, "fee": 7}]})
+
+    with open_hub(tmp_path / "hub") as ctx:
+        result = export_changes(ctx, UNIT, tmp_path / "ve-phuong.wsx", since=cursor)
+    assert result.entries == 1  # the procedure's change; the directive is left out
+    held = hub_db.execute("SELECT type, id FROM upgrade_waits ORDER BY jseq").fetchall()
+    assert len(held) == held_before + 1 and held[-1] == ("directive", directive["id"])
+    imported = import_changes(data, tmp_path / "ve-phuong.wsx")
+    assert imported.applied == 1
+    conn = open_store(data)
+    assert conn.execute("SELECT fee FROM procedure WHERE code = ?", (PROCEDURE,)).fetchone()[0] == 7
+    assert conn.execute("SELECT count(*) FROM directive").fetchone()[0] == 0
+    top = hub_db.execute("SELECT max(jseq) FROM journal").fetchone()[0]
+    assert get_meta(conn, "pull_cursor") == top
+    conn.close()
+    hub_db.close()
+
+
+def _issue_in_process(hub: FlaskClient, admin: dict[str, str]) -> dict[str, Any]:
+    resp = hub.post(
+        "/api/v1/directives",
+        headers=admin,
+        json={
+            "title": "Rà soát",
+            "content": "Báo cáo số hồ sơ tồn",
+            "lead_unit": UNIT,
+            "units": [],
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return dict(resp.get_json())
+
+
 def test_schemas_that_are_not_what_the_fingerprint_names_are_refused(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
