@@ -30,6 +30,7 @@ from sync import (
     canonical,
     create_record_tables,
     loads,
+    record_type,
     schema_fingerprint,
     schemas_digest,
     utcnow_iso,
@@ -249,6 +250,7 @@ def waiting_summary(conn: sqlite3.Connection, node_ids: Sequence[str]) -> list[d
             {
                 "node_id": node_id,
                 "type": type_name,
+                "type_title": _title(type_name),
                 "reason": reason,
                 "whole": bool(whole),
                 "count": 0,
@@ -262,3 +264,11 @@ def waiting_summary(conn: sqlite3.Connection, node_ids: Sequence[str]) -> list[d
             if name not in group["fields"] and len(group["fields"]) < 20:
                 group["fields"].append(name)
     return list(groups.values())
+
+
+def _title(type_name: str) -> str:
+    """A record type's Vietnamese name, from its schema (the hub knows every type it holds)."""
+    try:
+        return str(record_type(type_name).schema.get("title") or type_name)
+    except ValidationError:
+        return type_name
