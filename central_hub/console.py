@@ -37,7 +37,7 @@ from sync import (
     vn_datetime,
 )
 
-from . import hold, nodes
+from . import hold, nodes, upgrades
 from .console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -214,6 +214,8 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         nodes=rows,
         history=history,
         quarantined=quarantined,
+        # What waits for the unit's nodes to be upgraded (docs/upgrades.md).
+        upgrade_waits=upgrades.waiting_summary(db(), [r["node_id"] for r in rows]),
         error=error,
     ), (422 if error else 200)
 

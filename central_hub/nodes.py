@@ -25,7 +25,7 @@ from sync import (
     utcnow_iso,
 )
 
-from . import hold
+from . import hold, upgrades
 
 TOKEN_PREFIX = "wst1."
 TOKEN_ID_LEN = 12
@@ -290,17 +290,24 @@ def request_rotation(conn: sqlite3.Connection, unit: str) -> list[str]:
 def record_status(conn: sqlite3.Connection, node_id: str, status: dict[str, Any]) -> None:
     """Keep what a node reported of itself (``status`` of a push or pull, already validated
     against ``schemas/changeset.json``), in the caller's transaction. An empty ``software``
-    (a node that does not know it) keeps the one on record."""
+    (a node that does not know it) keeps the one on record. The schema fingerprint says
+    which records and values the node can take; a node of release 0.1.0 reports none
+    (docs/upgrades.md). Record schemas sent with it are kept for the fingerprint
+    (:func:`central_hub.upgrades.remember_schemas`, which refuses ones that do not match)."""
+    fingerprint = status.get("schema_fingerprint") or None
+    if fingerprint and "schemas" in status:
+        upgrades.remember_schemas(conn, fingerprint, status["schemas"], status["software"])
     conn.execute(
         "UPDATE nodes SET pending_changes = ?, oldest_pending_at = ?, schema_version = ?, "
-        "software = coalesce(nullif(?, ''), software), status_reported_at = ? "
-        "WHERE node_id = ?",
+        "software = coalesce(nullif(?, ''), software), status_reported_at = ?, "
+        "schema_fingerprint = ? WHERE node_id = ?",
         (
             int(status["pending_changes"]),
             status["oldest_pending_at"],
             status["schema_version"],
             status["software"],
             utcnow_iso(),
+            fingerprint,
             node_id,
         ),
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import (
+    RELEASE,
     HybridClock,
     connect,
     create_account_tables,
@@ -17,7 +18,7 @@ from sync import (
     migrate,
 )
 
-from . import hold, nodes, sync_history
+from . import hold, nodes, sync_history, upgrades
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -198,13 +199,27 @@ MIGRATIONS = [
     ("0024_portal_submissions", _portal_submissions),
     # What each node was handed of the journal, to tell a hub restored from a backup.
     ("0025_sent_cursor", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN sent_cursor INTEGER")),
+    # Staged upgrades (docs/upgrades.md): what each node's release can take, and what waits
+    # at the hub for a node's upgrade; _extra columns as on the nodes.
+    ("0026_staged_upgrades", upgrades.create_tables),
 ]
+
+BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
 
 
 def open_store(data_dir: Path) -> sqlite3.Connection:
-    """Connect to the hub's store in ``data_dir``, upgrading its schema if needed."""
+    """Connect to the hub's store in ``data_dir``, upgrading its schema if needed (after a
+    copy of it in ``data_dir/backups``).
+
+    Raises :class:`sync.StoreTooNew` when a newer release migrated the store
+    (docs/upgrades.md, "Never downgrade").
+    """
     conn = connect(data_dir / "hub.sqlite3")
-    migrate(conn, MIGRATIONS)
+    try:
+        migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

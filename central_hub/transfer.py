@@ -33,6 +33,7 @@ from sync import (
     TransferFileError,
     ValidationError,
     WrongRecipient,
+    atomic,
     load_settings,
     pack_payload,
     peek_header,
@@ -41,7 +42,7 @@ from sync import (
     write_bundle,
 )
 
-from . import ingest, nodes, sync_history
+from . import ingest, nodes, sync_history, upgrades
 from .ingest import HubContext
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
@@ -183,24 +184,42 @@ def export_changes(
     ``since`` defaults to the cursor the unit's active node last pulled from. The file holds a
     ``push_ack`` stating where the batches start, then pull batches of at most the hub's
     ``PULL_LIMIT`` entries (:func:`central_hub.ingest.pull_answer`), all read from one snapshot
-    of the store. Nothing in the store changes.
+    of the store, as the node's release takes them. Nothing in the store changes but the
+    record of what the file leaves out for the node's upgrade (docs/upgrades.md).
     """
     if since is not None and since < 0:
         raise ValidationError("--since phải là số không âm.", field="since")
+    waits: list[upgrades.Wait] = []
     with _snapshot(ctx.conn):
         node = _unit_node(ctx.conn, unit)
         start = _pulled_cursor(ctx.conn, node.node_id) if since is None else since
-        batches: list[bytes] = []
-        cursor, entries = start, 0
+        receiver = upgrades.receiver_for(ctx.conn, node.node_id)
+        if receiver is None:
+            raise ValidationError(
+                f"Máy chủ trung tâm chưa biết lược đồ bản ghi của nút '{node.node_id}' (nút "
+                "vừa được nâng cấp). Hãy để nút đồng bộ trực tiếp một lần rồi xuất lại tệp.",
+                code="schemas_unknown",
+            )
+        # Entries as the node's release takes them (docs/upgrades.md); each batch says how
+        # many entries the batches after it carry, so they are all read before any is sealed.
+        parts: list[tuple[list[dict[str, Any]], int]] = []
+        cursor = start
         while True:
-            sealed, count, next_cursor = ingest.pull_answer(ctx, node, cursor, ctx.pull_limit)
-            if count == 0:
+            changes, next_cursor, read = ingest.routed_batch(
+                ctx, node, receiver, cursor, ctx.pull_limit, waits
+            )
+            if read == 0:
                 break
-            batches.append(sealed)
-            entries += count
+            parts.append((changes, next_cursor))
             cursor = next_cursor
-            if count < ctx.pull_limit:
+            if read < ctx.pull_limit:
                 break
+        entries = sum(len(changes) for changes, _ in parts)
+        batches: list[bytes] = []
+        left = entries
+        for changes, next_cursor in parts:
+            left -= len(changes)
+            batches.append(ingest.seal_pull_batch(ctx, node, changes, next_cursor, left))
         statement = {
             "kind": "push_ack",
             "acked_seq": node.last_seq,
@@ -217,6 +236,11 @@ def export_changes(
             envelope_id=str(uuid.uuid4()),
         )
     write_bundle(out, [head, *batches])
+    if waits:
+        # What the file leaves out for the node's upgrade is held as a live pull holds it
+        # (docs/upgrades.md), once the snapshot is over.
+        with atomic(ctx.conn):
+            upgrades.record_waits(ctx.conn, waits)
     return ExportResult(
         out, node.node_id, node.unit, start, cursor, entries, len(batches), node.last_seq
     )

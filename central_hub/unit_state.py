@@ -7,14 +7,13 @@ the one query function, :func:`unit_rows`, which ``console.js`` polls as JSON.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from typing import Any
 
 from flask import current_app, url_for
 
-from sync import VIETNAM, local_time, vn_datetime
+from sync import RELEASE, VIETNAM, local_time, release_of, vn_datetime
 
-from . import nodes
+from . import nodes, upgrades
 from .journal import Journal
 from .overdue import overdue_counts
 from .web import db, state
@@ -62,11 +61,22 @@ def pending_text(node: dict[str, Any], now: datetime) -> tuple[str, str]:
 
 
 def hub_software() -> str:
-    """This hub's software as a node reports its own (``wardsync 0.1.0``)."""
-    try:
-        return f"wardsync {metadata.version('wardsync')}"
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return ""
+    """This hub's software as a node reports its own (``wardsync 0.2.0``): the release of
+    the code running, whatever an installed package's metadata says."""
+    return f"wardsync {RELEASE}"
+
+
+def release_note(software: str | None) -> tuple[str, str]:
+    """How a node's release stands against the hub's (docs/upgrades.md, "The promise"):
+    (``same`` | ``behind`` | ``ahead`` | ``unknown``, a short Vietnamese note)."""
+    mine, theirs = release_of(RELEASE), release_of(software)
+    if theirs is None:
+        return "unknown", ""
+    if theirs == mine:
+        return "same", ""
+    if mine is not None and theirs > mine:
+        return "ahead", "mới hơn máy chủ: hãy nâng cấp máy chủ trung tâm trước"
+    return "behind", "cũ hơn máy chủ: nâng cấp khi thuận tiện"
 
 
 def key_status(node: dict[str, Any]) -> tuple[str, str]:
@@ -88,6 +98,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
     journal = Journal(conn, state().hub_id)
     overdue = overdue_counts(conn, now.isoformat(timespec="seconds"))
     hub = hub_software()
+    waiting_upgrade = upgrades.waiting_counts(conn)
     rows = []
     for node in nodes.list_nodes(conn):
         last = conn.execute(
@@ -114,6 +125,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
         offset = node["clock_offset_s"]
         pending, pending_note = pending_text(node, now)
         keys, keys_detail = key_status(node)
+        release, release_text = release_note(node["software"])
         rows.append(
             {
                 **node,
@@ -134,6 +146,10 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 "schema_number": (node["schema_version"] or "").split("_", 1)[0],
                 "software_mismatch": bool(hub and node["software"] and node["software"] != hub),
                 "hub_software": hub,
+                "release": release,
+                "release_note": release_text,
+                # What the hub holds until this node is upgraded (docs/upgrades.md).
+                "upgrade_waiting": waiting_upgrade.get(node["node_id"], 0),
                 "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
                 "overdue": overdue.get(node["unit"], 0),
                 "overdue_url": url_for("console_stats.overdue", unit=node["unit"]),

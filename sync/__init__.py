@@ -35,6 +35,7 @@ from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
+from .compat import LEGACY_RELEASE, RELEASE, Receiver, Verdict, release_of
 from .config import load_settings, session_cookie
 from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
@@ -52,6 +53,7 @@ from .errors import (
     RemoteRefused,
     RevokedSender,
     SecretContent,
+    StoreTooNew,
     SyncError,
     TamperedEnvelope,
     TransportError,
@@ -91,8 +93,11 @@ from .schemas import (
     SCHEMA_VERSION,
     RecordType,
     labels,
+    record_schemas,
     record_type,
     record_types,
+    schema_fingerprint,
+    schemas_digest,
     validate,
     validate_fields,
 )
@@ -115,7 +120,7 @@ from .session import (
     utcnow_iso,
 )
 from .sheets import csv_bytes, safe_cell, xlsx_append
-from .store import atomic, connect, create_meta, get_meta, migrate, set_meta
+from .store import atomic, connect, create_meta, get_meta, migrate, set_meta, store_path
 from .text import clean_text, fold, mask_name, nfc, unaccent
 from .throttle import LoginThrottled
 from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
@@ -281,6 +286,16 @@ __all__ = [
     "utcnow_iso",
     "validate",
     "validate_fields",
+    "LEGACY_RELEASE",
+    "RELEASE",
+    "Receiver",
+    "StoreTooNew",
+    "Verdict",
+    "record_schemas",
+    "release_of",
+    "schema_fingerprint",
+    "schemas_digest",
+    "store_path",
     "wall_ms",
     "week_of",
     "write_bundle",

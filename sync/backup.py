@@ -31,6 +31,7 @@ from .blobs import SHA256_RE
 from .errors import SyncError
 from .files import private_dir, write_private
 from .keys import KeyPair
+from .store import snapshot
 
 MANIFEST = "manifest.json"
 SKIP_DIRS = frozenset({"backups", "partial", "tmp", "__pycache__"})
@@ -168,14 +169,10 @@ def _files(folder: Path) -> list[Path]:
 
 def _copy_store(source: Path, target: Path) -> None:
     """A consistent snapshot of a live SQLite store (its WAL included), created 0600."""
-    os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(target)
     try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        snapshot(src, target)
     finally:
-        dst.close()
         src.close()
 
 

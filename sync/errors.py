@@ -20,6 +20,7 @@ Hierarchy::
     │   └── OutOfScope             a change to a record the sender does not own (403)
     ├── PayloadTooLarge            a body over the configured limit (413)
     ├── EnrollmentError            an enrollment token is unknown, used or expired (403)
+    ├── StoreTooNew                a store a newer release migrated, opened by an older one (409)
     └── TransportError             the other side cannot be reached or answered badly (503)
         └── RemoteRefused          the other side answered with a clear refusal (status from it)
 
@@ -182,3 +183,11 @@ class RemoteRefused(TransportError):
     """Raised when the other side answered with a clear refusal."""
 
     code = "refused"
+
+
+class StoreTooNew(SyncError):
+    """Raised when a store was migrated by a newer release than the one opening it: an
+    older release would misread or damage it (docs/upgrades.md, "Never downgrade")."""
+
+    status = 409
+    code = "store_too_new"

@@ -1,8 +1,11 @@
 """Records with per-field versions, and the merge that makes replicas converge.
 
 Each record type has a table (named after the type) with one column per schema property, a
-``_versions`` column holding, as JSON, the version of every field, and, for types whose schema
-lists ``x-search`` paths, a ``_search`` column of diacritic-folded text (DOMAIN.md, "Names").
+``_versions`` column holding, as JSON, the version of every field, for types whose schema
+lists ``x-search`` paths a ``_search`` column of diacritic-folded text (DOMAIN.md, "Names"),
+and an ``_extra`` column: as JSON, the fields a newer release sent that this release does not
+know yet, kept with their versions so nothing is lost, and moved into their own columns by
+the upgrade that knows them (docs/upgrades.md, "Fields a ward does not know yet").
 
 :meth:`Replica.merge` is the only way rows change: per field, a value is taken when its version
 is newer than the stored one (last writer wins by ``(hlc, origin)``). That rule is commutative,
@@ -131,12 +134,17 @@ def search_text(rtype: RecordType, row: Row) -> str:
 
 
 def create_record_tables(conn: sqlite3.Connection) -> None:
-    """Create, or widen with new columns, the table of every record type."""
+    """Create, or widen with new columns, the table of every record type.
+
+    A column added for a field that a newer release sent before this one knew it takes the
+    values kept for it in ``_extra``, with their versions (an upgrade in place shows them).
+    """
     for rtype in record_types().values():
         cols = {name: rtype.column_type(name) for name in rtype.fields}
         cols["_versions"] = "TEXT"
         if rtype.search_paths:
             cols["_search"] = "TEXT"
+        cols["_extra"] = "TEXT"
         existing = {r[1] for r in conn.execute(f"PRAGMA table_info({rtype.table})")}
         if not existing:
             body = ", ".join(
@@ -145,9 +153,29 @@ def create_record_tables(conn: sqlite3.Connection) -> None:
             conn.execute(f"CREATE TABLE {rtype.table} ({body})")
             conn.execute(f"CREATE INDEX IF NOT EXISTS {rtype.table}_unit ON {rtype.table} (unit)")
         else:
-            for c, t in cols.items():
-                if c not in existing:
-                    conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {t}")
+            added = [c for c in cols if c not in existing]
+            for c in added:
+                conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {cols[c]}")
+            if "_extra" in existing and set(added) & set(rtype.fields):
+                _fold_extra(conn, rtype, set(added) & set(rtype.fields))
+
+
+def _fold_extra(conn: sqlite3.Connection, rtype: RecordType, added: set[str]) -> None:
+    """Move the values kept in ``_extra`` for the newly known fields ``added`` into their
+    columns: a row loaded with its extras and written again puts each field where this
+    release keeps it (versions unchanged, the search text recomputed)."""
+    like = " OR ".join("_extra LIKE ?" for _ in added)
+    ids = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM {rtype.table} WHERE _extra IS NOT NULL AND ({like})",
+            [f'%"{name}":%' for name in sorted(added)],
+        )
+    ]
+    replica = Replica(conn)
+    for i in range(0, len(ids), _IN_CHUNK):
+        loaded = replica.load(rtype.name, ids[i : i + _IN_CHUNK])
+        replica._write_rows(rtype, list(loaded.values()))
 
 
 def select_records(
@@ -170,10 +198,22 @@ class Replica:
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, type_name: str, record_id: str) -> Row | None:
-        """The record's fields (JSON fields decoded), or ``None``."""
+        """The record's fields (JSON fields decoded), or ``None``: the fields this release
+        knows, as a page or an API shows them (see :meth:`extra` for the others)."""
         rows = self.load(type_name, [record_id])
         found = rows.get(record_id)
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        known = record_type(type_name).fields
+        return {k: v for k, v in found[0].items() if k in known}
+
+    def extra(self, type_name: str, record_id: str) -> Row:
+        """The fields of a record that a newer release sent and this one does not know yet."""
+        found = self.load(type_name, [record_id]).get(record_id)
+        if found is None:
+            return {}
+        known = record_type(type_name).fields
+        return {k: v for k, v in found[0].items() if k not in known}
 
     def versions(self, type_name: str, record_id: str) -> dict[str, str]:
         """The encoded version of each field of a record (empty when absent)."""
@@ -181,7 +221,8 @@ class Replica:
         return {} if found is None else found[1]
 
     def load(self, type_name: str, ids: Iterable[str]) -> dict[str, Loaded]:
-        """Rows and versions of the given ids that exist, by id."""
+        """Rows and versions of the given ids that exist, by id. A row holds the fields kept
+        in ``_extra`` too, so that a merge or a write of it keeps them."""
         rtype = record_type(type_name)
         ids = list(dict.fromkeys(ids))
         cols = ", ".join(rtype.fields)
@@ -189,10 +230,16 @@ class Replica:
         for i in range(0, len(ids), _IN_CHUNK):
             part = ids[i : i + _IN_CHUNK]
             marks = ",".join("?" * len(part))
-            sql = f"SELECT {cols}, _versions FROM {rtype.table} WHERE id IN ({marks})"
+            sql = f"SELECT {cols}, _versions, _extra FROM {rtype.table} WHERE id IN ({marks})"
             for values in self.conn.execute(sql, part):
                 row = self.decode(rtype, values)
-                out[row["id"]] = (row, decode_versions(values[-1]))
+                if values[-1] is not None:
+                    # A field kept before this release knew it fills its new, empty column
+                    # (create_record_tables folds it there for good).
+                    for name, value in loads(values[-1]).items():
+                        if row.get(name) is None:
+                            row[name] = value
+                out[row["id"]] = (row, decode_versions(values[-2]))
         return out
 
     @staticmethod
@@ -280,6 +327,7 @@ class Replica:
         if plan is None:
             plan = self._plans[rtype.name] = _WritePlan.of(rtype)
         fields, json_at, searchable = plan.fields, plan.json_at, plan.searchable
+        known = plan.known
         params = []
         for row, vers in rows:
             values = list(map(row.get, fields))
@@ -291,6 +339,10 @@ class Replica:
             values.append(encode_versions(vers))
             if searchable:
                 values.append(search_text(rtype, row))
+            # Fields of a newer release, kept until an upgrade knows them (rare: a set
+            # difference per row is all it costs otherwise).
+            unknown = row.keys() - known
+            values.append(canonical({k: row[k] for k in unknown}).decode() if unknown else None)
             params.append(values)
         self.conn.executemany(plan.sql, params)
 
@@ -324,11 +376,12 @@ class _WritePlan:
     fields: tuple[str, ...]
     json_at: tuple[int, ...]
     searchable: bool
+    known: frozenset[str]
 
     @classmethod
     def of(cls, rtype: RecordType) -> _WritePlan:
         searchable = bool(rtype.search_paths)
-        cols = (*rtype.fields, "_versions", *(("_search",) if searchable else ()))
+        cols = (*rtype.fields, "_versions", *(("_search",) if searchable else ()), "_extra")
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
         sql = (
             f"INSERT INTO {rtype.table} ({', '.join(cols)}) "
@@ -336,4 +389,4 @@ class _WritePlan:
             f"ON CONFLICT(id) DO UPDATE SET {updates}"
         )
         json_at = tuple(i for i, c in enumerate(rtype.fields) if c in rtype.json_fields)
-        return cls(sql, rtype.fields, json_at, searchable)
+        return cls(sql, rtype.fields, json_at, searchable, frozenset(rtype.fields))

@@ -20,7 +20,9 @@ A schema's extension keywords tell the engine how to treat its records:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -159,7 +161,10 @@ def record_type(name: str) -> RecordType:
         return record_types()[name]
     except KeyError:
         raise ValidationError(
-            f"Không có loại bản ghi '{name}'.", code="unknown_type", field="type"
+            f"Không có loại bản ghi '{name}' trong phiên bản phần mềm này. Nếu nơi gửi dùng "
+            "phiên bản mới hơn, hãy nâng cấp nơi nhận (docs/upgrades.md).",
+            code="unknown_type",
+            field="type",
         ) from None
 
 
@@ -285,20 +290,66 @@ def validate(name: str, document: Any) -> None:
         _raise_first(_first_errors(_validator(name), document))
 
 
-def validate_fields(type_name_: str, fields: dict[str, Any]) -> None:
+def validate_fields(
+    type_name_: str, fields: dict[str, Any], *, keep_unknown: bool = False
+) -> dict[str, Any]:
     """Validate a partial write (some fields of a record) against the type's schema.
 
-    Raises :class:`ValidationError` naming the field (an unknown field included).
+    Returns the fields this release does not know: ``{}`` unless ``keep_unknown``. A node
+    takes what a newer hub sends (``keep_unknown=True``): it keeps fields of a later release
+    aside instead of refusing the change (docs/upgrades.md, "Fields a ward does not know
+    yet"); the fields it knows are checked as strictly as ever. Everything that writes
+    (a node's own capture, the hub's ingest) refuses unknown fields.
+
+    Raises :class:`ValidationError` naming the field (an unknown field included, or a type
+    this release does not have).
     """
     if _passes(type_name_, fields, partial=True):
-        return
-    validator = _partial_validator(type_name_)
+        return {}
     rtype = record_type(type_name_)
-    for key in fields:
-        if key not in rtype.schema["properties"]:
+    known = rtype.schema["properties"]
+    unknown = {k: v for k, v in fields.items() if k not in known}
+    if unknown and not keep_unknown:
+        key = next(iter(unknown))
+        raise ValidationError(
+            f"Trường '{key}' không có trong loại bản ghi '{type_name_}' của phiên bản này. "
+            "Nếu nơi gửi dùng phiên bản phần mềm mới hơn, hãy nâng cấp nơi nhận: máy chủ trung "
+            "tâm được nâng cấp trước các phường (docs/upgrades.md).",
+            code="unknown_field",
+            field=key,
+        )
+    for key in unknown:
+        if not (isinstance(key, str) and _FIELD_NAME.fullmatch(key)):
             raise ValidationError(
-                f"Trường '{key}' không có trong loại bản ghi '{type_name_}'.",
-                code="unknown_field",
-                field=key,
+                f"Tên trường '{str(key)[:64]}' của loại bản ghi '{type_name_}' không hợp lệ.",
+                code="validation_error",
+                field=str(key)[:64],
             )
-    _raise_first(_first_errors(validator, fields))
+    own = {k: v for k, v in fields.items() if k in known} if unknown else fields
+    if not unknown or not _passes(type_name_, own, partial=True):
+        _raise_first(_first_errors(_partial_validator(type_name_), own))
+    return unknown
+
+
+# What a field of any release may be called (every schema's properties match it): a field a
+# newer release added is kept by name only if it is one.
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+
+
+def record_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every record type this release knows, by type name."""
+    return {name: rtype.schema for name, rtype in record_types().items()}
+
+
+@cache
+def schema_fingerprint() -> str:
+    """SHA-256 (hex) of :func:`record_schemas` as :func:`schemas_digest` encodes them: what a
+    node reports so the hub knows exactly which records and values it can take."""
+    return schemas_digest(record_schemas())
+
+
+def schemas_digest(schemas: dict[str, Any]) -> str:
+    """SHA-256 (hex) of record schemas as JSON with sorted keys, no spaces, UTF-8. Stable
+    across releases: the hub checks a node's schemas against the fingerprint it reported."""
+    text = json.dumps(schemas, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

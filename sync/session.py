@@ -37,7 +37,7 @@ from .errors import (
 from .keys import KeyPair, PublicKeys
 from .recovery import Recovery, behind_or_diverged
 from .replica import Replica, gc_paused
-from .schemas import validate, validate_fields
+from .schemas import record_schemas, schema_fingerprint, validate, validate_fields
 from .secrecy import strip_secret_content
 from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
@@ -394,13 +394,25 @@ class NodeSync:
     # -- pull ----------------------------------------------------------------------------------
 
     def pull(self, report: SyncReport) -> None:
-        """Fetch and apply the hub's entries routed to this node until there are no more."""
+        """Fetch and apply the hub's entries routed to this node until there are no more.
+
+        The hub may first ask for the node's record schemas (a fingerprint it has not seen:
+        they go in the next request) or tell it to pull again from an earlier cursor (this
+        release takes what waited for it); both continue the loop (docs/upgrades.md).
+        """
         while True:
             cursor = get_meta(self.conn, "pull_cursor", 0)
+            sent_schemas = bool(get_meta(self.conn, "sync.send_schemas"))
             raw = self.transport.post("/sync/v1/pull", self.pull_envelope(cursor))
             self._answered()
             report.pull_requests += 1
             applied, more, remaining = self.apply_pull(raw)
+            if sent_schemas and get_meta(self.conn, "sync.send_schemas"):
+                raise ChangesetError(
+                    "Máy chủ trung tâm vẫn hỏi lược đồ bản ghi của nút sau khi đã nhận. "
+                    "Hãy báo cán bộ tin học của thành phố.",
+                    code="schemas_not_taken",
+                )
             report.pulled += applied
             self._progress("pull", report.pulled, report.pulled + remaining)
             if not more:
@@ -422,15 +434,21 @@ class NodeSync:
         ``pending_changes`` and ``oldest_pending_at`` are what waits to be acknowledged;
         ``schema_version`` is the newest migration applied to the store (wards are upgraded on
         different days, so the city sees which ones are behind); ``software`` is what the app
-        passed in (``schemas/changeset.json``, ``status``).
+        passed in; ``schema_fingerprint`` names exactly the record schemas this release
+        knows, so the hub sends only what the node can take, and ``schemas`` carries them when
+        the hub asked (``schemas/changeset.json``, ``status``; docs/upgrades.md).
         """
         pending, oldest = pending_changes(self.conn)
-        return {
+        status: dict[str, Any] = {
             "pending_changes": pending,
             "oldest_pending_at": oldest,
             "software": self.software[:64],
             "schema_version": schema_version(self.conn)[:64],
+            "schema_fingerprint": schema_fingerprint(),
         }
+        if get_meta(self.conn, "sync.send_schemas"):
+            status["schemas"] = record_schemas()
+        return status
 
     def apply_pull(self, raw: bytes) -> tuple[int, bool, int]:
         """Verify a pull batch and apply it with its new cursor in one transaction.
@@ -448,7 +466,9 @@ class NodeSync:
         entries = reply.get("changes", [])
         changes = [Change.from_wire(c) for c in entries]
         for change in changes:
-            validate_fields(change.type, change.fields)
+            # Fields of a newer release are kept aside (the merge puts them in _extra); the
+            # fields this release knows are checked as strictly as ever (docs/upgrades.md).
+            validate_fields(change.type, change.fields, keep_unknown=True)
         with atomic(self.conn):
             cursor = get_meta(self.conn, "pull_cursor", 0)
             if reply.get("cursor_reset") is not None:  # a hub restored from a backup
@@ -472,13 +492,22 @@ class NodeSync:
                 self.replica.merge(accepted)
                 self.clock.receive(max(c.hlc for c in accepted))
                 set_meta(self.conn, "hlc", self.clock.last)
-            set_meta(self.conn, "pull_cursor", max(cursor, int(reply.get("next_cursor", cursor))))
+            if reply.get("rewind_to") is not None:
+                # This release takes entries the hub held for the one before: pull again
+                # from the first of them (the merge makes the entries between harmless).
+                new_cursor = min(cursor, int(reply["rewind_to"]))
+            else:
+                new_cursor = max(cursor, int(reply.get("next_cursor", cursor)))
+            set_meta(self.conn, "pull_cursor", new_cursor)
             if reply.get("origin_seq") is not None:  # what the hub holds of our own history
                 set_meta(
                     self.conn, "sync.hub_origin", [reply["origin_seq"], reply.get("origin_hash")]
                 )
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
             set_meta(self.conn, "sync.rotate_requested", bool(reply.get("rotate_keys")))
+            set_meta(self.conn, "sync.send_schemas", bool(reply.get("send_schemas")))
+            if "waiting_upgrade" in reply:
+                set_meta(self.conn, "sync.waiting_upgrade", int(reply["waiting_upgrade"]))
         return len(fresh), bool(reply.get("more")), int(reply.get("remaining", 0))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -559,6 +588,8 @@ def read_status(conn: sqlite3.Connection) -> dict[str, Any]:
         "clock_warning": get_meta(conn, "sync.clock_warning"),
         "refused_changes": refused_count(conn),
         "recovery": get_meta(conn, "sync.recovery"),
+        # Entries the hub holds until this node is upgraded (docs/upgrades.md).
+        "waiting_upgrade": get_meta(conn, "sync.waiting_upgrade") or 0,
     }
 
 

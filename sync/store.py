@@ -8,6 +8,7 @@ single-writer discipline), and nests with savepoints.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .files import precreate
+from .errors import StoreTooNew
+from .files import precreate, private_dir
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -76,27 +78,119 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
+def migrate(
+    conn: sqlite3.Connection,
+    migrations: Sequence[Migration],
+    *,
+    release: str = "",
+    backup_dir: Path | None = None,
+) -> list[str]:
     """Apply, in order, each named migration not yet recorded; return the names applied.
 
-    Each migration runs in its own transaction together with its record in ``_migrations``,
-    so a crash mid-upgrade leaves the store at a clean step.
+    Each migration runs in its own transaction together with its record in ``_migrations``
+    (with the ``release`` that ran it), so a crash mid-upgrade leaves the store at a clean
+    step. Before the first migration of an upgrade, the store is copied whole to
+    ``backup_dir/<store>-before-<migration>.sqlite3`` (mode 0600; a copy already there, from
+    an upgrade cut short, is the older state and is kept).
+
+    Raises :class:`StoreTooNew`, leaving the store untouched, when it holds a migration that
+    ``migrations`` does not list: a newer release migrated it, and this one would misread it
+    (docs/upgrades.md, "Never downgrade").
     """
     conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL, "
+        "release TEXT)"
     )
-    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    has_release = "release" in {r[1] for r in conn.execute("PRAGMA table_info(_migrations)")}
+    rows = conn.execute(
+        "SELECT name, " + ("release" if has_release else "NULL") + " FROM _migrations"
+    ).fetchall()
+    done = {row[0]: row[1] for row in rows}
+    known = {name for name, _ in migrations}
+    newer = sorted(name for name in done if name not in known)
+    if newer:
+        raise _too_new(conn, newer, done, release)
+    pending = [(name, fn) for name, fn in migrations if name not in done]
+    if pending and done and backup_dir is not None:
+        copy_before(conn, backup_dir, f"before-{pending[0][0]}")
+    if not has_release:
+        conn.execute("ALTER TABLE _migrations ADD COLUMN release TEXT")
     applied = []
-    for name, fn in migrations:
-        if name in done:
-            continue
+    for name, fn in pending:
         with atomic(conn):
             fn(conn)
             conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", (name,)
+                "INSERT INTO _migrations (name, applied_at, release) "
+                "VALUES (?, datetime('now'), ?)",
+                (name, release or None),
             )
         applied.append(name)
     return applied
+
+
+def _too_new(
+    conn: sqlite3.Connection, newer: list[str], done: dict[str, Any], release: str
+) -> StoreTooNew:
+    by = sorted({str(done[n]) for n in newer if done[n]}, key=_release_key)
+    path = store_path(conn)
+    where = f" ({path.name})" if path else ""
+    this = f" {release}" if release else " này"
+    if by:
+        need = by[-1]
+        return StoreTooNew(
+            f"Kho dữ liệu{where} đã được phiên bản mới hơn ({need}) nâng cấp; hãy cài phiên "
+            f"bản {need} hoặc mới hơn. Phiên bản{this} không mở kho này để khỏi làm hỏng dữ "
+            "liệu.",
+            migrations=newer,
+            release=need,
+        )
+    return StoreTooNew(
+        f"Kho dữ liệu{where} đã được một phiên bản mới hơn nâng cấp (bước {newer[-1]}); hãy "
+        f"cài phiên bản đã nâng cấp nó hoặc mới hơn. Phiên bản{this} không mở kho này để khỏi "
+        "làm hỏng dữ liệu.",
+        migrations=newer,
+    )
+
+
+def _release_key(text: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
+
+
+def store_path(conn: sqlite3.Connection) -> Path | None:
+    """The file of the connection's main database, or ``None`` for one in memory."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row is not None and row[2] else None
+
+
+def copy_before(conn: sqlite3.Connection, folder: Path, label: str) -> Path | None:
+    """Copy the whole store to ``folder/<store>-<label>.sqlite3`` (see :func:`snapshot`), the
+    folder made 0700. An existing copy of that name is kept, not overwritten. Returns the
+    copy's path, or ``None`` for a store in memory."""
+    path = store_path(conn)
+    if path is None:
+        return None
+    private_dir(folder)
+    target = folder / f"{path.stem}-{label}.sqlite3"
+    if not target.exists():
+        snapshot(conn, target)
+    return target
+
+
+def snapshot(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the store behind ``conn`` (its WAL included) in the new file
+    ``target``, mode 0600: SQLite's online backup, while other connections read and write.
+    Written beside under another name first, so a copy cut short never passes for a whole
+    one; the copy is one self-contained file (no WAL of its own)."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    precreate(partial)
+    copy = sqlite3.connect(str(partial))
+    try:
+        conn.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        copy.close()
+    os.replace(partial, target)
 
 
 def create_meta(conn: sqlite3.Connection) -> None:

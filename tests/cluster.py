@@ -37,17 +37,25 @@ def run(
     module: str, *args: str, stdin: str | None = None, check: bool = True, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module args`` to completion."""
+    child_env = env(**extra)
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env(**extra),
+        env=child_env,
+        cwd=code_dir(child_env),
         timeout=120,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"{module} {args} failed ({result.returncode}): {result.stderr}")
     return result
+
+
+def code_dir(child_env: dict[str, str]) -> str:
+    """Where a child runs: the first folder of its ``PYTHONPATH`` (this checkout, or another
+    release's source), since ``python -m`` imports from its working folder first."""
+    return child_env["PYTHONPATH"].split(os.pathsep)[0] or str(ROOT)
 
 
 def wait_until(
@@ -73,6 +81,7 @@ class Server:
         self.module, self.data, self.port = module, data, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = data.parent / f"{data.name}-{port}.log"
+        child_env = env(**extra_env)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -88,7 +97,8 @@ class Server:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=env(**extra_env),
+                env=child_env,
+                cwd=code_dir(child_env),
             )
         wait_until(self.healthy, 30, what=f"{module} on {port} (log {self.log})")
 
@@ -117,17 +127,28 @@ class Server:
             self.proc.wait(10)
 
 
-class Cluster:
-    """A hub and ward nodes in folders under ``root``, driven through their real CLIs."""
+def code_env(code: Path | None) -> dict[str, str]:
+    """The environment that runs the release whose source is in ``code`` (another release,
+    built by a test) instead of this checkout; nothing for this checkout."""
+    return {} if code is None else {"PYTHONPATH": str(code)}
 
-    def __init__(self, root: Path) -> None:
+
+class Cluster:
+    """A hub and ward nodes in folders under ``root``, driven through their real CLIs.
+
+    ``hub_code`` (and ``code`` of :meth:`enroll` and :meth:`start_ward`) names the source
+    folder of another release to run instead of this checkout (tests/test_compat.py); change
+    ``hub_code`` to upgrade the hub in place."""
+
+    def __init__(self, root: Path, *, hub_code: Path | None = None) -> None:
         self.root = root
+        self.hub_code = hub_code
         self.hub_data = root / "hub"
         self.hub_port = free_port()
         self.hub_url = f"http://127.0.0.1:{self.hub_port}"
         self.hub: Server | None = None
         self.wards: dict[str, Server] = {}
-        run("central_hub", "init", "--data", str(self.hub_data))
+        run("central_hub", "init", "--data", str(self.hub_data), **code_env(hub_code))
         run(
             "central_hub",
             "user",
@@ -140,12 +161,14 @@ class Cluster:
             "admin",
             "--password-stdin",
             stdin=PASSWORD + "\n",
+            **code_env(hub_code),
         )
 
     def start_hub(self, **extra_env: str) -> Server:
         # No SMS rounds unless a test asks: a round writes changes, which would make
         # "a second sync moves nothing" depend on timing.
         extra_env.setdefault("CENTRAL_HUB_SMS_INTERVAL", "0")
+        extra_env = {**code_env(self.hub_code), **extra_env}
         self.hub = Server("central_hub", self.hub_data, self.hub_port, **extra_env)
         return self.hub
 
@@ -157,7 +180,7 @@ class Cluster:
     def ward_data(self, unit: str) -> Path:
         return self.root / f"ward-{unit}"
 
-    def enroll(self, unit: str) -> Path:
+    def enroll(self, unit: str, *, code: Path | None = None) -> Path:
         """Enroll a ward node for ``unit`` (the hub must be running) and add an officer."""
         token = run(
             "central_hub",
@@ -168,6 +191,7 @@ class Cluster:
             unit,
             "--hub-url",
             self.hub_url,
+            **code_env(self.hub_code),
         ).stdout.strip()
         data = self.ward_data(unit)
         run(
@@ -181,6 +205,7 @@ class Cluster:
             self.hub_url,
             "--token",
             token,
+            **code_env(code),
         )
         run(
             "ward_node",
@@ -196,11 +221,15 @@ class Cluster:
             "Lê Thị Thu Hà",
             "--password-stdin",
             stdin=PASSWORD + "\n",
+            **code_env(code),
         )
         return data
 
-    def start_ward(self, unit: str, interval: float = 1, **extra_env: str) -> Server:
+    def start_ward(
+        self, unit: str, interval: float = 1, *, code: Path | None = None, **extra_env: str
+    ) -> Server:
         extra_env.setdefault("WARD_NODE_BACKOFF_MAX", "2")
+        extra_env = {**code_env(code), **extra_env}
         server = Server(
             "ward_node",
             self.ward_data(unit),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
-__version__ = "0.1.0"  # the package version (setup.cfg reads it): what nodes report to the hub
+__version__ = "0.2.0"  # the package version (setup.cfg reads it): what nodes report to the hub
 
 
 def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = False) -> Flask:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync import (
+    RELEASE,
     ChangeCapture,
     ChangeLog,
     HubIdentity,
@@ -26,6 +27,7 @@ from sync import (
 
 ROLES = ("officer", "specialist", "clerk", "leader", "admin")
 STORE_FILE = "node.sqlite3"
+BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
 
 
 def _base(conn: sqlite3.Connection) -> None:
@@ -73,13 +75,25 @@ MIGRATIONS = [
     ("0010_refused_changes", create_refused_table),
     # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
     ("0011_account_sessions", create_account_tables),
+    # Fields a newer hub sends before this release knows them, kept per record in _extra
+    # (docs/upgrades.md, "Fields a ward does not know yet").
+    ("0012_extra_fields", create_record_tables),
 ]
 
 
 def open_store(data_dir: Path) -> sqlite3.Connection:
-    """Connect to the node's store in ``data_dir``, upgrading its schema if needed."""
+    """Connect to the node's store in ``data_dir``, upgrading its schema if needed (after a
+    copy of it in ``data_dir/backups``).
+
+    Raises :class:`sync.StoreTooNew` when a newer release migrated the store
+    (docs/upgrades.md, "Never downgrade").
+    """
     conn = connect(data_dir / STORE_FILE)
-    migrate(conn, MIGRATIONS)
+    try:
+        migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -227,7 +227,8 @@ def _open(session: NodeSync, index: int, raw: bytes) -> _Record:
             raise ChangesetError("thiếu số thay đổi được xác nhận.")
         for entry in body.get("changes", []):
             change = Change.from_wire(entry)
-            validate_fields(change.type, change.fields)
+            # As a live pull: fields of a newer release are kept (docs/upgrades.md).
+            validate_fields(change.type, change.fields, keep_unknown=True)
     except SyncError as exc:
         raise type(exc)(f"{where} bị từ chối: {exc.message}", code=exc.code) from exc
     except (KeyError, TypeError, ValueError) as exc:

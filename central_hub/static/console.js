@@ -44,12 +44,32 @@
       : u.software || "—");
     if (u.software_mismatch) {
       software.appendChild(el("br"));
-      software.appendChild(el("small", {}, ["khác máy chủ (" + u.hub_software + ")"]));
+      software.appendChild(
+        el("small", {}, [
+          "khác máy chủ (" + u.hub_software + ")" + (u.release_note ? ", " + u.release_note : ""),
+        ])
+      );
     }
     if (u.schema_version) {
       software.appendChild(el("br"));
       software.appendChild(
         el("small", { class: "muted", title: u.schema_version }, ["CSDL " + u.schema_number])
+      );
+    }
+    // What the hub holds until the node is upgraded (docs/upgrades.md), as _units.html.
+    var waiting = cell({ class: "num" }, String(u.waiting), "giữ " + u.held_changes, "muted");
+    if (u.upgrade_waiting) {
+      waiting.appendChild(el("br"));
+      waiting.appendChild(
+        el(
+          "small",
+          {
+            class: "warn",
+            title:
+              "Thay đổi phiên bản phần mềm của nút chưa nhận được; máy chủ giữ lại đến khi nút được nâng cấp",
+          },
+          ["▲ chờ phường nâng cấp " + u.upgrade_waiting]
+        )
       );
     }
     var conflicts = u.open_conflicts
@@ -61,7 +81,7 @@
       cell({}, state, u.state_detail),
       seen,
       cell({}, u.pending, u.pending_note, "muted"),
-      cell({ class: "num" }, String(u.waiting), "giữ " + u.held_changes, "muted"),
+      waiting,
       cell({}, u.key_status, u.key_detail, "muted"),
       software,
       el("td", { class: "num" }, [conflicts]),
