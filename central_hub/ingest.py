@@ -499,18 +499,26 @@ def pull_answer(
         return seal_pull_batch(ctx, node, [], at, remaining, extra), 0, at
     waits: list[upgrades.Wait] = []
     changes, next_cursor, read = routed_batch(ctx, node, receiver, cursor, limit, waits)
-    with atomic(ctx.conn):
-        if waits:
-            upgrades.record_waits(ctx.conn, waits)
-        ctx.conn.execute(
-            "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
-            (next_cursor, node.node_id),
-        )
+    record_handed(ctx.conn, node.node_id, next_cursor, waits)
     remaining = journal.count_routed(node.unit, next_cursor) if read else 0
     if receiver.keeps_unknown:
         extra["waiting_upgrade"] = upgrades.waiting_count(ctx.conn, node.node_id)
     sealed = seal_pull_batch(ctx, node, changes, next_cursor, remaining, extra)
     return sealed, len(changes), next_cursor
+
+
+def record_handed(
+    conn: sqlite3.Connection, node_id: str, cursor: int, waits: list[upgrades.Wait]
+) -> None:
+    """Note that ``node_id`` was handed the journal up to ``cursor`` (a hub restored from a
+    backup tells by it), and what was left out for its upgrade."""
+    with atomic(conn):
+        if waits:
+            upgrades.record_waits(conn, waits)
+        conn.execute(
+            "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
+            (cursor, node_id),
+        )
 
 
 def routed_batch(

@@ -33,7 +33,6 @@ from sync import (
     TransferFileError,
     ValidationError,
     WrongRecipient,
-    atomic,
     load_settings,
     pack_payload,
     peek_header,
@@ -236,11 +235,10 @@ def export_changes(
             envelope_id=str(uuid.uuid4()),
         )
     write_bundle(out, [head, *batches])
-    if waits:
-        # What the file leaves out for the node's upgrade is held as a live pull holds it
-        # (docs/upgrades.md), once the snapshot is over.
-        with atomic(ctx.conn):
-            upgrades.record_waits(ctx.conn, waits)
+    # What the file leaves out for the node's upgrade is held as a live pull holds it
+    # (docs/upgrades.md), once the snapshot is over; and what it hands the node counts as
+    # handed out, as a pull's answer does (docs/sync.md, "Restores").
+    ingest.record_handed(ctx.conn, node.node_id, cursor, waits)
     return ExportResult(
         out, node.node_id, node.unit, start, cursor, entries, len(batches), node.last_seq
     )
