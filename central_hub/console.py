@@ -37,7 +37,7 @@ from sync import (
     vn_datetime,
 )
 
-from . import hold, nodes
+from . import hold, nodes, sync_history
 from .console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -61,7 +61,14 @@ bp = Blueprint(
 
 ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
-EVENT_KINDS = {"push": "Gửi lên", "pull": "Nhận về", "rotate": "Đổi khóa"}
+EVENT_KINDS = {
+    "push": "Gửi lên",
+    "pull": "Nhận về",
+    "rotate": "Đổi khóa",
+    "blob_upload": "Gửi tệp",
+    "blob_download": "Nhận tệp",
+    "blob_status": "Hỏi tệp",
+}
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -205,6 +212,16 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         name=name or unit,
         nodes=rows,
         history=history,
+        visits=[
+            {
+                **v,
+                "last_kind": EVENT_KINDS.get(v["last_kind"], v["last_kind"]),
+                "visits": f"{v['visits']:,}".replace(",", "."),
+                "quiet": f"{v['quiet']:,}".replace(",", "."),
+            }
+            for v in sync_history.summary(db(), unit)
+        ],
+        history_days=int(current_app.config["HISTORY_DAYS"]),
         quarantined=quarantined,
         error=error,
     ), (422 if error else 200)

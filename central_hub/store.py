@@ -196,6 +196,8 @@ MIGRATIONS = [
     ("0022_account_sessions", create_account_tables),
     ("0023_blob_sources", _blob_sources),
     ("0024_portal_submissions", _portal_submissions),
+    # A summary per node instead of a row per quiet visit (docs/operations.md, "Growth").
+    ("0025_sync_visits", sync_history.create_summary),
 ]
 
 
