@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,15 +123,15 @@ def _summarise(
     fine moves ``ok_through`` to the newest event: a refusal older than that is over."""
     quiet = quiet_bytes is not None
     conn.execute(
-        "INSERT INTO sync_visits (node_id, unit, since, visits, quiet, quiet_bytes, last_at, "
-        "last_kind, last_outcome, last_detail, ok_through) "
-        "VALUES (?1, ?2, ?3, 1, ?4, ?5, ?3, ?6, ?7, ?8, "
+        "INSERT INTO sync_visits (node_id, unit, since, visits, quiet, quiet_bytes, kept, "
+        "last_at, last_kind, last_outcome, last_detail, ok_through) "
+        "VALUES (?1, ?2, ?3, 1, ?4, ?5, 1 - ?4, ?3, ?6, ?7, ?8, "
         "CASE WHEN ?7 = 'ok' THEN (SELECT coalesce(max(id), 0) FROM sync_events) END) "
         "ON CONFLICT (node_id) DO UPDATE SET unit = excluded.unit, visits = visits + 1, "
         "quiet = quiet + excluded.quiet, quiet_bytes = quiet_bytes + excluded.quiet_bytes, "
-        "last_at = excluded.last_at, last_kind = excluded.last_kind, "
-        "last_outcome = excluded.last_outcome, last_detail = excluded.last_detail, "
-        "ok_through = coalesce(excluded.ok_through, ok_through)",
+        "kept = kept + excluded.kept, last_at = excluded.last_at, "
+        "last_kind = excluded.last_kind, last_outcome = excluded.last_outcome, "
+        "last_detail = excluded.last_detail, ok_through = coalesce(excluded.ok_through, ok_through)",
         (node.node_id, node.unit, at, int(quiet), quiet_bytes or 0, kind, outcome, detail),
     )
 
@@ -169,37 +170,59 @@ def prune(
 ) -> int:
     """Delete ``sync_events`` rows older than ``days`` or beyond the newest ``keep_per_unit``
     of their unit, and ``unverified_refusals`` days older than ``days``, at most ``budget``
-    rows, :data:`BATCH` per transaction; return how many. Run by ``housekeeping``."""
+    rows, :data:`BATCH` per transaction; return how many. Run by ``housekeeping``.
+
+    Each node's summary counts its rows (``kept``), so finding the units over their limit
+    reads 27 rows, not the history.
+    """
     cutoff = _iso((time.time() if now is None else now) - days * 86400)
-    deleted = 0
-    deleted += _delete(conn, "sync_events", "at < ?", (cutoff,), budget - deleted)
-    units = [u for (u,) in conn.execute("SELECT DISTINCT unit FROM nodes")]
-    for unit in units:
+    deleted = _delete_events(conn, "at < ?", (cutoff,), budget)
+    over = conn.execute(
+        "SELECT unit FROM sync_visits GROUP BY unit HAVING sum(kept) > ?", (keep_per_unit,)
+    ).fetchall()
+    for (unit,) in over:
         row = conn.execute(
             "SELECT id FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
             (unit, keep_per_unit),
         ).fetchone()
         if row is not None:
-            deleted += _delete(
-                conn, "sync_events", "unit = ? AND id <= ?", (unit, row[0]), budget - deleted
+            deleted += _delete_events(
+                conn, "unit = ? AND id <= ?", (unit, row[0]), budget - deleted
             )
-    deleted += _delete(conn, "unverified_refusals", "day < ?", (cutoff[:10],), budget - deleted)
-    return deleted
-
-
-def _delete(
-    conn: sqlite3.Connection, table: str, where: str, params: tuple[Any, ...], budget: int
-) -> int:
-    """Delete the rows of ``table`` matching ``where``, :data:`BATCH` per transaction, at most
-    ``budget`` in all; return how many."""
-    deleted = 0
     while deleted < budget:
         with atomic(conn):
             n = conn.execute(
-                f"DELETE FROM {table} WHERE rowid IN "
-                f"(SELECT rowid FROM {table} WHERE {where} LIMIT ?)",
-                (*params, min(BATCH, budget - deleted)),
+                "DELETE FROM unverified_refusals WHERE rowid IN (SELECT rowid FROM "
+                "unverified_refusals WHERE day < ? LIMIT ?)",
+                (cutoff[:10], min(BATCH, budget - deleted)),
             ).rowcount
+        deleted += n
+        if n < BATCH:
+            break
+    return deleted
+
+
+def _delete_events(
+    conn: sqlite3.Connection, where: str, params: tuple[Any, ...], budget: int
+) -> int:
+    """Delete the ``sync_events`` rows matching ``where``, :data:`BATCH` per transaction, at
+    most ``budget`` in all, and take them off their nodes' ``kept``; return how many."""
+    deleted = 0
+    while deleted < budget:
+        with atomic(conn):
+            gone = Counter(
+                node_id
+                for (node_id,) in conn.execute(
+                    "DELETE FROM sync_events WHERE id IN "
+                    f"(SELECT id FROM sync_events WHERE {where} LIMIT ?) RETURNING node_id",
+                    (*params, min(BATCH, budget - deleted)),
+                ).fetchall()
+            )
+            conn.executemany(
+                "UPDATE sync_visits SET kept = max(0, kept - ?) WHERE node_id = ?",
+                [(n, node_id) for node_id, n in gone.items()],
+            )
+        n = sum(gone.values())
         deleted += n
         if n < BATCH:
             break
@@ -226,7 +249,8 @@ def create_summary(conn: sqlite3.Connection) -> None:
         """CREATE TABLE sync_visits (
             node_id TEXT PRIMARY KEY, unit TEXT NOT NULL, since TEXT NOT NULL,
             visits INTEGER NOT NULL DEFAULT 0, quiet INTEGER NOT NULL DEFAULT 0,
-            quiet_bytes INTEGER NOT NULL DEFAULT 0, last_at TEXT, last_kind TEXT,
+            quiet_bytes INTEGER NOT NULL DEFAULT 0, kept INTEGER NOT NULL DEFAULT 0,
+            last_at TEXT, last_kind TEXT,
             last_outcome TEXT, last_detail TEXT, ok_through INTEGER)"""
     )
     conn.execute("CREATE INDEX sync_visits_unit ON sync_visits (unit)")
@@ -234,9 +258,9 @@ def create_summary(conn: sqlite3.Connection) -> None:
     # Each node's newest event becomes its last visit; a node whose newest event went fine is
     # fine through it (as the console judged it before).
     conn.execute(
-        "INSERT INTO sync_visits (node_id, unit, since, visits, last_at, last_kind, "
+        "INSERT INTO sync_visits (node_id, unit, since, visits, kept, last_at, last_kind, "
         "last_outcome, last_detail, ok_through) "
-        "SELECT e.node_id, e.unit, first.at, first.n, e.at, e.kind, e.outcome, e.detail, "
+        "SELECT e.node_id, e.unit, first.at, first.n, first.n, e.at, e.kind, e.outcome, e.detail, "
         "CASE WHEN e.outcome = 'ok' THEN e.id END "
         "FROM sync_events e JOIN (SELECT node_id, max(id) AS last_id, min(at) AS at, "
         "count(*) AS n FROM sync_events WHERE node_id IS NOT NULL GROUP BY node_id) first "

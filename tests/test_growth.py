@@ -158,10 +158,10 @@ def test_the_console_says_error_exactly_when_the_last_visit_was_refused(
         "SELECT count(*) FROM sync_events WHERE node_id = ?", (node.node_id,)
     ).fetchone()[0]
     assert rows == sum(1 for s in steps if s != "quiet")
-    visits, quiet = conn.execute(
-        "SELECT visits, quiet FROM sync_visits WHERE node_id = ?", (node.node_id,)
+    visits, quiet, kept = conn.execute(
+        "SELECT visits, quiet, kept FROM sync_visits WHERE node_id = ?", (node.node_id,)
     ).fetchone()
-    assert (visits, quiet) == (len(steps), steps.count("quiet"))
+    assert (visits, quiet, kept) == (len(steps), steps.count("quiet"), rows)
 
 
 def test_a_store_from_before_gets_each_nodes_summary_from_its_history(
@@ -184,11 +184,11 @@ def test_a_store_from_before_gets_each_nodes_summary_from_its_history(
     conn = open_hub(data)
     got = {
         r[0]: tuple(r[1:])
-        for r in conn.execute("SELECT node_id, since, visits, last_outcome FROM sync_visits")
+        for r in conn.execute("SELECT node_id, since, visits, kept, last_outcome FROM sync_visits")
     }
     assert got == {
-        fine.node_id: ("2026-11-01T08:00:00+00:00", 3, "ok"),
-        broken.node_id: ("2026-11-01T08:00:00+00:00", 2, "refused"),
+        fine.node_id: ("2026-11-01T08:00:00+00:00", 3, 3, "ok"),
+        broken.node_id: ("2026-11-01T08:00:00+00:00", 2, 2, "refused"),
     }
     assert sync_history.refused_now(conn, fine.node_id, fine.unit) is None
     assert sync_history.refused_now(conn, broken.node_id, broken.unit) == (
@@ -223,7 +223,7 @@ def test_housekeeping_deletes_history_older_than_its_days_and_keeps_the_rest(
     assert min(days) >= sync_history._iso(now - 90 * DAY)[:10]
     assert housekeeping.run_once(conn, data, history_days=90, now=now)["history"] == 0
     # The node's summary is never pruned: the console still knows its last visit.
-    assert conn.execute("SELECT visits FROM sync_visits").fetchone()[0] == 8
+    assert tuple(conn.execute("SELECT visits, kept FROM sync_visits").fetchone()) == (8, 4)
 
 
 def test_a_unit_keeps_at_most_its_newest_rows_and_a_round_has_a_budget(
@@ -241,6 +241,8 @@ def test_a_unit_keeps_at_most_its_newest_rows_and_a_round_has_a_budget(
     assert sync_history.prune(conn, keep_per_unit=10) == 13
     left = [r[0] for r in conn.execute("SELECT id FROM sync_events WHERE unit = ?", (UNIT,))]
     assert left == newest[-10:]
+    kept = dict(conn.execute("SELECT unit, kept FROM sync_visits").fetchall())
+    assert kept == {UNIT: 10, "19747": 5}
     assert conn.execute("SELECT count(*) FROM sync_events WHERE unit = '19747'").fetchone()[0] == 5
 
 
