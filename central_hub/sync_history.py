@@ -138,13 +138,15 @@ def _summarise(
 
 def refused_now(conn: sqlite3.Connection, node_id: str, unit: str) -> tuple[str, str] | None:
     """(detail, at) of the node's newest refusal when no visit went fine since, else ``None``:
-    what the console shows as the node's error."""
+    what the console shows as the node's error. Reads only the unit's rows after the node's
+    last fine visit (the dashboard asks for every node every 5 seconds)."""
+    fine = conn.execute(
+        "SELECT coalesce(ok_through, 0) FROM sync_visits WHERE node_id = ?", (node_id,)
+    ).fetchone()
     row = conn.execute(
-        "SELECT e.detail, e.at FROM sync_events e "
-        "LEFT JOIN sync_visits v ON v.node_id = e.node_id "
-        "WHERE e.unit = ? AND e.node_id = ? AND e.outcome = 'refused' "
-        "AND e.id > coalesce(v.ok_through, 0) ORDER BY e.id DESC LIMIT 1",
-        (unit, node_id),
+        "SELECT detail, at FROM sync_events WHERE unit = ? AND id > ? AND node_id = ? "
+        "AND outcome = 'refused' ORDER BY id DESC LIMIT 1",
+        (unit, fine[0] if fine else 0, node_id),
     ).fetchone()
     return None if row is None else (row[0] or "", row[1])
 

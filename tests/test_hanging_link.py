@@ -184,16 +184,23 @@ class Ward:
 
 def _cluster(root: Path, through_proxy: bool) -> tuple[Cluster, Ward, HangingProxy | None]:
     cluster = Cluster(root)
-    cluster.start_hub()
-    proxy = HangingProxy(cluster.hub_port) if through_proxy else None
-    if proxy is not None:
-        cluster.hub_url = proxy.url  # the ward knows the hub only by the proxy's address
-    cluster.enroll(UNIT)
-    server = cluster.start_ward(
-        UNIT, interval=INTERVAL, WARD_NODE_BACKOFF_MAX=str(BACKOFF), **DEADLINES
-    )
-    ward = Ward(cluster, server)
-    ward.poll_until(lambda s: s["state"] == "synced", 30, "the first sync")
+    proxy = None
+    try:
+        cluster.start_hub()
+        if through_proxy:
+            proxy = HangingProxy(cluster.hub_port)
+            cluster.hub_url = proxy.url  # the ward knows the hub only by the proxy's address
+        cluster.enroll(UNIT)
+        server = cluster.start_ward(
+            UNIT, interval=INTERVAL, WARD_NODE_BACKOFF_MAX=str(BACKOFF), **DEADLINES
+        )
+        ward = Ward(cluster, server)
+        ward.poll_until(lambda s: s["state"] == "synced", 30, "the first sync")
+    except BaseException:
+        if proxy is not None:
+            proxy.close()
+        cluster.close()
+        raise
     return cluster, ward, proxy
 
 
