@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 
 from sync import connect, get_meta, load_settings, session_cookie, tighten
 
+from .housekeeping import history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import load_clock, open_store
@@ -18,10 +19,12 @@ from .web import HubState, install
 def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool = False) -> Flask:
     """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
 
-    With ``start_dispatcher`` the SMS dispatcher runs in this process (``serve`` does); it is
-    in ``app.extensions["sms_dispatcher"]``, to stop.
+    With ``start_dispatcher`` the background threads of ``serve`` run in this process: the SMS
+    dispatcher and housekeeping, in ``app.extensions["sms_dispatcher"]`` and
+    ``app.extensions["housekeeper"]`` (``None`` when turned off), to stop.
     """
     settings = load_settings(SETTINGS, PREFIX, config)
+    history_days(settings)  # a bad one is refused at start
     data_dir = Path(settings["DATA"])
     keys = load_keys(data_dir)
     # What older releases left readable by others; only in a folder that holds the hub's keys,
@@ -79,4 +82,14 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
 
         app.extensions["sms_dispatcher"] = DispatchWorker.from_settings(settings, data_dir)
         app.extensions["sms_dispatcher"].start()
+    app.extensions["housekeeper"] = None
+    if start_dispatcher and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
+        from .housekeeping import Housekeeper
+
+        app.extensions["housekeeper"] = Housekeeper(
+            data_dir,
+            interval=float(settings["HOUSEKEEPING_INTERVAL"]),
+            history_days=history_days(settings),
+        )
+        app.extensions["housekeeper"].start()
     return app

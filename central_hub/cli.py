@@ -66,9 +66,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
             ident="wardsync-hub",
         )
     finally:
-        dispatcher = app.extensions["sms_dispatcher"]
-        if dispatcher is not None:
-            dispatcher.stop()
+        for name in ("sms_dispatcher", "housekeeper"):
+            if app.extensions[name] is not None:
+                app.extensions[name].stop()
 
 
 def cmd_enroll(args: argparse.Namespace) -> None:

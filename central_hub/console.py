@@ -37,7 +37,7 @@ from sync import (
     vn_datetime,
 )
 
-from . import hold, nodes, upgrades
+from . import hold, nodes, sync_history, upgrades
 from .console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -66,9 +66,9 @@ EVENT_KINDS = {
     "pull": "Nhận về",
     "rotate": "Đổi khóa",
     "recover": "Khôi phục",
-    "blob_status": "Tệp: hỏi",
-    "blob_chunk": "Tệp: gửi lên",
-    "blob_fetch": "Tệp: nhận về",
+    "blob_upload": "Gửi tệp",
+    "blob_download": "Nhận tệp",
+    "blob_status": "Hỏi tệp",
 }
 
 
@@ -213,6 +213,16 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         name=name or unit,
         nodes=rows,
         history=history,
+        visits=[
+            {
+                **v,
+                "last_kind": EVENT_KINDS.get(v["last_kind"], v["last_kind"]),
+                "visits": f"{v['visits']:,}".replace(",", "."),
+                "quiet": f"{v['quiet']:,}".replace(",", "."),
+            }
+            for v in sync_history.summary(db(), unit)
+        ],
+        history_days=int(current_app.config["HISTORY_DAYS"]),
         quarantined=quarantined,
         # What waits for the unit's nodes to be upgraded (docs/upgrades.md).
         upgrade_waits=upgrades.waiting_summary(db(), [r["node_id"] for r in rows]),

@@ -56,6 +56,18 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "seconds a client has to send a request's headers before its connection is closed",
     ),
     ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
+    (
+        "HOUSEKEEPING_INTERVAL",
+        3600,
+        "seconds between housekeeping rounds of serve, which prune the sync history, failed "
+        "logins and rate-limit rows (0 turns it off)",
+    ),
+    (
+        "HISTORY_DAYS",
+        90,
+        "days the sync history (transfers, refusals, key rotations) and the counts of "
+        "unverified refusals are kept",
+    ),
 ]
 
 PREFIX = "CENTRAL_HUB"

@@ -55,13 +55,25 @@ class Provider(Protocol):
         ...
 
 
+LOG_MAX_BYTES = 10 * 1024 * 1024  # sms.log is rotated past this size
+LOG_KEEP = 5  # rotated files kept: sms.log.1 (newest) to sms.log.5
+
+
 class LogProvider:
-    """Sends nothing: appends each message as a JSON line to a file (the default, and demos)."""
+    """Sends nothing: appends each message as a JSON line to a file (the default, and demos).
+
+    The file is rotated by size so a hub that sends for years keeps at most ``max_bytes`` in
+    each of ``keep`` + 1 files (docs/operations.md, "Growth"): before a line would take it past
+    ``max_bytes``, ``sms.log.N`` is dropped, the others move up one and ``sms.log`` becomes
+    ``sms.log.1``. Renaming keeps each file's mode, 0600, and the new one is made 0600.
+    """
 
     name = "log"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int = LOG_MAX_BYTES, keep: int = LOG_KEEP) -> None:
         self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
         self._lock = threading.Lock()
 
     def send(self, phone: str, text: str, *, ref: str | None = None) -> str | None:
@@ -73,12 +85,34 @@ class LogProvider:
             "to": phone,
             "text": text,
         }
+        text = json.dumps(line, ensure_ascii=False) + "\n"
         try:
-            with self._lock, append_private(self.path) as f:
-                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+            with self._lock:
+                self._rotate(len(text.encode()))
+                with append_private(self.path) as f:
+                    f.write(text)
         except OSError as exc:
             raise TransientSmsError(f"Không ghi được nhật ký SMS {self.path}: {exc}") from None
         return provider_id
+
+    def _rotate(self, incoming: int) -> None:
+        """Rotate when ``incoming`` more bytes would take the file past ``max_bytes``."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == 0 or size + incoming <= self.max_bytes:
+            return
+        if self.keep < 1:
+            self.path.unlink()
+            return
+        older = self.path.with_name(f"{self.path.name}.{self.keep}")
+        older.unlink(missing_ok=True)
+        for n in range(self.keep - 1, 0, -1):
+            src = self.path.with_name(f"{self.path.name}.{n}")
+            if src.exists():
+                src.rename(self.path.with_name(f"{self.path.name}.{n + 1}"))
+        self.path.rename(self.path.with_name(f"{self.path.name}.1"))
 
     def close(self) -> None:
         pass

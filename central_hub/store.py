@@ -202,6 +202,8 @@ MIGRATIONS = [
     # Staged upgrades (docs/upgrades.md): what each node's release can take, and what waits
     # at the hub for a node's upgrade; _extra columns as on the nodes.
     ("0026_staged_upgrades", upgrades.create_tables),
+    # A summary per node instead of a row per quiet visit (docs/operations.md, "Growth").
+    ("0027_sync_visits", sync_history.create_summary),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it

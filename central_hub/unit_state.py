@@ -13,7 +13,7 @@ from flask import current_app, url_for
 
 from sync import RELEASE, VIETNAM, local_time, release_of, vn_datetime
 
-from . import nodes, upgrades
+from . import nodes, sync_history, upgrades
 from .journal import Journal
 from .overdue import overdue_counts
 from .web import db, state
@@ -101,18 +101,15 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
     waiting_upgrade = upgrades.waiting_counts(conn)
     rows = []
     for node in nodes.list_nodes(conn):
-        last = conn.execute(
-            "SELECT kind, outcome, detail, at FROM sync_events WHERE node_id = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (node["node_id"],),
-        ).fetchone()
+        # Refused and not synced fine since (quiet visits leave no row: sync_history.py).
+        refused = sync_history.refused_now(conn, node["node_id"], node["unit"])
         cursor = conn.execute(
             "SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node["node_id"],)
         ).fetchone()[0]
         seen = local_time(node["last_seen_at"])
         if node["status"] != "active":
             code, words = "revoked", "Đã thu hồi"
-        elif last is not None and last[1] == "refused":
+        elif refused is not None:
             code, words = "error", "Lỗi"
         elif seen is None:
             code, words = "never", "Chưa kết nối"
@@ -131,7 +128,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 **node,
                 "state": code,
                 "state_text": words,
-                "state_detail": (last[2] or "") if last is not None and code == "error" else "",
+                "state_detail": refused[0] if refused is not None and code == "error" else "",
                 "last_seen": vn_datetime(node["last_seen_at"]) or "Chưa có",
                 "clock_offset": "" if offset is None else f"{round(offset):+d} giây",
                 "clock_warning": offset is not None and abs(offset) > drift,

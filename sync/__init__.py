@@ -79,6 +79,7 @@ from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
+from .ratelimit import prune as prune_lookups
 from .recovery import Recovery
 from .replica import (
     FieldClash,
@@ -123,6 +124,7 @@ from .sheets import csv_bytes, safe_cell, xlsx_append
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta, store_path
 from .text import clean_text, fold, mask_name, nfc, unaccent
 from .throttle import LoginThrottled
+from .throttle import prune as prune_login_failures
 from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
@@ -266,6 +268,8 @@ __all__ = [
     "pack_payload",
     "peek_header",
     "physical_ms",
+    "prune_login_failures",
+    "prune_lookups",
     "read_status",
     "read_bundle",
     "record_type",

@@ -33,10 +33,11 @@ def check_rate(
     per_minute: int,
     *,
     message: str = "Bạn tra cứu quá nhiều lần. Hãy đợi một phút rồi thử lại.",
+    now: float | None = None,
 ) -> None:
     """Count one request of ``client``; :class:`RateLimited` (with ``message``) past
     ``per_minute`` in 60 s."""
-    now = time.time()
+    now = time.time() if now is None else now
     with atomic(conn):
         conn.execute("DELETE FROM public_lookups WHERE at < ?", (now - 60,))
         count = conn.execute(
@@ -45,3 +46,22 @@ def check_rate(
         if count >= per_minute:
             raise RateLimited(message)
         conn.execute("INSERT INTO public_lookups (client, at) VALUES (?, ?)", (client, now))
+
+
+def prune(conn: sqlite3.Connection, *, now: float | None = None, budget: int = 100_000) -> int:
+    """Delete requests older than a minute (they no longer count), at most ``budget``, 5,000
+    per transaction; return how many. :func:`check_rate` forgets them too, but only when the
+    next request comes."""
+    cutoff = (time.time() if now is None else now) - 60
+    deleted = 0
+    while deleted < budget:
+        with atomic(conn):
+            n = conn.execute(
+                "DELETE FROM public_lookups WHERE rowid IN "
+                "(SELECT rowid FROM public_lookups WHERE at < ? LIMIT ?)",
+                (cutoff, min(5000, budget - deleted)),
+            ).rowcount
+        deleted += n
+        if n < 5000:
+            return deleted
+    return deleted

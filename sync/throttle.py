@@ -114,3 +114,22 @@ def _duration(seconds: int) -> str:
     if seconds < 60:
         return f"{seconds} giây"
     return f"{math.ceil(seconds / 60)} phút"
+
+
+def prune(conn: sqlite3.Connection, *, now: float | None = None, budget: int = 100_000) -> int:
+    """Delete failures older than :data:`WINDOW` (they no longer count), at most ``budget``,
+    5,000 per transaction; return how many. Failures are also forgotten as new ones come, but
+    a burst from many addresses would otherwise stay until the next failure."""
+    cutoff = (time.time() if now is None else now) - WINDOW
+    deleted = 0
+    while deleted < budget:
+        with atomic(conn):
+            n = conn.execute(
+                "DELETE FROM login_failures WHERE rowid IN "
+                "(SELECT rowid FROM login_failures WHERE at <= ? LIMIT ?)",
+                (cutoff, min(5000, budget - deleted)),
+            ).rowcount
+        deleted += n
+        if n < 5000:
+            return deleted
+    return deleted

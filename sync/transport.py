@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
+import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ReadTimeoutError
 
 from .errors import RemoteRefused, TransportError
@@ -36,6 +39,71 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 REQUEST_DEADLINE = 120.0
 _READ_BLOCK = 64 * 1024
+
+
+class _Watch:
+    """The connections one request uses, cut when its overall deadline passes.
+
+    A socket's timeout bounds each read, never their sum: a peer that trickles a byte every
+    few seconds, in the head or the body, would hold the request for hours. Shutting the
+    socket down from a timer wakes the blocked read at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._conns: list[Any] = []
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def add(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.append(conn)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _cut(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for conn in self._conns:
+                sock = getattr(conn, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+
+_current = threading.local()  # the _Watch of the request this thread is making
+
+
+def _watched(base: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
+    class Watched(base):  # type: ignore[valid-type,misc]
+        """A pool that shows the current request's watch the connection it sends on."""
+
+        def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+            watch = getattr(_current, "watch", None)
+            if watch is not None:
+                watch.add(conn)
+            return super()._make_request(conn, *args, **kwargs)
+
+    return Watched
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _watched(HTTPConnectionPool),
+            "https": _watched(HTTPSConnectionPool),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,6 +140,8 @@ class HttpTransport:
         self.session = requests.Session()
         # The intranet has no proxy; never let an environment proxy see sync traffic.
         self.session.trust_env = False
+        self.session.mount("http://", _WatchedAdapter())
+        self.session.mount("https://", _WatchedAdapter())
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -99,7 +169,7 @@ class HttpTransport:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Reply:
         """One request within the three deadlines, its body read in full."""
-        started = time.monotonic()
+        watch = _current.watch = _Watch(self.deadline)
         try:
             resp = self.session.request(
                 method,
@@ -109,21 +179,25 @@ class HttpTransport:
                 **kwargs,
             )
             with resp:
-                chunks = []
-                for chunk in resp.iter_content(_READ_BLOCK):
-                    chunks.append(chunk)
-                    if time.monotonic() - started > self.deadline:
-                        raise requests.Timeout("overall deadline")
-                return Reply(resp.status_code, b"".join(chunks))
+                body = b"".join(resp.iter_content(_READ_BLOCK))
+            if watch.expired:  # an answer without a length looks whole when its socket is cut
+                raise requests.Timeout("overall deadline")
+            return Reply(resp.status_code, body)
         except requests.RequestException as exc:
-            # requests reports a stall in the body as a ConnectionError around urllib3's timeout.
-            stalled = isinstance(exc, requests.Timeout) or any(
-                isinstance(arg, ReadTimeoutError) for arg in exc.args
+            # requests reports a stall in the body as a ConnectionError around urllib3's
+            # timeout; a request cut at the overall deadline fails however it can.
+            stalled = (
+                watch.expired
+                or isinstance(exc, requests.Timeout)
+                or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
             )
             raise TransportError(
                 _unreachable(self.base_url, requests.Timeout() if stalled else exc),
                 code="timeout" if stalled else "unreachable",
             ) from exc
+        finally:
+            watch.finish()
+            _current.watch = None
 
     @staticmethod
     def _check(resp: Any) -> bytes:

@@ -18,14 +18,20 @@ __version__ = "0.2.0"  # the package version (setup.cfg reads it): what nodes re
 def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = False) -> Flask:
     """Build the node's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
 
-    With ``start_worker`` the background sync worker runs in this process (``serve`` does).
+    With ``start_worker`` the background threads of ``serve`` run in this process: the sync
+    worker and housekeeping (``app.extensions["housekeeper"]``, to stop).
     """
+    from functools import partial
+
     from flask import Flask, Response, jsonify
 
     from sync import KeyPair, connect, load_settings, session_cookie, tighten
 
     from .filters import register as register_filters
-    from .settings import PREFIX, SETTINGS
+    from .housekeeping import Housekeeper
+    from .rotation import rotate_keys
+    from .settings import PREFIX, SETTINGS, sync_deadlines
+    from .setup import run_sync
     from .store import STORE_FILE, identity, load_clock, open_store
     from .web import NodeState, install
     from .worker import SyncWorker
@@ -75,12 +81,21 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
         return jsonify({"status": "ok", "role": "ward_node", "version": __version__})
 
     interval = float(settings["SYNC_INTERVAL"])
+    deadlines = sync_deadlines(settings)  # a bad one is refused at start, worker or not
     if start_worker and interval > 0:
         node.worker = SyncWorker(
             data_dir,
             interval=interval,
             backoff_max=float(settings["BACKOFF_MAX"]),
             chunk=int(settings["SYNC_CHUNK"]),
+            sync=partial(run_sync, deadlines=deadlines),
+            rotate=partial(rotate_keys, deadlines=deadlines),
         )
         node.worker.start()
+    app.extensions["housekeeper"] = None
+    if start_worker and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
+        app.extensions["housekeeper"] = Housekeeper(
+            data_dir, interval=float(settings["HOUSEKEEPING_INTERVAL"])
+        )
+        app.extensions["housekeeper"].start()
     return app

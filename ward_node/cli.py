@@ -26,7 +26,7 @@ from sync import (
 
 from . import __version__
 from .rotation import rotate_keys
-from .settings import PREFIX, SETTINGS
+from .settings import PREFIX, SETTINGS, sync_deadlines
 from .setup import init_node, node_summary, run_sync
 from .store import ROLES, open_store
 
@@ -41,7 +41,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     data = _data(args)
     node_id = init_node(data, unit=args.unit, hub_url=args.hub, token=args.token)
     print(f"Đã đăng ký nút {node_id} cho đơn vị {args.unit} với máy chủ {args.hub}.")
-    report = run_sync(data)
+    settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data)})
+    report = run_sync(data, deadlines=sync_deadlines(settings))
     print(f"Đồng bộ lần đầu xong: nhận {report.pulled} thay đổi từ máy chủ trung tâm.")
     return 0
 
@@ -69,15 +70,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ident="wardsync-ward",
         )
     finally:
-        worker = app.extensions["ward_node"].worker
-        if worker is not None:
-            worker.stop()
+        for thread in (app.extensions["ward_node"].worker, app.extensions["housekeeper"]):
+            if thread is not None:
+                thread.stop()
     return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(_data(args))})
-    report = run_sync(_data(args), chunk=int(settings["SYNC_CHUNK"]))
+    report = run_sync(
+        _data(args), chunk=int(settings["SYNC_CHUNK"]), deadlines=sync_deadlines(settings)
+    )
     print(f"Đã đồng bộ: gửi {report.pushed}, nhận {report.pulled} thay đổi.")
     return 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import shutil
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,16 @@ def recover(data_dir: Path) -> None:
         shutil.rmtree(old)
 
 
-def rotate_keys(data_dir: Path, *, transport: HttpTransport | None = None) -> str:
-    """Give the node new keys, registered with the hub; return the new fingerprint."""
+def rotate_keys(
+    data_dir: Path,
+    *,
+    transport: HttpTransport | None = None,
+    deadlines: Mapping[str, float] | None = None,
+) -> str:
+    """Give the node new keys, registered with the hub; return the new fingerprint.
+
+    ``deadlines``: those of the transport made when none is given (``settings.sync_deadlines``).
+    """
     recover(data_dir)
     current = KeyPair.load(data_dir / "keys")
     nxt_dir = data_dir / "keys.next"
@@ -70,7 +79,7 @@ def rotate_keys(data_dir: Path, *, transport: HttpTransport | None = None) -> st
         ident = identity(conn)
     finally:
         conn.close()
-    transport = transport or HttpTransport(ident.hub.url)
+    transport = transport or HttpTransport(ident.hub.url, **(deadlines or {}))
     body = {
         "kind": "rotate",
         "info": {

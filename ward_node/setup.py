@@ -6,6 +6,7 @@ import base64
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +151,18 @@ def init_node(
     return node_id
 
 
-def run_sync(data_dir: Path, *, chunk: int = 5000, wait: float = 120.0) -> SyncReport:
-    """One full push and pull under the node's sync lock, on a connection of its own."""
+def run_sync(
+    data_dir: Path,
+    *,
+    chunk: int = 5000,
+    wait: float = 120.0,
+    deadlines: Mapping[str, float] | None = None,
+) -> SyncReport:
+    """One full push and pull under the node's sync lock, on a connection of its own.
+
+    ``deadlines``: the transport's connect, read and overall deadlines
+    (``settings.sync_deadlines``); the transport's defaults otherwise.
+    """
     with sync_lock(data_dir, wait=wait):
         recover(data_dir)
         if rotation.pending(data_dir):
@@ -169,6 +180,7 @@ def run_sync(data_dir: Path, *, chunk: int = 5000, wait: float = 120.0) -> SyncR
                 clock=load_clock(conn),
                 chunk=chunk,
                 software=f"wardsync {__version__}",
+                transport=HttpTransport(ident.hub.url, **(deadlines or {})),
                 after_recovery=renumber,
             )
             try:

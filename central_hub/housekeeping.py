@@ -1,0 +1,105 @@
+"""The hub's housekeeping: what grows with every request is pruned on a schedule, so a year
+of 27 wards syncing every 30 seconds leaves the store the size of a few weeks of it
+(docs/operations.md, "Growth").
+
+Every ``HOUSEKEEPING_INTERVAL`` seconds (an hour by default; a first round at start) a daemon
+thread of ``serve`` deletes, at most :data:`ROUND_BUDGET` rows a round in transactions of
+:data:`~central_hub.sync_history.BATCH` rows, so a request never waits on it for long:
+
+- ``sync_events`` rows older than ``HISTORY_DAYS`` (90 days), and beyond the newest
+  :data:`~central_hub.sync_history.KEEP_PER_UNIT` of a unit; ``unverified_refusals`` days older
+  than ``HISTORY_DAYS``;
+- failed logins older than their hour (``sync/throttle.py``), rate-limit rows older than their
+  minute (``sync/ratelimit.py``);
+- uploads left unfinished for three days (``files.PARTIAL_MAX_AGE``).
+
+``sms.log`` rotates by size as it is written (``sms_providers.LogProvider``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sync import BlobStore, ValidationError, connect, prune_login_failures, prune_lookups
+
+from . import files, sync_history
+
+log = logging.getLogger("central_hub.housekeeping")
+
+ROUND_BUDGET = 100_000  # rows one round deletes at most; a backlog takes a few rounds
+
+
+def run_once(
+    conn: sqlite3.Connection,
+    data_dir: Path,
+    *,
+    history_days: int = sync_history.HISTORY_DAYS,
+    now: float | None = None,
+) -> dict[str, int]:
+    """One round of housekeeping; returns how many rows (or files) each part deleted."""
+    now = time.time() if now is None else now
+    done = {"history": sync_history.prune(conn, days=history_days, now=now, budget=ROUND_BUDGET)}
+    done["login_failures"] = prune_login_failures(conn, now=now, budget=ROUND_BUDGET)
+    done["public_lookups"] = prune_lookups(conn, now=now, budget=ROUND_BUDGET)
+    done["partial_files"] = BlobStore(data_dir / "blobs").expire_partials(
+        files.PARTIAL_MAX_AGE, now=now
+    )
+    return done
+
+
+def history_days(settings: Mapping[str, Any]) -> int:
+    """The ``HISTORY_DAYS`` setting, checked: :class:`ValidationError` unless a whole number
+    of days from 1 to 3,650."""
+    try:
+        days = int(settings["HISTORY_DAYS"])
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 3650:
+        raise ValidationError(
+            "Thiết lập 'HISTORY_DAYS' phải là số ngày nguyên từ 1 đến 3650.",
+            code="bad_setting",
+            field="HISTORY_DAYS",
+        )
+    return days
+
+
+class Housekeeper:
+    """Runs :func:`run_once` every ``interval`` seconds in a daemon thread (``serve``)."""
+
+    def __init__(self, data_dir: Path, *, interval: float, history_days: int) -> None:
+        self.data_dir = data_dir
+        self.interval = interval
+        self.history_days = history_days
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread (a first round runs at once)."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Ask the thread to stop after its current round, and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        conn = connect(self.data_dir / "hub.sqlite3")
+        try:
+            while not self._stop.is_set():
+                try:
+                    done = run_once(conn, self.data_dir, history_days=self.history_days)
+                    if any(done.values()):
+                        log.info("housekeeping: %s", done)
+                except Exception:  # a locked store or a bug must not end the thread
+                    log.exception("housekeeping round failed")
+                self.rounds += 1
+                self._stop.wait(self.interval)
+        finally:
+            conn.close()
