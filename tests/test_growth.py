@@ -172,7 +172,7 @@ def test_a_store_from_before_gets_each_nodes_summary_from_its_history(
     with conn:  # the store as the previous release left it
         conn.execute("DROP TABLE sync_visits")
         conn.execute("DROP INDEX sync_events_at")
-        conn.execute("DELETE FROM _migrations WHERE name = '0025_sync_visits'")
+        conn.execute("DELETE FROM _migrations WHERE name = '0027_sync_visits'")
         for node, outcomes in ((fine, ["refused", "ok", "ok"]), (broken, ["ok", "refused"])):
             for i, outcome in enumerate(outcomes):
                 conn.execute(
