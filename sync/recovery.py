@@ -86,8 +86,7 @@ def recover(session: NodeSync, after: AfterRecovery | None = None) -> Recovery:
     """Bring the node's log and records in line with what the hub holds of it (see above)."""
     conn = session.conn
     log = session.log
-    start = min(int(get_meta(conn, "acked_seq", 0)), log.tip()[0])
-    start = _shared_start(log, start)
+    start = _shared_start(session, min(int(get_meta(conn, "acked_seq", 0)), log.tip()[0]))
     hub_changes, hub_seq, hub_hash = _fetch(session, start)
     held = {c.seq: c.hash for c in hub_changes}
     common = start
@@ -141,11 +140,38 @@ def recover(session: NodeSync, after: AfterRecovery | None = None) -> Recovery:
     return result
 
 
-def _shared_start(log: ChangeLog, start: int) -> int:
-    """``start``, or less where the log has no change at it (a log rebased by a recovery)."""
-    while start > 0 and log.hash_of(start) is None and log.base()[0] < start:
-        start -= 1
-    return start
+def _shared_start(session: NodeSync, guess: int) -> int:
+    """A seq at or before which this log and the hub's hold the same history.
+
+    ``guess`` (what the node believes acknowledged) is checked, not trusted: a node of an
+    older release, or one restored from a copy, may believe more than is true. Each step back
+    doubles its distance, so a long log is settled in a few requests.
+    """
+    log = session.log
+    step = 1
+    candidate = guess
+    while candidate > 0:
+        if log.hash_of(candidate) is not None:
+            found = _fetch_one(session, candidate)
+            # Equal at the first seq from here that the hub keeps: equal up to it (the chain).
+            # Nothing from here on: the hub's history ends before (a hub restored), go back.
+            if found is not None and found.hash == log.hash_of(found.seq):
+                return candidate
+        candidate = max(0, candidate - step)
+        step *= 2
+    return 0
+
+
+def _fetch_one(session: NodeSync, seq: int) -> Change | None:
+    """The hub's change of this node at ``seq`` (or the first after it that it keeps)."""
+    reply = session.request(
+        "/sync/v1/recover",
+        {"kind": "recover", "after_seq": seq - 1, "limit": 1},
+        "recover",
+        "recover_batch",
+    )
+    changes = [Change.from_wire(c) for c in reply.get("changes", [])]
+    return changes[0] if changes else None
 
 
 def _fetch(session: NodeSync, start: int) -> tuple[list[Change], int, str | None]:

@@ -363,15 +363,22 @@ class NodeSync:
         # process with a bigger chunk, a request duplicated on the network) committed before
         # its answer was lost. That is fine while our log has those changes: the hub has them
         # only because we sent them. More than our log holds means the log was reset under it.
-        if new_acked > changes[-1].seq and new_acked > self.log.tip()[0]:
-            # More than the log holds: this log is an older copy (sync/recovery.py).
-            raise HistoryDiverged(
-                "Máy chủ trung tâm xác nhận nhiều thay đổi hơn sổ thay đổi của nút đang có "
-                "(máy phường được khôi phục từ bản sao cũ?)."
-            )
+        origin_seq, origin_hash = reply.get("origin_seq"), reply.get("origin_hash")
+        if new_acked > changes[-1].seq:
+            # More than this request carried: taken only for the very changes this log holds.
+            # A log restored from an older copy holds others under the same seqs, and taking
+            # the hub's word for them would mark them sent while the hub never saw them.
+            if origin_seq == new_acked and origin_hash is not None:
+                differs = self.log.hash_of(new_acked) != origin_hash
+            else:  # a hub of an older release states no hash: the log must at least reach it
+                differs = new_acked > self.log.tip()[0]
+            if differs:
+                raise HistoryDiverged(
+                    "Máy chủ trung tâm xác nhận những thay đổi mà sổ thay đổi ở đây không có "
+                    "hoặc ghi khác (máy phường được khôi phục từ bản sao cũ?)."
+                )
         with atomic(self.conn):
             acked = get_meta(self.conn, "acked_seq", 0)
-            origin_seq, origin_hash = reply.get("origin_seq"), reply.get("origin_hash")
             if origin_seq is not None:
                 set_meta(self.conn, "sync.hub_origin", [origin_seq, origin_hash])
             restored_hub = (

@@ -226,3 +226,28 @@ def test_a_hub_restored_from_a_backup_gets_again_what_the_wards_had_sent(
         ward.conn.execute("SELECT count(*) FROM document WHERE id = ?", (after,)).fetchone()[0] == 1
     )
     assert read_status(ward.conn)["state"] == "synced"
+
+
+def test_an_acknowledgement_past_what_was_sent_is_not_taken_for_a_restored_log(
+    tmp_path: Path, ward: Ward
+) -> None:
+    """Found by the fault harness: a restored ward pushes a small chunk of changes it had
+    sent before the copy; the hub acknowledges up to the last seq it holds, which this log
+    holds other changes under. Taken as it was, the node marked those as sent."""
+    ward.receive("Lê Văn Tám")
+    ward.session.run()
+    unsent = ward.receive("Hồ Thị Hoa")  # in the copy, not yet acknowledged there
+    ward.copy_to(tmp_path / "copy")
+    ward.session.run()
+    lost = [ward.receive(n) for n in ("Trần Văn Ba", "Ngô Thị Bốn")]
+    ward.session.run()
+    ward.restore_from(tmp_path / "copy")
+    after = [ward.receive(n) for n in ("Võ Thị Sáu", "Đặng Văn Bảy", "Bùi Thị Tám", "Lý Chín")]
+    ward.session.chunk = 2  # the first push carries only changes the hub already holds
+    ward.session.run()
+    codes = _hub_codes(tmp_path)
+    for d in [unsent, *lost, *after]:
+        assert d["id"] in codes, "a dossier never reached the hub"
+    assert len(set(codes.values())) == len(codes) == 8
+    assert ward.codes() == codes
+    assert read_status(ward.conn)["pending_changes"] == 0

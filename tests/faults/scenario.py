@@ -683,6 +683,9 @@ class Scenario:
             env = {
                 "WARD_NODE_BACKOFF_MAX": "1",
                 "WARD_NODE_SYNC_CHUNK": str(self.plan.chunks[unit]),
+                # Short deadlines, so a "hang" outlasts them (docs/sync.md, "A hanging link").
+                "WARD_NODE_SYNC_READ_TIMEOUT": "2",
+                "WARD_NODE_SYNC_DEADLINE": "6",
             }
             if unit == self.plan.skew_unit:
                 env.update(
@@ -811,7 +814,7 @@ class Scenario:
             time.sleep(r.uniform(0.2, 0.7))
         elif kind == "hang":
             self.proxy.hang()
-            time.sleep(r.uniform(0.5, 2.5))
+            time.sleep(r.uniform(1.0, 4.0))  # past the wards' read deadline, at times
             self.proxy.release()
         elif kind == "restore":
             self._restore(self.wards[r.choice(self.plan.units)], i, r)
