@@ -170,6 +170,19 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _conflict_notices(conn: sqlite3.Connection) -> None:
+    # The notice of each open conflict, a record routed to the unit owning the record in
+    # conflict (schemas/conflict.json, central_hub/conflict_notices.py): conflicts opened
+    # before notices existed get theirs now, so every ward learns of them on its next pull.
+    create_record_tables(conn)
+    conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
+    conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
+    conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
+    from .conflict_notices import publish  # the hub's write path needs this module loaded
+
+    publish(conn)
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -196,6 +209,7 @@ MIGRATIONS = [
     ("0022_account_sessions", create_account_tables),
     ("0023_blob_sources", _blob_sources),
     ("0024_portal_submissions", _portal_submissions),
+    ("0025_conflict_notices", _conflict_notices),
 ]
 
 

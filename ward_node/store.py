@@ -61,6 +61,15 @@ def _widen(conn: sqlite3.Connection) -> None:
     create_record_tables(conn)
 
 
+def _conflict_notices(conn: sqlite3.Connection) -> None:
+    # Notices of the conflicts open on this ward's records (schemas/conflict.json), sent by
+    # the hub: the record pages show them (ward_node/conflicts.py).
+    create_record_tables(conn)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS conflict_record ON conflict (record_type, record_id, state)"
+    )
+
+
 MIGRATIONS = [
     ("0001_base", _base),
     ("0002_attachments", _attachments),
@@ -73,6 +82,7 @@ MIGRATIONS = [
     ("0010_refused_changes", create_refused_table),
     # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
     ("0011_account_sessions", create_account_tables),
+    ("0012_conflict_notices", _conflict_notices),
 ]
 
 
