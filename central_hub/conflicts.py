@@ -31,6 +31,7 @@ from sync import (
     ValidationError,
     Write,
     atomic,
+    check_secret_changes,
     get_meta,
     record_type,
     utcnow_iso,
@@ -190,6 +191,16 @@ def list_conflicts(
     return items, (items[-1]["id"] if len(rows) > limit else None)
 
 
+def open_on(conn: sqlite3.Connection, type_name: str, record_id: str) -> list[dict[str, Any]]:
+    """The conflicts open on one record, oldest first (its page shows them)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM conflicts WHERE record_type = ? AND record_id = ? "
+        "AND state = 'open' ORDER BY id",
+        (type_name, record_id),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
 def get_conflict(conn: sqlite3.Connection, conflict_id: int) -> dict[str, Any]:
     """One conflict; :class:`NotFound` when there is none."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
@@ -333,6 +344,9 @@ def _resolve_one(
             )
         )
     change = capture(conn).write_many(writes, actor=user)[0]
+    # A secret document's content never enters the store (docs/security.md): not through a
+    # value an administrator types either; raising undoes the write with the transaction.
+    check_secret_changes(conn, [change])
     close(
         conn,
         found["id"],

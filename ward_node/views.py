@@ -3,6 +3,7 @@ dossier page with the actions its status allows. Server-rendered, assets served 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
@@ -18,6 +19,7 @@ from sync import (
     read_status,
 )
 
+from . import conflicts
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .dossiers import Dossiers, staff
 from .people import display_phone
@@ -158,7 +160,15 @@ def dossier(dossier_id: str) -> str:
     service = _dossiers()
     record = service.get(dossier_id)
     allowed = service.allowed_actions(record, current_user())
-    return render_template("dossiers/detail.html", d=record, actions=allowed, staff=staff(db()))
+    open_conflicts = conflicts.open_on(db(), [("dossier", record)])
+    return render_template(
+        "dossiers/detail.html",
+        d=record,
+        actions=allowed,
+        staff=staff(db()),
+        conflicts=open_conflicts,
+        conflicted=conflicts.fields_in_conflict(open_conflicts),
+    )
 
 
 @bp.post("/dossiers/<dossier_id>/actions")
@@ -176,6 +186,33 @@ def dossier_action(dossier_id: str) -> Response:
         label = ACTIONS[data["action"]].label if data.get("action") in ACTIONS else ""
         flash(f"Đã thực hiện: {label}.", "ok")
     return redirect(url_for("pages.dossier", dossier_id=dossier_id))
+
+
+# The record pages a conflict form comes back to (dossier, document, directive).
+_RECORD_PAGE = re.compile(r"/(dossiers|van-ban|directives)/[0-9a-f-]{36}")
+
+
+@bp.post("/xung-dot/<notice_id>")
+@require()
+def resolve_conflict(notice_id: str) -> Response:
+    """Decide an open conflict from the record's page (a leader or an administrator of the
+    ward): keep one of the two values or type another; back to the record's page."""
+    back = request.form.get("back", "")
+    if not _RECORD_PAGE.fullmatch(back):
+        back = url_for("pages.index")
+    user = current_user()
+    assert user is not None
+    try:
+        decided = conflicts.decide(db(), state().clock, notice_id, request.form, user)
+    except SyncError as exc:
+        flash(f"Chưa giải quyết được xung đột: {exc.message}", "error")
+        return redirect(f"{back}#xung-dot-{notice_id}")
+    flash(
+        f"Đã giải quyết xung đột số {decided['number']}; giá trị đã chọn sẽ tới máy chủ trung "
+        "tâm ở lần đồng bộ tới.",
+        "ok",
+    )
+    return redirect(back)
 
 
 @bp.get("/sync")
