@@ -166,7 +166,14 @@ def _dress(items: list[dict[str, Any]]) -> None:
         sides = ([base] if base else []) + item["values"]
         differs = fieldvalues.differing_parts(t, f, [v["value"] for v in item["values"]])
         item["differs"] = differs
-        item["parts"] = fieldvalues.parts(t, f) if isinstance(item["winning_value"], dict) else []
+        # An object (an applicant) is typed part by part: the parts the sides disagree on,
+        # as a person types them (a phone as dialled), starting from the applied value.
+        applied = item["winning_value"]
+        item["parts"] = [
+            (key, title, _part_text(t, f, key, applied))
+            for key, title in fieldvalues.parts(t, f)
+            if key in differs
+        ]
         for side in sides:
             side["when"] = _when(side["version"])
             side["where"] = _where(side["origin"], hub_id, nodes, names)
@@ -390,6 +397,11 @@ def history(type_name: str, record_id: str) -> str:
         states=CONFLICT_STATES,
         back=request.path,
     )
+
+
+def _part_text(t: str, f: str, key: str, value: Any) -> str:
+    part = value.get(key) if isinstance(value, dict) else None
+    return "" if part in (None, "") else fieldvalues.part_words(t, f, key, part)
 
 
 def _place_name(conflict: dict[str, Any], names: dict[str, str]) -> str:

@@ -1,9 +1,10 @@
 """Conflicts in the open (issue [8]): a concurrent edit of any field a person typed or chose
 opens a conflict for review; both values stay visible on the record's page at the ward and in
 the console until someone decides; a person resolves from either page or from the inbox, and
-the decision closes it everywhere. In process here (the hub's Flask test client, a ward's real
-sync session and its pages); tests/test_conflicts_open_cluster.py runs the same on real
-processes and tests/test_conflicts_open_browser.py in Chromium."""
+the decision closes it everywhere. In process first (the hub's Flask test client, a ward's
+real sync session and its pages), then on real processes (a hub and a ward node, each its own
+``serve``) for a dossier's notes, an applicant's phone and a document's summary;
+tests/test_conflicts_open_browser.py drives both record pages in Chromium."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from central_hub import conflicts as hub_conflicts
@@ -33,6 +35,8 @@ from sync import (
     select_records,
 )
 from sync.schemas import _review_fields
+from tests.browser_util import add_user as add_staff
+from tests.cluster import Cluster, query, token, wait_until
 from tests.conftest import PASSWORD, console_login, ward_login
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node import create_app as create_ward
@@ -611,3 +615,288 @@ def test_conflicts_open_before_the_upgrade_get_their_notice(pair: Pair) -> None:
     ward_login(pair.ward, "canbo")
     page = _text(pair.ward.get(f"/dossiers/{dossier['id']}").get_data(as_text=True))
     assert "Đang có xung đột" in page and "Ghi chú cũ của phường" in page
+
+
+# -- on real processes: a hub and a ward node, each its own `serve` -----------------------------
+
+
+class Live:
+    """A real hub and a real ward node (``tests.cluster``), the ward's worker idle until asked,
+    so that the city and the ward can each edit a record before seeing the other's edit."""
+
+    def __init__(self, root: Path) -> None:
+        self.cluster = Cluster(root)
+        self.cluster.start_hub()
+        data = self.cluster.enroll(UNIT)
+        add_staff(data, "lanhdao", "leader", "Trần Minh Quang")
+        self.ward = self.cluster.start_ward(UNIT, interval=3600).url
+        self.hub = self.cluster.hub_url
+        self.clerk = token(self.ward)
+        self.admin = token(self.hub, "admin")
+        self.leader_web = _web(self.ward, "/login", "lanhdao")
+        self.clerk_web = _web(self.ward, "/login", "canbo")
+        self.console = _web(self.hub, "/console/dang-nhap", "admin")
+
+    def call(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        resp = requests.request(method, url, headers=headers, timeout=10, **kwargs)
+        assert resp.status_code < 300, (method, url, resp.status_code, resp.text)
+        return resp.json()
+
+    def sync(self) -> None:
+        """Ask the ward's worker to push and pull now."""
+        self.call("POST", self.ward + "/api/v1/sync/run", self.clerk)
+
+    def at_hub(self, path: str) -> Any:
+        resp = requests.get(self.hub + path, headers=self.admin, timeout=10)
+        return resp.json() if resp.status_code == 200 else None
+
+    def open_conflict(self, record_id: str) -> dict[str, Any]:
+        """Sync, and wait for the hub's open conflict on the record and its notice at the ward."""
+        self.sync()
+
+        def found() -> dict[str, Any] | None:
+            items = self.at_hub("/api/v1/conflicts")["items"]
+            return next((c for c in items if c["record_id"] == record_id), None)
+
+        conflict: dict[str, Any] = wait_until(found, 60, what="the open conflict at the hub")
+        store = self.cluster.ward_data(UNIT) / "node.sqlite3"
+        wait_until(
+            lambda: query(store, "SELECT state FROM conflict WHERE id = ?", conflict["notice"]),
+            60,
+            what="the conflict's notice at the ward",
+        )
+        return conflict
+
+    def closed(self, conflict: dict[str, Any]) -> dict[str, Any]:
+        """Sync, and wait until the hub's conflict and the ward's notice are both resolved."""
+        self.sync()
+        done: dict[str, Any] = wait_until(
+            lambda: (
+                (c := self.at_hub(f"/api/v1/conflicts/{conflict['id']}"))["state"] == "resolved"
+                and c
+            ),
+            60,
+            what="the conflict resolved at the hub",
+        )
+        store = self.cluster.ward_data(UNIT) / "node.sqlite3"
+        wait_until(
+            lambda: (
+                query(store, "SELECT state FROM conflict WHERE id = ?", conflict["notice"])
+                == [("resolved",)]
+            ),
+            60,
+            what="the notice resolved at the ward",
+        )
+        return done
+
+    def ward_page(self, path: str, web: requests.Session | None = None) -> str:
+        resp = (web or self.clerk_web).get(self.ward + path, timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    def console_page(self, path: str) -> str:
+        resp = self.console.get(self.hub + path, timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    def close(self) -> None:
+        self.cluster.close()
+
+
+def _web(url: str, login_path: str, username: str) -> requests.Session:
+    """A browser-like session logged in through the app's own form."""
+    web = requests.Session()
+    web.trust_env = False  # loopback: no proxy
+    page = web.get(url + login_path, timeout=10)
+    resp = web.post(
+        url + login_path,
+        data={"csrf_token": _csrf(page.text), "username": username, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert resp.status_code == 302, resp.text
+    return web
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf token in the page"
+    return found.group(1)
+
+
+def _both_values_shown(page: str, city: str, ward: str) -> None:
+    text = _text(page)
+    assert "Đang có xung đột" in text, text[:2000]
+    assert city in text and ward in text
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    made = Live(tmp_path_factory.mktemp("conflicts-live"))
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.mark.slow
+def test_live_a_dossiers_notes_conflict_is_resolved_from_the_wards_page(live: Live) -> None:
+    dossier = live.call(
+        "POST",
+        live.ward + "/api/v1/dossiers",
+        live.clerk,
+        json={"procedure_code": "1.001193", "applicant": {"full_name": "Hoàng Thị Mai"}},
+    )
+    live.sync()
+    wait_until(lambda: live.at_hub(f"/api/v1/dossiers/{dossier['id']}"), 60, what="the dossier")
+    city, ward = "Thành phố: bổ sung bản sao sổ đỏ.", "Phường: đã đủ, chờ ký."
+    hub_dossier = live.hub + f"/api/v1/dossiers/{dossier['id']}"
+    live.call("PATCH", hub_dossier, live.admin, json={"notes": city})
+    live.call(
+        "PATCH", live.ward + f"/api/v1/dossiers/{dossier['id']}", live.clerk, json={"notes": ward}
+    )
+    conflict = live.open_conflict(dossier["id"])
+    assert conflict["field"] == "notes"
+
+    page = live.ward_page(f"/dossiers/{dossier['id']}", live.leader_web)
+    _both_values_shown(page, city, ward)
+    _both_values_shown(live.console_page(f"/console/ban-ghi/dossier/{dossier['id']}"), city, ward)
+
+    # The leader keeps the city's text, from the dossier's page.
+    notice = query(
+        live.cluster.ward_data(UNIT) / "node.sqlite3",
+        "SELECT sides FROM conflict WHERE id = ?",
+        conflict["notice"],
+    )[0][0]
+    city_side = next(i for i, s in enumerate(json.loads(notice)) if s["value"] == city)
+    resp = live.leader_web.post(
+        live.ward + f"/xung-dot/{conflict['notice']}",
+        data={
+            "csrf_token": _csrf(page),
+            "choice": str(city_side),
+            "note": "Theo thành phố",
+            "back": f"/dossiers/{dossier['id']}",
+        },
+        timeout=10,
+    )
+    assert resp.status_code == 200 and "Đã giải quyết xung đột số" in resp.text
+    done = live.closed(conflict)
+    assert done["resolved_by"] == "lanhdao" and done["resolution"]["place"] == UNIT
+    assert live.call("GET", hub_dossier, live.admin)["notes"] == city
+    assert "Đang có xung đột" not in live.ward_page(f"/dossiers/{dossier['id']}")
+    assert "Đang có xung đột" not in live.console_page(f"/console/ban-ghi/dossier/{dossier['id']}")
+    assert conflict["id"] not in {c["id"] for c in live.at_hub("/api/v1/conflicts")["items"]}
+
+
+@pytest.mark.slow
+def test_live_an_applicants_phone_conflict_is_resolved_from_the_consoles_page(live: Live) -> None:
+    dossier = live.call(
+        "POST",
+        live.ward + "/api/v1/dossiers",
+        live.clerk,
+        json={
+            "procedure_code": "1.001193",
+            "applicant": {"full_name": "Phan Văn Khải", "phone": "0905111222"},
+        },
+    )
+    live.sync()
+    wait_until(lambda: live.at_hub(f"/api/v1/dossiers/{dossier['id']}"), 60, what="the dossier")
+    live.call(
+        "PATCH",
+        live.hub + f"/api/v1/dossiers/{dossier['id']}",
+        live.admin,
+        json={"applicant": {"phone": "+84905333444"}},
+    )
+    live.call(
+        "PATCH",
+        live.ward + f"/api/v1/dossiers/{dossier['id']}",
+        live.clerk,
+        json={"applicant": {"phone": "0905 555 666"}},
+    )
+    conflict = live.open_conflict(dossier["id"])
+    assert conflict["field"] == "applicant"
+    _both_values_shown(live.ward_page(f"/dossiers/{dossier['id']}"), "0905333444", "0905555666")
+    record_page = f"/console/ban-ghi/dossier/{dossier['id']}"
+    page = live.console_page(record_page)
+    _both_values_shown(page, "0905333444", "0905555666")
+
+    # The administrator types the number the citizen gave on the phone, on the record's page.
+    resp = live.console.post(
+        live.hub + f"/console/xung-dot/{conflict['id']}",
+        data={
+            "csrf_token": _csrf(page),
+            "choice": "merged",
+            "merged.phone": "0905 777 888",
+            "note": "Công dân báo số mới",
+            "back": record_page,
+        },
+        timeout=10,
+    )
+    assert resp.status_code == 200 and "Đã giải quyết xung đột số" in resp.text
+    assert resp.url == live.hub + record_page
+    live.closed(conflict)
+    got = live.call("GET", live.ward + f"/api/v1/dossiers/{dossier['id']}", live.clerk)
+    assert got["applicant"]["phone"] == "+84905777888"
+    assert got["applicant"]["full_name"] == "Phan Văn Khải"
+    assert "Đang có xung đột" not in live.ward_page(f"/dossiers/{dossier['id']}")
+    assert "Đang có xung đột" not in live.console_page(record_page)
+
+
+@pytest.mark.slow
+def test_live_a_documents_summary_conflict_is_resolved_at_the_ward_with_a_typed_text(
+    live: Live,
+) -> None:
+    doc = live.call(
+        "POST",
+        live.ward + "/api/v1/documents",
+        live.clerk,
+        json={
+            "direction": "outgoing",
+            "doc_type": "Công văn",
+            "summary": "V/v sửa chữa trường học",
+        },
+    )
+    live.sync()
+    wait_until(lambda: live.at_hub(f"/api/v1/documents/{doc['id']}"), 60, what="the document")
+    # No page of the console edits a ward's document: the city's edit goes through the hub's
+    # own write path (what an administrator's edit runs), on the running hub's store.
+    hub = open_hub_store(live.cluster.hub_data)
+    try:
+        hub_capture(hub).write(
+            "document", doc["id"], UNIT, {"summary": "V/v sửa chữa trường tiểu học"}, actor="admin"
+        )
+    finally:
+        hub.close()
+    live.call(
+        "PATCH",
+        live.ward + f"/api/v1/documents/{doc['id']}",
+        live.clerk,
+        json={"summary": "V/v sửa chữa mái trường học"},
+    )
+    conflict = live.open_conflict(doc["id"])
+    assert conflict["field"] == "summary"
+    page = live.ward_page(f"/van-ban/{doc['id']}", live.leader_web)
+    _both_values_shown(page, "V/v sửa chữa trường tiểu học", "V/v sửa chữa mái trường học")
+    _both_values_shown(
+        live.console_page(f"/console/ban-ghi/document/{doc['id']}"),
+        "V/v sửa chữa trường tiểu học",
+        "V/v sửa chữa mái trường học",
+    )
+    resp = live.leader_web.post(
+        live.ward + f"/xung-dot/{conflict['notice']}",
+        data={
+            "csrf_token": _csrf(page),
+            "choice": "other",
+            "other": "V/v sửa chữa mái trường tiểu học",
+            "back": f"/van-ban/{doc['id']}",
+        },
+        timeout=10,
+    )
+    assert resp.status_code == 200 and "Đã giải quyết xung đột số" in resp.text
+    done = live.closed(conflict)
+    assert done["resolution"]["value"] == "V/v sửa chữa mái trường tiểu học"
+    assert live.at_hub(f"/api/v1/documents/{doc['id']}")["summary"] == (
+        "V/v sửa chữa mái trường tiểu học"
+    )
+    assert "Đang có xung đột" not in live.ward_page(f"/van-ban/{doc['id']}")
+    assert "Đang có xung đột" not in live.console_page(f"/console/ban-ghi/document/{doc['id']}")
