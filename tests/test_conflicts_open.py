@@ -265,6 +265,23 @@ def test_the_consoles_record_page_shows_the_open_conflict_with_both_values(pair:
     assert "Lịch sử thay đổi" in text
 
 
+def test_every_ward_page_reminds_of_open_conflicts_and_lists_them(pair: Pair) -> None:
+    dossier, conflict = pair.notes_conflict()
+    csrf = ward_login(pair.ward, "lanhdao")
+    home = _text(pair.ward.get("/").get_data(as_text=True))
+    assert "Có 1 xung đột dữ liệu đang chờ quyết định." in home
+    listing = pair.ward.get("/xung-dot").get_data(as_text=True)
+    assert f'<a href="/dossiers/{dossier["id"]}">{dossier["code"]}</a>' in listing
+    assert "Phường: đã xác minh, đủ điều kiện." in listing and 'name="choice"' in listing
+    resp = pair.ward.post(
+        f"/xung-dot/{conflict['notice']}",
+        data={"csrf_token": csrf, "choice": "1", "back": "/xung-dot"},
+        follow_redirects=True,
+    )
+    assert "Không có xung đột nào đang mở" in resp.get_data(as_text=True)
+    assert "xung đột dữ liệu đang chờ" not in _text(pair.ward.get("/").get_data(as_text=True))
+
+
 # -- resolving from the record's page ----------------------------------------------------------
 
 

@@ -59,6 +59,47 @@ def open_on(conn: sqlite3.Connection, records: Iterable[tuple[str, Any]]) -> lis
     return found
 
 
+# Where each record type is shown at the ward: the page's path from the record.
+_PAGES = {
+    "dossier": lambda r: f"/dossiers/{r['id']}",
+    "document": lambda r: f"/van-ban/{r['id']}",
+    "document_receipt": lambda r: f"/van-ban/{r['document_id']}",
+    "directive": lambda r: f"/directives/{r['id']}",
+    "directive_report": lambda r: f"/directives/{r['directive_id']}",
+}
+_SUMMARY_FIELDS = ("code", "symbol", "title", "subject", "name")
+
+
+def all_open(conn: sqlite3.Connection, may_see: Any) -> list[dict[str, Any]]:
+    """Every conflict open on this ward's records, oldest first, as :func:`open_on` dresses
+    them, with the record's page (``page``, when it has one) and a line that says which
+    record it is; ``may_see(type, record)`` leaves out what the user may not read."""
+    found = []
+    for notice in select_records(conn, "conflict", "WHERE state = 'open' ORDER BY number"):
+        t = notice["record_type"]
+        records = select_records(conn, t, "WHERE id = ?", (notice["record_id"],))
+        record = records[0] if records else {"id": notice["record_id"]}
+        if not may_see(t, record):
+            continue
+        item = _dressed(conn, notice, record)
+        page = _PAGES.get(t)
+        item["page"] = page(record) if page and records else None
+        item["record_line"] = " · ".join(
+            str(record[k]) for k in _SUMMARY_FIELDS if record.get(k)
+        ) or str(notice["record_id"])
+        found.append(item)
+    return found
+
+
+def open_count(conn: sqlite3.Connection) -> int:
+    """How many conflicts are open on this ward's records (0 in a store not migrated yet)."""
+    try:
+        row = conn.execute("SELECT count(*) FROM conflict WHERE state = 'open'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0])
+
+
 def fields_in_conflict(items: list[dict[str, Any]]) -> set[str]:
     """The fields (``type.field``) with an open conflict, for the page to mark them."""
     return {f"{c['record_type']}.{c['field']}" for c in items}

@@ -17,13 +17,14 @@ from sync import (
     authenticate,
     get_meta,
     read_status,
+    select_records,
 )
 
 from . import conflicts
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .dossiers import Dossiers, staff
 from .people import display_phone
-from .permissions import check, may
+from .permissions import check, may, may_read_document
 from .web import (
     check_csrf,
     client_address,
@@ -54,6 +55,8 @@ def _labels() -> dict[str, Any]:
         "unit_name": get_meta(db(), "unit_name", ""),
         # Templates show a button only when the desk's rules let this user use it.
         "may": lambda action, record=None: may(current_user(), action, record),
+        # Every page reminds that conflicts wait for a decision (docs/conflicts.md).
+        "open_conflict_count": conflicts.open_count(db()) if current_user() else 0,
     }
 
 
@@ -188,8 +191,29 @@ def dossier_action(dossier_id: str) -> Response:
     return redirect(url_for("pages.dossier", dossier_id=dossier_id))
 
 
-# The record pages a conflict form comes back to (dossier, document, directive).
-_RECORD_PAGE = re.compile(r"/(dossiers|van-ban|directives)/[0-9a-f-]{36}")
+# The pages a conflict form comes back to: a record's (dossier, document, directive), the list.
+_RECORD_PAGE = re.compile(r"/(dossiers|van-ban|directives)/[0-9a-f-]{36}|/xung-dot")
+
+
+@bp.get("/xung-dot")
+@require()
+def open_conflicts() -> str:
+    """Every conflict open on the ward's records, each with a link to its record's page and,
+    for a leader or an administrator, the form that decides it (a meeting, an invitation have
+    no page of their own: they are decided here)."""
+    user = current_user()
+
+    def may_see(type_name: str, record: dict[str, Any]) -> bool:
+        # A secret document is shown only to whom may read it, its receipt likewise.
+        if type_name == "document_receipt":
+            found = select_records(db(), "document", "WHERE id = ?", (record.get("document_id"),))
+            record = found[0] if found else {}
+        if type_name in ("document", "document_receipt"):
+            return may_read_document(user, record)
+        return True
+
+    items = conflicts.all_open(db(), may_see)
+    return render_template("conflicts.html", conflicts=items, conflicted=set())
 
 
 @bp.post("/xung-dot/<notice_id>")
