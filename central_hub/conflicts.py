@@ -59,6 +59,10 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[
     opened = []
     for clash in clashes:
         change = clash.change
+        if change.type == "conflict":
+            # Two decisions of one notice: not a conflict of its own. The values they wrote
+            # clash on the record's field, which is (conflict_notices._take_decision).
+            continue
         hlc_hex, _, origin = clash.current_version.partition("@")
         other = conn.execute(
             "SELECT actor, unit FROM journal WHERE type = ? AND id = ? AND origin = ? AND hlc = ?",

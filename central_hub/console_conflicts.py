@@ -46,7 +46,7 @@ vn_datetime = console.vn_datetime
 PAGE = 100
 AGES = {"1": "Mở hơn 1 ngày", "7": "Mở hơn 7 ngày", "30": "Mở hơn 30 ngày"}
 LONG_TEXT = 60  # longer (or multi-line) text is compared word by word
-_SUMMARY_FIELDS = ("code", "number", "subject", "title", "name")
+_SUMMARY_FIELDS = ("code", "symbol", "subject", "title", "summary", "name")
 
 
 # -- how values read ---------------------------------------------------------------------------

@@ -271,7 +271,7 @@ def test_every_ward_page_reminds_of_open_conflicts_and_lists_them(pair: Pair) ->
     home = _text(pair.ward.get("/").get_data(as_text=True))
     assert "Có 1 xung đột dữ liệu đang chờ quyết định." in home
     listing = pair.ward.get("/xung-dot").get_data(as_text=True)
-    assert f'<a href="/dossiers/{dossier["id"]}">{dossier["code"]}</a>' in listing
+    assert f'<a href="/dossiers/{dossier["id"]}">{dossier["code"]} · Nguyễn Thị Lan</a>' in listing
     assert "Phường: đã xác minh, đủ điều kiện." in listing and 'name="choice"' in listing
     resp = pair.ward.post(
         f"/xung-dot/{conflict['notice']}",
@@ -280,6 +280,39 @@ def test_every_ward_page_reminds_of_open_conflicts_and_lists_them(pair: Pair) ->
     )
     assert "Không có xung đột nào đang mở" in resp.get_data(as_text=True)
     assert "xung đột dữ liệu đang chờ" not in _text(pair.ward.get("/").get_data(as_text=True))
+
+
+def test_the_wards_directive_page_shows_a_conflict_on_its_content(pair: Pair) -> None:
+    from ward_node.directives import Directives
+
+    ops = Directives(pair.conn, load_clock(pair.conn), UNIT)
+    directive = ops.issue(
+        {"title": "Dọn vệ sinh kênh", "content": "Hoàn thành trước 30/12."},
+        User("lanhdao", "leader", "Trần Minh Quang"),
+    )
+    pair.session.push(SyncReport())
+    hub = pair.hub_db()
+    try:
+        hub_capture(hub).write(
+            "directive",
+            directive["id"],
+            UNIT,
+            {"content": "Hoàn thành trước 25/12."},
+            actor="admin",
+        )
+    finally:
+        hub.close()
+    ward_capture(pair.conn, load_clock(pair.conn)).write(
+        "directive", directive["id"], UNIT, {"content": "Hoàn thành trước 31/12."}, actor="lanhdao"
+    )
+    pair.session.run()
+    (conflict,) = pair.conflicts()
+    ward_login(pair.ward, "lanhdao")
+    page = pair.ward.get(f"/directives/{directive['id']}").get_data(as_text=True)
+    text = _text(page)
+    assert "Đang có xung đột" in text and "Nội dung chỉ đạo" in text
+    assert "Hoàn thành trước 25/12." in text and "Hoàn thành trước 31/12." in text
+    assert f'action="/xung-dot/{conflict["notice"]}"' in page
 
 
 # -- resolving from the record's page ----------------------------------------------------------
@@ -524,6 +557,8 @@ def test_two_different_decisions_keep_the_first_and_open_a_conflict_of_their_own
         "Quyết định của phường.",
     }
     assert any(n["number"] == again["id"] and n["state"] == "open" for n in pair.notices())
+    # The two decisions of one notice are no conflict of their own, not even an "auto" one.
+    assert {c["record_type"] for c in pair.conflicts(state="all")} == {"dossier"}
 
 
 # -- what is not reviewed ----------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_both_record_pages_show_the_conflicts_and_resolve_them(
 
         def settled() -> bool:
             items = _call(
-                "GET", cluster.hub_url + "/api/v1/conflicts", admin, params={"state": ""}
+                "GET", cluster.hub_url + "/api/v1/conflicts", admin, params={"state": "all"}
             )["items"]
             mine = [c for c in items if c["record_id"] == dossier["id"]]
             got = _call("GET", ward_url + f"/api/v1/dossiers/{dossier['id']}", clerk)

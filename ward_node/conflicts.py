@@ -67,7 +67,7 @@ _PAGES = {
     "directive": lambda r: f"/directives/{r['id']}",
     "directive_report": lambda r: f"/directives/{r['directive_id']}",
 }
-_SUMMARY_FIELDS = ("code", "symbol", "title", "subject", "name")
+_SUMMARY_FIELDS = ("code", "symbol", "subject", "title", "summary", "name")
 
 
 def all_open(conn: sqlite3.Connection, may_see: Any) -> list[dict[str, Any]]:
@@ -84,9 +84,11 @@ def all_open(conn: sqlite3.Connection, may_see: Any) -> list[dict[str, Any]]:
         item = _dressed(conn, notice, record)
         page = _PAGES.get(t)
         item["page"] = page(record) if page and records else None
-        item["record_line"] = " · ".join(
-            str(record[k]) for k in _SUMMARY_FIELDS if record.get(k)
-        ) or str(notice["record_id"])
+        parts = [str(record[k]) for k in _SUMMARY_FIELDS if record.get(k)][:2]
+        applicant = record.get("applicant")
+        if isinstance(applicant, dict) and applicant.get("full_name"):
+            parts.append(str(applicant["full_name"]))
+        item["record_line"] = " · ".join(parts) or str(notice["record_id"])
         found.append(item)
     return found
 
