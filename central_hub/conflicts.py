@@ -1,10 +1,14 @@
 """The conflict inbox: concurrent edits the hub detected, and their resolution.
 
 A conflict is recorded when a change's base for a field differs from the version the hub
-held (DESIGN.md, "Conflict detection"). The deterministic winner is applied either way, so
-replicas converge; fields whose schema says ``x-review`` (a dossier's status, its due date)
-open a conflict for an administrator, the others are kept as ``auto`` for the audit trail.
-Resolving writes the chosen value as an ordinary new change, which reaches the owning ward.
+held (docs/conflicts.md). The deterministic winner is applied either way, so replicas
+converge. A clash of two different values of a field a person typed or chose opens a conflict
+for review, and its notice (``conflict_notices.py``) reaches the unit that owns the record, so
+both values stay visible on the record's pages until someone decides; a field whose schema
+opts out of review (``"x-review": false``, with its reason: computed values, counters), or two
+writers who wrote the same value, is kept as ``auto`` for the audit trail. Resolving writes
+the chosen value as an ordinary new change, which reaches the owning ward with the notice's
+decision; a ward's own decision comes back through its push (:func:`after_merge`).
 
 :func:`resolve_many` resolves many conflicts of one kind (record type and field) with one rule,
 all in one transaction: either every chosen conflict is resolved, each audited on its own row
@@ -25,7 +29,9 @@ from sync import (
     FieldClash,
     NotFound,
     ValidationError,
+    Write,
     atomic,
+    check_secret_changes,
     get_meta,
     record_type,
     utcnow_iso,
@@ -36,6 +42,7 @@ from .setup import capture
 from .store import HUB_ORIGIN
 
 STATES = ("open", "resolved", "auto")
+HUB_PLACE = "hub"  # where a decision was made: the hub, or a unit's code
 # How :func:`resolve_many` picks each conflict's value.
 RULES = {
     "unit": "giữ giá trị của đơn vị đã chọn",
@@ -45,10 +52,17 @@ RULES = {
 }
 
 
-def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
-    """Keep each concurrent edit with both sides, their versions, units and users, and the base."""
+def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[int]:
+    """Keep each concurrent edit with both sides, their versions, units and users, and the
+    base; return the numbers of those opened for review (their notices are the caller's:
+    ``conflict_notices.after_merge``)."""
+    opened = []
     for clash in clashes:
         change = clash.change
+        if change.type == "conflict":
+            # Two decisions of one notice: not a conflict of its own. The values they wrote
+            # clash on the record's field, which is (conflict_notices._take_decision).
+            continue
         hlc_hex, _, origin = clash.current_version.partition("@")
         other = conn.execute(
             "SELECT actor, unit FROM journal WHERE type = ? AND id = ? AND origin = ? AND hlc = ?",
@@ -71,8 +85,12 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
                 "user": change.actor,
             },
         ]
-        review = clash.field in record_type(change.type).review_fields
-        conn.execute(
+        # Two writers who wrote the same value disagree on nothing: kept for the audit only.
+        review = (
+            clash.field in record_type(change.type).review_fields
+            and clash.current_value != change.fields[clash.field]
+        )
+        cursor = conn.execute(
             "INSERT INTO conflicts (record_type, record_id, unit, field, base, values_json, "
             "winner, needs_review, state, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -88,11 +106,14 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> None:
                 utcnow_iso(),
             ),
         )
+        if review:
+            opened.append(int(cursor.lastrowid or 0))
+    return opened
 
 
 _COLUMNS = (
     "id, record_type, record_id, unit, field, base, values_json, winner, needs_review, state, "
-    "detected_at, resolved_at, resolved_by, resolution, note"
+    "detected_at, resolved_at, resolved_by, resolution, note, notice"
 )
 
 
@@ -115,6 +136,7 @@ def _row(r: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
         "resolved_by": r[12],
         "resolution": None if r[13] is None else json.loads(r[13]),
         "note": r[14],
+        "notice": r[15],
     }
 
 
@@ -171,6 +193,16 @@ def list_conflicts(
     ).fetchall()
     items = [_row(r) for r in rows[:limit]]
     return items, (items[-1]["id"] if len(rows) > limit else None)
+
+
+def open_on(conn: sqlite3.Connection, type_name: str, record_id: str) -> list[dict[str, Any]]:
+    """The conflicts open on one record, oldest first (its page shows them)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM conflicts WHERE record_type = ? AND record_id = ? "
+        "AND state = 'open' ORDER BY id",
+        (type_name, record_id),
+    ).fetchall()
+    return [_row(r) for r in rows]
 
 
 def get_conflict(conn: sqlite3.Connection, conflict_id: int) -> dict[str, Any]:
@@ -299,8 +331,8 @@ def base_side(conn: sqlite3.Connection, conflict: dict[str, Any]) -> dict[str, A
 def _resolve_one(
     conn: sqlite3.Connection, found: dict[str, Any], value: Any, *, user: str, note: str | None
 ) -> None:
-    """Write ``value`` as a hub change and close the conflict (the caller holds the
-    transaction)."""
+    """Write ``value`` as a hub change, with the notice's decision, and close the conflict
+    (the caller holds the transaction)."""
     if found["state"] == "resolved":
         raise Conflict(
             f"Xung đột số {found['id']} đã được giải quyết lúc {found['resolved_at']}.",
@@ -308,19 +340,76 @@ def _resolve_one(
         )
     fields = {found["field"]: value}
     validate_fields(found["record_type"], fields)
-    change = capture(conn).write(
-        found["record_type"], found["record_id"], found["unit"], fields, actor=user
+    writes = [Write(found["record_type"], found["record_id"], found["unit"], fields)]
+    if found["notice"]:
+        writes.append(
+            notice_decision(
+                found["notice"], found["unit"], value, user=user, place=HUB_PLACE, note=note
+            )
+        )
+    change = capture(conn).write_many(writes, actor=user)[0]
+    # A secret document's content never enters the store (docs/security.md): not through a
+    # value an administrator types either; raising undoes the write with the transaction.
+    check_secret_changes(conn, [change])
+    close(
+        conn,
+        found["id"],
+        user=user,
+        at=utcnow_iso(),
+        resolution={"value": value, "version": change.version_key, "place": HUB_PLACE},
+        note=note,
     )
+
+
+def notice_decision(
+    notice_id: str,
+    unit: str,
+    value: Any,
+    *,
+    user: str,
+    place: str,
+    note: str | None,
+    at: str | None = None,
+) -> Write:
+    """The change of a conflict notice's decision fields (``schemas/conflict.json``):
+    resolved, with what, by whom, where (``hub`` or a unit's code) and when."""
+    return Write(
+        "conflict",
+        notice_id,
+        unit,
+        {
+            "state": "resolved",
+            "resolution": value,
+            "resolved_by": user,
+            "resolved_place": place,
+            "resolved_at": at or utcnow_iso(),
+            "note": note,
+        },
+    )
+
+
+def by_notice(conn: sqlite3.Connection, notice_id: str) -> dict[str, Any] | None:
+    """The conflict whose notice is the ``conflict`` record ``notice_id``, or ``None``."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM conflicts WHERE notice = ?", (notice_id,)
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+def close(
+    conn: sqlite3.Connection,
+    conflict_id: int,
+    *,
+    user: str,
+    at: str,
+    resolution: dict[str, Any],
+    note: str | None,
+) -> None:
+    """Mark a conflict resolved as decided (the caller holds the transaction)."""
     conn.execute(
         "UPDATE conflicts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
         "resolution = ?, note = ? WHERE id = ?",
-        (
-            utcnow_iso(),
-            user,
-            json.dumps({"value": value, "version": change.version_key}, ensure_ascii=False),
-            note,
-            found["id"],
-        ),
+        (at, user, json.dumps(resolution, ensure_ascii=False), note, conflict_id),
     )
 
 

@@ -25,8 +25,7 @@ from sync import (
     Replica,
     SyncError,
     ValidationError,
-    labels,
-    loads_bounded,
+    fieldvalues,
     nfc,
     physical_ms,
     record_type,
@@ -47,52 +46,29 @@ vn_datetime = console.vn_datetime
 PAGE = 100
 AGES = {"1": "Mở hơn 1 ngày", "7": "Mở hơn 7 ngày", "30": "Mở hơn 30 ngày"}
 LONG_TEXT = 60  # longer (or multi-line) text is compared word by word
-_SUMMARY_FIELDS = ("code", "number", "subject", "title", "name")
+_SUMMARY_FIELDS = ("code", "symbol", "subject", "title", "summary", "name")
 
 
 # -- how values read ---------------------------------------------------------------------------
 
 
-def type_title(type_name: str) -> str:
-    """The record type's Vietnamese title (schema ``title``), else its name."""
-    try:
-        return str(record_type(type_name).schema.get("title") or type_name)
-    except ValidationError:
-        return type_name
-
-
-def _prop(type_name: str, field: str) -> dict[str, Any]:
-    try:
-        prop: dict[str, Any] = record_type(type_name).schema["properties"].get(field, {})
-    except ValidationError:
-        return {}
-    return prop
-
-
-def field_title(type_name: str, field: str) -> str:
-    """The field's Vietnamese title (schema ``title`` of the property), else its name."""
-    return str(_prop(type_name, field).get("title") or field)
-
-
-def choices(type_name: str, field: str) -> dict[int | str, str]:
-    """The field's ``x-labels`` (value to name); empty for a field without them."""
-    return labels(type_name, field) if _prop(type_name, field) else {}
+type_title = fieldvalues.type_title
+field_title = fieldvalues.field_title
+choices = fieldvalues.choices
+_prop = fieldvalues.field_schema
 
 
 def is_datetime(type_name: str, field: str) -> bool:
-    """Whether the field holds an ISO 8601 time (``format`` or the schemas' time pattern)."""
-    prop = _prop(type_name, field)
-    return prop.get("format") == "date-time" or "T[0-9]{2}:[0-9]{2}" in prop.get("pattern", "")
+    """Whether the field holds an ISO 8601 time (typed as ``dd/mm/yyyy hh:mm``, Huế time)."""
+    return fieldvalues.input_kind(type_name, field) == "datetime"
 
 
-def _kinds(type_name: str, field: str) -> set[str]:
-    kind = _prop(type_name, field).get("type", [])
-    return {kind} if isinstance(kind, str) else set(kind)
-
-
-def shown(type_name: str, field: str, value: Any) -> Markup:
+def shown(
+    type_name: str, field: str, value: Any, differs: frozenset[str] | set[str] = frozenset()
+) -> Markup:
     """A value as HTML an administrator reads: its label with the stored value in small text,
-    a Huế time, or the text itself (always escaped)."""
+    a Huế time, an object part by part (the parts in ``differs`` marked), or the text itself
+    (always escaped)."""
     if value is None:
         return Markup('<span class="muted">(trống)</span>')
     names = choices(type_name, field)
@@ -101,19 +77,23 @@ def shown(type_name: str, field: str, value: Any) -> Markup:
     if isinstance(value, str) and is_datetime(type_name, field):
         return escape(vn_datetime(value))
     if isinstance(value, dict):
-        return _shown_object(_prop(type_name, field), value)
+        return _shown_object(type_name, field, value, differs)
     return escape(console.show_value(value))
 
 
-def _shown_object(schema: dict[str, Any], value: dict[str, Any]) -> Markup:
+def _shown_object(type_name: str, field: str, value: dict[str, Any], differs: Any) -> Markup:
     """An object field (a dossier's applicant) as its parts with their Vietnamese titles, the
-    empty ones left out."""
-    parts = schema.get("properties", {})
-    items = [
-        Markup("<li>%s: %s</li>") % (parts.get(key, {}).get("title", key), console.show_value(item))
-        for key, item in value.items()
-        if item not in (None, "")
-    ]
+    empty ones left out, the parts the sides disagree on marked (not by colour alone)."""
+    titles = dict(fieldvalues.parts(type_name, field))
+    items = []
+    for key, item in value.items():
+        if item in (None, "") and key not in differs:
+            continue
+        text = fieldvalues.part_words(type_name, field, key, item)
+        line = Markup("%s: %s") % (titles.get(key, key), text)
+        if key in differs:
+            line = Markup('<mark title="Hai bên khác nhau ở đây">%s</mark>') % line
+        items.append(Markup("<li>%s</li>") % line)
     return Markup('<ul class="object-value">%s</ul>') % Markup("").join(items)
 
 
@@ -184,10 +164,20 @@ def _dress(items: list[dict[str, Any]]) -> None:
         item["kind"] = f"{t}.{f}"
         base = conflicts.base_side(conn, item)
         sides = ([base] if base else []) + item["values"]
+        differs = fieldvalues.differing_parts(t, f, [v["value"] for v in item["values"]])
+        item["differs"] = differs
+        # An object (an applicant) is typed part by part: the parts the sides disagree on,
+        # as a person types them (a phone as dialled), starting from the applied value.
+        applied = item["winning_value"]
+        item["parts"] = [
+            (key, title, _part_text(t, f, key, applied))
+            for key, title in fieldvalues.parts(t, f)
+            if key in differs
+        ]
         for side in sides:
             side["when"] = _when(side["version"])
             side["where"] = _where(side["origin"], hub_id, nodes, names)
-            side["shown"] = shown(t, f, side["value"])
+            side["shown"] = shown(t, f, side["value"], differs)
         item["base_side"] = base
         base_value = base["value"] if base else None
         for side in item["values"]:
@@ -196,6 +186,7 @@ def _dress(items: list[dict[str, Any]]) -> None:
             side["diff"] = word_diff(base_value, side["value"]) if long and both_text else None
         if item["resolution"]:
             item["resolution"]["shown"] = shown(t, f, item["resolution"]["value"])
+            item["resolution"]["place_name"] = _place_name(item, names)
         item["choices"] = choices(t, f)
         item["is_datetime"] = is_datetime(t, f)
 
@@ -284,40 +275,25 @@ def inbox() -> tuple[str, int]:
 
 
 def _back() -> str:
-    """The inbox with the filters the form was posted from."""
+    """Where the form was posted from: the record's page (``back``, only a record page of
+    this console), or the inbox with its filters."""
+    back = request.form.get("back", "")
+    if _RECORD_PAGE.fullmatch(back):
+        return back
     keys = ("state", "unit", "type", "age", "from", "to")
     query = {k: request.form[k] for k in keys if k in request.form}
     return url_for("console_conflicts.inbox", **query)
 
 
-def _merged_value(found: dict[str, Any], text: str) -> Any:
-    """The administrator's own value for the conflict's field, read by the field's kind."""
+_RECORD_PAGE = re.compile(r"/console/ban-ghi/[a-z_]{1,40}/[0-9A-Za-z-]{1,64}")
+
+
+def _merged_value(found: dict[str, Any], form: Any) -> Any:
+    """The administrator's own value for the conflict's field, read by the field's kind
+    (``sync.fieldvalues``): an object part by part, starting from the applied value."""
     t, f = found["record_type"], found["field"]
-    if not text.strip():
-        raise ValidationError("Hãy nhập hoặc chọn giá trị khác cần ghi.", field="merged")
-    if choices(t, f):
-        for code in choices(t, f):
-            if str(code) == text.strip():
-                return code
-        raise ValidationError("Hãy chọn một giá trị trong danh sách.", field="merged")
-    if is_datetime(t, f):
-        try:
-            moment = datetime.strptime(text.strip(), "%d/%m/%Y %H:%M").replace(tzinfo=VIETNAM)
-        except ValueError:
-            raise ValidationError(
-                "Thời điểm phải viết dạng ngày/tháng/năm giờ:phút, ví dụ 15/12/2026 16:30.",
-                field="merged",
-            ) from None
-        return moment.isoformat(timespec="seconds")
-    if "string" in _kinds(t, f):
-        return nfc(text)
-    try:
-        return loads_bounded(text)  # an administrator's typed value: depth bounded too
-    except ValueError:
-        raise ValidationError(
-            'Giá trị khác của trường này phải viết dạng JSON (ví dụ: 4, "văn bản").',
-            field="merged",
-        ) from None
+    current = next((v["value"] for v in found["values"] if v["version"] == found["winner"]), None)
+    return fieldvalues.read_typed(t, f, form, "merged", current=current)
 
 
 def _username() -> str:
@@ -336,7 +312,7 @@ def resolve(conflict_id: int) -> Response:
     found = conflicts.get_conflict(db(), conflict_id)
     choice = request.form.get("choice", "")
     if choice == "merged":
-        value = _merged_value(found, request.form.get("merged", ""))
+        value = _merged_value(found, request.form)
     else:
         try:
             value = found["values"][int(choice)]["value"]
@@ -375,8 +351,9 @@ def resolve_many() -> Response:
 @bp.get("/ban-ghi/<type_name>/<record_id>")
 @login_required()
 def history(type_name: str, record_id: str) -> str:
-    """A record's change history: who changed which field when, from which unit, and which
-    changes resolved a conflict (by whom, with what note)."""
+    """A record's page: the conflicts open on it, both values side by side with who, where
+    and when, to resolve here as in the inbox; then its change history: who changed which
+    field when, from which unit, and which changes resolved a conflict (by whom, where)."""
     record_type(type_name)  # an unknown type is refused
     conn = db()
     secret = secret_record(conn, type_name, record_id)
@@ -399,11 +376,35 @@ def history(type_name: str, record_id: str) -> str:
             (field_title(type_name, k), k, shown(type_name, k, v)) for k, v in e["fields"].items()
         ]
         e["resolves"] = resolved.get(f"{e['hlc']:016x}@{e['origin']}")
+        if e["resolves"]:
+            e["resolves"]["place_name"] = _place_name(e["resolves"], names)
+    record = masked(Replica(conn).get(type_name, record_id) or {})
+    open_items = conflicts.open_on(conn, type_name, record_id)
+    _dress(open_items)
+    for item in open_items:
+        item["current"] = shown(type_name, item["field"], record.get(item["field"]))
+        item["current_is_a_side"] = any(
+            v["value"] == record.get(item["field"]) for v in item["values"]
+        )
     return render_template(
         "console/history.html",
         type_name=type_name,
         type_title=type_title(type_name),
         record_id=record_id,
-        summary=summary(type_name, masked(Replica(conn).get(type_name, record_id) or {})),
+        summary=summary(type_name, record),
         entries=entries,
+        open_items=open_items,
+        states=CONFLICT_STATES,
+        back=request.path,
     )
+
+
+def _part_text(t: str, f: str, key: str, value: Any) -> str:
+    part = value.get(key) if isinstance(value, dict) else None
+    return "" if part in (None, "") else fieldvalues.part_words(t, f, key, part)
+
+
+def _place_name(conflict: dict[str, Any], names: dict[str, str]) -> str:
+    """Where a conflict was decided, in words: the hub, or the unit's name."""
+    place = (conflict.get("resolution") or {}).get("place") or "hub"
+    return "Máy chủ trung tâm" if place == "hub" else f"{names.get(place, place)} ({place})"

@@ -52,7 +52,7 @@ from sync import (
 )
 
 from . import hold, nodes, upgrades
-from .conflicts import record_clashes
+from .conflict_notices import after_merge
 from .journal import Journal
 from .scope import check_scope
 from .sync_history import record_visit
@@ -362,11 +362,13 @@ def _apply(
     if not changes:
         return
     result = Replica(ctx.conn).merge(changes, loaded=loaded)
-    record_clashes(ctx.conn, result.clashes)
     Journal(ctx.conn, ctx.hub_id).append_many(changes)
     ctx.clock.observe(int(get_meta(ctx.conn, "hlc", 0)))
     ctx.clock.receive(max(c.hlc for c in changes))
     set_meta(ctx.conn, "hlc", ctx.clock.last)
+    # After the clock saw these changes: the conflicts they open and their notices (hub
+    # writes) come after them in the journal and in time (docs/conflicts.md).
+    after_merge(ctx.conn, changes, result.clashes)
 
 
 def release_held(ctx: HubContext) -> int:

@@ -171,6 +171,19 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _conflict_notices(conn: sqlite3.Connection) -> None:
+    # The notice of each open conflict, a record routed to the unit owning the record in
+    # conflict (schemas/conflict.json, central_hub/conflict_notices.py): conflicts opened
+    # before notices existed get theirs now, so every ward learns of them on its next pull.
+    create_record_tables(conn)
+    conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
+    conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
+    conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
+    from .conflict_notices import publish  # the hub's write path needs this module loaded
+
+    publish(conn)
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -204,6 +217,8 @@ MIGRATIONS = [
     ("0026_staged_upgrades", upgrades.create_tables),
     # A summary per node instead of a row per quiet visit (docs/operations.md, "Growth").
     ("0027_sync_visits", sync_history.create_summary),
+    # Conflicts in the open (docs/conflicts.md): a notice of each, routed to the unit.
+    ("0028_conflict_notices", _conflict_notices),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it

@@ -3,7 +3,7 @@
 The apps import from this package only, never from its inner modules.
 """
 
-from . import backup
+from . import backup, fieldvalues
 from .accounts import (
     TOKEN_TTL,
     Account,
@@ -262,6 +262,7 @@ __all__ = [
     "qr_svg",
     "form_day",
     "VIETNAM",
+    "fieldvalues",
     "open_envelope",
     "pack",
     "pack_frame",

@@ -13,7 +13,13 @@ A schema's extension keywords tell the engine how to treat its records:
   holding its id;
 - ``x-immutable`` on a property: once the record exists the value never changes (an
   addressee list, a parent reference), so routing decided at creation stays right;
-- ``x-review`` on a property: a conflict on this field must be reviewed by an administrator;
+- ``x-review``: every field a person typed or chose is reviewed when two writers edit it
+  concurrently (a conflict opens, both values stay visible until someone decides;
+  docs/conflicts.md). A property opts out only with ``"x-review": false`` and its reason
+  beside it in ``x-review-reason`` (computed values, counters, times the system sets); then
+  last writer wins and the clash is kept as ``auto`` for the audit trail. A record's identity
+  (``id``, ``unit``) and ``x-immutable`` properties cannot change once written, so they never
+  have a concurrent edit to review;
 - ``x-labels`` on a property: the Vietnamese name of each value (a dossier's statuses);
 - ``x-search``: dotted field paths whose folded text fills the derived ``_search`` column.
 """
@@ -141,7 +147,7 @@ def record_types() -> dict[str, RecordType]:
             json_fields=frozenset(
                 k for k, v in props.items() if _json_types(v) & {"object", "array"}
             ),
-            review_fields=frozenset(k for k, v in props.items() if v.get("x-review")),
+            review_fields=_review_fields(name, props),
             search_paths=tuple(tuple(p.split(".")) for p in schema.get("x-search", ())),
             addressees=schema.get("x-addressees"),
             parent=(
@@ -153,6 +159,25 @@ def record_types() -> dict[str, RecordType]:
             immutable=frozenset(k for k, v in props.items() if v.get("x-immutable")),
         )
     return types
+
+
+def _review_fields(type_name: str, props: dict[str, Any]) -> frozenset[str]:
+    """The fields whose concurrent edits open a conflict: all but the identity, the immutable
+    ones and those that opt out, each with its reason (``ValueError`` for one without)."""
+    reviewed = set()
+    for key, prop in props.items():
+        opted_out = prop.get("x-review", True) is False
+        reason = str(prop.get("x-review-reason") or "").strip()
+        if "x-review" in prop and not opted_out:
+            raise ValueError(f"{type_name}.{key}: review is the default; x-review is only false")
+        if opted_out != bool(reason):
+            raise ValueError(
+                f"{type_name}.{key}: an opt-out of review needs its reason (x-review-reason), "
+                "and a reason belongs only beside an opt-out"
+            )
+        if not opted_out and key not in ("id", "unit") and not prop.get("x-immutable"):
+            reviewed.add(key)
+    return frozenset(reviewed)
 
 
 def record_type(name: str) -> RecordType:

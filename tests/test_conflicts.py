@@ -115,7 +115,9 @@ def test_a_resolution_is_validated_against_the_schema(tmp_path: Path, hub: Flask
     )
 
 
-def test_a_field_without_review_is_kept_as_auto_not_open(tmp_path: Path, hub: FlaskClient) -> None:
+def test_concurrent_notes_open_a_conflict_for_review(tmp_path: Path, hub: FlaskClient) -> None:
+    # Before issue [8] a dossier's notes were last-writer-wins, kept as "auto": no one was
+    # asked and the losing text was visible only to someone who went looking.
     admin = _admin(tmp_path, hub)
     data, transport = _node(tmp_path, hub)
     session, conn = _synced_session(data, transport)
@@ -130,10 +132,34 @@ def test_a_field_without_review_is_kept_as_auto_not_open(tmp_path: Path, hub: Fl
     )
     service.edit(dossier["id"], {"notes": "ghi chú của phường"}, User("canbo", "officer", "C"))
     session.run()
-    assert hub.get("/api/v1/conflicts", headers=admin).get_json()["items"] == []
-    auto = hub.get("/api/v1/conflicts?state=auto", headers=admin).get_json()["items"]
-    assert [c["field"] for c in auto] == ["notes"]
+    (conflict,) = hub.get("/api/v1/conflicts", headers=admin).get_json()["items"]
+    assert conflict["field"] == "notes" and conflict["state"] == "open"
+    assert {v["value"] for v in conflict["values"]} == {
+        "ghi chú của thành phố",
+        "ghi chú của phường",
+    }
+    assert hub.get("/api/v1/conflicts?state=auto", headers=admin).get_json()["items"] == []
     assert (
         service.get(dossier["id"])["notes"]
         == hub.get(f"/api/v1/dossiers/{dossier['id']}", headers=admin).get_json()["notes"]
     )
+
+
+def test_the_same_value_written_on_both_sides_is_kept_as_auto_not_open(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
+    admin = _admin(tmp_path, hub)
+    data, transport = _node(tmp_path, hub)
+    session, conn = _synced_session(data, transport)
+    service = Dossiers(conn, load_clock(conn))
+    dossier = service.receive(
+        {"procedure_code": "1.001193", "applicant": {"full_name": "Hồ Văn Năm"}},
+        User("canbo", "officer", "C"),
+    )
+    session.push(SyncReport())
+    hub.patch(f"/api/v1/dossiers/{dossier['id']}", json={"notes": "đã gọi điện"}, headers=admin)
+    service.edit(dossier["id"], {"notes": "đã gọi điện"}, User("canbo", "officer", "C"))
+    session.run()
+    assert hub.get("/api/v1/conflicts", headers=admin).get_json()["items"] == []
+    auto = hub.get("/api/v1/conflicts?state=auto", headers=admin).get_json()["items"]
+    assert [c["field"] for c in auto] == ["notes"] and not auto[0]["needs_review"]

@@ -23,6 +23,7 @@ from sync import (
     select_records,
 )
 
+from . import conflicts
 from .directives import ISSUERS, PRIORITY_NAMES, Directives, today
 from .document_reading import DocumentReader
 from .permissions import may
@@ -142,13 +143,20 @@ def new() -> Any:
 def detail(directive_id: str) -> str:
     """One directive: facts, reports, extensions, and the forms the ward may use."""
     ops = _directives()
+    directive = ops.get(directive_id, _user())
+    open_conflicts = conflicts.open_on(
+        db(),
+        [("directive", directive)] + [("directive_report", r) for r in directive["reports"]],
+    )
     return render_template(
         "directives/detail.html",
-        d=ops.get(directive_id, _user()),
+        d=directive,
         unit=ops.unit,
         PRIORITY_NAMES=PRIORITY_NAMES,
         unit_names=_unit_names(),
         is_issuer_role=may(_user(), "directive.confirm"),
+        conflicts=open_conflicts,
+        conflicted=conflicts.fields_in_conflict(open_conflicts),
     )
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from sync import SyncError
 
-from . import forms
+from . import conflicts, forms
 from .desk import _period, _unit_name
 from .document_reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
 from .documents import Documents
@@ -104,12 +104,17 @@ def new() -> Any:
 def detail(doc_id: str) -> str:
     """One document: its data, the actions its state allows, and each recipient's status."""
     doc = _docs().get(doc_id, _user())  # its actions: those this user may take now
+    open_conflicts = conflicts.open_on(
+        db(), [("document", doc), ("document_receipt", doc.get("receipt"))]
+    )
     return render_template(
         "documents/detail.html",
         d=doc,
         actions=doc["actions"],
         staff=staff(db()),
         names=_docs().unit_names(),
+        conflicts=open_conflicts,
+        conflicted=conflicts.fields_in_conflict(open_conflicts),
     )
 
 

@@ -165,6 +165,8 @@ RULES: dict[str, Rule] = {
     "meeting.register": Rule("đăng ký lịch họp", MEETING_WRITERS),
     "invitation.send": Rule("gửi giấy mời", MEETING_WRITERS),
     "invitation.reply": Rule("trả lời giấy mời", MEETING_WRITERS),
+    # -- conflicts: deciding which of two concurrent edits stands (docs/conflicts.md) ---------
+    "conflict.resolve": Rule("giải quyết xung đột dữ liệu", SUPERVISORS, subject="xung đột này"),
 }
 
 

@@ -63,6 +63,15 @@ def _widen(conn: sqlite3.Connection) -> None:
     create_record_tables(conn)
 
 
+def _conflict_notices(conn: sqlite3.Connection) -> None:
+    # Notices of the conflicts open on this ward's records (schemas/conflict.json), sent by
+    # the hub: the record pages show them (ward_node/conflicts.py).
+    create_record_tables(conn)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS conflict_record ON conflict (record_type, record_id, state)"
+    )
+
+
 MIGRATIONS = [
     ("0001_base", _base),
     ("0002_attachments", _attachments),
@@ -78,6 +87,8 @@ MIGRATIONS = [
     # Fields a newer hub sends before this release knows them, kept per record in _extra
     # (docs/upgrades.md, "Fields a ward does not know yet").
     ("0012_extra_fields", create_record_tables),
+    # Conflicts in the open (docs/conflicts.md).
+    ("0013_conflict_notices", _conflict_notices),
 ]
 
 
