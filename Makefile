@@ -5,7 +5,7 @@ PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime
 
-.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile sysdeps install install-test clean
+.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth sysdeps install install-test clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-faults: install-test
 # What hostile pushes and enrollments cost the hub, beside an honest push (docs/security.md).
 bench-hostile: install-test
 	$(PY) bench/bench_hostile.py
+
+# A year of 27 wards syncing every 30 s: the hub's store must plateau (docs/operations.md).
+bench-growth: install-test
+	$(PY) bench/bench_growth.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
