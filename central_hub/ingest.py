@@ -237,7 +237,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
         "push",
         len(fresh),
         started,
-        f"replays={replays} held={held}",
+        _push_detail(replays, held),
         measure_clock=online,
         # A file's report is as old as the file: only a live request says how the node is now.
         status=payload.get("status") if online else None,
@@ -400,6 +400,16 @@ def release_held(ctx: HubContext) -> int:
     return applied
 
 
+def _push_detail(replays: int, held: int) -> str:
+    """A push's line of sync history, in words (what a replay and a hold were)."""
+    parts = []
+    if replays:
+        parts.append(f"{replays} thay đổi đã có (gửi lại, không ghi lần hai)")
+    if held:
+        parts.append(f"{held} thay đổi giữ chờ vì đồng hồ phường chạy nhanh")
+    return "; ".join(parts)
+
+
 def _far_ahead(change: Change) -> ChangesetError:
     days = (physical_ms(change.hlc) - wall_ms()) / 86_400_000
     ahead = f"{days:.0f} ngày" if days >= 1 else f"{days * 24:.0f} giờ"
@@ -453,7 +463,7 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
         "pull",
         count,
         started,
-        f"cursor={next_cursor}",
+        f"đến vị trí {next_cursor} của nhật ký",
     )
     return sealed
 
