@@ -42,7 +42,7 @@ demo: install
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy sync
+	$(VENV)/bin/mypy sync office webapp
 
 check: lint test
 

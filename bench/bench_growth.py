@@ -1,7 +1,7 @@
 """A year of 27 wards syncing every 30 seconds, time-compressed: how big the hub's store gets.
 
 Every visit, refusal, failed login, public look-up and SMS goes through the hub's real
-functions (``sync_history.record_visit`` and ``record_refusal``, ``sync.throttle``,
+functions (``sync_history.record_visit`` and ``record_refusal``, ``webapp.throttle``,
 ``sync.check_rate``, the SMS ``LogProvider``) on a real store, at simulated times; the
 housekeeping round (``central_hub.housekeeping.run_once``) runs every simulated hour. At the
 end of each simulated month it prints the store's size and the rows of each table that grows
@@ -42,14 +42,8 @@ from central_hub import housekeeping, nodes, sync_history  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
 from central_hub.sms_providers import LogProvider  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
-from sync import (  # noqa: E402
-    ChangesetError,
-    KeyPair,
-    RateLimited,
-    check_rate,
-    connect,
-    throttle,  # noqa: E402
-)
+from sync import ChangesetError, KeyPair, connect  # noqa: E402
+from webapp import RateLimited, check_rate, throttle  # noqa: E402
 
 HUE = timezone(timedelta(hours=7))
 START = datetime(2027, 1, 1, tzinfo=HUE)

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from sync import connect, get_meta, load_settings, session_cookie, tighten
+from sync import connect, get_meta, tighten
+from webapp import load_settings, session_cookie
 
 from .housekeeping import history_days
 from .settings import PREFIX, SETTINGS

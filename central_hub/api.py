@@ -11,13 +11,12 @@ from sync import (
     NotFound,
     Replica,
     ValidationError,
-    authenticate,
     check_sha256,
     fold,
-    issue_token,
     record_type,
     validate_fields,
 )
+from webapp import authenticate, issue_token
 
 from . import conflicts, nodes, reference_edit
 from .files import blob_store, file_response

@@ -10,7 +10,8 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage
 
-from sync import FILE_KINDS, VIETNAM, ValidationError, accepted_labels, check_bytes, nfc
+from office import VIETNAM
+from sync import FILE_KINDS, ValidationError, accepted_labels, check_bytes, nfc
 
 _PHONE_SEP = re.compile(r"[\s.\-()]")
 

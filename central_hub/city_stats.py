@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sync import VIETNAM, csv_bytes, time_class, xlsx_append
+from office import VIETNAM, time_class
+from webapp import csv_bytes, xlsx_append
 
 __all__ = [
     "DirectiveLine",

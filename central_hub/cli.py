@@ -9,19 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import (
-    SyncError,
-    accounts_text,
-    add_user,
-    atomic,
-    end_sessions,
-    get_meta,
-    list_users,
-    private_umask,
-    set_active,
-    set_meta,
-    vn_datetime,
-)
+from office import vn_datetime
+from sync import SyncError, atomic, get_meta, private_umask, set_meta
+from webapp import accounts_text, add_user, end_sessions, list_users, set_active
 
 from . import nodes
 from .setup import init_hub, load_keys
@@ -40,7 +30,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from sync import limit_malloc_arenas, serve
+    from webapp import limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from office import check_secret_changes
 from sync import (
     Conflict,
     FieldClash,
@@ -31,7 +32,6 @@ from sync import (
     ValidationError,
     Write,
     atomic,
-    check_secret_changes,
     get_meta,
     record_type,
     utcnow_iso,

@@ -27,15 +27,9 @@ from flask import (
 )
 from markupsafe import Markup
 
-from sync import (
-    VIETNAM,
-    SyncError,
-    ValidationError,
-    authenticate,
-    nfc,
-    qr_svg,
-    vn_datetime,
-)
+from office import VIETNAM, qr_svg, vn_datetime
+from sync import SyncError, ValidationError, nfc
+from webapp import authenticate
 
 from . import hold, nodes, sync_history, upgrades
 from .console_auth import (

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from sync import SyncError, User, session_claims, user_for_session
+from sync import SyncError
+from webapp import User, session_claims, user_for_session
 
 from .web import db
 

@@ -17,19 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from sync import (
-    SECRET_RESULT,
-    SECRET_SUMMARY,
-    VIETNAM,
-    NotFound,
-    Replica,
-    SyncError,
-    ValidationError,
-    fieldvalues,
-    nfc,
-    physical_ms,
-    record_type,
-)
+from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, fieldvalues
+from sync import NotFound, Replica, SyncError, ValidationError, nfc, physical_ms, record_type
 
 from . import conflicts, console
 from .console_auth import console_user, login_required
@@ -290,7 +279,7 @@ _RECORD_PAGE = re.compile(r"/console/ban-ghi/[a-z_]{1,40}/[0-9A-Za-z-]{1,64}")
 
 def _merged_value(found: dict[str, Any], form: Any) -> Any:
     """The administrator's own value for the conflict's field, read by the field's kind
-    (``sync.fieldvalues``): an object part by part, starting from the applied value."""
+    (``office.fieldvalues``): an object part by part, starting from the applied value."""
     t, f = found["record_type"], found["field"]
     current = next((v["value"] for v in found["values"] if v["version"] == found["winner"]), None)
     return fieldvalues.read_typed(t, f, form, "merged", current=current)

@@ -15,16 +15,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import (
-    TIME_CLASSES,
-    NotFound,
-    Replica,
-    SyncError,
-    ValidationError,
-    form_day,
-    labels,
-    record_type,
-)
+from office import TIME_CLASSES, form_day
+from sync import NotFound, Replica, SyncError, ValidationError, labels, record_type
 
 from . import console, directives
 from .console_auth import console_user, login_required

@@ -15,7 +15,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from sync import NotFound, SyncError, ValidationError, form_day, nfc
+from office import form_day
+from sync import NotFound, SyncError, ValidationError, nfc
 
 from . import console, reference_edit
 from .console_auth import ConsoleForbidden, console_user, login_required

@@ -16,17 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from sync import (
-    SCHEDULED,
-    WEEKDAYS,
-    NotFound,
-    SyncError,
-    ValidationError,
-    form_day,
-    labels,
-    schedule_rows,
-    to_ics,
-)
+from office import SCHEDULED, WEEKDAYS, form_day, schedule_rows, to_ics
+from sync import NotFound, SyncError, ValidationError, labels
 
 from . import console, documents_api, meetings_api
 from .console_auth import console_user, login_required

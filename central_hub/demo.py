@@ -19,7 +19,8 @@ from typing import Any
 
 import requests
 
-from sync import SyncError, add_user
+from sync import SyncError
+from webapp import add_user
 
 from . import nodes
 from .reference import WARDS

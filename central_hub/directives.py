@@ -16,22 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sync import (
-    TIME_CLASSES,
-    VIETNAM,
-    Conflict,
-    NotFound,
-    User,
-    ValidationError,
-    Write,
-    clean_text,
-    done_report,
-    labels,
-    new_id,
-    shown_status,
-    time_class,
-    validate,
-)
+from office import TIME_CLASSES, VIETNAM, done_report, shown_status, time_class
+from sync import Conflict, NotFound, ValidationError, Write, clean_text, labels, new_id, validate
+from webapp import User
 
 from .setup import capture
 from .web import db, records, state

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import TIME_CLASSES
+from office import TIME_CLASSES
 
 from . import directives
 from .web import current_user, page_args, require

@@ -15,26 +15,23 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
+from office import SECRET_SUMMARY, VIETNAM, SecretContent, is_secret
 from sync import (
     PDF,
-    SECRET_SUMMARY,
-    VIETNAM,
     NotFound,
-    SecretContent,
     UnsupportedFile,
-    User,
     ValidationError,
     Write,
     atomic,
     check_bytes,
     clean_text,
-    is_secret,
     labels,
     loads_bounded,
     new_id,
     nfc,
     validate,
 )
+from webapp import User
 
 from .files import add_source, blob_store
 from .secrecy import READERS, masked, may_read

@@ -20,15 +20,8 @@ from typing import Any
 
 from flask import Response, send_file
 
-from sync import (
-    FILE_HEADERS,
-    BlobStore,
-    atomic,
-    download_name,
-    kind_of,
-    select_records,
-    utcnow_iso,
-)
+from sync import BlobStore, atomic, download_name, kind_of, select_records, utcnow_iso
+from webapp import FILE_HEADERS
 
 from .journal import ALL_UNITS
 from .web import state

@@ -26,7 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sync import BlobStore, ValidationError, connect, prune_login_failures, prune_lookups
+from sync import BlobStore, ValidationError, connect
+from webapp import prune_login_failures, prune_lookups
 
 from . import files, sync_history
 

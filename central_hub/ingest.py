@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from office import strip_secret_content
 from sync import (
     BadSignature,
     ChainBroken,
@@ -44,7 +45,6 @@ from sync import (
     rotation_proof,
     seal,
     set_meta,
-    strip_secret_content,
     unpack_payload,
     validate,
     validate_fields,

@@ -13,12 +13,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from office import VIETNAM
 from sync import (
-    VIETNAM,
     Conflict,
     NotFound,
     Replica,
-    User,
     ValidationError,
     Write,
     atomic,
@@ -26,6 +25,7 @@ from sync import (
     new_id,
     validate,
 )
+from webapp import User
 
 from .setup import capture
 from .web import current_user, db, page_args, records, require, state

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from office import VIETNAM
 from sync import (
-    VIETNAM,
     EnrollmentError,
     KeyPair,
     NotFound,

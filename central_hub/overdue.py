@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sync import VIETNAM, Replica, csv_bytes, labels, record_type, xlsx_append
+from office import VIETNAM
+from sync import Replica, labels, record_type
+from webapp import csv_bytes, xlsx_append
 
 CLOCK_RUNNING = (1, 2, 4, 6)
 _WHERE = (

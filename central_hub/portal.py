@@ -13,7 +13,9 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from sync import VIETNAM, NotFound, RateLimited, vn_date, vn_datetime, vnd
+from office import VIETNAM, vn_date, vn_datetime, vnd
+from sync import NotFound
+from webapp import RateLimited
 
 from . import public
 from .web import db, records

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, check_rate, labels, mask_name
+from sync import NotFound, labels, mask_name
+from webapp import check_rate
 
 from .web import db, records
 

@@ -1,7 +1,7 @@
 """Secret documents at the hub (docs/security.md, "Secret documents"): who sees their register
 entry, and the check of what a ward's changeset may carry.
 
-The hub holds only a secret document's register entry, like every ward (``sync.secrecy``):
+The hub holds only a secret document's register entry, like every ward (``office.secrecy``):
 never its summary, its handling result, or a file. Among the hub's roles only an
 administrator (the city office that sends and follows documents) sees that entry; an operator
 (who runs the machines) and a viewer do not, in the console, the API, or a record's history.
@@ -12,13 +12,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sync import (
-    SECRET_RESULT,
-    SECRET_SUMMARY,
-    Replica,
-    User,
-    is_secret,
-)
+from office import SECRET_RESULT, SECRET_SUMMARY, is_secret
+from sync import Replica
+from webapp import User
 
 READERS = ("admin",)  # the hub's roles that see a secret document's register entry
 

@@ -7,16 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sync import (
-    RELEASE,
-    HybridClock,
-    connect,
-    create_account_tables,
-    create_meta,
-    create_record_tables,
-    get_meta,
-    migrate,
-)
+from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
+from webapp import create_account_tables
 
 from . import hold, nodes, sync_history, upgrades
 

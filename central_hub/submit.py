@@ -32,24 +32,22 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from office import VIETNAM, qr_svg
 from sync import (
     FILE_KINDS,
-    VIETNAM,
     PayloadTooLarge,
-    RateLimited,
     ValidationError,
     Write,
     accepted_labels,
     atomic,
-    check_rate,
     clean_text,
     fold,
     kind_of,
     new_id,
     nfc,
-    qr_svg,
     validate,
 )
+from webapp import RateLimited, check_rate
 
 from . import citizen_input, files
 from .portal import PAPER_KINDS, current_wards, error_page, time_limit

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import ENVELOPE_TYPE, SyncError, check_rate
+from sync import ENVELOPE_TYPE, SyncError
+from webapp import check_rate
 
 from . import ingest, sync_history
 from .web import context, state

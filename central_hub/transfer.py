@@ -33,13 +33,13 @@ from sync import (
     TransferFileError,
     ValidationError,
     WrongRecipient,
-    load_settings,
     pack_payload,
     peek_header,
     read_bundle,
     seal,
     write_bundle,
 )
+from webapp import load_settings
 
 from . import ingest, nodes, sync_history, upgrades
 from .ingest import HubContext

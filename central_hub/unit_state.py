@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from sync import RELEASE, VIETNAM, local_time, release_of, vn_datetime
+from office import VIETNAM, local_time, vn_datetime
+from sync import RELEASE, release_of
 
 from . import nodes, sync_history, upgrades
 from .journal import Journal

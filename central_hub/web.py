@@ -13,18 +13,8 @@ from flask import Flask, Response, current_app, g, jsonify, request, send_from_d
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sync import (
-    ASSET_DIR,
-    HybridClock,
-    KeyPair,
-    SyncError,
-    User,
-    apply_policy,
-    connect,
-    loads_bounded,
-    select_records,
-    user_for_token,
-)
+from sync import HybridClock, KeyPair, SyncError, connect, loads_bounded, select_records
+from webapp import ASSET_DIR, User, apply_policy, user_for_token
 
 from .ingest import HubContext
 
@@ -97,7 +87,7 @@ def install(app: Flask) -> None:
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
-        # The stylesheet both apps share (sync/assets), served by each: no CDN.
+        # The stylesheet both apps share (webapp/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
 
     app.after_request(browser_policy)

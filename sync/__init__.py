@@ -3,41 +3,18 @@
 The apps import from this package only, never from its inner modules.
 """
 
-from . import backup, fieldvalues
-from .accounts import (
-    TOKEN_TTL,
-    Account,
-    AccountDisabled,
-    LoginRefused,
-    User,
-    accounts_text,
-    add_user,
-    authenticate,
-    end_sessions,
-    get_user,
-    issue_token,
-    list_users,
-    session_claims,
-    set_active,
-    user_for_session,
-    user_for_token,
-)
-from .accounts import create_tables as create_account_tables
-from .assets import ASSET_DIR
+from . import backup
 from .blobs import BlobStore, check_sha256
 from .blobsync import CHUNK_SIZE as BLOB_CHUNK_SIZE
 from .blobsync import MAX_CHUNK as BLOB_MAX_CHUNK
 from .blobsync import Frame, pack_frame, sync_blobs, unpack_frame
 from .boundary import check_immutable_in_order, refused_count, screen_pulled
 from .boundary import create_table as create_refused_table
-from .browser import FILE_HEADERS, apply_policy
 from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
 from .changes import Change, ChangeLog, canonical, create_change_log, loads
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
 from .compat import LEGACY_RELEASE, RELEASE, Receiver, Verdict, release_of
-from .config import load_settings, session_cookie
-from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
 from .errors import (
     BadSignature,
@@ -52,7 +29,6 @@ from .errors import (
     PayloadTooLarge,
     RemoteRefused,
     RevokedSender,
-    SecretContent,
     StoreTooNew,
     SyncError,
     TamperedEnvelope,
@@ -77,9 +53,6 @@ from .ids import new_id
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
-from .memory import limit_malloc_arenas
-from .ratelimit import RateLimited, check_rate
-from .ratelimit import prune as prune_lookups
 from .recovery import Recovery
 from .replica import (
     FieldClash,
@@ -89,7 +62,6 @@ from .replica import (
     gc_paused,
     select_records,
 )
-from .schedule import SCHEDULED, WEEKDAYS, schedule_rows, to_ics, week_of
 from .schemas import (
     SCHEMA_VERSION,
     RecordType,
@@ -102,15 +74,6 @@ from .schemas import (
     validate,
     validate_fields,
 )
-from .secrecy import (
-    SECRET_RESULT,
-    SECRET_SUMMARY,
-    check_secret_changes,
-    is_secret,
-    secret_content,
-    strip_secret_content,
-)
-from .serving import serve, waitress_options
 from .session import (
     HubIdentity,
     NodeSync,
@@ -120,26 +83,18 @@ from .session import (
     sync_lock,
     utcnow_iso,
 )
-from .sheets import csv_bytes, safe_cell, xlsx_append
 from .store import atomic, connect, create_meta, get_meta, migrate, set_meta, store_path
 from .text import clean_text, fold, mask_name, nfc, unaccent
-from .throttle import LoginThrottled
-from .throttle import prune as prune_login_failures
-from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
     "backup",
-    "ASSET_DIR",
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
     "ENVELOPE_TYPE",
-    "FILE_HEADERS",
     "FILE_KINDS",
     "PDF",
-    "SCHEDULED",
     "SCHEMA_VERSION",
-    "TIME_CLASSES",
     "BadSignature",
     "BlobStore",
     "ChainBroken",
@@ -160,11 +115,6 @@ __all__ = [
     "JsonTooDeep",
     "MAX_JSON_DEPTH",
     "KeyPair",
-    "LoginRefused",
-    "Account",
-    "AccountDisabled",
-    "TOKEN_TTL",
-    "LoginThrottled",
     "MergeResult",
     "NodeSync",
     "NotFound",
@@ -172,15 +122,11 @@ __all__ = [
     "OutOfScope",
     "PayloadTooLarge",
     "PublicKeys",
-    "RateLimited",
     "RecordType",
     "Recovery",
     "RemoteRefused",
     "Replica",
     "RevokedSender",
-    "SECRET_RESULT",
-    "SECRET_SUMMARY",
-    "SecretContent",
     "SyncError",
     "SyncLockBusy",
     "SyncReport",
@@ -189,33 +135,17 @@ __all__ = [
     "TransportError",
     "UnknownSender",
     "UnsupportedFile",
-    "WEEKDAYS",
-    "User",
     "ValidationError",
     "Version",
     "Write",
     "WrongRecipient",
     "accepted_labels",
-    "add_user",
-    "csv_bytes",
-    "safe_cell",
-    "xlsx_append",
     "append_private",
     "private_dir",
     "private_umask",
-    "serve",
     "tighten",
-    "waitress_options",
     "write_private",
-    "accounts_text",
-    "end_sessions",
-    "list_users",
-    "session_claims",
-    "set_active",
-    "user_for_session",
-    "apply_policy",
     "atomic",
-    "authenticate",
     "canonical",
     "check_bytes",
     "check_file",
@@ -224,70 +154,43 @@ __all__ = [
     "create_refused_table",
     "refused_count",
     "screen_pulled",
-    "check_secret_changes",
-    "is_secret",
-    "secret_content",
-    "strip_secret_content",
-    "check_rate",
     "clean_text",
     "check_sha256",
     "connect",
-    "create_account_tables",
     "create_change_log",
     "create_meta",
     "create_record_tables",
     "select_records",
-    "done_report",
     "download_name",
     "fold",
     "gc_paused",
     "get_meta",
-    "get_user",
-    "issue_token",
     "kind_of",
     "labels",
-    "limit_malloc_arenas",
-    "load_settings",
-    "session_cookie",
     "loads",
     "loads_bounded",
     "mask_name",
     "migrate",
     "new_id",
     "nfc",
-    "vn_date",
-    "vn_datetime",
-    "vnd",
-    "local_time",
-    "qr_svg",
-    "form_day",
-    "VIETNAM",
-    "fieldvalues",
     "open_envelope",
     "pack",
     "pack_frame",
     "pack_payload",
     "peek_header",
     "physical_ms",
-    "prune_login_failures",
-    "prune_lookups",
     "read_status",
     "read_bundle",
     "record_type",
     "record_types",
     "rotation_proof",
-    "schedule_rows",
     "seal",
     "set_meta",
-    "shown_status",
     "sync_blobs",
     "sync_lock",
-    "time_class",
-    "to_ics",
     "unaccent",
     "unpack_frame",
     "unpack_payload",
-    "user_for_token",
     "utcnow_iso",
     "validate",
     "validate_fields",
@@ -302,6 +205,5 @@ __all__ = [
     "schemas_digest",
     "store_path",
     "wall_ms",
-    "week_of",
     "write_bundle",
 ]

@@ -4,7 +4,6 @@ Hierarchy::
 
     SyncError                      base of everything below; ``status`` is the HTTP status
     ├── ValidationError            a record or change breaks its JSON Schema (422)
-    │   ├── SecretContent          content or a file of a secret document (422)
     │   └── UnsupportedFile        a file that is not a kind the offices use, by its bytes (415)
     ├── NotFound                   a record, node or key that does not exist (404)
     ├── Conflict                   an action not allowed in the current state (409)
@@ -57,12 +56,6 @@ class ValidationError(SyncError):
 
     status = 422
     code = "validation_error"
-
-
-class SecretContent(ValidationError):
-    """Raised when a secret document's content (summary, result, a file) would be stored."""
-
-    code = "secret_content"
 
 
 class UnsupportedFile(ValidationError):

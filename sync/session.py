@@ -38,7 +38,6 @@ from .keys import KeyPair, PublicKeys
 from .recovery import Recovery, behind_or_diverged
 from .replica import Replica, gc_paused
 from .schemas import record_schemas, schema_fingerprint, validate, validate_fields
-from .secrecy import strip_secret_content
 from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
 
@@ -77,6 +76,11 @@ class SyncReport:
     pulled: int = 0
     push_requests: int = 0
     pull_requests: int = 0
+
+
+# What an app keeps of the changes a pull brings (after the engine's own checks): the ward
+# leaves out a secret document's content (docs/security.md, "Secret documents").
+PulledFilter = Callable[[sqlite3.Connection, list[Change]], list[Change]]
 
 
 class SyncLockBusy(SyncError):
@@ -125,6 +129,7 @@ class NodeSync:
         software: str = "",
         unit: str | None = None,
         after_recovery: recovery.AfterRecovery | None = None,
+        pulled_filter: PulledFilter | None = None,
     ) -> None:
         self.conn = conn
         # The node's own unit: what a pulled change from another ward may never write.
@@ -141,6 +146,8 @@ class NodeSync:
         self.software = software
         self._reached = True  # whether the hub answered in this run (see run)
         self.after_recovery = after_recovery  # the app's part of a recovery (renumbering)
+        # The app's last word on what a pull may store, after the engine's checks.
+        self.pulled_filter = pulled_filter
 
     # -- one run -------------------------------------------------------------------------------
 
@@ -492,8 +499,8 @@ class NodeSync:
                 unit=self.unit,
                 hub_origin=self.hub.hub_id,
             )
-            # A secret document's content never enters the store, whatever the hub sends.
-            accepted = strip_secret_content(self.conn, accepted)
+            if self.pulled_filter is not None:  # the app's own rules (a secret document's
+                accepted = self.pulled_filter(self.conn, accepted)  # content never stored)
             if accepted:
                 self.clock.observe(int(get_meta(self.conn, "hlc", 0)))
                 self.replica.merge(accepted)

@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from central_hub.reference import seed_calendar, seed_procedures, seed_units
-from sync import Change, KeyPair, Replica, add_user, atomic, set_meta
+from sync import Change, KeyPair, Replica, atomic, set_meta
 from ward_node import create_app
 from ward_node.store import ROLES, open_store
+from webapp import add_user
 
 UNIT = "19786"
 PASSWORD = "matkhau-123"

@@ -27,7 +27,6 @@ from sync import (
     RemoteRefused,
     SyncReport,
     TransportError,
-    add_user,
     get_meta,
     pack_frame,
     read_status,
@@ -41,6 +40,7 @@ from tests.test_hub_protocol import AppTransport, _session, _token
 from ward_node import create_app as create_ward
 from ward_node.setup import init_node
 from ward_node.store import ROLES, open_store
+from webapp import add_user
 
 UNIT, OTHER_UNIT = "19786", "19744"
 MIB = 1024 * 1024

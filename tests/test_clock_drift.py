@@ -9,9 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 
 import central_hub.ingest
-from sync import HybridClock, SyncReport, User, read_status, wall_ms
+from sync import HybridClock, SyncReport, read_status, wall_ms
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
+from webapp import User
 
 AHEAD_MS = 12 * 60_000  # the default drift bound is 5 minutes
 

@@ -6,17 +6,18 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from sync import SyncReport, User
+from sync import SyncReport
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
+from webapp import User
 
 ADMIN_PASSWORD = "quan-tri-123"
 
 
 def _admin(tmp_path: Path, hub: FlaskClient) -> dict[str, str]:
     from central_hub.store import ROLES, open_store
-    from sync import add_user
+    from webapp import add_user
 
     conn = open_store(tmp_path / "hub")
     add_user(conn, "admin", ADMIN_PASSWORD, "admin", ROLES)

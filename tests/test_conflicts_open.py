@@ -22,18 +22,9 @@ from flask.testing import FlaskClient
 from central_hub import conflicts as hub_conflicts
 from central_hub.setup import capture as hub_capture
 from central_hub.store import open_store as open_hub_store
+from office import SECRET_SUMMARY, SecretContent
 from schemas import SCHEMA_DIR
-from sync import (
-    SECRET_SUMMARY,
-    RemoteRefused,
-    SecretContent,
-    SyncReport,
-    User,
-    Write,
-    add_user,
-    record_types,
-    select_records,
-)
+from sync import RemoteRefused, SyncReport, Write, record_types, select_records
 from sync.schemas import _review_fields
 from tests.browser_util import add_user as add_staff
 from tests.cluster import Cluster, query, token, wait_until
@@ -44,6 +35,7 @@ from ward_node.dossiers import Dossiers
 from ward_node.store import ROLES as WARD_ROLES
 from ward_node.store import capture as ward_capture
 from ward_node.store import load_clock
+from webapp import User, add_user
 
 UNIT = "19786"
 CLERK = User("canbo", "officer", "Lê Thị Thu Hà")

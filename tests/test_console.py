@@ -9,11 +9,12 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from sync import SyncReport, User, connect
+from sync import SyncReport, connect
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
+from webapp import User
 
 PASSWORD = "quan-tri-123"
 
@@ -26,7 +27,7 @@ def _csrf(html: str) -> str:
 
 def _login(tmp_path: Path, hub: FlaskClient, role: str = "admin") -> None:
     from central_hub.store import ROLES, open_store
-    from sync import add_user
+    from webapp import add_user
 
     conn = open_store(tmp_path / "hub")
     add_user(conn, role, PASSWORD, role, ROLES, f"Cán bộ {role}")
@@ -81,7 +82,7 @@ def test_pages_need_a_login_and_the_login_needs_its_csrf_token(
 
 def test_a_ward_account_role_cannot_use_the_console(tmp_path: Path, hub: FlaskClient) -> None:
     from central_hub.store import ROLES, open_store
-    from sync import add_user
+    from webapp import add_user
 
     conn = open_store(tmp_path / "hub")
     add_user(conn, "xem", PASSWORD, "viewer", ROLES)

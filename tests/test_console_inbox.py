@@ -17,12 +17,13 @@ from flask.testing import FlaskClient
 from central_hub import conflicts
 from central_hub.console import VIETNAM
 from central_hub.console_conflicts import word_diff
-from sync import NotFound, SyncReport, User, ValidationError, connect
+from sync import NotFound, SyncReport, ValidationError, connect
 from tests.test_conflicts import _admin
 from tests.test_console import PASSWORD, _csrf
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
+from webapp import User
 
 UNIT = "19786"
 CLERK = User("canbo", "officer", "Cán bộ một cửa")

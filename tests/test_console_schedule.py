@@ -14,12 +14,12 @@ import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from sync import User
 from tests.test_console import _login
 from tests.test_console_work import BASE, _post
 from tests.test_routing import _ward
 from ward_node.meetings import Meetings
 from ward_node.store import load_clock
+from webapp import User
 
 B = "19744"
 CLERK = User("vanthu", "clerk", "Văn thư")

@@ -192,12 +192,12 @@ def test_put_unit_api_edits_by_code_and_refuses_a_new_code(
 def test_a_ward_receives_an_ended_unit_and_stops_offering_it_as_an_addressee(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from sync import add_user
     from tests.conftest import PASSWORD
     from tests.test_desk_pages import login
     from ward_node import create_app as create_ward
     from ward_node.document_reading import DocumentReader
     from ward_node.store import ROLES, load_clock
+    from webapp import add_user
 
     data, transport = _node(tmp_path, hub)  # the ward of unit 19786 (Phú Hội)
     session, conn = _synced_session(data, transport)

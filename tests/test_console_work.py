@@ -12,13 +12,14 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from central_hub.console_work import today
-from sync import User, connect
+from sync import connect
 from tests.test_conflicts import _admin
 from tests.test_console import _csrf, _login
 from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.meetings import Meetings
 from ward_node.store import load_clock
+from webapp import User
 
 A, B, C = "19786", "19744", "19750"
 BASE = "/console/dieu-hanh"

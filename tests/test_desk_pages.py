@@ -24,13 +24,14 @@ from openpyxl import load_workbook
 
 import ward_node.desk
 import ward_node.dossiers
-from sync import Write, atomic, get_user, new_id
+from sync import Write, atomic, new_id
 from tests.conftest import PASSWORD
 from ward_node.dossier_rules import iso
 from ward_node.dossiers import Dossiers
 from ward_node.forms import limit_text
 from ward_node.store import capture
 from ward_node.web import db, state
+from webapp import get_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=VN)

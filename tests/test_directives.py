@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from sync import SyncError, TransportError, User, shown_status, time_class
+from office import shown_status, time_class
+from sync import SyncError, TransportError
 from tests.conftest import Api
 from tests.test_conflicts import _admin
 from tests.test_desk_pages import login
@@ -19,6 +20,7 @@ from tests.test_hub_protocol import AppTransport
 from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.store import load_clock
+from webapp import User
 
 LEAD, COORD, OTHER = "19786", "19744", "19750"
 TODAY = date(2026, 11, 27)
@@ -233,7 +235,7 @@ def _issue_at_hub(hub: FlaskClient, admin: dict[str, str]) -> dict[str, Any]:
 
 def test_the_hub_api_is_for_admins_and_validates(tmp_path: Path, hub: FlaskClient) -> None:
     from central_hub.store import ROLES, open_store
-    from sync import add_user
+    from webapp import add_user
 
     admin = _admin(tmp_path, hub)
     conn = open_store(tmp_path / "hub")

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from sync import VIETNAM, Conflict, NodeSync, TransportError, User, add_user, get_user
+from office import VIETNAM
+from sync import Conflict, NodeSync, TransportError
 from tests.conftest import Api
 from tests.test_conflicts import _admin
 from tests.test_routing import _ward
 from ward_node.documents import Documents
 from ward_node.errors import Forbidden
 from ward_node.store import ROLES, load_clock
+from webapp import User, add_user, get_user
 
 A, B, C = "19786", "19744", "19750"
 CLERK = User("vanthu", "clerk", "Văn thư")

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sync import add_user
 from tests.browser_util import BROWSER_MARKS
 from tests.cluster import PASSWORD, Cluster, token, wait_until
 from ward_node.store import ROLES, open_store
+from webapp import add_user
 
 try:
     from playwright.sync_api import Browser, Page, expect

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from sync import User
 from tests.cluster import Cluster, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
 from tests.faults.scenario import enroll, run_scenario
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
+from webapp import User
 
 pytestmark = pytest.mark.slow
 

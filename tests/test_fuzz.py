@@ -33,21 +33,12 @@ from central_hub import create_app as create_hub
 from central_hub import nodes
 from central_hub.setup import init_hub, load_keys
 from central_hub.store import open_store as open_hub_store
-from sync import (
-    ChangeLog,
-    KeyPair,
-    NodeSync,
-    PublicKeys,
-    Replica,
-    User,
-    canonical,
-    pack_payload,
-    seal,
-)
+from sync import ChangeLog, KeyPair, NodeSync, PublicKeys, Replica, canonical, pack_payload, seal
 from tests.test_hub_protocol import AppTransport
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from webapp import User
 
 UNIT = "19786"
 INT64 = (-(2**63), 2**63 - 1)

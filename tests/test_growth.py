@@ -21,17 +21,11 @@ from central_hub import housekeeping, nodes, sync_history
 from central_hub.setup import init_hub, load_keys
 from central_hub.sms_providers import LogProvider
 from central_hub.store import open_store as open_hub
-from sync import (
-    ChangesetError,
-    KeyPair,
-    ValidationError,
-    check_rate,
-    get_meta,
-    throttle,
-)
+from sync import ChangesetError, KeyPair, ValidationError, get_meta
 from tests.cluster import wait_until
 from tests.test_console import _login
 from tests.test_hub_protocol import UNIT, _node, _receive, _synced_session
+from webapp import check_rate, throttle
 
 DAY = 86400.0
 

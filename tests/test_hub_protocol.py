@@ -129,7 +129,7 @@ def _synced_session(data: Path, transport: AppTransport) -> tuple[NodeSync, sqli
 
 
 def _receive(conn: sqlite3.Connection, n: int) -> None:
-    from sync import User
+    from webapp import User
 
     service = Dossiers(conn, load_clock(conn))
     for i in range(n):

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sync import User, get_meta
+from sync import get_meta
 from tests.cluster import Cluster, query, wait_until
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
+from webapp import User
 
 UNIT = "19786"
 DOSSIERS = 1200  # 2,400 changes, pushed in chunks of 150

@@ -15,17 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from sync import (
-    Conflict,
-    TransportError,
-    User,
-    ValidationError,
-    Write,
-    new_id,
-    schedule_rows,
-    to_ics,
-    week_of,
-)
+from office import schedule_rows, to_ics, week_of
+from sync import Conflict, TransportError, ValidationError, Write, new_id
 from tests.conftest import PASSWORD, Api
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
@@ -33,6 +24,7 @@ from ward_node import meetings as meetings_mod
 from ward_node.meetings import Meetings
 from ward_node.setup import init_node
 from ward_node.store import capture, load_clock, open_store
+from webapp import User
 
 A, B, C = "19786", "19744", "19750"
 CLERK = User("vanthu", "clerk", "Văn thư")

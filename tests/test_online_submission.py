@@ -12,12 +12,13 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from central_hub.store import open_store as open_hub
-from sync import BlobStore, NodeSync, User, select_records
+from sync import BlobStore, NodeSync, select_records
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import load_clock
+from webapp import User
 
 WARD = "19786"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

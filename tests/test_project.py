@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -12,8 +13,9 @@ import pytest
 
 import sync
 from central_hub.settings import SETTINGS as HUB_SETTINGS
-from sync import ValidationError, load_settings
+from sync import ValidationError
 from ward_node.settings import SETTINGS as NODE_SETTINGS
+from webapp import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,9 +48,45 @@ def test_the_engine_exports_what_it_names_and_imports_no_flask() -> None:
         assert "flask" not in path.read_text(encoding="utf-8").lower(), path
 
 
+# The layers (docs/architecture.md): the engine imports nothing of the project above it; the
+# shared packages import the engine only; the apps import the shared packages and the engine,
+# never each other.
+LAYERS = {
+    "sync": {"schemas"},  # the JSON Schemas are data, the single source of field names
+    "office": {"sync", "schemas"},
+    "webapp": {"sync", "schemas"},
+    "central_hub": {"sync", "office", "webapp", "schemas"},
+    "ward_node": {"sync", "office", "webapp", "schemas"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
+    project = set(LAYERS) | {"schemas", "tests", "bench"}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                top = name.split(".")[0]
+                if top in project and top != package:
+                    assert top in LAYERS[package], f"{path} imports {name}"
+
+
+@pytest.mark.parametrize("package", ["office", "webapp"])
+def test_the_shared_packages_export_what_they_name(package: str) -> None:
+    module = __import__(package)
+    for name in module.__all__:
+        assert hasattr(module, name), name
+
+
 def test_the_apps_import_the_engine_only_through_its_public_face() -> None:
-    inner = re.compile(r"^\s*(from sync\.|import sync\.)", re.M)
-    for app in ("central_hub", "ward_node"):
+    inner = re.compile(r"^\s*(from (sync|office|webapp)\.|import (sync|office|webapp)\.)", re.M)
+    for app in ("central_hub", "ward_node", "office", "webapp"):
         for path in (ROOT / app).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert not inner.search(text), path
@@ -71,7 +109,7 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
         "ward_node/templates/base.html",
         "ward_node/templates/dossiers/new.html",
         "ward_node/static/style.css",
-        "sync/assets/base.css",
+        "webapp/assets/base.css",
         "central_hub/static/console.css",
         "central_hub/reference_data.py",
     ):

@@ -12,13 +12,14 @@ from flask.testing import FlaskClient
 from central_hub import create_app as create_hub
 from central_hub.public import STATUS_NAMES as HUB_STATUS_NAMES
 from central_hub.setup import init_hub
-from sync import NodeSync, User, mask_name
+from sync import NodeSync, mask_name
 from tests.test_hub_protocol import AppTransport, _node, _synced_session, _token
 from ward_node import people
 from ward_node.dossier_rules import STATUS_NAMES
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import load_clock
+from webapp import User
 
 OFFICER = User("canbo.hoa", "officer", "Phạm Thị Cán Bộ")
 SPECIALIST = User("chuyenvien.nam", "specialist", "Võ Văn Chuyên Viên")

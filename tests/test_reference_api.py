@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from flask.testing import FlaskClient
 
 from central_hub.store import open_store as open_hub
-from sync import User
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
+from webapp import User
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -91,7 +91,7 @@ def test_put_procedures_refuses_a_bad_item_naming_the_field_and_writes_nothing(
 
 def test_put_reference_data_is_for_admins_only(tmp_path: Path, hub: FlaskClient) -> None:
     from central_hub.store import ROLES
-    from sync import add_user
+    from webapp import add_user
 
     _admin(tmp_path, hub)
     conn = open_hub(tmp_path / "hub")

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from sync import KeyPair, NodeSync, Replica, User, get_meta, read_status
+from sync import KeyPair, NodeSync, Replica, get_meta, read_status
 from tests.test_hub_protocol import AppTransport, _token
 from ward_node.dossiers import Dossiers
 from ward_node.recovery import renumber
 from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from webapp import User
 
 UNIT = "19786"
 OFFICER = User("canbo", "officer", "Cán bộ")

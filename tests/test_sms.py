@@ -38,11 +38,12 @@ from central_hub.sms_providers import (
 )
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub
-from sync import ChangeLog, NodeSync, Replica, User, ValidationError, add_user, validate
+from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.notices import KINDS, notice_for
 from ward_node.store import load_clock
+from webapp import User, add_user
 
 TOKEN = "cong-sms-bi-mat"
 CODE = "H57.19786-261127-0001"

@@ -18,11 +18,12 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync import Conflict, User, ValidationError
+from sync import Conflict, ValidationError
 from tests.conftest import Api, make_ward_data
 from tests.test_deadlines import CAL_2026
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
+from webapp import User
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 EXTEND = "1.004873"  # 3 working days, supplement_rule "extend"

@@ -30,7 +30,6 @@ from sync import (
     Replica,
     SyncError,
     SyncReport,
-    User,
     WrongRecipient,
     atomic,
     get_meta,
@@ -44,6 +43,7 @@ from ward_node import transfer as ward_transfer
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from webapp import User
 
 UNIT = "19786"
 OTHER_UNIT = "19744"

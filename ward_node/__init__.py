@@ -25,7 +25,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     from flask import Flask, Response, jsonify
 
-    from sync import KeyPair, connect, load_settings, session_cookie, tighten
+    from sync import KeyPair, connect, tighten
+    from webapp import load_settings, session_cookie
 
     from .filters import register as register_filters
     from .housekeeping import Housekeeper

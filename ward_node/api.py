@@ -6,16 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import (
-    NotFound,
-    ValidationError,
-    authenticate,
-    check_rate,
-    check_sha256,
-    issue_token,
-    read_status,
-    select_records,
-)
+from sync import NotFound, ValidationError, check_sha256, read_status, select_records
+from webapp import authenticate, check_rate, issue_token
 
 from .attachments import blobs, file_response, store_upload
 from .document_reading import DocumentReader

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Response, current_app, request, send_file
 
 from sync import (
-    FILE_HEADERS,
     BlobStore,
     PayloadTooLarge,
     ValidationError,
@@ -23,6 +22,7 @@ from sync import (
     nfc,
     utcnow_iso,
 )
+from webapp import FILE_HEADERS
 
 from .store import capture
 from .web import current_user, db, state

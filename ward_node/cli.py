@@ -10,19 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import (
-    SyncError,
-    TransportError,
-    accounts_text,
-    add_user,
-    end_sessions,
-    list_users,
-    load_settings,
-    private_umask,
-    read_status,
-    set_active,
-    sync_lock,
-)
+from sync import SyncError, TransportError, private_umask, read_status, sync_lock
+from webapp import accounts_text, add_user, end_sessions, list_users, load_settings, set_active
 
 from . import __version__
 from .rotation import rotate_keys
@@ -48,7 +37,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sync import limit_malloc_arenas, serve
+    from webapp import limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 

@@ -16,24 +16,21 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from office import check_secret_changes, fieldvalues, vn_datetime
 from sync import (
     Conflict,
     HybridClock,
     NotFound,
-    User,
     ValidationError,
     Write,
     atomic,
-    check_secret_changes,
     clean_text,
-    fieldvalues,
     get_meta,
-    get_user,
     select_records,
     utcnow_iso,
     validate_fields,
-    vn_datetime,
 )
+from webapp import User, get_user
 
 from .permissions import check
 from .store import capture

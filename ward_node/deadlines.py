@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync import VIETNAM
+from office import VIETNAM
 
 __all__ = [
     "LIMIT_UNITS",

@@ -13,23 +13,20 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
+from office import TIME_CLASSES, done_report, shown_status, time_class
 from sync import (
-    TIME_CLASSES,
     Conflict,
     HybridClock,
     NotFound,
-    User,
     ValidationError,
     Write,
     clean_text,
-    done_report,
     labels,
     new_id,
     select_records,
-    shown_status,
-    time_class,
     validate,
 )
+from webapp import User
 
 from .deadlines import VIETNAM
 from .document_reading import DocumentReader

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import NotFound, User, ValidationError, get_meta, select_records
+from sync import NotFound, ValidationError, get_meta, select_records
+from webapp import User
 
 from .attachments import store_upload
 from .directives import ISSUERS, Directives

@@ -11,17 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from sync import (
-    TIME_CLASSES,
-    SyncError,
-    User,
-    ValidationError,
-    fold,
-    form_day,
-    get_meta,
-    labels,
-    select_records,
-)
+from office import TIME_CLASSES, form_day
+from sync import SyncError, ValidationError, fold, get_meta, labels, select_records
+from webapp import User
 
 from . import conflicts
 from .directives import ISSUERS, PRIORITY_NAMES, Directives, today

@@ -9,20 +9,18 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from office import SECRET_RESULT, SECRET_SUMMARY, is_secret
 from sync import (
-    SECRET_RESULT,
-    SECRET_SUMMARY,
     HybridClock,
     NotFound,
-    User,
     ValidationError,
     clean_text,
     fold,
     get_meta,
-    is_secret,
     labels,
     select_records,
 )
+from webapp import User
 
 from .deadlines import VIETNAM
 from .permissions import may, may_read_document

@@ -23,21 +23,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sync import (
-    SECRET_RESULT,
-    SECRET_SUMMARY,
-    Conflict,
-    SecretContent,
-    User,
-    ValidationError,
-    Write,
-    atomic,
-    get_user,
-    is_secret,
-    new_id,
-    select_records,
-    validate,
-)
+from office import SECRET_RESULT, SECRET_SUMMARY, SecretContent, is_secret
+from sync import Conflict, ValidationError, Write, atomic, new_id, select_records, validate
+from webapp import User, get_user
 
 from .deadlines import VIETNAM
 from .document_reading import (

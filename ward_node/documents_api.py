@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import SecretContent, ValidationError, is_secret
+from office import SecretContent, is_secret
+from sync import ValidationError
 
 from .api import _json_body, _user
 from .attachments import store_upload

@@ -9,7 +9,8 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync import Conflict, ValidationError, select_records, vn_datetime
+from office import vn_datetime
+from sync import Conflict, ValidationError, select_records
 
 from .deadlines import VIETNAM, WorkCalendar, due_at
 from .dossier_rules import iso

@@ -11,24 +11,23 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from office import vn_datetime
 from sync import (
     Conflict,
     HybridClock,
     NotFound,
-    User,
     ValidationError,
     Write,
     atomic,
     clean_text,
     fold,
     get_meta,
-    get_user,
     new_id,
     nfc,
     select_records,
     validate,
-    vn_datetime,
 )
+from webapp import User, get_user
 
 from .deadlines import VIETNAM, WorkCalendar, calendar_from_records, due_at
 from .dossier_deadlines import hand_over_deadline, parse_time, resumed_due

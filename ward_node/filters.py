@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from sync import vn_date, vn_datetime, vnd
+from office import vn_date, vn_datetime, vnd
 
 
 def register(app: Flask) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sync import qr_svg as draw_qr
+from office import qr_svg as draw_qr
 
 from .queries import local_day, register_number
 

@@ -18,7 +18,8 @@ import threading
 import time
 from pathlib import Path
 
-from sync import BlobStore, connect, prune_login_failures, prune_lookups
+from sync import BlobStore, connect
+from webapp import prune_login_failures, prune_lookups
 
 from .store import STORE_FILE
 

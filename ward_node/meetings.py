@@ -16,12 +16,11 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from office import SCHEDULED, schedule_rows, week_of
 from sync import (
-    SCHEDULED,
     Conflict,
     HybridClock,
     NotFound,
-    User,
     ValidationError,
     Write,
     atomic,
@@ -29,11 +28,10 @@ from sync import (
     get_meta,
     labels,
     new_id,
-    schedule_rows,
     select_records,
     validate,
-    week_of,
 )
+from webapp import User
 
 from .deadlines import VIETNAM
 from .permissions import check

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sync import ValidationError, get_meta, to_ics
+from office import to_ics
+from sync import ValidationError, get_meta
 
 from .meetings import Meetings
 from .permissions import MEETING_WRITERS as WRITERS

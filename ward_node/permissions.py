@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sync import User
+from webapp import User
 
 from .errors import Forbidden
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from office import strip_secret_content
 from sync import (
     BadSignature,
     EnrollmentError,
@@ -182,6 +183,7 @@ def run_sync(
                 software=f"wardsync {__version__}",
                 transport=HttpTransport(ident.hub.url, **(deadlines or {})),
                 after_recovery=renumber,
+                pulled_filter=strip_secret_content,
             )
             try:
                 return session.run()

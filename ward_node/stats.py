@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sync import csv_bytes, xlsx_append
+from webapp import csv_bytes, xlsx_append
 
 from .deadlines import VIETNAM
 

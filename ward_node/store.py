@@ -16,7 +16,6 @@ from sync import (
     PublicKeys,
     Replica,
     connect,
-    create_account_tables,
     create_change_log,
     create_meta,
     create_record_tables,
@@ -24,6 +23,7 @@ from sync import (
     get_meta,
     migrate,
 )
+from webapp import create_account_tables
 
 ROLES = ("officer", "specialist", "clerk", "leader", "admin")
 STORE_FILE = "node.sqlite3"

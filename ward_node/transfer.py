@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from office import strip_secret_content
 from sync import (
     BadSignature,
     Change,
@@ -51,6 +52,7 @@ from sync import (
     write_bundle,
 )
 
+from .recovery import renumber
 from .store import Identity, identity, load_clock, open_store
 
 MAX_PAYLOAD = 64 * 1024 * 1024  # as NodeSync: the largest changeset it inflates
@@ -283,6 +285,8 @@ def _node(data_dir: Path) -> Iterator[tuple[sqlite3.Connection, NodeSync]]:
             hub=ident.hub,
             replica=Replica(conn),
             clock=load_clock(conn),
+            after_recovery=renumber,
+            pulled_filter=strip_secret_content,
         )
         try:
             yield conn, session

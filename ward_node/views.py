@@ -8,17 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from sync import (
-    AccountDisabled,
-    LoginRefused,
-    LoginThrottled,
-    SyncError,
-    ValidationError,
-    authenticate,
-    get_meta,
-    read_status,
-    select_records,
-)
+from sync import SyncError, ValidationError, get_meta, read_status, select_records
+from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
 from . import conflicts
 from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES

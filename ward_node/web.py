@@ -27,18 +27,8 @@ from flask import (
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sync import (
-    ASSET_DIR,
-    HybridClock,
-    SyncError,
-    User,
-    apply_policy,
-    connect,
-    loads_bounded,
-    session_claims,
-    user_for_session,
-    user_for_token,
-)
+from sync import HybridClock, SyncError, connect, loads_bounded
+from webapp import ASSET_DIR, User, apply_policy, session_claims, user_for_session, user_for_token
 
 from .dossiers import Dossiers
 from .errors import CsrfRefused
@@ -119,7 +109,7 @@ def install(app: Flask) -> None:
 
     @app.get("/assets/<path:name>")
     def _asset(name: str) -> Response:
-        # The stylesheet both apps share (sync/assets), served by each: no CDN.
+        # The stylesheet both apps share (webapp/assets), served by each: no CDN.
         return send_from_directory(ASSET_DIR, name, max_age=3600)
 
     app.after_request(browser_policy)

@@ -17,15 +17,15 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-import sync.accounts
+import webapp.accounts
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub_store
-from sync import LoginThrottled, add_user
-from sync import throttle as throttling
 from tests.cluster import run
 from tests.conftest import PASSWORD, console_login, csrf_of, make_ward_data, ward_login
 from ward_node import create_app
 from ward_node.store import open_store
+from webapp import LoginThrottled, add_user
+from webapp import throttle as throttling
 
 ATTACKER = {"REMOTE_ADDR": "10.6.6.6"}
 OWNER = {"REMOTE_ADDR": "10.0.0.5"}
@@ -122,8 +122,8 @@ def test_an_unknown_user_costs_one_password_hash_like_a_known_one(
     status: int | None,
 ) -> None:
     client, attempt, _app = surface
-    counter = CountingHasher(sync.accounts._hasher)
-    monkeypatch.setattr(sync.accounts, "_hasher", counter)
+    counter = CountingHasher(webapp.accounts._hasher)
+    monkeypatch.setattr(webapp.accounts, "_hasher", counter)
     answered = attempt(client, username, password, OWNER)
     assert answered == (status or OK[attempt]), who
     assert counter.verifies == 1, f"{who}: {counter.verifies} password hashes"

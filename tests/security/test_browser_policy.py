@@ -21,8 +21,8 @@ from werkzeug.routing import Rule
 
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub
-from sync import add_user
 from tests.conftest import PASSWORD, Api
+from webapp import add_user
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')

@@ -16,7 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from sync import User, add_user, get_user
 from tests.conftest import PASSWORD, Api
 from ward_node.directives import Directives
 from ward_node.documents import Documents
@@ -24,6 +23,7 @@ from ward_node.dossiers import Dossiers
 from ward_node.errors import Forbidden
 from ward_node.meetings import Meetings
 from ward_node.store import ROLES, load_clock, open_store
+from webapp import User, add_user, get_user
 
 BIRTH = {"procedure_code": "1.001193", "channel": "in_person"}
 EXTRA = {"officer2": "officer", "specialist2": "specialist"}

@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 import central_hub.ingest
 from central_hub import nodes
 from central_hub.store import open_store as open_hub
-from sync import HybridClock, RemoteRefused, SyncReport, User, read_status, wall_ms
+from sync import HybridClock, RemoteRefused, SyncReport, read_status, wall_ms
 from tests.security.test_trust_boundary import World
 from tests.security.test_trust_boundary import world as world  # noqa: F401  (a fixture)
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
+from webapp import User
 
 AHEAD_MS = 12 * 60_000  # past the 5-minute drift bound: held
 CLERK = User("canbo", "officer", "Cán bộ")

@@ -24,7 +24,6 @@ from sync import (
     Change,
     KeyPair,
     SyncReport,
-    User,
     ValidationError,
     get_meta,
     pack_payload,
@@ -34,6 +33,7 @@ from sync import (
 from tests.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
+from webapp import User
 
 MB = 1_000_000
 

@@ -15,25 +15,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sync import (
+from office import (
     SECRET_RESULT,
     SECRET_SUMMARY,
-    Change,
-    Replica,
     SecretContent,
-    Write,
-    add_user,
     check_secret_changes,
-    get_user,
-    new_id,
     strip_secret_content,
 )
+from sync import Change, Replica, Write, new_id
 from tests.conftest import PASSWORD, Api
 from tests.test_conflicts import _admin
 from tests.test_console import _csrf
 from tests.test_console import _login as console_login
 from ward_node.documents import Documents
 from ward_node.store import ROLES, load_clock, open_store
+from webapp import add_user, get_user
 
 PAPER = {
     "direction": "incoming",

@@ -155,7 +155,7 @@ def ward_plain(tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def hub_plain(tmp_path: Path) -> Flask:
     from central_hub.store import ROLES, open_store
-    from sync import add_user
+    from webapp import add_user
 
     init_hub(tmp_path / "hub", name="Hub thử")
     conn = open_store(tmp_path / "hub")

@@ -25,7 +25,6 @@ from sync import (
     Change,
     KeyPair,
     NodeSync,
-    User,
     get_meta,
     new_id,
     pack_payload,
@@ -38,6 +37,7 @@ from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import capture, identity, load_clock
+from webapp import User
 
 A, B, C = "19786", "19744", "19750"  # A is the attacker's ward
 

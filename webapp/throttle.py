@@ -16,8 +16,7 @@ import math
 import sqlite3
 import time
 
-from .errors import SyncError
-from .store import atomic
+from sync import SyncError, atomic
 
 PAIR_FREE = 5  # failures of one user name from one address before delays start
 ADDRESS_FREE = 20  # failures from one address, whatever the user names, before delays start

@@ -8,8 +8,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from .errors import SyncError
-from .store import atomic
+from sync import SyncError, atomic
 
 
 class RateLimited(SyncError):

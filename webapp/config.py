@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ValidationError
+from sync import ValidationError
 
 
 def load_settings(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import qrcode
 from qrcode.image.svg import SvgPathImage
 
-from .errors import ValidationError
+from sync import ValidationError
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

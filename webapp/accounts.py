@@ -24,10 +24,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from sync import NotFound, SyncError, ValidationError, atomic, nfc
+
 from . import throttle
-from .errors import NotFound, SyncError, ValidationError
-from .store import atomic
-from .text import nfc
 
 TOKEN_TTL = timedelta(hours=12)
 

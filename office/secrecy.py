@@ -20,12 +20,16 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from .changes import Change
-from .errors import SecretContent
-from .replica import Replica
+from sync import Change, Replica, ValidationError
 
 SECRET_SUMMARY = "Văn bản mật: trích yếu ghi ở sổ đăng ký văn bản mật, không lưu trên hệ thống"
 SECRET_RESULT = "Đã xử lý"
+
+
+class SecretContent(ValidationError):
+    """Raised when a secret document's content (summary, result, a file) would be stored."""
+
+    code = "secret_content"
 
 
 def is_secret(doc: dict[str, Any] | None) -> bool:

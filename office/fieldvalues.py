@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sync import ValidationError, clean_text, labels, loads_bounded, record_type
+
 from .display import VIETNAM, form_day, vn_date, vn_datetime
-from .errors import ValidationError
-from .jsonbody import loads_bounded
-from .schemas import labels, record_type
-from .text import clean_text
 
 EMPTY = "(trống)"
 _PHONE_SEPARATORS = re.compile(r"[\s.()-]")

@@ -12,8 +12,9 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
+from sync import ValidationError
+
 from .display import VIETNAM
-from .errors import ValidationError
 
 # Approved meetings and the later states the city publishes go into the weekly schedule;
 # a meeting awaiting approval (``registered``) or cancelled does not.
