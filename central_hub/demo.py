@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -176,9 +177,26 @@ def _sample_dossiers(url: str, rng: random.Random, count: int) -> None:
         resp.raise_for_status()
 
 
+def _check_ports_free(ports: list[int]) -> None:
+    """Refuse, in one sentence, to start when a port the demo needs is taken (another demo, a
+    hub already running): the servers would die one by one in their logs instead."""
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SyncError(
+                    f"Cổng {port} trên máy này đang được một chương trình khác dùng (có thể là một "
+                    "bản chạy thử khác): hãy dừng chương trình đó, hoặc chạy với cổng khác, ví dụ "
+                    "'central-hub demo --port 8900'.",
+                    code="port_busy",
+                ) from None
+
+
 def run_demo(*, wards: int, data: Path, port: int) -> None:
     """Start the demo and block until Ctrl-C (or SIGTERM); stop every child on the way out."""
     wards = max(1, min(wards, len(WARDS)))
+    _check_ports_free([port, *range(port + 101, port + 101 + wards)])
     data.mkdir(parents=True, exist_ok=True)
     hub_data = data / "hub"
     logs = data / "logs"

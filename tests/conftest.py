@@ -175,3 +175,27 @@ def console_login(hub: FlaskClient, hub_data: Path, role: str = "admin", **kwarg
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with hub.session_transaction() as sess:
         return str(sess["csrf"])
+
+
+# -- no quiet skips in CI ------------------------------------------------------------------------
+# A browser or tray test skips when Chromium, Xvfb or Pillow is missing: fine on a laptop, but in
+# CI (``CI`` set, as .ci/run sets it) everything is installed, so a skip means a test that did not
+# run while the run looked green. Every skip fails the run there.
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped while CI is set (a test that did not run): {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"a module skipped while CI is set: {report.longrepr}"

@@ -118,3 +118,37 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     for script in ("ward-node", "central-hub", "ward-tray"):
         assert script in text
+
+
+def test_the_demo_names_a_busy_port_in_one_sentence(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "central_hub",
+                "demo",
+                "--wards",
+                "2",
+                "--port",
+                str(port),
+                "--data",
+                str(tmp_path / "demo"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Lỗi: Cổng {port} trên máy này đang được một chương trình khác dùng (có thể là một "
+        "bản chạy thử khác): hãy dừng chương trình đó, hoặc chạy với cổng khác, ví dụ "
+        "'central-hub demo --port 8900'."
+    ]
+    assert not (tmp_path / "demo").exists()

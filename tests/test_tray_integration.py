@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,7 +235,11 @@ class Desktop:
         cmd = ["dbus-run-session", "--", sys.executable, "-m", "ward_node.tray"]
         cmd += ["--node", node_url, "--user", "canbo", "--interval", "0.3", *args]
         return self._start(
-            cmd, "tray.log", WARD_TRAY_PASSWORD=PASSWORD, XDG_CONFIG_HOME=str(self.folder)
+            cmd,
+            "tray.log",
+            WARD_TRAY_PASSWORD=PASSWORD,
+            XDG_CONFIG_HOME=str(self.folder),
+            WARD_TRAY_DEBUG="1",  # a log line per poll, to wait on polls instead of time
         )
 
     def tray_log(self) -> str:
@@ -435,7 +438,9 @@ def test_an_outage_shows_the_waiting_changes_then_alerts_once(
     desktop.wait_icon(DEEP_ORANGE, "9-offline-long")
     title = "ward-tray — Phường mất kết nối với máy chủ trung tâm"
     wait_until(lambda: _dialogs(desktop, title), 45, what="the outage alert")
-    time.sleep(1.5)  # five more polls of the same outage: none may alert again
+    # Five more polls of the same outage: none may alert again.
+    polls = desktop.tray_log().count("poll: ")
+    wait_until(lambda: desktop.tray_log().count("poll: ") >= polls + 5, 30, what="5 more polls")
     assert len(_dialogs(desktop, title)) == 1
     assert desktop.tray_log().count("Phường mất kết nối với máy chủ trung tâm:") == 1
     desktop.screenshot("10-offline-alert")

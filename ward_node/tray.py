@@ -201,7 +201,9 @@ class TrayApp:
     def loop(self) -> None:
         """Poll every ``interval`` seconds, or at once when woken, until stopped."""
         while not self._stop.is_set():
-            self.show(self.poll())
+            state = self.poll()
+            log.debug("poll: %s", state.kind)  # WARD_TRAY_DEBUG=1: one line per poll
+            self.show(state)
             self._wake.wait(self.interval)
             self._wake.clear()
 
@@ -369,7 +371,10 @@ def _gtk_dialog(title: str, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``ward-tray``: run the tray (or install its autostart entry); the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="ward-tray: %(message)s")
+    debug = os.environ.get("WARD_TRAY_DEBUG") == "1"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO, format="ward-tray: %(message)s"
+    )
     if args.uninstall_autostart:
         autostart_file().unlink(missing_ok=True)
         print(f"Đã bỏ tự chạy: {autostart_file()}")
