@@ -1,6 +1,6 @@
 """City-wide statistics of a period, per ward, and their CSV and Excel exports.
 
-DOMAIN.md, "Statistics for a period", reduced to what the city compares across wards:
+docs/domain.md, "Statistics", reduced to what the city compares across wards:
 
 - *received*: dossiers whose reception date falls in the period, except online ones never
   accepted (still status 1, or refused: 3);

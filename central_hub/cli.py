@@ -1,5 +1,5 @@
 """``central-hub``: init, serve, enroll, revoke, user add/list/disable/enable/revoke, demo
-(CONTRACT.md, "Command line")."""
+(docs/operations.md, "Commands")."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
 bp.context_processor(console._globals)
 bp.errorhandler(SyncError)(console._sync_error)
 
-# The symbol's type part per document type (DOMAIN.md "Numbering": 15/QĐ-UBND, 123/UBND-VP).
+# The symbol's type part per document type (docs/domain.md "Numbering": 15/QĐ-UBND, 123/UBND-VP).
 DOC_TYPES = {
     "Công văn": "UBND-VP",
     "Quyết định": "QĐ-UBND",
@@ -222,7 +222,8 @@ def _week_start(text: str) -> date:
 @login_required()
 def meetings() -> Any:
     """The week's schedule (``?tuan=dd/mm/yyyy``, any day of the week; this week by default)
-    in the columns of DOMAIN.md, and the meetings registered by units awaiting approval."""
+    in the columns of docs/domain.md, "Meetings and invitations", and the meetings registered
+    by units awaiting approval."""
     try:
         monday = _week_start(request.args.get("tuan", ""))
         error = None
@@ -288,7 +289,8 @@ def _office() -> str:
 def schedule_print() -> Any:
     """The week's schedule to print (``?tuan=dd/mm/yyyy``, any day of the week; this week by
     default): "LỊCH CÔNG TÁC TUẦN" of the city office, one block of rows per day, in the columns
-    of DOMAIN.md. A date that is not ``dd/mm/yyyy`` is refused (400)."""
+    of docs/domain.md, "Meetings and invitations". A date that is not ``dd/mm/yyyy`` is
+    refused (400)."""
     monday = _week_start(request.args.get("tuan", ""))
     rows = _schedule(monday)
     days: dict[date, list[dict[str, Any]]] = {monday + timedelta(days=i): [] for i in range(7)}

@@ -1,5 +1,5 @@
-"""The city's directives (CONTRACT.md "Central hub"; issue [4]): the rules shared by the JSON
-API (``directives_api.py``) and the console's pages (``console_work.py``).
+"""The city's directives (docs/architecture.md "HTTP surfaces"; issue [4]): the rules shared by the
+JSON API (``directives_api.py``) and the console's pages (``console_work.py``).
 
 The city (the hub's unit, H57) issues a directive to a lead unit and coordinating units; it
 reaches them by its addressee list, and their progress reports come back as the wards' own
@@ -169,7 +169,7 @@ def confirm(directive_id: str, user: User | None) -> dict[str, Any]:
 
 
 def change_status(directive_id: str, move: str, note: Any, user: User | None) -> dict[str, Any]:
-    """Pause, resume or cancel (``move``) a city directive with ``note`` (DOMAIN.md
+    """Pause, resume or cancel (``move``) a city directive with ``note`` (docs/domain.md
     "Directives"). :class:`Conflict` when the directive is done or cancelled, when resuming
     one not paused, or pausing one paused; :class:`ValidationError` to cancel without a note."""
     found = _city_open(directive_id)

@@ -1,5 +1,5 @@
-"""The city's directives over JSON (``/api/v1/directives``, CONTRACT.md "Central hub"; issue
-[4]): thin views over :mod:`central_hub.directives`, which the console's pages call too."""
+"""The city's directives over JSON (``/api/v1/directives``, docs/architecture.md "HTTP surfaces";
+issue [4]): thin views over :mod:`central_hub.directives`, which the console's pages call too."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def confirm(directive_id: str) -> Response:
 @bp.post("/<directive_id>/<any(pause, resume, cancel):move>")
 @require("admin")
 def change_status(directive_id: str, move: str) -> Response:
-    """Pause, resume or cancel a city directive ``{"note"}`` (DOMAIN.md "Directives":
+    """Pause, resume or cancel a city directive ``{"note"}`` (docs/domain.md "Directives":
     assigned, in progress, awaiting confirmation, done, paused, cancelled). 409 when the
     directive is done or cancelled, when resuming one not paused, or pausing one paused."""
     body = request.get_json(silent=True)

@@ -1,5 +1,6 @@
 """The hub's documents API: the city sends official documents to units (liên thông) and sees
-each recipient's processing status as their receipts flow back (CONTRACT.md "Central hub").
+each recipient's processing status as their receipts flow back
+(docs/architecture.md, "HTTP surfaces").
 
 A document carries its scanned files (PDF) as ``attachment`` records owned by the city: they
 route ``follow_parent``, so exactly the addressees receive them and fetch the files from the

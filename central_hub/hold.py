@@ -1,4 +1,4 @@
-"""Changes held for a clock in the future (DESIGN.md, "Clock").
+"""Changes held for a clock in the future (docs/protocol.md, "Clocks").
 
 A ward whose clock runs ahead stamps its changes in the future; applied as they are, they
 would win every later edit and drag the hub's clock forward. The hub instead keeps them here,

@@ -2,8 +2,8 @@
 
 Ward changes enter with their ``(origin, seq)`` (a primary key, so a replay is a no-op); the
 hub's own writes (administrators, reference data) enter with origin ``hub``. Routing decides,
-per change, which units must receive it (DESIGN.md, "Routing"); a pull for unit U reads only
-entries routed to U or to every unit (``*``).
+per change, which units must receive it (docs/architecture.md, "Ownership and routing"); a pull for
+unit U reads only entries routed to U or to every unit (``*``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The hub's JSON API for meetings and invitations (CONTRACT.md, "Central hub"; issue [4]).
+"""The hub's JSON API for meetings and invitations (issue [4]; docs/architecture.md,
+"HTTP surfaces").
 
 The city office registers the city's meetings and invites units with a GM invitation, approves
 the meetings the units register (a hub write on the unit's record, routed back to it), reads the

@@ -1,6 +1,6 @@
 """The public look-up at the hub: any ward's dossier by its code, without a login.
 
-DESIGN.md section 1 item 5: the applicant's name masked (``sync.mask_name``, the ward node's
+docs/domain.md, "Public look-up": the applicant's name masked (``sync.mask_name``, the ward node's
 rule), no staff names and no notes; rate-limited per client address against enumeration of
 the codes, which are guessable (a unit prefix, a date and a daily counter).
 """

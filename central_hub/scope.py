@@ -1,5 +1,5 @@
-"""What a ward may write (DESIGN.md, "Ownership"), checked at the hub on every push before
-anything is applied: only records its unit owns, never another unit's record even under its
+"""What a ward may write (docs/security.md, "The trust boundary"), checked at the hub on every push
+before anything is applied: only records its unit owns, never another unit's record even under its
 own id, no change to a field that is immutable once written, and a child record (a receipt, a
 reply, a report, an attachment) only of a parent it owns or that was addressed to it."""
 
@@ -90,8 +90,8 @@ def _check_parents(
     group: list[Change],
     batch: dict[tuple[str, str], str],
 ) -> None:
-    """A child record only of a parent the sender's unit may hang things on (DESIGN.md,
-    "Ownership"): a receipt or a reply of what was addressed to it or is its own; an
+    """A child record only of a parent the sender's unit may hang things on (docs/security.md,
+    "The trust boundary"): a receipt or a reply of what was addressed to it or is its own; an
     attachment only of its own records."""
     route = record_type(group[0].type).route
     parent_ref = record_type(group[0].type).parent

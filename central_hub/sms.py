@@ -6,7 +6,7 @@ due message at a time, calls the provider outside any transaction, and writes ea
 through the hub's write path, so ``sending``, ``sent``, ``failed`` and, from the gateway's
 receipt, ``delivered`` are routed back to the owning ward like an administrator's edit
 (``journal.routes_for``). It never raises out of a round: a failing gateway delays notices,
-never a dossier (DOMAIN.md, "SMS").
+never a dossier (docs/domain.md, "SMS notices").
 
 Retry policy. A message is tried at most ``max_attempts`` times (``SMS_MAX_ATTEMPTS``). After a
 transient failure (5xx, 408, 429, 401/403, a timeout, the gateway unreachable) it is marked

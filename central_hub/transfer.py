@@ -1,4 +1,4 @@
-"""Offline transfer on a file, the hub's side (DESIGN.md, "Offline exports").
+"""Offline transfer on a file, the hub's side (docs/protocol.md, "Transfer files").
 
 ``central-hub import-changes`` applies the push envelopes a ward wrote with ``ward-node
 export-changes``, each exactly as ``POST /sync/v1/push`` would (same checks, same

@@ -1,4 +1,5 @@
-"""How times and money read on every page of both apps (DESIGN.md, "Operations").
+"""How times and money read on every page of both apps (docs/architecture.md,
+"Times, dates and money").
 
 Records keep times as ISO 8601 strings in UTC; people read them as local ``dd/mm/yyyy HH:MM``
 in Huế (Asia/Ho_Chi_Minh, no daylight saving time); amounts are in đồng with "." between

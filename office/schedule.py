@@ -1,6 +1,6 @@
-"""The weekly meeting schedule, shared by the ward node and the hub's console (DOMAIN.md,
+"""The weekly meeting schedule, shared by the ward node and the hub's console (docs/domain.md,
 "Meetings and invitations"): the Monday–Sunday week in Huế time, the schedule's rows in
-DOMAIN.md's columns, and the RFC 5545 ``.ics`` export of those rows.
+docs/domain.md's columns, and the RFC 5545 ``.ics`` export of those rows.
 
 Pure functions over records as stored (ISO 8601 times in UTC); no store, no web framework.
 """
@@ -44,8 +44,9 @@ def week_of(day: date | str | None) -> tuple[date, datetime, datetime]:
 
 
 def schedule_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The weekly schedule's rows, in time order, with DOMAIN.md's columns: day, time, content,
-    presiding leader, place, participants, preparing office, notes.
+    """The weekly schedule's rows, in time order, with the columns of docs/domain.md,
+    "Meetings and invitations": day, time, content, presiding leader, place, participants,
+    preparing office, notes.
 
     ``items`` are meetings or invitations (both carry id, subject, starts_at; ends_at, place,
     chair ... when known). Each row also keeps ``id``, ``date`` (ISO, Huế),

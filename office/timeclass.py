@@ -1,4 +1,4 @@
-"""A deadline's time class, computed from dates and never stored (DOMAIN.md, "Directives").
+"""A deadline's time class, computed from dates and never stored (docs/domain.md, "Directives").
 
 Ward and hub show the same class for the same directive, so the rule lives here once:
 

@@ -8,8 +8,8 @@ Layout of a store's folder::
     tmp/                    files being written by :meth:`BlobStore.put` before their rename
 
 A file appears under its hash only once complete and verified (written to a temporary file,
-fsynced, checked, renamed), so a crash leaves either nothing or the whole file (DESIGN.md,
-"Attachments"). Storing the same bytes twice is a no-op. A file received from another machine
+fsynced, checked, renamed), so a crash leaves either nothing or the whole file (docs/protocol.md,
+"Files (blobs)"). Storing the same bytes twice is a no-op. A file received from another machine
 is kept apart per sender until complete: no sender can append to, cut short or discard what
 another is sending (docs/security.md, "Files").
 """

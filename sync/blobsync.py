@@ -1,8 +1,8 @@
 """Attachment files between a node and the hub: sealed chunks, resumable in both directions.
 
 **Wire format.** Every message is an envelope (:func:`sync.envelope.seal`, so encrypted to the
-recipient and signed, DESIGN.md "Security"), with the envelope's ``kind`` equal to the frame's
-and a payload that is a *frame*::
+recipient and signed, docs/protocol.md "Envelopes"), with the envelope's ``kind`` equal to the
+frame's and a payload that is a *frame*::
 
     u32 big-endian length of J | J: canonical JSON, at most 4 KiB | raw bytes of the chunk
 

@@ -1,6 +1,6 @@
 """Transfer files: sealed envelopes carried on a file when a link is down for days.
 
-File format ``WSX1`` (DESIGN.md, "Offline exports")::
+File format ``WSX1`` (docs/protocol.md, "Transfer files")::
 
     file   = b"WSX1" | record* | end
     record = u32 length (> 0, big-endian) | envelope       a sealed, signed sync envelope

@@ -4,7 +4,7 @@ A :class:`Change` is the unit of replication: some fields of one record, written
 hybrid-logical-clock time by one actor on one origin node, with, for each field, the version
 the writer saw (its *base*). Each origin numbers its changes 1, 2, 3 ... (``seq``) and links
 each to the previous one by SHA-256 (``prev`` → ``hash``), so the hub can tell when a node's
-history was rewritten (DESIGN.md, "Audit integrity").
+history was rewritten (docs/protocol.md, "The hash chain").
 """
 
 from __future__ import annotations

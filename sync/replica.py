@@ -2,7 +2,7 @@
 
 Each record type has a table (named after the type) with one column per schema property, a
 ``_versions`` column holding, as JSON, the version of every field, for types whose schema
-lists ``x-search`` paths a ``_search`` column of diacritic-folded text (DOMAIN.md, "Names"),
+lists ``x-search`` paths a ``_search`` column of diacritic-folded text (docs/domain.md, "Names"),
 and an ``_extra`` column: as JSON, the fields a newer release sent that this release does not
 know yet, kept with their versions so nothing is lost, and moved into their own columns by
 the upgrade that knows them (docs/upgrades.md, "Fields a ward does not know yet").

@@ -2,7 +2,7 @@
 
 One run (:meth:`NodeSync.run`) pushes every pending change in chunks and then pulls until the
 hub has nothing more. Each chunk commits on its own, so an interrupted run resumes where it
-stopped and redoes at most one chunk (DESIGN.md, "Changesets"). The node marks changes as sent
+stopped and redoes at most one chunk (docs/sync.md, "Push and pull"). The node marks changes as sent
 only from the hub's signed acknowledgement, and "synced" is reported only from that.
 """
 

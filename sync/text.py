@@ -2,7 +2,7 @@
 the name mask of the public look-up (shared by the ward node and the hub).
 
 SQLite's FTS5 ``remove_diacritics`` never folds đ/Đ and its ``lower()`` is ASCII-only
-(DOMAIN.md, "Names"), so every searchable text is stored beside a folded copy made here.
+(docs/domain.md, "Names"), so every searchable text is stored beside a folded copy made here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The console's printable weekly schedule (``/console/dieu-hanh/lich-hop/in``) and its
 ``.ics`` (``/console/dieu-hanh/lich-hop.ics``): meetings registered at a ward, approved in the
-console, shown in DOMAIN.md's columns; a meeting awaiting approval or of another week is not."""
+console, shown in the columns of docs/domain.md, "Meetings and invitations"; a meeting
+awaiting approval or of another week is not."""
 
 from __future__ import annotations
 

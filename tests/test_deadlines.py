@@ -1,4 +1,4 @@
-"""Due dates in working hours (DOMAIN.md, "Due date" and "Calendar")."""
+"""Due dates in working hours (docs/domain.md, "Due dates" and "The calendar")."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def test_holidays_library_agrees_on_tet_2026() -> None:
 def test_holidays_library_has_2025_swap_day_but_not_the_makeup_saturday() -> None:
     vn = holidays.country_holidays("VN", years=2025)
     assert {date(2025, 4, 30), date(2025, 5, 1), date(2025, 5, 2)} <= set(vn)
-    assert date(2025, 4, 26) not in vn  # DOMAIN.md: make-up Saturdays live in our own table
+    assert date(2025, 4, 26) not in vn  # docs/domain.md, "The calendar": make-up days are our own
 
 
 def test_calendar_from_records_ignores_deleted_rows() -> None:

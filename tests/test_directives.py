@@ -1,4 +1,4 @@
-"""Directives (issue [4], DOMAIN.md "Directives"): the time class, the ward's and the hub's
+"""Directives (issue [4], docs/domain.md "Directives"): the time class, the ward's and the hub's
 API, and a directive's life across the city and three wards, with the hub down in the middle."""
 
 from __future__ import annotations

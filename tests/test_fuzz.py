@@ -1,6 +1,6 @@
 """Fuzzing the hub's push endpoint: whatever arrives, a clear 4xx in JSON and no state change.
 
-DESIGN.md, "Security": the hub rejects bad signatures, unknown senders, envelopes addressed to
+docs/protocol.md, "Errors": the hub rejects bad signatures, unknown senders, envelopes addressed to
 someone else, tampered bytes, malformed payloads and schema violations "with a clear 4xx error
 and no state change". Hypothesis starts from valid push envelopes of a real enrolled node and
 mutates them: bytes flipped, cut, extended, spliced, duplicated; headers rewritten as valid

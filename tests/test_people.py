@@ -1,4 +1,4 @@
-"""Names, personal ID numbers and phone numbers (DOMAIN.md, "People, phones, names")."""
+"""Names, personal ID numbers and phone numbers (docs/domain.md, "People")."""
 
 from __future__ import annotations
 

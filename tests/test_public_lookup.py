@@ -1,5 +1,5 @@
 """The public look-up by code at the hub: any ward's dossier, the name masked, no staff names,
-rate-limited per client address (DESIGN.md section 1 item 5)."""
+rate-limited per client address (docs/domain.md, "Public look-up")."""
 
 from __future__ import annotations
 

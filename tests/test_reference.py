@@ -11,7 +11,7 @@ from central_hub.reference import WARDS, seed_calendar, seed_procedures, seed_un
 from central_hub.reference_data import MAKEUP_WORKDAYS
 from sync import validate
 
-# Copied from DOMAIN.md ("Units"): GSO code and name of each of the 27 wards.
+# As listed in docs/domain.md ("Units"): GSO code and name of each of the 27 wards.
 DOMAIN_WARDS = """
 19744 Phú Thuận, 19747 Phú Bình, 19750 Tây Lộc, 19753 Thuận Lộc, 19756 Phú Hiệp, 19759 Phú Hậu,
 19762 Thuận Hòa, 19765 Thuận Thành, 19768 Phú Hòa, 19771 Phú Cát, 19774 Kim Long, 19777 Vĩ Dạ,

@@ -1,5 +1,6 @@
 """Routing by addressees and by parent: a document reaches exactly the units it is sent to,
-and each addressee's receipt flows back to the sender only (DESIGN.md, "Routing")."""
+and each addressee's receipt flows back to the sender only (docs/architecture.md,
+"Ownership and routing")."""
 
 from __future__ import annotations
 

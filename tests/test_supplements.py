@@ -1,4 +1,4 @@
-"""Supplements (4→5→4) and step deadlines on hand-over (DOMAIN.md, "Transitions", "Due date").
+"""Supplements (4→5→4) and step deadlines on hand-over (docs/domain.md, "Supplements", "Due dates").
 
 A supplement is requested once, listing the missing papers; status 5 stops the clock; when the
 citizen supplies the papers the procedure's ``supplement_rule`` moves the due date: ``extend`` by

@@ -1,5 +1,5 @@
-"""Offline transfer on files (DESIGN.md, "Offline exports"): a ward's pending changes carried to
-the hub, the hub's acknowledgements and routed entries carried back; same envelopes, same
+"""Offline transfer on files (docs/protocol.md, "Transfer files"): a ward's pending changes carried
+to the hub, the hub's acknowledgements and routed entries carried back; same envelopes, same
 idempotency, clear refusals that change nothing.
 
 Hub and ward are built in tmp_path; the ward enrols and syncs online once through the hub's app

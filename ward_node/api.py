@@ -1,4 +1,4 @@
-"""The ward node's JSON API (``/api/v1``, CONTRACT.md "Ward node")."""
+"""The ward node's JSON API (``/api/v1``, docs/architecture.md "HTTP surfaces")."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def _rate_limit() -> None:
 @bp.get("/sync/status")
 @require()
 def sync_status() -> Response:
-    """The node's sync state, told truthfully (CONTRACT.md)."""
+    """The node's sync state, told truthfully (docs/architecture.md, "How a sync run flows")."""
     status = read_status(db())
     worker = state().worker
     status["paused"] = bool(worker and worker.paused)

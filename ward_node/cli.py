@@ -1,5 +1,5 @@
-"""``ward-node``: init, serve, sync, status, user add/list/disable/enable/revoke (CONTRACT.md,
-"Command line")."""
+"""``ward-node``: init, serve, sync, status, user add/list/disable/enable/revoke
+(docs/operations.md, "Commands")."""
 
 from __future__ import annotations
 

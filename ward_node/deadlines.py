@@ -1,6 +1,6 @@
 """Due dates (ngày hẹn trả) counted in working hours on the office calendar.
 
-DOMAIN.md, "Due date": working hours are 07:00–11:30 and 13:30–17:00; a dossier received after
+docs/domain.md, "Due dates": working hours are 07:00–11:30 and 13:30–17:00; a dossier received after
 17:00 starts counting at 07:00 the next working day, one received in the lunch break at 13:30;
 Saturdays, Sundays and days off are skipped, make-up working Saturdays are honoured; a same-day
 procedure received after its cutoff is due the next working day.
@@ -123,7 +123,7 @@ class WorkCalendar:
 
         The inverse of :meth:`add_working_hours`: time outside working periods (nights, lunch
         breaks, weekends, days off) does not count. Used to extend a due date by the working
-        time a dossier spent waiting for a supplement (DOMAIN.md, "Due date").
+        time a dossier spent waiting for a supplement (docs/domain.md, "Supplements").
         """
         start, stop = self.local(a), self.local(b)
         if stop < start:
@@ -211,8 +211,8 @@ def _same_day_due(received: datetime, cutoff: str | None, cal: WorkCalendar) -> 
     day_end = cal.afternoon[1]
     limit = _parse_cutoff(cutoff) if cutoff else day_end
     d = received.date()
-    # "Received after the cutoff" (DOMAIN.md): a dossier received exactly at the cutoff
-    # is still due the same day.
+    # "Received after the cutoff" (docs/domain.md, "Due dates"): a dossier received exactly at the
+    # cutoff is still due the same day.
     if cal.is_working_day(d) and received.time() <= min(limit, day_end):
         return cal.at(d, day_end)
     return cal.at(cal.next_working_day(d), day_end)

@@ -1,7 +1,7 @@
 """The desk's pages: work lists, printable forms, the dossier register, statistics, and the
 public status lookup.
 
-Forms follow DOMAIN.md, "Forms to print" (01 receipt, 02 supplement request, 03 refusal,
+Forms follow docs/domain.md, "Forms" (01 receipt, 02 supplement request, 03 refusal,
 04 apology with a new date, 06 control slip, 07 register; their content in ``forms.py``): A4
 pages with the national header, styled for print by ``static/print.css``. The receipt carries a
 QR code of the public lookup address, drawn as inline SVG (no image file, no script). The

@@ -1,4 +1,4 @@
-"""Directives at the ward (DOMAIN.md, "Directives"; issue [4]): those addressed to the ward
+"""Directives at the ward (docs/domain.md, "Directives"; issue [4]): those addressed to the ward
 and those its leader issued (inside the ward, or to other units), the ward's progress
 reports, and, for its own directives, the issuer's confirmation, send-back and extensions.
 

@@ -1,4 +1,4 @@
-"""The ward's directive API (``/api/v1/directives``, CONTRACT.md "Ward node")."""
+"""The ward's directive API (``/api/v1/directives``, docs/architecture.md "HTTP surfaces")."""
 
 from __future__ import annotations
 

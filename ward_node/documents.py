@@ -1,4 +1,4 @@
-"""Official documents on the ward node (Decree 30/2020/NĐ-CP, DOMAIN.md "Official documents").
+"""Official documents on the ward node (Decree 30/2020/NĐ-CP, docs/domain.md "Official documents").
 
 Outgoing documents are the ward's own ``document`` records (``direction`` "outgoing"): draft →
 approved → signed → numbered → released. Numbers run per year from 1 (counter

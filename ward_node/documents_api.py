@@ -1,4 +1,5 @@
-"""The ward's JSON API for official documents (CONTRACT.md, ``/api/v1/documents``)."""
+"""The ward's JSON API for official documents (``/api/v1/documents``; docs/architecture.md,
+"HTTP surfaces")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The due dates a dossier's steps move: the due date after a supplement (the procedure's
-``supplement_rule``, DOMAIN.md "Due date") and a hand-over's own deadline, on the calendar of
-working days the ward received from the hub."""
+``supplement_rule``, docs/domain.md "Supplements") and a hand-over's own deadline, on the calendar
+of working days the ward received from the hub."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def resumed_due(
     """The due date once the citizen has supplied the papers at ``resumed``, and a line for
     the history that keeps the previous one.
 
-    The procedure's ``supplement_rule`` decides (DOMAIN.md, "Due date"): ``extend`` moves the
-    due date later by the working hours spent waiting (from ``clock_stopped_at``), and
+    The procedure's ``supplement_rule`` decides (docs/domain.md, "Supplements"): ``extend`` moves
+    the due date later by the working hours spent waiting (from ``clock_stopped_at``), and
     ``recompute`` counts the procedure's limit afresh from ``resumed``. A procedure without a
     rule, or no longer in the catalogue, extends.
     """

@@ -2,8 +2,8 @@
 statuses 1–10 and which are open or have their clock running, the status machine's
 transitions, channels and return methods, and how times are stored.
 
-Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
-from the statuses in :data:`ACTIONS`. Who may do it (role and assignment) is in
+Statuses are the national 1–10 list (docs/domain.md, "Statuses and transitions"); each transition is
+allowed only from the statuses in :data:`ACTIONS`. Who may do it (role and assignment) is in
 ``permissions.py``, one table for the pages, the API and the domain.
 """
 
@@ -17,8 +17,8 @@ from sync import labels
 
 STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
 OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
-# Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
-# open but never overdue; its due date moves when the citizen supplies the papers.
+# Status 5 (awaiting a supplement) stops the clock (docs/domain.md, "Supplements"): such a dossier
+# is open but never overdue; its due date moves when the citizen supplies the papers.
 CLOCK_RUNNING = OPEN_STATUSES - {5}
 CHANNELS = labels("dossier", "channel")
 RETURN_METHODS = labels("dossier", "return_method")
@@ -60,7 +60,8 @@ LAST_DESK_NUMBER = 5000
 
 
 def now_utc() -> datetime:
-    """Now, aware, in UTC (times are stored in UTC, DESIGN.md "Operations")."""
+    """Now, aware, in UTC (times are stored in UTC: docs/architecture.md,
+    "Times, dates and money")."""
     return datetime.now(UTC).replace(microsecond=0)
 
 

@@ -258,7 +258,7 @@ class Dossiers:
                 fields["handler"] = handler
                 step_deadline = hand_over_deadline(self.calendar(), data, at)
             elif name == "request_supplement":
-                # Once per dossier, listing every missing paper (DOMAIN.md, "Transitions").
+                # Once per dossier, listing every missing paper (docs/domain.md, "Supplements").
                 if self._count_steps(dossier_id, "request_supplement"):
                     raise Conflict(
                         "Hồ sơ này đã được yêu cầu bổ sung một lần; mỗi hồ sơ chỉ được yêu cầu "

@@ -1,4 +1,4 @@
-"""What the printed one-stop forms say (DOMAIN.md, "Forms to print"), apart from their layout.
+"""What the printed one-stop forms say (docs/domain.md, "Forms"), apart from their layout.
 
 01 receipt, 02 supplement request, 03 refusal, 04 apology with a new date, 06 control slip; the
 07 register is a list (``queries.received_between``). Each form applies to a dossier only when

@@ -1,11 +1,11 @@
 """Meetings and invitations on the ward node: registration, GM invitations, replies, the weekly
-schedule and its ``.ics`` export (DOMAIN.md, "Meetings and invitations"; issue [4]).
+schedule and its ``.ics`` export (docs/domain.md, "Meetings and invitations"; issue [4]).
 
 A meeting is the registering unit's record; the city office approves it at the hub, and the
 approval comes back as an ordinary change. An invitation is a GM document numbered per unit per
 year; a change of time or place is a *new* invitation (``replacement`` or ``postponement``)
-naming the one it replaces, so the addressee list of each record stays fixed (DESIGN.md,
-"Ownership"). Each invited unit answers with an ``invitation_reply`` record of its own.
+naming the one it replaces, so the addressee list of each record stays fixed (docs/architecture.md,
+"Ownership and routing"). Each invited unit answers with an ``invitation_reply`` record of its own.
 The week, the schedule's rows and the ``.ics`` come from the engine (``sync/schedule.py``),
 which the hub's console shares.
 """

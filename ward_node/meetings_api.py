@@ -1,4 +1,4 @@
-"""The ward node's JSON API for meetings and invitations (CONTRACT.md, "Ward node")."""
+"""The ward node's JSON API for meetings and invitations (docs/architecture.md, "HTTP surfaces")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """SMS notices to a dossier's applicant: which status changes are told, and in what words.
 
-DOMAIN.md, "SMS": unaccented text, so one message of 160 GSM-7 characters is one part (one
-accented letter would cut the limit to 70). When a notice would not fit, the procedure's name is
-shortened, then dropped, then the look-up address; a notice is never split.
+docs/domain.md, "SMS notices": unaccented text, so one message of 160 GSM-7 characters is one
+part (one accented letter would cut the limit to 70). When a notice would not fit, the
+procedure's name is shortened, then dropped, then the look-up address; a notice is never split.
 
 The ward only queues: :func:`notice_for` builds the ``sms`` record (``schemas/sms.json``) that
 ``Dossiers.receive`` and ``Dossiers.act`` write in the same transaction as the change it tells

@@ -1,6 +1,6 @@
 """Applicants' names, personal ID numbers and phone numbers: checks, canonical forms, sorting.
 
-DOMAIN.md, "People, phones, names". Every check raises :class:`sync.ValidationError` with a
+docs/domain.md, "People". Every check raises :class:`sync.ValidationError` with a
 Vietnamese sentence that says what is wrong and what to type, and the form field it concerns.
 """
 
@@ -219,8 +219,8 @@ def normalize_phone(raw: str | None) -> tuple[str | None, str | None]:
 
     Accepts "0905123456", "+84905123456", "84 905 123 456", "0905.123.456". A 10-digit mobile
     number (0[35789]…) on a prefix no carrier is known to use is kept with a warning for the
-    clerk (DOMAIN.md: warn, do not reject); a landline must be valid. Raises ValidationError
-    for anything else, including foreign numbers.
+    clerk (docs/domain.md, "Phone numbers": warn, do not reject); a landline must be valid. Raises
+    ValidationError for anything else, including foreign numbers.
     """
     if raw is None or not raw.strip():
         return None, None

@@ -1,6 +1,6 @@
 """Statistics of one-stop dossiers for a period, and their CSV and Excel exports.
 
-DOMAIN.md, "Statistics for a period": dossiers carried over from the previous period, received
+docs/domain.md, "Statistics": dossiers carried over from the previous period, received
 (by channel), resolved early / on time / late (by date, not timestamp), in progress within or past
 the deadline, withdrawn, awaiting a supplement; on-time rate = (early + on time) / resolved,
 online rate = online / received.

@@ -1,4 +1,4 @@
-"""Offline transfer on a file, the ward's side (DESIGN.md, "Offline exports").
+"""Offline transfer on a file, the ward's side (docs/protocol.md, "Transfer files").
 
 When the link to the hub is down for days, ``ward-node export-changes`` writes every change not
 yet acknowledged to a file that someone carries to the hub (``central-hub import-changes``).

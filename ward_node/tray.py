@@ -6,11 +6,12 @@ what to show, ``tray_icons.py`` draws it; this module is the pystray glue). The 
 ever touched from the poll thread and from short-lived action threads: the UI thread never waits
 on it.
 
-Authentication: the status endpoint needs a bearer token (CONTRACT.md), so the tray logs in as
-an ordinary ward user made for it (``--user``; the password from ``WARD_TRAY_PASSWORD``, from
-``--password-file`` or from ``password`` in the config folder), keeps the token in memory only,
-logs in again when the node answers 401, and after a refused login waits five minutes before
-trying again, so a wrong password cannot lock the account (sync/accounts.py throttles).
+Authentication: the status endpoint needs a bearer token (docs/architecture.md,
+"HTTP surfaces"), so the tray logs in as an ordinary ward user made for it (``--user``; the
+password from ``WARD_TRAY_PASSWORD``, from ``--password-file`` or from ``password`` in the
+config folder), keeps the token in memory only, logs in again when the node answers 401, and
+after a refused login waits five minutes before trying again, so a wrong password cannot lock
+the account (sync/accounts.py throttles).
 """
 
 from __future__ import annotations

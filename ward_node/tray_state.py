@@ -4,7 +4,7 @@
 and the current time into a :class:`TrayState`: which of the seven kinds, the Vietnamese
 tooltip, the colour and the mark of the icon, and the alert a person should see.
 :class:`Episodes` decides when that alert becomes a notification: once per episode, not at
-every poll (DESIGN.md, "Operations"; issue #5).
+every poll (docs/architecture.md, "How a sync run flows"; issue #5).
 
 Kinds and their marks (``tray_icons.py`` draws them; colour is never the only signal):
 
