@@ -100,7 +100,7 @@ def _add_property(folder: Path, type_name: str, name: str, prop: dict[str, Any])
 def _build_next(dest: Path) -> Path:
     """The next release: this code with new optional fields on routed record types (reference
     data, addressed to units, owned by a ward) and the migration that adds their columns."""
-    for package in ("sync", "ward_node", "central_hub", "schemas"):
+    for package in ("sync", "office", "webapp", "ward_node", "central_hub", "schemas"):
         shutil.copytree(
             ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__")
         )
