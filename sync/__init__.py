@@ -83,7 +83,16 @@ from .session import (
     sync_lock,
     utcnow_iso,
 )
-from .store import atomic, connect, create_meta, get_meta, migrate, set_meta, store_path
+from .store import (
+    atomic,
+    connect,
+    create_meta,
+    get_meta,
+    migrate,
+    set_meta,
+    store_path,
+    tables,
+)
 from .text import clean_text, fold, mask_name, nfc, unaccent
 from .transport import ENVELOPE_TYPE, HttpTransport
 
@@ -204,6 +213,7 @@ __all__ = [
     "schema_fingerprint",
     "schemas_digest",
     "store_path",
+    "tables",
     "wall_ms",
     "write_bundle",
 ]

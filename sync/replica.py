@@ -26,6 +26,7 @@ from typing import Any
 from .changes import Change, canonical, loads
 from .errors import OutOfScope
 from .schemas import RecordType, record_type, record_types
+from .store import atomic, tables
 from .text import fold
 
 Row = dict[str, Any]
@@ -134,28 +135,31 @@ def search_text(rtype: RecordType, row: Row) -> str:
 
 
 def create_record_tables(conn: sqlite3.Connection) -> None:
-    """Create, or widen with new columns, the table of every record type.
+    """Create, or widen with new columns, the table of every record type, in one transaction
+    (a savepoint of the caller's).
 
-    A column added for a field that a newer release sent before this one knew it takes the
-    values kept for it in ``_extra``, with their versions (an upgrade in place shows them).
+    A record type's table has its fields' columns in schema order (``id`` the primary key),
+    then ``_versions``, ``_search`` and ``_extra``, and an index on ``unit``. A column added
+    for a field that a newer release sent before this one knew it takes the values kept for
+    it in ``_extra``, with their versions (an upgrade in place shows them).
     """
-    for rtype in record_types().values():
-        cols = {name: rtype.column_type(name) for name in rtype.fields}
-        cols["_versions"] = "TEXT"
-        if rtype.search_paths:
-            cols["_search"] = "TEXT"
-        cols["_extra"] = "TEXT"
-        existing = {r[1] for r in conn.execute(f"PRAGMA table_info({rtype.table})")}
-        if not existing:
-            body = ", ".join(
-                f"{c} {t}" + (" PRIMARY KEY" if c == "id" else "") for c, t in cols.items()
-            )
-            conn.execute(f"CREATE TABLE {rtype.table} ({body})")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {rtype.table}_unit ON {rtype.table} (unit)")
-        else:
+    db = tables(conn)
+    with atomic(conn):
+        for rtype in record_types().values():
+            cols = {name: rtype.column_type(name) for name in rtype.fields}
+            cols["_versions"] = "TEXT"
+            if rtype.search_paths:
+                cols["_search"] = "TEXT"
+            cols["_extra"] = "TEXT"
+            table = db.table(rtype.table)
+            existing = set(table.columns_dict)
+            if not existing:
+                table.create(cols, pk="id")
+                table.create_index(["unit"], index_name=f"{rtype.table}_unit", if_not_exists=True)
+                continue
             added = [c for c in cols if c not in existing]
             for c in added:
-                conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {cols[c]}")
+                table.add_column(c, cols[c])
             if "_extra" in existing and set(added) & set(rtype.fields):
                 _fold_extra(conn, rtype, set(added) & set(rtype.fields))
 

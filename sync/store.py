@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from .errors import StoreTooNew
 from .files import precreate, private_dir
 
@@ -76,6 +78,27 @@ def atomic(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def tables(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """The store behind ``conn`` as a sqlite-utils :class:`~sqlite_utils.Database`, for the
+    schema work hand-written SQL does badly: ``create`` (with ``pk``, ``not_null``,
+    ``defaults``, ``if_not_exists``), ``create_index``, ``add_column``, and ``transform`` for
+    the column changes SQLite's ALTER TABLE cannot make (type, NOT NULL, rename, drop, order).
+
+    The connection's settings are left as :func:`connect` made them (no ``recursive_triggers``
+    pragma, no plugins). Called inside :func:`atomic` (as every migration is, by
+    :func:`migrate`), each operation is a savepoint of that transaction, so a migration's
+    table changes and its record in ``_migrations`` commit or roll back together; ``transform``
+    then defers the foreign-key checks to its end instead of switching them off (and refuses
+    a table referenced with ``ON DELETE`` actions: none in these stores). ``transform``
+    rewrites numeric defaults as quoted text (``DEFAULT 1`` becomes ``DEFAULT '1'``), the
+    same value once stored in an INTEGER column.
+
+    The hot paths (capture, apply, journal) stay on raw ``sqlite3``, which the benchmarks
+    show faster for bulk writes (README, "Benchmarks").
+    """
+    return sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def migrate(
