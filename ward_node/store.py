@@ -22,6 +22,7 @@ from sync import (
     create_refused_table,
     get_meta,
     migrate,
+    tables,
 )
 from webapp import create_account_tables
 
@@ -35,12 +36,13 @@ def _base(conn: sqlite3.Connection) -> None:
     create_account_tables(conn)
     create_record_tables(conn)
     create_change_log(conn)
-    conn.execute("CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db = tables(conn)
+    db.table("counters").create({"key": str, "value": int}, pk="key", not_null={"value"})
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS procedure_code ON procedure (code)")
     conn.execute("CREATE INDEX IF NOT EXISTS calendar_day_date ON calendar_day (date)")
-    conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
+    db.table("public_lookups").create({"client": str, "at": float}, not_null={"client", "at"})
 
 
 def _attachments(conn: sqlite3.Connection) -> None:
