@@ -36,8 +36,9 @@ sysdeps:
 test: sysdeps install-test
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# make demo DEMO_FLAGS="--port 18400 --wards 3" for another port or fewer wards.
 demo: install
-	$(VENV)/bin/central-hub demo --wards 27 --data ./demo-data
+	$(VENV)/bin/central-hub demo --wards 27 --data ./demo-data $(DEMO_FLAGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -95,14 +95,22 @@ def test_the_apps_import_the_engine_only_through_its_public_face() -> None:
 
 
 def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    # Data folders inside packages are listed in setup.cfg's package_data, not picked up as
+    # packages: setuptools warns of each folder it would otherwise ignore (make demo's noise).
+    assert "would be ignored" not in built.stdout + built.stderr
     wheel = next(tmp_path.glob("wardsync-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    for app in ("ward_node", "central_hub", "webapp"):
+        for path in (ROOT / app).rglob("*"):
+            if path.is_file() and {"templates", "static", "assets"} & set(path.parts):
+                assert path.relative_to(ROOT).as_posix() in names, path
     for needed in (
         "schemas/dossier.json",
         "schemas/changeset.json",
