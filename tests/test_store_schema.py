@@ -1,25 +1,31 @@
-"""The tables a fresh store gets, column by column and index by index, frozen.
+"""The tables a store gets, column by column and index by index, frozen.
 
 Table creation moved from hand-written SQL to sqlite-utils (``sync/replica.py``, the apps'
 migrations): the stores it makes must be the ones the hand-written SQL made, or a ward
 created today and one created last year would differ. ``store_schemas.json`` is
-``PRAGMA table_info``, ``index_list``/``index_info`` and ``foreign_key_list`` of every table of a ward's and
-the hub's store as release 0.2.0's hand-written SQL made them. A migration that changes the
-schema on purpose updates that file in the same commit: ``python tests/test_store_schema.py``
-rewrites it from the current code.
+``PRAGMA table_info``, ``index_list``/``index_info`` and ``foreign_key_list`` of every table
+of a ward's and the hub's store as release 0.2.0's hand-written SQL made them: fresh
+(``ward``, ``hub``) and made by release 0.1.0 then upgraded (``ward_from_0.1.0``,
+``hub_from_0.1.0``; tests/test_compat.py builds that release from git). A migration that
+changes the schema on purpose updates that file in the same commit:
+``python tests/test_store_schema.py`` rewrites it from the current code.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).with_name("store_schemas.json")
+PREVIOUS = "3573c66"  # release 0.1.0, as in tests/test_compat.py
 
 
 def schema(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -44,14 +50,15 @@ def schema(conn: sqlite3.Connection) -> dict[str, Any]:
     return out
 
 
-def fresh_schemas(folder: Path) -> dict[str, Any]:
-    """The schemas of a ward's and the hub's store made by the current code in ``folder``."""
+def _open_stores(folder: Path) -> dict[str, Any]:
+    """Open (create or upgrade) ``folder/ward`` and ``folder/hub`` with the current code, and
+    return their schemas."""
     from central_hub.store import open_store as open_hub_store
     from ward_node.store import open_store as open_ward_store
 
     schemas = {}
     for app, open_store in (("ward", open_ward_store), ("hub", open_hub_store)):
-        (folder / app).mkdir(parents=True)
+        (folder / app).mkdir(parents=True, exist_ok=True)
         conn = open_store(folder / app)
         try:
             schemas[app] = schema(conn)
@@ -60,15 +67,59 @@ def fresh_schemas(folder: Path) -> dict[str, Any]:
     return schemas
 
 
-@pytest.mark.parametrize("app", ["ward", "hub"])
-def test_a_fresh_store_has_the_tables_the_hand_written_sql_made(app: str, tmp_path: Path) -> None:
-    expected = json.loads(EXPECTED.read_text())[app]
-    actual = json.loads(json.dumps(fresh_schemas(tmp_path)[app]))  # tuples as lists
-    assert sorted(actual) == sorted(expected), "tables differ"
+def _previous_release_stores(folder: Path) -> None:
+    """A ward's and the hub's store made by release 0.1.0, in ``folder/ward`` and
+    ``folder/hub``: that release's code from git, run in a child process."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS], capture_output=True)
+    if archive.returncode != 0:
+        pytest.fail(
+            f"Release 0.1.0 (commit {PREVIOUS}) is not in this clone: git fetch --unshallow"
+        )
+    code = folder / "release-0.1.0"
+    code.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True, timeout=120)
+    for app, module in (("ward", "ward_node.store"), ("hub", "central_hub.store")):
+        (folder / app).mkdir()
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys, pathlib; from {module} import open_store; "
+                "open_store(pathlib.Path(sys.argv[1])).close()",
+                str(folder / app),
+            ],
+            cwd=code,
+            env={**os.environ, "PYTHONPATH": str(code)},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+def all_schemas(folder: Path) -> dict[str, Any]:
+    """The four schemas ``store_schemas.json`` freezes, made by the current code in ``folder``."""
+    fresh = _open_stores(folder / "fresh")
+    _previous_release_stores(folder / "old")
+    upgraded = _open_stores(folder / "old")
+    return {**fresh, **{f"{app}_from_0.1.0": body for app, body in upgraded.items()}}
+
+
+@pytest.fixture(scope="module")
+def actual(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    made = all_schemas(tmp_path_factory.mktemp("stores"))
+    return dict(json.loads(json.dumps(made)))  # tuples as lists, as in the file
+
+
+@pytest.mark.parametrize("store", ["ward", "hub", "ward_from_0.1.0", "hub_from_0.1.0"])
+def test_a_store_has_the_tables_the_hand_written_sql_made(
+    store: str, actual: dict[str, Any]
+) -> None:
+    expected = json.loads(EXPECTED.read_text())[store]
+    assert sorted(actual[store]) == sorted(expected), "tables differ"
     for table in expected:
-        assert actual[table]["columns"] == expected[table]["columns"], table
-        assert actual[table]["indexes"] == expected[table]["indexes"], table
-        assert actual[table]["foreign_keys"] == expected[table]["foreign_keys"], table
+        assert actual[store][table]["columns"] == expected[table]["columns"], table
+        assert actual[store][table]["indexes"] == expected[table]["indexes"], table
+        assert actual[store][table]["foreign_keys"] == expected[table]["foreign_keys"], table
 
 
 def _accounts_store(path: Path) -> sqlite3.Connection:
@@ -131,7 +182,7 @@ if __name__ == "__main__":  # rewrite the frozen schemas from the current code
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     with tempfile.TemporaryDirectory() as tmp:
-        frozen = fresh_schemas(Path(tmp))
+        frozen = all_schemas(Path(tmp))
     lines = ["{"]
     for i, (app, tables) in enumerate(frozen.items()):
         lines.append(f'  "{app}": {{')
