@@ -6,7 +6,7 @@ tooltip, the colour and the mark of the icon, and the alert a person should see.
 :class:`Episodes` decides when that alert becomes a notification: once per episode, not at
 every poll (DESIGN.md, "Operations"; issue #5).
 
-Kinds and their marks (``tray_icons.py`` draws them; colour is never the only signal):
+Kinds and their marks (``icons.py`` draws them; colour is never the only signal):
 
 =============  ===============================================  =============  ===========
 kind           when                                             colour         mark

@@ -1,144 +1,26 @@
-"""``ward-tray``: the ward's sync status in the system tray of every front-desk PC (issue #5).
-
-It polls the ward node's ``GET /api/v1/sync/status`` and shows it as an icon, a Vietnamese
-tooltip and, when a person must act, one notification per episode (``tray_state.py`` decides
-what to show, ``tray_icons.py`` draws it; this module is the pystray glue). The network is only
-ever touched from the poll thread and from short-lived action threads: the UI thread never waits
-on it.
-
-Authentication: the status endpoint needs a bearer token (CONTRACT.md), so the tray logs in as
-an ordinary ward user made for it (``--user``; the password from ``WARD_TRAY_PASSWORD``, from
-``--password-file`` or from ``password`` in the config folder), keeps the token in memory only,
-logs in again when the node answers 401, and after a refused login waits five minutes before
-trying again, so a wrong password cannot lock the account (sync/accounts.py throttles).
+"""The tray itself: polls the ward node's ``GET /api/v1/sync/status`` and shows it as an icon,
+a Vietnamese tooltip and, when a person must act, one notification per episode (``state.py``
+decides what to show, ``icons.py`` draws it; this module is the pystray glue). The network is
+only ever touched from the poll thread and from short-lived action threads: the UI thread never
+waits on it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
-import sys
 import threading
-import time
 import warnings
 import webbrowser
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import requests
-
-from .tray_config import (
-    _parser,
-    autostart_file,
-    config_dir,
-    install_autostart,
-    settings,
-)
-from .tray_state import OFFLINE_ALERT, Alert, Episodes, PollFailure, TrayState, tray_state
+from .client import BadReply, LoginFailed, NodeClient, NodeUnreachable
+from .state import OFFLINE_ALERT, Alert, Episodes, PollFailure, TrayState, tray_state
 
 log = logging.getLogger("ward_tray")
-
-LOGIN_RETRY = 300.0  # seconds between logins after a refusal
-
-
-class NodeUnreachable(Exception):
-    """Raised when the ward node does not answer (not running, wrong address)."""
-
-
-class LoginFailed(Exception):
-    """Raised when the node refuses the tray's username and password."""
-
-
-class BadReply(Exception):
-    """Raised when the node answers something that is not the API's JSON."""
-
-
-class NodeClient:
-    """The few calls the tray makes to a ward node, each with a timeout."""
-
-    def __init__(self, base_url: str, user: str, password: str, *, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.user, self.password, self.timeout = user, password, timeout
-        self.session = requests.Session()
-        self.session.trust_env = False  # the node is on the LAN: never through a proxy
-        self._token: str | None = None
-        self._login_after = 0.0
-        self._lock = threading.Lock()
-
-    def status(self) -> dict[str, Any]:
-        """``GET /api/v1/sync/status``; raises NodeUnreachable, LoginFailed or BadReply."""
-        return self.call("GET", "/api/v1/sync/status")
-
-    def call(self, method: str, path: str) -> dict[str, Any]:
-        """An authenticated API call; logs in (again) when needed."""
-        for attempt in (1, 2):
-            token = self._login()
-            resp = self._send(method, path, {"Authorization": f"Bearer {token}"})
-            if resp.status_code == 401 and attempt == 1:
-                with self._lock:
-                    self._token = None  # expired (12 h) or the node was reset: log in again
-                continue
-            return self._json(resp)
-        raise LoginFailed("Máy chủ phường không nhận mã truy cập của khay.")
-
-    def _login(self) -> str:
-        with self._lock:
-            if self._token:
-                return self._token
-            if time.monotonic() < self._login_after:
-                raise LoginFailed("Đăng nhập bị từ chối; khay sẽ thử lại sau ít phút.")
-            body = {"username": self.user, "password": self.password}
-            resp = self._send("POST", "/api/v1/auth/token", {}, json=body)
-            if resp.status_code in (401, 403, 429):
-                self._login_after = time.monotonic() + LOGIN_RETRY
-                raise LoginFailed(_error_message(resp) or "Tên đăng nhập hoặc mật khẩu không đúng.")
-            token = self._json(resp).get("token")
-            if not isinstance(token, str):
-                raise BadReply("Máy chủ phường không trả về mã truy cập.")
-            self._token = token
-            return token
-
-    def _send(self, method: str, path: str, headers: dict[str, str], **kw: Any) -> Any:
-        try:
-            return self.session.request(
-                method, self.base_url + path, headers=headers, timeout=self.timeout, **kw
-            )
-        except requests.Timeout as exc:
-            raise NodeUnreachable(
-                f"Máy chủ phường {self.base_url} không trả lời kịp. Nếu lỗi kéo dài, hãy báo "
-                "cán bộ tin học."
-            ) from exc
-        except requests.RequestException as exc:
-            raise NodeUnreachable(
-                f"Không liên lạc được với máy chủ phường {self.base_url}: phần mềm phường chưa "
-                "chạy, máy chủ phường đang tắt, hoặc địa chỉ --node bị sai. Hãy bật máy chủ "
-                "phường hoặc báo cán bộ tin học."
-            ) from exc
-
-    @staticmethod
-    def _json(resp: Any) -> dict[str, Any]:
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise BadReply(f"Máy chủ phường trả lời HTTP {resp.status_code}, không phải JSON.")
-        if resp.status_code >= 400:
-            raise BadReply(
-                _error_message(resp) or f"Máy chủ phường trả lời HTTP {resp.status_code}."
-            )
-        return body
-
-
-def _error_message(resp: Any) -> str:
-    try:
-        return str(resp.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return ""
 
 
 class TrayApp:
@@ -188,7 +70,7 @@ class TrayApp:
             state.percent,
             state.count,
         ):
-            from .tray_icons import icon_for
+            from .icons import icon_for
 
             self.icon.icon = icon_for(state)
         if old.tooltip != state.tooltip:
@@ -301,7 +183,7 @@ class TrayApp:
         """Show the icon and block in pystray's loop until "Thoát"."""
         import pystray
 
-        from .tray_icons import icon_for
+        from .icons import icon_for
 
         if os.environ.get("PYSTRAY_BACKEND") == "gtk":
             from gi.repository import GLib
@@ -364,67 +246,3 @@ def _gtk_dialog(title: str, text: str) -> None:
     dialog.set_title(f"ward-tray — {title}")
     dialog.connect("response", lambda d, _r: d.destroy())
     dialog.show_all()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``ward-tray``: run the tray (or install its autostart entry); the exit status."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="ward-tray: %(message)s")
-    if args.uninstall_autostart:
-        autostart_file().unlink(missing_ok=True)
-        print(f"Đã bỏ tự chạy: {autostart_file()}")
-        return 0
-    try:
-        conf = settings(args)
-    except (OSError, ValueError) as exc:
-        print(f"ward-tray: {exc}", file=sys.stderr)
-        return 2
-    if not conf.get("user") or not conf.get("password"):
-        print(
-            "ward-tray: cần tài khoản của khay: --user (hoặc WARD_TRAY_USER) và mật khẩu "
-            "(WARD_TRAY_PASSWORD, --password-file hoặc tệp password trong thư mục cấu hình "
-            f"{config_dir()}).",
-            file=sys.stderr,
-        )
-        return 2
-    if args.install_autostart and sys.platform == "win32":
-        print(
-            "ward-tray: trên Windows, hãy tạo lối tắt trong shell:startup (README).",
-            file=sys.stderr,
-        )
-        return 2
-    if args.install_autostart:
-        keep = ["--node", conf["node"], "--user", conf["user"]]
-        if conf.get("password_file"):
-            keep += ["--password-file", str(Path(conf["password_file"]).resolve())]
-        else:
-            print(
-                "ward-tray: chú ý: mật khẩu lấy từ WARD_TRAY_PASSWORD; phiên đăng nhập sau cần "
-                "biến này, hoặc lưu mật khẩu vào tệp (--password-file).",
-                file=sys.stderr,
-            )
-        if args.interval is not None:
-            keep += ["--interval", str(args.interval)]
-        if args.offline_alert_minutes is not None:
-            keep += ["--offline-alert-minutes", str(args.offline_alert_minutes)]
-        print(f"Đã cài tự chạy khi đăng nhập: {install_autostart(keep)}")
-        return 0
-    client = NodeClient(conf["node"], conf["user"], conf["password"])
-    app = TrayApp(
-        client,
-        interval=float(conf["interval"]),
-        offline_alert=timedelta(minutes=float(conf["offline_alert_minutes"])),
-    )
-    if args.once:
-        state = app.poll()
-        print(state.tooltip)
-        return 0 if state.reachable else 1
-    if sys.platform.startswith("linux") and "PYSTRAY_BACKEND" not in os.environ:
-        # Chosen explicitly: pystray's own choice hangs without a D-Bus session (FACTS.md).
-        os.environ["PYSTRAY_BACKEND"] = "gtk" if importlib.util.find_spec("gi") else "xorg"
-    app.run()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ import math
 
 from PIL import Image, ImageDraw
 
-from .tray_state import TrayState
+from .state import TrayState
 
 SIZE = 64
 SCALE = 4
@@ -35,7 +35,7 @@ def draw(
     count: int = 0,
     size: int = SIZE,
 ) -> Image.Image:
-    """A ``size``×``size`` RGBA icon: ``mark`` (see ``tray_state.LOOKS``) on ``colour``.
+    """A ``size``×``size`` RGBA icon: ``mark`` (see ``state.LOOKS``) on ``colour``.
 
     Raises ``ValueError`` for an unknown mark.
     """
