@@ -17,8 +17,8 @@ from tests.test_hub_protocol import AppTransport, _node, _synced_session, _token
 from ward_node import people
 from ward_node.dossier_rules import STATUS_NAMES
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import load_clock
+from ward_node.sync_link import init_node
 from webapp import User
 
 OFFICER = User("canbo.hoa", "officer", "Phạm Thị Cán Bộ")

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from tests.cluster import free_port
 from tests.conftest import PASSWORD, Api, make_ward_data
 from ward_node import create_app
+from ward_node.sync_link import SyncWorker
 from ward_node.tray import NodeClient, TrayApp
 from ward_node.tray.state import (
     AMBER,
@@ -34,7 +35,6 @@ from ward_node.tray.state import (
     duration,
     tray_state,
 )
-from ward_node.worker import SyncWorker
 
 NOW = datetime(2026, 11, 27, 3, 40, tzinfo=UTC)
 

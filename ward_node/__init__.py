@@ -28,14 +28,13 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     from sync import KeyPair, connect, tighten
     from webapp import load_settings, session_cookie
 
+    from . import sync_link
     from .filters import register as register_filters
     from .housekeeping import Housekeeper
-    from .rotation import rotate_keys
     from .settings import PREFIX, SETTINGS, sync_deadlines
-    from .setup import run_sync
     from .store import STORE_FILE, identity, load_clock, open_store
+    from .sync_link import SyncWorker, rotate_keys, run_sync
     from .web import NodeState, install
-    from .worker import SyncWorker
 
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
@@ -71,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.register_blueprint(__import__("ward_node.documents_api", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("ward_node.documents_pages", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("ward_node.meetings_pages", fromlist=["bp"]).bp)
+    for blueprint in sync_link.blueprints():
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz() -> Response:

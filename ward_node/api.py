@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, ValidationError, check_sha256, read_status, select_records
+from sync import NotFound, ValidationError, check_sha256, select_records
 from webapp import authenticate, check_rate, issue_token
 
 from .attachments import blobs, file_response, store_upload
@@ -19,7 +19,6 @@ from .web import (
     current_user,
     db,
     dossiers,
-    error_json,
     page_args,
     require,
     state,
@@ -203,49 +202,3 @@ def _rate_limit() -> None:
     check_rate(
         db(), request.remote_addr or "?", int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
     )
-
-
-@bp.get("/sync/status")
-@require()
-def sync_status() -> Response:
-    """The node's sync state, told truthfully (CONTRACT.md)."""
-    status = read_status(db())
-    worker = state().worker
-    status["paused"] = bool(worker and worker.paused)
-    return jsonify(status)
-
-
-@bp.post("/sync/run")
-@require()
-def sync_run() -> tuple[Response, int] | Response:
-    """Start a sync now, in the background; 202 at once."""
-    worker = state().worker
-    if worker is None:
-        return error_json(409, "no_worker", "Tiến trình đồng bộ nền đang tắt (SYNC_INTERVAL = 0).")
-    worker.trigger()
-    return jsonify({"started": True}), 202
-
-
-def _set_paused(paused: bool) -> tuple[Response, int] | Response:
-    worker = state().worker
-    if worker is None:
-        return error_json(409, "no_worker", "Tiến trình đồng bộ nền đang tắt (SYNC_INTERVAL = 0).")
-    worker.paused = paused
-    return jsonify({"paused": paused})
-
-
-@bp.post("/sync/pause")
-@require()
-def sync_pause() -> tuple[Response, int] | Response:
-    """Pause the background sync (the tray's "Tạm dừng"); lasts until resumed or restarted."""
-    return _set_paused(True)
-
-
-@bp.post("/sync/resume")
-@require()
-def sync_resume() -> tuple[Response, int] | Response:
-    """Resume the background sync, and run one at once."""
-    response = _set_paused(False)
-    if state().worker is not None:
-        state().worker.trigger()
-    return response

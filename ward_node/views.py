@@ -228,23 +228,3 @@ def resolve_conflict(notice_id: str) -> Response:
         "ok",
     )
     return redirect(back)
-
-
-@bp.get("/sync")
-@require()
-def sync_page() -> str:
-    """The sync status in words, with a button to sync now."""
-    return render_template("sync.html", status=read_status(db()))
-
-
-@bp.post("/sync")
-@require()
-def sync_now() -> Response:
-    """Start a sync now from the page."""
-    worker = state().worker
-    if worker is not None:
-        worker.trigger()
-        flash("Đã yêu cầu đồng bộ ngay.", "ok")
-    else:
-        flash("Tiến trình đồng bộ nền đang tắt.", "error")
-    return redirect(url_for("pages.sync_page"))

@@ -52,8 +52,8 @@ from sync import (
     write_bundle,
 )
 
+from ..store import Identity, identity, load_clock, open_store
 from .recovery import renumber
-from .store import Identity, identity, load_clock, open_store
 
 MAX_PAYLOAD = 64 * 1024 * 1024  # as NodeSync: the largest changeset it inflates
 LOCK_WAIT = 30.0

@@ -23,9 +23,9 @@ from typing import Any
 
 from sync import HybridClock, Recovery, Write, get_meta, select_records, utcnow_iso
 
-from .dossier_rules import LAST_DESK_NUMBER
-from .notices import notice_for
-from .store import capture, next_counter
+from ..dossier_rules import LAST_DESK_NUMBER
+from ..notices import notice_for
+from ..store import capture, next_counter
 
 ACTOR = "khoi-phuc"  # the acting user of the renumbering changes
 _DOSSIER_CODE = re.compile(r"^(?P<prefix>.+)-(?P<day>[0-9]{6})-(?P<n>[0-9]{4})$")

@@ -3,7 +3,7 @@
 It syncs every ``interval`` seconds and when asked (``POST /api/v1/sync/run``); while the hub
 cannot be reached it waits with exponential backoff and jitter, so 27 wards coming back after
 an outage do not hit the hub in step. After a successful sync in which the hub passed on an
-administrator's request to rotate the node's keys, it rotates them (``ward_node.rotation``).
+administrator's request to rotate the node's keys, it rotates them (``rotation.py``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 from sync import SyncError, SyncLockBusy, TransportError, sync_lock
 
 from . import rotation
-from .setup import run_sync
+from .session import run_sync
 
 log = logging.getLogger("ward_node.worker")
 
 
 class SyncWorker:
-    """Runs :func:`ward_node.setup.run_sync` in a daemon thread."""
+    """Runs :func:`ward_node.sync_link.run_sync` in a daemon thread."""
 
     def __init__(
         self,

@@ -1,4 +1,5 @@
-"""Creating a ward node: check the hub against the token's pin, enroll, first sync."""
+"""Creating a ward node: read the enrollment token, check the hub against the token's pin,
+enroll, and keep the hub's keys and the node's own (``ward-node init``)."""
 
 from __future__ import annotations
 
@@ -6,40 +7,31 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from office import strip_secret_content
 from sync import (
     BadSignature,
     EnrollmentError,
     HttpTransport,
     KeyPair,
-    NodeSync,
     PublicKeys,
-    Replica,
-    SyncReport,
     ValidationError,
     atomic,
-    get_meta,
     open_envelope,
     pack_payload,
     private_dir,
     seal,
     set_meta,
-    sync_lock,
     tighten,
     unpack_payload,
     validate,
     write_private,
 )
 
-from . import __version__, rotation
-from .errors import AlreadyInitialised
-from .recovery import renumber
-from .rotation import recover
-from .store import identity, load_clock, open_store
+from .. import __version__
+from ..errors import AlreadyInitialised
+from ..store import open_store
 
 TOKEN_PREFIX = "wst1."
 
@@ -150,61 +142,3 @@ def init_node(
         conn.close()
     tighten(data_dir)  # a folder that existed before init keeps no wider mode
     return node_id
-
-
-def run_sync(
-    data_dir: Path,
-    *,
-    chunk: int = 5000,
-    wait: float = 120.0,
-    deadlines: Mapping[str, float] | None = None,
-) -> SyncReport:
-    """One full push and pull under the node's sync lock, on a connection of its own.
-
-    ``deadlines``: the transport's connect, read and overall deadlines
-    (``settings.sync_deadlines``); the transport's defaults otherwise.
-    """
-    with sync_lock(data_dir, wait=wait):
-        recover(data_dir)
-        if rotation.pending(data_dir):
-            rotation.rotate_keys(data_dir)  # a rotation cut short: the hub may hold either key
-        keys = KeyPair.load(data_dir / "keys")
-        conn = open_store(data_dir)
-        try:
-            ident = identity(conn)
-            session = NodeSync(
-                conn,
-                node_id=ident.node_id,
-                keys=keys,
-                hub=ident.hub,
-                replica=Replica(conn),
-                clock=load_clock(conn),
-                chunk=chunk,
-                software=f"wardsync {__version__}",
-                transport=HttpTransport(ident.hub.url, **(deadlines or {})),
-                after_recovery=renumber,
-                pulled_filter=strip_secret_content,
-            )
-            try:
-                return session.run()
-            finally:
-                session.transport.close()
-        finally:
-            conn.close()
-
-
-def node_summary(data_dir: Path) -> dict[str, Any]:
-    """Node id, unit and hub URL, for ``status``."""
-    conn = open_store(data_dir)
-    try:
-        ident = identity(conn)
-        return {
-            "node_id": ident.node_id,
-            "unit": ident.unit,
-            "unit_name": ident.unit_name,
-            "hub": ident.hub.url,
-            "acked_seq": get_meta(conn, "acked_seq", 0),
-            "pull_cursor": get_meta(conn, "pull_cursor", 0),
-        }
-    finally:
-        conn.close()

@@ -33,7 +33,7 @@ from sync import (
     validate,
 )
 
-from .store import identity, open_store
+from ..store import identity, open_store
 
 
 def pending(data_dir: Path) -> bool:
