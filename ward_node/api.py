@@ -6,13 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, ValidationError, check_sha256, select_records
+from sync import NotFound, ValidationError
 from webapp import authenticate, check_rate, issue_token
 
-from .attachments import blobs, file_response, store_upload
-from .document_reading import DocumentReader
 from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
+from .files import store_upload
 from .people import mask_name
 from .web import (
     client_address,
@@ -21,7 +20,6 @@ from .web import (
     dossiers,
     page_args,
     require,
-    state,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -131,34 +129,6 @@ def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
 def dossier_attachments(dossier_id: str) -> Response:
     """The files attached to a dossier, oldest first."""
     return jsonify({"items": _dossiers().get(dossier_id)["attachments"], "next_cursor": None})
-
-
-@bp.get("/attachments/<sha256>")
-@require()
-def attachment_file(sha256: str) -> Response:
-    """An attached file by its hash, with its media type and name; 404 when unknown here."""
-    try:
-        check_sha256(sha256)
-    except ValidationError:
-        raise NotFound("Không có tệp đính kèm này.") from None
-    found = select_records(
-        db(),
-        "attachment",
-        "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC",
-        (sha256,),
-    )
-    # Only as a file of a record this user may see, never of a secret document.
-    reader = DocumentReader(db(), state().clock)
-    found = [a for a in found if reader.may_serve(a, _user())]
-    if not found:
-        raise NotFound("Không có tệp đính kèm này.")
-    store = blobs()
-    if not store.has(sha256):
-        raise NotFound(
-            "Tệp này chưa được tải về phường; hãy thử lại sau lần đồng bộ tới.",
-            code="blob_not_received",
-        )
-    return file_response(sha256, found[0]["name"])
 
 
 @bp.get("/procedures")

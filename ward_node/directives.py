@@ -38,7 +38,7 @@ from sync import (
 from webapp import User
 
 from .deadlines import VIETNAM
-from .document_reading import DocumentReader
+from .documents import DocumentReader
 from .permissions import SUPERVISORS, check, may
 from .store import capture
 

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from sync import NotFound, ValidationError, get_meta, select_records
 from webapp import User
 
-from .attachments import store_upload
 from .directives import ISSUERS, Directives
+from .files import store_upload
 from .permissions import check
 from .web import current_user, db, page_args, require, state
 

@@ -17,7 +17,7 @@ from webapp import User
 
 from . import conflicts
 from .directives import ISSUERS, PRIORITY_NAMES, Directives, today
-from .document_reading import DocumentReader
+from .documents import DocumentReader
 from .permissions import may
 from .web import current_user, db, require, state
 

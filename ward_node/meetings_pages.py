@@ -16,7 +16,7 @@ from sync import Conflict, NotFound, SyncError, ValidationError, get_meta
 
 from .deadlines import VIETNAM
 from .directives_pages import unit_groups
-from .document_reading import DocumentReader
+from .documents import DocumentReader
 from .meetings import INVITATION_KINDS, INVITATION_TEXT, MEETING_STATUS, MEETING_TEXT
 from .meetings_api import WRITERS, meetings
 from .meetings_api import bp as api_bp

@@ -1,6 +1,6 @@
 """Reading official documents on the ward node: one document with this ward's receipt and
 (for its own) each recipient's status, the incoming and outgoing registers, their labels.
-The state machines and writes are in ``documents.py``, which explains the model."""
+The state machines and writes are in ``service.py``, which explains the model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from office import SECRET_RESULT, SECRET_SUMMARY, is_secret
+from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, is_secret
 from sync import (
     HybridClock,
     NotFound,
@@ -22,8 +22,7 @@ from sync import (
 )
 from webapp import User
 
-from .deadlines import VIETNAM
-from .permissions import may, may_read_document
+from ..permissions import may, may_read_document
 
 STATUS_NAMES = labels("document", "status")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}

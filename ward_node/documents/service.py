@@ -23,12 +23,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from office import SECRET_RESULT, SECRET_SUMMARY, SecretContent, is_secret
+from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, SecretContent, is_secret
 from sync import Conflict, ValidationError, Write, atomic, new_id, select_records, validate
 from webapp import User, get_user
 
-from .deadlines import VIETNAM
-from .document_reading import (
+from ..permissions import check
+from ..store import capture, next_counter
+from .reading import (
     COMPETENCE,
     INCOMING,
     OUT_EDITABLE,
@@ -38,8 +39,6 @@ from .document_reading import (
     DocumentReader,
     text_field,
 )
-from .permissions import check
-from .store import capture, next_counter
 
 
 def _summary(data: dict[str, Any], secret: bool, current: str | None = None) -> str:

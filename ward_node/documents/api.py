@@ -9,11 +9,11 @@ from flask import Blueprint, Response, jsonify, request
 from office import SecretContent, is_secret
 from sync import ValidationError
 
-from .api import _json_body, _user
-from .attachments import store_upload
-from .documents import Documents
-from .permissions import check
-from .web import db, page_args, require, state
+from ..api import _json_body, _user
+from ..files import store_upload
+from ..permissions import check
+from ..web import db, page_args, require, state
+from .service import Documents
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 

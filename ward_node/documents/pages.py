@@ -1,6 +1,6 @@
 """The ward's official-document pages (Vietnamese): incoming and outgoing registers, a document
 with its actions and each recipient's status, the draft/registration form, and the printable
-registers (sổ đăng ký văn bản đến / đi). The rules live in ``documents.py``."""
+registers (sổ đăng ký văn bản đến / đi). The rules live in ``service.py``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from sync import SyncError
 
-from . import conflicts, forms
-from .desk import _period, _unit_name
-from .document_reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
-from .documents import Documents
-from .dossier_rules import now_utc
-from .dossiers import staff
-from .web import current_user, db, require, state
+from .. import conflicts, forms
+from ..desk import _period, _unit_name
+from ..dossier_rules import now_utc
+from ..dossiers import staff
+from ..web import current_user, db, require, state
+from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
+from .service import Documents
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 
