@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     from sync import KeyPair, connect, tighten
     from webapp import load_settings, session_cookie
 
-    from . import documents, files, sync_link
+    from . import directives, documents, files, meetings, sync_link
     from .filters import register as register_filters
     from .housekeeping import Housekeeper
     from .settings import PREFIX, SETTINGS, sync_deadlines
@@ -65,12 +65,13 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(desk.bp)
-    app.register_blueprint(__import__("ward_node.directives_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.directives_pages", fromlist=["bp"]).bp)
+    for blueprint in directives.blueprints():
+        app.register_blueprint(blueprint)
     for blueprint in documents.blueprints():
         app.register_blueprint(blueprint)
     app.register_blueprint(files.bp)
-    app.register_blueprint(__import__("ward_node.meetings_pages", fromlist=["bp"]).bp)
+    for blueprint in meetings.blueprints():
+        app.register_blueprint(blueprint)
     for blueprint in sync_link.blueprints():
         app.register_blueprint(blueprint)
 

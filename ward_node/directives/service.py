@@ -16,6 +16,7 @@ from typing import Any
 
 from office import (
     TIME_CLASSES,
+    VIETNAM,
     check_new_deadline,
     confirmation_fields,
     decorate_directive,
@@ -37,10 +38,9 @@ from sync import (
 )
 from webapp import User
 
-from .deadlines import VIETNAM
-from .documents import DocumentReader
-from .permissions import SUPERVISORS, check, may
-from .store import capture
+from ..documents import DocumentReader
+from ..permissions import SUPERVISORS, check, may
+from ..store import capture
 
 PRIORITY_NAMES = labels("directive", "priority")
 ISSUERS = SUPERVISORS  # who issues, confirms, sends back and extends at the ward

@@ -15,11 +15,11 @@ from office import TIME_CLASSES, form_day
 from sync import SyncError, ValidationError, fold, get_meta, labels, select_records
 from webapp import User
 
-from . import conflicts
-from .directives import ISSUERS, PRIORITY_NAMES, Directives, today
-from .documents import DocumentReader
-from .permissions import may
-from .web import current_user, db, require, state
+from .. import conflicts
+from ..documents import DocumentReader
+from ..permissions import may
+from ..web import current_user, db, require, state
+from .service import ISSUERS, PRIORITY_NAMES, Directives, today
 
 bp = Blueprint("directives", __name__, url_prefix="/directives")
 

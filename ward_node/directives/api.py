@@ -1,4 +1,4 @@
-"""The ward's directive API (``/api/v1/directives``, CONTRACT.md "Ward node")."""
+"""The ward's directive API (``/api/v1/directives``)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from flask import Blueprint, Response, jsonify, request
 from sync import NotFound, ValidationError, get_meta, select_records
 from webapp import User
 
-from .directives import ISSUERS, Directives
-from .files import store_upload
-from .permissions import check
-from .web import current_user, db, page_args, require, state
+from ..files import store_upload
+from ..permissions import check
+from ..web import current_user, db, page_args, require, state
+from .service import ISSUERS, Directives
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
 

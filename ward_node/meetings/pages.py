@@ -12,19 +12,16 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from office import VIETNAM
 from sync import Conflict, NotFound, SyncError, ValidationError, get_meta
 
-from .deadlines import VIETNAM
-from .directives_pages import unit_groups
-from .documents import DocumentReader
-from .meetings import INVITATION_KINDS, INVITATION_TEXT, MEETING_STATUS, MEETING_TEXT
-from .meetings_api import WRITERS, meetings
-from .meetings_api import bp as api_bp
-from .web import current_user, db, require, state
+from ..directives.pages import unit_groups
+from ..documents import DocumentReader
+from ..web import current_user, db, require, state
+from .api import WRITERS, meetings
+from .service import INVITATION_KINDS, INVITATION_TEXT, MEETING_STATUS, MEETING_TEXT
 
 bp = Blueprint("meetings", __name__)
-# The JSON API rides along, so the app registers the meetings area in one line.
-bp.register_blueprint(api_bp)
 
 
 @bp.get("/meetings")

@@ -16,7 +16,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from office import SCHEDULED, schedule_rows, week_of
+from office import SCHEDULED, VIETNAM, schedule_rows, week_of
 from sync import (
     Conflict,
     HybridClock,
@@ -33,9 +33,8 @@ from sync import (
 )
 from webapp import User
 
-from .deadlines import VIETNAM
-from .permissions import check
-from .store import capture, next_counter
+from ..permissions import check
+from ..store import capture, next_counter
 
 MEETING_STATUS = labels("meeting", "status")
 INVITATION_KINDS = labels("invitation", "kind")

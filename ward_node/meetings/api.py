@@ -1,4 +1,4 @@
-"""The ward node's JSON API for meetings and invitations (CONTRACT.md, "Ward node")."""
+"""The ward node's JSON API for meetings and invitations (``/api/v1/meetings``, ``/api/v1/invitations``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 from office import to_ics
 from sync import ValidationError, get_meta
 
-from .meetings import Meetings
-from .permissions import MEETING_WRITERS as WRITERS
-from .web import current_user, db, page_args, require, state
+from ..permissions import MEETING_WRITERS as WRITERS
+from ..web import current_user, db, page_args, require, state
+from .service import Meetings
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
 
