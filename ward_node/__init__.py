@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     from sync import KeyPair, connect, tighten
     from webapp import load_settings, session_cookie
 
-    from . import directives, documents, files, meetings, sync_link
+    from . import desk, directives, documents, dossiers, files, meetings, sync_link
     from .filters import register as register_filters
     from .housekeeping import Housekeeper
     from .settings import PREFIX, SETTINGS, sync_deadlines
@@ -60,19 +60,15 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     install(app)
     register_filters(app)
 
-    from . import api, desk, views
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(desk.bp)
-    for blueprint in directives.blueprints():
-        app.register_blueprint(blueprint)
-    for blueprint in documents.blueprints():
-        app.register_blueprint(blueprint)
-    app.register_blueprint(files.bp)
-    for blueprint in meetings.blueprints():
-        app.register_blueprint(blueprint)
-    for blueprint in sync_link.blueprints():
+    for blueprint in (
+        *dossiers.blueprints(),
+        *desk.blueprints(),
+        *directives.blueprints(),
+        *documents.blueprints(),
+        files.bp,
+        *meetings.blueprints(),
+        *sync_link.blueprints(),
+    ):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -100,7 +100,7 @@ def _document(
 
 
 RULES: dict[str, Rule] = {
-    # -- one-stop dossiers: the status machine is in dossier_rules.ACTIONS ----------------
+    # -- one-stop dossiers: the status machine is in dossiers/rules.py ACTIONS -------------
     "dossier.receive": _dossier("tiếp nhận hồ sơ", DESK),
     "dossier.refuse": _dossier("từ chối tiếp nhận hồ sơ", DESK),
     # A received dossier waits for someone to take it into processing; who starts it holds it.

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from office import SecretContent, is_secret
 from sync import ValidationError
 
-from ..api import _json_body, _user
+from ..dossiers.api import _json_body, _user
 from ..files import store_upload
 from ..permissions import check
 from ..web import db, page_args, require, state

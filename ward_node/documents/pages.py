@@ -10,10 +10,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from sync import SyncError
 
-from .. import conflicts, forms
-from ..desk import _period, _unit_name
-from ..dossier_rules import now_utc
-from ..dossiers import staff
+from .. import conflicts
+from ..desk import place_name
+from ..desk.pages import _period, _unit_name
+from ..dossiers import now_utc, staff
 from ..web import current_user, db, require, state
 from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
 from .service import Documents
@@ -152,7 +152,7 @@ def _register(direction: str) -> tuple[str, int]:
         last=last,
         error=error,
         unit=unit_name,
-        place=forms.place_name(unit_name),
+        place=place_name(unit_name),
         printed=now_utc(),
         form_title=title,
         names=docs.unit_names(),

@@ -23,8 +23,7 @@ from typing import Any
 
 from sync import HybridClock, Recovery, Write, get_meta, select_records, utcnow_iso
 
-from ..dossier_rules import LAST_DESK_NUMBER
-from ..notices import notice_for
+from ..dossiers import LAST_DESK_NUMBER, notice_for
 from ..store import capture, next_counter
 
 ACTOR = "khoi-phuc"  # the acting user of the renumbering changes

@@ -1,22 +1,23 @@
-"""The ward node's Vietnamese pages: login, dossier list and search, reception form,
-dossier page with the actions its status allows. Server-rendered, assets served locally."""
+"""The dossier pages: the dossier list and search (the ward's home page), the reception form,
+a dossier's page with the actions its status allows; also login and logout, and what every
+template reads (labels, ``may``, the sync status, the count of open conflicts). Server-rendered,
+assets served locally.
+
+The ward's ``pages`` blueprint also carries the conflict pages (``conflicts/pages.py``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from sync import SyncError, ValidationError, get_meta, read_status, select_records
+from sync import SyncError, ValidationError, get_meta, read_status
 from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
-from . import conflicts
-from .dossier_rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
-from .dossiers import Dossiers, staff
-from .people import display_phone
-from .permissions import check, may, may_read_document
-from .web import (
+from .. import conflicts
+from ..conflicts.pages import add_to as add_conflict_pages
+from ..permissions import check, may
+from ..web import (
     check_csrf,
     client_address,
     current_user,
@@ -24,10 +25,14 @@ from .web import (
     dossiers,
     login_user,
     require,
-    state,
 )
+from .applicants import display_phone
+from .rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
+from .service import Dossiers, staff
 
 bp = Blueprint("pages", __name__)
+# The base template names the conflict list ``pages.open_conflicts``: it rides on this blueprint.
+add_conflict_pages(bp)
 
 
 def _dossiers() -> Dossiers:
@@ -180,51 +185,3 @@ def dossier_action(dossier_id: str) -> Response:
         label = ACTIONS[data["action"]].label if data.get("action") in ACTIONS else ""
         flash(f"Đã thực hiện: {label}.", "ok")
     return redirect(url_for("pages.dossier", dossier_id=dossier_id))
-
-
-# The pages a conflict form comes back to: a record's (dossier, document, directive), the list.
-_RECORD_PAGE = re.compile(r"/(dossiers|van-ban|directives)/[0-9a-f-]{36}|/xung-dot")
-
-
-@bp.get("/xung-dot")
-@require()
-def open_conflicts() -> str:
-    """Every conflict open on the ward's records, each with a link to its record's page and,
-    for a leader or an administrator, the form that decides it (a meeting, an invitation have
-    no page of their own: they are decided here)."""
-    user = current_user()
-
-    def may_see(type_name: str, record: dict[str, Any]) -> bool:
-        # A secret document is shown only to whom may read it, its receipt likewise.
-        if type_name == "document_receipt":
-            found = select_records(db(), "document", "WHERE id = ?", (record.get("document_id"),))
-            record = found[0] if found else {}
-        if type_name in ("document", "document_receipt"):
-            return may_read_document(user, record)
-        return True
-
-    items = conflicts.all_open(db(), may_see)
-    return render_template("conflicts.html", conflicts=items, conflicted=set())
-
-
-@bp.post("/xung-dot/<notice_id>")
-@require()
-def resolve_conflict(notice_id: str) -> Response:
-    """Decide an open conflict from the record's page (a leader or an administrator of the
-    ward): keep one of the two values or type another; back to the record's page."""
-    back = request.form.get("back", "")
-    if not _RECORD_PAGE.fullmatch(back):
-        back = url_for("pages.index")
-    user = current_user()
-    assert user is not None
-    try:
-        decided = conflicts.decide(db(), state().clock, notice_id, request.form, user)
-    except SyncError as exc:
-        flash(f"Chưa giải quyết được xung đột: {exc.message}", "error")
-        return redirect(f"{back}#xung-dot-{notice_id}")
-    flash(
-        f"Đã giải quyết xung đột số {decided['number']}; giá trị đã chọn sẽ tới máy chủ trung "
-        "tâm ở lần đồng bộ tới.",
-        "ok",
-    )
-    return redirect(back)

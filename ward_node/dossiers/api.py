@@ -9,11 +9,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import NotFound, ValidationError
 from webapp import authenticate, check_rate, issue_token
 
-from .dossier_rules import STATUS_NAMES
-from .dossiers import Dossiers
-from .files import store_upload
-from .people import mask_name
-from .web import (
+from ..files import store_upload
+from ..web import (
     client_address,
     current_user,
     db,
@@ -21,6 +18,9 @@ from .web import (
     page_args,
     require,
 )
+from .applicants import mask_name
+from .rules import STATUS_NAMES
+from .service import Dossiers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from office import VIETNAM
 from sync import new_id, unaccent
-
-from .deadlines import VIETNAM
 
 SMS_LENGTH = 160
 

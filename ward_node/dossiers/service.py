@@ -1,6 +1,6 @@
 """One-stop dossiers on the ward node: reception, the status machine, edits, search.
 
-The rules (statuses, transitions and their roles) are in ``dossier_rules.py``; this applies
+The rules (statuses, transitions and their roles) are in ``rules.py``; this applies
 them. Every transition is recorded as a ``dossier_step`` record of its own, so the history
 grows without conflicting writes.
 """
@@ -11,7 +11,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from office import OVERDUE_SQL, is_overdue, vn_datetime
+from office import OVERDUE_SQL, VIETNAM, is_overdue, vn_datetime
 from sync import (
     Conflict,
     HybridClock,
@@ -29,9 +29,18 @@ from sync import (
 )
 from webapp import User, get_user
 
-from .deadlines import VIETNAM, WorkCalendar, calendar_from_records, due_at
-from .dossier_deadlines import hand_over_deadline, parse_time, resumed_due
-from .dossier_rules import (
+from ..permissions import DESK, check, may
+from ..store import capture, next_counter
+from .applicants import normalize_name, normalize_phone, validate_id_number
+from .deadlines import (
+    WorkCalendar,
+    calendar_from_records,
+    due_at,
+    hand_over_deadline,
+    parse_time,
+    resumed_due,
+)
+from .rules import (
     ACTIONS,
     CHANNELS,
     EDITABLE_APPLICANT,
@@ -41,10 +50,7 @@ from .dossier_rules import (
     iso,
     now_utc,
 )
-from .notices import notice_for
-from .people import normalize_name, normalize_phone, validate_id_number
-from .permissions import DESK, check, may
-from .store import capture, next_counter
+from .sms import notice_for
 
 
 class Dossiers:

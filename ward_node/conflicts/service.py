@@ -32,8 +32,8 @@ from sync import (
 )
 from webapp import User, get_user
 
-from .permissions import check
-from .store import capture
+from ..permissions import check
+from ..store import capture
 
 HUB_PLACE = "hub"
 

@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from office import OPEN_STATUSES, OVERDUE_SQL, is_overdue
+from office import OPEN_STATUSES, OVERDUE_SQL, VIETNAM, is_overdue
 from sync import select_records
 
-from .deadlines import VIETNAM, WorkCalendar
-from .dossier_rules import iso
+from ..dossiers import WorkCalendar, iso
 
 __all__ = [
     "awaiting_reception",

@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from office import VIETNAM
 from sync import Conflict, NotFound, ValidationError, get_meta
 
-from . import api, forms, queries, stats
-from .deadlines import VIETNAM
-from .dossier_rules import now_utc
-from .dossiers import Dossiers, staff
-from .web import current_user, db, dossiers, require
+from ..dossiers import Dossiers, now_utc, staff
+from ..dossiers.api import public_dossier
+from ..web import current_user, db, dossiers, require
+from . import forms, queries, stats
 
 bp = Blueprint("desk", __name__)
 FORMS = forms.FORMS
@@ -342,5 +342,5 @@ def lookup_form() -> Any:
 def lookup(code: str) -> str:
     """No login, rate-limited: a dossier's status by its code, showing exactly what the public
     API gives (the applicant's name masked, no staff names)."""
-    found = api.public_dossier(code).get_json()  # rate-limits and 404s as the API does
+    found = public_dossier(code).get_json()  # rate-limits and 404s as the API does
     return render_template("desk/lookup.html", found=found)

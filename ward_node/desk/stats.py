@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from office import VIETNAM
 from webapp import csv_bytes, xlsx_append
-
-from .deadlines import VIETNAM
 
 __all__ = ["Line", "PeriodStats", "compute", "lines", "percent_text", "to_csv", "to_xlsx"]
 
