@@ -1,7 +1,9 @@
 """One-stop dossiers (hồ sơ một cửa) at the ward: reception, the status machine, due dates,
 edits and search, the applicant's details and the SMS notices their changes send.
 
-- ``rules.py``: the national statuses 1–10, the transitions, channels, how times are stored;
+- ``rules.py``: the national statuses 1–10, channels, how times are stored;
+- ``actions.py``: the status machine, one table: who may do each action, from which statuses,
+  to which status, and what else it writes;
 - ``service.py``: the dossier operations of one ward (``Dossiers``);
 - ``deadlines.py``: the working calendar and every due date a dossier gets or moves;
 - ``applicants.py``: applicants' names, ID numbers and phone numbers: checks and forms;
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .actions import ACTIONS, Action
 from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
-    ACTIONS,
     CHANNELS,
     LAST_DESK_NUMBER,
     RETURN_METHODS,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIONS",
+    "Action",
     "CHANNELS",
     "LAST_DESK_NUMBER",
     "RETURN_METHODS",

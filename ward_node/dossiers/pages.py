@@ -26,8 +26,9 @@ from ..web import (
     login_user,
     require,
 )
+from .actions import ACTIONS
 from .applicants import display_phone
-from .rules import ACTIONS, CHANNELS, RETURN_METHODS, STATUS_NAMES
+from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .service import Dossiers, staff
 
 bp = Blueprint("pages", __name__)

@@ -1,8 +1,9 @@
 """One-stop dossiers on the ward node: reception, the status machine, edits, search.
 
-The rules (statuses, transitions and their roles) are in ``rules.py``; this applies
-them. Every transition is recorded as a ``dossier_step`` record of its own, so the history
-grows without conflicting writes.
+The rules are in ``rules.py`` (statuses, channels, times) and ``actions.py`` (the status
+machine: one table of transitions, who may do each, and what each writes); this applies them.
+Every transition is recorded as a ``dossier_step`` record of its own, so the history grows
+without conflicting writes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from office import OVERDUE_SQL, VIETNAM, is_overdue, vn_datetime
+from office import OVERDUE_SQL, VIETNAM, is_overdue
 from sync import (
     Conflict,
     HybridClock,
@@ -27,25 +28,17 @@ from sync import (
     select_records,
     validate,
 )
-from webapp import User, get_user
+from webapp import User
 
-from ..permissions import DESK, check, may
+from ..permissions import check, may
 from ..store import capture, next_counter
+from .actions import ACTIONS, Move
 from .applicants import normalize_name, normalize_phone, validate_id_number
-from .deadlines import (
-    WorkCalendar,
-    calendar_from_records,
-    due_at,
-    hand_over_deadline,
-    parse_time,
-    resumed_due,
-)
+from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
-    ACTIONS,
     CHANNELS,
     EDITABLE_APPLICANT,
     LAST_DESK_NUMBER,
-    RETURN_METHODS,
     STATUS_NAMES,
     iso,
     now_utc,
@@ -201,7 +194,7 @@ class Dossiers:
             raise ValidationError(
                 f"Thao tác '{name}' không có; chọn một trong: {', '.join(ACTIONS)}.", field="action"
             )
-        check(user, f"dossier.{name}")  # the role first: a role that never may learns so
+        check(user, action.permission)  # the role first: a role that never may learns so
         note = clean_text(str(data.get("note") or "")) or None
         with atomic(self.conn):
             dossier = self._load(dossier_id)
@@ -212,114 +205,37 @@ class Dossiers:
                     f"{status} ({STATUS_NAMES[status]}).",
                     code="transition_not_allowed",
                 )
-            check(user, f"dossier.{name}", dossier)  # then who holds it (docs/security.md)
-            at = at or now_utc()
-            fields: dict[str, Any] = {}
-            step_deadline = None
+            check(user, action.permission, dossier)  # then who holds it (docs/security.md)
+            move = Move(self, dossier, data, user, at or now_utc(), note)
             if action.target is not None:
-                fields["status"] = action.target
-            if name == "start" and dossier.get("handler") != user.username:
-                # Who takes the dossier into processing holds it from now on (the control
-                # slip's current step), until a hand-over.
-                fields["handler"] = user.username
-            if name == "receive":
-                fields["handler"] = user.username
-                # An online dossier (status 1, submitted at the hub) gets its due date on
-                # reception, counted from now as at the desk (issue [6], "Citizens").
-                procedure = self.procedure(dossier["procedure_code"])
-                due = due_at(
-                    at,
-                    float(procedure["limit_value"]),
-                    procedure["limit_unit"],
-                    procedure.get("same_day_cutoff"),
-                    self.calendar(),
-                )
-                fields["due_at"] = iso(due)
-            elif name == "complete":
-                fields["completed_at"] = iso(at)
-                # The result goes back to the desk (form 06): the officer who received the
-                # dossier holds it for the return.
-                receiver = self._receiver(dossier_id)
-                if receiver and receiver != dossier.get("handler"):
-                    fields["handler"] = receiver
-            elif name == "return":
-                method = data.get("return_method") or "in_person"
-                if method not in RETURN_METHODS:
-                    raise ValidationError(
-                        "Hình thức trả kết quả phải là in_person, postal hoặc electronic.",
-                        field="return_method",
-                    )
-                fields.update(returned_at=iso(at), return_method=method)
-            elif name == "hand_over":
-                handler = str(data.get("to_handler") or "").strip()
-                if not handler:
-                    raise ValidationError("Hãy chọn người nhận bàn giao.", field="to_handler")
-                if get_user(self.conn, handler) is None:
-                    raise ValidationError(
-                        f"Không có cán bộ '{handler}' ở phường; hãy chọn trong danh sách.",
-                        field="to_handler",
-                    )
-                fields["handler"] = handler
-                step_deadline = hand_over_deadline(self.calendar(), data, at)
-            elif name == "request_supplement":
-                # Once per dossier, listing every missing paper (DOMAIN.md, "Transitions").
-                if self._count_steps(dossier_id, "request_supplement"):
-                    raise Conflict(
-                        "Hồ sơ này đã được yêu cầu bổ sung một lần; mỗi hồ sơ chỉ được yêu cầu "
-                        "bổ sung một lần. Hãy tiếp tục xử lý với giấy tờ đã có.",
-                        code="supplement_already_requested",
-                    )
-                if not note:
-                    raise ValidationError(
-                        "Hãy ghi đủ mọi giấy tờ còn thiếu mà công dân cần bổ sung.", field="note"
-                    )
-                fields["clock_stopped_at"] = iso(at)
-            elif name == "supplement_received":
-                new_due, history = resumed_due(self.conn, self.calendar(), dossier, at)
-                fields.update(due_at=new_due, clock_stopped_at=None)
-                note = f"{note}. {history}" if note else history
-            elif name == "extend":
-                new_due = parse_time(data.get("new_due_at"), "new_due_at")
-                if iso(new_due) <= dossier["due_at"]:
-                    raise ValidationError(
-                        f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({vn_datetime(dossier['due_at'])}).",
-                        field="new_due_at",
-                    )
-                if not note:
-                    raise ValidationError("Gia hạn cần ghi lý do xin lỗi.", field="note")
-                fields["due_at"] = iso(new_due)
-                if not dossier.get("original_due_at"):
-                    fields["original_due_at"] = dossier["due_at"]
+                move.fields["status"] = action.target
+            if action.apply is not None:
+                action.apply(move)
             target = action.target if action.target is not None else status
-            to_handler = None if name == "receive" else fields.get("handler")
             step = self._step(
-                dossier, name, status, target, user, note, at, to_handler, step_deadline
+                dossier,
+                name,
+                status,
+                target,
+                user,
+                move.note,
+                move.at,
+                move.to_handler,
+                move.step_deadline,
             )
             writes = [step]
-            if fields:
-                writes.insert(0, Write("dossier", dossier_id, dossier["unit"], fields))
-            writes += self._notice({**dossier, **fields}, name, step)
+            if move.fields:
+                writes.insert(0, Write("dossier", dossier_id, dossier["unit"], move.fields))
+            writes += self._notice({**dossier, **move.fields}, name, step)
             capture(self.conn, self.clock).write_many(writes, actor=user.username)
         return self.get(dossier_id)
-
-    def _receiver(self, dossier_id: str) -> str | None:
-        """The active desk account that received the dossier (its step to status 2)."""
-        row = self.conn.execute(
-            "SELECT actor FROM dossier_step WHERE dossier_id = ? AND to_status = 2 "
-            "ORDER BY at, id LIMIT 1",
-            (dossier_id,),
-        ).fetchone()
-        found = get_user(self.conn, row[0]) if row else None
-        return found.username if found is not None and found.role in DESK else None
 
     def allowed_actions(self, dossier: dict[str, Any], user: User | None) -> list[Any]:
         """The actions of the status machine ``user`` may apply to ``dossier`` now (its status
         allows them, and ``permissions.py`` lets this user): the page's buttons."""
         status = int(dossier["status"])
         return [
-            a
-            for a in ACTIONS.values()
-            if status in a.sources and may(user, f"dossier.{a.name}", dossier)
+            a for a in ACTIONS.values() if status in a.sources and may(user, a.permission, dossier)
         ]
 
     def authorize(self, dossier_id: str, user: User, action: str) -> dict[str, Any]:
@@ -328,13 +244,6 @@ class Dossiers:
         dossier = self.get(dossier_id)
         check(user, action, dossier)
         return dossier
-
-    def _count_steps(self, dossier_id: str, action: str) -> int:
-        row = self.conn.execute(
-            "SELECT count(*) FROM dossier_step WHERE dossier_id = ? AND action = ?",
-            (dossier_id, action),
-        ).fetchone()
-        return int(row[0])
 
     def edit(self, dossier_id: str, data: dict[str, Any], user: User) -> dict[str, Any]:
         """Edit the editable fields: ``notes`` and the applicant's contact details.
