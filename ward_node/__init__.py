@@ -1,5 +1,19 @@
 """The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI.
 
+Its packages, by what they serve, each exposing ``blueprints()`` for :func:`create_app`:
+
+- ``dossiers/``: one-stop dossiers: the status machine, due dates, applicants, SMS notices;
+- ``desk/``: the front desk's day: work lists, printed forms, register, statistics, look-up;
+- ``documents/``, ``directives/``, ``meetings/``: official documents, directives, meetings;
+- ``conflicts/``: conflicts open on the ward's records and deciding one (its two pages are
+  routes of the dossier pages' blueprint, ``pages``, under which the base template names them);
+- ``attachments/``: files attached to records, stored by hash, and their download;
+- ``sync_link/``: the ward's link to the hub; ``tray/``: the front-desk PCs' tray app.
+
+The app's plumbing stays here: ``web.py`` (requests, errors, login), ``permissions.py`` (who
+may do what, asked by every package), ``store.py``, ``settings.py``, ``errors.py``,
+``housekeeping.py``, ``cli.py``.
+
 Importing the package imports nothing heavy: the tray app (``ward_node.tray``) runs on the
 front-desk PCs, Windows ones included, without the server's dependencies.
 """
@@ -25,11 +39,11 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     from flask import Flask, Response, jsonify
 
+    from office import vn_date, vn_datetime, vnd
     from sync import KeyPair, connect, tighten
     from webapp import load_settings, session_cookie
 
-    from . import desk, directives, documents, dossiers, files, meetings, sync_link
-    from .filters import register as register_filters
+    from . import attachments, desk, directives, documents, dossiers, meetings, sync_link
     from .housekeeping import Housekeeper
     from .settings import PREFIX, SETTINGS, sync_deadlines
     from .store import STORE_FILE, identity, load_clock, open_store
@@ -58,14 +72,17 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     node = NodeState(data_dir, clock)
     app.extensions["ward_node"] = node
     install(app)
-    register_filters(app)
+    # Times in Huế time, money in đồng: the office's display, shared with the hub.
+    app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(vnd, "vnd")
 
     for blueprint in (
         *dossiers.blueprints(),
         *desk.blueprints(),
         *directives.blueprints(),
         *documents.blueprints(),
-        files.bp,
+        *attachments.blueprints(),
         *meetings.blueprints(),
         *sync_link.blueprints(),
     ):

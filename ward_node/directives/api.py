@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from sync import NotFound, ValidationError, get_meta, select_records
 from webapp import User
 
-from ..files import store_upload
+from ..attachments import store_upload
 from ..permissions import check
 from ..web import current_user, db, page_args, require, state
 from .service import ISSUERS, Directives

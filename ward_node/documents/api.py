@@ -9,8 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from office import SecretContent, is_secret
 from sync import ValidationError
 
+from ..attachments import store_upload
 from ..dossiers.api import _json_body, _user
-from ..files import store_upload
 from ..permissions import check
 from ..web import db, page_args, require, state
 from .service import Documents

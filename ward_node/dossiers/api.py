@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import NotFound, ValidationError
 from webapp import authenticate, check_rate, issue_token
 
-from ..files import store_upload
+from ..attachments import store_upload
 from ..web import (
     client_address,
     current_user,

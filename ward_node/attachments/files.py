@@ -28,9 +28,9 @@ from sync import (
 )
 from webapp import FILE_HEADERS
 
-from .documents import DocumentReader
-from .store import capture
-from .web import current_user, db, require, state
+from ..documents import DocumentReader
+from ..store import capture
+from ..web import current_user, db, require, state
 
 bp = Blueprint("files", __name__, url_prefix="/api/v1")
 
