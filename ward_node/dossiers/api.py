@@ -1,4 +1,5 @@
-"""The ward node's JSON API (``/api/v1``, CONTRACT.md "Ward node")."""
+"""The dossier API (``/api/v1/dossiers``, ``/api/v1/procedures``), the public look-up of a
+dossier by its code (``/api/v1/public/...``, rate-limited), and ``/api/v1/auth/token``."""
 
 from __future__ import annotations
 
