@@ -32,8 +32,8 @@ from central_hub.setup import init_hub, load_keys  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
 from sync import KeyPair, PublicKeys, Write, canonical, seal  # noqa: E402
 from tests.test_hub_protocol import AppTransport, _session  # noqa: E402
-from ward_node.setup import init_node  # noqa: E402
 from ward_node.store import capture, load_clock  # noqa: E402
+from ward_node.sync_link import init_node  # noqa: E402
 
 UNIT = "19786"
 MIB = 1024 * 1024

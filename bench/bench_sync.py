@@ -31,8 +31,8 @@ from central_hub import nodes  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
 from sync import SyncReport, Write, atomic, connect  # noqa: E402
-from ward_node.setup import init_node, run_sync  # noqa: E402
 from ward_node.store import capture, load_clock, open_store  # noqa: E402
+from ward_node.sync_link import init_node, run_sync  # noqa: E402
 
 POUCHDB = {"changes_per_s": 2500, "bytes_per_change": 825, "requests_per_1000": 40}
 

@@ -38,8 +38,8 @@ from sync.blobsync import _ask_status, _open, _seal  # the node's requests, made
 from tests.conftest import PASSWORD, Api, scan_pdf
 from tests.test_hub_protocol import AppTransport, _session, _token
 from ward_node import create_app as create_ward
-from ward_node.setup import init_node
 from ward_node.store import ROLES, open_store
+from ward_node.sync_link import init_node
 from webapp import add_user
 
 UNIT, OTHER_UNIT = "19786", "19744"

@@ -50,8 +50,8 @@ from tests.cluster import ROOT, Cluster, query, run, token, wait_until
 from tests.conftest import PASSWORD, console_login, make_ward_data
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import AppTransport, _token
-from ward_node.setup import init_node
 from ward_node.store import MIGRATIONS, STORE_FILE, identity, load_clock, open_store
+from ward_node.sync_link import init_node
 
 PREVIOUS = "3573c66"  # release 0.1.0, the last before this one
 NEXT = "0.3.0"
@@ -485,7 +485,7 @@ def test_an_offline_export_for_an_older_node_leaves_out_what_waits_and_holds_it(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     from central_hub.transfer import export_changes, open_hub
-    from ward_node.transfer import import_changes
+    from ward_node.sync_link import import_changes
 
     admin = _admin(tmp_path, hub)
     transport = AppTransport(hub)

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from office import VIETNAM
 from tests.browser_util import BROWSER_MARKS
 from tests.cluster import PASSWORD, Cluster, query, token, wait_until
-from ward_node.deadlines import VIETNAM, WorkCalendar, calendar_from_records, due_at
+from ward_node.dossiers import WorkCalendar, calendar_from_records, due_at
 
 try:
     from playwright.sync_api import Page, expect

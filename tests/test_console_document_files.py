@@ -29,7 +29,7 @@ from tests.test_conflicts import _admin
 from tests.test_console import _csrf, _login
 from tests.test_console_work import BASE, _count, _routes
 from tests.test_hub_protocol import AppTransport, _session, _token
-from ward_node.setup import init_node
+from ward_node.sync_link import init_node
 
 A, B = "19786", "19744"
 PAGE = f"{BASE}/van-ban/moi"

@@ -15,8 +15,7 @@ from sync import KeyPair, get_meta, read_status
 from tests.cluster import PASSWORD, Cluster, query, token, wait_until
 from tests.test_console import _csrf, _login
 from tests.test_hub_protocol import _node, _receive, _synced_session
-from ward_node import rotation
-from ward_node.worker import SyncWorker
+from ward_node.sync_link import SyncWorker, rotation
 
 UNIT = "19786"
 

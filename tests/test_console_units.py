@@ -195,7 +195,7 @@ def test_a_ward_receives_an_ended_unit_and_stops_offering_it_as_an_addressee(
     from tests.conftest import PASSWORD
     from tests.test_desk_pages import login
     from ward_node import create_app as create_ward
-    from ward_node.document_reading import DocumentReader
+    from ward_node.documents import DocumentReader
     from ward_node.store import ROLES, load_clock
     from webapp import add_user
 

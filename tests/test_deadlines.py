@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from ward_node.deadlines import WorkCalendar, calendar_from_records, due_at
+from ward_node.dossiers import WorkCalendar, calendar_from_records, due_at
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

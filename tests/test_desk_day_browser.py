@@ -28,7 +28,7 @@ try:
 except ImportError:  # skipped by BROWSER_MARKS
     pass
 
-from ward_node.deadlines import VIETNAM
+from office import VIETNAM
 
 pytestmark = BROWSER_MARKS
 

@@ -22,13 +22,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-import ward_node.desk
-import ward_node.dossiers
+import ward_node.desk.pages
+import ward_node.dossiers.service
 from sync import Write, atomic, new_id
 from tests.conftest import PASSWORD
-from ward_node.dossier_rules import iso
-from ward_node.dossiers import Dossiers
-from ward_node.forms import limit_text
+from ward_node.desk.forms import limit_text
+from ward_node.dossiers import Dossiers, iso
 from ward_node.store import capture
 from ward_node.web import db, state
 from webapp import get_user
@@ -46,12 +45,12 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 @contextmanager
 def frozen(when: datetime) -> Iterator[None]:
     """Dossier actions stamped at ``when`` (``Dossiers.act`` reads the time itself)."""
-    real = ward_node.dossiers.now_utc
-    ward_node.dossiers.now_utc = lambda: when
+    real = ward_node.dossiers.service.now_utc
+    ward_node.dossiers.service.now_utc = lambda: when
     try:
         yield
     finally:
-        ward_node.dossiers.now_utc = real
+        ward_node.dossiers.service.now_utc = real
 
 
 @dataclass
@@ -225,8 +224,8 @@ def build_world(app: Flask) -> World:
 @pytest.fixture
 def world(ward_app: Flask, monkeypatch: pytest.MonkeyPatch) -> World:
     seeded = build_world(ward_app)
-    monkeypatch.setattr(ward_node.desk, "now_utc", lambda: NOW)
-    monkeypatch.setattr(ward_node.dossiers, "now_utc", lambda: NOW)
+    monkeypatch.setattr(ward_node.desk.pages, "now_utc", lambda: NOW)
+    monkeypatch.setattr(ward_node.dossiers.service, "now_utc", lambda: NOW)
     return seeded
 
 

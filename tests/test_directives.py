@@ -345,7 +345,7 @@ def test_a_ward_keeps_reporting_while_the_hub_is_down_then_converges(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     from tests.test_hub_protocol import _synced_session, _token
-    from ward_node.setup import init_node
+    from ward_node.sync_link import init_node
 
     admin = _admin(tmp_path, hub)
     transport = FlakyTransport(hub)

@@ -36,8 +36,8 @@ from central_hub.store import open_store as open_hub_store
 from sync import ChangeLog, KeyPair, NodeSync, PublicKeys, Replica, canonical, pack_payload, seal
 from tests.test_hub_protocol import AppTransport
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from ward_node.sync_link import init_node
 from webapp import User
 
 UNIT = "19786"

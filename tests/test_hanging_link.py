@@ -29,7 +29,7 @@ import requests
 from sync import HttpTransport, TransportError
 from tests.cluster import Cluster, Server, env, free_port, token, wait_until
 from tests.test_tray_integration import Desktop, display, needs_x  # noqa: F401 (fixture)
-from ward_node.tray_state import AMBER, GREEN, tray_state
+from ward_node.tray.state import AMBER, GREEN, tray_state
 
 UNIT = "19786"
 CONNECT, READ, DEADLINE = 1, 2, 4  # the ward's sync deadlines here, in seconds

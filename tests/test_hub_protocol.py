@@ -29,8 +29,8 @@ from sync import (
     get_meta,
 )
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from ward_node.sync_link import init_node
 
 UNIT = "19786"
 

@@ -20,10 +20,10 @@ from sync import Conflict, TransportError, ValidationError, Write, new_id
 from tests.conftest import PASSWORD, Api
 from tests.test_conflicts import _admin
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
-from ward_node import meetings as meetings_mod
 from ward_node.meetings import Meetings
-from ward_node.setup import init_node
+from ward_node.meetings import service as meetings_mod
 from ward_node.store import capture, load_clock, open_store
+from ward_node.sync_link import init_node
 from webapp import User
 
 A, B, C = "19786", "19744", "19750"

@@ -16,8 +16,8 @@ from sync import BlobStore, NodeSync, select_records
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import load_clock
+from ward_node.sync_link import init_node
 from webapp import User
 
 WARD = "19786"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync import ValidationError, fold
-from ward_node.people import (
+from ward_node.dossiers.applicants import (
     CCCD_PROVINCES,
     display_phone,
     id_number_birth_year,

@@ -94,6 +94,20 @@ def test_the_apps_import_the_engine_only_through_its_public_face() -> None:
             assert not re.search(rf"^\s*(from|import) {other}\b", text, re.M), path
 
 
+def test_the_tray_loads_nothing_of_the_server() -> None:
+    # The tray runs on the desk PCs, Windows ones included, without the node's server
+    # (README, "Tray app"): importing it must not pull in Flask, the store or the engine.
+    probe = (
+        "import sys, ward_node, ward_node.tray, ward_node.tray.state; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'flask', 'werkzeug', 'waitress', 'sync', 'office', 'webapp', 'sqlite3'})))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == ""
+
+
 def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(ROOT)],

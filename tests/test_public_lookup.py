@@ -14,11 +14,10 @@ from central_hub.public import STATUS_NAMES as HUB_STATUS_NAMES
 from central_hub.setup import init_hub
 from sync import NodeSync, mask_name
 from tests.test_hub_protocol import AppTransport, _node, _synced_session, _token
-from ward_node import people
-from ward_node.dossier_rules import STATUS_NAMES
-from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
+from ward_node.dossiers import STATUS_NAMES, Dossiers
+from ward_node.dossiers import applicants as people
 from ward_node.store import load_clock
+from ward_node.sync_link import init_node
 from webapp import User
 
 OFFICER = User("canbo.hoa", "officer", "Phạm Thị Cán Bộ")

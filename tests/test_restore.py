@@ -19,9 +19,8 @@ from flask.testing import FlaskClient
 from sync import KeyPair, NodeSync, Replica, get_meta, read_status
 from tests.test_hub_protocol import AppTransport, _token
 from ward_node.dossiers import Dossiers
-from ward_node.recovery import renumber
-from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from ward_node.sync_link import init_node, renumber
 from webapp import User
 
 UNIT = "19786"

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from sync import KeyPair, RemoteRefused, SyncReport, read_status
 from tests.test_hub_protocol import AppTransport, _node, _receive, _session, _synced_session
-from ward_node import rotation
+from ward_node.sync_link import rotation
 
 
 def _hub_fingerprint(tmp_path: Path) -> str:

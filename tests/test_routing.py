@@ -14,8 +14,8 @@ from central_hub.setup import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import Conflict, NodeSync, Write, new_id
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
-from ward_node.setup import init_node
 from ward_node.store import capture, load_clock
+from ward_node.sync_link import init_node
 
 A, B, C = "19786", "19744", "19750"
 

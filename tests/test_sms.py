@@ -41,7 +41,7 @@ from central_hub.store import open_store as open_hub
 from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
-from ward_node.notices import KINDS, notice_for
+from ward_node.dossiers.sms import KINDS, notice_for
 from ward_node.store import load_clock
 from webapp import User, add_user
 
@@ -313,7 +313,7 @@ def test_a_failing_write_leaves_neither_the_change_nor_its_notice(
         notice = notice_for(*args)
         return notice and {**notice, "text": "Hồ sơ có dấu"}
 
-    monkeypatch.setattr("ward_node.dossiers.notice_for", accented)
+    monkeypatch.setattr("ward_node.dossiers.service.notice_for", accented)
     ward.act(dossier["id"], {"action": "start"}, CLERK)  # not worth telling: no notice at all
     with pytest.raises(ValidationError):
         ward.act(dossier["id"], {"action": "request_supplement"}, CLERK)

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from ward_node.stats import PeriodStats, compute, lines, percent_text, to_csv, to_xlsx
+from ward_node.desk.stats import PeriodStats, compute, lines, percent_text, to_csv, to_xlsx
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST, LAST = date(2026, 3, 1), date(2026, 3, 31)

@@ -38,11 +38,10 @@ from sync import (
 )
 from tests.test_hub_protocol import AppTransport
 from ward_node import cli as ward_cli
-from ward_node import rotation
-from ward_node import transfer as ward_transfer
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
+from ward_node.sync_link import init_node, rotation
+from ward_node.sync_link import transfer as ward_transfer
 from webapp import User
 
 UNIT = "19786"

@@ -1,4 +1,4 @@
-"""The tray's icons (``ward_node/tray_icons.py``): each state rendered to PNG and checked pixel by
+"""The tray's icons (``ward_node/tray/icons.py``): each state rendered to PNG and checked pixel by
 pixel — right size, not blank, the state's colour, and a mark that differs from every other one
 even without colour. The PNGs are kept in ``$TMPDIR/ward-tray-icons/`` to look at.
 """
@@ -15,8 +15,8 @@ pytest.importorskip("PIL", reason="the tray extra (Pillow) is not installed")
 
 from PIL import Image, ImageChops, ImageStat  # noqa: E402
 
-from ward_node.tray_icons import draw, icon_for  # noqa: E402
-from ward_node.tray_state import LOOKS, TrayState  # noqa: E402
+from ward_node.tray.icons import draw, icon_for  # noqa: E402
+from ward_node.tray.state import LOOKS, TrayState  # noqa: E402
 
 OUT = Path(tempfile.gettempdir()) / "ward-tray-icons"
 WHITE = (255, 255, 255)

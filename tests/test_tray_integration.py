@@ -26,8 +26,9 @@ import pytest
 import requests
 
 from tests.cluster import PASSWORD, Cluster, Server, env, free_port, token, wait_until
-from ward_node import tray, tray_config
-from ward_node.tray_state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
+from ward_node import tray
+from ward_node.tray import config as tray_config
+from ward_node.tray.state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
 
 UNIT = "19786"
 SHOTS = Path(tempfile.gettempdir()) / "ward-tray-shots"

@@ -1,4 +1,4 @@
-"""What the tray shows for each status of the ward node (``ward_node/tray_state.py``), the
+"""What the tray shows for each status of the ward node (``ward_node/tray/state.py``), the
 notifications it raises once per episode, and its HTTP client against a real node app.
 
 Times: ``NOW`` is 10:40 in Huế (03:40 UTC) on 27/11/2026.
@@ -19,8 +19,9 @@ from werkzeug.serving import make_server
 from tests.cluster import free_port
 from tests.conftest import PASSWORD, Api, make_ward_data
 from ward_node import create_app
+from ward_node.sync_link import SyncWorker
 from ward_node.tray import NodeClient, TrayApp
-from ward_node.tray_state import (
+from ward_node.tray.state import (
     AMBER,
     BLUE,
     BLUE_GREY,
@@ -34,7 +35,6 @@ from ward_node.tray_state import (
     duration,
     tray_state,
 )
-from ward_node.worker import SyncWorker
 
 NOW = datetime(2026, 11, 27, 3, 40, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from office import VIETNAM
 from tests.browser_util import BROWSER_MARKS, add_user
 from tests.cluster import PASSWORD, Cluster, wait_until
-from ward_node.deadlines import VIETNAM
 
 try:
     from playwright.sync_api import Browser, Page, expect

@@ -1,5 +1,19 @@
 """The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI.
 
+Its packages, by what they serve, each exposing ``blueprints()`` for :func:`create_app`:
+
+- ``dossiers/``: one-stop dossiers: the status machine, due dates, applicants, SMS notices;
+- ``desk/``: the front desk's day: work lists, printed forms, register, statistics, look-up;
+- ``documents/``, ``directives/``, ``meetings/``: official documents, directives, meetings;
+- ``conflicts/``: conflicts open on the ward's records and deciding one (its two pages are
+  routes of the dossier pages' blueprint, ``pages``, under which the base template names them);
+- ``attachments/``: files attached to records, stored by hash, and their download;
+- ``sync_link/``: the ward's link to the hub; ``tray/``: the front-desk PCs' tray app.
+
+The app's plumbing stays here: ``web.py`` (requests, errors, login), ``permissions.py`` (who
+may do what, asked by every package), ``store.py``, ``settings.py``, ``errors.py``,
+``housekeeping.py``, ``cli.py``.
+
 Importing the package imports nothing heavy: the tray app (``ward_node.tray``) runs on the
 front-desk PCs, Windows ones included, without the server's dependencies.
 """
@@ -25,17 +39,16 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
 
     from flask import Flask, Response, jsonify
 
+    from office import vn_date, vn_datetime, vnd
     from sync import KeyPair, connect, tighten
     from webapp import load_settings, session_cookie
 
-    from .filters import register as register_filters
+    from . import attachments, desk, directives, documents, dossiers, meetings, sync_link
     from .housekeeping import Housekeeper
-    from .rotation import rotate_keys
     from .settings import PREFIX, SETTINGS, sync_deadlines
-    from .setup import run_sync
     from .store import STORE_FILE, identity, load_clock, open_store
+    from .sync_link import SyncWorker, rotate_keys, run_sync
     from .web import NodeState, install
-    from .worker import SyncWorker
 
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
@@ -59,18 +72,21 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     node = NodeState(data_dir, clock)
     app.extensions["ward_node"] = node
     install(app)
-    register_filters(app)
+    # Times in Huế time, money in đồng: the office's display, shared with the hub.
+    app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(vnd, "vnd")
 
-    from . import api, desk, views
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(desk.bp)
-    app.register_blueprint(__import__("ward_node.directives_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.directives_pages", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.documents_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.documents_pages", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.meetings_pages", fromlist=["bp"]).bp)
+    for blueprint in (
+        *dossiers.blueprints(),
+        *desk.blueprints(),
+        *directives.blueprints(),
+        *documents.blueprints(),
+        *attachments.blueprints(),
+        *meetings.blueprints(),
+        *sync_link.blueprints(),
+    ):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz() -> Response:

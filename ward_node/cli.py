@@ -14,10 +14,16 @@ from sync import SyncError, TransportError, private_umask, read_status, sync_loc
 from webapp import accounts_text, add_user, end_sessions, list_users, load_settings, set_active
 
 from . import __version__
-from .rotation import rotate_keys
 from .settings import PREFIX, SETTINGS, sync_deadlines
-from .setup import init_node, node_summary, run_sync
 from .store import ROLES, open_store
+from .sync_link import (
+    export_changes,
+    import_changes,
+    init_node,
+    node_summary,
+    rotate_keys,
+    run_sync,
+)
 
 DEFAULT_PORT = 8800
 
@@ -166,8 +172,6 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_export_changes(args: argparse.Namespace) -> int:
-    from .transfer import export_changes
-
     data = _data(args)
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data)})
     r = export_changes(data, Path(args.out), chunk=int(settings["SYNC_CHUNK"]))
@@ -182,8 +186,6 @@ def cmd_export_changes(args: argparse.Namespace) -> int:
 
 
 def cmd_import_changes(args: argparse.Namespace) -> int:
-    from .transfer import import_changes
-
     r = import_changes(_data(args), Path(args.file))
     print(
         f"Đã nhập: máy chủ xác nhận đến thay đổi số {r.acked_seq} ({r.newly_acked} mới), "

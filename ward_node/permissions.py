@@ -100,7 +100,7 @@ def _document(
 
 
 RULES: dict[str, Rule] = {
-    # -- one-stop dossiers: the status machine is in dossier_rules.ACTIONS ----------------
+    # -- one-stop dossiers: the status machine is in dossiers/rules.py ACTIONS -------------
     "dossier.receive": _dossier("tiếp nhận hồ sơ", DESK),
     "dossier.refuse": _dossier("từ chối tiếp nhận hồ sơ", DESK),
     # A received dossier waits for someone to take it into processing; who starts it holds it.
@@ -121,7 +121,7 @@ RULES: dict[str, Rule] = {
     "dossier.return": _dossier("trả kết quả", SUPERVISORS, DESK),
     "dossier.edit": _dossier("sửa thông tin hồ sơ", DESK, PROCESSING),
     "dossier.attach": _dossier("đính kèm tệp vào hồ sơ", DESK, PROCESSING),
-    # -- official documents: the state machines are in document_reading -----------------
+    # -- official documents: the state machines are in documents/service.py ------------
     "document.draft": _document("soạn văn bản đi", EVERYONE),
     "document.register_paper": _document("vào sổ văn bản đến bằng giấy", REGISTRY),
     "document.edit_draft": _document(

@@ -15,7 +15,7 @@ from central_hub.store import open_store as open_hub
 from sync import RemoteRefused, select_records
 from tests.test_console import _csrf, _login
 from tests.test_hub_protocol import AppTransport, _token
-from ward_node.setup import init_node
+from ward_node.sync_link import init_node
 
 UNIT = "19786"
 

@@ -24,7 +24,7 @@ from central_hub.setup import capture
 from central_hub.store import open_store as open_hub_store
 from sync import atomic, set_meta
 from tests.conftest import console_login, ward_login
-from ward_node import stats as ward_stats
+from ward_node.desk import stats as ward_stats
 from ward_node.store import open_store
 from webapp import safe_cell
 

@@ -35,8 +35,8 @@ from sync import (
 )
 from tests.test_hub_protocol import AppTransport, _synced_session, _token
 from ward_node.dossiers import Dossiers
-from ward_node.setup import init_node
 from ward_node.store import capture, identity, load_clock
+from ward_node.sync_link import init_node
 from webapp import User
 
 A, B, C = "19786", "19744", "19750"  # A is the attacker's ward

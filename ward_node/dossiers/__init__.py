@@ -1,0 +1,59 @@
+"""One-stop dossiers (hồ sơ một cửa) at the ward: reception, the status machine, due dates,
+edits and search, the applicant's details and the SMS notices their changes send.
+
+- ``rules.py``: the national statuses 1–10, channels, how times are stored;
+- ``actions.py``: the status machine, one table: who may do each action, from which statuses,
+  to which status, and what else it writes;
+- ``service.py``: the dossier operations of one ward (``Dossiers``);
+- ``deadlines.py``: the working calendar and every due date a dossier gets or moves;
+- ``applicants.py``: applicants' names, ID numbers and phone numbers: checks and forms;
+- ``sms.py``: which changes are told to the applicant, and in what words;
+- ``pages.py``, ``api.py``: the dossier pages (the ward's home page) and ``/api/v1/dossiers``.
+
+The desk's work lists, forms, register and statistics are ``desk/``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .actions import ACTIONS, Action
+from .deadlines import WorkCalendar, calendar_from_records, due_at
+from .rules import (
+    CHANNELS,
+    LAST_DESK_NUMBER,
+    RETURN_METHODS,
+    STATUS_NAMES,
+    iso,
+    now_utc,
+)
+from .service import Dossiers, staff
+from .sms import notice_for
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "CHANNELS",
+    "LAST_DESK_NUMBER",
+    "RETURN_METHODS",
+    "STATUS_NAMES",
+    "Dossiers",
+    "WorkCalendar",
+    "blueprints",
+    "calendar_from_records",
+    "due_at",
+    "iso",
+    "notice_for",
+    "now_utc",
+    "staff",
+]
+
+
+def blueprints() -> list[Blueprint]:
+    """The dossier API and pages, for ``create_app`` to register."""
+    from . import api, pages
+
+    return [api.bp, pages.bp]

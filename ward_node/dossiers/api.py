@@ -1,0 +1,175 @@
+"""The dossier API (``/api/v1/dossiers``, ``/api/v1/procedures``), the public look-up of a
+dossier by its code (``/api/v1/public/...``, rate-limited), and ``/api/v1/auth/token``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sync import NotFound, ValidationError
+from webapp import authenticate, check_rate, issue_token
+
+from ..attachments import store_upload
+from ..web import (
+    client_address,
+    current_user,
+    db,
+    dossiers,
+    page_args,
+    require,
+)
+from .applicants import mask_name
+from .rules import STATUS_NAMES
+from .service import Dossiers
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _dossiers() -> Dossiers:
+    return dossiers()
+
+
+def _user() -> Any:
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    return user
+
+
+def _json_body() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationError(
+            "Nội dung gửi lên phải là JSON (Content-Type: application/json).",
+            code="bad_json",
+            field="body",
+        )
+    return body
+
+
+@bp.post("/auth/token")
+def token() -> Response:
+    """Exchange a username and password for a bearer token."""
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise ValidationError(
+            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
+        )
+    user = authenticate(
+        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
+    )
+    value, expires = issue_token(db(), user)
+    return jsonify(
+        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
+    )
+
+
+@bp.post("/dossiers")
+@require()
+def create_dossier() -> tuple[Response, int]:
+    """Receive a dossier at the desk; 201 with its code and due date."""
+    dossier = _dossiers().receive(_json_body(), _user())
+    return jsonify(dossier), 201
+
+
+@bp.get("/dossiers")
+@require()
+def list_dossiers() -> Response:
+    """List and search dossiers: ``q``, ``status``, ``overdue``, ``limit``, ``cursor``."""
+    limit, cursor = page_args()
+    status = request.args.get("status", type=int)
+    overdue_arg = request.args.get("overdue")
+    overdue = None if overdue_arg in (None, "") else overdue_arg.lower() in ("1", "true", "yes")
+    items, next_cursor = _dossiers().search(
+        request.args.get("q", ""), status, overdue, limit, cursor
+    )
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+@bp.get("/dossiers/<dossier_id>")
+@require()
+def get_dossier(dossier_id: str) -> Response:
+    """One dossier with its step history and the ``actions`` this user may apply now (the
+    buttons its page shows: ``permissions.py``)."""
+    service = _dossiers()
+    dossier = service.get(dossier_id)
+    actions = [a.name for a in service.allowed_actions(dossier, _user())]
+    return jsonify(dict(dossier, actions=actions))
+
+
+@bp.patch("/dossiers/<dossier_id>")
+@require()
+def patch_dossier(dossier_id: str) -> Response:
+    """Edit ``notes`` and the applicant's contact fields."""
+    return jsonify(_dossiers().edit(dossier_id, _json_body(), _user()))
+
+
+@bp.post("/dossiers/<dossier_id>/actions")
+@require()
+def dossier_action(dossier_id: str) -> Response:
+    """Move a dossier through the status machine; 409 when not allowed from its status."""
+    return jsonify(_dossiers().act(dossier_id, _json_body(), _user()))
+
+
+@bp.post("/dossiers/<dossier_id>/attachments")
+@require()
+def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
+    """Attach a file (multipart field ``file``) to a dossier; 201 with the attachment record.
+
+    The file is stored first (by its hash, in ``DATA/blobs``), then the record is written
+    through the node's write path: a record never names a file this node lacks. The file
+    reaches the hub at the next sync, after the record (``sync/blobsync.py``).
+    """
+    dossier = _dossiers().authorize(dossier_id, _user(), "dossier.attach")
+    record = store_upload("dossier", dossier_id, dossier["unit"])
+    return jsonify(record), 201
+
+
+@bp.get("/dossiers/<dossier_id>/attachments")
+@require()
+def dossier_attachments(dossier_id: str) -> Response:
+    """The files attached to a dossier, oldest first."""
+    return jsonify({"items": _dossiers().get(dossier_id)["attachments"], "next_cursor": None})
+
+
+@bp.get("/procedures")
+@require()
+def procedures() -> Response:
+    """The procedure catalogue received from the hub."""
+    return jsonify({"items": _dossiers().procedures(), "next_cursor": None})
+
+
+@bp.get("/public/dossiers/<code>")
+def public_dossier(code: str) -> Response:
+    """No login: a dossier's status by its code, the applicant's name masked, no staff names."""
+    _rate_limit()
+    dossier = _dossiers().by_code(code)
+    if dossier is None:
+        raise NotFound("Không tìm thấy hồ sơ với mã này. Hãy kiểm tra lại mã trên giấy tiếp nhận.")
+    return jsonify(
+        {
+            "code": dossier["code"],
+            "procedure_name": dossier["procedure_name"],
+            "applicant_name": mask_name(dossier["applicant"]["full_name"]),
+            "status": dossier["status"],
+            "status_name": STATUS_NAMES[dossier["status"]],
+            "received_at": dossier["received_at"],
+            "due_at": dossier["due_at"],
+            "returned_at": dossier.get("returned_at"),
+            "timeline": [
+                {
+                    "at": s["at"],
+                    "status": s["to_status"],
+                    "status_name": STATUS_NAMES[s["to_status"]],
+                }
+                for s in dossier["steps"]
+            ],
+        }
+    )
+
+
+def _rate_limit() -> None:
+    """Refuse more than PUBLIC_LOOKUP_PER_MINUTE look-ups a minute from one address."""
+    check_rate(
+        db(), request.remote_addr or "?", int(current_app.config["PUBLIC_LOOKUP_PER_MINUTE"])
+    )

@@ -1,0 +1,188 @@
+"""The dossier pages: the dossier list and search (the ward's home page), the reception form,
+a dossier's page with the actions its status allows; also login and logout, and what every
+template reads (labels, ``may``, the sync status, the count of open conflicts). Server-rendered,
+assets served locally.
+
+The ward's ``pages`` blueprint also carries the conflict pages (``conflicts/pages.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+
+from sync import SyncError, ValidationError, get_meta, read_status
+from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
+
+from .. import conflicts
+from ..conflicts.pages import add_to as add_conflict_pages
+from ..permissions import check, may
+from ..web import (
+    check_csrf,
+    client_address,
+    current_user,
+    db,
+    dossiers,
+    login_user,
+    require,
+)
+from .actions import ACTIONS
+from .applicants import display_phone
+from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES
+from .service import Dossiers, staff
+
+bp = Blueprint("pages", __name__)
+# The base template names the conflict list ``pages.open_conflicts``: it rides on this blueprint.
+add_conflict_pages(bp)
+
+
+def _dossiers() -> Dossiers:
+    return dossiers()
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    status = read_status(db()) if current_user() else None
+    return {
+        "STATUS_NAMES": STATUS_NAMES,
+        "CHANNELS": CHANNELS,
+        "RETURN_METHODS": RETURN_METHODS,
+        "display_phone": display_phone,
+        "sync_status": status,
+        "unit_name": get_meta(db(), "unit_name", ""),
+        # Templates show a button only when the desk's rules let this user use it.
+        "may": lambda action, record=None: may(current_user(), action, record),
+        # Every page reminds that conflicts wait for a decision (docs/conflicts.md).
+        "open_conflict_count": conflicts.open_count(db()) if current_user() else 0,
+    }
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in with a username and password (throttled after repeated failures)."""
+    error, status = None, 200
+    if request.method == "POST":
+        check_csrf()
+        try:
+            user = authenticate(
+                db(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                client_address(),
+            )
+        except (LoginRefused, LoginThrottled, AccountDisabled) as exc:
+            error, status = exc.message, exc.status  # 401, or 429 while throttled, 403 disabled
+        else:
+            login_user(user)
+            return redirect(_local_path(request.args.get("next") or "") or url_for("pages.index"))
+    return render_template("login.html", error=error), status
+
+
+def _local_path(target: str) -> str | None:
+    """``target`` if it is a path on this site, else ``None`` (no open redirect after login).
+
+    Besides "//host", refuse backslashes and control characters: browsers read "/\\host" as
+    "//host", and a tab in "/<TAB>/host" is dropped on its way to the Location header.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    return target
+
+
+@bp.post("/logout")
+@require()
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+@require()
+def index() -> str:
+    """The dossier list, newest first, with search and status filter."""
+    q = request.args.get("q", "")
+    status = request.args.get("status", type=int)
+    overdue = request.args.get("overdue") == "1"
+    items, next_cursor = _dossiers().search(
+        q, status, True if overdue else None, 50, request.args.get("cursor") or None
+    )
+    return render_template(
+        "dossiers/list.html",
+        items=items,
+        q=q,
+        status=status,
+        overdue=overdue,
+        next_cursor=next_cursor,
+    )
+
+
+@bp.route("/dossiers/new", methods=["GET", "POST"])
+@require()
+def new_dossier() -> Any:
+    """The reception form: procedure picker with its papers, applicant, channel."""
+    check(current_user(), "dossier.receive")  # the rule the API and the domain apply too
+    service = _dossiers()
+    procedures = service.procedures()
+    form: dict[str, Any] = {}
+    error = None
+    if request.method == "POST":
+        form = request.form.to_dict()
+        data = {
+            "procedure_code": form.get("procedure_code"),
+            "channel": form.get("channel") or "in_person",
+            "notes": form.get("notes"),
+            "applicant": {
+                key: form.get(f"applicant_{key}")
+                for key in ("full_name", "id_number", "birth_year", "phone", "address", "email")
+            },
+        }
+        try:
+            user = current_user()
+            assert user is not None
+            dossier = service.receive(data, user)
+        except ValidationError as exc:
+            error = exc
+        else:
+            flash(f"Đã tiếp nhận hồ sơ {dossier['code']}.", "ok")
+            return redirect(url_for("pages.dossier", dossier_id=dossier["id"]))
+    return render_template("dossiers/new.html", procedures=procedures, form=form, error=error), (
+        422 if error else 200
+    )
+
+
+@bp.get("/dossiers/<dossier_id>")
+@require()
+def dossier(dossier_id: str) -> str:
+    """One dossier: its data, its timeline, the actions its status allows."""
+    service = _dossiers()
+    record = service.get(dossier_id)
+    allowed = service.allowed_actions(record, current_user())
+    open_conflicts = conflicts.open_on(db(), [("dossier", record)])
+    return render_template(
+        "dossiers/detail.html",
+        d=record,
+        actions=allowed,
+        staff=staff(db()),
+        conflicts=open_conflicts,
+        conflicted=conflicts.fields_in_conflict(open_conflicts),
+    )
+
+
+@bp.post("/dossiers/<dossier_id>/actions")
+@require()
+def dossier_action(dossier_id: str) -> Response:
+    """Apply an action from the dossier page's buttons."""
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    user = current_user()
+    assert user is not None
+    try:
+        _dossiers().act(dossier_id, data, user)
+    except SyncError as exc:
+        flash(exc.message, "error")
+    else:
+        label = ACTIONS[data["action"]].label if data.get("action") in ACTIONS else ""
+        flash(f"Đã thực hiện: {label}.", "ok")
+    return redirect(url_for("pages.dossier", dossier_id=dossier_id))

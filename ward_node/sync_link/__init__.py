@@ -1,0 +1,47 @@
+"""The ward's link to the hub (docs/sync.md): enrolling the node, the sync sessions and the
+background worker that runs them, key rotation, the offline transfer by file, and what a
+restore leaves to renumber. The engine itself is ``sync/``; this is the ward's side of it.
+
+- ``enrollment.py``: ``ward-node init``: the token, the hub's pinned keys, the node's own;
+- ``session.py``: one sync session (push and pull under the sync lock); the node's identity;
+- ``worker.py``: the background thread that syncs on a timer and on request;
+- ``rotation.py``: replacing the node's keys, and finishing a rotation cut short;
+- ``transfer.py``: changes and acknowledgements carried on a file when the network is down;
+- ``recovery.py``: after a restore, renumbering what the hub already numbered otherwise;
+- ``pages.py``, ``api.py``: the sync page and ``/api/v1/sync`` (the tray's calls).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .enrollment import TOKEN_PREFIX, init_node, parse_token
+from .recovery import renumber
+from .rotation import rotate_keys
+from .session import node_summary, run_sync
+from .transfer import export_changes, import_changes
+from .worker import SyncWorker
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "SyncWorker",
+    "blueprints",
+    "export_changes",
+    "import_changes",
+    "init_node",
+    "node_summary",
+    "parse_token",
+    "renumber",
+    "rotate_keys",
+    "run_sync",
+]
+
+
+def blueprints() -> list[Blueprint]:
+    """The sync page and the sync API, for ``create_app`` to register."""
+    from . import api, pages
+
+    return [pages.bp, api.bp]
