@@ -33,7 +33,7 @@ from sync import (
     unpack_frame,
 )
 
-from . import nodes, sync_history
+from . import nodes
 from .files import (
     MAX_FILE_BYTES,
     add_source,
@@ -45,6 +45,7 @@ from .files import (
     sweep_partials,
 )
 from .ingest import HubContext, open_from_node
+from .nodes import sync_history
 from .web import context
 
 bp = Blueprint("sync_blobs", __name__, url_prefix="/sync/v1/blobs")

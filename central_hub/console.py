@@ -31,7 +31,7 @@ from office import VIETNAM, qr_svg, vn_datetime
 from sync import SyncError, ValidationError, nfc
 from webapp import authenticate
 
-from . import hold, nodes, sync_history, upgrades
+from . import nodes
 from .console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -40,6 +40,7 @@ from .console_auth import (
     login_user,
     logout_user,
 )
+from .nodes import held, sync_history, upgrades
 from .setup import load_keys
 from .unit_state import unit_rows
 from .web import client_address, db
@@ -199,7 +200,7 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         for r in events
     ]
     quarantined = [
-        {**q, "node_id": r["node_id"]} for r in rows for q in hold.quarantined(db(), r["node_id"])
+        {**q, "node_id": r["node_id"]} for r in rows for q in held.quarantined(db(), r["node_id"])
     ]
     return render_template(
         "console/unit.html",

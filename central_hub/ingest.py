@@ -51,11 +51,13 @@ from sync import (
     wall_ms,
 )
 
-from . import hold, nodes, upgrades
+from . import nodes
 from .conflict_notices import after_merge
 from .journal import Journal
+from .nodes import held as hold
+from .nodes import upgrades
+from .nodes.sync_history import record_visit
 from .scope import check_scope
-from .sync_history import record_visit
 
 
 @dataclass

@@ -10,7 +10,8 @@ from typing import Any
 from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
 from webapp import create_account_tables
 
-from . import hold, nodes, sync_history, upgrades
+from . import nodes
+from .nodes import held, sync_history, upgrades
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -183,7 +184,7 @@ MIGRATIONS = [
     ("0004_conflicts", _conflicts),
     ("0005_pull_cursor", _pull_cursor),
     ("0006_attachments", _attachments),
-    ("0007_held", hold.create_table),
+    ("0007_held", held.create_table),
     ("0008_key_rotation", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN keys_rotated_at TEXT")),
     ("0009_sms", _sms),
     ("0010_public_lookups", _public_lookups),
@@ -195,7 +196,7 @@ MIGRATIONS = [
     ("0016_directive_status_note", create_record_tables),
     ("0017_online_counters", _online_counters),
     ("0018_node_status", _node_status),
-    ("0019_held_quarantine", hold.add_quarantine),
+    ("0019_held_quarantine", held.add_quarantine),
     ("0020_unverified_refusals", sync_history.create_unverified_refusals),
     ("0021_enrollment_cancelled", nodes.create_cancelled_column),
     # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
 
-from . import ingest, sync_history
+from . import ingest
+from .nodes import sync_history
 from .web import context, state
 
 bp = Blueprint("sync_protocol", __name__, url_prefix="/sync/v1")

@@ -41,8 +41,9 @@ from sync import (
 )
 from webapp import load_settings
 
-from . import ingest, nodes, sync_history, upgrades
+from . import ingest, nodes
 from .ingest import HubContext
+from .nodes import sync_history, upgrades
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import hub_info, load_clock, open_store

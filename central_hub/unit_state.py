@@ -14,8 +14,9 @@ from flask import current_app, url_for
 from office import VIETNAM, local_time, vn_datetime
 from sync import RELEASE, release_of
 
-from . import nodes, sync_history, upgrades
+from . import nodes
 from .journal import Journal
+from .nodes import sync_history, upgrades
 from .overdue import overdue_counts
 from .web import db, state
 

@@ -25,7 +25,7 @@ from sync import (
     utcnow_iso,
 )
 
-from . import hold, upgrades
+from . import held, upgrades
 
 TOKEN_PREFIX = "wst1."
 TOKEN_ID_LEN = 12
@@ -324,7 +324,7 @@ def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[s
         )
         # What a stolen PC had the hub hold is never applied (docs/security.md, "Held
         # changes and revocation"): set aside with the revocation, in its transaction.
-        hold.quarantine(conn, ids, "Nút đã bị thu hồi trước khi thay đổi đến giờ áp dụng.")
+        held.quarantine(conn, ids, "Nút đã bị thu hồi trước khi thay đổi đến giờ áp dụng.")
     return ids
 
 
