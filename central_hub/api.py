@@ -20,8 +20,7 @@ from webapp import authenticate, issue_token
 
 from . import conflicts, nodes, reference_edit
 from .files import blob_store, file_response
-from .journal import Journal
-from .setup import capture
+from .journal import Journal, capture
 from .web import client_address, current_user, db, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -34,7 +34,7 @@ from sync import (
 
 from . import conflicts
 from .conflicts import HUB_PLACE
-from .setup import capture
+from .journal import capture
 from .store import HUB_ORIGIN
 
 DECISION_FIELDS = frozenset(

@@ -38,7 +38,7 @@ from sync import (
     validate_fields,
 )
 
-from .setup import capture
+from .journal import capture
 from .store import HUB_ORIGIN
 
 STATES = ("open", "resolved", "auto")

@@ -20,7 +20,7 @@ from office import TIME_CLASSES, VIETNAM, done_report, shown_status, time_class
 from sync import Conflict, NotFound, ValidationError, Write, clean_text, labels, new_id, validate
 from webapp import User
 
-from .setup import capture
+from .journal import capture
 from .web import db, records, state
 
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}

@@ -34,8 +34,8 @@ from sync import (
 from webapp import User
 
 from .files import add_source, blob_store
+from .journal import capture
 from .secrecy import READERS, masked, may_read
-from .setup import capture
 from .submit import MAX_SCAN_BYTES, MAX_SCANS
 from .web import current_user, db, page_args, records, require, state
 

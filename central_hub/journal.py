@@ -1,9 +1,11 @@
-"""The hub's journal: every change it holds, with the units each one is routed to.
+"""The hub's journal: every change it holds, with the units each one is routed to, and the
+hub's own write path into it (:func:`capture`).
 
 Ward changes enter with their ``(origin, seq)`` (a primary key, so a replay is a no-op); the
-hub's own writes (administrators, reference data) enter with origin ``hub``. Routing decides,
-per change, which units must receive it (DESIGN.md, "Routing"); a pull for unit U reads only
-entries routed to U or to every unit (``*``).
+hub's own writes (administrators, reference data, the portal, the SMS dispatcher) enter with
+origin ``hub``. Routing decides, per change, which units must receive it (each record type's
+``x-route`` in ``schemas/``); a pull for unit U reads only entries routed to U or to every
+unit (``*``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sync import Change, loads, record_type, utcnow_iso
+from sync import Change, ChangeCapture, Replica, get_meta, loads, record_type, utcnow_iso
+
+from .store import HUB_ORIGIN, load_clock
 
 ALL_UNITS = "*"
 
@@ -191,3 +195,9 @@ class Journal:
             }
             for r in rows
         ]
+
+
+def capture(conn: sqlite3.Connection) -> ChangeCapture:
+    """The hub's own write path: its writes are journaled with origin ``hub`` and routed."""
+    hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
+    return ChangeCapture(conn, hub_id, load_clock(conn), Replica(conn), Journal(conn, hub_id))

@@ -27,7 +27,7 @@ from sync import (
 )
 from webapp import User
 
-from .setup import capture
+from .journal import capture
 from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")

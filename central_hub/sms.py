@@ -37,7 +37,7 @@ from typing import Any
 
 from sync import ChangeCapture, Replica, ValidationError, atomic, connect, record_type
 
-from .setup import capture as hub_capture
+from .journal import capture as hub_capture
 from .sms_providers import (
     PermanentSmsError,
     Provider,

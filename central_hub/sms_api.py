@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import ValidationError
 
 from . import sms
-from .setup import capture
+from .journal import capture
 from .web import db, error_json, page_args, require
 
 bp = Blueprint("sms", __name__, url_prefix="/api/v1")

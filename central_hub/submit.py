@@ -50,8 +50,8 @@ from sync import (
 from webapp import RateLimited, check_rate
 
 from . import citizen_input, files
+from .journal import capture
 from .portal import PAPER_KINDS, current_wards, error_page, time_limit
-from .setup import capture
 from .web import db, records
 
 bp = Blueprint("submit", __name__)
