@@ -46,7 +46,7 @@ from .files import (
 )
 from .ingest import HubContext, open_from_node
 from .nodes import sync_history
-from .web import context
+from .sync_api import context
 
 bp = Blueprint("sync_blobs", __name__, url_prefix="/sync/v1/blobs")
 

@@ -52,7 +52,7 @@ from sync import (
 )
 
 from . import nodes
-from .conflict_notices import after_merge
+from .conflicts.notices import after_merge
 from .journal import Journal
 from .nodes import held as hold
 from .nodes import upgrades

@@ -172,7 +172,7 @@ def _conflict_notices(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
     conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
     conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
-    from .conflict_notices import publish  # the hub's write path needs this module loaded
+    from .conflicts.notices import publish  # the hub's write path needs this module loaded
 
     publish(conn)
 

@@ -8,10 +8,17 @@ from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
 
 from . import ingest
+from .ingest import HubContext
 from .nodes import sync_history
-from .web import context, state
+from .web import db, state
 
 bp = Blueprint("sync_protocol", __name__, url_prefix="/sync/v1")
+
+
+def context() -> HubContext:
+    """The protocol handlers' context for this request."""
+    hub = state()
+    return HubContext.from_settings(db(), hub.keys, hub.hub_id, hub.clock, current_app.config)
 
 
 def _envelope(data: bytes) -> Response:

@@ -1,7 +1,7 @@
 """Conflict notices: how the unit that owns a record learns that a conflict is open on it, and
 how its decision comes back (docs/conflicts.md).
 
-The hub's inbox (``conflicts.py``) lives only at the hub. When it opens a conflict for review
+The hub's inbox (``inbox.py``) lives only at the hub. When it opens a conflict for review
 it also writes a ``conflict`` record (``schemas/conflict.json``) owned by the record's unit:
 being a hub write on a unit's record, the journal routes it to that unit (``x-route: owner``),
 and the ward's record page shows both values from it. A decision, at the hub or at the ward, is
@@ -32,10 +32,10 @@ from sync import (
     utcnow_iso,
 )
 
-from . import conflicts
-from .conflicts import HUB_PLACE
-from .journal import capture
-from .store import HUB_ORIGIN
+from ..journal import capture
+from ..store import HUB_ORIGIN
+from . import inbox
+from .inbox import HUB_PLACE
 
 DECISION_FIELDS = frozenset(
     {"state", "resolution", "resolved_by", "resolved_place", "resolved_at", "note"}
@@ -50,7 +50,7 @@ def after_merge(conn: sqlite3.Connection, changes: list[Change], clashes: list[F
     Raises :class:`~sync.OutOfScope` for a change of a notice that is not a decision on a
     notice the hub opened for the sender's unit (the whole push is then refused)."""
     hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
-    publish(conn, conflicts.record_clashes(conn, clashes))
+    publish(conn, inbox.record_clashes(conn, clashes))
     for change in changes:
         if change.type == "conflict" and change.origin != hub_id:
             _take_decision(conn, changes, change)
@@ -71,8 +71,8 @@ def publish(conn: sqlite3.Connection, conflict_ids: Sequence[int] | None = None)
     hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
     writes = []
     for conflict_id in conflict_ids:
-        found = conflicts.get_conflict(conn, conflict_id)
-        writes.append(opened(conn, found, conflicts.base_side(conn, found), hub_id))
+        found = inbox.get_conflict(conn, conflict_id)
+        writes.append(opened(conn, found, inbox.base_side(conn, found), hub_id))
     with atomic(conn):
         capture(conn).write_many(writes, actor="system")
         conn.executemany(
@@ -87,12 +87,12 @@ def _take_decision(conn: sqlite3.Connection, changes: list[Change], change: Chan
     decided there (by whom, where, when, with what). Decided first elsewhere (an administrator
     meanwhile), the notice is written again with that first decision; the two values the
     decisions wrote clash on the record's field and open a conflict of their own."""
-    found = conflicts.by_notice(conn, change.id)
+    found = inbox.by_notice(conn, change.id)
     check_decision(change, found)
     assert found is not None
     if found["state"] == "resolved":
         first = found["resolution"] or {}
-        again = conflicts.notice_decision(
+        again = notice_decision(
             change.id,
             found["unit"],
             first.get("value"),
@@ -103,7 +103,7 @@ def _take_decision(conn: sqlite3.Connection, changes: list[Change], change: Chan
         )
         capture(conn).write_many([again], actor="system")
         return
-    conflicts.close(
+    inbox.close(
         conn,
         found["id"],
         user=change.actor,
@@ -149,7 +149,7 @@ def _side(conn: sqlite3.Connection, side: dict[str, Any], hub_id: str) -> dict[s
 def opened(
     conn: sqlite3.Connection, conflict: dict[str, Any], base: dict[str, Any] | None, hub_id: str
 ) -> Write:
-    """The notice of a conflict just opened (``conflict`` as ``conflicts.get_conflict`` reads
+    """The notice of a conflict just opened (``conflict`` as ``inbox.get_conflict`` reads
     it, ``base`` its base side or ``None``), to write with the hub's capture."""
     notice_id = new_id()
     return Write(
@@ -203,3 +203,30 @@ def field_version(changes: list[Change], decision: Change, found: dict[str, Any]
         and found["field"] in c.fields
     ]
     return written[-1].version_key if written else None
+
+
+def notice_decision(
+    notice_id: str,
+    unit: str,
+    value: Any,
+    *,
+    user: str,
+    place: str,
+    note: str | None,
+    at: str | None = None,
+) -> Write:
+    """The change of a conflict notice's decision fields (``schemas/conflict.json``):
+    resolved, with what, by whom, where (``hub`` or a unit's code) and when."""
+    return Write(
+        "conflict",
+        notice_id,
+        unit,
+        {
+            "state": "resolved",
+            "resolution": value,
+            "resolved_by": user,
+            "resolved_place": place,
+            "resolved_at": at or utcnow_iso(),
+            "note": note,
+        },
+    )

@@ -1,67 +1,38 @@
-"""The conflict inbox: concurrent edits the hub detected, and their resolution.
+"""The conflict inbox: concurrent edits the hub detected, as recorded and read.
 
 A conflict is recorded when a change's base for a field differs from the version the hub
 held (docs/conflicts.md). The deterministic winner is applied either way, so replicas
 converge. A clash of two different values of a field a person typed or chose opens a conflict
-for review, and its notice (``conflict_notices.py``) reaches the unit that owns the record, so
-both values stay visible on the record's pages until someone decides; a field whose schema
-opts out of review (``"x-review": false``, with its reason: computed values, counters), or two
-writers who wrote the same value, is kept as ``auto`` for the audit trail. Resolving writes
-the chosen value as an ordinary new change, which reaches the owning ward with the notice's
-decision; a ward's own decision comes back through its push (:func:`after_merge`).
-
-:func:`resolve_many` resolves many conflicts of one kind (record type and field) with one rule,
-all in one transaction: either every chosen conflict is resolved, each audited on its own row
-(who, when, the note, the version written), or none is and the store is unchanged. An
-administrator who ticks twenty conflicts expects the twenty done or a reason, not a half.
+for review, and its notice (``notices.py``) reaches the unit that owns the record, so both
+values stay visible on the record's pages until someone decides (``resolution.py``); a field
+whose schema opts out of review (``"x-review": false``, with its reason: computed values,
+counters), or two writers who wrote the same value, is kept as ``auto`` for the audit trail.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from office import check_secret_changes
-from sync import (
-    Conflict,
-    FieldClash,
-    NotFound,
-    ValidationError,
-    Write,
-    atomic,
-    get_meta,
-    record_type,
-    utcnow_iso,
-    validate_fields,
-)
-
-from .journal import capture
-from .store import HUB_ORIGIN
+from sync import FieldClash, NotFound, ValidationError, record_type, utcnow_iso
 
 STATES = ("open", "resolved", "auto")
+
 HUB_PLACE = "hub"  # where a decision was made: the hub, or a unit's code
-# How :func:`resolve_many` picks each conflict's value.
-RULES = {
-    "unit": "giữ giá trị của đơn vị đã chọn",
-    "hub": "giữ giá trị do máy chủ trung tâm ghi",
-    "latest": "giữ giá trị mới nhất (đang áp dụng)",
-    "base": "giữ giá trị gốc (trước khi hai bên cùng sửa)",
-}
 
 
 def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[int]:
     """Keep each concurrent edit with both sides, their versions, units and users, and the
     base; return the numbers of those opened for review (their notices are the caller's:
-    ``conflict_notices.after_merge``)."""
+    ``notices.after_merge``)."""
     opened = []
     for clash in clashes:
         change = clash.change
         if change.type == "conflict":
             # Two decisions of one notice: not a conflict of its own. The values they wrote
-            # clash on the record's field, which is (conflict_notices._take_decision).
+            # clash on the record's field, which is (notices._take_decision).
             continue
         hlc_hex, _, origin = clash.current_version.partition("@")
         other = conn.execute(
@@ -213,89 +184,12 @@ def get_conflict(conn: sqlite3.Connection, conflict_id: int) -> dict[str, Any]:
     return _row(row)
 
 
-def resolve(
-    conn: sqlite3.Connection, conflict_id: int, value: Any, *, user: str, note: str | None = None
-) -> dict[str, Any]:
-    """Resolve with ``value``: written as a new hub change (routed to the owning ward) and the
-    conflict closed, in one transaction. :class:`Conflict` (409) when already resolved."""
-    with atomic(conn):
-        _resolve_one(conn, get_conflict(conn, conflict_id), value, user=user, note=note)
-    return get_conflict(conn, conflict_id)
-
-
-def resolve_many(
-    conn: sqlite3.Connection,
-    conflict_ids: Sequence[int],
-    rule: str,
-    *,
-    user: str,
-    note: str | None = None,
-    unit: str | None = None,
-) -> list[dict[str, Any]]:
-    """Resolve several open conflicts of one kind (same record type and field) by one ``rule``
-    of :data:`RULES` (``unit`` keeps the side written by ``unit``), in one transaction.
-
-    Each conflict is audited on its own (resolved_by, resolved_at, note, the version written)
-    and each resolution is a hub change routed to its owning ward. All or nothing: raises
-    :class:`ValidationError` (mixed kinds, an unknown rule, a conflict the rule has no value
-    for, a value the schema refuses), :class:`NotFound` or :class:`Conflict` (already resolved)
-    and then changes nothing. Returns the resolved conflicts in the order given.
-    """
-    ids = list(dict.fromkeys(int(i) for i in conflict_ids))
-    if not ids:
-        raise ValidationError("Hãy chọn ít nhất một xung đột để giải quyết.", field="ids")
-    if rule not in RULES:
-        raise ValidationError(
-            f"Cách giải quyết phải là một trong: {', '.join(RULES)}.", field="rule"
-        )
-    if rule == "unit" and not unit:
-        raise ValidationError("Hãy chọn đơn vị có giá trị cần giữ.", field="unit")
-    with atomic(conn):
-        found = [get_conflict(conn, i) for i in ids]
-        kinds = {(c["record_type"], c["field"]) for c in found}
-        if len(kinds) > 1:
-            listed = "; ".join(f"{t}.{f}" for t, f in sorted(kinds))
-            raise ValidationError(
-                "Chỉ giải quyết hàng loạt được các xung đột cùng loại bản ghi và cùng trường "
-                f"(đang chọn lẫn: {listed}). Hãy lọc theo loại bản ghi rồi chọn lại.",
-                code="mixed_kinds",
-                field="ids",
-            )
-        hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
-        for conflict in found:
-            value = _by_rule(conn, conflict, rule, unit, hub_id)
-            _resolve_one(conn, conflict, value, user=user, note=note)
-    return [get_conflict(conn, i) for i in ids]
-
-
-def _by_rule(
-    conn: sqlite3.Connection, conflict: dict[str, Any], rule: str, unit: str | None, hub_id: str
-) -> Any:
-    """The value ``rule`` keeps for ``conflict``; :class:`ValidationError` when it has none."""
-    if rule == "base":
-        base = base_side(conn, conflict)
-        if base is None:
-            raise ValidationError(
-                f"Xung đột số {conflict['id']} không có giá trị gốc (hai bên cùng ghi lần "
-                "đầu); hãy giải quyết riêng xung đột này.",
-                field="rule",
-            )
-        return base["value"]
-    if rule == "latest":
-        return max(conflict["values"], key=lambda v: str(v["version"]))["value"]
-    wanted = [
-        v
-        for v in conflict["values"]
-        if (v["unit"] == unit if rule == "unit" else v["origin"] == hub_id)
-    ]
-    if not wanted:
-        who = f"đơn vị {unit}" if rule == "unit" else "máy chủ trung tâm"
-        raise ValidationError(
-            f"Xung đột số {conflict['id']} không có giá trị nào của {who}; bỏ chọn nó "
-            "hoặc chọn cách giải quyết khác.",
-            field="rule",
-        )
-    return max(wanted, key=lambda v: str(v["version"]))["value"]
+def by_notice(conn: sqlite3.Connection, notice_id: str) -> dict[str, Any] | None:
+    """The conflict whose notice is the ``conflict`` record ``notice_id``, or ``None``."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM conflicts WHERE notice = ?", (notice_id,)
+    ).fetchone()
+    return None if row is None else _row(row)
 
 
 def base_side(conn: sqlite3.Connection, conflict: dict[str, Any]) -> dict[str, Any] | None:
@@ -326,74 +220,6 @@ def base_side(conn: sqlite3.Connection, conflict: dict[str, Any]) -> dict[str, A
         "user": row[1],
         "unit": row[2],
     }
-
-
-def _resolve_one(
-    conn: sqlite3.Connection, found: dict[str, Any], value: Any, *, user: str, note: str | None
-) -> None:
-    """Write ``value`` as a hub change, with the notice's decision, and close the conflict
-    (the caller holds the transaction)."""
-    if found["state"] == "resolved":
-        raise Conflict(
-            f"Xung đột số {found['id']} đã được giải quyết lúc {found['resolved_at']}.",
-            code="already_resolved",
-        )
-    fields = {found["field"]: value}
-    validate_fields(found["record_type"], fields)
-    writes = [Write(found["record_type"], found["record_id"], found["unit"], fields)]
-    if found["notice"]:
-        writes.append(
-            notice_decision(
-                found["notice"], found["unit"], value, user=user, place=HUB_PLACE, note=note
-            )
-        )
-    change = capture(conn).write_many(writes, actor=user)[0]
-    # A secret document's content never enters the store (docs/security.md): not through a
-    # value an administrator types either; raising undoes the write with the transaction.
-    check_secret_changes(conn, [change])
-    close(
-        conn,
-        found["id"],
-        user=user,
-        at=utcnow_iso(),
-        resolution={"value": value, "version": change.version_key, "place": HUB_PLACE},
-        note=note,
-    )
-
-
-def notice_decision(
-    notice_id: str,
-    unit: str,
-    value: Any,
-    *,
-    user: str,
-    place: str,
-    note: str | None,
-    at: str | None = None,
-) -> Write:
-    """The change of a conflict notice's decision fields (``schemas/conflict.json``):
-    resolved, with what, by whom, where (``hub`` or a unit's code) and when."""
-    return Write(
-        "conflict",
-        notice_id,
-        unit,
-        {
-            "state": "resolved",
-            "resolution": value,
-            "resolved_by": user,
-            "resolved_place": place,
-            "resolved_at": at or utcnow_iso(),
-            "note": note,
-        },
-    )
-
-
-def by_notice(conn: sqlite3.Connection, notice_id: str) -> dict[str, Any] | None:
-    """The conflict whose notice is the ``conflict`` record ``notice_id``, or ``None``."""
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM conflicts WHERE notice = ?", (notice_id,)
-    ).fetchone()
-    return None if row is None else _row(row)
 
 
 def close(
