@@ -47,10 +47,10 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)
 
-    from . import api, blob_api, conflicts, public, sms_api, sync_api
+    from . import api, conflicts, protocol, public, sms_api
 
-    app.register_blueprint(sync_api.bp)
-    app.register_blueprint(blob_api.bp)
+    for bp in protocol.BLUEPRINTS:
+        app.register_blueprint(bp)
     app.register_blueprint(api.bp)
     for bp in conflicts.BLUEPRINTS:
         app.register_blueprint(bp)

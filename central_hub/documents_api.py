@@ -3,7 +3,7 @@ each recipient's processing status as their receipts flow back (CONTRACT.md "Cen
 
 A document carries its scanned files (PDF) as ``attachment`` records owned by the city: they
 route ``follow_parent``, so exactly the addressees receive them and fetch the files from the
-hub's blob store through the blob protocol (``blob_api.py``).
+hub's blob store through the blob protocol (``protocol/blobs.py``).
 """
 
 from __future__ import annotations

@@ -80,13 +80,13 @@ def _records(conn: sqlite3.Connection) -> None:
 
 def _pull_cursor(conn: sqlite3.Connection) -> None:
     # The cursor a node last pulled from: where an offline export for it starts by default
-    # (central_hub/transfer.py).
+    # (central_hub/protocol/transfer.py).
     conn.execute("ALTER TABLE nodes ADD COLUMN pulled_cursor INTEGER NOT NULL DEFAULT 0")
 
 
 def _attachments(conn: sqlite3.Connection) -> None:
     # Attachment records (schemas/attachment.json) in stores made before they existed; the
-    # blob protocol looks them up by the file's hash (central_hub/blob_api.py).
+    # blob protocol looks them up by the file's hash (central_hub/protocol/blobs.py).
     create_record_tables(conn)
     conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
 
@@ -166,7 +166,7 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
 
 def _conflict_notices(conn: sqlite3.Connection) -> None:
     # The notice of each open conflict, a record routed to the unit owning the record in
-    # conflict (schemas/conflict.json, central_hub/conflict_notices.py): conflicts opened
+    # conflict (schemas/conflict.json, central_hub/conflicts/notices.py): conflicts opened
     # before notices existed get theirs now, so every ward learns of them on its next pull.
     create_record_tables(conn)
     conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")

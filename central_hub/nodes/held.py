@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from sync import Change, physical_ms, utcnow_iso
 
@@ -159,3 +160,19 @@ def quarantined(conn: sqlite3.Connection, origin: str) -> list[dict[str, object]
         {"seq": r[0], "type": r[1], "id": r[2], "quarantined_at": r[3], "reason": r[4]}
         for r in rows
     ]
+
+
+def clock_warning(ahead_ms: int, held: int) -> dict[str, Any]:
+    """What a node is told when its changes are held: its clock runs ``ahead_ms`` ahead of the
+    hub's, and ``held`` changes wait (a warning for its status page)."""
+    minutes = max(1, round(ahead_ms / 60_000))
+    return {
+        "code": "clock_ahead",
+        "ahead_s": round(ahead_ms / 1000),
+        "held": held,
+        "message": (
+            f"Đồng hồ máy tính của phường đang chạy nhanh hơn giờ của thành phố khoảng {minutes} "
+            "phút. Hãy chỉnh lại giờ trên máy chủ phường hoặc báo cán bộ tin học. "
+            f"{held} thay đổi đã được thành phố lưu an toàn và sẽ được áp dụng khi đến giờ."
+        ),
+    }

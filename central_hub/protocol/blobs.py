@@ -33,8 +33,8 @@ from sync import (
     unpack_frame,
 )
 
-from . import nodes
-from .files import (
+from .. import nodes
+from ..files import (
     MAX_FILE_BYTES,
     add_source,
     blob_store,
@@ -44,9 +44,9 @@ from .files import (
     sent_by,
     sweep_partials,
 )
-from .ingest import HubContext, open_from_node
-from .nodes import sync_history
-from .sync_api import context
+from ..nodes import sync_history
+from .context import HubContext
+from .envelopes import open_from_node
 
 bp = Blueprint("sync_blobs", __name__, url_prefix="/sync/v1/blobs")
 
@@ -73,7 +73,7 @@ def download() -> Response:
 
 def _answer(kind: str, handler: Handler) -> Response:
     body = request.get_data()
-    ctx = context()
+    ctx = HubContext.for_request()
     try:
         node, frame = _open(ctx, body, kind)
         reply = handler(ctx, node, frame, body)
@@ -95,7 +95,7 @@ def _answer(kind: str, handler: Handler) -> Response:
 
 
 def _open(ctx: HubContext, body: bytes, kind: str) -> tuple[nodes.Node, Frame]:
-    """Open an envelope from an active node (the checks of ``ingest``) holding a frame."""
+    """Open an envelope from an active node (``envelopes.open_from_node``) holding a frame."""
     node, payload = open_from_node(ctx, body, kind)
     frame = unpack_frame(payload)
     if frame.kind != kind:

@@ -41,19 +41,21 @@ from sync import (
 )
 from webapp import load_settings
 
-from . import ingest, nodes
-from .ingest import HubContext
-from .nodes import sync_history, upgrades
-from .settings import PREFIX, SETTINGS
-from .setup import load_keys
-from .store import hub_info, load_clock, open_store
+from .. import nodes
+from ..nodes import sync_history, upgrades
+from ..settings import PREFIX, SETTINGS
+from ..setup import load_keys
+from ..store import hub_info, load_clock, open_store
+from . import pull as pulling
+from . import push as pushing
+from .context import HubContext
 
 # -- the hub outside Flask ---------------------------------------------------------------------
 
 
 @contextmanager
 def open_hub(data_dir: Path) -> Iterator[HubContext]:
-    """The protocol context of the hub in ``data_dir``, as a request gets it in ``web.py``."""
+    """The protocol context of the hub in ``data_dir``, as a request gets it (``HubContext.for_request``)."""
     keys = load_keys(data_dir)
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data_dir)})
     conn = open_store(data_dir)
@@ -85,7 +87,7 @@ def import_changes(
 ) -> list[SenderResult]:
     """Apply every push envelope of ``path`` in order; write the acknowledgements; report.
 
-    Each envelope goes through :func:`central_hub.ingest.push` in its own transaction. A refused
+    Each envelope goes through :func:`.push.push` in its own transaction. A refused
     envelope stops the import with an error naming it; it changed nothing, the envelopes before
     it stay applied and their acknowledgement is written all the same. One acknowledgement file
     per sender: ``ack_out`` or ``FILE.ack``, with the node id in its name when the file holds
@@ -99,7 +101,7 @@ def import_changes(
     try:
         for i, (raw, header) in enumerate(zip(envelopes, headers, strict=True), start=1):
             try:
-                acks[header["sender"]] = ingest.push(ctx, raw, online=False)
+                acks[header["sender"]] = pushing.push(ctx, raw, online=False)
             except SyncError as exc:
                 sync_history.record_refusal(ctx.conn, raw, "push", exc, ctx.sender)
                 raise type(exc)(
@@ -183,7 +185,7 @@ def export_changes(
 
     ``since`` defaults to the cursor the unit's active node last pulled from. The file holds a
     ``push_ack`` stating where the batches start, then pull batches of at most the hub's
-    ``PULL_LIMIT`` entries (:func:`central_hub.ingest.pull_answer`), all read from one snapshot
+    ``PULL_LIMIT`` entries (:func:`.pull.pull_answer`), all read from one snapshot
     of the store, as the node's release takes them. Nothing in the store changes but the
     record of what the file leaves out for the node's upgrade (docs/upgrades.md).
     """
@@ -205,7 +207,7 @@ def export_changes(
         parts: list[tuple[list[dict[str, Any]], int]] = []
         cursor = start
         while True:
-            changes, next_cursor, read = ingest.routed_batch(
+            changes, next_cursor, read = pulling.routed_batch(
                 ctx, node, receiver, cursor, ctx.pull_limit, waits
             )
             if read == 0:
@@ -219,7 +221,7 @@ def export_changes(
         left = entries
         for changes, next_cursor in parts:
             left -= len(changes)
-            batches.append(ingest.seal_pull_batch(ctx, node, changes, next_cursor, left))
+            batches.append(pulling.seal_pull_batch(ctx, node, changes, next_cursor, left))
         statement = {
             "kind": "push_ack",
             "acked_seq": node.last_seq,
@@ -239,7 +241,7 @@ def export_changes(
     # What the file leaves out for the node's upgrade is held as a live pull holds it
     # (docs/upgrades.md), once the snapshot is over; and what it hands the node counts as
     # handed out, as a pull's answer does (docs/sync.md, "Restores").
-    ingest.record_handed(ctx.conn, node.node_id, cursor, waits)
+    pulling.record_handed(ctx.conn, node.node_id, cursor, waits)
     return ExportResult(
         out, node.node_id, node.unit, start, cursor, entries, len(batches), node.last_seq
     )
