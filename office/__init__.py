@@ -1,12 +1,30 @@
 """The office's rules both apps apply, that are not the sync engine: Huế time and the display
-of dates, money and QR codes, the weekly schedule, the time class of a directive, what the
-system holds of a secret document, and the values people type into a record's fields.
+of dates, money and QR codes, the weekly schedule, when a dossier's clock runs and when it is
+overdue, a directive's shown status and time class and what its issuer writes, what the system
+holds of a secret document, and the values people type into a record's fields.
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
 
 from . import fieldvalues
+from .directives import (
+    check_new_deadline,
+    confirmation_fields,
+    decorate_directive,
+    directive_now,
+    directive_reports,
+    done_report,
+    send_back_fields,
+    shown_status,
+)
 from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
+from .dossier_time import (
+    CLOCK_RUNNING,
+    OPEN_STATUSES,
+    OVERDUE_SQL,
+    clock_running,
+    is_overdue,
+)
 from .schedule import SCHEDULED, WEEKDAYS, schedule_rows, to_ics, week_of
 from .secrecy import (
     SECRET_RESULT,
@@ -17,9 +35,12 @@ from .secrecy import (
     secret_content,
     strip_secret_content,
 )
-from .timeclass import TIME_CLASSES, done_report, shown_status, time_class
+from .timeclass import TIME_CLASSES, time_class
 
 __all__ = [
+    "CLOCK_RUNNING",
+    "OPEN_STATUSES",
+    "OVERDUE_SQL",
     "SCHEDULED",
     "SECRET_RESULT",
     "SECRET_SUMMARY",
@@ -27,15 +48,23 @@ __all__ = [
     "TIME_CLASSES",
     "VIETNAM",
     "WEEKDAYS",
+    "check_new_deadline",
     "check_secret_changes",
+    "clock_running",
+    "confirmation_fields",
+    "decorate_directive",
+    "directive_now",
+    "directive_reports",
     "done_report",
     "fieldvalues",
     "form_day",
+    "is_overdue",
     "is_secret",
     "local_time",
     "qr_svg",
     "schedule_rows",
     "secret_content",
+    "send_back_fields",
     "shown_status",
     "strip_secret_content",
     "time_class",

@@ -11,7 +11,6 @@ Ward and hub show the same class for the same directive, so the rule lives here 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 DUE_SOON_DAYS = 3
 
@@ -53,31 +52,3 @@ def time_class(
     if due - now <= timedelta(days=DUE_SOON_DAYS):
         return "due_soon"
     return "within"
-
-
-def shown_status(directive: dict[str, Any], reports: list[dict[str, Any]]) -> str:
-    """A directive's status as both ward and hub show it, from the issuer's record and the
-    units' reports (``schemas/directive.json``): the units never write the issuer's record, so
-    a first report shows an assigned directive as ``in_progress``, and the lead unit's report
-    of done, newer than the last send-back, as ``awaiting_confirmation``."""
-    status = str(directive["status"])
-    if status not in ("assigned", "in_progress", "awaiting_confirmation"):
-        return status
-    if done_report(directive, reports) is not None:
-        return "awaiting_confirmation"
-    if status == "assigned" and reports:
-        return "in_progress"
-    return "in_progress" if status == "awaiting_confirmation" else status
-
-
-def done_report(directive: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The lead unit's latest report of done not yet sent back by the issuer, or None."""
-    since = directive.get("sent_back_at") or ""
-    done = [
-        r
-        for r in reports
-        if r.get("done")
-        and r.get("unit") == directive.get("lead_unit")
-        and r["reported_at"] > since
-    ]
-    return max(done, key=lambda r: r["reported_at"]) if done else None

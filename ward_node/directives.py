@@ -4,16 +4,25 @@ reports, and, for its own directives, the issuer's confirmation, send-back and e
 
 A directive is owned by its issuer (the city, or the ward); the ward answers a city directive
 only with its own ``directive_report`` records, so nothing here writes another unit's record.
-The time class and the shown status are computed (``sync.time_class``, ``sync.shown_status``).
+The time class and the shown status are computed, by the rules the hub applies too
+(``office/directives.py``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from office import TIME_CLASSES, done_report, shown_status, time_class
+from office import (
+    TIME_CLASSES,
+    check_new_deadline,
+    confirmation_fields,
+    decorate_directive,
+    directive_now,
+    directive_reports,
+    send_back_fields,
+)
 from sync import (
     Conflict,
     HybridClock,
@@ -33,7 +42,6 @@ from .document_reading import DocumentReader
 from .permissions import SUPERVISORS, check, may
 from .store import capture
 
-STATUS_NAMES = labels("directive", "status")
 PRIORITY_NAMES = labels("directive", "priority")
 ISSUERS = SUPERVISORS  # who issues, confirms, sends back and extends at the ward
 # The ward's actions on a directive and the rule of permissions.py each one asks.
@@ -46,12 +54,6 @@ ACTION_RULES = {
 }
 
 
-def now_iso() -> str:
-    """Now in UTC to the microsecond: a report and a send-back in the same second still
-    compare in the order they happened."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def today() -> date:
     """Today's date in Vietnam."""
     return datetime.now(VIETNAM).date()
@@ -60,21 +62,9 @@ def today() -> date:
 def decorate(
     directive: dict[str, Any], reports: list[dict[str, Any]], on: date | None = None
 ) -> dict[str, Any]:
-    """The directive with its computed ``shown_status`` and ``time_class`` (and their labels)."""
-    status = shown_status(directive, reports)
-    completed = directive.get("completed_at") if status == "done" else None
-    klass = (
-        None
-        if status == "cancelled"
-        else time_class(directive.get("deadline"), on or today(), completed)
-    )
-    return {
-        **directive,
-        "shown_status": status,
-        "status_label": STATUS_NAMES[status],
-        "time_class": klass,
-        "time_class_label": TIME_CLASSES.get(klass or "", "Đã hủy"),
-    }
+    """The directive with its computed ``shown_status`` and ``time_class`` (and their labels)
+    on ``on`` (default: today)."""
+    return decorate_directive(directive, reports, on or today())
 
 
 class Directives:
@@ -86,14 +76,7 @@ class Directives:
         self.unit = unit
 
     def _reports(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            where = f"WHERE directive_id IN ({marks}) ORDER BY reported_at"
-            for r in select_records(self.conn, "directive_report", where, chunk):
-                out[r["directive_id"]].append(r)
-        return out
+        return directive_reports(self.conn, ids)
 
     def _visible(self, directive: dict[str, Any]) -> bool:
         return directive["unit"] == self.unit or self.unit in (directive.get("units") or ())
@@ -192,7 +175,7 @@ class Directives:
             "id": new_id(),
             "unit": self.unit,
             "directive_id": directive_id,
-            "reported_at": now_iso(),
+            "reported_at": directive_now(),
             "percent": percent,
             "content": clean_text(str(body.get("content") or "")),
             "reporter": user.full_name or user.username,
@@ -261,14 +244,7 @@ class Directives:
     def confirm(self, directive_id: str, user: User) -> dict[str, Any]:
         """The issuer confirms completion (at the date of the lead unit's report of done)."""
         directive = self._open(directive_id, "confirm", user)
-        done = done_report(directive, directive["reports"])
-        now = now_iso()
-        fields = {
-            "status": "done",
-            "completed_at": done["reported_at"] if done else now,
-            "confirmed_by": user.full_name or user.username,
-            "confirmed_at": now,
-        }
+        fields = confirmation_fields(directive, user.full_name or user.username)
         capture(self.conn, self.clock).write(
             "directive", directive_id, self.unit, fields, actor=user.username
         )
@@ -277,11 +253,7 @@ class Directives:
     def send_back(self, directive_id: str, reason: str, user: User) -> dict[str, Any]:
         """The issuer refuses the report of done: back to in progress, with a reason."""
         self._open(directive_id, "send_back", user)
-        fields = {
-            "status": "in_progress",
-            "sent_back_at": now_iso(),
-            "sent_back_reason": clean_text(reason) or None,
-        }
+        fields = send_back_fields(reason)
         capture(self.conn, self.clock).write(
             "directive", directive_id, self.unit, fields, actor=user.username
         )
@@ -298,13 +270,10 @@ class Directives:
             "new_deadline": str(body.get("new_deadline") or ""),
             "reason": clean_text(str(body.get("reason") or "")),
             "approver": user.full_name or user.username,
-            "approved_at": now_iso(),
+            "approved_at": directive_now(),
         }
         validate("directive_extension", extension)
-        if directive.get("deadline") and extension["new_deadline"] <= directive["deadline"]:
-            raise ValidationError(
-                "Hạn mới phải sau hạn hiện tại.", code="validation_error", field="new_deadline"
-            )
+        check_new_deadline(directive.get("deadline"), extension["new_deadline"])
         capture(self.conn, self.clock).write_many(
             [
                 Write("directive_extension", extension["id"], self.unit, extension),

@@ -1,6 +1,7 @@
 """The rules of one-stop dossiers, apart from the code that applies them: the national
-statuses 1–10 and which are open or have their clock running, the status machine's
-transitions, channels and return methods, and how times are stored.
+statuses 1–10, the status machine's transitions, channels and return methods, and how times
+are stored. Which statuses are open, which have their clock running and when a dossier is
+overdue are the office's rule, shared with the hub (``office/dossier_time.py``).
 
 Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); each transition is allowed only
 from the statuses in :data:`ACTIONS`. Who may do it (role and assignment) is in
@@ -11,15 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from office import OPEN_STATUSES
 from sync import labels
 
 STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
-OPEN_STATUSES = frozenset({1, 2, 4, 5, 6})
-# Status 5 (awaiting a supplement) stops the clock (DOMAIN.md, "Statuses"): such a dossier is
-# open but never overdue; its due date moves when the citizen supplies the papers.
-CLOCK_RUNNING = OPEN_STATUSES - {5}
 CHANNELS = labels("dossier", "channel")
 RETURN_METHODS = labels("dossier", "return_method")
 
@@ -67,12 +64,3 @@ def now_utc() -> datetime:
 def iso(dt: datetime) -> str:
     """An aware datetime as stored: ISO 8601 in UTC with offset."""
     return dt.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def is_overdue(dossier: dict[str, Any]) -> bool:
-    """Open, its clock running, and past its due date (a computed flag, never a status).
-
-    A dossier awaiting a supplement (status 5) is not overdue: its clock is stopped.
-    """
-    due = dossier.get("due_at")
-    return bool(due) and int(dossier["status"]) in CLOCK_RUNNING and due < iso(now_utc())

@@ -11,7 +11,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from office import vn_datetime
+from office import OVERDUE_SQL, is_overdue, vn_datetime
 from sync import (
     Conflict,
     HybridClock,
@@ -34,12 +34,10 @@ from .dossier_deadlines import hand_over_deadline, parse_time, resumed_due
 from .dossier_rules import (
     ACTIONS,
     CHANNELS,
-    CLOCK_RUNNING,
     EDITABLE_APPLICANT,
     LAST_DESK_NUMBER,
     RETURN_METHODS,
     STATUS_NAMES,
-    is_overdue,
     iso,
     now_utc,
 )
@@ -392,7 +390,7 @@ class Dossiers:
             "ORDER BY uploaded_at, id",
             (dossier_id,),
         )
-        dossier["overdue"] = is_overdue(dossier)
+        dossier["overdue"] = is_overdue(dossier, now_utc())
         return dossier
 
     def by_code(self, code: str) -> dict[str, Any] | None:
@@ -409,6 +407,7 @@ class Dossiers:
         cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Dossiers matching ``q`` (names, codes, ID numbers, phones; diacritics optional)."""
+        now = now_utc()
         clauses, params = [], []
         for word in fold(q).split():
             clauses.append("_search LIKE ? ESCAPE '\\'")
@@ -419,14 +418,8 @@ class Dossiers:
             clauses.append("status = ?")
             params.append(status)
         if overdue is not None:
-            open_ = ",".join(str(s) for s in sorted(CLOCK_RUNNING))  # as is_overdue
-            cmp = "<" if overdue else ">="
-            clauses.append(
-                f"(status IN ({open_}) AND due_at {cmp} ?)"
-                if overdue
-                else f"NOT (status IN ({open_}) AND due_at < ?)"
-            )
-            params.append(iso(now_utc()))
+            clauses.append(OVERDUE_SQL if overdue else f"NOT {OVERDUE_SQL}")
+            params.append(iso(now))
         if cursor:
             clauses.append("id < ?")
             params.append(cursor)
@@ -437,7 +430,7 @@ class Dossiers:
         more = len(items) > limit
         items = items[:limit]
         for item in items:
-            item["overdue"] = is_overdue(item)
+            item["overdue"] = is_overdue(item, now)
         return items, (items[-1]["id"] if more else None)
 
     def _notice(self, dossier: dict[str, Any], action: str, step: Write) -> list[Write]:

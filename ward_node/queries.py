@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from office import OPEN_STATUSES, OVERDUE_SQL, is_overdue
 from sync import select_records
 
 from .deadlines import VIETNAM, WorkCalendar
-from .dossier_rules import CLOCK_RUNNING, OPEN_STATUSES, is_overdue, iso
+from .dossier_rules import iso
 
 __all__ = [
     "awaiting_reception",
@@ -58,8 +59,9 @@ def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _flag(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
     for item in items:
-        item["overdue"] = is_overdue(item)
+        item["overdue"] = is_overdue(item, now)
     return items
 
 
@@ -122,13 +124,9 @@ def _open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def overdue(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
-    """Open dossiers past their due time at ``now``, the longest overdue first. A dossier
-    waiting for a supplement (status 5) has its clock stopped, so it is never overdue."""
-    found = [
-        d
-        for d in _open(conn)
-        if d["status"] in CLOCK_RUNNING and (moment(d["due_at"]) or now) < now
-    ]
+    """Dossiers overdue at ``now`` (``office/dossier_time.py``: a dossier waiting for a
+    supplement has its clock stopped, so it is never overdue), the longest overdue first."""
+    found = select_records(conn, "dossier", f"WHERE {OVERDUE_SQL}", (iso(now),))
     for d in found:
         d["overdue"] = True
     return sorted(found, key=_by_due)
