@@ -10,8 +10,9 @@ DOMAIN.md, "Statistics for a period", reduced to what the city compares across w
   ``due_at`` (early and on time together), compared by local date, not timestamp; a dossier
   without a due date counts as on time;
 - *on-time rate* = on time / resolved;
-- *overdue open*: dossiers still in progress (2, 4 or 6) whose due date is before the period's
-  last day, or before today for a period not yet over.
+- *overdue open*: dossiers accepted and still in progress (their clock runs,
+  ``office.CLOCK_RUNNING``, and they are not the never-accepted status 1) whose due date is
+  before the period's last day, or before today for a period not yet over.
 
 Directive completion per lead unit counts done / open / overdue with :func:`sync.time_class`.
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from office import VIETNAM, time_class
+from office import CLOCK_RUNNING, VIETNAM, time_class
 from webapp import csv_bytes, xlsx_append
 
 __all__ = [
@@ -39,9 +40,9 @@ __all__ = [
     "ward_lines",
 ]
 
-IN_PROGRESS = frozenset({2, 4, 6})
 RESOLVED = frozenset({9, 10})
 NEVER_ACCEPTED = frozenset({1, 3})
+IN_PROGRESS = CLOCK_RUNNING - NEVER_ACCEPTED  # 2, 4 and 6
 HEADERS = (
     "Hạng",
     "Đơn vị",

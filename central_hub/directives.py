@@ -5,7 +5,7 @@ The city (the hub's unit, H57) issues a directive to a lead unit and coordinatin
 reaches them by its addressee list, and their progress reports come back as the wards' own
 ``directive_report`` records. The city confirms completion, sends a report of done back, or
 extends the deadline, always writing its own records through the hub's write path. The time
-class and the shown status use the same rule as the wards (``sync.time_class``).
+class and the shown status are the wards' rule (``office/directives.py``).
 
 Every function works on the request's store (``web.db()``) and takes the acting ``User``
 (the API's bearer, the console's session user), recorded as the writer.
@@ -13,11 +13,20 @@ Every function works on the request's store (``web.db()``) and takes the acting 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from office import TIME_CLASSES, VIETNAM, done_report, shown_status, time_class
-from sync import Conflict, NotFound, ValidationError, Write, clean_text, labels, new_id, validate
+from office import (
+    TIME_CLASSES,
+    VIETNAM,
+    check_new_deadline,
+    confirmation_fields,
+    decorate_directive,
+    directive_now,
+    directive_reports,
+    send_back_fields,
+)
+from sync import Conflict, NotFound, ValidationError, Write, clean_text, new_id, validate
 from webapp import User
 
 from .journal import capture
@@ -26,33 +35,12 @@ from .web import db, records, state
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def _reports(ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        where = f"WHERE directive_id IN ({marks}) ORDER BY reported_at"
-        for r in records("directive_report", where, chunk):
-            out[r["directive_id"]].append(r)
-    return out
+    return directive_reports(db(), ids)
 
 
 def _decorate(directive: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
-    status = shown_status(directive, reports)
-    completed = directive.get("completed_at") if status == "done" else None
-    today = datetime.now(VIETNAM).date()
-    klass = None if status == "cancelled" else time_class(directive["deadline"], today, completed)
-    return {
-        **directive,
-        "shown_status": status,
-        "status_label": labels("directive", "status")[status],
-        "time_class": klass,
-        "time_class_label": TIME_CLASSES.get(klass or "", "Đã hủy"),
-    }
+    return decorate_directive(directive, reports, datetime.now(VIETNAM).date())
 
 
 def _actor(user: User | None) -> tuple[str, str]:
@@ -156,14 +144,7 @@ def confirm(directive_id: str, user: User | None) -> dict[str, Any]:
     the directive is not the city's or is closed."""
     found = _city_open(directive_id)
     username, name = _actor(user)
-    done = done_report(found, found["reports"])
-    now = _now()
-    fields = {
-        "status": "done",
-        "completed_at": done["reported_at"] if done else now,
-        "confirmed_by": name,
-        "confirmed_at": now,
-    }
+    fields = confirmation_fields(found, name)
     capture(db()).write("directive", directive_id, found["unit"], fields, actor=username)
     return directive(directive_id)
 
@@ -209,11 +190,7 @@ def send_back(directive_id: str, body: Any, user: User | None) -> dict[str, Any]
     """Refuse the lead unit's report of done ``{"reason"}``: back to in progress."""
     found = _city_open(directive_id, awaiting=True)
     username, _name = _actor(user)
-    fields = {
-        "status": "in_progress",
-        "sent_back_at": _now(),
-        "sent_back_reason": clean_text(str(_json(body).get("reason") or "")) or None,
-    }
+    fields = send_back_fields(str(_json(body).get("reason") or ""))
     capture(db()).write("directive", directive_id, found["unit"], fields, actor=username)
     return directive(directive_id)
 
@@ -233,13 +210,10 @@ def extend(directive_id: str, body: Any, user: User | None) -> dict[str, Any]:
         "new_deadline": str(body.get("new_deadline") or ""),
         "reason": clean_text(str(body.get("reason") or "")),
         "approver": clean_text(str(body.get("approver") or name)),
-        "approved_at": _now(),
+        "approved_at": directive_now(),
     }
     validate("directive_extension", extension)
-    if found["deadline"] and extension["new_deadline"] <= found["deadline"]:
-        raise ValidationError(
-            "Hạn mới phải sau hạn hiện tại.", code="validation_error", field="new_deadline"
-        )
+    check_new_deadline(found["deadline"], extension["new_deadline"])
     capture(db()).write_many(
         [
             Write("directive_extension", extension["id"], found["unit"], extension),

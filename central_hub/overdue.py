@@ -1,9 +1,8 @@
 """Overdue dossiers across the city, as the hub holds them after sync.
 
-The rule is the ward's (``ward_node.dossiers.is_overdue``): a dossier is overdue while its
-clock runs (statuses 1, 2, 4 and 6; status 5, awaiting a supplement, stops it) and its due time
-is past. Due times are stored as ISO 8601 with an offset; SQLite's ``julianday`` reads the
-offset, so the comparison is in absolute time whatever offset a writer used.
+The rule is the ward's, written once in ``office/dossier_time.py``: a dossier is overdue while
+its clock runs and its due time is past; the queries here use its SQL fragment
+(``office.OVERDUE_SQL``).
 """
 
 from __future__ import annotations
@@ -15,21 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from office import VIETNAM
+from office import OVERDUE_SQL, VIETNAM
 from sync import Replica, labels, record_type
 from webapp import csv_bytes, xlsx_append
-
-CLOCK_RUNNING = (1, 2, 4, 6)
-_WHERE = (
-    f"status IN ({', '.join(map(str, CLOCK_RUNNING))}) AND due_at IS NOT NULL "
-    "AND julianday(due_at) < julianday(?)"
-)
 
 
 def overdue_counts(conn: sqlite3.Connection, now_iso: str) -> dict[str, int]:
     """The number of overdue dossiers of each unit that has any, at ``now_iso``."""
     rows = conn.execute(
-        f"SELECT unit, count(*) FROM dossier WHERE {_WHERE} GROUP BY unit", (now_iso,)
+        f"SELECT unit, count(*) FROM dossier WHERE {OVERDUE_SQL} GROUP BY unit", (now_iso,)
     )
     return {str(unit): int(count) for unit, count in rows}
 
@@ -42,7 +35,7 @@ def overdue_dossiers(
     rtype = record_type("dossier")
     sql = (
         f"SELECT {', '.join(rtype.fields)}, julianday(?) - julianday(due_at) "
-        f"FROM dossier WHERE {_WHERE}"
+        f"FROM dossier WHERE {OVERDUE_SQL}"
     )
     params: list[Any] = [now_iso, now_iso]
     if unit:
