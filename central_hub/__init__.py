@@ -47,28 +47,33 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)
 
-    from . import api, conflicts, protocol, public, sms_api
+    from . import (
+        city,
+        conflicts,
+        console,
+        dossiers,
+        nodes,
+        portal,
+        protocol,
+        reference,
+        sms,
+        tokens,
+    )
 
-    for bp in protocol.BLUEPRINTS:
+    blueprints = [
+        *protocol.BLUEPRINTS,
+        tokens.bp,
+        *nodes.BLUEPRINTS,
+        *dossiers.BLUEPRINTS,
+        *conflicts.BLUEPRINTS,
+        *sms.BLUEPRINTS,
+        *city.BLUEPRINTS,
+        *reference.BLUEPRINTS,
+        *console.BLUEPRINTS,
+        *portal.BLUEPRINTS,
+    ]
+    for bp in blueprints:
         app.register_blueprint(bp)
-    app.register_blueprint(api.bp)
-    for bp in conflicts.BLUEPRINTS:
-        app.register_blueprint(bp)
-    app.register_blueprint(sms_api.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(__import__("central_hub.directives_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.documents_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.meetings_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_conflicts", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.submit", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.portal", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_sms", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_stats", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_reference", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_units", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_work", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_directives", fromlist=["bp"]).bp)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -18,7 +18,7 @@ from sync import (
 )
 
 from .journal import capture
-from .reference import seed_calendar, seed_procedures, seed_units
+from .reference.seed import seed_calendar, seed_procedures, seed_units
 from .store import HUB_ORIGIN, open_store
 
 

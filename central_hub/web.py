@@ -123,12 +123,12 @@ def error_page(status: int, message: str) -> Any:
     if request.path.startswith("/console"):
         from flask import render_template
 
-        from . import console
+        from .console import dashboard as console
 
         return render_template(
             "console/error.html", status=status, message=message, **console._globals()
         ), status
-    from .portal import error_page as portal_error
+    from .portal.pages import error_page as portal_error
 
     return portal_error(status, message)
 

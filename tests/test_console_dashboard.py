@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub.unit_state import age_text, hub_software, pending_text
+from central_hub.console.unit_state import age_text, hub_software, pending_text
 from sync import SyncReport, read_status
 from tests.test_console import _login
 from tests.test_hub_protocol import _node, _receive, _synced_session

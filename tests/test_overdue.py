@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from central_hub.dossiers.overdue import overdue_counts, overdue_dossiers
 from central_hub.journal import capture
-from central_hub.overdue import overdue_counts, overdue_dossiers
 from central_hub.store import open_store
 from tests.test_console_more import _dossier
 

@@ -111,7 +111,7 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
         "ward_node/static/style.css",
         "webapp/assets/base.css",
         "central_hub/static/console.css",
-        "central_hub/reference_data.py",
+        "central_hub/reference/data.py",
     ):
         assert needed in names, needed
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from central_hub import create_app as create_hub
 from central_hub.journal import capture as hub_capture
 from central_hub.setup import init_hub
-from central_hub.sms import Dispatcher
-from central_hub.sms_providers import (
+from central_hub.sms.dispatch import Dispatcher
+from central_hub.sms.providers import (
     HttpGatewayProvider,
     LogProvider,
     PermanentSmsError,

@@ -1,6 +1,6 @@
 """Concurrent edits the hub detected (docs/conflicts.md): the inbox (``inbox.py``), their
 resolution (``resolution.py``), the notices that tell the owning unit (``notices.py``), and
-the JSON API (``api.py``)."""
+the JSON API (``api.py``) and the console's conflict pages (``pages.py``)."""
 
 from .api import bp
 from .inbox import (
@@ -15,9 +15,12 @@ from .inbox import (
     resolutions,
 )
 from .notices import after_merge, publish
+
+# The pages read the names above through this package, so they load last.
+from .pages import bp as pages_bp  # noqa: E402
 from .resolution import RULES, resolve, resolve_many
 
-BLUEPRINTS = [bp]
+BLUEPRINTS = [bp, pages_bp]
 
 __all__ = [
     "BLUEPRINTS",

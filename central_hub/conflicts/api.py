@@ -1,5 +1,5 @@
 """The conflict inbox over JSON (``/api/v1/conflicts``): list, read, resolve one or many;
-thin views over :mod:`central_hub.conflicts`, which the console's pages call too."""
+thin views over the inbox and resolution, which the console's pages (``pages.py``) call too."""
 
 from __future__ import annotations
 

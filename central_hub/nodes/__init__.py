@@ -1,7 +1,9 @@
 """The ward nodes enrolled with the hub and what the hub keeps of each: enrollment tokens and
 the registry of nodes (``registry.py``), changes held for a clock ahead (``held.py``), the sync
-history (``sync_history.py``), and what waits for a node's upgrade (``upgrades.py``)."""
+history (``sync_history.py``), what waits for a node's upgrade (``upgrades.py``), and the list
+of nodes in the administrators' JSON API (``api.py``)."""
 
+from .api import bp
 from .registry import (
     Node,
     active_node,
@@ -19,7 +21,10 @@ from .registry import (
     revoke_unit,
 )
 
+BLUEPRINTS = [bp]
+
 __all__ = [
+    "BLUEPRINTS",
     "Node",
     "active_node",
     "cancel_token",

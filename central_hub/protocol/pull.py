@@ -160,5 +160,7 @@ def seal_pull_batch(
     if held and latest is not None:
         reply["clock_warning"] = held_changes.clock_warning(latest - now_ms(), held)
     if node.rotate_requested_at:
-        reply["rotate_keys"] = True  # an administrator asked for it (central_hub/console.py)
+        reply["rotate_keys"] = (
+            True  # an administrator asked for it (central_hub/console/dashboard.py)
+        )
     return seal_reply(ctx, reply, node.node_id, node.keys, "pull_batch")

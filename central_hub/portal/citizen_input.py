@@ -1,4 +1,4 @@
-"""What a citizen sends with an online submission (``submit.py``), checked before anything is
+"""What a citizen sends with an online submission (``submission.py``), checked before anything is
 stored: the applicant's details, with simple rules (the hub cannot import the ward's
 ``people.py``), and the scans, judged by their bytes (docs/security.md, "Files")."""
 

@@ -1,5 +1,5 @@
 """The city's directives over JSON (``/api/v1/directives``, CONTRACT.md "Central hub"; issue
-[4]): thin views over :mod:`central_hub.directives`, which the console's pages call too."""
+[4]): thin views over :mod:`central_hub.city.directives`, which the console's pages call too."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from office import TIME_CLASSES
 
+from ..web import current_user, page_args, require
 from . import directives
-from .web import current_user, page_args, require
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
 

@@ -31,8 +31,11 @@ from office import VIETNAM, qr_svg, vn_datetime
 from sync import SyncError, ValidationError, nfc
 from webapp import authenticate
 
-from . import nodes
-from .console_auth import (
+from .. import (
+    nodes,
+    setup,  # by module: setup seeds the reference data, whose pages load this one
+)
+from ..console_auth import (
     CONSOLE_ROLES,
     console_user,
     csrf_token,
@@ -40,17 +43,17 @@ from .console_auth import (
     login_user,
     logout_user,
 )
-from .nodes import held, sync_history, upgrades
-from .setup import load_keys
+from ..nodes import held, sync_history, upgrades
+from ..web import client_address, db
 from .unit_state import unit_rows
-from .web import client_address, db
 
 bp = Blueprint(
     "console",
     __name__,
     url_prefix="/console",
-    template_folder="templates",
-    static_folder="static",
+    # The hub's templates and static files stay in central_hub/ (one folder for every page).
+    template_folder="../templates",
+    static_folder="../static",
     static_url_path="/static",
 )
 
@@ -92,7 +95,7 @@ def _globals() -> dict[str, Any]:
 @bp.errorhandler(SyncError)
 def _sync_error(exc: SyncError) -> Any:
     if request.path.startswith("/console/api/"):
-        from .web import error_json
+        from ..web import error_json
 
         return error_json(exc.status, exc.code, exc.message, **exc.details)
     return render_template("console/error.html", status=exc.status, message=exc.message), (
@@ -112,7 +115,7 @@ def login() -> Any:
     if not target.startswith("/console") or target.startswith("//"):
         target = url_for("console.dashboard")
     if request.method == "POST":
-        from .console_auth import check_csrf
+        from ..console_auth import check_csrf
 
         check_csrf()
         username = nfc(request.form.get("username", "")).strip()
@@ -270,7 +273,7 @@ def enroll() -> str:
             unit=code,
             name=nfc(request.form.get("name", "")).strip() or name,
             hub_url=_hub_url(),
-            hub_keys=load_keys(Path(current_app.config["DATA"])),
+            hub_keys=setup.load_keys(Path(current_app.config["DATA"])),
             hours=int(current_app.config["ENROLL_TOKEN_HOURS"]),
         )
     pending = nodes.pending_tokens(conn)

@@ -37,8 +37,8 @@ from typing import Any
 
 from sync import ChangeCapture, Replica, ValidationError, atomic, connect, record_type
 
-from .journal import capture as hub_capture
-from .sms_providers import (
+from ..journal import capture as hub_capture
+from .providers import (
     PermanentSmsError,
     Provider,
     TransientSmsError,

@@ -1,8 +1,8 @@
 """The citizens' pages at the hub (online public service, issue [6] "Citizens"): the portal's
 home (``/``), the dossier look-up (``/tra-cuu`` and ``/tra-cuu/<code>``) and the error page
-every public address shows instead of JSON. Online submission is ``submit.py``.
+every public address shows instead of JSON. Online submission is ``submission.py``.
 
-The look-up shows what the public API shows (``public.py``: the name masked, no staff names,
+The look-up shows what the public API shows (``lookup.py``: the name masked, no staff names,
 rate-limited), as a page with times in Huế time.
 """
 
@@ -17,8 +17,8 @@ from office import VIETNAM, vn_date, vn_datetime, vnd
 from sync import NotFound
 from webapp import RateLimited
 
-from . import public
-from .web import db, records
+from ..web import db, records
+from . import lookup as public
 
 bp = Blueprint("portal", __name__)
 

@@ -14,11 +14,11 @@ from flask import current_app, url_for
 from office import VIETNAM, local_time, vn_datetime
 from sync import RELEASE, release_of
 
-from . import nodes
-from .journal import Journal
-from .nodes import sync_history, upgrades
-from .overdue import overdue_counts
-from .web import db, state
+from .. import nodes
+from ..dossiers.overdue import overdue_counts
+from ..journal import Journal
+from ..nodes import sync_history, upgrades
+from ..web import db, state
 
 SYNCED_WITHIN = timedelta(minutes=2)
 OFFLINE_AFTER = timedelta(minutes=10)

@@ -1,6 +1,6 @@
 """The hub's seed reference data as plain constants: units, procedures, calendar exceptions.
 
-Only data lives here; :mod:`central_hub.reference` turns it into records. Everything here is
+Only data lives here; :mod:`central_hub.reference.seed` turns it into records. Everything here is
 editable by the hub's administrators once seeded, so a change in law or in a year's calendar is
 an edit of the stored records, not of this file.
 """

@@ -4,7 +4,7 @@
 a ``dossier`` owned by the chosen ward in status 1 (Mới đăng ký, channel ``online``), its first
 ``dossier_step`` and an ``attachment`` per scan (the files in the hub's blob store); all three
 are routed to the ward, which receives or refuses it from its queue and sets the due date on
-reception. The look-up pages are ``portal.py``.
+reception. The look-up pages are ``pages.py``.
 
 A submission is idempotent and follows Post/Redirect/Get: the form carries a one-time token,
 recorded with the dossier it made (``portal_submissions``), and the answer is a redirect to
@@ -49,10 +49,11 @@ from sync import (
 )
 from webapp import RateLimited, check_rate
 
-from . import citizen_input, files
-from .journal import capture
-from .portal import PAPER_KINDS, current_wards, error_page, time_limit
-from .web import db, records
+from .. import files
+from ..journal import capture
+from ..web import db, records
+from . import citizen_input
+from .pages import PAPER_KINDS, current_wards, error_page, time_limit
 
 bp = Blueprint("submit", __name__)
 

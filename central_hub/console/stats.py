@@ -1,11 +1,11 @@
 """The console's city-wide statistics (``/console/thong-ke``): per ward for a period, the
 dossiers received, resolved, resolved on time, the on-time rate and the overdue open ones, as a
 ranked table and an inline SVG bar chart, with CSV and Excel downloads; and directive completion
-per lead unit. The figures come from :mod:`central_hub.city_stats`.
+per lead unit. The figures come from :mod:`central_hub.dossiers.stats`.
 
 The overdue list (``/console/thong-ke/qua-han``, ``?unit=`` for one ward) names every dossier
 whose clock runs past its due time right now, the longest overdue first, with CSV and Excel
-downloads (:mod:`central_hub.overdue`)."""
+downloads (:mod:`central_hub.dossiers.overdue`)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from flask import Blueprint, Response, render_template, request
 
 from sync import SyncError, ValidationError
 
-from . import city_stats, console
-from . import overdue as overdue_data
-from .console_auth import login_required
-from .web import db, records, unit_names
+from ..console_auth import login_required
+from ..dossiers import overdue as overdue_data
+from ..dossiers import stats as city_stats
+from ..web import db, records, unit_names
+from . import dashboard as console
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
 bp.context_processor(console._globals)

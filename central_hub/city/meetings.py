@@ -27,8 +27,8 @@ from sync import (
 )
 from webapp import User
 
-from .journal import capture
-from .web import current_user, db, page_args, records, require, state
+from ..journal import capture
+from ..web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
 

@@ -20,11 +20,12 @@ from markupsafe import Markup, escape
 from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, fieldvalues
 from sync import NotFound, Replica, SyncError, ValidationError, nfc, physical_ms, record_type
 
-from . import conflicts, console
-from .console_auth import console_user, login_required
-from .journal import Journal
-from .secrecy import masked, may_read, secret_record
-from .web import db, state, unit_names
+from .. import conflicts
+from ..city.secrecy import masked, may_read, secret_record
+from ..console import dashboard as console
+from ..console_auth import console_user, login_required
+from ..journal import Journal
+from ..web import db, state, unit_names
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
 bp.context_processor(console._globals)

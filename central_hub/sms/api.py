@@ -8,9 +8,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import ValidationError
 
-from . import sms
-from .journal import capture
-from .web import db, error_json, page_args, require
+from ..journal import capture
+from ..web import db, error_json, page_args, require
+from . import dispatch as sms
 
 bp = Blueprint("sms", __name__, url_prefix="/api/v1")
 

@@ -1,4 +1,4 @@
-"""The SMS providers the hub's dispatcher (``sms.py``) sends through: a log file (the default,
+"""The SMS providers the hub's dispatcher (``dispatch.py``) sends through: a log file (the default,
 and demos) or an HTTP gateway, chosen by the hub's settings; and how a failure to send is
 classed, transient (try again later) or permanent (another try would fail alike)."""
 

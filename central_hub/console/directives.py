@@ -3,7 +3,7 @@ the city's directives with their time class per unit, a directive's progress rep
 each unit, and the city's actions on it (issue, confirm done, send back, extend the deadline,
 pause, resume, cancel).
 
-Every action calls :mod:`central_hub.directives`, as ``/api/v1/directives`` does, acting as
+Every action calls :mod:`central_hub.city.directives`, as ``/api/v1/directives`` does, acting as
 the console's user. A refused action shows the page again with the message and what was typed.
 """
 
@@ -18,11 +18,12 @@ from werkzeug.datastructures import MultiDict
 from office import TIME_CLASSES, form_day
 from sync import NotFound, Replica, SyncError, ValidationError, labels, record_type
 
-from . import console, directives
-from .console_auth import console_user, login_required
-from .console_work import chosen_units, current_units, today
-from .files import blob_store, file_response
-from .web import db, state, unit_names
+from ..city import directives
+from ..console_auth import console_user, login_required
+from ..files import blob_store, file_response
+from ..web import db, state, unit_names
+from . import dashboard as console
+from .work import chosen_units, current_units, today
 
 bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
 bp.context_processor(console._globals)

@@ -1,7 +1,7 @@
 """The console's "Điều hành" section (``/console/dieu-hanh``): the city routes work to the
 wards. Tabs: documents sent to units (liên thông) with each addressee's status, the weekly
 meeting schedule with the meetings awaiting approval; the directives tab lives in
-``console_directives.py``.
+``directives.py``.
 
 The pages call the same functions as the JSON API (``documents_api.send``,
 ``meetings_api.approve_meeting`` ...), acting as the console's user. Reading is for operators
@@ -19,13 +19,15 @@ from werkzeug.datastructures import MultiDict
 from office import SCHEDULED, WEEKDAYS, form_day, schedule_rows, to_ics
 from sync import NotFound, SyncError, ValidationError, labels
 
-from . import console, documents_api, meetings_api
-from .console_auth import console_user, login_required
-from .files import blob_store, file_response
-from .reference_data import CITY
-from .reference_edit import is_valid_on
-from .submit import MAX_SCAN_BYTES, MAX_SCANS
-from .web import db, state, unit_names
+from ..city import documents as documents_api
+from ..city import meetings as meetings_api
+from ..console_auth import console_user, login_required
+from ..files import blob_store, file_response
+from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
+from ..reference.data import CITY
+from ..reference.edit import is_valid_on
+from ..web import db, state, unit_names
+from . import dashboard as console
 
 bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
 bp.context_processor(console._globals)

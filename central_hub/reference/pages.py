@@ -1,8 +1,8 @@
 """The console's reference data pages: the procedure catalogue (``/console/thu-tuc``) and the
 calendar of days off and make-up working days (``/console/lich``); the units of the city are
-``console_units.py``.
+``unit_pages.py``.
 
-Every write goes through :mod:`central_hub.reference_edit`, the code behind
+Every write goes through :mod:`central_hub.reference.edit`, the code behind
 ``PUT /api/v1/procedures``, ``PUT /api/v1/calendar`` and ``PUT /api/v1/units/<code>``, so a
 change is routed to every ward and takes effect there on its next sync. Administrators write;
 operators only read.
@@ -18,9 +18,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from office import form_day
 from sync import NotFound, SyncError, ValidationError, nfc
 
-from . import console, reference_edit
-from .console_auth import ConsoleForbidden, console_user, login_required
-from .web import db
+from ..console import dashboard as console
+from ..console_auth import ConsoleForbidden, console_user, login_required
+from ..web import db
+from . import edit as reference_edit
 
 bp = Blueprint("console_reference", __name__, url_prefix="/console")
 bp.context_processor(console._globals)

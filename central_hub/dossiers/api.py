@@ -1,4 +1,6 @@
-"""The hub's JSON API for administrators (``/api/v1``): nodes, dossiers across wards, reference."""
+"""The dossiers of every ward in the hub's JSON API for administrators (``/api/v1/dossiers``):
+list and search, one with its steps, an administrator's edit, its history, and the files
+attached to them (``/api/v1/attachments/<sha256>``)."""
 
 from __future__ import annotations
 
@@ -15,40 +17,14 @@ from sync import (
     record_type,
     validate_fields,
 )
-from webapp import authenticate, issue_token
 
-from . import nodes, reference_edit
-from .files import blob_store, file_response
-from .journal import Journal, capture
-from .web import client_address, current_user, db, page_args, require, state
+from ..files import blob_store, file_response
+from ..journal import Journal, capture
+from ..web import current_user, db, page_args, require, state
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("dossiers_api", __name__, url_prefix="/api/v1")
 
 ADMIN_EDITABLE = ("notes", "applicant", "status", "due_at", "handler")
-
-
-@bp.post("/auth/token")
-def token() -> Response:
-    """Exchange a username and password for a bearer token."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ValidationError(
-            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
-        )
-    user = authenticate(
-        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
-    )
-    value, expires = issue_token(db(), user)
-    return jsonify(
-        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
-    )
-
-
-@bp.get("/nodes")
-@require()
-def list_nodes() -> Response:
-    """Every enrolled node, with its status and last contact."""
-    return jsonify({"items": nodes.list_nodes(db()), "next_cursor": None})
 
 
 def _dossier_rows(where: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
@@ -145,76 +121,6 @@ def dossier_history(dossier_id: str) -> Response:
     return jsonify(
         {"items": Journal(db(), state().hub_id).history("dossier", dossier_id), "next_cursor": None}
     )
-
-
-def _reference(type_name: str, order: str) -> list[dict[str, Any]]:
-    return reference_edit.reference(db(), type_name, order)
-
-
-def _items() -> list[Any]:
-    """The non-empty ``items`` list of a PUT body; :class:`ValidationError` otherwise."""
-    body = request.get_json(silent=True)
-    items = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ValidationError('Gửi {"items": [...]} với ít nhất một mục.', field="items")
-    return items
-
-
-def _actor() -> str:
-    user = current_user()
-    return user.username if user else "admin"
-
-
-@bp.get("/procedures")
-@require()
-def procedures() -> Response:
-    """The procedure catalogue every ward receives."""
-    return jsonify({"items": _reference("procedure", "code"), "next_cursor": None})
-
-
-@bp.put("/procedures")
-@require("admin")
-def put_procedures() -> Response:
-    """Add or edit procedures by ``code``: ``{"items": [procedure, ...]}``; answers the list."""
-    reference_edit.put_procedures(db(), _items(), actor=_actor())
-    return procedures()
-
-
-@bp.get("/units")
-@require()
-def units() -> Response:
-    """The units of the city."""
-    return jsonify({"items": _reference("unit", "code"), "next_cursor": None})
-
-
-@bp.put("/units/<code>")
-@require("admin")
-def put_unit(code: str) -> Response:
-    """Add or edit the unit ``code``: the body gives its fields (``name``, ``kind``, ``prefix``,
-    ``valid_from``, ``valid_to``, ``successor``); the code never changes. Answers the unit."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("Gửi một đối tượng JSON mô tả đơn vị.", field="body")
-    if body.get("code", code) != code:
-        raise ValidationError("Mã đơn vị không đổi được; bỏ trường 'code'.", field="code")
-    reference_edit.put_units(db(), [{**body, "code": code}], actor=_actor())
-    return jsonify(next(u for u in _reference("unit", "code") if u["code"] == code))
-
-
-@bp.get("/calendar")
-@require()
-def calendar() -> Response:
-    """Days off and make-up working days."""
-    return jsonify({"items": _reference("calendar_day", "date"), "next_cursor": None})
-
-
-@bp.put("/calendar")
-@require("admin")
-def put_calendar() -> Response:
-    """Add or edit days by ``date``: ``{"items": [{"date", "kind", "name", "deleted"}]}``;
-    ``"deleted": true`` keeps the day as a tombstone that wards ignore. Answers the list."""
-    reference_edit.put_calendar_days(db(), _items(), actor=_actor())
-    return calendar()
 
 
 @bp.get("/attachments/<sha256>")

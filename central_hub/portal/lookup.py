@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import NotFound, labels, mask_name
 from webapp import check_rate
 
-from .web import db, records
+from ..web import db, records
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
 

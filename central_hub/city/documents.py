@@ -33,11 +33,11 @@ from sync import (
 )
 from webapp import User
 
-from .files import add_source, blob_store
-from .journal import capture
+from ..files import add_source, blob_store
+from ..journal import capture
+from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
+from ..web import current_user, db, page_args, records, require, state
 from .secrecy import READERS, masked, may_read
-from .submit import MAX_SCAN_BYTES, MAX_SCANS
-from .web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}

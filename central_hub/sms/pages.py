@@ -1,7 +1,7 @@
 """The console's SMS log (``/console/tin-nhan``): every notice with its delivery status,
 attempts, last error and next retry, filtered by status and unit, newest first, paged.
 
-It reads through :func:`central_hub.sms.list_sms`, as ``GET /api/v1/sms`` does; like that
+It reads through :func:`central_hub.sms.dispatch.list_sms`, as ``GET /api/v1/sms`` does; like that
 endpoint it is for administrators only (the log holds citizens' phone numbers).
 """
 
@@ -13,9 +13,10 @@ from flask import Blueprint, render_template, request
 
 from sync import SyncError, ValidationError
 
-from . import console, sms
-from .console_auth import login_required
-from .web import db
+from ..console import dashboard as console
+from ..console_auth import login_required
+from ..web import db
+from . import dispatch as sms
 
 bp = Blueprint("console_sms", __name__, url_prefix="/console")
 bp.context_processor(console._globals)

@@ -3,7 +3,7 @@
 Each ``seed_*`` function returns fresh records (dicts) that validate against
 ``schemas/<type>.json``. The content is fixed; only the ``id`` of each record (a new UUIDv7) differs
 between calls, so seeding twice gives the same data under new identities. The hub's administrators
-edit the seeded records afterwards; the data itself is in :mod:`central_hub.reference_data`.
+edit the seeded records afterwards; the data itself is in :mod:`central_hub.reference.data`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import holidays
 
 from sync import new_id
 
-from .reference_data import (
+from .data import (
     CITY,
     DEPARTMENTS,
     MAKEUP_WORKDAYS,

@@ -1,7 +1,7 @@
 """The console's units of the city with their validity dates (``/console/danh-muc-don-vi``):
 list (valid today, or every unit ever), add, edit, and end a unit with its successor.
 
-Every write goes through :func:`central_hub.reference_edit.put_units`, the code behind
+Every write goes through :func:`central_hub.reference.edit.put_units`, the code behind
 ``PUT /api/v1/units/<code>``, so a change reaches every ward on its next sync; a ward then
 stops offering an ended unit as an addressee. Administrators write; operators only read.
 """
@@ -15,10 +15,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from sync import NotFound, SyncError, ValidationError, nfc
 
-from . import console, reference_edit
-from .console_auth import ConsoleForbidden, console_user, login_required
-from .console_reference import actor
-from .web import db
+from ..console import dashboard as console
+from ..console_auth import ConsoleForbidden, console_user, login_required
+from ..web import db
+from . import edit as reference_edit
+from .pages import actor
 
 bp = Blueprint("console_units", __name__, url_prefix="/console")
 bp.context_processor(console._globals)

@@ -1,5 +1,5 @@
 """The city's directives (CONTRACT.md "Central hub"; issue [4]): the rules shared by the JSON
-API (``directives_api.py``) and the console's pages (``console_work.py``).
+API (``directives_api.py``) and the console's pages (``console/directives.py``).
 
 The city (the hub's unit, H57) issues a directive to a lead unit and coordinating units; it
 reaches them by its addressee list, and their progress reports come back as the wards' own
@@ -29,8 +29,8 @@ from office import (
 from sync import Conflict, NotFound, ValidationError, Write, clean_text, new_id, validate
 from webapp import User
 
-from .journal import capture
-from .web import db, records, state
+from ..journal import capture
+from ..web import db, records, state
 
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}
 
