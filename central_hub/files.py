@@ -23,7 +23,7 @@ from flask import Response, send_file
 from sync import BlobStore, atomic, download_name, kind_of, select_records, utcnow_iso
 from webapp import FILE_HEADERS
 
-from .journal import ALL_UNITS
+from .store import ALL_UNITS
 from .web import state
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest file the hub takes from a node

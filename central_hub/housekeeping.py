@@ -30,7 +30,7 @@ from sync import BlobStore, ValidationError, connect
 from webapp import prune_login_failures, prune_lookups
 
 from . import files
-from .nodes import sync_history
+from .store import sync_history
 
 log = logging.getLogger("central_hub.housekeeping")
 

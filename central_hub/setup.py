@@ -17,9 +17,8 @@ from sync import (
     write_private,
 )
 
-from .journal import capture
 from .reference.seed import seed_calendar, seed_procedures, seed_units
-from .store import HUB_ORIGIN, open_store
+from .store import HUB_ORIGIN, capture, open_store
 
 
 class AlreadyInitialised(SyncError):

@@ -212,10 +212,9 @@ def test_a_bad_status_report_is_refused_and_changes_nothing(
 def test_an_ended_unit_is_not_offered_for_enrollment_and_its_token_is_refused(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from central_hub.journal import capture
     from central_hub.nodes import make_token
     from central_hub.setup import load_keys
-    from central_hub.store import open_store
+    from central_hub.store import capture, open_store
     from sync import ValidationError, Write
 
     conn = open_store(tmp_path / "hub")

@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from central_hub.dossiers.stats import directive_lines, ward_lines
-from central_hub.journal import capture
-from central_hub.store import open_store
+from central_hub.store import capture, open_store
 from sync import Write
 from tests.test_console import _login
 

@@ -29,7 +29,7 @@ from office import (
 from sync import Conflict, NotFound, ValidationError, Write, clean_text, new_id, validate
 from webapp import User
 
-from ..journal import capture
+from ..store import capture
 from ..web import db, records, state
 
 MOVES = {"pause": "paused", "resume": "in_progress", "cancel": "cancelled"}

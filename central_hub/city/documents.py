@@ -34,8 +34,9 @@ from sync import (
 from webapp import User
 
 from ..files import add_source, blob_store
-from ..journal import capture
 from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
+from ..store import capture
+from ..store import records as stored_records
 from ..web import current_user, db, page_args, records, require, state
 from .secrecy import READERS, masked, may_read
 
@@ -157,12 +158,8 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
             doc["symbol"] = str(body["symbol"])
         else:
             secret = doc["secrecy"] != "none"
-            used = conn.execute(
-                "SELECT max(number) FROM document WHERE unit = ? AND substr(issued_on, 1, 4) = ? "
-                "AND (coalesce(secrecy, 'none') != 'none') = ?",
-                (hub_unit, doc["issued_on"][:4], secret),
-            ).fetchone()[0]
-            doc["number"] = int(used or 0) + 1
+            used = stored_records.last_document_number(conn, hub_unit, doc["issued_on"][:4], secret)
+            doc["number"] = used + 1
             doc["symbol"] = f"{doc['number']}/{body.get('type_code') or 'UBND-VP'}"
         validate("document", doc)
         writes = [Write("document", doc["id"], hub_unit, doc)]

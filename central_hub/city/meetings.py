@@ -27,7 +27,8 @@ from sync import (
 )
 from webapp import User
 
-from ..journal import capture
+from ..store import capture
+from ..store import records as stored_records
 from ..web import current_user, db, page_args, records, require, state
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1")
@@ -101,15 +102,7 @@ def _issue(fields: dict[str, Any]) -> list[Write]:
     holds the transaction: the hub is the only writer of the city's series)."""
     today = _now().astimezone(VIETNAM).date()
     unit = state().unit
-    row = (
-        db()
-        .execute(
-            "SELECT max(number) FROM invitation WHERE unit = ? AND substr(issued_on, 1, 4) = ?",
-            (unit, str(today.year)),
-        )
-        .fetchone()
-    )
-    number = int(row[0] or 0) + 1
+    number = stored_records.last_invitation_number(db(), unit, str(today.year)) + 1
     record = {
         "id": new_id(),
         "unit": unit,
@@ -153,7 +146,7 @@ def register_meeting() -> tuple[Response, int]:
     if not isinstance(units, list) or unit in units:
         raise ValidationError("'units' là danh sách mã đơn vị được mời.", field="units")
     for code in units:
-        if db().execute("SELECT 1 FROM unit WHERE code = ?", (str(code),)).fetchone() is None:
+        if not stored_records.unit_exists(db(), str(code)):
             raise ValidationError(f"Không có đơn vị mã '{code}'.", field="units")
     with atomic(db()):
         if units:

@@ -1,9 +1,8 @@
-"""Concurrent edits the hub detected (docs/conflicts.md): the inbox (``inbox.py``), their
+"""Concurrent edits the hub detected (docs/conflicts.md): the inbox (kept in ``store/conflicts.py``), their
 resolution (``resolution.py``), the notices that tell the owning unit (``notices.py``), and
 the JSON API (``api.py``) and the console's conflict pages (``pages.py``)."""
 
-from .api import bp
-from .inbox import (
+from ..store.conflicts import (
     HUB_PLACE,
     STATES,
     base_side,
@@ -14,6 +13,7 @@ from .inbox import (
     record_clashes,
     resolutions,
 )
+from .api import bp
 from .notices import after_merge, publish
 
 # The pages read the names above through this package, so they load last.

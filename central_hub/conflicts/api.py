@@ -9,8 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from sync import ValidationError
 
+from ..store import conflicts as inbox
 from ..web import current_user, db, page_args, require
-from . import inbox, resolution
+from . import resolution
 
 bp = Blueprint("conflicts_api", __name__, url_prefix="/api/v1")
 

@@ -32,10 +32,10 @@ from sync import (
     utcnow_iso,
 )
 
-from ..journal import capture
-from ..store import HUB_ORIGIN
-from . import inbox
-from .inbox import HUB_PLACE
+from ..store import HUB_ORIGIN, capture
+from ..store import conflicts as inbox
+from ..store.conflicts import HUB_PLACE
+from ..store.nodes import node_unit
 
 DECISION_FIELDS = frozenset(
     {"state", "resolution", "resolved_by", "resolved_place", "resolved_at", "note"}
@@ -132,8 +132,8 @@ def place_of(conn: sqlite3.Connection, origin: str | None, hub_id: str) -> str:
     """Where a version was written: ``hub``, or the unit of the node ``origin``."""
     if origin is None or origin == hub_id:
         return HUB_PLACE
-    row = conn.execute("SELECT unit FROM nodes WHERE node_id = ?", (origin,)).fetchone()
-    return str(row[0]) if row else origin.rsplit("-", 1)[0]
+    unit = node_unit(conn, origin)
+    return unit if unit is not None else origin.rsplit("-", 1)[0]
 
 
 def _side(conn: sqlite3.Connection, side: dict[str, Any], hub_id: str) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from .. import conflicts
 from ..city.secrecy import masked, may_read, secret_record
 from ..console import dashboard as console
 from ..console_auth import console_user, login_required
-from ..journal import Journal
+from ..store import Journal
+from ..store import conflicts as stored_conflicts
+from ..store import nodes as store_nodes
 from ..web import db, state, unit_names
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
@@ -143,7 +145,7 @@ def _dress(items: list[dict[str, Any]]) -> None:
     each side its time, place, shown value and diff against the base."""
     conn = db()
     hub_id = state().hub_id
-    nodes = dict(conn.execute("SELECT node_id, unit FROM nodes").fetchall())
+    nodes = store_nodes.node_units(conn)
     names = unit_names()
     replica = Replica(conn)
     for item in items:
@@ -239,8 +241,8 @@ def inbox() -> tuple[str, int]:
             cursor=int(cursor_arg) if cursor_arg.isdigit() else None,
         )
         _dress(items)
-    units = [r[0] for r in db().execute("SELECT DISTINCT unit FROM conflicts ORDER BY unit")]
-    types = [r[0] for r in db().execute("SELECT DISTINCT record_type FROM conflicts ORDER BY 1")]
+    units = stored_conflicts.conflict_units(db())
+    types = stored_conflicts.conflict_types(db())
     query = {k: v for k, v in chosen.items() if v}
     if chosen["state"] == "":
         query["state"] = ""
@@ -353,7 +355,7 @@ def history(type_name: str, record_id: str) -> str:
     hub_id = state().hub_id
     entries = Journal(conn, hub_id).history(type_name, record_id)
     resolved = conflicts.resolutions(conn, type_name, record_id)
-    nodes = dict(conn.execute("SELECT node_id, unit FROM nodes").fetchall())
+    nodes = store_nodes.node_units(conn)
     names = unit_names()
     for e in entries:
         if secret:  # what an older release stored of its content is never shown

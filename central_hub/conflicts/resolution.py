@@ -17,9 +17,8 @@ from typing import Any
 from office import check_secret_changes
 from sync import Conflict, ValidationError, Write, atomic, get_meta, utcnow_iso, validate_fields
 
-from ..journal import capture
-from ..store import HUB_ORIGIN
-from .inbox import HUB_PLACE, base_side, close, get_conflict
+from ..store import HUB_ORIGIN, capture
+from ..store.conflicts import HUB_PLACE, base_side, close, get_conflict
 from .notices import notice_decision
 
 # How :func:`resolve_many` picks each conflict's value.

@@ -31,10 +31,7 @@ from office import VIETNAM, qr_svg, vn_datetime
 from sync import SyncError, ValidationError, nfc
 from webapp import authenticate
 
-from .. import (
-    nodes,
-    setup,  # by module: setup seeds the reference data, whose pages load this one
-)
+from .. import nodes, setup
 from ..console_auth import (
     CONSOLE_ROLES,
     console_user,
@@ -43,7 +40,9 @@ from ..console_auth import (
     login_user,
     logout_user,
 )
-from ..nodes import held, sync_history, upgrades
+from ..store import held, sync_history, upgrades
+from ..store import nodes as store_nodes
+from ..store import records as records_store
 from ..web import client_address, db
 from .unit_state import unit_rows
 
@@ -161,8 +160,7 @@ def api_units() -> Response:
 
 
 def _unit_name(code: str) -> str | None:
-    row = db().execute("SELECT name FROM unit WHERE code = ?", (code,)).fetchone()
-    return None if row is None else str(row[0])
+    return records_store.unit_name(db(), code)
 
 
 @bp.get("/don-vi/<unit>")
@@ -179,26 +177,18 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         from sync import NotFound
 
         raise NotFound(f"Không có đơn vị mã '{unit}'.")
-    events = (
-        db()
-        .execute(
-            "SELECT at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
-            "FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT 100",
-            (unit,),
-        )
-        .fetchall()
-    )
+    events = store_nodes.sync_events(db(), unit, 100)
     history = [
         {
-            "at": r[0],
-            "node_id": r[1],
-            "kind": EVENT_KINDS.get(r[2], r[2]),
-            "changes": r[3],
-            "bytes": r[4],
-            "duration_ms": r[5],
-            "ok": r[6] == "ok",
-            "outcome": "Thành công" if r[6] == "ok" else "Bị từ chối",
-            "detail": r[7] or "",
+            "at": r["at"],
+            "node_id": r["node_id"],
+            "kind": EVENT_KINDS.get(r["kind"], r["kind"]),
+            "changes": r["changes"],
+            "bytes": r["bytes"],
+            "duration_ms": r["duration_ms"],
+            "ok": r["outcome"] == "ok",
+            "outcome": "Thành công" if r["outcome"] == "ok" else "Bị từ chối",
+            "detail": r["detail"] or "",
         }
         for r in events
     ]
@@ -253,14 +243,9 @@ def enroll() -> str:
     """Create a one-time enrollment token for a unit, shown as text and as a QR code."""
     conn = db()
     today = datetime.now(VIETNAM).date().isoformat()
-    units = conn.execute(  # units whose validity has not ended
-        "SELECT code, name FROM unit WHERE valid_to IS NULL OR valid_to >= ? ORDER BY code",
-        (today,),
-    ).fetchall()
+    units = records_store.units_valid_on(conn, today)  # units whose validity has not ended
     token = None
-    enrolled = {
-        r[0] for r in conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
-    }
+    enrolled = store_nodes.enrolled_units(conn)
     # Offered first: the first unit without a node, the usual reason to come here.
     chosen = request.values.get("unit") or next((c for c, _ in units if c not in enrolled), "")
     if request.method == "POST":

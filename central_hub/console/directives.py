@@ -16,11 +16,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from office import TIME_CLASSES, form_day
-from sync import NotFound, Replica, SyncError, ValidationError, labels, record_type
+from sync import NotFound, SyncError, ValidationError, labels
 
 from ..city import directives
 from ..console_auth import console_user, login_required
 from ..files import blob_store, file_response
+from ..store import records
 from ..web import db, state, unit_names
 from . import dashboard as console
 from .work import chosen_units, current_units, today
@@ -45,15 +46,7 @@ def _attachments(report_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {i: [] for i in report_ids}
     if not report_ids:
         return out
-    rtype = record_type("attachment")
-    marks = ", ".join("?" * len(report_ids))
-    rows = db().execute(
-        f"SELECT {', '.join(rtype.fields)} FROM attachment WHERE parent_type = "
-        f"'directive_report' AND parent_id IN ({marks}) AND coalesce(deleted, 0) = 0",
-        report_ids,
-    )
-    for row in rows.fetchall():
-        record = Replica.decode(rtype, row)
+    for record in records.report_attachments(db(), report_ids):
         record["here"] = blob_store().has(record["sha256"])
         out[record["parent_id"]].append(record)
     return out
@@ -233,16 +226,7 @@ def change_status(directive_id: str, move: str) -> Any:
 def attachment(sha256: str) -> Any:
     """A file attached to a unit's progress report, once the hub has it (admins only, as
     ``GET /api/v1/attachments/{sha256}``)."""
-    rtype = record_type("attachment")
-    row = (
-        db()
-        .execute(
-            f"SELECT {', '.join(rtype.fields)} FROM attachment WHERE sha256 = ? "
-            "AND parent_type = 'directive_report' AND coalesce(deleted, 0) = 0 LIMIT 1",
-            (sha256,),
-        )
-        .fetchone()
-    )
-    if row is None or not blob_store().has(sha256):
+    found = records.report_attachment(db(), sha256)
+    if found is None or not blob_store().has(sha256):
         raise NotFound("Máy chủ trung tâm chưa có tệp đính kèm này; hãy thử lại sau khi đồng bộ.")
-    return file_response(sha256, Replica.decode(rtype, row)["name"], download=True)
+    return file_response(sha256, found["name"], download=True)

@@ -20,6 +20,7 @@ from sync import SyncError, ValidationError
 from ..console_auth import login_required
 from ..dossiers import overdue as overdue_data
 from ..dossiers import stats as city_stats
+from ..store.records import ward_codes
 from ..web import db, records, unit_names
 from . import dashboard as console
 
@@ -131,12 +132,12 @@ def _overdue() -> OverdueView:
 def overdue() -> Any:
     """The dossiers overdue now across the city, or of one unit (``?unit=``)."""
     view = _overdue()
-    wards = db().execute("SELECT code FROM unit WHERE kind = 'ward'").fetchall()
+    wards = ward_codes(db())
     return render_template(
         "console/overdue.html",
         view=view,
         local_now=view.now.astimezone(city_stats.VIETNAM),
-        choices=sorted({str(code) for (code,) in wards} | set(view.counts)),
+        choices=sorted({str(code) for code in wards} | set(view.counts)),
         limit=LIST_LIMIT,
     )
 

@@ -16,8 +16,8 @@ from sync import RELEASE, release_of
 
 from .. import nodes
 from ..dossiers.overdue import overdue_counts
-from ..journal import Journal
-from ..nodes import sync_history, upgrades
+from ..store import Journal, sync_history, upgrades
+from ..store.nodes import pulled_cursor
 from ..web import db, state
 
 SYNCED_WITHIN = timedelta(minutes=2)
@@ -105,9 +105,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
     for node in nodes.list_nodes(conn):
         # Refused and not synced fine since (quiet visits leave no row: sync_history.py).
         refused = sync_history.refused_now(conn, node["node_id"], node["unit"])
-        cursor = conn.execute(
-            "SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node["node_id"],)
-        ).fetchone()[0]
+        cursor = pulled_cursor(conn, node["node_id"])
         seen = local_time(node["last_seen_at"])
         if node["status"] != "active":
             code, words = "revoked", "Đã thu hồi"

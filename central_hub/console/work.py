@@ -26,6 +26,7 @@ from ..files import blob_store, file_response
 from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
 from ..reference.data import CITY
 from ..reference.edit import is_valid_on
+from ..store import records
 from ..web import db, state, unit_names
 from . import dashboard as console
 
@@ -54,8 +55,7 @@ def today() -> date:
 
 def current_units() -> list[dict[str, Any]]:
     """The units valid today other than the city itself: wards first, then by code."""
-    rows = db().execute("SELECT code, name, kind, valid_from, valid_to FROM unit").fetchall()
-    units = [dict(r) for r in rows if r["code"] != state().unit]
+    units = [u for u in records.unit_rows(db()) if u["code"] != state().unit]
     units = [u for u in units if is_valid_on(u, today())]
     return sorted(units, key=lambda u: (u["kind"] != "ward", u["code"]))
 

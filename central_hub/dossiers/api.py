@@ -14,12 +14,11 @@ from sync import (
     ValidationError,
     check_sha256,
     fold,
-    record_type,
     validate_fields,
 )
 
 from ..files import blob_store, file_response
-from ..journal import Journal, capture
+from ..store import Journal, capture, records
 from ..web import current_user, db, page_args, require, state
 
 bp = Blueprint("dossiers_api", __name__, url_prefix="/api/v1")
@@ -28,16 +27,7 @@ ADMIN_EDITABLE = ("notes", "applicant", "status", "due_at", "handler")
 
 
 def _dossier_rows(where: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
-    rtype = record_type("dossier")
-    rows = (
-        db()
-        .execute(
-            f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
-            [*params, limit],
-        )
-        .fetchall()
-    )
-    return [Replica.decode(rtype, r) for r in rows]
+    return records.dossiers(db(), where, params, limit)
 
 
 @bp.get("/dossiers")
@@ -68,16 +58,7 @@ def _dossier(dossier_id: str) -> dict[str, Any]:
     record = Replica(db()).get("dossier", dossier_id)
     if record is None:
         raise NotFound("Không tìm thấy hồ sơ này.")
-    rtype = record_type("dossier_step")
-    steps = (
-        db()
-        .execute(
-            f"SELECT {', '.join(rtype.fields)} FROM dossier_step WHERE dossier_id = ? ORDER BY at, id",
-            (dossier_id,),
-        )
-        .fetchall()
-    )
-    record["steps"] = [Replica.decode(rtype, s) for s in steps]
+    record["steps"] = records.dossier_steps(db(), dossier_id)
     return record
 
 
@@ -134,17 +115,8 @@ def attachment_file(sha256: str) -> Response:
         check_sha256(sha256)
     except ValidationError:
         raise NotFound("Không có tệp đính kèm này.") from None
-    rtype = record_type("attachment")
-    row = (
-        db()
-        .execute(
-            f"SELECT {', '.join(rtype.fields)} FROM attachment WHERE sha256 = ? "
-            "ORDER BY coalesce(deleted, 0), uploaded_at DESC LIMIT 1",
-            (sha256,),
-        )
-        .fetchone()
-    )
+    found = records.attachment_by_hash(db(), sha256)
     store = blob_store()
-    if row is None or not store.has(sha256):
+    if found is None or not store.has(sha256):
         raise NotFound("Máy chủ trung tâm chưa có tệp đính kèm này.")
-    return file_response(sha256, Replica.decode(rtype, row)["name"], download=True)
+    return file_response(sha256, found["name"], download=True)

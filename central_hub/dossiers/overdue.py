@@ -1,53 +1,32 @@
 """Overdue dossiers across the city, as the hub holds them after sync.
 
 The rule is the ward's, written once in ``office/dossier_time.py``: a dossier is overdue while
-its clock runs and its due time is past; the queries here use its SQL fragment
-(``office.OVERDUE_SQL``).
+its clock runs and its due time is past; the queries, in ``store/records.py``, use its SQL
+fragment (``office.OVERDUE_SQL``). Here: the list as a table and its exports.
 """
 
 from __future__ import annotations
 
 import io
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from office import OVERDUE_SQL, VIETNAM
-from sync import Replica, labels, record_type
+from office import VIETNAM
+from sync import labels
 from webapp import csv_bytes, xlsx_append
 
+from ..store.records import overdue_counts, overdue_dossiers
 
-def overdue_counts(conn: sqlite3.Connection, now_iso: str) -> dict[str, int]:
-    """The number of overdue dossiers of each unit that has any, at ``now_iso``."""
-    rows = conn.execute(
-        f"SELECT unit, count(*) FROM dossier WHERE {OVERDUE_SQL} GROUP BY unit", (now_iso,)
-    )
-    return {str(unit): int(count) for unit, count in rows}
-
-
-def overdue_dossiers(
-    conn: sqlite3.Connection, now_iso: str, *, unit: str | None = None, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Overdue dossiers at ``now_iso`` (of one unit, or all), the longest overdue first,
-    decoded as records, with ``days_late`` (whole days past the due time) added."""
-    rtype = record_type("dossier")
-    sql = (
-        f"SELECT {', '.join(rtype.fields)}, julianday(?) - julianday(due_at) "
-        f"FROM dossier WHERE {OVERDUE_SQL}"
-    )
-    params: list[Any] = [now_iso, now_iso]
-    if unit:
-        sql += " AND unit = ?"
-        params.append(unit)
-    sql += " ORDER BY julianday(due_at), code LIMIT ?"
-    params.append(limit)
-    items = []
-    for row in conn.execute(sql, params):
-        record = Replica.decode(rtype, row[:-1])
-        items.append({**record, "days_late": int(row[-1])})
-    return items
+__all__ = [
+    "OverdueLine",
+    "overdue_counts",
+    "overdue_dossiers",
+    "overdue_lines",
+    "to_csv",
+    "to_xlsx",
+]
 
 
 # -- the city's overdue list as a table and its exports (console, /console/thong-ke/qua-han) --

@@ -1,10 +1,8 @@
-"""The ward nodes enrolled with the hub and what the hub keeps of each: enrollment tokens and
-the registry of nodes (``registry.py``), changes held for a clock ahead (``held.py``), the sync
-history (``sync_history.py``), what waits for a node's upgrade (``upgrades.py``), and the list
-of nodes in the administrators' JSON API (``api.py``)."""
+"""The ward nodes enrolled with the hub: the registry and enrollment tokens, kept in
+``store/nodes.py`` (with held changes, the sync history and staged upgrades beside it in
+``store/``), and the list of nodes in the administrators' JSON API (``api.py``)."""
 
-from .api import bp
-from .registry import (
+from ..store.nodes import (
     Node,
     active_node,
     cancel_token,
@@ -20,6 +18,7 @@ from .registry import (
     request_rotation,
     revoke_unit,
 )
+from .api import bp
 
 BLUEPRINTS = [bp]
 

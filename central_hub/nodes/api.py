@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from ..store.nodes import list_nodes as registered_nodes
 from ..web import db, require
-from .registry import list_nodes as registered_nodes
 
 bp = Blueprint("nodes_api", __name__, url_prefix="/api/v1")
 

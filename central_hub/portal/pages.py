@@ -17,6 +17,7 @@ from office import VIETNAM, vn_date, vn_datetime, vnd
 from sync import NotFound
 from webapp import RateLimited
 
+from ..store.records import active_procedure_count
 from ..web import db, records
 from . import lookup as public
 
@@ -74,7 +75,7 @@ def current_wards(where: str = "", params: tuple[Any, ...] = ()) -> list[dict[st
 @bp.get("/")
 def home() -> str:
     """The portal's home: look up a dossier, or submit one online."""
-    count = db().execute("SELECT count(*) FROM procedure WHERE active = 1").fetchone()[0]
+    count = active_procedure_count(db())
     return render_template("public/home.html", procedures=count, wards=len(current_wards()))
 
 

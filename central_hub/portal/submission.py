@@ -50,7 +50,7 @@ from sync import (
 from webapp import RateLimited, check_rate
 
 from .. import files
-from ..journal import capture
+from ..store import capture
 from ..web import db, records
 from . import citizen_input
 from .pages import PAPER_KINDS, current_wards, error_page, time_limit

@@ -1,6 +1,6 @@
 """Applying a node's changes at the hub: merged into the records, journaled and routed, the
 hub's clock advanced past them, the conflicts they open recorded, all in the caller's
-transaction; and the held changes whose time has come (``nodes/held.py``)."""
+transaction; and the held changes whose time has come (``store/held.py``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sync import Change, Conflict, OutOfScope, Replica, atomic, get_meta, set_me
 
 from .. import nodes
 from ..conflicts import after_merge
-from ..journal import Journal
-from ..nodes import held as held_changes
+from ..store import Journal
+from ..store import held as held_changes
 from .context import HubContext, now_ms
 from .scope import check_scope
 

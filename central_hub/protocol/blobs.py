@@ -44,7 +44,7 @@ from ..files import (
     sent_by,
     sweep_partials,
 )
-from ..nodes import sync_history
+from ..store import sync_history
 from .context import HubContext
 from .envelopes import open_from_node
 

@@ -10,6 +10,7 @@ from typing import Any
 from sync import PublicKeys, ValidationError, loads_bounded, open_envelope, unpack_payload, validate
 
 from .. import nodes
+from ..store import records
 from .context import HubContext, now_ms
 from .envelopes import seal_reply
 
@@ -51,13 +52,13 @@ def enroll(ctx: HubContext, body: bytes, software: str = "") -> bytes:
         keys=node_keys,
         software=str(info.get("software", software))[:64],
     )
-    unit_row = ctx.conn.execute("SELECT name FROM unit WHERE code = ?", (node.unit,)).fetchone()
+    unit_name = records.unit_name(ctx.conn, node.unit)
     reply = {
         "kind": "enrolled",
         "info": {
             "node_id": node.node_id,
             "unit": node.unit,
-            "unit_name": unit_row[0] if unit_row else node.unit,
+            "unit_name": unit_name if unit_name is not None else node.unit,
             "hub_id": ctx.hub_id,
         },
         "clock_ms": now_ms(),

@@ -11,10 +11,10 @@ from typing import Any
 from sync import Receiver, atomic
 
 from .. import nodes
-from ..journal import Journal
-from ..nodes import held as held_changes
-from ..nodes import upgrades
-from ..nodes.sync_history import record_visit
+from ..store import Journal, upgrades
+from ..store import held as held_changes
+from ..store import nodes as store_nodes
+from ..store.sync_history import record_visit
 from .apply import release_held
 from .context import HubContext, now_ms
 from .envelopes import open_request, seal_reply
@@ -37,9 +37,7 @@ def pull(ctx: HubContext, body: bytes) -> bytes:
     with atomic(ctx.conn):
         # The node commits a batch with its cursor, so the cursor it asks from is what it
         # holds: an offline export for it starts there (``transfer.py``).
-        ctx.conn.execute(
-            "UPDATE nodes SET pulled_cursor = ? WHERE node_id = ?", (cursor, node.node_id)
-        )
+        store_nodes.set_pulled_cursor(ctx.conn, node.node_id, cursor)
     record_visit(
         ctx.conn,
         node,
@@ -68,12 +66,10 @@ def pull_answer(
     # further on was served by a hub since restored from a backup, whose journal numbers
     # those entries anew: it starts again from what this hub knows it sent (docs/sync.md,
     # "Restores"), which it has and applies again harmlessly.
-    sent = ctx.conn.execute(
-        "SELECT sent_cursor FROM nodes WHERE node_id = ?", (node.node_id,)
-    ).fetchone()
+    sent = store_nodes.sent_cursor(ctx.conn, node.node_id)
     reset = None
-    if sent is not None and sent[0] is not None and cursor > sent[0]:
-        reset = cursor = int(sent[0])
+    if sent is not None and cursor > sent:
+        reset = cursor = sent
     journal = Journal(ctx.conn, ctx.hub_id)
     receiver = upgrades.receiver_for(ctx.conn, node.node_id)
     extra: dict[str, Any] = {}
@@ -112,10 +108,7 @@ def record_handed(
     with atomic(conn):
         if waits:
             upgrades.record_waits(conn, waits)
-        conn.execute(
-            "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
-            (cursor, node_id),
-        )
+        store_nodes.advance_sent_cursor(conn, node_id, cursor)
 
 
 def routed_batch(

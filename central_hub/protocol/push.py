@@ -2,7 +2,7 @@
 
 A push is applied and journaled in one transaction keyed by ``(origin, seq)``: a replayed
 changeset changes nothing, and any refused change refuses the whole changeset, leaving the
-store as it was. A change stamped ahead of the hub's clock is held (``nodes/held.py``); one
+store as it was. A change stamped ahead of the hub's clock is held (``store/held.py``); one
 stamped too far ahead is refused with the reason.
 """
 
@@ -25,9 +25,11 @@ from sync import (
 )
 
 from .. import nodes
-from ..nodes import held as held_changes
-from ..nodes import upgrades
-from ..nodes.sync_history import record_visit
+from ..store import held as held_changes
+from ..store import nodes as store_nodes
+from ..store import upgrades
+from ..store.journal import origin_hashes
+from ..store.sync_history import record_visit
 from .apply import apply_changes, release_held
 from .context import HubContext, now_ms
 from .envelopes import open_request, seal_reply
@@ -55,10 +57,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
     conn = ctx.conn
     with atomic(conn):
         release_held(ctx)
-        row = conn.execute(
-            "SELECT last_seq, last_hash FROM nodes WHERE node_id = ?", (node.node_id,)
-        ).fetchone()
-        last_seq, last_hash = row[0], row[1]
+        last_seq, last_hash = store_nodes.chain_tip(conn, node.node_id)
         _check_same_history(conn, node, payload.get("prev"), changes, last_seq)
         fresh: list[Change] = []
         replays = 0
@@ -89,10 +88,7 @@ def _push(ctx: HubContext, body: bytes, online: bool) -> bytes:
         now_part, later = held_changes.split(conn, node.node_id, kept, now_ms(), ctx.drift_ms)
         apply_changes(ctx, now_part, loaded)
         held_changes.hold(conn, later)
-        conn.execute(
-            "UPDATE nodes SET last_seq = ?, last_hash = ?, replays = replays + ? WHERE node_id = ?",
-            (last_seq, last_hash, replays, node.node_id),
-        )
+        store_nodes.advance_chain(conn, node.node_id, last_seq, last_hash, replays)
         held, latest = held_changes.held_count(conn, node.node_id)
     record_visit(
         ctx.conn,
@@ -158,12 +154,7 @@ def _check_same_history(
 def hub_hashes(conn: sqlite3.Connection, origin: str, first: int, last: int) -> dict[int, str]:
     """The hash of each change of ``origin`` with ``first <= seq <= last`` the hub holds,
     applied (journal) or held for a clock ahead."""
-    rows = conn.execute(
-        "SELECT seq, hash FROM journal WHERE origin = ? AND seq BETWEEN ? AND ? "
-        "UNION ALL SELECT seq, hash FROM held WHERE origin = ? AND seq BETWEEN ? AND ?",
-        (origin, first, last, origin, first, last),
-    ).fetchall()
-    return {int(r[0]): r[1] for r in rows if r[1]}
+    return origin_hashes(conn, origin, first, last)
 
 
 def _unpack_push(node: nodes.Node, payload: dict[str, Any]) -> list[Change]:

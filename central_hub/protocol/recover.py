@@ -7,7 +7,8 @@ import time
 
 from sync import loads
 
-from ..nodes.sync_history import record_visit
+from ..store.journal import origin_changes
+from ..store.sync_history import record_visit
 from .context import HubContext, now_ms
 from .envelopes import open_request, seal_reply
 
@@ -19,28 +20,21 @@ def recover(ctx: HubContext, body: bytes) -> bytes:
     node, payload = open_request(ctx, body, "recover")
     after = int(payload.get("after_seq", 0))
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
-    columns = "seq, hlc, type, id, unit, fields, bases, actor, prev, hash"
-    rows = ctx.conn.execute(
-        f"SELECT {columns} FROM ("
-        f"  SELECT {columns} FROM journal WHERE origin = ? AND seq > ?"
-        f"  UNION ALL SELECT {columns} FROM held WHERE origin = ? AND seq > ?"
-        ") ORDER BY seq LIMIT ?",
-        (node.node_id, after, node.node_id, after, limit + 1),
-    ).fetchall()
+    rows = origin_changes(ctx.conn, node.node_id, after, limit + 1)
     more = len(rows) > limit
     changes = [
         {
             "origin": node.node_id,
-            "seq": r[0],
-            "hlc": r[1],
-            "type": r[2],
-            "id": r[3],
-            "unit": r[4],
-            "fields": loads(r[5]),
-            "bases": loads(r[6]),
-            "actor": r[7],
-            "prev": r[8],
-            "hash": r[9],
+            "seq": r["seq"],
+            "hlc": r["hlc"],
+            "type": r["type"],
+            "id": r["id"],
+            "unit": r["unit"],
+            "fields": loads(r["fields"]),
+            "bases": loads(r["bases"]),
+            "actor": r["actor"],
+            "prev": r["prev"],
+            "hash": r["hash"],
         }
         for r in rows[:limit]
     ]

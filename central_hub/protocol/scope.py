@@ -11,7 +11,7 @@ from typing import Any
 from sync import Change, OutOfScope, Replica, check_immutable_in_order, record_type
 
 from .. import nodes
-from ..journal import parent_of
+from ..store import parent_of
 
 
 def check_scope(

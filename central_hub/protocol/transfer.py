@@ -42,10 +42,10 @@ from sync import (
 from webapp import load_settings
 
 from .. import nodes
-from ..nodes import sync_history, upgrades
 from ..settings import PREFIX, SETTINGS
 from ..setup import load_keys
-from ..store import hub_info, load_clock, open_store
+from ..store import hub_info, load_clock, open_store, sync_history, upgrades
+from ..store.nodes import pulled_cursor
 from . import pull as pulling
 from . import push as pushing
 from .context import HubContext
@@ -256,8 +256,7 @@ def _unit_node(conn: sqlite3.Connection, unit: str) -> nodes.Node:
 
 
 def _pulled_cursor(conn: sqlite3.Connection, node_id: str) -> int:
-    row = conn.execute("SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
-    return int(row[0]) if row else 0
+    return pulled_cursor(conn, node_id) or 0
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
 
-from ..nodes import sync_history
+from ..store import sync_history
 from ..web import state
 from . import enroll as enrollment
 from . import pull as pulling

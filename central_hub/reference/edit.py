@@ -23,7 +23,7 @@ from sync import (
     validate,
 )
 
-from ..journal import capture
+from ..store import capture
 
 __all__ = [
     "PROCEDURE_DEFAULTS",

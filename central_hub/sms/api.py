@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import ValidationError
 
-from ..journal import capture
+from ..store import capture
 from ..web import db, error_json, page_args, require
 from . import dispatch as sms
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from sync import ChangeCapture, Replica, ValidationError, atomic, connect, record_type
 
-from ..journal import capture as hub_capture
+from ..store import capture as hub_capture
 from .providers import (
     PermanentSmsError,
     Provider,

@@ -15,6 +15,7 @@ from sync import SyncError, ValidationError
 
 from ..console import dashboard as console
 from ..console_auth import login_required
+from ..store.sms import sms_units
 from ..web import db
 from . import dispatch as sms
 
@@ -47,7 +48,7 @@ def sms_log() -> Any:
         limit=PAGE_SIZE,
         cursor=request.args.get("cursor") or None,
     )
-    units = [r[0] for r in db().execute("SELECT DISTINCT unit FROM sms ORDER BY unit")]
+    units = sms_units(db())
     return render_template(
         "console/sms.html",
         items=items,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sync import Change, ChangeCapture, Replica, get_meta, loads, record_type, utcnow_iso
 
-from .store import HUB_ORIGIN, load_clock
+from .schema import HUB_ORIGIN, load_clock
 
 ALL_UNITS = "*"
 
@@ -201,3 +201,30 @@ def capture(conn: sqlite3.Connection) -> ChangeCapture:
     """The hub's own write path: its writes are journaled with origin ``hub`` and routed."""
     hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
     return ChangeCapture(conn, hub_id, load_clock(conn), Replica(conn), Journal(conn, hub_id))
+
+
+def origin_hashes(conn: sqlite3.Connection, origin: str, first: int, last: int) -> dict[int, str]:
+    """The hash of each change of ``origin`` with ``first <= seq <= last`` the hub holds,
+    applied (journal) or held for a clock ahead."""
+    rows = conn.execute(
+        "SELECT seq, hash FROM journal WHERE origin = ? AND seq BETWEEN ? AND ? "
+        "UNION ALL SELECT seq, hash FROM held WHERE origin = ? AND seq BETWEEN ? AND ?",
+        (origin, first, last, origin, first, last),
+    ).fetchall()
+    return {int(r["seq"]): r["hash"] for r in rows if r["hash"]}
+
+
+def origin_changes(
+    conn: sqlite3.Connection, origin: str, after: int, limit: int
+) -> list[sqlite3.Row]:
+    """Up to ``limit`` changes of ``origin`` after ``after`` the hub holds, applied or held,
+    by sequence number: rows of ``seq, hlc, type, id, unit, fields, bases, actor, prev, hash``
+    (``fields`` and ``bases`` as JSON text)."""
+    columns = "seq, hlc, type, id, unit, fields, bases, actor, prev, hash"
+    return conn.execute(
+        f"SELECT {columns} FROM ("
+        f"  SELECT {columns} FROM journal WHERE origin = ? AND seq > ?"
+        f"  UNION ALL SELECT {columns} FROM held WHERE origin = ? AND seq > ?"
+        ") ORDER BY seq LIMIT ?",
+        (origin, after, origin, after, limit),
+    ).fetchall()

@@ -380,3 +380,73 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def node_units(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every node ever enrolled, by id, with its unit."""
+    rows = conn.execute("SELECT node_id, unit FROM nodes").fetchall()
+    return {r["node_id"]: r["unit"] for r in rows}
+
+
+def node_unit(conn: sqlite3.Connection, node_id: str) -> str | None:
+    """The unit of the node ``node_id``, or None when no such node was ever enrolled."""
+    row = conn.execute("SELECT unit FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+    return str(row["unit"]) if row else None
+
+
+def enrolled_units(conn: sqlite3.Connection) -> set[str]:
+    """The units with an active node."""
+    rows = conn.execute("SELECT DISTINCT unit FROM nodes WHERE status = 'active'")
+    return {r["unit"] for r in rows}
+
+
+def pulled_cursor(conn: sqlite3.Connection, node_id: str) -> int | None:
+    """The cursor the node ``node_id`` last pulled from, or None for an unknown node."""
+    row = conn.execute("SELECT pulled_cursor FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+    return None if row is None else int(row["pulled_cursor"])
+
+
+def sync_events(conn: sqlite3.Connection, unit: str, limit: int = 100) -> list[sqlite3.Row]:
+    """The latest ``limit`` rows of a unit's sync history, newest first (by column name)."""
+    return conn.execute(
+        "SELECT at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
+        "FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT ?",
+        (unit, limit),
+    ).fetchall()
+
+
+def chain_tip(conn: sqlite3.Connection, node_id: str) -> tuple[int, str | None]:
+    """The sequence number and hash of the last change of ``node_id`` the hub accepted."""
+    row = conn.execute(
+        "SELECT last_seq, last_hash FROM nodes WHERE node_id = ?", (node_id,)
+    ).fetchone()
+    return row["last_seq"], row["last_hash"]
+
+
+def advance_chain(
+    conn: sqlite3.Connection, node_id: str, last_seq: int, last_hash: str | None, replays: int
+) -> None:
+    """Record the new tip of ``node_id``'s chain and count ``replays`` more replayed changes."""
+    conn.execute(
+        "UPDATE nodes SET last_seq = ?, last_hash = ?, replays = replays + ? WHERE node_id = ?",
+        (last_seq, last_hash, replays, node_id),
+    )
+
+
+def set_pulled_cursor(conn: sqlite3.Connection, node_id: str, cursor: int) -> None:
+    """Record the cursor ``node_id`` last pulled from."""
+    conn.execute("UPDATE nodes SET pulled_cursor = ? WHERE node_id = ?", (cursor, node_id))
+
+
+def sent_cursor(conn: sqlite3.Connection, node_id: str) -> int | None:
+    """How far in the journal this hub knows it sent ``node_id`` changes, or None."""
+    row = conn.execute("SELECT sent_cursor FROM nodes WHERE node_id = ?", (node_id,)).fetchone()
+    return None if row is None or row["sent_cursor"] is None else int(row["sent_cursor"])
+
+
+def advance_sent_cursor(conn: sqlite3.Connection, node_id: str, cursor: int) -> None:
+    """Record that ``node_id`` was sent the journal up to ``cursor`` (never moves back)."""
+    conn.execute(
+        "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
+        (cursor, node_id),
+    )

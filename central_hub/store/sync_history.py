@@ -24,7 +24,7 @@ from typing import Any
 
 from sync import SyncError, atomic, peek_header
 
-from .. import nodes
+from . import nodes
 
 HISTORY_DAYS = 90  # default of the hub's HISTORY_DAYS setting
 KEEP_PER_UNIT = 50_000  # rows of one unit at most: a node flooding refusals cannot fill the disk

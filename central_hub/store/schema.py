@@ -1,5 +1,5 @@
-"""The hub's store: schema migrations and connection. All hub SQL lives in this package's
-store modules (store, journal, nodes), so a larger deployment can move it to PostgreSQL."""
+"""The hub's schema: its migrations, ordered and named (their names are recorded in each
+store, so they never change), the connection that applies them, and the hub's identity."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
 from webapp import create_account_tables
 
-from . import nodes
-from .nodes import held, sync_history, upgrades
+from . import held, nodes, sync_history, upgrades
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -172,7 +171,7 @@ def _conflict_notices(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
     conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
     conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
-    from .conflicts.notices import publish  # the hub's write path needs this module loaded
+    from ..conflicts.notices import publish  # the hub's write path needs this module loaded
 
     publish(conn)
 

@@ -252,3 +252,15 @@ def resolutions(conn: sqlite3.Connection, type_name: str, record_id: str) -> dic
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def conflict_units(conn: sqlite3.Connection) -> list[str]:
+    """The units that have had a conflict, by code."""
+    rows = conn.execute("SELECT DISTINCT unit FROM conflicts ORDER BY unit")
+    return [r["unit"] for r in rows]
+
+
+def conflict_types(conn: sqlite3.Connection) -> list[str]:
+    """The record types that have had a conflict, by name."""
+    rows = conn.execute("SELECT DISTINCT record_type FROM conflicts ORDER BY record_type")
+    return [r["record_type"] for r in rows]
