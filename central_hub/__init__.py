@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from sync import connect, get_meta, tighten
+from sync import get_meta, tighten
 from webapp import load_settings, session_cookie
 
 from .housekeeping import history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
-from .store import load_clock, open_store
+from .store import check_store, load_clock, open_store
 from .web import HubState, install
 
 
@@ -77,11 +77,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
 
     @app.get("/healthz")
     def healthz() -> Response:
-        check = connect(data_dir / "hub.sqlite3")
-        try:
-            check.execute("SELECT 1").fetchone()
-        finally:
-            check.close()
+        check_store(data_dir)
         return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
 
     app.extensions["sms_dispatcher"] = None

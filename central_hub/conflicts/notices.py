@@ -1,7 +1,7 @@
 """Conflict notices: how the unit that owns a record learns that a conflict is open on it, and
 how its decision comes back (docs/conflicts.md).
 
-The hub's inbox (``inbox.py``) lives only at the hub. When it opens a conflict for review
+The hub's inbox (``store/conflicts.py``) lives only at the hub. When it opens a conflict for review
 it also writes a ``conflict`` record (``schemas/conflict.json``) owned by the record's unit:
 being a hub write on a unit's record, the journal routes it to that unit (``x-route: owner``),
 and the ward's record page shows both values from it. A decision, at the hub or at the ward, is
@@ -60,12 +60,7 @@ def publish(conn: sqlite3.Connection, conflict_ids: Sequence[int] | None = None)
     """Write the notice of each open conflict given (by default every open one without a
     notice, as a store from before notices holds) for its record's unit; return how many."""
     if conflict_ids is None:
-        conflict_ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM conflicts WHERE state = 'open' AND notice IS NULL ORDER BY id"
-            )
-        ]
+        conflict_ids = inbox.without_notice(conn)
     if not conflict_ids:
         return 0
     hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
@@ -75,10 +70,7 @@ def publish(conn: sqlite3.Connection, conflict_ids: Sequence[int] | None = None)
         writes.append(opened(conn, found, inbox.base_side(conn, found), hub_id))
     with atomic(conn):
         capture(conn).write_many(writes, actor="system")
-        conn.executemany(
-            "UPDATE conflicts SET notice = ? WHERE id = ?",
-            [(w.id, i) for w, i in zip(writes, conflict_ids, strict=True)],
-        )
+        inbox.set_notices(conn, [(w.id, i) for w, i in zip(writes, conflict_ids, strict=True)])
     return len(writes)
 
 

@@ -51,6 +51,7 @@ from webapp import RateLimited, check_rate
 
 from .. import files
 from ..store import capture
+from ..store import portal as portal_store
 from ..web import db, records
 from . import citizen_input
 from .pages import PAPER_KINDS, current_wards, error_page, time_limit
@@ -106,15 +107,8 @@ def submit() -> Response | tuple[str, int]:
 @bp.get("/nop-ho-so/da-nop/<token>")
 def confirmation(token: str) -> str | tuple[str, int]:
     """The printable confirmation of the submission made with ``token``, for an hour."""
-    row = (
-        db()
-        .execute(
-            "SELECT dossier_id FROM portal_submissions WHERE token = ? AND created_at > ?",
-            (token, time.time() - CONFIRMATION_SECONDS),
-        )
-        .fetchone()
-    )
-    found = records("dossier", "WHERE id = ?", (row[0],)) if row else []
+    made = portal_store.submitted_dossier(db(), token, time.time() - CONFIRMATION_SECONDS)
+    found = records("dossier", "WHERE id = ?", (made,)) if made else []
     if not found:
         return error_page(
             404,
@@ -124,14 +118,7 @@ def confirmation(token: str) -> str | tuple[str, int]:
     dossier = found[0]
     procedure = records("procedure", "WHERE code = ?", (dossier["procedure_code"],))
     ward = current_wards("AND code = ?", (dossier["unit"],))
-    scans = (
-        db()
-        .execute(
-            "SELECT count(*) FROM attachment WHERE parent_type = 'dossier' AND parent_id = ?",
-            (dossier["id"],),
-        )
-        .fetchone()[0]
-    )
+    scans = portal_store.scan_count(db(), dossier["id"])
     lookup = url_for("portal.lookup", code=dossier["code"])
     public_url = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
     return render_template(
@@ -164,10 +151,7 @@ def _housekeeping() -> None:
     conn = db()
     files.expire_unclaimed_scans(conn, files.blob_store())
     with atomic(conn):
-        conn.execute(
-            "DELETE FROM portal_submissions WHERE created_at < ?",
-            (time.time() - files.SCAN_RETENTION_DAYS * 86400,),
-        )
+        portal_store.forget_submissions(conn, time.time() - files.SCAN_RETENTION_DAYS * 86400)
 
 
 _FIELDS = (
@@ -261,11 +245,9 @@ def _create(values: dict[str, str], token: str) -> str:
     conn = db()
     with atomic(conn):
         # Inside the write transaction: a second click waits for the first and finds it.
-        done = conn.execute(
-            "SELECT dossier_id FROM portal_submissions WHERE token = ?", (token,)
-        ).fetchone()
+        done = portal_store.submitted_dossier(conn, token)
         if done:
-            return str(done[0])
+            return done
         day = now.astimezone(VIETNAM).strftime("%y%m%d")
         number = _next_number(conn, ward["code"], day)
         record["code"] = f"{ward['prefix']}-{day}-{number:04d}"
@@ -321,22 +303,15 @@ def _create(values: dict[str, str], token: str) -> str:
         for w in writes:
             validate(w.type, w.fields)
         capture(conn).write_many(writes, actor=ACTOR)
-        conn.execute(
-            "INSERT INTO portal_submissions (token, dossier_id, created_at) VALUES (?, ?, ?)",
-            (token, dossier_id, time.time()),
-        )
+        portal_store.record_submission(conn, token, dossier_id, time.time())
     return dossier_id
 
 
 def _next_number(conn: sqlite3.Connection, unit: str, day: str) -> int:
-    row = conn.execute(
-        "INSERT INTO online_counters (unit, day, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(unit, day) DO UPDATE SET value = value + 1 RETURNING value",
-        (unit, day, FIRST_ONLINE),
-    ).fetchone()
-    if int(row[0]) > LAST_ONLINE:
+    number = portal_store.next_online_number(conn, unit, day, FIRST_ONLINE)
+    if number > LAST_ONLINE:
         raise ValidationError(
             "Hôm nay phường đã nhận đủ số hồ sơ trực tuyến. Hãy nộp lại vào ngày mai.",
             field="unit",
         )
-    return int(row[0])
+    return number

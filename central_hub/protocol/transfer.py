@@ -44,7 +44,7 @@ from webapp import load_settings
 from .. import nodes
 from ..settings import PREFIX, SETTINGS
 from ..setup import load_keys
-from ..store import hub_info, load_clock, open_store, sync_history, upgrades
+from ..store import hub_info, load_clock, open_store, snapshot, sync_history, upgrades
 from ..store.nodes import pulled_cursor
 from . import pull as pulling
 from . import push as pushing
@@ -192,7 +192,7 @@ def export_changes(
     if since is not None and since < 0:
         raise ValidationError("--since phải là số không âm.", field="since")
     waits: list[upgrades.Wait] = []
-    with _snapshot(ctx.conn):
+    with snapshot(ctx.conn):
         node = _unit_node(ctx.conn, unit)
         start = _pulled_cursor(ctx.conn, node.node_id) if since is None else since
         receiver = upgrades.receiver_for(ctx.conn, node.node_id)
@@ -257,13 +257,3 @@ def _unit_node(conn: sqlite3.Connection, unit: str) -> nodes.Node:
 
 def _pulled_cursor(conn: sqlite3.Connection, node_id: str) -> int:
     return pulled_cursor(conn, node_id) or 0
-
-
-@contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """A read transaction: in WAL mode, one consistent view that blocks no writer."""
-    conn.execute("BEGIN DEFERRED")
-    try:
-        yield
-    finally:
-        conn.execute("COMMIT")

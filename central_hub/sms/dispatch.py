@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync import ChangeCapture, Replica, ValidationError, atomic, connect, record_type
+from sync import ChangeCapture, Replica, ValidationError, atomic, connect
 
 from ..store import capture as hub_capture
+from ..store import sms as sms_store
 from .providers import (
     PermanentSmsError,
     Provider,
@@ -122,16 +123,10 @@ class Dispatcher:
         with atomic(self.conn):
             now = self.clock()
             while True:
-                row = self.conn.execute(
-                    "SELECT s.id FROM sms s LEFT JOIN sms_dispatch d ON d.sms_id = s.id "
-                    "WHERE s.status IN ('queued', 'sending', 'failed') "
-                    "AND coalesce(d.done, 0) = 0 AND coalesce(d.next_attempt_at, 0) <= ? "
-                    "ORDER BY coalesce(d.next_attempt_at, 0), s.queued_at, s.id LIMIT 1",
-                    (now,),
-                ).fetchone()
-                if row is None:
+                due = sms_store.next_due(self.conn, now)
+                if due is None:
                     return None
-                sms = replica.get("sms", row[0])
+                sms = replica.get("sms", due)
                 assert sms is not None
                 attempts = int(sms.get("attempts") or 0)
                 if attempts >= self.max_attempts:  # a claim left by a crash on its last try
@@ -203,12 +198,7 @@ class Dispatcher:
         self.capture.write("sms", sms["id"], sms["unit"], fields, actor=ACTOR)
 
     def _schedule(self, sms_id: str, at: float, *, done: bool) -> None:
-        self.conn.execute(
-            "INSERT INTO sms_dispatch (sms_id, next_attempt_at, done) VALUES (?, ?, ?) "
-            "ON CONFLICT(sms_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, "
-            "done = excluded.done",
-            (sms_id, at, int(done)),
-        )
+        sms_store.schedule(self.conn, sms_id, at, done=done)
 
 
 def apply_receipt(
@@ -229,21 +219,11 @@ def apply_receipt(
     if status not in ("delivered", "failed"):
         raise ValidationError("Trạng thái phải là delivered hoặc failed.", field="status")
     at = time.time() if now is None else now
-    rtype = record_type("sms")
     with atomic(conn):
-        row = conn.execute(
-            f"SELECT {', '.join(rtype.fields)} FROM sms WHERE provider_id = ? LIMIT 1",
-            (provider_id,),
-        ).fetchone()
-        if row is None:
-            conn.execute("DELETE FROM sms_receipts WHERE received_at < ?", (at - RECEIPT_KEEP,))
-            conn.execute(
-                "INSERT OR REPLACE INTO sms_receipts (provider_id, status, error, received_at) "
-                "VALUES (?, ?, ?, ?)",
-                (provider_id, status, error, at),
-            )
+        sms = sms_store.by_provider_id(conn, provider_id)
+        if sms is None:
+            sms_store.keep_receipt(conn, provider_id, status, error, at, RECEIPT_KEEP)
             return {"id": None, "provider_id": provider_id, "pending": True}
-        sms = Replica.decode(rtype, row)
         current = sms["status"]
         if current != "delivered" and (status == "delivered" or current == "sent"):
             fields = _receipt_fields(status, error, at)
@@ -257,10 +237,7 @@ def _take_receipt(
 ) -> tuple[str, str | None] | None:
     if not provider_id:
         return None
-    row = conn.execute(
-        "DELETE FROM sms_receipts WHERE provider_id = ? RETURNING status, error", (provider_id,)
-    ).fetchone()
-    return None if row is None else (row[0], row[1])
+    return sms_store.take_receipt(conn, provider_id)
 
 
 def _receipt_fields(status: str, error: str | None, now: float) -> dict[str, Any]:
@@ -289,18 +266,11 @@ def list_sms(
         clauses.append("s.id < ?")
         params.append(cursor)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    rtype = record_type("sms")
-    rows = conn.execute(
-        f"SELECT {', '.join('s.' + f for f in rtype.fields)}, d.next_attempt_at, d.done "
-        f"FROM sms s LEFT JOIN sms_dispatch d ON d.sms_id = s.id {where} "
-        "ORDER BY s.id DESC LIMIT ?",
-        (*params, limit + 1),
-    ).fetchall()
+    rows = sms_store.sms_log(conn, where, params, limit + 1)
     items = []
-    for row in rows[:limit]:
-        item = Replica.decode(rtype, row[: len(rtype.fields)])
-        waiting = row[-2] is not None and not row[-1] and item["status"] == "failed"
-        item["next_attempt_at"] = iso_seconds(row[-2]) if waiting else None
+    for item, next_attempt_at, done in rows[:limit]:
+        waiting = next_attempt_at is not None and not done and item["status"] == "failed"
+        item["next_attempt_at"] = iso_seconds(next_attempt_at) if waiting else None
         items.append(item)
     return items, (items[-1]["id"] if len(rows) > limit else None)
 

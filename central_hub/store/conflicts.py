@@ -88,26 +88,26 @@ _COLUMNS = (
 )
 
 
-def _row(r: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
-    values = json.loads(r[6])
+def _row(r: sqlite3.Row) -> dict[str, Any]:
+    values = json.loads(r["values_json"])
     return {
-        "id": r[0],
-        "record_type": r[1],
-        "record_id": r[2],
-        "unit": r[3],
-        "field": r[4],
-        "base": r[5],
+        "id": r["id"],
+        "record_type": r["record_type"],
+        "record_id": r["record_id"],
+        "unit": r["unit"],
+        "field": r["field"],
+        "base": r["base"],
         "values": values,
-        "winner": r[7],
-        "winning_value": next((v["value"] for v in values if v["version"] == r[7]), None),
-        "needs_review": bool(r[8]),
-        "state": r[9],
-        "detected_at": r[10],
-        "resolved_at": r[11],
-        "resolved_by": r[12],
-        "resolution": None if r[13] is None else json.loads(r[13]),
-        "note": r[14],
-        "notice": r[15],
+        "winner": r["winner"],
+        "winning_value": next((v["value"] for v in values if v["version"] == r["winner"]), None),
+        "needs_review": bool(r["needs_review"]),
+        "state": r["state"],
+        "detected_at": r["detected_at"],
+        "resolved_at": r["resolved_at"],
+        "resolved_by": r["resolved_by"],
+        "resolution": None if r["resolution"] is None else json.loads(r["resolution"]),
+        "note": r["note"],
+        "notice": r["notice"],
     }
 
 
@@ -210,15 +210,15 @@ def base_side(conn: sqlite3.Connection, conflict: dict[str, Any]) -> dict[str, A
     ).fetchone()
     if row is None:
         return None
-    fields = json.loads(row[0])
+    fields = json.loads(row["fields"])
     if conflict["field"] not in fields:
         return None
     return {
         "value": fields[conflict["field"]],
         "version": version,
         "origin": origin,
-        "user": row[1],
-        "unit": row[2],
+        "user": row["actor"],
+        "unit": row["unit"],
     }
 
 
@@ -264,3 +264,16 @@ def conflict_types(conn: sqlite3.Connection) -> list[str]:
     """The record types that have had a conflict, by name."""
     rows = conn.execute("SELECT DISTINCT record_type FROM conflicts ORDER BY record_type")
     return [r["record_type"] for r in rows]
+
+
+def without_notice(conn: sqlite3.Connection) -> list[int]:
+    """The open conflicts without a notice yet (in a store from before notices), by id."""
+    rows = conn.execute(
+        "SELECT id FROM conflicts WHERE state = 'open' AND notice IS NULL ORDER BY id"
+    )
+    return [int(r["id"]) for r in rows]
+
+
+def set_notices(conn: sqlite3.Connection, notices: list[tuple[str, int]]) -> None:
+    """Record the notice of each conflict: ``(notice id, conflict id)`` pairs."""
+    conn.executemany("UPDATE conflicts SET notice = ? WHERE id = ?", notices)

@@ -16,12 +16,11 @@ kept for the record and shown on the console, never applied.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sync import Change, physical_ms, utcnow_iso
+from sync import CHANGE_COLUMNS, Change, change_from_row, change_row, physical_ms, utcnow_iso
 
 
 def create_table(conn: sqlite3.Connection) -> None:
@@ -62,29 +61,16 @@ def split(
     return now_part, later
 
 
+_COLUMNS = ", ".join(CHANGE_COLUMNS)  # a held change is stored as the journal stores one
+_MARKS = ", ".join("?" * len(CHANGE_COLUMNS))
+
+
 def hold(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
     """Keep changes until their time comes (the caller holds the transaction)."""
     now = utcnow_iso()
     conn.executemany(
-        "INSERT OR IGNORE INTO held (origin, seq, hlc, type, id, unit, fields, bases, actor, prev, "
-        "hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                c.origin,
-                c.seq,
-                c.hlc,
-                c.type,
-                c.id,
-                c.unit,
-                c.fields_json.decode(),
-                c.bases_json.decode(),
-                c.actor,
-                c.prev,
-                c.hash,
-                now,
-            )
-            for c in changes
-        ],
+        f"INSERT OR IGNORE INTO held ({_COLUMNS}, received_at) VALUES ({_MARKS}, ?)",
+        [(*change_row(c), now) for c in changes],
     )
 
 
@@ -94,30 +80,15 @@ def due(conn: sqlite3.Connection, now_ms: int, drift_ms: int) -> list[Change]:
     out: list[Change] = []
     blocked: set[str] = set()
     rows = conn.execute(
-        "SELECT origin, seq, hlc, type, id, unit, fields, bases, actor, prev, hash "
-        "FROM held WHERE quarantined_at IS NULL ORDER BY origin, seq"
+        f"SELECT {_COLUMNS} FROM held WHERE quarantined_at IS NULL ORDER BY origin, seq"
     )
-    for origin, seq, hlc, type_, id_, unit, fields, bases, actor, prev, hash_ in rows:
-        if origin in blocked:
+    for row in rows:
+        if row["origin"] in blocked:
             continue
-        if physical_ms(hlc) > now_ms + drift_ms:
-            blocked.add(origin)
+        if physical_ms(row["hlc"]) > now_ms + drift_ms:
+            blocked.add(row["origin"])
             continue
-        out.append(
-            Change(
-                origin,
-                seq,
-                hlc,
-                type_,
-                id_,
-                unit,
-                json.loads(fields),
-                json.loads(bases),
-                actor,
-                prev,
-                hash_,
-            )
-        )
+        out.append(change_from_row(row))
     return out
 
 
@@ -131,10 +102,12 @@ def forget(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
 def held_count(conn: sqlite3.Connection, origin: str) -> tuple[int, int | None]:
     """How many changes of ``origin`` are held, and the latest physical time among them (ms)."""
     row = conn.execute(
-        "SELECT count(*), max(hlc) FROM held WHERE origin = ? AND quarantined_at IS NULL",
+        "SELECT count(*) AS n, max(hlc) AS latest_hlc FROM held WHERE origin = ? AND quarantined_at IS NULL",
         (origin,),
     ).fetchone()
-    return int(row[0]), (None if row[1] is None else physical_ms(int(row[1])))
+    return int(row["n"]), (
+        None if row["latest_hlc"] is None else physical_ms(int(row["latest_hlc"]))
+    )
 
 
 def quarantine(conn: sqlite3.Connection, origins: Sequence[str], reason: str) -> int:
@@ -157,7 +130,13 @@ def quarantined(conn: sqlite3.Connection, origin: str) -> list[dict[str, object]
         (origin,),
     ).fetchall()
     return [
-        {"seq": r[0], "type": r[1], "id": r[2], "quarantined_at": r[3], "reason": r[4]}
+        {
+            "seq": r["seq"],
+            "type": r["type"],
+            "id": r["id"],
+            "quarantined_at": r["quarantined_at"],
+            "reason": r["reason"],
+        }
         for r in rows
     ]
 

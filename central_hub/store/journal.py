@@ -14,7 +14,17 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sync import Change, ChangeCapture, Replica, get_meta, loads, record_type, utcnow_iso
+from sync import (
+    CHANGE_COLUMNS,
+    Change,
+    ChangeCapture,
+    Replica,
+    change_row,
+    get_meta,
+    loads,
+    record_type,
+    utcnow_iso,
+)
 
 from .schema import HUB_ORIGIN, load_clock
 
@@ -83,10 +93,12 @@ def parent_of(
 def _field(conn: sqlite3.Connection, type_name: str, record_id: str, name: str) -> Any:
     """One field of a stored record (JSON decoded), or None."""
     rtype = record_type(type_name)
-    row = conn.execute(f"SELECT {name} FROM {rtype.table} WHERE id = ?", (record_id,)).fetchone()
-    if row is None or row[0] is None:
+    row = conn.execute(
+        f"SELECT {name} AS value FROM {rtype.table} WHERE id = ?", (record_id,)
+    ).fetchone()
+    if row is None or row["value"] is None:
         return None
-    return loads(row[0]) if name in rtype.json_fields else row[0]
+    return loads(row["value"]) if name in rtype.json_fields else row["value"]
 
 
 class Journal:
@@ -102,7 +114,7 @@ class Journal:
             "SELECT seq, hash FROM journal WHERE origin = ? ORDER BY seq DESC LIMIT 1",
             (self.hub_origin,),
         ).fetchone()
-        return (0, None) if row is None else (row[0], row[1])
+        return (0, None) if row is None else (row["seq"], row["hash"])
 
     def append_many(self, changes: Sequence[Change]) -> None:
         """Journal changes and their routes (the caller holds the write transaction, so the
@@ -110,32 +122,18 @@ class Journal:
         if not changes:
             return
         now = utcnow_iso()
-        top = self.conn.execute("SELECT coalesce(max(jseq), 0) FROM journal").fetchone()[0]
+        top = self.conn.execute("SELECT coalesce(max(jseq), 0) AS top FROM journal").fetchone()[
+            "top"
+        ]
         rows, routes = [], []
         for jseq, c in enumerate(changes, start=top + 1):
-            rows.append(
-                (
-                    jseq,
-                    c.origin,
-                    c.seq,
-                    c.hlc,
-                    c.type,
-                    c.id,
-                    c.unit,
-                    c.fields_json.decode(),
-                    c.bases_json.decode(),
-                    c.actor,
-                    c.prev,
-                    c.hash,
-                    now,
-                )
-            )
+            rows.append((jseq, *change_row(c), now))
             units = routes_for(c, self.hub_origin, self.conn)
             if units:
                 routes.extend((unit, jseq) for unit in units)
         self.conn.executemany(
-            "INSERT INTO journal (jseq, origin, seq, hlc, type, id, unit, fields, bases, actor, "
-            "prev, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO journal (jseq, {', '.join(CHANGE_COLUMNS)}, received_at) "
+            f"VALUES (?, {', '.join('?' * len(CHANGE_COLUMNS))}, ?)",
             rows,
         )
         if routes:
@@ -152,16 +150,16 @@ class Journal:
         ).fetchall()
         out = [
             {
-                "jseq": r[0],
-                "origin": r[1],
-                "seq": r[2],
-                "hlc": r[3],
-                "type": r[4],
-                "id": r[5],
-                "unit": r[6],
-                "fields": loads(r[7]),
-                "bases": loads(r[8]),
-                "actor": r[9],
+                "jseq": r["jseq"],
+                "origin": r["origin"],
+                "seq": r["seq"],
+                "hlc": r["hlc"],
+                "type": r["type"],
+                "id": r["id"],
+                "unit": r["unit"],
+                "fields": loads(r["fields"]),
+                "bases": loads(r["bases"]),
+                "actor": r["actor"],
             }
             for r in rows
         ]
@@ -170,10 +168,10 @@ class Journal:
     def count_routed(self, unit: str, cursor: int) -> int:
         """How many entries routed to ``unit`` lie after ``cursor``."""
         row = self.conn.execute(
-            "SELECT count(*) FROM routes WHERE unit IN (?, ?) AND jseq > ?",
+            "SELECT count(*) AS n FROM routes WHERE unit IN (?, ?) AND jseq > ?",
             (unit, ALL_UNITS, cursor),
         ).fetchone()
-        return int(row[0])
+        return int(row["n"])
 
     def history(self, type_name: str, record_id: str) -> list[dict[str, Any]]:
         """Every journaled change of one record, oldest first (who changed what, when, where)."""
@@ -184,14 +182,14 @@ class Journal:
         ).fetchall()
         return [
             {
-                "jseq": r[0],
-                "origin": r[1],
-                "seq": r[2],
-                "hlc": r[3],
-                "unit": r[4],
-                "fields": loads(r[5]),
-                "actor": r[6],
-                "received_at": r[7],
+                "jseq": r["jseq"],
+                "origin": r["origin"],
+                "seq": r["seq"],
+                "hlc": r["hlc"],
+                "unit": r["unit"],
+                "fields": loads(r["fields"]),
+                "actor": r["actor"],
+                "received_at": r["received_at"],
             }
             for r in rows
         ]

@@ -90,9 +90,10 @@ def _unit_ended(conn: sqlite3.Connection, unit: str) -> str | None:
     ).fetchone()
     if row is None:
         raise NotFound(f"Không có đơn vị mã '{unit}' trong danh mục đơn vị.", code="unknown_unit")
-    if row[0] and row[0] < datetime.now(VIETNAM).date().isoformat():
-        after = f" Hãy đăng ký nút cho đơn vị kế thừa '{row[1]}'." if row[1] else ""
-        return f"Đơn vị '{unit}' đã hết hiệu lực sau ngày {date.fromisoformat(row[0]):%d/%m/%Y}.{after}"
+    if row["valid_to"] and row["valid_to"] < datetime.now(VIETNAM).date().isoformat():
+        successor, ended = row["successor"], date.fromisoformat(row["valid_to"])
+        after = f" Hãy đăng ký nút cho đơn vị kế thừa '{successor}'." if successor else ""
+        return f"Đơn vị '{unit}' đã hết hiệu lực sau ngày {ended:%d/%m/%Y}.{after}"
     return None
 
 
@@ -110,13 +111,13 @@ def redeem(
             "WHERE token_hash = ?",
             (_digest(secret),),
         ).fetchone()
-        if row is None or row[0] != unit:
+        if row is None or row["unit"] != unit:
             raise EnrollmentError("Mã đăng ký không hợp lệ. Hãy xin quản trị viên một mã mới.")
-        if row[3] is not None:
+        if row["used_at"] is not None:
             raise EnrollmentError("Mã đăng ký đã được dùng. Mỗi mã chỉ dùng được một lần.")
-        if row[4] is not None:
+        if row["cancelled_at"] is not None:
             raise EnrollmentError("Mã đăng ký đã bị hủy. Hãy xin quản trị viên một mã mới.")
-        if row[2] < utcnow_iso():
+        if row["expires_at"] < utcnow_iso():
             raise EnrollmentError("Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.")
         try:
             ended = _unit_ended(conn, unit)
@@ -136,7 +137,7 @@ def redeem(
             (
                 node_id,
                 unit,
-                row[1],
+                row["name"],
                 pub["sign"],
                 pub["kem"],
                 keys.fingerprint,
@@ -155,7 +156,7 @@ def pending_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Enrollment tokens neither used, cancelled nor expired, newest first. Each has an
     ``id`` (the start of its secret's digest: enough to name it, useless to enroll with)."""
     rows = conn.execute(
-        "SELECT e.token_hash, e.unit, u.name, e.name, e.created_at, e.expires_at "
+        "SELECT e.token_hash, e.unit, u.name AS unit_name, e.name, e.created_at, e.expires_at "
         "FROM enrollments e LEFT JOIN unit u ON u.code = e.unit AND u.valid_to IS NULL "
         "WHERE e.used_at IS NULL AND e.cancelled_at IS NULL AND e.expires_at > ? "
         "ORDER BY e.created_at DESC",
@@ -163,12 +164,12 @@ def pending_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     ).fetchall()
     return [
         {
-            "id": r[0][:TOKEN_ID_LEN],
-            "unit": r[1],
-            "unit_name": r[2] or r[1],
-            "name": r[3],
-            "created_at": r[4],
-            "expires_at": r[5],
+            "id": r["token_hash"][:TOKEN_ID_LEN],
+            "unit": r["unit"],
+            "unit_name": r["unit_name"] or r["unit"],
+            "name": r["name"],
+            "created_at": r["created_at"],
+            "expires_at": r["expires_at"],
         }
         for r in rows
     ]
@@ -219,14 +220,14 @@ def get_node(conn: sqlite3.Connection, node_id: str) -> Node:
     if row is None:
         raise UnknownSender(f"Nút '{node_id}' chưa đăng ký với máy chủ trung tâm.")
     return Node(
-        row[0],
-        row[1],
-        row[2],
-        PublicKeys.from_json({"sign": row[3], "kem": row[4]}),
-        row[5],
-        row[6],
-        row[7],
-        row[8],
+        row["node_id"],
+        row["unit"],
+        row["name"],
+        PublicKeys.from_json({"sign": row["sign_pub"], "kem": row["kem_pub"]}),
+        row["status"],
+        row["last_seq"],
+        row["last_hash"],
+        row["rotate_requested_at"],
     )
 
 
@@ -255,9 +256,10 @@ def replace_keys(conn: sqlite3.Connection, node_id: str, keys: PublicKeys) -> No
             (keys.fingerprint, node_id),
         ).fetchone():
             raise EnrollmentError("Khóa mới này đã thuộc về một nút khác.")
-        unit, old = conn.execute(
+        row = conn.execute(
             "SELECT unit, fingerprint FROM nodes WHERE node_id = ?", (node_id,)
         ).fetchone()
+        unit, old = row["unit"], row["fingerprint"]
         now = utcnow_iso()
         conn.execute(
             "UPDATE nodes SET sign_pub = ?, kem_pub = ?, fingerprint = ?, keys_rotated_at = ?, "
@@ -331,7 +333,7 @@ def revoke_unit(conn: sqlite3.Connection, unit: str, reason: str = "") -> list[s
 def _active_ids(conn: sqlite3.Connection, unit: str) -> list[str]:
     """The ids of ``unit``'s active nodes; :class:`NotFound` when it has none."""
     ids = [
-        str(r[0])
+        str(r["node_id"])
         for r in conn.execute(
             "SELECT node_id FROM nodes WHERE unit = ? AND status = 'active'", (unit,)
         )
@@ -344,35 +346,35 @@ def _active_ids(conn: sqlite3.Connection, unit: str) -> list[str]:
 def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every enrolled node, with the figures the dashboard shows."""
     rows = conn.execute(
-        "SELECT n.node_id, n.unit, u.name, n.status, n.last_seen_at, n.clock_offset_s, "
+        "SELECT n.node_id, n.unit, u.name AS unit_name, n.status, n.last_seen_at, n.clock_offset_s, "
         "n.enrolled_at, n.last_seq, n.software, "
-        "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open'), "
-        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id AND h.quarantined_at IS NULL), "
+        "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open') AS open_conflicts, "
+        "(SELECT count(*) FROM held h WHERE h.origin = n.node_id AND h.quarantined_at IS NULL) AS held_changes, "
         "n.pending_changes, n.oldest_pending_at, n.schema_version, n.status_reported_at, "
         "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at "
         "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"
     ).fetchall()
     return [
         {
-            "node_id": r[0],
-            "unit": r[1],
-            "name": r[2] or r[1],
-            "status": r[3],
-            "last_seen_at": r[4],
-            "clock_offset_s": r[5],
-            "enrolled_at": r[6],
-            "acked_seq": r[7],
-            "software": r[8],
-            "open_conflicts": r[9],
-            "held_changes": r[10],
-            "pending_changes": r[11],
-            "oldest_pending_at": r[12],
-            "schema_version": r[13],
-            "status_reported_at": r[14],
-            "fingerprint": r[15],
-            "keys_since": r[16] or r[6],
-            "rotate_requested_at": r[17],
-            "revoked_at": r[18],
+            "node_id": r["node_id"],
+            "unit": r["unit"],
+            "name": r["unit_name"] or r["unit"],
+            "status": r["status"],
+            "last_seen_at": r["last_seen_at"],
+            "clock_offset_s": r["clock_offset_s"],
+            "enrolled_at": r["enrolled_at"],
+            "acked_seq": r["last_seq"],
+            "software": r["software"],
+            "open_conflicts": r["open_conflicts"],
+            "held_changes": r["held_changes"],
+            "pending_changes": r["pending_changes"],
+            "oldest_pending_at": r["oldest_pending_at"],
+            "schema_version": r["schema_version"],
+            "status_reported_at": r["status_reported_at"],
+            "fingerprint": r["fingerprint"],
+            "keys_since": r["keys_rotated_at"] or r["enrolled_at"],
+            "rotate_requested_at": r["rotate_requested_at"],
+            "revoked_at": r["revoked_at"],
         }
         for r in rows
     ]

@@ -17,7 +17,7 @@ def _select(
 ) -> list[dict[str, Any]]:
     rtype = record_type(type_name)
     rows = conn.execute(f"SELECT {', '.join(rtype.fields)} FROM {type_name} {tail}", params)
-    return [Replica.decode(rtype, r) for r in rows.fetchall()]
+    return [Replica.decode(rtype, [r[f] for f in rtype.fields]) for r in rows.fetchall()]
 
 
 # -- units and procedures ---------------------------------------------------------------------

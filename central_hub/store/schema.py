@@ -4,6 +4,8 @@ store, so they never change), the connection that applies them, and the hub's id
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +225,7 @@ def open_store(data_dir: Path) -> sqlite3.Connection:
     Raises :class:`sync.StoreTooNew` when a newer release migrated the store
     (docs/upgrades.md, "Never downgrade").
     """
-    conn = connect(data_dir / "hub.sqlite3")
+    conn = connect(data_dir / STORE_FILE)
     try:
         migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
     except BaseException:
@@ -244,3 +246,26 @@ def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:
         "name": get_meta(conn, "hub_name", ""),
         "unit": get_meta(conn, "hub_unit", "H57"),
     }
+
+
+STORE_FILE = "hub.sqlite3"
+
+
+def check_store(data_dir: Path) -> None:
+    """Open the store in ``data_dir`` on a fresh connection and run a query: the health check
+    (raises :class:`sqlite3.Error` when the store cannot answer)."""
+    check = connect(data_dir / STORE_FILE)
+    try:
+        check.execute("SELECT 1").fetchone()
+    finally:
+        check.close()
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction: in WAL mode, one consistent view that blocks no writer."""
+    conn.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")

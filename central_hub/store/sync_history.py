@@ -141,14 +141,15 @@ def refused_now(conn: sqlite3.Connection, node_id: str, unit: str) -> tuple[str,
     what the console shows as the node's error. Reads only the unit's rows after the node's
     last fine visit (the dashboard asks for every node every 5 seconds)."""
     fine = conn.execute(
-        "SELECT coalesce(ok_through, 0) FROM sync_visits WHERE node_id = ?", (node_id,)
+        "SELECT coalesce(ok_through, 0) AS ok_through FROM sync_visits WHERE node_id = ?",
+        (node_id,),
     ).fetchone()
     row = conn.execute(
         "SELECT detail, at FROM sync_events WHERE unit = ? AND id > ? AND node_id = ? "
         "AND outcome = 'refused' ORDER BY id DESC LIMIT 1",
-        (unit, fine[0] if fine else 0, node_id),
+        (unit, fine["ok_through"] if fine else 0, node_id),
     ).fetchone()
-    return None if row is None else (row[0] or "", row[1])
+    return None if row is None else (row["detail"] or "", row["at"])
 
 
 def summary(conn: sqlite3.Connection, unit: str) -> list[dict[str, Any]]:
@@ -159,7 +160,7 @@ def summary(conn: sqlite3.Connection, unit: str) -> list[dict[str, Any]]:
         (unit,),
     ).fetchall()
     keys = ("node_id", "since", "visits", "quiet", "quiet_bytes", "last_at", "last_kind")
-    return [{**dict(zip(keys, r[:7], strict=True)), "last_ok": r[7] == "ok"} for r in rows]
+    return [{**{k: r[k] for k in keys}, "last_ok": r["last_outcome"] == "ok"} for r in rows]
 
 
 def prune(
@@ -182,14 +183,14 @@ def prune(
     over = conn.execute(
         "SELECT unit FROM sync_visits GROUP BY unit HAVING sum(kept) > ?", (keep_per_unit,)
     ).fetchall()
-    for (unit,) in over:
+    for unit in (r["unit"] for r in over):
         row = conn.execute(
             "SELECT id FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
             (unit, keep_per_unit),
         ).fetchone()
         if row is not None:
             deleted += _delete_events(
-                conn, "unit = ? AND id <= ?", (unit, row[0]), budget - deleted
+                conn, "unit = ? AND id <= ?", (unit, row["id"]), budget - deleted
             )
     while deleted < budget:
         with atomic(conn):
@@ -213,8 +214,8 @@ def _delete_events(
     while deleted < budget:
         with atomic(conn):
             gone = Counter(
-                node_id
-                for (node_id,) in conn.execute(
+                r["node_id"]
+                for r in conn.execute(
                     "DELETE FROM sync_events WHERE id IN "
                     f"(SELECT id FROM sync_events WHERE {where} LIMIT ?) RETURNING node_id",
                     (*params, min(BATCH, budget - deleted)),

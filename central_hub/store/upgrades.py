@@ -103,7 +103,7 @@ def receiver_for(conn: sqlite3.Connection, node_id: str) -> Receiver | None:
     row = conn.execute(
         "SELECT schema_fingerprint FROM nodes WHERE node_id = ?", (node_id,)
     ).fetchone()
-    fingerprint = row[0] if row is not None else None
+    fingerprint = row["schema_fingerprint"] if row is not None else None
     if not fingerprint:
         return Receiver.legacy()
     if fingerprint == schema_fingerprint():
@@ -118,7 +118,9 @@ def receiver_for(conn: sqlite3.Connection, node_id: str) -> Receiver | None:
         return None
     if len(_receivers) >= _CACHE_MAX:
         _receivers.clear()
-    found = _receivers[fingerprint] = Receiver(fingerprint, loads(stored[0]), keeps_unknown=True)
+    found = _receivers[fingerprint] = Receiver(
+        fingerprint, loads(stored["schemas"]), keeps_unknown=True
+    )
     return found
 
 
@@ -132,7 +134,7 @@ def screen(
     if receiver.everything:
         return entries, []
     blocked = {
-        (r[0], r[1])
+        (r["type"], r["id"])
         for r in conn.execute(
             "SELECT type, id FROM upgrade_waits WHERE node_id = ? AND whole = 1", (node_id,)
         )
@@ -206,12 +208,12 @@ def rewind_point(
     held for; ``None`` when nothing is to be delivered again. Forgets the holds from there:
     they are judged again as the node pulls."""
     row = conn.execute(
-        "SELECT min(jseq) FROM upgrade_waits WHERE node_id = ? AND judged_as != ?",
+        "SELECT min(jseq) AS first_jseq FROM upgrade_waits WHERE node_id = ? AND judged_as != ?",
         (node_id, receiver.key),
     ).fetchone()
-    if row is None or row[0] is None:
+    if row is None or row["first_jseq"] is None:
         return None
-    start = int(row[0]) - 1
+    start = int(row["first_jseq"]) - 1
     with atomic(conn):
         conn.execute("DELETE FROM upgrade_waits WHERE node_id = ? AND jseq > ?", (node_id, start))
     return start if start < cursor else None
@@ -220,16 +222,16 @@ def rewind_point(
 def waiting_count(conn: sqlite3.Connection, node_id: str) -> int:
     """How many journal entries wait for the node's upgrade."""
     row = conn.execute(
-        "SELECT count(*) FROM upgrade_waits WHERE node_id = ?", (node_id,)
+        "SELECT count(*) AS n FROM upgrade_waits WHERE node_id = ?", (node_id,)
     ).fetchone()
-    return int(row[0])
+    return int(row["n"])
 
 
 def waiting_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """How many journal entries wait for each node's upgrade, by node id."""
     return {
-        str(r[0]): int(r[1])
-        for r in conn.execute("SELECT node_id, count(*) FROM upgrade_waits GROUP BY node_id")
+        str(r["node_id"]): int(r["n"])
+        for r in conn.execute("SELECT node_id, count(*) AS n FROM upgrade_waits GROUP BY node_id")
     }
 
 
