@@ -177,7 +177,7 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         from sync import NotFound
 
         raise NotFound(f"Không có đơn vị mã '{unit}'.")
-    events = store_nodes.sync_events(db(), unit, 100)
+    events = sync_history.sync_events(db(), unit, 100)
     history = [
         {
             "at": r["at"],

@@ -7,22 +7,23 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
   hub's clock and identity;
 - ``journal.py``: the journal of every change with its routes, and the hub's write path
   (``capture``);
-- ``nodes.py``: enrollment tokens and the registry of enrolled nodes;
+- ``enrollments.py``: one-time enrollment tokens, and their redemption by a node;
+- ``nodes.py``: the registry of enrolled nodes (keys, chain, cursors, status, revocation);
 - ``held.py``: changes held for a clock running ahead, and quarantined ones;
 - ``sync_history.py``: the sync history and its pruning;
 - ``upgrades.py``: what waits for a node's upgrade;
 - ``conflicts.py``: the conflict inbox;
 - ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
   attachments, numbering);
-- ``portal.py``: the public look-ups' rate limit, online counters and submissions;
+- ``portal.py``: the portal's submissions and online numbering;
 - ``sms.py``: the SMS dispatcher's bookkeeping;
 - ``files.py``: where each file at the hub came from.
 
-Two statements stay outside: ``web.unit_names`` (the request plumbing another branch rewrites;
-``records.unit_names`` is its replacement here) — see the exceptions in ``tests/test_project.py``.
+One statement stays outside: ``web.unit_names``, in the request plumbing another branch
+rewrites (``records.unit_names`` is its replacement here); see ``tests/test_project.py``.
 """
 
-from . import conflicts, held, nodes, sync_history, upgrades
+from . import conflicts, enrollments, held, nodes, sync_history, upgrades
 from .journal import ALL_UNITS, Journal, capture, parent_of, routes_for
 from .schema import (
     BACKUP_DIR,
@@ -48,6 +49,7 @@ __all__ = [
     "capture",
     "check_store",
     "conflicts",
+    "enrollments",
     "held",
     "hub_info",
     "load_clock",

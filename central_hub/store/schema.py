@@ -12,7 +12,7 @@ from typing import Any
 from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
 from webapp import create_account_tables
 
-from . import held, nodes, sync_history, upgrades
+from . import enrollments, held, sync_history, upgrades
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -199,7 +199,7 @@ MIGRATIONS = [
     ("0018_node_status", _node_status),
     ("0019_held_quarantine", held.add_quarantine),
     ("0020_unverified_refusals", sync_history.create_unverified_refusals),
-    ("0021_enrollment_cancelled", nodes.create_cancelled_column),
+    ("0021_enrollment_cancelled", enrollments.create_cancelled_column),
     # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
     ("0022_account_sessions", create_account_tables),
     ("0023_blob_sources", _blob_sources),

@@ -269,3 +269,12 @@ def create_summary(conn: sqlite3.Connection) -> None:
         "count(*) AS n FROM sync_events WHERE node_id IS NOT NULL GROUP BY node_id) first "
         "ON e.id = first.last_id"
     )
+
+
+def sync_events(conn: sqlite3.Connection, unit: str, limit: int = 100) -> list[sqlite3.Row]:
+    """The latest ``limit`` rows of a unit's sync history, newest first (by column name)."""
+    return conn.execute(
+        "SELECT at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
+        "FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT ?",
+        (unit, limit),
+    ).fetchall()
