@@ -38,10 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from central_hub import housekeeping, nodes, sync_history  # noqa: E402
+from central_hub import housekeeping, nodes  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
-from central_hub.sms_providers import LogProvider  # noqa: E402
+from central_hub.sms.providers import LogProvider  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
+from central_hub.store import sync_history  # noqa: E402
 from sync import ChangesetError, KeyPair, connect  # noqa: E402
 from webapp import RateLimited, check_rate, throttle  # noqa: E402
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from sync import connect, get_meta, tighten
+from sync import get_meta, tighten
 from webapp import load_settings, session_cookie
 
 from .housekeeping import history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
-from .store import load_clock, open_store
+from .store import check_store, load_clock, open_store
 from .web import HubState, install
 
 
@@ -47,34 +47,37 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app)
 
-    from . import api, blob_api, public, sms_api, sync_api
+    from . import (
+        city,
+        conflicts,
+        console,
+        dossiers,
+        nodes,
+        portal,
+        protocol,
+        reference,
+        sms,
+        tokens,
+    )
 
-    app.register_blueprint(sync_api.bp)
-    app.register_blueprint(blob_api.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(sms_api.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(__import__("central_hub.directives_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.documents_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.meetings_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_conflicts", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.submit", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.portal", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_sms", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_stats", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_reference", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_units", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_work", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("central_hub.console_directives", fromlist=["bp"]).bp)
+    blueprints = [
+        *protocol.BLUEPRINTS,
+        tokens.bp,
+        *nodes.BLUEPRINTS,
+        *dossiers.BLUEPRINTS,
+        *conflicts.BLUEPRINTS,
+        *sms.BLUEPRINTS,
+        *city.BLUEPRINTS,
+        *reference.BLUEPRINTS,
+        *console.BLUEPRINTS,
+        *portal.BLUEPRINTS,
+    ]
+    for bp in blueprints:
+        app.register_blueprint(bp)
 
     @app.get("/healthz")
     def healthz() -> Response:
-        check = connect(data_dir / "hub.sqlite3")
-        try:
-            check.execute("SELECT 1").fetchone()
-        finally:
-            check.close()
+        check_store(data_dir)
         return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
 
     app.extensions["sms_dispatcher"] = None

@@ -168,7 +168,7 @@ def cmd_user_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_import_changes(args: argparse.Namespace) -> None:
-    from . import transfer
+    from .protocol import transfer
 
     ack_out = Path(args.ack_out) if args.ack_out else None
     with transfer.open_hub(_data(args)) as ctx:
@@ -183,7 +183,7 @@ def cmd_import_changes(args: argparse.Namespace) -> None:
 
 
 def cmd_export_changes(args: argparse.Namespace) -> None:
-    from . import transfer
+    from .protocol import transfer
 
     with transfer.open_hub(_data(args)) as ctx:
         r = transfer.export_changes(ctx, args.unit, Path(args.out), since=args.since)

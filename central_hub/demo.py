@@ -24,7 +24,7 @@ from sync import SyncError
 from webapp import add_user
 
 from . import nodes
-from .reference import WARDS
+from .reference.seed import WARDS
 from .setup import init_hub, load_keys
 from .store import ROLES, open_store
 

@@ -8,23 +8,42 @@ node of that unit through the blob protocol, or the hub itself for the console's
 and the portal's scans, on behalf of the record's unit). A unit may fetch a file through an
 attachment record it may see only if that record's owner is one of the file's sources: a
 ward that learns a hash cannot unlock the file by writing a record of its own that names it.
+Provenance is kept in ``store/files.py``; its functions are named here for the hub's modules.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import Response, send_file
 
-from sync import BlobStore, atomic, download_name, kind_of, select_records, utcnow_iso
+from sync import BlobStore, atomic, download_name, kind_of, select_records
 from webapp import FILE_HEADERS
 
-from .journal import ALL_UNITS
+from .store.files import (
+    add_source,
+    dossier_file_hashes,
+    fetchable,
+    file_parents,
+    forget_sources,
+    own_sizes,
+    sent_by,
+)
 from .web import state
+
+__all__ = [
+    "add_source",
+    "blob_store",
+    "expire_unclaimed_scans",
+    "fetchable",
+    "file_response",
+    "make_room",
+    "own_sizes",
+    "sent_by",
+    "sweep_partials",
+]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest file the hub takes from a node
 PARTIAL_QUOTA = 2 * MAX_FILE_BYTES  # unfinished uploads one node may leave at the hub
@@ -37,62 +56,6 @@ _last_sweep = 0.0
 def blob_store() -> BlobStore:
     """The hub's blob store, ``DATA/blobs``."""
     return BlobStore(state().data_dir / "blobs")
-
-
-def add_source(conn: sqlite3.Connection, sha: str, unit: str) -> None:
-    """Record that ``unit`` sent the whole file ``sha`` (or the hub stored it for ``unit``)."""
-    conn.execute(
-        "INSERT OR IGNORE INTO blob_sources (sha256, unit, at) VALUES (?, ?, ?)",
-        (sha, unit, utcnow_iso()),
-    )
-
-
-def sent_by(conn: sqlite3.Connection, sha: str, unit: str) -> bool:
-    """Whether ``unit`` is one of the sources of the file ``sha``."""
-    row = conn.execute(
-        "SELECT 1 FROM blob_sources WHERE sha256 = ? AND unit = ?", (sha, unit)
-    ).fetchone()
-    return row is not None
-
-
-def own_sizes(conn: sqlite3.Connection, unit: str, shas: Iterable[str]) -> dict[str, set[int]]:
-    """The files among ``shas`` named by an attachment record of ``unit``'s own, with the
-    sizes those records state: the files a node of ``unit`` may send."""
-    return _sizes(conn, shas, "a.unit = ?", (unit,))
-
-
-def fetchable(conn: sqlite3.Connection, unit: str, sha: str) -> bool:
-    """Whether a node of ``unit`` may fetch the file ``sha``: an attachment record it may see
-    (its unit's own, or one routed to it or to every unit) names it, and that record's owner
-    sent the file."""
-    return bool(
-        _sizes(
-            conn,
-            [sha],
-            "(a.unit = ? OR EXISTS (SELECT 1 FROM journal j JOIN routes r ON r.jseq = j.jseq"
-            "  WHERE j.type = 'attachment' AND j.id = a.id AND r.unit IN (?, ?))) "
-            "AND EXISTS (SELECT 1 FROM blob_sources b WHERE b.sha256 = a.sha256 "
-            "AND b.unit = a.unit)",
-            (unit, unit, ALL_UNITS),
-        )
-    )
-
-
-def _sizes(
-    conn: sqlite3.Connection, shas: Iterable[str], where: str, params: tuple[Any, ...]
-) -> dict[str, set[int]]:
-    found: dict[str, set[int]] = {}
-    listed = list(dict.fromkeys(shas))
-    for i in range(0, len(listed), 500):
-        part = listed[i : i + 500]
-        rows = conn.execute(
-            f"SELECT a.sha256, a.size FROM attachment a WHERE a.sha256 IN "
-            f"({','.join('?' * len(part))}) AND {where}",
-            (*part, *params),
-        ).fetchall()
-        for sha, size in rows:
-            found.setdefault(sha, set()).add(int(size))
-    return found
 
 
 def make_room(store: BlobStore, sender: str, sha: str, incoming: int) -> None:
@@ -164,26 +127,16 @@ def expire_unclaimed_scans(
     shas: set[str] = set()
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
-        marks = ",".join("?" * len(part))
-        shas.update(
-            sha
-            for (sha,) in conn.execute(
-                f"SELECT DISTINCT sha256 FROM attachment WHERE parent_type = 'dossier' "
-                f"AND parent_id IN ({marks}) AND sha256 IS NOT NULL",
-                part,
-            )
-        )
+        shas.update(dossier_file_hashes(conn, part))
     deleted = 0
     for sha in sorted(shas):
-        others = conn.execute(
-            "SELECT parent_type, parent_id FROM attachment WHERE sha256 = ?", (sha,)
-        ).fetchall()
+        others = file_parents(conn, sha)
         if any(t != "dossier" or p not in expired for t, p in others) or not store.has(sha):
             continue
         store.path(sha).unlink(missing_ok=True)
         deleted += 1
         with atomic(conn):
-            conn.execute("DELETE FROM blob_sources WHERE sha256 = ?", (sha,))
+            forget_sources(conn, sha)
     return deleted
 
 

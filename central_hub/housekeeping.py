@@ -29,7 +29,8 @@ from typing import Any
 from sync import BlobStore, ValidationError, connect
 from webapp import prune_login_failures, prune_lookups
 
-from . import files, sync_history
+from . import files
+from .store import sync_history
 
 log = logging.getLogger("central_hub.housekeeping")
 

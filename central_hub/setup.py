@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from pathlib import Path
 
 from sync import (
-    ChangeCapture,
     KeyPair,
     NotFound,
-    Replica,
     SyncError,
     Write,
     atomic,
-    get_meta,
     private_dir,
     set_meta,
     tighten,
     write_private,
 )
 
-from .journal import Journal
-from .reference import seed_calendar, seed_procedures, seed_units
-from .store import HUB_ORIGIN, load_clock, open_store
+from .reference.seed import seed_calendar, seed_procedures, seed_units
+from .store import HUB_ORIGIN, capture, open_store
 
 
 class AlreadyInitialised(SyncError):
@@ -31,12 +26,6 @@ class AlreadyInitialised(SyncError):
 
     status = 409
     code = "already_initialised"
-
-
-def capture(conn: sqlite3.Connection) -> ChangeCapture:
-    """The hub's own write path: its writes are journaled with origin ``hub`` and routed."""
-    hub_id = get_meta(conn, "hub_id", HUB_ORIGIN)
-    return ChangeCapture(conn, hub_id, load_clock(conn), Replica(conn), Journal(conn, hub_id))
 
 
 def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:

@@ -16,8 +16,6 @@ from werkzeug.exceptions import HTTPException
 from sync import HybridClock, KeyPair, SyncError, connect, loads_bounded, select_records
 from webapp import ASSET_DIR, User, apply_policy, user_for_token
 
-from .ingest import HubContext
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -55,12 +53,6 @@ def records(type_name: str, where: str = "", params: Any = ()) -> list[dict[str,
 def unit_names() -> dict[str, str]:
     """Unit codes to names, from the reference data."""
     return dict(db().execute("SELECT code, name FROM unit").fetchall())
-
-
-def context() -> HubContext:
-    """The protocol handlers' context for this request."""
-    hub = state()
-    return HubContext.from_settings(db(), hub.keys, hub.hub_id, hub.clock, current_app.config)
 
 
 def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -131,12 +123,12 @@ def error_page(status: int, message: str) -> Any:
     if request.path.startswith("/console"):
         from flask import render_template
 
-        from . import console
+        from .console import dashboard as console
 
         return render_template(
             "console/error.html", status=status, message=message, **console._globals()
         ), status
-    from .portal import error_page as portal_error
+    from .portal.pages import error_page as portal_error
 
     return portal_error(status, message)
 

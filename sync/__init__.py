@@ -12,7 +12,16 @@ from .boundary import check_immutable_in_order, refused_count, screen_pulled
 from .boundary import create_table as create_refused_table
 from .bundle import TransferFileError, read_bundle, write_bundle
 from .capture import ChangeCapture, Write, check_immutable
-from .changes import Change, ChangeLog, canonical, create_change_log, loads
+from .changes import (
+    CHANGE_COLUMNS,
+    Change,
+    ChangeLog,
+    canonical,
+    change_from_row,
+    change_row,
+    create_change_log,
+    loads,
+)
 from .clock import HybridClock, Version, pack, physical_ms, wall_ms
 from .compat import LEGACY_RELEASE, RELEASE, Receiver, Verdict, release_of
 from .envelope import Opened, open_envelope, pack_payload, peek_header, seal, unpack_payload
@@ -100,6 +109,7 @@ __all__ = [
     "backup",
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
+    "CHANGE_COLUMNS",
     "ENVELOPE_TYPE",
     "FILE_KINDS",
     "PDF",
@@ -166,6 +176,8 @@ __all__ = [
     "clean_text",
     "check_sha256",
     "connect",
+    "change_from_row",
+    "change_row",
     "create_change_log",
     "create_meta",
     "create_record_tables",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,6 +202,59 @@ class Change:
         )
 
 
+# A change's columns wherever one is stored, in this order: the hub's journal and its held
+# changes hold all of them (beside their own), a node's log all but ``origin`` (every row of
+# it is the node's own). ``fields`` and ``bases`` are canonical JSON text.
+CHANGE_COLUMNS = (
+    "origin",
+    "seq",
+    "hlc",
+    "type",
+    "id",
+    "unit",
+    "fields",
+    "bases",
+    "actor",
+    "prev",
+    "hash",
+)
+
+
+def change_row(change: Change) -> tuple[Any, ...]:
+    """The values of :data:`CHANGE_COLUMNS` for ``change``, in that order."""
+    return (
+        change.origin,
+        change.seq,
+        change.hlc,
+        change.type,
+        change.id,
+        change.unit,
+        change.fields_json.decode(),
+        change.bases_json.decode(),
+        change.actor,
+        change.prev,
+        change.hash,
+    )
+
+
+def change_from_row(row: sqlite3.Row | Mapping[str, Any], origin: str | None = None) -> Change:
+    """The change a stored row holds, its :data:`CHANGE_COLUMNS` read by name (the inverse of
+    :func:`change_row`); ``origin`` for a table without that column (a node's own log)."""
+    return Change(
+        row["origin"] if origin is None else origin,
+        row["seq"],
+        row["hlc"],
+        row["type"],
+        row["id"],
+        row["unit"],
+        loads(row["fields"]),
+        loads(row["bases"]),
+        row["actor"],
+        row["prev"],
+        row["hash"],
+    )
+
+
 def create_change_log(conn: sqlite3.Connection) -> None:
     """Create the node's append-only change log table."""
     conn.execute(
@@ -219,6 +272,9 @@ def create_change_log(conn: sqlite3.Connection) -> None:
         )"""
     )
     conn.execute("CREATE INDEX IF NOT EXISTS changes_record ON changes (type, id)")
+
+
+_LOG_COLUMNS = CHANGE_COLUMNS[1:]  # the node's log: every change is its own
 
 
 class ChangeLog:
@@ -267,23 +323,9 @@ class ChangeLog:
     def append_many(self, changes: Iterable[Change]) -> None:
         """Append already-chained changes."""
         self.conn.executemany(
-            "INSERT INTO changes (seq, hlc, type, id, unit, fields, bases, actor, prev, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    c.seq,
-                    c.hlc,
-                    c.type,
-                    c.id,
-                    c.unit,
-                    c.fields_json.decode(),
-                    c.bases_json.decode(),
-                    c.actor,
-                    c.prev,
-                    c.hash,
-                )
-                for c in changes
-            ),
+            f"INSERT INTO changes ({', '.join(_LOG_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_LOG_COLUMNS))})",
+            (change_row(c)[1:] for c in changes),
         )
 
     def read(self, after_seq: int, limit: int) -> list[Change]:
@@ -298,32 +340,20 @@ class ChangeLog:
     def _iter(
         self, after_seq: int, limit: int, type_name: str | None = None, upto_seq: int = -1
     ) -> Iterator[Change]:
+        columns = ", ".join(_LOG_COLUMNS)
         if type_name is None:
             rows = self.conn.execute(
-                "SELECT seq, hlc, type, id, unit, fields, bases, actor, prev, hash FROM changes "
-                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                f"SELECT {columns} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             )
         else:
             rows = self.conn.execute(
-                "SELECT seq, hlc, type, id, unit, fields, bases, actor, prev, hash FROM changes "
-                "WHERE seq > ? AND seq <= ? AND type = ? ORDER BY seq LIMIT ?",
+                f"SELECT {columns} FROM changes WHERE seq > ? AND seq <= ? AND type = ? "
+                "ORDER BY seq LIMIT ?",
                 (after_seq, upto_seq, type_name, limit),
             )
-        for seq, hlc, type_, id_, unit, fields, bases, actor, prev, hash_ in rows:
-            yield Change(
-                self.origin,
-                seq,
-                hlc,
-                type_,
-                id_,
-                unit,
-                loads(fields),
-                loads(bases),
-                actor,
-                prev,
-                hash_,
-            )
+        for row in rows:
+            yield change_from_row(row, self.origin)
 
     def count_after(self, seq: int) -> int:
         """How many changes have ``seq`` greater than ``seq``."""

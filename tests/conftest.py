@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from central_hub.reference import seed_calendar, seed_procedures, seed_units
+from central_hub.reference.seed import seed_calendar, seed_procedures, seed_units
 from sync import Change, KeyPair, Replica, atomic, set_meta
 from ward_node import create_app
 from ward_node.store import ROLES, open_store

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub.setup import capture
+from central_hub.store import capture
 from central_hub.store import open_store as open_hub
 from sync import SyncReport, TransportError, Write, get_meta, read_status
 from tests.test_hub_protocol import AppTransport, _node, _session, _synced_session

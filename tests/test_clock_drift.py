@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-import central_hub.ingest
+import central_hub.protocol.context
 from sync import HybridClock, SyncReport, read_status, wall_ms
 from tests.test_hub_protocol import _node, _synced_session
 from ward_node.dossiers import Dossiers
@@ -55,7 +55,7 @@ def test_changes_from_a_fast_clock_are_held_reported_and_applied_when_due(
 
     # Twelve minutes later at the hub, the next contact releases them, in seq order.
     later = wall_ms() + AHEAD_MS + 60_000
-    monkeypatch.setattr(central_hub.ingest, "wall_ms", lambda: later)
+    monkeypatch.setattr(central_hub.protocol.context, "wall_ms", lambda: later)
     session.clock = HybridClock(last=fast.last)
     session.run()
     assert _hub_count(tmp_path, "SELECT count(*) FROM held") == 0

@@ -484,7 +484,7 @@ def test_the_hub_holds_what_a_node_s_release_cannot_take_until_it_upgrades(
 def test_an_offline_export_for_an_older_node_leaves_out_what_waits_and_holds_it(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from central_hub.transfer import export_changes, open_hub
+    from central_hub.protocol.transfer import export_changes, open_hub
     from ward_node.sync_link import import_changes
 
     admin = _admin(tmp_path, hub)

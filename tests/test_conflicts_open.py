@@ -20,7 +20,7 @@ import requests
 from flask.testing import FlaskClient
 
 from central_hub import conflicts as hub_conflicts
-from central_hub.setup import capture as hub_capture
+from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub_store
 from office import SECRET_SUMMARY, SecretContent
 from schemas import SCHEMA_DIR

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub.unit_state import age_text, hub_software, pending_text
+from central_hub.console.unit_state import age_text, hub_software, pending_text
 from sync import SyncReport, read_status
 from tests.test_console import _login
 from tests.test_hub_protocol import _node, _receive, _synced_session
@@ -213,8 +213,8 @@ def test_an_ended_unit_is_not_offered_for_enrollment_and_its_token_is_refused(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     from central_hub.nodes import make_token
-    from central_hub.setup import capture, load_keys
-    from central_hub.store import open_store
+    from central_hub.setup import load_keys
+    from central_hub.store import capture, open_store
     from sync import ValidationError, Write
 
     conn = open_store(tmp_path / "hub")

@@ -22,7 +22,7 @@ from markupsafe import escape
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from central_hub.submit import MAX_SCAN_BYTES
+from central_hub.portal.submission import MAX_SCAN_BYTES
 from sync import BLOB_CHUNK_SIZE, BlobStore, NodeSync, RemoteRefused, SyncReport, connect
 from sync.blobsync import _ask_status, _seal  # the node's requests, made by hand
 from tests.test_conflicts import _admin

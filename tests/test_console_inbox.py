@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from central_hub import conflicts
-from central_hub.console import VIETNAM
-from central_hub.console_conflicts import word_diff
+from central_hub.conflicts.pages import word_diff
+from central_hub.console.dashboard import VIETNAM
 from sync import NotFound, SyncReport, ValidationError, connect
 from tests.test_conflicts import _admin
 from tests.test_console import PASSWORD, _csrf

@@ -12,9 +12,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from central_hub.city_stats import directive_lines, ward_lines
-from central_hub.setup import capture
-from central_hub.store import open_store
+from central_hub.dossiers.stats import directive_lines, ward_lines
+from central_hub.store import capture, open_store
 from sync import Write
 from tests.test_console import _login
 
@@ -198,7 +197,7 @@ def test_each_page_needs_a_login_and_the_sms_log_an_administrator(
 
 
 def _catalogue(tmp_path: Path, type_name: str = "procedure", order: str = "code") -> list[dict]:
-    from central_hub.reference_edit import reference
+    from central_hub.reference.edit import reference
 
     conn = open_store(tmp_path / "hub")
     try:

@@ -11,8 +11,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from central_hub.setup import capture
-from central_hub.store import open_store
+from central_hub.store import capture, open_store
 from tests.test_console import _login
 from tests.test_console_more import A, B, _dossier
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from central_hub.reference_edit import reference
+from central_hub.reference.edit import reference
 from central_hub.store import open_store
 from tests.test_console import _login
 from tests.test_console_more import _form

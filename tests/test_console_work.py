@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from central_hub.console_work import today
+from central_hub.console.work import today
 from sync import connect
 from tests.test_conflicts import _admin
 from tests.test_console import _csrf, _login

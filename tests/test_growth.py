@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from central_hub import create_app as create_hub
-from central_hub import housekeeping, nodes, sync_history
+from central_hub import housekeeping, nodes
 from central_hub.setup import init_hub, load_keys
-from central_hub.sms_providers import LogProvider
+from central_hub.sms.providers import LogProvider
 from central_hub.store import open_store as open_hub
+from central_hub.store import sync_history
 from sync import ChangesetError, KeyPair, ValidationError, get_meta
 from tests.cluster import wait_until
 from tests.test_console import _login

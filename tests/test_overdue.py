@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from central_hub.overdue import overdue_counts, overdue_dossiers
-from central_hub.setup import capture
-from central_hub.store import open_store
+from central_hub.dossiers.overdue import overdue_counts, overdue_dossiers
+from central_hub.store import capture, open_store
 from tests.test_console_more import _dossier
 
 NOW = "2026-03-16T03:00:00+00:00"  # 10:00 on 16/03 in Huế

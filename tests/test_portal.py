@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from central_hub.setup import capture
+from central_hub.store import capture
 from central_hub.store import open_store as open_hub
 from sync import Write
 from tests.test_online_submission import WARD, _form, _procedure

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from central_hub import create_app as create_hub
-from central_hub.public import STATUS_NAMES as HUB_STATUS_NAMES
+from central_hub.portal.lookup import STATUS_NAMES as HUB_STATUS_NAMES
 from central_hub.setup import init_hub
 from sync import NodeSync, mask_name
 from tests.test_hub_protocol import AppTransport, _node, _synced_session, _token

@@ -7,8 +7,8 @@ from datetime import date
 import holidays
 import pytest
 
-from central_hub.reference import WARDS, seed_calendar, seed_procedures, seed_units
-from central_hub.reference_data import MAKEUP_WORKDAYS
+from central_hub.reference.data import MAKEUP_WORKDAYS
+from central_hub.reference.seed import WARDS, seed_calendar, seed_procedures, seed_units
 from sync import validate
 
 # As listed in docs/domain.md ("Units"): GSO code and name of each of the 27 wards.

@@ -179,7 +179,7 @@ def test_a_replay_of_the_same_history_is_not_taken_for_a_restore(
 
 
 def _city_document(tmp_path: Path, summary: str) -> str:
-    from central_hub.setup import capture as hub_capture
+    from central_hub.store import capture as hub_capture
     from central_hub.store import open_store as open_hub
     from sync import new_id
 

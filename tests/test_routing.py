@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub.setup import capture as hub_capture
+from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import Conflict, NodeSync, Write, new_id
 from tests.test_hub_protocol import AppTransport, _synced_session, _token

@@ -26,10 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from central_hub import create_app as create_hub
-from central_hub.setup import capture as hub_capture
 from central_hub.setup import init_hub
-from central_hub.sms import Dispatcher
-from central_hub.sms_providers import (
+from central_hub.sms.dispatch import Dispatcher
+from central_hub.sms.providers import (
     HttpGatewayProvider,
     LogProvider,
     PermanentSmsError,
@@ -37,6 +36,7 @@ from central_hub.sms_providers import (
     provider_from_settings,
 )
 from central_hub.store import ROLES as HUB_ROLES
+from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
 from tests.test_hub_protocol import _node, _synced_session

@@ -21,8 +21,9 @@ from flask.testing import FlaskClient
 from central_hub import cli as hub_cli
 from central_hub import create_app as create_hub
 from central_hub import nodes
-from central_hub import transfer as hub_transfer
-from central_hub.setup import capture, init_hub, load_keys
+from central_hub.protocol import transfer as hub_transfer
+from central_hub.setup import init_hub, load_keys
+from central_hub.store import capture
 from central_hub.store import open_store as open_hub_store
 from sync import (
     KeyPair,

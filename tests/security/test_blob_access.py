@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub import blob_api, files
+from central_hub import files
+from central_hub.protocol import blobs as blob_api
 from central_hub.store import open_store as open_hub
 from sync import (
     BLOB_CHUNK_SIZE,

@@ -15,7 +15,7 @@ import requests
 
 from central_hub import create_app as create_hub
 from central_hub.setup import init_hub
-from central_hub.sms_providers import LogProvider
+from central_hub.sms.providers import LogProvider
 from central_hub.store import open_store as open_hub_store
 from sync import BlobStore, KeyPair, atomic, set_meta
 from tests.cluster import Cluster, run, token, wait_until

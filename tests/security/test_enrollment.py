@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from central_hub import cli
-from central_hub.reference_edit import put_units
+from central_hub.reference.edit import put_units
 from central_hub.store import open_store as open_hub
 from sync import RemoteRefused, select_records
 from tests.test_console import _csrf, _login

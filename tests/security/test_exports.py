@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from central_hub import city_stats
-from central_hub import overdue as overdue_data
-from central_hub.setup import capture
+from central_hub.dossiers import overdue as overdue_data
+from central_hub.dossiers import stats as city_stats
+from central_hub.store import capture
 from central_hub.store import open_store as open_hub_store
 from sync import atomic, set_meta
 from tests.conftest import console_login, ward_login

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-import central_hub.ingest
+import central_hub.protocol.context
 from central_hub import nodes
 from central_hub.store import open_store as open_hub
 from sync import HybridClock, RemoteRefused, SyncReport, read_status, wall_ms
@@ -37,7 +37,7 @@ def _fast_session(tmp_path: Path, hub: FlaskClient, ahead_ms: int):
 
 def _later(monkeypatch: pytest.MonkeyPatch, ms: int) -> None:
     at = wall_ms() + ms
-    monkeypatch.setattr(central_hub.ingest, "wall_ms", lambda: at)
+    monkeypatch.setattr(central_hub.protocol.context, "wall_ms", lambda: at)
 
 
 def test_revoking_a_node_quarantines_what_it_had_held_and_it_is_never_applied(

@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from central_hub import files, submit
+from central_hub import files
+from central_hub.portal import submission as submit
 from central_hub.store import open_store as open_hub
 from sync import BlobStore, select_records
 from tests.conftest import scan_pdf

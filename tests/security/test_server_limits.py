@@ -191,7 +191,7 @@ def test_deeply_nested_json_is_never_a_500_on_any_endpoint(
     for app in (ward_plain, hub_plain):
         client = app.test_client()
         headers = _bearer(client)
-        # The sync protocol's bodies are sealed envelopes, bounded in central_hub/ingest.py.
+        # The sync protocol's bodies are sealed envelopes, bounded in central_hub/protocol/envelopes.py.
         routes = [r for r in unsafe_routes(app) if not r[1].startswith("/sync/")]
         for method, url in routes:
             resp = client.open(

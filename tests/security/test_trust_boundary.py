@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from central_hub.setup import capture as hub_capture
+from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import (
     Change,

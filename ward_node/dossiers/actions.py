@@ -109,7 +109,7 @@ def _hand_over(move: Move) -> None:
 
 
 def _request_supplement(move: Move) -> None:
-    # Once per dossier, listing every missing paper (DOMAIN.md, "Transitions").
+    # Once per dossier, listing every missing paper (docs/domain.md, "Supplements").
     if _count_steps(move.dossiers.conn, move.dossier["id"], "request_supplement"):
         raise Conflict(
             "Hồ sơ này đã được yêu cầu bổ sung một lần; mỗi hồ sơ chỉ được yêu cầu "

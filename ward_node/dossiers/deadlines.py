@@ -269,7 +269,7 @@ def resumed_due(
     """The due date once the citizen has supplied the papers at ``resumed``, and a line for
     the history that keeps the previous one.
 
-    The procedure's ``supplement_rule`` decides (DOMAIN.md, "Due date"): ``extend`` moves the
+    The procedure's ``supplement_rule`` decides (docs/domain.md, "Supplements"): ``extend`` moves the
     due date later by the working hours spent waiting (from ``clock_stopped_at``), and
     ``recompute`` counts the procedure's limit afresh from ``resumed``. A procedure without a
     rule, or no longer in the catalogue, extends.

@@ -3,7 +3,7 @@ statuses 1–10, channels and return methods, what an edit may change, and how t
 stored. Which statuses are open, which have their clock running and when a dossier is
 overdue are the office's rule, shared with the hub (``office/dossier_time.py``).
 
-Statuses are the national 1–10 list (DOMAIN.md, "Statuses"); the transitions between them, each
+Statuses are the national 1–10 list (docs/domain.md, "Statuses and transitions"); the transitions between them, each
 with who may do it, are one table in ``actions.py``.
 """
 
@@ -24,7 +24,8 @@ LAST_DESK_NUMBER = 5000
 
 
 def now_utc() -> datetime:
-    """Now, aware, in UTC (times are stored in UTC, DESIGN.md "Operations")."""
+    """Now, aware, in UTC (times are stored in UTC: docs/architecture.md,
+    "Times, dates and money")."""
     return datetime.now(UTC).replace(microsecond=0)
 
 

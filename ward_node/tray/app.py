@@ -83,7 +83,9 @@ class TrayApp:
     def loop(self) -> None:
         """Poll every ``interval`` seconds, or at once when woken, until stopped."""
         while not self._stop.is_set():
-            self.show(self.poll())
+            state = self.poll()
+            log.debug("poll: %s", state.kind)  # WARD_TRAY_DEBUG=1: one line per poll
+            self.show(state)
             self._wake.wait(self.interval)
             self._wake.clear()
 

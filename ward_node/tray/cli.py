@@ -18,7 +18,10 @@ from .config import _parser, autostart_file, config_dir, install_autostart, sett
 def main(argv: list[str] | None = None) -> int:
     """``ward-tray``: run the tray (or install its autostart entry); the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="ward-tray: %(message)s")
+    debug = os.environ.get("WARD_TRAY_DEBUG") == "1"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO, format="ward-tray: %(message)s"
+    )
     if args.uninstall_autostart:
         autostart_file().unlink(missing_ok=True)
         print(f"Đã bỏ tự chạy: {autostart_file()}")

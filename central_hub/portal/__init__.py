@@ -1,0 +1,13 @@
+"""The citizens' portal (online public service, issue [6] "Citizens"): the home page and the
+dossier look-up as pages (``pages.py``), the public look-up API (``lookup.py``), online
+submission (``submission.py``) and the checks of what a citizen sends (``citizen_input.py``)."""
+
+from .lookup import bp as lookup_bp
+from .pages import bp as pages_bp
+from .pages import error_page
+from .submission import MAX_SCAN_BYTES, MAX_SCANS
+from .submission import bp as submission_bp
+
+BLUEPRINTS = [lookup_bp, submission_bp, pages_bp]
+
+__all__ = ["BLUEPRINTS", "MAX_SCAN_BYTES", "MAX_SCANS", "error_page"]

@@ -1,0 +1,88 @@
+"""The node protocol over HTTP (``/sync/v1``): bodies are envelopes, see ``schemas/``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sync import ENVELOPE_TYPE, SyncError
+from webapp import check_rate
+
+from ..store import sync_history
+from ..web import state
+from . import enroll as enrollment
+from . import pull as pulling
+from . import push as pushing
+from . import recover as recovery
+from . import rotate as rotation
+from .context import HubContext
+
+bp = Blueprint("sync_protocol", __name__, url_prefix="/sync/v1")
+
+
+def _envelope(data: bytes) -> Response:
+    return Response(data, content_type=ENVELOPE_TYPE)
+
+
+@bp.get("/hello")
+def hello() -> Response:
+    """The hub's public keys and fingerprint, for a node to check against its token."""
+    return jsonify(enrollment.hello(HubContext.for_request(), state().name))
+
+
+@bp.post("/enroll")
+def enroll() -> Response:
+    """Register a node from a one-time token (see :func:`.enroll.enroll`).
+
+    Anyone can send one, so each address may try only ``ENROLL_PER_MINUTE`` times a minute,
+    counted before any work (docs/security.md, "Enrollment").
+    """
+    ctx = HubContext.for_request()
+    check_rate(
+        ctx.conn,
+        "enroll:" + (request.remote_addr or "?"),
+        int(current_app.config["ENROLL_PER_MINUTE"]),
+        message="Quá nhiều lần đăng ký nút từ địa chỉ này. Hãy đợi một phút rồi thử lại.",
+    )
+    return _envelope(enrollment.enroll(ctx, request.get_data()))
+
+
+@bp.post("/rotate")
+def rotate() -> Response:
+    """Switch a node to new keys (see :func:`.rotate.rotate`)."""
+    return _envelope(rotation.rotate(HubContext.for_request(), request.get_data()))
+
+
+@bp.post("/push")
+def push() -> Response:
+    """Apply a node's changeset; answer with the signed acknowledgement."""
+    body = request.get_data()
+    ctx = HubContext.for_request()
+    try:
+        return _envelope(pushing.push(ctx, body))
+    except SyncError as exc:
+        sync_history.record_refusal(ctx.conn, body, "push", exc, ctx.sender)
+        raise
+
+
+@bp.post("/pull")
+def pull() -> Response:
+    """Send the journal entries routed to the node after its cursor."""
+    body = request.get_data()
+    ctx = HubContext.for_request()
+    try:
+        return _envelope(pulling.pull(ctx, body))
+    except SyncError as exc:
+        sync_history.record_refusal(ctx.conn, body, "pull", exc, ctx.sender)
+        raise
+
+
+@bp.post("/recover")
+def recover() -> Response:
+    """A node's own changes as the hub holds them (see :func:`.recover.recover`)."""
+    body = request.get_data()
+    ctx = HubContext.for_request()
+    try:
+        return _envelope(recovery.recover(ctx, body))
+    except SyncError as exc:
+        sync_history.record_refusal(ctx.conn, body, "recover", exc, ctx.sender)
+        raise

@@ -1,0 +1,63 @@
+"""The hub's persistence: every SQL statement of the hub lives in this package, one module per
+domain, behind the functions the rest of the hub calls. This set of functions is the interface
+a second database engine (PostgreSQL, next issue) implements; the rest of the hub never runs
+SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
+
+- ``schema.py``: the migrations (ordered, named, recorded in the store), ``open_store``, the
+  hub's clock and identity;
+- ``journal.py``: the journal of every change with its routes, and the hub's write path
+  (``capture``);
+- ``enrollments.py``: one-time enrollment tokens, and their redemption by a node;
+- ``nodes.py``: the registry of enrolled nodes (keys, chain, cursors, status, revocation);
+- ``held.py``: changes held for a clock running ahead, and quarantined ones;
+- ``sync_history.py``: the sync history and its pruning;
+- ``upgrades.py``: what waits for a node's upgrade;
+- ``conflicts.py``: the conflict inbox;
+- ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
+  attachments, numbering);
+- ``portal.py``: the portal's submissions and online numbering;
+- ``sms.py``: the SMS dispatcher's bookkeeping;
+- ``files.py``: where each file at the hub came from.
+
+One statement stays outside: ``web.unit_names``, in the request plumbing another branch
+rewrites (``records.unit_names`` is its replacement here); see ``tests/test_project.py``.
+"""
+
+from . import conflicts, enrollments, held, nodes, sync_history, upgrades
+from .journal import ALL_UNITS, Journal, capture, parent_of, routes_for
+from .schema import (
+    BACKUP_DIR,
+    HUB_ORIGIN,
+    MIGRATIONS,
+    ROLES,
+    STORE_FILE,
+    check_store,
+    hub_info,
+    load_clock,
+    open_store,
+    snapshot,
+)
+
+__all__ = [
+    "ALL_UNITS",
+    "BACKUP_DIR",
+    "HUB_ORIGIN",
+    "MIGRATIONS",
+    "ROLES",
+    "STORE_FILE",
+    "Journal",
+    "capture",
+    "check_store",
+    "conflicts",
+    "enrollments",
+    "held",
+    "hub_info",
+    "load_clock",
+    "nodes",
+    "open_store",
+    "parent_of",
+    "routes_for",
+    "snapshot",
+    "sync_history",
+    "upgrades",
+]

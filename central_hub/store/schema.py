@@ -1,0 +1,271 @@
+"""The hub's schema: its migrations, ordered and named (their names are recorded in each
+store, so they never change), the connection that applies them, and the hub's identity."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
+from webapp import create_account_tables
+
+from . import enrollments, held, sync_history, upgrades
+
+ROLES = ("admin", "operator", "viewer")
+HUB_ORIGIN = "hub"
+
+
+def _journal(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE journal (
+            jseq INTEGER PRIMARY KEY AUTOINCREMENT,
+            origin TEXT NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,
+            type TEXT NOT NULL, id TEXT NOT NULL, unit TEXT NOT NULL,
+            fields TEXT NOT NULL, bases TEXT NOT NULL, actor TEXT NOT NULL,
+            prev TEXT, hash TEXT, received_at TEXT NOT NULL,
+            UNIQUE (origin, seq))"""
+    )
+    conn.execute("CREATE INDEX journal_record ON journal (type, id)")
+    conn.execute(
+        "CREATE TABLE routes (unit TEXT NOT NULL, jseq INTEGER NOT NULL, "
+        "PRIMARY KEY (unit, jseq)) WITHOUT ROWID"
+    )
+
+
+def _nodes(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE nodes (
+            node_id TEXT PRIMARY KEY, unit TEXT NOT NULL, name TEXT NOT NULL,
+            sign_pub TEXT NOT NULL, kem_pub TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'active', enrolled_at TEXT NOT NULL,
+            revoked_at TEXT, revoked_reason TEXT, last_seen_at TEXT, clock_offset_s REAL,
+            last_seq INTEGER NOT NULL DEFAULT 0, last_hash TEXT,
+            replays INTEGER NOT NULL DEFAULT 0, software TEXT)"""
+    )
+    conn.execute("CREATE INDEX nodes_unit ON nodes (unit)")
+    conn.execute(
+        """CREATE TABLE enrollments (
+            token_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, name TEXT NOT NULL,
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, node_id TEXT)"""
+    )
+    conn.execute(
+        """CREATE TABLE sync_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT, unit TEXT, at TEXT NOT NULL,
+            kind TEXT NOT NULL, changes INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+            duration_ms REAL, outcome TEXT NOT NULL, detail TEXT)"""
+    )
+    conn.execute("CREATE INDEX sync_events_unit ON sync_events (unit, id)")
+
+
+def _conflicts(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, record_type TEXT NOT NULL,
+            record_id TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL,
+            base TEXT, values_json TEXT NOT NULL, winner TEXT NOT NULL,
+            needs_review INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'open',
+            detected_at TEXT NOT NULL, resolved_at TEXT, resolved_by TEXT,
+            resolution TEXT, note TEXT)"""
+    )
+    conn.execute("CREATE INDEX conflicts_state ON conflicts (state, id)")
+
+
+def _records(conn: sqlite3.Connection) -> None:
+    create_meta(conn)
+    create_account_tables(conn)
+    create_record_tables(conn)
+
+
+def _pull_cursor(conn: sqlite3.Connection) -> None:
+    # The cursor a node last pulled from: where an offline export for it starts by default
+    # (central_hub/protocol/transfer.py).
+    conn.execute("ALTER TABLE nodes ADD COLUMN pulled_cursor INTEGER NOT NULL DEFAULT 0")
+
+
+def _attachments(conn: sqlite3.Connection) -> None:
+    # Attachment records (schemas/attachment.json) in stores made before they existed; the
+    # blob protocol looks them up by the file's hash (central_hub/protocol/blobs.py).
+    create_record_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS attachment_sha256 ON attachment (sha256)")
+
+
+def _sms(conn: sqlite3.Connection) -> None:
+    # SMS records (schemas/sms.json) in stores made before they existed, and the dispatcher's
+    # own bookkeeping, kept at the hub and never synced (central_hub/sms.py): when a message
+    # may next be tried, and delivery receipts that came before the send was recorded.
+    create_record_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS sms_status ON sms (status)")
+    conn.execute("CREATE INDEX IF NOT EXISTS sms_provider_id ON sms (provider_id)")
+    conn.execute(
+        """CREATE TABLE sms_dispatch (
+            sms_id TEXT PRIMARY KEY, next_attempt_at REAL NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0)"""
+    )
+    conn.execute(
+        """CREATE TABLE sms_receipts (
+            provider_id TEXT PRIMARY KEY, status TEXT NOT NULL, error TEXT,
+            received_at REAL NOT NULL)"""
+    )
+
+
+def _public_lookups(conn: sqlite3.Connection) -> None:
+    # The public look-up by code (central_hub/public.py): its rate limit per client address.
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
+    conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
+    conn.execute("CREATE INDEX public_lookups_client ON public_lookups (client, at)")
+
+
+def _online_counters(conn: sqlite3.Connection) -> None:
+    # Numbers of dossiers submitted online at the hub, per ward and day: 5001-9999, so they
+    # never meet the ward's own offline counter, 0001-5000 (central_hub/submit.py).
+    conn.execute(
+        "CREATE TABLE online_counters (unit TEXT NOT NULL, day TEXT NOT NULL, "
+        "value INTEGER NOT NULL, PRIMARY KEY (unit, day))"
+    )
+
+
+def _node_status(conn: sqlite3.Connection) -> None:
+    # What a node reports of itself in each push and pull (schemas/changeset.json, "status"),
+    # and an administrator's request that it rotate its keys (central_hub/console.py).
+    for column in (
+        "pending_changes INTEGER",
+        "oldest_pending_at TEXT",
+        "schema_version TEXT",
+        "status_reported_at TEXT",
+        "rotate_requested_at TEXT",
+    ):
+        conn.execute(f"ALTER TABLE nodes ADD COLUMN {column}")
+
+
+def _blob_sources(conn: sqlite3.Connection) -> None:
+    # Which units each file at the hub came from (central_hub/files.py): an attachment record
+    # lets a unit fetch a file only if its owner's unit sent the bytes, so naming a hash is
+    # not enough (docs/security.md, "Files"). Files already held are trusted to the units
+    # whose records named them before this check existed.
+    conn.execute(
+        "CREATE TABLE blob_sources (sha256 TEXT NOT NULL, unit TEXT NOT NULL, "
+        "at TEXT NOT NULL, PRIMARY KEY (sha256, unit))"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO blob_sources (sha256, unit, at) "
+        "SELECT sha256, unit, coalesce(uploaded_at, '') FROM attachment WHERE sha256 IS NOT NULL"
+    )
+
+
+def _portal_submissions(conn: sqlite3.Connection) -> None:
+    # The one-time token of each form the portal received (central_hub/submit.py): a
+    # reloaded or doubly clicked submission finds its dossier instead of making a second one.
+    conn.execute(
+        "CREATE TABLE portal_submissions (token TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, "
+        "created_at REAL NOT NULL)"
+    )
+
+
+def _conflict_notices(conn: sqlite3.Connection) -> None:
+    # The notice of each open conflict, a record routed to the unit owning the record in
+    # conflict (schemas/conflict.json, central_hub/conflicts/notices.py): conflicts opened
+    # before notices existed get theirs now, so every ward learns of them on its next pull.
+    create_record_tables(conn)
+    conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
+    conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
+    conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
+    from ..conflicts.notices import publish  # the hub's write path needs this module loaded
+
+    publish(conn)
+
+
+MIGRATIONS = [
+    ("0001_records", _records),
+    ("0002_journal", _journal),
+    ("0003_nodes", _nodes),
+    ("0004_conflicts", _conflicts),
+    ("0005_pull_cursor", _pull_cursor),
+    ("0006_attachments", _attachments),
+    ("0007_held", held.create_table),
+    ("0008_key_rotation", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN keys_rotated_at TEXT")),
+    ("0009_sms", _sms),
+    ("0010_public_lookups", _public_lookups),
+    # New optional fields of existing record types (dossier.clock_stopped_at, issue [3]).
+    ("0011_clock_stopped_at", create_record_tables),
+    ("0012_documents", create_record_tables),
+    ("0013_documents_more", create_record_tables),
+    ("0015_meetings", create_record_tables),
+    ("0016_directive_status_note", create_record_tables),
+    ("0017_online_counters", _online_counters),
+    ("0018_node_status", _node_status),
+    ("0019_held_quarantine", held.add_quarantine),
+    ("0020_unverified_refusals", sync_history.create_unverified_refusals),
+    ("0021_enrollment_cancelled", enrollments.create_cancelled_column),
+    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    ("0022_account_sessions", create_account_tables),
+    ("0023_blob_sources", _blob_sources),
+    ("0024_portal_submissions", _portal_submissions),
+    # What each node was handed of the journal, to tell a hub restored from a backup.
+    ("0025_sent_cursor", lambda c: c.execute("ALTER TABLE nodes ADD COLUMN sent_cursor INTEGER")),
+    # Staged upgrades (docs/upgrades.md): what each node's release can take, and what waits
+    # at the hub for a node's upgrade; _extra columns as on the nodes.
+    ("0026_staged_upgrades", upgrades.create_tables),
+    # A summary per node instead of a row per quiet visit (docs/operations.md, "Growth").
+    ("0027_sync_visits", sync_history.create_summary),
+    # Conflicts in the open (docs/conflicts.md): a notice of each, routed to the unit.
+    ("0028_conflict_notices", _conflict_notices),
+]
+
+BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
+
+
+def open_store(data_dir: Path) -> sqlite3.Connection:
+    """Connect to the hub's store in ``data_dir``, upgrading its schema if needed (after a
+    copy of it in ``data_dir/backups``).
+
+    Raises :class:`sync.StoreTooNew` when a newer release migrated the store
+    (docs/upgrades.md, "Never downgrade").
+    """
+    conn = connect(data_dir / STORE_FILE)
+    try:
+        migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def load_clock(conn: sqlite3.Connection) -> HybridClock:
+    """The hub's clock, resumed from its persisted value."""
+    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
+
+
+def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The hub's identity as stored at init."""
+    return {
+        "hub_id": get_meta(conn, "hub_id", HUB_ORIGIN),
+        "name": get_meta(conn, "hub_name", ""),
+        "unit": get_meta(conn, "hub_unit", "H57"),
+    }
+
+
+STORE_FILE = "hub.sqlite3"
+
+
+def check_store(data_dir: Path) -> None:
+    """Open the store in ``data_dir`` on a fresh connection and run a query: the health check
+    (raises :class:`sqlite3.Error` when the store cannot answer)."""
+    check = connect(data_dir / STORE_FILE)
+    try:
+        check.execute("SELECT 1").fetchone()
+    finally:
+        check.close()
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction: in WAL mode, one consistent view that blocks no writer."""
+    conn.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
