@@ -1,5 +1,5 @@
-"""The city's directives (docs/architecture.md "HTTP surfaces"; issue [4]): the rules shared by the JSON
-API (``directives_api.py``) and the console's pages (``console/directives.py``).
+"""The city's directives (docs/architecture.md "HTTP surfaces"; issue [4]): the rules shared by
+the JSON API (``directives_api.py``) and the console's pages (``console/directives.py``).
 
 The city (the hub's unit, H57) issues a directive to a lead unit and coordinating units; it
 reaches them by its addressee list, and their progress reports come back as the wards' own

@@ -1,5 +1,6 @@
 """The city's directives over JSON (``/api/v1/directives``, docs/architecture.md "HTTP
-surfaces"; issue [4]): thin views over :mod:`central_hub.city.directives`, which the console's pages call too."""
+surfaces"; issue [4]): thin views over :mod:`central_hub.city.directives`, which the console's
+pages call too."""
 
 from __future__ import annotations
 
