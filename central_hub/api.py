@@ -16,34 +16,16 @@ from sync import (
     record_type,
     validate_fields,
 )
-from webapp import authenticate, issue_token
 
 from . import conflicts, nodes, reference_edit
 from .files import blob_store, file_response
 from .journal import Journal
 from .setup import capture
-from .web import client_address, current_user, db, page_args, require, state
+from .web import current_user, db, page_args, require, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ADMIN_EDITABLE = ("notes", "applicant", "status", "due_at", "handler")
-
-
-@bp.post("/auth/token")
-def token() -> Response:
-    """Exchange a username and password for a bearer token."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ValidationError(
-            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
-        )
-    user = authenticate(
-        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
-    )
-    value, expires = issue_token(db(), user)
-    return jsonify(
-        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
-    )
 
 
 @bp.get("/nodes")

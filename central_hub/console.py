@@ -99,6 +99,14 @@ def _sync_error(exc: SyncError) -> Any:
     )
 
 
+def error_page(status: int, message: str) -> tuple[str, int]:
+    """An error under ``/console`` as the console's page; an unknown address belongs to no
+    blueprint, so the console's template globals are given here."""
+    return render_template(
+        "console/error.html", status=status, message=message, **_globals()
+    ), status
+
+
 # -- login ------------------------------------------------------------------------------------
 
 

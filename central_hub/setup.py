@@ -11,7 +11,6 @@ from sync import (
     KeyPair,
     NotFound,
     Replica,
-    SyncError,
     Write,
     atomic,
     get_meta,
@@ -20,17 +19,11 @@ from sync import (
     tighten,
     write_private,
 )
+from webapp import AlreadyInitialised
 
 from .journal import Journal
 from .reference import seed_calendar, seed_procedures, seed_units
 from .store import HUB_ORIGIN, load_clock, open_store
-
-
-class AlreadyInitialised(SyncError):
-    """Raised when ``init`` finds a hub already in the data folder."""
-
-    status = 409
-    code = "already_initialised"
 
 
 def capture(conn: sqlite3.Connection) -> ChangeCapture:

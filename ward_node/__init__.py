@@ -1,12 +1,12 @@
 """The ward node: the ward's Flask app (pages + JSON API), its store, sync worker and CLI.
 
 Importing the package imports nothing heavy: the tray app (``ward_node.tray``) runs on the
-front-desk PCs, Windows ones included, without the server's dependencies.
+front-desk PCs, Windows ones included, without the server's dependencies. The app factory is
+``app.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,87 +16,7 @@ __version__ = "0.2.0"  # the package version (setup.cfg reads it): what nodes re
 
 
 def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = False) -> Flask:
-    """Build the node's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
+    """Build the node's app (``app.create_app``, imported on use to keep the tray light)."""
+    from .app import create_app as build
 
-    With ``start_worker`` the background threads of ``serve`` run in this process: the sync
-    worker and housekeeping (``app.extensions["housekeeper"]``, to stop).
-    """
-    from functools import partial
-
-    from flask import Flask, Response, jsonify
-
-    from sync import KeyPair, connect, tighten
-    from webapp import load_settings, session_cookie
-
-    from .filters import register as register_filters
-    from .housekeeping import Housekeeper
-    from .rotation import rotate_keys
-    from .settings import PREFIX, SETTINGS, sync_deadlines
-    from .setup import run_sync
-    from .store import STORE_FILE, identity, load_clock, open_store
-    from .web import NodeState, install
-    from .worker import SyncWorker
-
-    settings = load_settings(SETTINGS, PREFIX, config)
-    data_dir = Path(settings["DATA"])
-    KeyPair.load(data_dir / "keys")  # a clear error now rather than at the first sync
-    # What older releases left readable by others; only in a folder that holds a node's keys,
-    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
-    tighten(data_dir)
-    conn = open_store(data_dir)
-    try:
-        identity(conn)
-        clock = load_clock(conn)
-    finally:
-        conn.close()
-    app = Flask(__name__)
-    secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
-    # Bodies up to the largest attachment, plus room for the multipart wrapping.
-    max_body = int(settings["ATTACHMENT_MAX_BYTES"]) + 1024 * 1024
-    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=max_body)
-    app.config.update(session_cookie(settings))
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    node = NodeState(data_dir, clock)
-    app.extensions["ward_node"] = node
-    install(app)
-    register_filters(app)
-
-    from . import api, desk, views
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(desk.bp)
-    app.register_blueprint(__import__("ward_node.directives_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.directives_pages", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.documents_api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.documents_pages", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("ward_node.meetings_pages", fromlist=["bp"]).bp)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        check = connect(data_dir / STORE_FILE)
-        try:
-            check.execute("SELECT 1").fetchone()
-        finally:
-            check.close()
-        return jsonify({"status": "ok", "role": "ward_node", "version": __version__})
-
-    interval = float(settings["SYNC_INTERVAL"])
-    deadlines = sync_deadlines(settings)  # a bad one is refused at start, worker or not
-    if start_worker and interval > 0:
-        node.worker = SyncWorker(
-            data_dir,
-            interval=interval,
-            backoff_max=float(settings["BACKOFF_MAX"]),
-            chunk=int(settings["SYNC_CHUNK"]),
-            sync=partial(run_sync, deadlines=deadlines),
-            rotate=partial(rotate_keys, deadlines=deadlines),
-        )
-        node.worker.start()
-    app.extensions["housekeeper"] = None
-    if start_worker and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
-        app.extensions["housekeeper"] = Housekeeper(
-            data_dir, interval=float(settings["HOUSEKEEPING_INTERVAL"])
-        )
-        app.extensions["housekeeper"].start()
-    return app
+    return build(config, start_worker=start_worker)

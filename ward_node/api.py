@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import NotFound, ValidationError, check_sha256, read_status, select_records
-from webapp import authenticate, check_rate, issue_token
+from webapp import check_rate
 
 from .attachments import blobs, file_response, store_upload
 from .document_reading import DocumentReader
@@ -15,7 +15,6 @@ from .dossier_rules import STATUS_NAMES
 from .dossiers import Dossiers
 from .people import mask_name
 from .web import (
-    client_address,
     current_user,
     db,
     dossiers,
@@ -47,23 +46,6 @@ def _json_body() -> Any:
             field="body",
         )
     return body
-
-
-@bp.post("/auth/token")
-def token() -> Response:
-    """Exchange a username and password for a bearer token."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ValidationError(
-            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
-        )
-    user = authenticate(
-        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
-    )
-    value, expires = issue_token(db(), user)
-    return jsonify(
-        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
-    )
 
 
 @bp.post("/dossiers")

@@ -34,9 +34,9 @@ from sync import (
     validate,
     write_private,
 )
+from webapp import AlreadyInitialised
 
 from . import __version__, rotation
-from .errors import AlreadyInitialised
 from .recovery import renumber
 from .rotation import recover
 from .store import identity, load_clock, open_store
