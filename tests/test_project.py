@@ -110,6 +110,9 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
         "ward_node/templates/dossiers/new.html",
         "ward_node/static/style.css",
         "webapp/assets/base.css",
+        "webapp/templates/webapp/layout.html",
+        "webapp/templates/webapp/login.html",
+        "webapp/templates/webapp/error.html",
         "central_hub/static/console.css",
         "central_hub/reference_data.py",
     ):
