@@ -54,8 +54,11 @@ from .site import ErrorPage, Site, db, site
 from .throttle import LoginThrottled
 from .throttle import prune as prune_login_failures
 from .tokens import token_blueprint
+from .usercli import add_user_commands, read_password
 
 __all__ = [
+    "add_user_commands",
+    "read_password",
     "ErrorPage",
     "AlreadyInitialised",
     "BEARER_NEEDED",
