@@ -77,6 +77,97 @@ def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
                     assert top in LAYERS[package], f"{path} imports {name}"
 
 
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports, at module level or inside functions alike.
+
+    Imports under ``if TYPE_CHECKING:`` (annotations only, never run) and of the module's own
+    packages (their ``__init__`` runs before any of their modules) close no circle."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+        package = parts
+    else:
+        package = parts[:-1]
+    name = ".".join(parts)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    annotations_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in annotations_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            for alias in node.names:
+                found.add(
+                    f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target
+                )
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    ancestors = {".".join(parts[:i]) for i in range(1, len(parts))}
+    return {m for m in found if m in modules and m != name and m not in ancestors}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected parts of ``graph`` with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        for other in graph[name]:
+            if other not in index:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], index[other])
+        if low[name] == index[name]:
+            part = {stack.pop()}
+            while name not in part:
+                part.add(stack.pop())
+            if len(part) > 1:
+                found.append(part)
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return found
+
+
+# The one circle left, for the hub's store package to break (issue [9]): a migration of the
+# store publishes conflict notices through the hub's write path, which opens the store.
+KNOWN_CIRCLES = [
+    {
+        "central_hub.store",
+        "central_hub.conflict_notices",
+        "central_hub.conflicts",
+        "central_hub.setup",
+    }
+]
+
+
+def test_no_module_imports_itself_back_through_others() -> None:
+    # Plumbing never imports the pages built on it, nor the engine its callers (STYLE.md,
+    # "The house"): a module's imports, function-level ones too, never lead back to it.
+    paths = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for package in LAYERS
+        for p in (ROOT / package).rglob("*.py")
+    }
+    graph = {name: _module_imports(path, set(paths)) for name, path in paths.items()}
+    for circle in _circles(graph):
+        assert circle in KNOWN_CIRCLES, "import circle: " + ", ".join(sorted(circle))
+
+
 @pytest.mark.parametrize("package", ["office", "webapp"])
 def test_the_shared_packages_export_what_they_name(package: str) -> None:
     module = __import__(package)
