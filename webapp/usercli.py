@@ -48,10 +48,15 @@ def add_user_commands(
     p = command("list", partial(_list, opener), "liệt kê tài khoản", parent=user)
     p.add_argument("--json", action="store_true")
     p = command(
-        "disable", partial(_disable, opener), "khóa tài khoản (hết mọi phiên và mã)", parent=user
+        "disable",
+        partial(_set_active, opener, False),
+        "khóa tài khoản (hết mọi phiên và mã)",
+        parent=user,
     )
     p.add_argument("--username", required=True)
-    p = command("enable", partial(_enable, opener), "mở lại tài khoản đã khóa", parent=user)
+    p = command(
+        "enable", partial(_set_active, opener, True), "mở lại tài khoản đã khóa", parent=user
+    )
     p.add_argument("--username", required=True)
     p = command(
         "revoke",
@@ -94,23 +99,18 @@ def _list(opener: Opener, args: argparse.Namespace) -> int:
     return 0
 
 
-def _disable(opener: Opener, args: argparse.Namespace) -> int:
+def _set_active(opener: Opener, active: bool, args: argparse.Namespace) -> int:
     conn = opener(args)
     try:
-        user = set_active(conn, args.username, False)
+        user = set_active(conn, args.username, active)
     finally:
         conn.close()
-    print(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết.")
-    return 0
-
-
-def _enable(opener: Opener, args: argparse.Namespace) -> int:
-    conn = opener(args)
-    try:
-        user = set_active(conn, args.username, True)
-    finally:
-        conn.close()
-    print(f"Đã mở lại tài khoản {user.username}.")
+    if active:
+        print(f"Đã mở lại tài khoản {user.username}.")
+    else:
+        print(
+            f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết."
+        )
     return 0
 
 
