@@ -80,8 +80,9 @@ def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
 def _module_imports(path: Path, modules: set[str]) -> set[str]:
     """The project modules ``path`` imports, at module level or inside functions alike.
 
-    Imports under ``if TYPE_CHECKING:`` (annotations only, never run) and of the module's own
-    packages (their ``__init__`` runs before any of their modules) close no circle."""
+    Imports of the module's own packages (their ``__init__`` runs before any of their
+    modules) close no circle; those under ``if TYPE_CHECKING:`` count: a circle of
+    annotations is a circle of ideas."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -90,17 +91,8 @@ def _module_imports(path: Path, modules: set[str]) -> set[str]:
         package = parts[:-1]
     name = ".".join(parts)
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    annotations_only = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for stmt in node.body
-        for inner in ast.walk(stmt)
-    }
     found: set[str] = set()
     for node in ast.walk(tree):
-        if id(node) in annotations_only:
-            continue
         if isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             target = ".".join([*base, *(node.module.split(".") if node.module else [])])
