@@ -11,7 +11,7 @@ from typing import Any
 
 from office import vn_datetime
 from sync import SyncError, atomic, get_meta, private_umask, set_meta
-from webapp import accounts_text, add_user, end_sessions, list_users, set_active
+from webapp import add_user_commands
 
 from . import nodes
 from .setup import init_hub, load_keys
@@ -118,55 +118,6 @@ def cmd_revoke(args: argparse.Namespace) -> None:
     print(f"Đã thu hồi {len(ids)} nút của đơn vị {args.unit}: {', '.join(ids)}")
 
 
-def cmd_user_add(args: argparse.Namespace) -> None:
-    password = _read_password(args)
-    conn = open_store(_data(args))
-    try:
-        user = add_user(conn, args.username, password, args.role, ROLES, args.full_name or "")
-    finally:
-        conn.close()
-    print(f"Đã tạo tài khoản {user.username} ({user.role}).")
-
-
-def cmd_user_list(args: argparse.Namespace) -> None:
-    conn = open_store(_data(args))
-    try:
-        accounts = list_users(conn)
-    finally:
-        conn.close()
-    print(accounts_text(accounts, args.json))
-
-
-def cmd_user_disable(args: argparse.Namespace) -> None:
-    conn = open_store(_data(args))
-    try:
-        user = set_active(conn, args.username, False)
-    finally:
-        conn.close()
-    print(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết.")
-
-
-def cmd_user_enable(args: argparse.Namespace) -> None:
-    conn = open_store(_data(args))
-    try:
-        user = set_active(conn, args.username, True)
-    finally:
-        conn.close()
-    print(f"Đã mở lại tài khoản {user.username}.")
-
-
-def cmd_user_revoke(args: argparse.Namespace) -> None:
-    conn = open_store(_data(args))
-    try:
-        tokens = end_sessions(conn, args.username)
-    finally:
-        conn.close()
-    print(
-        f"Đã thu hồi {tokens} mã truy cập và mọi phiên đăng nhập của {args.username}; "
-        "người dùng phải đăng nhập lại."
-    )
-
-
 def cmd_import_changes(args: argparse.Namespace) -> None:
     from .protocol import transfer
 
@@ -197,15 +148,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
 
     run_demo(wards=args.wards, data=Path(args.data or "./demo-data"), port=args.port)
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if not args.password_stdin:
-        raise SyncError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.", code="usage")
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise SyncError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="usage")
-    return password
 
 
 def _version() -> str:
@@ -284,24 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", cmd_revoke, "thu hồi quyền đồng bộ các nút của một đơn vị")
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", default="")
-    user = sub.add_parser("user", help="tài khoản").add_subparsers(
-        dest="user_command", required=True
-    )
-    p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
-    p.add_argument("--username", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
-    p.add_argument("--full-name")
-    p.add_argument("--password-stdin", action="store_true")
-    p = command("list", cmd_user_list, "liệt kê tài khoản", parent=user)
-    p.add_argument("--json", action="store_true")
-    p = command("disable", cmd_user_disable, "khóa tài khoản (hết mọi phiên và mã)", parent=user)
-    p.add_argument("--username", required=True)
-    p = command("enable", cmd_user_enable, "mở lại tài khoản đã khóa", parent=user)
-    p.add_argument("--username", required=True)
-    p = command(
-        "revoke", cmd_user_revoke, "thu hồi mọi mã truy cập và phiên đăng nhập", parent=user
-    )
-    p.add_argument("--username", required=True)
+    add_user_commands(sub, command, roles=ROLES, open_store=open_store, data=_data)
     p = command("import-changes", cmd_import_changes, "nhập tệp thay đổi do nút phường xuất")
     p.add_argument("file", help="tệp do 'ward-node export-changes' ghi")
     p.add_argument("--ack-out", help="tệp xác nhận cho phường (mặc định FILE.ack)")

@@ -8,7 +8,6 @@ from pathlib import Path
 from sync import (
     KeyPair,
     NotFound,
-    SyncError,
     Write,
     atomic,
     private_dir,
@@ -16,16 +15,10 @@ from sync import (
     tighten,
     write_private,
 )
+from webapp import AlreadyInitialised
 
 from .reference.seed import seed_calendar, seed_procedures, seed_units
 from .store import HUB_ORIGIN, capture, open_store
-
-
-class AlreadyInitialised(SyncError):
-    """Raised when ``init`` finds a hub already in the data folder."""
-
-    status = 409
-    code = "already_initialised"
 
 
 def init_hub(data_dir: Path, *, name: str, unit: str = "H57") -> str:

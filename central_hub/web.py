@@ -1,22 +1,70 @@
-"""Request plumbing of the hub's Flask app: the store per request, errors, authentication."""
+"""The hub's part of the web plumbing (``webapp``): its state, store and what the node protocol
+and the API read from them.
+
+Login sessions, bearer tokens, CSRF, the guard of views and errors are ``webapp``'s; this
+module names what is the hub's own, gives the API its guard (:data:`require`), the console's
+pages theirs (:data:`login_required`, the session kept to console roles) and the context every
+console template reads (:func:`console_context`), and re-exports the ``webapp`` helpers the
+views use. It imports no page: every console blueprint (``console/``, ``conflicts/pages.py``,
+``reference/``, ``sms/pages.py``) builds on it, and the app factory (``app.py``) hands the
+console's and the portal's error pages to :func:`site_part`.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
-from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException
+from flask import current_app, render_template, request
 
-from sync import HybridClock, KeyPair, SyncError, connect, loads_bounded, select_records
-from webapp import ASSET_DIR, User, apply_policy, user_for_token
+from sync import HybridClock, KeyPair, SyncError, select_records
+from webapp import (
+    ErrorPage,
+    Guard,
+    RoleRefused,
+    Site,
+    check_csrf,
+    client_address,
+    csrf_token,
+    db,
+    error_json,
+    login_user,
+    logout_user,
+    page_args,
+    session_user,
+    token_user,
+)
 
-F = TypeVar("F", bound=Callable[..., Any])
+from .store import records as stored
+
+__all__ = [
+    "CONSOLE_ROLES",
+    "ConsoleForbidden",
+    "HubState",
+    "ROLE_NAMES",
+    "check_csrf",
+    "client_address",
+    "console_context",
+    "console_error_page",
+    "console_sync_error",
+    "console_user",
+    "csrf_token",
+    "login_required",
+    "login_user",
+    "logout_user",
+    "show_value",
+    "current_user",
+    "db",
+    "error_json",
+    "page_args",
+    "records",
+    "require",
+    "site_part",
+    "state",
+    "unit_names",
+]
 
 
 @dataclass
@@ -37,14 +85,6 @@ def state() -> HubState:
     return hub
 
 
-def db() -> sqlite3.Connection:
-    """This request's store connection (opened on first use, closed at teardown)."""
-    if "conn" not in g:
-        g.conn = connect(state().data_dir / "hub.sqlite3")
-    conn: sqlite3.Connection = g.conn
-    return conn
-
-
 def records(type_name: str, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
     """Decoded records of one type from this request's store (``sync.select_records``)."""
     return select_records(db(), type_name, where, params)
@@ -52,137 +92,93 @@ def records(type_name: str, where: str = "", params: Any = ()) -> list[dict[str,
 
 def unit_names() -> dict[str, str]:
     """Unit codes to names, from the reference data."""
-    return dict(db().execute("SELECT code, name FROM unit").fetchall())
-
-
-def error_json(status: int, code: str, message: str, **extra: Any) -> Response:
-    """The API's error body with its status."""
-    resp = jsonify({"error": {"code": code, "message": message, **extra}})
-    resp.status_code = status
-    return resp
-
-
-class BoundedJSON(DefaultJSONProvider):
-    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
-    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
-
-    ensure_ascii = False
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return loads_bounded(s, **kwargs)
-
-
-def install(app: Flask) -> None:
-    """Register teardown and the error handlers on ``app``."""
-
-    app.json = BoundedJSON(app)
-
-    @app.get("/assets/<path:name>")
-    def _asset(name: str) -> Response:
-        # The stylesheet both apps share (webapp/assets), served by each: no CDN.
-        return send_from_directory(ASSET_DIR, name, max_age=3600)
-
-    app.after_request(browser_policy)
-
-    @app.teardown_appcontext
-    def _close(_exc: BaseException | None) -> None:
-        conn = g.pop("conn", None)
-        if conn is not None:
-            conn.close()
-
-    @app.errorhandler(SyncError)
-    def _sync_error(exc: SyncError) -> Response:
-        return error_json(exc.status, exc.code, exc.message, **exc.details)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        messages = {
-            404: "Không tìm thấy địa chỉ này. Hãy kiểm tra lại đường dẫn.",
-            405: "Phương thức này không dùng được ở địa chỉ này.",
-            413: "Nội dung gửi lên quá lớn.",
-        }
-        status = exc.code or 500
-        message = messages.get(status, exc.description or "")
-        if is_page(request.path):
-            return error_page(status, message)
-        return error_json(status, exc.name.lower().replace(" ", "_"), message)
+    return stored.unit_names(db())
 
 
 # Machine addresses answer errors in JSON; every other address is a page a person opened.
-_MACHINE_PREFIXES = ("/api/", "/sync/", "/console/api/", "/healthz", "/assets/", "/static/")
+MACHINE_PATHS = ("/api/", "/sync/", "/console/api/", "/healthz", "/assets/", "/static/")
+
+HTTP_MESSAGES = {
+    404: "Không tìm thấy địa chỉ này. Hãy kiểm tra lại đường dẫn.",
+    405: "Phương thức này không dùng được ở địa chỉ này.",
+    413: "Nội dung gửi lên quá lớn.",
+}
+
+# Only administrators and operators may hold a login session: the console's.
+CONSOLE_ROLES = ("admin", "operator")
 
 
-def is_page(path: str) -> bool:
-    """Whether ``path`` is a page for people (its errors are pages, not JSON)."""
-    return not path.startswith(_MACHINE_PREFIXES)
+def site_part(data_dir: Path, error_pages: tuple[tuple[str, ErrorPage], ...]) -> Site:
+    """The hub's part of the web plumbing, with its pages' ``error_pages`` by path prefix.
+
+    An engine error is JSON wherever it is raised: the console's blueprints render their own.
+    """
+    return Site(
+        store=data_dir / "hub.sqlite3",
+        machine_paths=MACHINE_PATHS,
+        error_pages=error_pages,
+        http_messages=HTTP_MESSAGES,
+        engine_error_pages=False,
+        session_roles=CONSOLE_ROLES,
+        csrf_code="csrf_refused",
+    )
 
 
-def error_page(status: int, message: str) -> Any:
-    """An error as the page of the console (under ``/console``) or of the citizens' portal."""
-    # Imported here: both build on this module.
-    if request.path.startswith("/console"):
-        from flask import render_template
-
-        from .console import dashboard as console
-
-        return render_template(
-            "console/error.html", status=status, message=message, **console._globals()
-        ), status
-    from .portal.pages import error_page as portal_error
-
-    return portal_error(status, message)
+# The API's users are programs with a bearer token; the console's people use the session.
+current_user = token_user
+require = Guard(token_user)
 
 
-def client_address() -> str:
-    """The client's address, as login throttling and rate limits key it."""
-    return request.remote_addr or "?"
+# -- the console's pages ----------------------------------------------------------------------
+# Their people sign in with the session cookie (``webapp.session_user``), which only
+# administrators and operators may hold (``site_part``); every state-changing request made with
+# the cookie carries the session's CSRF token.
+
+ConsoleForbidden = RoleRefused
+console_user = session_user
+
+# A console view's guard: pages redirect to the login page, ``/console/api/`` answers 401 JSON.
+login_required = Guard(
+    session_user,
+    login_endpoint="console.login",
+    json_paths=("/console/api/",),
+    unauthorized="Cần đăng nhập bảng điều khiển.",
+)
+
+ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
 
 
-def current_user() -> User | None:
-    """The user of this request's bearer token, if any."""
-    if "user" not in g:
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        g.user = user_for_token(db(), token) if token else None
-    user: User | None = g.user
-    return user
+def show_value(value: Any) -> str:
+    """A field value as an administrator reads it (strings as they are, the rest as JSON)."""
+    if value is None:
+        return "(trống)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
-def require(*roles: str) -> Callable[[F], F]:
-    """Decorate an API view: a valid bearer token is needed, of one of ``roles`` if given."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
-                return error_json(
-                    401, "unauthorized", "Cần đăng nhập: gửi kèm mã truy cập (Bearer)."
-                )
-            if roles and user.role not in roles:
-                return error_json(
-                    403, "forbidden", "Tài khoản của bạn không có quyền làm việc này."
-                )
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
+def console_context() -> dict[str, Any]:
+    """What every console template reads: the signed-in user, the CSRF token, role names."""
+    return {
+        "current_user": console_user(),
+        "csrf_token": csrf_token,
+        "role_names": ROLE_NAMES,
+        "show_value": show_value,
+    }
 
 
-def page_args() -> tuple[int, str | None]:
-    """``limit`` (capped at 200, never refused) and ``cursor`` of a list request."""
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        limit = 50
-    return max(1, min(limit, 200)), request.args.get("cursor") or None
+def console_error_page(status: int, message: str) -> tuple[str, int]:
+    """An error under ``/console`` as the console's page; an unknown address belongs to no
+    blueprint, so the console's template context is given here."""
+    return render_template(
+        "console/error.html", status=status, message=message, **console_context()
+    ), status
 
 
-def browser_policy(resp: Response) -> Response:
-    """Every answer's browser policy (docs/security.md, "Browser policy"): CSP, nosniff,
-    no framing, and ``no-store`` on everything but the static assets."""
-    endpoint = request.endpoint or ""
-    static = endpoint == "_asset" or endpoint.rsplit(".", 1)[-1] == "static"
-    apply_policy(resp.headers, resp.mimetype, static=static)
-    return resp
+def console_sync_error(exc: SyncError) -> Any:
+    """A refusal raised by a console view: JSON under ``/console/api/``, else the error page."""
+    if request.path.startswith("/console/api/"):
+        return error_json(exc.status, exc.code, exc.message, **exc.details)
+    return render_template("console/error.html", status=exc.status, message=exc.message), (
+        exc.status
+    )

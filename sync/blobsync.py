@@ -34,23 +34,23 @@ the next run completes it. Uploads run before downloads.
 
 from __future__ import annotations
 
+import sqlite3
 import struct
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .blobs import SHA256_RE, BlobStore
-from .changes import canonical
+from .changes import ChangeLog, canonical
 from .envelope import open_envelope, seal
 from .errors import BadSignature, ChangesetError, RemoteRefused, UnsupportedFile
 from .filetypes import check_file
 from .jsonbody import JsonTooDeep, loads_bounded
-from .keys import PublicKeys
+from .keys import KeyPair, PublicKeys
 from .store import atomic, get_meta, set_meta
-
-if TYPE_CHECKING:  # only for annotations: session.py imports this module inside ``run``
-    from .session import NodeSync
+from .transport import HttpTransport
 
 CHUNK_SIZE = 256 * 1024
 MAX_CHUNK = 4 * 1024 * 1024
@@ -147,6 +147,46 @@ def _bad(why: str) -> ChangesetError:
 # -- the node's side -------------------------------------------------------------------------
 
 
+class PinnedHub(Protocol):
+    """The hub as the node pinned it at enrollment (``sync.session.HubIdentity``)."""
+
+    @property
+    def hub_id(self) -> str: ...
+
+    @property
+    def keys(self) -> PublicKeys: ...
+
+
+class NodeLink(Protocol):
+    """What a file sync uses of the node's sync session (``sync.session.NodeSync``): the
+    dependency runs one way, the session calls this module and this module names no session."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    @property
+    def log(self) -> ChangeLog: ...
+
+    @property
+    def transport(self) -> HttpTransport: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def keys(self) -> KeyPair: ...
+
+    @property
+    def hub(self) -> PinnedHub: ...
+
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total) as a transfer advances
+
+
+def _no_progress(_phase: str, _done: int, _total: int) -> None:
+    pass
+
+
 @dataclass
 class _Report:
     uploaded: int = 0
@@ -160,18 +200,19 @@ class _Report:
     refused: list[str] = field(default_factory=list)
 
 
-def blob_folder(session: NodeSync) -> Path:
+def blob_folder(session: NodeLink) -> Path:
     """The node's blob folder: ``blobs/`` beside its store file (``DATA/blobs``)."""
     row = session.conn.execute("PRAGMA database_list").fetchone()
     return Path(row[2]).resolve().parent / "blobs"
 
 
 def sync_blobs(
-    session: NodeSync,
+    session: NodeLink,
     *,
     blobs: BlobStore | None = None,
     unit: str | None = None,
     chunk_size: int = CHUNK_SIZE,
+    progress: Progress = _no_progress,
 ) -> dict[str, Any]:
     """Upload the files of the node's own attachments that the hub lacks; download the rest.
 
@@ -184,7 +225,8 @@ def sync_blobs(
     Returns counts (``uploaded``, ``downloaded``, ``chunks_sent``, ``chunks_received``,
     ``bytes_sent``, ``bytes_received``) and the hashes still ``waiting`` for the hub (it
     does not have them yet), ``missing`` (in this node's records, on neither side) or
-    ``refused`` (not a kind of file the offices use, by its bytes).
+    ``refused`` (not a kind of file the offices use, by its bytes). ``progress`` is told
+    ``(phase, done, total)`` as each file advances (``upload`` or ``download``).
     Raises :class:`TransportError` or another :class:`SyncError` as :meth:`NodeSync.run`
     does; whatever was received until then is kept.
     """
@@ -193,13 +235,18 @@ def sync_blobs(
     store = blobs or BlobStore(blob_folder(session))
     unit = unit or get_meta(session.conn, "unit")
     report = _Report()
-    _upload_all(session, store, unit, chunk_size, report)
-    _download_all(session, store, chunk_size, report)
+    _upload_all(session, store, unit, chunk_size, report, progress)
+    _download_all(session, store, chunk_size, report, progress)
     return dict(report.__dict__)
 
 
 def _upload_all(
-    session: NodeSync, store: BlobStore, unit: str | None, chunk_size: int, report: _Report
+    session: NodeLink,
+    store: BlobStore,
+    unit: str | None,
+    chunk_size: int,
+    report: _Report,
+    progress: Progress,
 ) -> None:
     conn = session.conn
     done = int(get_meta(conn, UPLOAD_CURSOR, 0))
@@ -231,9 +278,8 @@ def _upload_all(
                 report.missing.append(sha)
             else:
                 try:
-                    _upload(
-                        session, store, sha, int(status["partial"].get(sha, 0)), chunk_size, report
-                    )
+                    offset = int(status["partial"].get(sha, 0))
+                    _upload(session, store, sha, offset, chunk_size, report, progress)
                 except RemoteRefused as exc:
                     if exc.code not in _REFUSED_CODES:
                         raise
@@ -246,7 +292,7 @@ def _upload_all(
             set_meta(conn, UPLOAD_CURSOR, max(done, cursor))
 
 
-def _ask_status(session: NodeSync, shas: list[str]) -> dict[str, Any]:
+def _ask_status(session: NodeLink, shas: list[str]) -> dict[str, Any]:
     raw = session.transport.post(
         "/sync/v1/blobs/status", _seal(session, {"kind": "blob_status", "blobs": shas})
     )
@@ -254,7 +300,13 @@ def _ask_status(session: NodeSync, shas: list[str]) -> dict[str, Any]:
 
 
 def _upload(
-    session: NodeSync, store: BlobStore, sha: str, offset: int, chunk_size: int, report: _Report
+    session: NodeLink,
+    store: BlobStore,
+    sha: str,
+    offset: int,
+    chunk_size: int,
+    report: _Report,
+    progress: Progress,
 ) -> None:
     """Send one file from ``offset`` (what the hub holds) chunk by chunk until it is complete."""
     total = store.size(sha)
@@ -275,10 +327,10 @@ def _upload(
                 )
             if ack["complete"]:
                 report.uploaded += 1
-                session._progress("upload", total, total)
+                progress("upload", total, total)
                 return
             size = int(ack["size"])
-            session._progress("upload", size, total)  # per file: big files take minutes
+            progress("upload", size, total)  # per file: big files take minutes
             # The hub holds a different amount than we assumed (another sender, a lost
             # partial): continue from what it holds. Never loop on a hub that does not move.
             stalls = stalls + 1 if size != offset + len(data) else 0
@@ -290,7 +342,9 @@ def _upload(
             offset = size
 
 
-def _download_all(session: NodeSync, store: BlobStore, chunk_size: int, report: _Report) -> None:
+def _download_all(
+    session: NodeLink, store: BlobStore, chunk_size: int, report: _Report, progress: Progress
+) -> None:
     rows = session.conn.execute(
         "SELECT DISTINCT sha256 FROM attachment WHERE sha256 IS NOT NULL "
         "AND NOT coalesce(deleted, 0) ORDER BY sha256"
@@ -299,7 +353,7 @@ def _download_all(session: NodeSync, store: BlobStore, chunk_size: int, report: 
         if store.has(sha):
             continue
         try:
-            _download(session, store, sha, chunk_size, report)
+            _download(session, store, sha, chunk_size, report, progress)
         except RemoteRefused as exc:
             if exc.details.get("http_status") != 404:
                 raise
@@ -309,7 +363,12 @@ def _download_all(session: NodeSync, store: BlobStore, chunk_size: int, report: 
 
 
 def _download(
-    session: NodeSync, store: BlobStore, sha: str, chunk_size: int, report: _Report
+    session: NodeLink,
+    store: BlobStore,
+    sha: str,
+    chunk_size: int,
+    report: _Report,
+    progress: Progress,
 ) -> None:
     """Fetch one file from where the local partial file ends, then verify and store it."""
     offset = store.partial_size(sha)
@@ -323,7 +382,7 @@ def _download(
             raise ChangesetError("Máy chủ trung tâm gửi nhầm phần tệp.", code="blob_chunk_mismatch")
         total = int(chunk.meta["total"])
         size = store.append_partial(sha, offset, chunk.data)
-        session._progress("download", min(size, total), total)
+        progress("download", min(size, total), total)
         if size >= total:
             # Verifies the hash and judges the bytes; a bad file is dropped and raises.
             store.finish_partial(sha, check=check_file)
@@ -337,7 +396,7 @@ def _download(
         offset = size
 
 
-def _seal(session: NodeSync, meta: dict[str, Any], data: bytes = b"") -> bytes:
+def _seal(session: NodeLink, meta: dict[str, Any], data: bytes = b"") -> bytes:
     return seal(
         pack_frame(meta, data),
         sender=session.node_id,
@@ -349,7 +408,7 @@ def _seal(session: NodeSync, meta: dict[str, Any], data: bytes = b"") -> bytes:
     )
 
 
-def _open(session: NodeSync, raw: bytes, kind: str) -> Frame:
+def _open(session: NodeLink, raw: bytes, kind: str) -> Frame:
     def hub_keys(header: dict[str, Any]) -> PublicKeys:
         if header["sender"] != session.hub.hub_id:
             raise BadSignature("Trả lời không đến từ máy chủ trung tâm đã ghim khóa.")

@@ -31,15 +31,38 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .changes import Change, ChangeLog
 from .clock import HybridClock
 from .errors import ChangesetError
+from .replica import Replica
 from .store import atomic, get_meta, set_meta
 
-if TYPE_CHECKING:  # annotations only: session.py calls this module from NodeSync
-    from .session import NodeSync
+
+class NodeLink(Protocol):
+    """What a recovery uses of the node's sync session (``sync.session.NodeSync``): the
+    dependency runs one way, the session calls this module and this module names no session."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    @property
+    def log(self) -> ChangeLog: ...
+
+    @property
+    def clock(self) -> HybridClock: ...
+
+    @property
+    def replica(self) -> Replica: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    def request(self, path: str, body: dict[str, Any], kind: str, answer: str) -> dict[str, Any]:
+        """One sealed request of ``kind`` to the hub and its opened answer, of ``answer``."""
+        ...
+
 
 RECOVER_PAGE = 5000
 
@@ -82,7 +105,7 @@ def behind_or_diverged(log: ChangeLog, origin_seq: int, origin_hash: str | None)
     return log.hash_of(origin_seq) not in (origin_hash, None)
 
 
-def recover(session: NodeSync, after: AfterRecovery | None = None) -> Recovery:
+def recover(session: NodeLink, after: AfterRecovery | None = None) -> Recovery:
     """Bring the node's log and records in line with what the hub holds of it (see above)."""
     conn = session.conn
     log = session.log
@@ -140,7 +163,7 @@ def recover(session: NodeSync, after: AfterRecovery | None = None) -> Recovery:
     return result
 
 
-def _shared_start(session: NodeSync, guess: int) -> int:
+def _shared_start(session: NodeLink, guess: int) -> int:
     """A seq at or before which this log and the hub's hold the same history.
 
     ``guess`` (what the node believes acknowledged) is checked, not trusted: a node of an
@@ -162,7 +185,7 @@ def _shared_start(session: NodeSync, guess: int) -> int:
     return 0
 
 
-def _fetch_one(session: NodeSync, seq: int) -> Change | None:
+def _fetch_one(session: NodeLink, seq: int) -> Change | None:
     """The hub's change of this node at ``seq`` (or the first after it that it keeps)."""
     reply = session.request(
         "/sync/v1/recover",
@@ -174,7 +197,7 @@ def _fetch_one(session: NodeSync, seq: int) -> Change | None:
     return changes[0] if changes else None
 
 
-def _fetch(session: NodeSync, start: int) -> tuple[list[Change], int, str | None]:
+def _fetch(session: NodeLink, start: int) -> tuple[list[Change], int, str | None]:
     """The hub's changes of this node after ``start``, page by page; its last seq and hash."""
     out: list[Change] = []
     after = start

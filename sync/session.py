@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import recovery
+from .blobsync import sync_blobs
 from .boundary import refused_count, screen_pulled
 from .changes import Change, ChangeLog
 from .clock import HybridClock
@@ -175,10 +176,7 @@ class NodeSync:
                 self.recover()
                 self._push_pull(report)
             # Files after the records naming them (the order is explained in blobsync.py).
-            # Imported here: blobsync builds on NodeSync, so the dependency stays one-way.
-            from .blobsync import sync_blobs
-
-            sync_blobs(self)
+            sync_blobs(self, progress=self._progress)
         except TransportError as exc:
             since = get_meta(self.conn, "sync.offline_since") or utcnow_iso()
             self._status(

@@ -77,6 +77,77 @@ def test_each_package_imports_only_the_layers_below_it(package: str) -> None:
                     assert top in LAYERS[package], f"{path} imports {name}"
 
 
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports, at module level or inside functions alike.
+
+    Imports of the module's own packages (their ``__init__`` runs before any of their
+    modules) close no circle; those under ``if TYPE_CHECKING:`` count: a circle of
+    annotations is a circle of ideas."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+        package = parts
+    else:
+        package = parts[:-1]
+    name = ".".join(parts)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            for alias in node.names:
+                found.add(
+                    f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target
+                )
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    ancestors = {".".join(parts[:i]) for i in range(1, len(parts))}
+    return {m for m in found if m in modules and m != name and m not in ancestors}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected parts of ``graph`` with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        for other in graph[name]:
+            if other not in index:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], index[other])
+        if low[name] == index[name]:
+            part = {stack.pop()}
+            while name not in part:
+                part.add(stack.pop())
+            if len(part) > 1:
+                found.append(part)
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return found
+
+
+def test_no_module_imports_itself_back_through_others() -> None:
+    # Plumbing never imports the pages built on it, nor the engine its callers
+    # (docs/architecture.md, "Layers"): a module's imports, function-level ones too, never
+    # lead back to it.
+    paths = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for package in LAYERS
+        for p in (ROOT / package).rglob("*.py")
+    }
+    graph = {name: _module_imports(path, set(paths)) for name, path in paths.items()}
+    assert [sorted(circle) for circle in _circles(graph)] == []
+
+
 @pytest.mark.parametrize("package", ["office", "webapp"])
 def test_the_shared_packages_export_what_they_name(package: str) -> None:
     module = __import__(package)
@@ -132,6 +203,9 @@ def test_a_wheel_carries_schemas_templates_and_static_files(tmp_path: Path) -> N
         "ward_node/templates/dossiers/new.html",
         "ward_node/static/style.css",
         "webapp/assets/base.css",
+        "webapp/templates/webapp/layout.html",
+        "webapp/templates/webapp/login.html",
+        "webapp/templates/webapp/error.html",
         "central_hub/static/console.css",
         "central_hub/reference/data.py",
     ):
@@ -178,11 +252,7 @@ def test_the_demo_names_a_busy_port_in_one_sentence(tmp_path: Path) -> None:
 
 # The hub's persistence is one package (central_hub/store/, docs/architecture.md): the rest of
 # the hub calls its functions and runs no SQL, so a second engine implements only that package.
-SQL_OUTSIDE_STORE = {
-    # The request plumbing, rewritten into webapp/ on another branch (issue [9]); its
-    # unit_names() becomes central_hub.store.records.unit_names when that lands.
-    "central_hub/web.py",
-}
+SQL_OUTSIDE_STORE: set[str] = set()
 _SQL_CALL = re.compile(r"\.(execute|executemany|executescript)\(")
 # A row read by position: row[0], r[1], fetchone()[0], rows[i][2] ...
 _ROW_BY_INDEX = re.compile(r"(\b(row|r|fine|stored|old|cur)\[-?\d+\]|fetch(one|all)\(\)\[-?\d+\])")

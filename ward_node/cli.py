@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import SyncError, TransportError, private_umask, read_status, sync_lock
-from webapp import accounts_text, add_user, end_sessions, list_users, load_settings, set_active
+from webapp import add_user_commands, load_settings
 
 from . import __version__
 from .settings import PREFIX, SETTINGS, sync_deadlines
@@ -115,62 +115,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    if not args.password_stdin:
-        raise SyncError("Hãy đưa mật khẩu qua đầu vào chuẩn với --password-stdin.", code="usage")
-    password = sys.stdin.readline().rstrip("\r\n")
-    conn = open_store(_data(args))
-    try:
-        user = add_user(conn, args.username, password, args.role, ROLES, args.full_name or "")
-    finally:
-        conn.close()
-    print(f"Đã tạo tài khoản {user.username} ({user.role}).")
-    return 0
-
-
-def cmd_user_list(args: argparse.Namespace) -> int:
-    conn = open_store(_data(args))
-    try:
-        accounts = list_users(conn)
-    finally:
-        conn.close()
-    print(accounts_text(accounts, args.json))
-    return 0
-
-
-def cmd_user_disable(args: argparse.Namespace) -> int:
-    conn = open_store(_data(args))
-    try:
-        user = set_active(conn, args.username, False)
-    finally:
-        conn.close()
-    print(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập và mã truy cập của nó đã hết.")
-    return 0
-
-
-def cmd_user_enable(args: argparse.Namespace) -> int:
-    conn = open_store(_data(args))
-    try:
-        user = set_active(conn, args.username, True)
-    finally:
-        conn.close()
-    print(f"Đã mở lại tài khoản {user.username}.")
-    return 0
-
-
-def cmd_user_revoke(args: argparse.Namespace) -> int:
-    conn = open_store(_data(args))
-    try:
-        tokens = end_sessions(conn, args.username)
-    finally:
-        conn.close()
-    print(
-        f"Đã thu hồi {tokens} mã truy cập và mọi phiên đăng nhập của {args.username}; "
-        "người dùng phải đăng nhập lại."
-    )
-    return 0
-
-
 def cmd_export_changes(args: argparse.Namespace) -> int:
     data = _data(args)
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data)})
@@ -254,24 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("rotate-keys", cmd_rotate_keys, "đổi khóa của nút (không mất thay đổi đang chờ)")
     p = command("status", cmd_status, "trạng thái đồng bộ")
     p.add_argument("--json", action="store_true")
-    user = sub.add_parser("user", help="tài khoản").add_subparsers(
-        dest="user_command", required=True
-    )
-    p = command("add", cmd_user_add, "tạo hoặc đặt lại tài khoản", parent=user)
-    p.add_argument("--username", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
-    p.add_argument("--full-name")
-    p.add_argument("--password-stdin", action="store_true")
-    p = command("list", cmd_user_list, "liệt kê tài khoản", parent=user)
-    p.add_argument("--json", action="store_true")
-    p = command("disable", cmd_user_disable, "khóa tài khoản (hết mọi phiên và mã)", parent=user)
-    p.add_argument("--username", required=True)
-    p = command("enable", cmd_user_enable, "mở lại tài khoản đã khóa", parent=user)
-    p.add_argument("--username", required=True)
-    p = command(
-        "revoke", cmd_user_revoke, "thu hồi mọi mã truy cập và phiên đăng nhập", parent=user
-    )
-    p.add_argument("--username", required=True)
+    add_user_commands(sub, command, roles=ROLES, open_store=open_store, data=_data)
     p = command("export-changes", cmd_export_changes, "ghi ra tệp các thay đổi chưa gửi")
     p.add_argument("--out", required=True, help="tệp sẽ ghi")
     p = command("import-changes", cmd_import_changes, "nhập tệp do máy chủ trung tâm xuất")

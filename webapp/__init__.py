@@ -1,6 +1,11 @@
-"""The web plumbing both apps use, that is not the sync engine: people's accounts, sessions and
-login throttling, request rate limits, the browser policy (CSP and friends), the WSGI server's
-settings, settings loading, safe spreadsheet exports and the shared stylesheet.
+"""The web plumbing both apps use, that is not the sync engine: people's accounts, login
+sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, login
+throttling, request rate limits, the browser policy (CSP and friends), the shared page layouts,
+the user commands of both command lines, the WSGI server's settings, settings loading, safe
+spreadsheet exports and the shared stylesheet.
+
+Each app hands its own part (its store, which paths are pages, its error pages, who may hold a
+session) to :func:`install` as a :class:`Site`; nothing here imports an app.
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
@@ -25,18 +30,61 @@ from .accounts import (
     user_for_token,
 )
 from .accounts import create_tables as create_account_tables
+from .app import BoundedJSON, browser_policy, install, page_args
 from .assets import ASSET_DIR
 from .browser import FILE_HEADERS, apply_policy
 from .config import load_settings, session_cookie
+from .csrf import check_csrf, csrf_ok, csrf_token
+from .errors import AlreadyInitialised, CsrfRefused, RoleRefused, error_json, error_page
+from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
 from .serving import serve, waitress_options
+from .session import (
+    client_address,
+    current_user,
+    login_user,
+    logout_user,
+    session_user,
+    token_user,
+)
 from .sheets import csv_bytes, safe_cell, xlsx_append
+from .site import ErrorPage, Site, db, site
 from .throttle import LoginThrottled
 from .throttle import prune as prune_login_failures
+from .tokens import token_blueprint
+from .usercli import add_user_commands, read_password
 
 __all__ = [
+    "add_user_commands",
+    "read_password",
+    "ErrorPage",
+    "AlreadyInitialised",
+    "BEARER_NEEDED",
+    "BoundedJSON",
+    "CsrfRefused",
+    "Guard",
+    "ROLE_REFUSED",
+    "RoleRefused",
+    "Site",
+    "browser_policy",
+    "check_csrf",
+    "client_address",
+    "csrf_ok",
+    "csrf_token",
+    "current_user",
+    "db",
+    "error_json",
+    "error_page",
+    "install",
+    "login_user",
+    "logout_user",
+    "page_args",
+    "session_user",
+    "site",
+    "token_blueprint",
+    "token_user",
     "throttle",
     "ASSET_DIR",
     "Account",

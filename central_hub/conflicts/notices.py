@@ -36,6 +36,7 @@ from ..store import HUB_ORIGIN, capture
 from ..store import conflicts as inbox
 from ..store.conflicts import HUB_PLACE
 from ..store.nodes import node_unit
+from ..store.schema import DATA_STEPS
 
 DECISION_FIELDS = frozenset(
     {"state", "resolution", "resolved_by", "resolved_place", "resolved_at", "note"}
@@ -72,6 +73,11 @@ def publish(conn: sqlite3.Connection, conflict_ids: Sequence[int] | None = None)
         capture(conn).write_many(writes, actor="system")
         inbox.set_notices(conn, [(w.id, i) for w, i in zip(writes, conflict_ids, strict=True)])
     return len(writes)
+
+
+# Conflicts opened before notices existed get theirs when the store is upgraded (migration
+# 0028_conflict_notices in store/schema.py).
+DATA_STEPS["0028_conflict_notices"] = publish
 
 
 def _take_decision(conn: sqlite3.Connection, changes: list[Change], change: Change) -> None:

@@ -17,24 +17,31 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, fieldvalues
+from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, fieldvalues, vn_datetime
 from sync import NotFound, Replica, SyncError, ValidationError, nfc, physical_ms, record_type
 
 from .. import conflicts
 from ..city.secrecy import masked, may_read, secret_record
-from ..console import dashboard as console
-from ..console_auth import console_user, login_required
 from ..store import Journal
 from ..store import conflicts as stored_conflicts
 from ..store import nodes as store_nodes
-from ..web import db, state, unit_names
+from ..web import (
+    console_context,
+    console_sync_error,
+    console_user,
+    db,
+    login_required,
+    show_value,
+    state,
+    unit_names,
+)
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
-CONFLICT_STATES = console.CONFLICT_STATES
-vn_datetime = console.vn_datetime
+CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
+vn_datetime = vn_datetime
 PAGE = 100
 AGES = {"1": "Mở hơn 1 ngày", "7": "Mở hơn 7 ngày", "30": "Mở hơn 30 ngày"}
 LONG_TEXT = 60  # longer (or multi-line) text is compared word by word
@@ -70,7 +77,7 @@ def shown(
         return escape(vn_datetime(value))
     if isinstance(value, dict):
         return _shown_object(type_name, field, value, differs)
-    return escape(console.show_value(value))
+    return escape(show_value(value))
 
 
 def _shown_object(type_name: str, field: str, value: dict[str, Any], differs: Any) -> Markup:

@@ -9,7 +9,6 @@ cookie; every form post carries a CSRF token.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,18 +31,20 @@ from sync import SyncError, ValidationError, nfc
 from webapp import authenticate
 
 from .. import nodes, setup
-from ..console_auth import (
+from ..store import held, sync_history, upgrades
+from ..store import nodes as store_nodes
+from ..store import records as records_store
+from ..web import (
     CONSOLE_ROLES,
-    console_user,
-    csrf_token,
+    check_csrf,
+    client_address,
+    console_context,
+    console_sync_error,
+    db,
     login_required,
     login_user,
     logout_user,
 )
-from ..store import held, sync_history, upgrades
-from ..store import nodes as store_nodes
-from ..store import records as records_store
-from ..web import client_address, db
 from .unit_state import unit_rows
 
 bp = Blueprint(
@@ -56,8 +57,6 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-ROLE_NAMES = {"admin": "Quản trị hệ thống", "operator": "Vận hành"}
-CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
 EVENT_KINDS = {
     "push": "Gửi lên",
     "pull": "Nhận về",
@@ -69,37 +68,10 @@ EVENT_KINDS = {
 }
 
 
-# -- formatting -------------------------------------------------------------------------------
+bp.context_processor(console_context)
 
 
-def show_value(value: Any) -> str:
-    """A field value as an administrator reads it (strings as they are, the rest as JSON)."""
-    if value is None:
-        return "(trống)"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-@bp.context_processor
-def _globals() -> dict[str, Any]:
-    return {
-        "current_user": console_user(),
-        "csrf_token": csrf_token,
-        "role_names": ROLE_NAMES,
-        "show_value": show_value,
-    }
-
-
-@bp.errorhandler(SyncError)
-def _sync_error(exc: SyncError) -> Any:
-    if request.path.startswith("/console/api/"):
-        from ..web import error_json
-
-        return error_json(exc.status, exc.code, exc.message, **exc.details)
-    return render_template("console/error.html", status=exc.status, message=exc.message), (
-        exc.status
-    )
+bp.errorhandler(SyncError)(console_sync_error)
 
 
 # -- login ------------------------------------------------------------------------------------
@@ -114,8 +86,6 @@ def login() -> Any:
     if not target.startswith("/console") or target.startswith("//"):
         target = url_for("console.dashboard")
     if request.method == "POST":
-        from ..console_auth import check_csrf
-
         check_csrf()
         username = nfc(request.form.get("username", "")).strip()
         try:

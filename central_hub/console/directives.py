@@ -19,16 +19,22 @@ from office import TIME_CLASSES, form_day
 from sync import NotFound, SyncError, ValidationError, labels
 
 from ..city import directives
-from ..console_auth import console_user, login_required
 from ..files import blob_store, file_response
 from ..store import records
-from ..web import db, state, unit_names
-from . import dashboard as console
+from ..web import (
+    console_context,
+    console_sync_error,
+    console_user,
+    db,
+    login_required,
+    state,
+    unit_names,
+)
 from .work import chosen_units, current_units, today
 
 bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 MOVES = {"tam-dung": "pause", "tiep-tuc": "resume", "huy": "cancel"}
 DONE_MESSAGES = {

@@ -15,23 +15,22 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
+from office import VIETNAM
 from sync import SyncError, ValidationError
 
-from ..console_auth import login_required
 from ..dossiers import overdue as overdue_data
 from ..dossiers import stats as city_stats
 from ..store.records import ward_codes
-from ..web import db, records, unit_names
-from . import dashboard as console
+from ..web import console_context, console_sync_error, db, login_required, records, unit_names
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 
 def _period() -> tuple[date, date, date]:
     """The period of ``?from=&to=`` (dd/mm/yyyy), by default this month so far; and today."""
-    today = datetime.now(console.VIETNAM).date()
+    today = datetime.now(VIETNAM).date()
     try:
         first = city_stats.parse_day(request.args.get("from") or today.strftime("01/%m/%Y"))
         last = city_stats.parse_day(request.args.get("to") or today.strftime("%d/%m/%Y"))

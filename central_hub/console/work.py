@@ -16,23 +16,29 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from office import SCHEDULED, WEEKDAYS, form_day, schedule_rows, to_ics
+from office import SCHEDULED, VIETNAM, WEEKDAYS, form_day, schedule_rows, to_ics
 from sync import NotFound, SyncError, ValidationError, labels
 
 from ..city import documents as documents_api
 from ..city import meetings as meetings_api
-from ..console_auth import console_user, login_required
 from ..files import blob_store, file_response
 from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
 from ..reference.data import CITY
 from ..reference.edit import is_valid_on
 from ..store import records
-from ..web import db, state, unit_names
-from . import dashboard as console
+from ..web import (
+    console_context,
+    console_sync_error,
+    console_user,
+    db,
+    login_required,
+    state,
+    unit_names,
+)
 
 bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 # The symbol's type part per document type (docs/domain.md "Numbering": 15/QĐ-UBND, 123/UBND-VP).
 DOC_TYPES = {
@@ -50,7 +56,7 @@ DOC_TYPES = {
 
 def today() -> date:
     """Today in Huế."""
-    return datetime.now(console.VIETNAM).date()
+    return datetime.now(VIETNAM).date()
 
 
 def current_units() -> list[dict[str, Any]]:
@@ -231,12 +237,12 @@ def meetings() -> Any:
         error = None
     except ValidationError as exc:
         monday, error = _week_start(""), exc.message
-    start = datetime.combine(monday, time(0), console.VIETNAM)
+    start = datetime.combine(monday, time(0), VIETNAM)
     week, _more = meetings_api.meetings(start=start, end=start + timedelta(days=7), limit=500)
     days: dict[date, list[dict[str, Any]]] = {monday + timedelta(days=i): [] for i in range(7)}
     for m in week:
         if m["status"] not in ("registered", "cancelled"):  # awaiting approval: listed apart
-            local = datetime.fromisoformat(m["starts_at"]).astimezone(console.VIETNAM)
+            local = datetime.fromisoformat(m["starts_at"]).astimezone(VIETNAM)
             days[local.date()].append(m)
     waiting, _more = meetings_api.meetings(status="registered", limit=200)
     return render_template(
@@ -249,7 +255,7 @@ def meetings() -> Any:
         names=unit_names(),
         statuses=labels("meeting", "status"),
         clock=lambda iso: (
-            datetime.fromisoformat(iso).astimezone(console.VIETNAM).strftime("%H:%M") if iso else ""
+            datetime.fromisoformat(iso).astimezone(VIETNAM).strftime("%H:%M") if iso else ""
         ),
         timedelta=timedelta,
     ), (400 if error else 200)
@@ -269,7 +275,7 @@ def _schedule(monday: date) -> list[dict[str, Any]]:
     """The schedule rows of the week starting ``monday``: the meetings of every unit in the
     schedule's states (``SCHEDULED``, as on the wards), the registering unit's name standing in
     for a missing preparing office, as on the week view."""
-    start = datetime.combine(monday, time(0), console.VIETNAM)
+    start = datetime.combine(monday, time(0), VIETNAM)
     week, _more = meetings_api.meetings(start=start, end=start + timedelta(days=7), limit=500)
     names = unit_names()
     return schedule_rows(
@@ -305,7 +311,7 @@ def schedule_print() -> Any:
         days=days,
         weekdays=WEEKDAYS,
         office=_office(),
-        printed=datetime.now(console.VIETNAM),
+        printed=datetime.now(VIETNAM),
         timedelta=timedelta,
     )
 

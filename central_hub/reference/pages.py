@@ -15,17 +15,22 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from office import form_day
+from office import VIETNAM, form_day
 from sync import NotFound, SyncError, ValidationError, nfc
 
-from ..console import dashboard as console
-from ..console_auth import ConsoleForbidden, console_user, login_required
-from ..web import db
+from ..web import (
+    ConsoleForbidden,
+    console_context,
+    console_sync_error,
+    console_user,
+    db,
+    login_required,
+)
 from . import edit as reference_edit
 
 bp = Blueprint("console_reference", __name__, url_prefix="/console")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 LIMIT_UNITS = {
     "working_days": "ngày làm việc",
@@ -201,7 +206,7 @@ def procedure(code: str) -> Any:
 @login_required()
 def calendar() -> Any:
     """The days off and make-up working days of a year (``?nam=``), deleted ones apart."""
-    this_year = datetime.now(console.VIETNAM).year
+    this_year = datetime.now(VIETNAM).year
     year_text = request.args.get("nam", "")
     year = int(year_text) if year_text.isdigit() and 1900 < int(year_text) < 3000 else this_year
     days = [

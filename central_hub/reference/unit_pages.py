@@ -13,17 +13,23 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from office import VIETNAM
 from sync import NotFound, SyncError, ValidationError, nfc
 
-from ..console import dashboard as console
-from ..console_auth import ConsoleForbidden, console_user, login_required
-from ..web import db
+from ..web import (
+    ConsoleForbidden,
+    console_context,
+    console_sync_error,
+    console_user,
+    db,
+    login_required,
+)
 from . import edit as reference_edit
 from .pages import actor
 
 bp = Blueprint("console_units", __name__, url_prefix="/console")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 UNIT_KINDS = {
     "ward": "Phường",
@@ -38,7 +44,7 @@ def _units() -> list[dict[str, Any]]:
 
 
 def _today() -> date:
-    return datetime.now(console.VIETNAM).date()
+    return datetime.now(VIETNAM).date()
 
 
 def _unit(code: str) -> dict[str, Any]:

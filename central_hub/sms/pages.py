@@ -13,15 +13,13 @@ from flask import Blueprint, render_template, request
 
 from sync import SyncError, ValidationError
 
-from ..console import dashboard as console
-from ..console_auth import login_required
 from ..store.sms import sms_units
-from ..web import db
+from ..web import console_context, console_sync_error, db, login_required
 from . import dispatch as sms
 
 bp = Blueprint("console_sms", __name__, url_prefix="/console")
-bp.context_processor(console._globals)
-bp.errorhandler(SyncError)(console._sync_error)
+bp.context_processor(console_context)
+bp.errorhandler(SyncError)(console_sync_error)
 
 PAGE_SIZE = 50
 STATUS_NAMES = {

@@ -18,9 +18,6 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``portal.py``: the portal's submissions and online numbering;
 - ``sms.py``: the SMS dispatcher's bookkeeping;
 - ``files.py``: where each file at the hub came from.
-
-One statement stays outside: ``web.unit_names``, in the request plumbing another branch
-rewrites (``records.unit_names`` is its replacement here); see ``tests/test_project.py``.
 """
 
 from . import conflicts, enrollments, held, nodes, sync_history, upgrades

@@ -4,7 +4,7 @@ store, so they never change), the connection that applies them, and the hub's id
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,13 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
     )
 
 
+# The data steps of migrations that write records through the hub's write path. The store
+# imports no domain code: the module that owns such a step registers it when it is imported
+# (conflicts/notices.py registers "0028_conflict_notices"), and every hub process imports it
+# with the app. A step missing raises KeyError and rolls its migration back.
+DATA_STEPS: dict[str, Callable[[sqlite3.Connection], object]] = {}
+
+
 def _conflict_notices(conn: sqlite3.Connection) -> None:
     # The notice of each open conflict, a record routed to the unit owning the record in
     # conflict (schemas/conflict.json, central_hub/conflicts/notices.py): conflicts opened
@@ -173,9 +180,7 @@ def _conflict_notices(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conflicts ADD COLUMN notice TEXT")
     conn.execute("CREATE INDEX conflicts_notice ON conflicts (notice)")
     conn.execute("CREATE INDEX conflicts_record ON conflicts (record_type, record_id, state)")
-    from ..conflicts.notices import publish  # the hub's write path needs this module loaded
-
-    publish(conn)
+    DATA_STEPS["0028_conflict_notices"](conn)
 
 
 MIGRATIONS = [

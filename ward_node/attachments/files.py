@@ -10,29 +10,23 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Response, current_app, request, send_file
 
 from sync import (
     BlobStore,
-    NotFound,
     PayloadTooLarge,
     ValidationError,
     check_file,
-    check_sha256,
     download_name,
     kind_of,
     new_id,
     nfc,
-    select_records,
     utcnow_iso,
 )
 from webapp import FILE_HEADERS
 
-from ..documents import DocumentReader
 from ..store import capture
-from ..web import current_user, db, require, state
-
-bp = Blueprint("files", __name__, url_prefix="/api/v1")
+from ..web import current_user, db, state
 
 
 def blobs() -> BlobStore:
@@ -105,31 +99,3 @@ def file_response(sha: str, name: str) -> Response:
     )
     resp.headers.update(FILE_HEADERS)
     return resp
-
-
-@bp.get("/attachments/<sha256>")
-@require()
-def attachment_file(sha256: str) -> Response:
-    """An attached file by its hash, with its media type and name; 404 when unknown here."""
-    try:
-        check_sha256(sha256)
-    except ValidationError:
-        raise NotFound("Không có tệp đính kèm này.") from None
-    found = select_records(
-        db(),
-        "attachment",
-        "WHERE sha256 = ? AND NOT coalesce(deleted, 0) ORDER BY uploaded_at DESC",
-        (sha256,),
-    )
-    # Only as a file of a record this user may see, never of a secret document.
-    reader = DocumentReader(db(), state().clock)
-    found = [a for a in found if reader.may_serve(a, current_user())]
-    if not found:
-        raise NotFound("Không có tệp đính kèm này.")
-    store = blobs()
-    if not store.has(sha256):
-        raise NotFound(
-            "Tệp này chưa được tải về phường; hãy thử lại sau lần đồng bộ tới.",
-            code="blob_not_received",
-        )
-    return file_response(sha256, found[0]["name"])

@@ -10,19 +10,7 @@ The dossier itself (reception, status machine, due dates) is ``dossiers/``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .forms import FORMS, place_name
 from .stats import PeriodStats
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
-__all__ = ["FORMS", "PeriodStats", "blueprints", "place_name"]
-
-
-def blueprints() -> list[Blueprint]:
-    """The desk's pages, for ``create_app`` to register."""
-    from . import pages
-
-    return [pages.bp]
+__all__ = ["FORMS", "PeriodStats", "place_name"]

@@ -20,7 +20,8 @@ from sync import Conflict, NotFound, ValidationError, get_meta
 
 from ..dossiers import Dossiers, now_utc, staff
 from ..dossiers.api import public_dossier
-from ..web import current_user, db, dossiers, require
+from ..dossiers.current import dossiers
+from ..web import current_user, db, require
 from . import forms, queries, stats
 
 bp = Blueprint("desk", __name__)

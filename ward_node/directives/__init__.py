@@ -9,18 +9,6 @@ writes) is the office's rule (``office/directives.py``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .service import ACTION_RULES, ISSUERS, PRIORITY_NAMES, Directives, today
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
-__all__ = ["ACTION_RULES", "ISSUERS", "PRIORITY_NAMES", "Directives", "blueprints", "today"]
-
-
-def blueprints() -> list[Blueprint]:
-    """The directive API and pages, for ``create_app`` to register."""
-    from . import api, pages
-
-    return [api.bp, pages.bp]
+__all__ = ["ACTION_RULES", "ISSUERS", "PRIORITY_NAMES", "Directives", "today"]

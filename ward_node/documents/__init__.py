@@ -9,8 +9,6 @@ draft to release, incoming ones from arrival to done, their registers and their 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .reading import (
     CODE_NAMES,
     COMPETENCE,
@@ -22,9 +20,6 @@ from .reading import (
 )
 from .service import Documents
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
 __all__ = [
     "CODE_NAMES",
     "COMPETENCE",
@@ -34,12 +29,4 @@ __all__ = [
     "URGENCY",
     "DocumentReader",
     "Documents",
-    "blueprints",
 ]
-
-
-def blueprints() -> list[Blueprint]:
-    """The document pages and the documents API, for ``create_app`` to register."""
-    from . import api, pages
-
-    return [api.bp, pages.bp]

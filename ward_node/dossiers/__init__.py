@@ -15,8 +15,6 @@ The desk's work lists, forms, register and statistics are ``desk/``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .actions import ACTIONS, Action
 from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
@@ -30,9 +28,6 @@ from .rules import (
 from .service import Dossiers, staff
 from .sms import notice_for
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
 __all__ = [
     "ACTIONS",
     "Action",
@@ -42,7 +37,6 @@ __all__ = [
     "STATUS_NAMES",
     "Dossiers",
     "WorkCalendar",
-    "blueprints",
     "calendar_from_records",
     "due_at",
     "iso",
@@ -50,10 +44,3 @@ __all__ = [
     "now_utc",
     "staff",
 ]
-
-
-def blueprints() -> list[Blueprint]:
-    """The dossier API and pages, for ``create_app`` to register."""
-    from . import api, pages
-
-    return [api.bp, pages.bp]

@@ -18,25 +18,34 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from office import OPEN_STATUSES, vn_datetime
 from sync import Conflict, ValidationError
 from webapp import User, get_user
 
 from ..permissions import DESK
-from .deadlines import due_at, hand_over_deadline, parse_time, resumed_due
+from .deadlines import WorkCalendar, due_at, hand_over_deadline, parse_time, resumed_due
 from .rules import RETURN_METHODS, iso
 
-if TYPE_CHECKING:
-    from .service import Dossiers
+
+class DossierBook(Protocol):
+    """What a handler reads of the dossier operations (``service.Dossiers`` is one): the
+    store, a procedure, the calendar of working days. Named here so that the table does not
+    import the service that applies it."""
+
+    conn: sqlite3.Connection
+
+    def procedure(self, code: str) -> dict[str, Any]: ...
+
+    def calendar(self) -> WorkCalendar: ...
 
 
 @dataclass
 class Move:
     """One action being applied: what the handler reads, and what it decides."""
 
-    dossiers: Dossiers
+    dossiers: DossierBook
     dossier: dict[str, Any]  # as stored before the action
     data: dict[str, Any]  # the request: the action's own fields
     user: User

@@ -1,5 +1,6 @@
 """The dossier API (``/api/v1/dossiers``, ``/api/v1/procedures``), the public look-up of a
-dossier by its code (``/api/v1/public/...``, rate-limited), and ``/api/v1/auth/token``."""
+dossier by its code (``/api/v1/public/...``, rate-limited). ``/api/v1/auth/token`` is the
+shared web plumbing's (``webapp``)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import NotFound, ValidationError
-from webapp import authenticate, check_rate, issue_token
+from webapp import check_rate
 
 from ..attachments import store_upload
-from ..web import (
-    client_address,
-    current_user,
-    db,
-    dossiers,
-    page_args,
-    require,
-)
+from ..web import current_user, db, page_args, require
 from .applicants import mask_name
+from .current import dossiers
 from .rules import STATUS_NAMES
 from .service import Dossiers
 
@@ -45,23 +40,6 @@ def _json_body() -> Any:
             field="body",
         )
     return body
-
-
-@bp.post("/auth/token")
-def token() -> Response:
-    """Exchange a username and password for a bearer token."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ValidationError(
-            'Gửi {"username": ..., "password": ...} dạng JSON.', code="bad_json", field="body"
-        )
-    user = authenticate(
-        db(), str(body.get("username", "")), str(body.get("password", "")), client_address()
-    )
-    value, expires = issue_token(db(), user)
-    return jsonify(
-        {"token": value, "expires_at": expires.isoformat(timespec="seconds"), "role": user.role}
-    )
 
 
 @bp.post("/dossiers")

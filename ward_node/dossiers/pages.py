@@ -17,17 +17,10 @@ from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 from .. import conflicts
 from ..conflicts.pages import add_to as add_conflict_pages
 from ..permissions import check, may
-from ..web import (
-    check_csrf,
-    client_address,
-    current_user,
-    db,
-    dossiers,
-    login_user,
-    require,
-)
+from ..web import check_csrf, client_address, current_user, db, login_user, require
 from .actions import ACTIONS
 from .applicants import display_phone
+from .current import dossiers
 from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .service import Dossiers, staff
 

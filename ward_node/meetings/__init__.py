@@ -8,18 +8,6 @@ answers, and those it sends to other units.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .service import INVITATION_KINDS, MEETING_STATUS, Meetings
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
-__all__ = ["INVITATION_KINDS", "MEETING_STATUS", "Meetings", "blueprints"]
-
-
-def blueprints() -> list[Blueprint]:
-    """The meeting pages and the meetings API, for ``create_app`` to register."""
-    from . import api, pages
-
-    return [pages.bp, api.bp]
+__all__ = ["INVITATION_KINDS", "MEETING_STATUS", "Meetings"]

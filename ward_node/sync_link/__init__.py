@@ -13,8 +13,6 @@ restore leaves to renumber. The engine itself is ``sync/``; this is the ward's s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .enrollment import TOKEN_PREFIX, init_node, parse_token
 from .recovery import renumber
 from .rotation import rotate_keys
@@ -22,13 +20,9 @@ from .session import node_summary, run_sync
 from .transfer import export_changes, import_changes
 from .worker import SyncWorker
 
-if TYPE_CHECKING:
-    from flask import Blueprint
-
 __all__ = [
     "TOKEN_PREFIX",
     "SyncWorker",
-    "blueprints",
     "export_changes",
     "import_changes",
     "init_node",
@@ -38,10 +32,3 @@ __all__ = [
     "rotate_keys",
     "run_sync",
 ]
-
-
-def blueprints() -> list[Blueprint]:
-    """The sync page and the sync API, for ``create_app`` to register."""
-    from . import api, pages
-
-    return [pages.bp, api.bp]

@@ -28,9 +28,9 @@ from sync import (
     validate,
     write_private,
 )
+from webapp import AlreadyInitialised
 
 from .. import __version__
-from ..errors import AlreadyInitialised
 from ..store import open_store
 
 TOKEN_PREFIX = "wst1."

@@ -1,0 +1,88 @@
+"""The hub's Flask app: settings, state, the web plumbing and the list of blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify
+
+from sync import get_meta, tighten
+from webapp import install, load_settings, session_cookie, token_blueprint
+
+from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
+from .housekeeping import Housekeeper, history_days
+from .settings import PREFIX, SETTINGS
+from .setup import load_keys
+from .store import check_store, load_clock, open_store
+from .web import HubState, console_error_page, site_part
+
+
+def blueprints() -> list[Blueprint]:
+    """Every blueprint of the hub, in the order they are registered: each package says its own
+    (``BLUEPRINTS`` in its ``__init__``)."""
+    return [
+        *protocol.BLUEPRINTS,
+        token_blueprint("/api/v1"),
+        *nodes.BLUEPRINTS,
+        *dossiers.BLUEPRINTS,
+        *conflicts.BLUEPRINTS,
+        *sms.BLUEPRINTS,
+        *city.BLUEPRINTS,
+        *reference.BLUEPRINTS,
+        *console.BLUEPRINTS,
+        *portal.BLUEPRINTS,
+    ]
+
+
+# Where an error a person sees is shown: the console's page under /console, else the portal's.
+ERROR_PAGES = (("/console", console_error_page), ("", portal.error_page))
+
+
+def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool = False) -> Flask:
+    """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
+
+    With ``start_dispatcher`` the background threads of ``serve`` run in this process: the SMS
+    dispatcher and housekeeping, in ``app.extensions["sms_dispatcher"]`` and
+    ``app.extensions["housekeeper"]`` (``None`` when turned off), to stop.
+    """
+    settings = load_settings(SETTINGS, PREFIX, config)
+    history_days(settings)  # a bad one is refused at start
+    data_dir = Path(settings["DATA"])
+    keys = load_keys(data_dir)
+    # What older releases left readable by others; only in a folder that holds the hub's keys,
+    # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
+    tighten(data_dir)
+    conn = open_store(data_dir)
+    try:
+        clock = load_clock(conn)
+        hub_id = get_meta(conn, "hub_id", "hub")
+        name = get_meta(conn, "hub_name", "")
+        unit = get_meta(conn, "hub_unit", "H57")
+    finally:
+        conn.close()
+    app = Flask("central_hub")
+    secret = settings["SECRET_KEY"] or (data_dir / "secret_key").read_text().strip()
+    app.config.update(settings, SECRET_KEY=secret, MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"])
+    app.config.update(session_cookie(settings))
+    app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
+    install(app, site_part(data_dir, ERROR_PAGES), blueprints())
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        check_store(data_dir)
+        return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
+
+    app.extensions["sms_dispatcher"] = None
+    if start_dispatcher and float(settings["SMS_INTERVAL"]) > 0:
+        app.extensions["sms_dispatcher"] = sms.DispatchWorker.from_settings(settings, data_dir)
+        app.extensions["sms_dispatcher"].start()
+    app.extensions["housekeeper"] = None
+    if start_dispatcher and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
+        app.extensions["housekeeper"] = Housekeeper(
+            data_dir,
+            interval=float(settings["HOUSEKEEPING_INTERVAL"]),
+            history_days=history_days(settings),
+        )
+        app.extensions["housekeeper"].start()
+    return app

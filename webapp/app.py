@@ -1,0 +1,94 @@
+"""What both apps install on their Flask app: JSON, the shared stylesheet, the browser
+policy, the store's teardown, error handlers and the shared page layouts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
+
+from sync import SyncError, loads_bounded
+
+from .assets import ASSET_DIR
+from .browser import apply_policy
+from .csrf import csrf_token
+from .errors import error_json, error_page
+from .site import Site, site
+
+# The layouts the apps' templates extend ("webapp/layout.html", "webapp/login.html", …).
+layouts = Blueprint("webapp", __name__, template_folder=str(Path(__file__).parent / "templates"))
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, Vietnamese kept readable, with request bodies' nesting depth bounded
+    (``sync.loads_bounded``): every ``request.get_json`` goes through it."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_bounded(s, **kwargs)
+
+
+def install(app: Flask, part: Site, blueprints: Iterable[Blueprint] = ()) -> None:
+    """Set ``app`` up with the plumbing, ``part`` being what is the app's own, then register
+    ``blueprints`` in order."""
+    app.extensions["webapp"] = part
+    app.json = BoundedJSON(app)
+    # The stylesheet both apps share (webapp/assets), served by each: no CDN.
+    app.add_url_rule("/assets/<path:name>", "_asset", _asset)
+    app.after_request(browser_policy)
+    app.teardown_appcontext(_close)
+    app.register_error_handler(SyncError, _engine_error)
+    app.register_error_handler(HTTPException, _http_error)
+    if part.template_user is not None:
+        user = part.template_user
+        app.context_processor(lambda: {"current_user": user(), "csrf_token": csrf_token})
+    app.register_blueprint(layouts)
+    for bp in blueprints:
+        app.register_blueprint(bp)
+
+
+def _asset(name: str) -> Response:
+    return send_from_directory(ASSET_DIR, name, max_age=3600)
+
+
+def _close(_exc: BaseException | None) -> None:
+    conn = g.pop("conn", None)
+    if conn is not None:
+        conn.close()
+
+
+def _engine_error(exc: SyncError) -> Response:
+    if site().engine_error_pages and site().is_page(request.path):
+        return error_page(exc.status, exc.message)
+    return error_json(exc.status, exc.code, exc.message, **exc.details)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = site().http_messages.get(status, exc.description or site().http_fallback)
+    if site().is_page(request.path):
+        return error_page(status, message)
+    return error_json(status, exc.name.lower().replace(" ", "_"), message)
+
+
+def browser_policy(resp: Response) -> Response:
+    """Every answer's browser policy (docs/security.md, "Browser policy"): CSP, nosniff,
+    no framing, and ``no-store`` on everything but the static assets."""
+    endpoint = request.endpoint or ""
+    static = endpoint == "_asset" or endpoint.rsplit(".", 1)[-1] == "static"
+    apply_policy(resp.headers, resp.mimetype, static=static)  # type: ignore[arg-type]
+    return resp
+
+
+def page_args() -> tuple[int, str | None]:
+    """``limit`` (capped at 200, never refused) and ``cursor`` of a list request."""
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        limit = 50
+    return max(1, min(limit, 200)), request.args.get("cursor") or None
