@@ -35,8 +35,7 @@ from sync import (
     unpack_frame,
 )
 from sync.blobsync import _ask_status, _open, _seal  # the node's requests, made by hand
-from tests.conftest import PASSWORD, Api, scan_pdf
-from tests.test_hub_protocol import AppTransport, _session, _token
+from tests.support import PASSWORD, Api, AppTransport, enrollment_token, node_session, scan_pdf
 from ward_node import create_app as create_ward
 from ward_node.setup import init_node
 from ward_node.store import ROLES, open_store
@@ -97,10 +96,10 @@ def make_ward(tmp_path: Path, hub: FlaskClient) -> Any:
             data,
             unit=unit,
             hub_url="http://hub.test",
-            token=_token(tmp_path, unit),
+            token=enrollment_token(tmp_path, unit),
             transport=transport,
         )
-        session, conn = _session(data, transport)
+        session, conn = node_session(data, transport)
         session.chunk = 5000
         session.pull(SyncReport())  # the reference data, as ``ward-node init`` leaves it
         opened.append(conn)

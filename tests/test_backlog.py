@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from central_hub.setup import capture
 from central_hub.store import open_store as open_hub
 from sync import SyncReport, TransportError, Write, get_meta, read_status
-from tests.test_hub_protocol import AppTransport, _node, _session, _synced_session
+from tests.support import AppTransport, enrolled_node, node_session, synced_session
 from ward_node.store import capture as node_capture
 from ward_node.store import load_clock
 
@@ -59,8 +59,8 @@ def _backlog(conn: sqlite3.Connection, n: int) -> None:
 def test_interrupted_push_resumes_resending_at_most_one_chunk(
     tmp_path: Path, hub: FlaskClient, cut_at: int
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     _backlog(conn, 2000)
     cut = CutTransport(hub, "/sync/v1/push", cut_at)
     session.transport, session.chunk = cut, CHUNK
@@ -92,8 +92,8 @@ def test_interrupted_push_resumes_resending_at_most_one_chunk(
 def test_interrupted_pull_resumes_from_its_committed_cursor(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     hub_conn = open_hub(tmp_path / "hub")
     writer = capture(hub_conn)
     writer.write_many(
@@ -123,7 +123,7 @@ def test_interrupted_pull_resumes_from_its_committed_cursor(
         conn.execute("SELECT count(*) FROM calendar_day WHERE date LIKE '2030-%'").fetchone()[0]
         == 1500
     )
-    fresh, conn2 = _session(data, AppTransport(hub))
+    fresh, conn2 = node_session(data, AppTransport(hub))
     again = SyncReport()
     fresh.pull(again)
     assert again.pulled == 0

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster import PASSWORD, Cluster, query, run, token, wait_until
+from tests.support import PASSWORD, Cluster, query, run, token, wait_until
 
 UNIT = "19786"
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 import central_hub.ingest
 from sync import HybridClock, SyncReport, read_status, wall_ms
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import enrolled_node, synced_session
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -25,8 +25,8 @@ def _hub_count(tmp_path: Path, sql: str) -> int:
 def test_changes_from_a_fast_clock_are_held_reported_and_applied_when_due(
     tmp_path: Path, hub: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     fast = HybridClock(last=session.clock.last, now=lambda: wall_ms() + AHEAD_MS)
     session.clock = fast
     service = Dossiers(conn, fast)

@@ -46,10 +46,20 @@ from sync import (
     schemas_digest,
     validate_fields,
 )
-from tests.cluster import ROOT, Cluster, query, run, token, wait_until
-from tests.conftest import PASSWORD, console_login, make_ward_data
-from tests.test_conflicts import _admin
-from tests.test_hub_protocol import AppTransport, _token
+from tests.support import (
+    PASSWORD,
+    ROOT,
+    AppTransport,
+    Cluster,
+    console_login,
+    enrollment_token,
+    hub_token,
+    make_ward_data,
+    query,
+    run,
+    token,
+    wait_until,
+)
 from ward_node.setup import init_node
 from ward_node.store import MIGRATIONS, STORE_FILE, identity, load_clock, open_store
 
@@ -403,11 +413,11 @@ def _node_session(data: Path, transport: AppTransport, cls: type[NodeSync]) -> N
 def test_the_hub_holds_what_a_node_s_release_cannot_take_until_it_upgrades(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=_token(tmp_path), transport=transport
+        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
     )
     directive = hub.post(
         "/api/v1/directives",
@@ -487,11 +497,11 @@ def test_an_offline_export_for_an_older_node_leaves_out_what_waits_and_holds_it(
     from central_hub.transfer import export_changes, open_hub
     from ward_node.transfer import import_changes
 
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=_token(tmp_path), transport=transport
+        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
     )
     older = _node_session(data, transport, _OlderNode)
     assert isinstance(older, _OlderNode)
@@ -541,7 +551,7 @@ def test_schemas_that_are_not_what_the_fingerprint_names_are_refused(
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=_token(tmp_path), transport=transport
+        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
     )
 
     class Liar(_OlderNode):

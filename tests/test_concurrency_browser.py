@@ -15,8 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS, add_user
-from tests.cluster import PASSWORD, Cluster, query
+from tests.support import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Cluster,
+    add_ward_user,
+    query,
+)
 
 try:
     from playwright.async_api import Browser, async_playwright, expect
@@ -44,7 +51,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         cluster.start_hub()
         data = cluster.enroll(UNIT)
         for n in range(1, DESKS + 1):
-            add_user(data, f"motcua{n}", "officer", f"Cán bộ một cửa số {n}")
+            add_ward_user(data, f"motcua{n}", "officer", f"Cán bộ một cửa số {n}")
         cluster.start_ward(UNIT)
         yield cluster
     finally:

@@ -7,33 +7,18 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from sync import SyncReport
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import enrolled_node, hub_token, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
-
-ADMIN_PASSWORD = "quan-tri-123"
-
-
-def _admin(tmp_path: Path, hub: FlaskClient) -> dict[str, str]:
-    from central_hub.store import ROLES, open_store
-    from webapp import add_user
-
-    conn = open_store(tmp_path / "hub")
-    add_user(conn, "admin", ADMIN_PASSWORD, "admin", ROLES)
-    conn.close()
-    token = hub.post(
-        "/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}
-    ).get_json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_concurrent_status_edit_opens_a_conflict_and_its_resolution_reaches_the_ward(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     clerk = User("canbo", "officer", "Cán bộ một cửa")
     service = Dossiers(conn, load_clock(conn))
     dossier = service.receive(
@@ -96,9 +81,9 @@ def test_concurrent_status_edit_opens_a_conflict_and_its_resolution_reaches_the_
 
 
 def test_a_resolution_is_validated_against_the_schema(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _admin(tmp_path, hub)
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, load_clock(conn))
     dossier = service.receive(
         {"procedure_code": "1.001193", "applicant": {"full_name": "Võ Văn Tư"}},
@@ -119,9 +104,9 @@ def test_a_resolution_is_validated_against_the_schema(tmp_path: Path, hub: Flask
 def test_concurrent_notes_open_a_conflict_for_review(tmp_path: Path, hub: FlaskClient) -> None:
     # Before issue [8] a dossier's notes were last-writer-wins, kept as "auto": no one was
     # asked and the losing text was visible only to someone who went looking.
-    admin = _admin(tmp_path, hub)
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, load_clock(conn))
     dossier = service.receive(
         {"procedure_code": "1.001193", "applicant": {"full_name": "Hồ Văn Năm"}},
@@ -149,9 +134,9 @@ def test_concurrent_notes_open_a_conflict_for_review(tmp_path: Path, hub: FlaskC
 def test_the_same_value_written_on_both_sides_is_kept_as_auto_not_open(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, load_clock(conn))
     dossier = service.receive(
         {"procedure_code": "1.001193", "applicant": {"full_name": "Hồ Văn Năm"}},

@@ -26,10 +26,18 @@ from office import SECRET_SUMMARY, SecretContent
 from schemas import SCHEMA_DIR
 from sync import RemoteRefused, SyncReport, Write, record_types, select_records
 from sync.schemas import _review_fields
-from tests.browser_util import add_user as add_staff
-from tests.cluster import Cluster, query, token, wait_until
-from tests.conftest import PASSWORD, console_login, ward_login
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import (
+    PASSWORD,
+    Cluster,
+    add_ward_user,
+    console_login,
+    enrolled_node,
+    query,
+    synced_session,
+    token,
+    wait_until,
+    ward_login,
+)
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
 from ward_node.store import ROLES as WARD_ROLES
@@ -121,8 +129,8 @@ class Pair:
         self.hub_csrf = console_login(hub, tmp_path / "hub")
         token = hub.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD})
         self.admin = {"Authorization": "Bearer " + token.get_json()["token"]}
-        self.data, transport = _node(tmp_path, hub)
-        self.session, self.conn = _synced_session(self.data, transport)
+        self.data, transport = enrolled_node(tmp_path, hub)
+        self.session, self.conn = synced_session(self.data, transport)
         for username, role, name in [
             ("canbo", "officer", "Lê Thị Thu Hà"),
             ("lanhdao", "leader", "Trần Minh Quang"),
@@ -672,7 +680,7 @@ class Live:
         self.cluster = Cluster(root)
         self.cluster.start_hub()
         data = self.cluster.enroll(UNIT)
-        add_staff(data, "lanhdao", "leader", "Trần Minh Quang")
+        add_ward_user(data, "lanhdao", "leader", "Trần Minh Quang")
         self.ward = self.cluster.start_ward(UNIT, interval=3600).url
         self.hub = self.cluster.hub_url
         self.clerk = token(self.ward)

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, query, token, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, query, token, wait_until
 
 try:
     from playwright.sync_api import expect
@@ -38,7 +37,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         cluster.start_hub()
         data = cluster.enroll(UNIT)
-        add_user(data, "lanhdao", "leader", "Trần Minh Quang")
+        add_ward_user(data, "lanhdao", "leader", "Trần Minh Quang")
         cluster.start_ward(UNIT, interval=3600)  # syncs only when asked
         yield cluster
     finally:

@@ -10,34 +10,10 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from sync import SyncReport, connect
-from tests.test_conflicts import _admin
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import PASSWORD, console_login, csrf_of, enrolled_node, hub_token, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
-
-PASSWORD = "quan-tri-123"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no csrf token in the page"
-    return found.group(1)
-
-
-def _login(tmp_path: Path, hub: FlaskClient, role: str = "admin") -> None:
-    from central_hub.store import ROLES, open_store
-    from webapp import add_user
-
-    conn = open_store(tmp_path / "hub")
-    add_user(conn, role, PASSWORD, role, ROLES, f"Cán bộ {role}")
-    conn.close()
-    page = hub.get("/console/dang-nhap")
-    resp = hub.post(
-        "/console/dang-nhap",
-        data={"csrf_token": _csrf(page.text), "username": role, "password": PASSWORD},
-    )
-    assert resp.status_code == 302, resp.text
 
 
 def _hub_db(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -67,15 +43,15 @@ def test_pages_need_a_login_and_the_login_needs_its_csrf_token(
     assert refused.status_code == 400
     wrong = hub.post(
         "/console/dang-nhap",
-        data={"csrf_token": _csrf(page.text), "username": "admin", "password": "sai"},
+        data={"csrf_token": csrf_of(page.text), "username": "admin", "password": "sai"},
     )
     assert wrong.status_code == 401
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     home = hub.get("/console/")
     assert home.status_code == 200 and "Các đơn vị" in home.text
     # a form post without the token is refused even when logged in
     assert hub.post("/console/dang-xuat").status_code == 400
-    out = hub.post("/console/dang-xuat", data={"csrf_token": _csrf(home.text)})
+    out = hub.post("/console/dang-xuat", data={"csrf_token": csrf_of(home.text)})
     assert out.status_code == 302
     assert hub.get("/console/").status_code == 302
 
@@ -90,7 +66,7 @@ def test_a_ward_account_role_cannot_use_the_console(tmp_path: Path, hub: FlaskCl
     page = hub.get("/console/dang-nhap")
     resp = hub.post(
         "/console/dang-nhap",
-        data={"csrf_token": _csrf(page.text), "username": "xem", "password": PASSWORD},
+        data={"csrf_token": csrf_of(page.text), "username": "xem", "password": PASSWORD},
     )
     assert resp.status_code == 401 and "không được dùng" in resp.text
 
@@ -98,10 +74,10 @@ def test_a_ward_account_role_cannot_use_the_console(tmp_path: Path, hub: FlaskCl
 def test_the_dashboard_lists_enrolled_nodes_with_their_state(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     conn.close()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/").text
     assert "19786-" in page and "Đồng bộ" in page and "Hoạt động" in page
 
@@ -134,10 +110,10 @@ def test_the_dashboard_lists_enrolled_nodes_with_their_state(
 
 
 def test_a_units_page_shows_its_sync_history(tmp_path: Path, hub: FlaskClient) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     conn.close()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/don-vi/19786")
     assert page.status_code == 200
     assert "Lịch sử đồng bộ gần đây" in page.text and "Nhận về" in page.text
@@ -146,23 +122,23 @@ def test_a_units_page_shows_its_sync_history(tmp_path: Path, hub: FlaskClient) -
 
 
 def test_creating_a_token_shows_it_and_its_qr_code(tmp_path: Path, hub: FlaskClient) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/dang-ky?unit=19786")
     assert page.status_code == 200
     resp = hub.post(
         "/console/dang-ky",
-        data={"csrf_token": _csrf(page.text), "unit": "19786", "name": "Máy một cửa"},
+        data={"csrf_token": csrf_of(page.text), "unit": "19786", "name": "Máy một cửa"},
     )
     assert resp.status_code == 200
     token = re.search(r'<textarea id="token"[^>]*>(wst1\.[^<]+)</textarea>', resp.text)
     assert token, resp.text
     assert '<svg class="qr"' in resp.text and "Máy một cửa" in resp.text
-    unknown = hub.post("/console/dang-ky", data={"csrf_token": _csrf(page.text), "unit": "000"})
+    unknown = hub.post("/console/dang-ky", data={"csrf_token": csrf_of(page.text), "unit": "000"})
     assert unknown.status_code == 422
 
 
 def test_an_operator_cannot_enroll_or_revoke(tmp_path: Path, hub: FlaskClient) -> None:
-    _login(tmp_path, hub, role="operator")
+    console_login(hub, tmp_path / "hub", role="operator")
     assert hub.get("/console/").status_code == 200
     assert hub.get("/console/dang-ky").status_code == 403
     assert hub.get("/console/don-vi/19786/thu-hoi").status_code == 403
@@ -171,11 +147,11 @@ def test_an_operator_cannot_enroll_or_revoke(tmp_path: Path, hub: FlaskClient) -
 def test_revoking_needs_the_confirmation_and_records_the_reason(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    _login(tmp_path, hub)
+    data, transport = enrolled_node(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/don-vi/19786/thu-hoi")
     assert page.status_code == 200 and "19786-" in page.text
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     unconfirmed = hub.post(
         "/console/don-vi/19786/thu-hoi", data={"csrf_token": token, "reason": "Mất máy"}
     )
@@ -203,9 +179,9 @@ def test_revoking_needs_the_confirmation_and_records_the_reason(
 def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)  # the API's admin, "admin" with the same password
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")  # the API's admin, "admin" with the same password
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, load_clock(conn))
     dossier = service.receive(
         {"procedure_code": "1.001193", "applicant": {"full_name": "Lê Thị Hồng"}},
@@ -219,7 +195,7 @@ def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
     page = hub.get("/console/dang-nhap")
     hub.post(
         "/console/dang-nhap",
-        data={"csrf_token": _csrf(page.text), "username": "admin", "password": PASSWORD},
+        data={"csrf_token": csrf_of(page.text), "username": "admin", "password": PASSWORD},
     )
     inbox = hub.get("/console/xung-dot")
     assert inbox.status_code == 200
@@ -231,13 +207,13 @@ def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
 
     bad = hub.post(
         f"/console/xung-dot/{conflict['id']}",
-        data={"csrf_token": _csrf(inbox.text), "choice": "merged", "merged": "không phải số"},
+        data={"csrf_token": csrf_of(inbox.text), "choice": "merged", "merged": "không phải số"},
     )
     assert bad.status_code == 422
     done = hub.post(
         f"/console/xung-dot/{conflict['id']}",
         data={
-            "csrf_token": _csrf(inbox.text),
+            "csrf_token": csrf_of(inbox.text),
             "choice": "merged",
             "merged": "4",
             "note": "Đã thống nhất với phường",
@@ -250,7 +226,7 @@ def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
     assert hub.get(f"/api/v1/dossiers/{dossier['id']}", headers=admin).get_json()["status"] == 4
     again = hub.post(
         f"/console/xung-dot/{conflict['id']}",
-        data={"csrf_token": _csrf(inbox.text), "choice": "0"},
+        data={"csrf_token": csrf_of(inbox.text), "choice": "0"},
     )
     assert again.status_code == 409
 
@@ -265,7 +241,7 @@ def test_the_inbox_shows_a_conflict_and_resolving_it_writes_the_value(
 
 
 def test_the_history_of_an_unknown_type_is_refused(tmp_path: Path, hub: FlaskClient) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     assert hub.get("/console/ban-ghi/khong-co/1").status_code == 422
     empty = hub.get("/console/ban-ghi/dossier/khong-co")
     assert empty.status_code == 200 and "chưa có thay đổi" in empty.text

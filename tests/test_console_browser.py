@@ -9,8 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser_util import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
-from tests.cluster import PASSWORD, Cluster, query, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Cluster,
+    query,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import expect, sync_playwright

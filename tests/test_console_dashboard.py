@@ -14,8 +14,7 @@ from flask.testing import FlaskClient
 
 from central_hub.unit_state import age_text, hub_software, pending_text
 from sync import SyncReport, read_status
-from tests.test_console import _login
-from tests.test_hub_protocol import _node, _receive, _synced_session
+from tests.support import console_login, enrolled_node, receive_dossiers, synced_session
 
 NOW = datetime(2026, 3, 10, 7, 30, tzinfo=UTC)  # 14:30 in Huế
 
@@ -34,10 +33,10 @@ def _ward_schema(conn: sqlite3.Connection) -> str:
 
 
 def test_a_nodes_status_report_reaches_its_row_at_the_hub(tmp_path: Path, hub: FlaskClient) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     session.software = "wardsync 0.1.0"
-    _receive(conn, 2)
+    receive_dossiers(conn, 2)
     waiting = read_status(conn)
     assert waiting["pending_changes"] > 0 and waiting["oldest_pending_at"]
 
@@ -53,7 +52,7 @@ def test_a_nodes_status_report_reaches_its_row_at_the_hub(tmp_path: Path, hub: F
     row = _hub_node(tmp_path)
     assert row["pending_changes"] == 0 and row["oldest_pending_at"] is None
 
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     item = hub.get("/console/api/units").get_json()["items"][0]
     assert item["pending"] == "—" and item["pending_note"] == ""
     assert item["schema_version"] == _ward_schema(conn)
@@ -66,8 +65,8 @@ def test_a_nodes_status_report_reaches_its_row_at_the_hub(tmp_path: Path, hub: F
 def test_a_node_that_sends_no_status_still_syncs_and_shows_it_did_not_report(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     store = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
     with store:  # as for a node that never reported (its first pull above did)
         store.execute("UPDATE nodes SET pending_changes = NULL, status_reported_at = NULL")
@@ -78,7 +77,7 @@ def test_a_node_that_sends_no_status_still_syncs_and_shows_it_did_not_report(
     row = _hub_node(tmp_path)
     assert row["status_reported_at"] is None and row["pending_changes"] is None
     assert row["software"].startswith("wardsync ")  # as sent at enrollment, kept
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     item = hub.get("/console/api/units").get_json()["items"][0]
     assert item["pending"] == "Chưa báo"
     conn.close()
@@ -113,9 +112,9 @@ def test_pending_changes_and_the_age_of_the_oldest_in_words() -> None:
 def test_a_node_on_other_software_than_the_hub_is_marked_in_words(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _login(tmp_path, hub)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    console_login(hub, tmp_path / "hub")
     assert hub_software().startswith("wardsync ")
 
     session.software = hub_software()
@@ -143,8 +142,8 @@ def _dossier(conn: sqlite3.Connection, rid: str, unit: str, status: int, due: da
 def test_overdue_dossiers_are_counted_per_unit_and_link_to_the_list(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     conn.close()
     now = datetime.now(UTC)
     past, future = now - timedelta(days=2), now + timedelta(days=2)
@@ -156,7 +155,7 @@ def test_overdue_dossiers_are_counted_per_unit_and_link_to_the_list(
         _dossier(store, "not-yet", "19786", 2, future)
         _dossier(store, "other", "19744", 2, past)  # another unit's
     store.close()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     item = hub.get("/console/api/units").get_json()["items"][0]
     assert item["overdue"] == 4
     assert item["overdue_url"] == "/console/thong-ke/qua-han?unit=19786"
@@ -193,8 +192,8 @@ GOOD = {
 def test_a_bad_status_report_is_refused_and_changes_nothing(
     tmp_path: Path, hub: FlaskClient, status: Any
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     before = _columns(tmp_path)
     body = session._seal({"kind": "pull", "cursor": 0, "limit": 10, "status": status}, "pull")
     resp = hub.post("/sync/v1/pull", data=body)
@@ -235,6 +234,6 @@ def test_an_ended_unit_is_not_offered_for_enrollment_and_its_token_is_refused(
         )
     assert conn.execute("SELECT count(*) FROM enrollments").fetchone()[0] == before
     conn.close()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/dang-ky").get_data(as_text=True)
     assert 'value="19786"' not in page and 'value="19801"' in page

@@ -25,10 +25,15 @@ from werkzeug.test import encode_multipart
 from central_hub.submit import MAX_SCAN_BYTES
 from sync import BLOB_CHUNK_SIZE, BlobStore, NodeSync, RemoteRefused, SyncReport, connect
 from sync.blobsync import _ask_status, _seal  # the node's requests, made by hand
-from tests.test_conflicts import _admin
-from tests.test_console import _csrf, _login
+from tests.support import (
+    AppTransport,
+    console_login,
+    csrf_of,
+    enrollment_token,
+    hub_token,
+    node_session,
+)
 from tests.test_console_work import BASE, _count, _routes
-from tests.test_hub_protocol import AppTransport, _session, _token
 from ward_node.setup import init_node
 
 A, B = "19786", "19744"
@@ -48,7 +53,7 @@ def _send(hub: FlaskClient, units: list[str], *files: tuple[bytes, str], **extra
     """Post the send form from its page, with ``files`` chosen in its file field."""
     fields = MultiDict(
         {
-            "csrf_token": _csrf(hub.get(PAGE).text),
+            "csrf_token": csrf_of(hub.get(PAGE).text),
             "doc_type": "Quyết định",
             "summary": "Về việc triển khai phương án phòng, chống lũ",
             "urgency": "khan",
@@ -90,10 +95,10 @@ def _ward(tmp_path: Path, hub: FlaskClient, unit: str) -> tuple[NodeSync, sqlite
         data,
         unit=unit,
         hub_url="http://hub.test",
-        token=_token(tmp_path, unit),
+        token=enrollment_token(tmp_path, unit),
         transport=transport,
     )
-    session, conn = _session(data, transport)
+    session, conn = node_session(data, transport)
     session.chunk = 5000
     session.pull(SyncReport())
     return session, conn
@@ -102,7 +107,7 @@ def _ward(tmp_path: Path, hub: FlaskClient, unit: str) -> tuple[NodeSync, sqlite
 def test_a_document_sent_with_pdfs_stores_them_and_routes_them_to_its_wards_only(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     ward, ward_conn = _ward(tmp_path, hub, A)
     other, other_conn = _ward(tmp_path, hub, B)
     try:
@@ -191,7 +196,7 @@ def _sha(data: bytes) -> str:
 def test_a_file_that_is_not_an_acceptable_pdf_is_refused_keeping_the_form_and_the_store(
     tmp_path: Path, hub: FlaskClient, files: list[tuple[bytes, str]], message: str
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     journal = _count(tmp_path, "journal")
     resp = _send(hub, [A, B], *files, signer="Nguyễn Văn A")
     assert resp.status_code == 400
@@ -210,7 +215,7 @@ def test_a_file_that_is_not_an_acceptable_pdf_is_refused_keeping_the_form_and_th
 def test_a_document_without_files_says_so_and_its_file_links_need_a_login(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     bare = _send(hub, [A])
     assert bare.status_code == 302
     bare_id = bare.headers["Location"].rsplit("/", 1)[1]
@@ -231,7 +236,7 @@ def test_a_document_without_files_says_so_and_its_file_links_need_a_login(
 def test_the_api_sends_a_document_with_its_pdfs_as_multipart(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     body = {"doc_type": "Công văn", "summary": "Về việc trực bão", "units": [B]}
     resp = hub.post(
         "/api/v1/documents",

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, run, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, run, wait_until
 
 try:
     from playwright.sync_api import expect
@@ -90,7 +89,7 @@ def test_an_administrator_enrolls_a_new_ward_from_a_token_shown_in_the_console(
             "--token",
             token,
         )
-        add_user(data, "canbo", "officer", "Lê Thị Thu Hà")
+        add_ward_user(data, "canbo", "officer", "Lê Thị Thu Hà")
         ward = cluster.start_ward(unit)
 
         row = page.locator(f'#units tbody tr[data-node^="{unit}-"]')

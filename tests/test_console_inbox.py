@@ -18,9 +18,7 @@ from central_hub import conflicts
 from central_hub.console import VIETNAM
 from central_hub.console_conflicts import word_diff
 from sync import NotFound, SyncReport, ValidationError, connect
-from tests.test_conflicts import _admin
-from tests.test_console import PASSWORD, _csrf
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import PASSWORD, csrf_of, enrolled_node, hub_token, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
@@ -36,9 +34,9 @@ class Ward:
 
     def __init__(self, tmp_path: Path, hub: FlaskClient) -> None:
         self.hub = hub
-        self.admin = _admin(tmp_path, hub)
-        data, transport = _node(tmp_path, hub)
-        self.session, self.conn = _synced_session(data, transport)
+        self.admin = hub_token(hub, tmp_path / "hub")
+        data, transport = enrolled_node(tmp_path, hub)
+        self.session, self.conn = synced_session(data, transport)
         self.service = Dossiers(self.conn, load_clock(self.conn))
 
     def dossiers(self, n: int) -> list[dict[str, Any]]:
@@ -74,10 +72,10 @@ class Ward:
         page = self.hub.get("/console/dang-nhap")
         resp = self.hub.post(
             "/console/dang-nhap",
-            data={"csrf_token": _csrf(page.text), "username": "admin", "password": PASSWORD},
+            data={"csrf_token": csrf_of(page.text), "username": "admin", "password": PASSWORD},
         )
         assert resp.status_code == 302
-        return _csrf(self.hub.get("/console/xung-dot").text)
+        return csrf_of(self.hub.get("/console/xung-dot").text)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from central_hub.city_stats import directive_lines, ward_lines
 from central_hub.setup import capture
 from central_hub.store import open_store
 from sync import Write
-from tests.test_console import _login
+from tests.support import console_login
 
 A, B = "19786", "19789"
 MARCH = {"from": "01/03/2026", "to": "31/03/2026"}
@@ -84,7 +84,7 @@ def test_statistics_rank_wards_by_on_time_rate_comparing_dates_with_the_original
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     _march(tmp_path)
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     page = hub.get("/console/thong-ke", query_string=MARCH)
     assert page.status_code == 200, page.text
     text = page.text
@@ -108,7 +108,7 @@ def test_statistics_rank_wards_by_on_time_rate_comparing_dates_with_the_original
 
 
 def test_a_bad_period_is_refused_with_a_sentence(tmp_path: Path, hub: FlaskClient) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     resp = hub.get("/console/thong-ke", query_string={"from": "2026-03-01", "to": "x"})
     assert resp.status_code == 422
     assert "ngày/tháng/năm" in resp.text
@@ -169,7 +169,7 @@ def test_the_sms_log_lists_messages_newest_first_with_status_and_filters(
             (_id(502), retry),
         )
     conn.close()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/tin-nhan")
     assert page.status_code == 200, page.text
     text = page.text
@@ -189,7 +189,7 @@ def test_each_page_needs_a_login_and_the_sms_log_an_administrator(
     for path in ("/console/thong-ke", "/console/thong-ke.csv", "/console/tin-nhan"):
         resp = hub.get(path)
         assert resp.status_code == 302 and "/console/dang-nhap" in resp.headers["Location"]
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     assert hub.get("/console/thong-ke").status_code == 200
     assert hub.get("/console/tin-nhan").status_code == 403
 
@@ -208,14 +208,14 @@ def _catalogue(tmp_path: Path, type_name: str = "procedure", order: str = "code"
 
 
 def _form(hub: FlaskClient, path: str) -> str:
-    from tests.test_console import _csrf
+    from tests.support import csrf_of
 
-    return _csrf(hub.get(path).text)
+    return csrf_of(hub.get(path).text)
 
 
 def test_an_administrator_edits_a_procedure_and_adds_one(tmp_path: Path, hub: FlaskClient) -> None:
     code = _catalogue(tmp_path)[0]["code"]
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     assert code in hub.get("/console/thu-tuc").text
     resp = hub.post(
         f"/console/thu-tuc/{code}",
@@ -276,7 +276,7 @@ def test_an_administrator_edits_a_procedure_and_adds_one(tmp_path: Path, hub: Fl
 
 
 def test_an_administrator_adds_and_deletes_a_day_off(tmp_path: Path, hub: FlaskClient) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     resp = hub.post(
         "/console/lich",
         data={
@@ -307,7 +307,7 @@ def test_an_operator_sees_the_reference_data_but_cannot_change_it(
     code = before[0]["code"]
     for path in ("/console/thu-tuc", f"/console/thu-tuc/{code}", "/console/lich"):
         assert hub.get(path).status_code == 302
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     page = hub.get(f"/console/thu-tuc/{code}")
     assert page.status_code == 200 and "disabled>" in page.text and ">Lưu<" not in page.text
     token = _form(hub, "/console/thong-ke")

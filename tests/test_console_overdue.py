@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from central_hub.setup import capture
 from central_hub.store import open_store
-from tests.test_console import _login
+from tests.support import console_login
 from tests.test_console_more import A, B, _dossier
 
 HUE = timedelta(hours=7)
@@ -64,7 +64,7 @@ def test_the_overdue_list_shows_running_late_dossiers_longest_first(
 ) -> None:
     due = _seed(tmp_path)
     assert hub.get("/console/thong-ke/qua-han").status_code == 302  # login first
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     page = hub.get("/console/thong-ke/qua-han")
     assert page.status_code == 200, page.text
     text = page.text
@@ -89,7 +89,7 @@ def test_the_overdue_list_shows_running_late_dossiers_longest_first(
 
 def test_the_overdue_list_downloads_as_csv_and_excel(tmp_path: Path, hub: FlaskClient) -> None:
     due = _seed(tmp_path)
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     resp = hub.get("/console/thong-ke/qua-han.csv")
     assert resp.status_code == 200 and resp.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in resp.headers["Content-Disposition"]
@@ -126,7 +126,7 @@ def test_the_statistics_link_each_wards_overdue_figure_to_its_list(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     _seed(tmp_path)
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     text = hub.get("/console/thong-ke", query_string={"from": "01/01/2020"}).text
     assert 'href="/console/thong-ke/qua-han"' in text
     assert f'href="/console/thong-ke/qua-han?unit={A}"' in text

@@ -12,9 +12,18 @@ import requests
 from flask.testing import FlaskClient
 
 from sync import KeyPair, get_meta, read_status
-from tests.cluster import PASSWORD, Cluster, query, token, wait_until
-from tests.test_console import _csrf, _login
-from tests.test_hub_protocol import _node, _receive, _synced_session
+from tests.support import (
+    PASSWORD,
+    Cluster,
+    console_login,
+    csrf_of,
+    enrolled_node,
+    query,
+    receive_dossiers,
+    synced_session,
+    token,
+    wait_until,
+)
 from ward_node import rotation
 from ward_node.worker import SyncWorker
 
@@ -30,22 +39,22 @@ def _node_row(store: Path) -> tuple[str, str | None, str | None]:
 def test_a_rotation_asked_in_the_console_is_done_by_the_worker_after_its_sync(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     store = tmp_path / "hub" / "hub.sqlite3"
     old_fp = KeyPair.load(data / "keys").public.fingerprint
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get(f"/console/don-vi/{UNIT}").text
     assert "Yêu cầu đổi khóa" in page and " ".join(re.findall("....", old_fp[:16])) in page
 
-    unconfirmed = hub.post(f"/console/don-vi/{UNIT}/doi-khoa", data={"csrf_token": _csrf(page)})
+    unconfirmed = hub.post(f"/console/don-vi/{UNIT}/doi-khoa", data={"csrf_token": csrf_of(page)})
     assert unconfirmed.status_code == 422 and "Hãy đánh dấu ô xác nhận" in unconfirmed.text
     assert _node_row(store)[1] is None
     assert hub.post(f"/console/don-vi/{UNIT}/doi-khoa", data={"confirm": "yes"}).status_code == 400
 
     asked = hub.post(
         f"/console/don-vi/{UNIT}/doi-khoa",
-        data={"csrf_token": _csrf(page), "confirm": "yes"},
+        data={"csrf_token": csrf_of(page), "confirm": "yes"},
         follow_redirects=True,
     )
     assert asked.status_code == 200 and "Đã yêu cầu" in asked.text
@@ -54,7 +63,7 @@ def test_a_rotation_asked_in_the_console_is_done_by_the_worker_after_its_sync(
     item = hub.get("/console/api/units").get_json()["items"][0]
     assert item["key_status"] == "Chờ đổi khóa"
 
-    _receive(conn, 2)
+    receive_dossiers(conn, 2)
     worker = SyncWorker(
         data,
         interval=3600,
@@ -81,14 +90,14 @@ def test_a_rotation_asked_in_the_console_is_done_by_the_worker_after_its_sync(
 
 
 def test_an_operator_cannot_ask_for_a_rotation(tmp_path: Path, hub: FlaskClient) -> None:
-    data, transport = _node(tmp_path, hub)
-    _session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    _session, conn = synced_session(data, transport)
     conn.close()
-    _login(tmp_path, hub, role="operator")
+    console_login(hub, tmp_path / "hub", role="operator")
     page = hub.get(f"/console/don-vi/{UNIT}").text
     assert "Yêu cầu đổi khóa" not in page
     refused = hub.post(
-        f"/console/don-vi/{UNIT}/doi-khoa", data={"csrf_token": _csrf(page), "confirm": "yes"}
+        f"/console/don-vi/{UNIT}/doi-khoa", data={"csrf_token": csrf_of(page), "confirm": "yes"}
     )
     assert refused.status_code == 403
     assert _node_row(tmp_path / "hub" / "hub.sqlite3")[1] is None
@@ -114,7 +123,7 @@ def _console(hub_url: str) -> requests.Session:
     page = web.get(hub_url + "/console/dang-nhap", timeout=10)
     resp = web.post(
         hub_url + "/console/dang-nhap",
-        data={"csrf_token": _csrf(page.text), "username": "admin", "password": PASSWORD},
+        data={"csrf_token": csrf_of(page.text), "username": "admin", "password": PASSWORD},
         allow_redirects=False,
         timeout=10,
     )
@@ -159,7 +168,7 @@ def test_a_running_ward_rotates_its_keys_when_the_console_asks_and_keeps_syncing
     page = web.get(f"{cluster.hub_url}/console/don-vi/{UNIT}", timeout=10)
     asked = web.post(
         f"{cluster.hub_url}/console/don-vi/{UNIT}/doi-khoa",
-        data={"csrf_token": _csrf(page.text), "confirm": "yes"},
+        data={"csrf_token": csrf_of(page.text), "confirm": "yes"},
         timeout=10,
     )
     assert asked.status_code == 200 and "Nút sẽ đổi khóa ngay sau lần đồng bộ tới" in asked.text

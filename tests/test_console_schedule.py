@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from tests.test_console import _login
+from tests.support import console_login
 from tests.test_console_work import BASE, _post
 from tests.test_routing import _ward
 from ward_node.meetings import Meetings
@@ -54,7 +54,7 @@ def meetings(tmp_path: Path, hub: FlaskClient) -> dict[str, str]:
         "next_week": _register(ward, subject="Họp tổng kết năm", starts_at="2026-12-08T14:00"),
     }
     session.run()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = f"{BASE}/lich-hop?tuan={WEEK}"
     for key in ("approved", "next_week"):
         assert _post(hub, f"{BASE}/lich-hop/{ids[key]}/duyet", page).status_code == 302
@@ -143,7 +143,7 @@ def test_the_schedule_needs_a_console_login(hub: FlaskClient, path: str) -> None
 def test_a_week_not_written_dd_mm_yyyy_is_refused_in_vietnamese(
     tmp_path: Path, hub: FlaskClient, path: str
 ) -> None:
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     resp = hub.get(f"{BASE}{path}?tuan=2026-12-05")
     assert resp.status_code == 422  # the console's page for a ValidationError
     assert "Ngày trong tuần phải ghi theo dạng ngày/tháng/năm, ví dụ 05/12/2026." in resp.text

@@ -11,9 +11,8 @@ from flask.testing import FlaskClient
 
 from central_hub.reference_edit import reference
 from central_hub.store import open_store
-from tests.test_console import _login
+from tests.support import console_login, enrolled_node, synced_session
 from tests.test_console_more import _form
-from tests.test_hub_protocol import _node, _synced_session
 
 ENDED, HEIR = "19789", "19786"  # Phú Nhuận, merged into Phú Hội for this test
 
@@ -33,7 +32,7 @@ def _post(hub: FlaskClient, path: str, page: str, **fields: str):  # type: ignor
 def test_an_administrator_adds_a_unit_and_edits_it_but_not_its_code(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     new = {"name": "Phòng Thử nghiệm", "kind": "department", "prefix": "h57.30"}
     resp = _post(
         hub,
@@ -86,7 +85,7 @@ def test_an_administrator_adds_a_unit_and_edits_it_but_not_its_code(
 def test_ending_a_unit_with_a_successor_and_the_current_filter(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     yesterday = date.today() - timedelta(days=2)
     page = f"/console/danh-muc-don-vi/{ENDED}/ket-thuc"
     resp = _post(hub, page, page, valid_to=f"{yesterday:%d/%m/%Y}", successor=HEIR)
@@ -105,7 +104,7 @@ def test_bad_unit_input_is_refused_in_vietnamese_and_changes_nothing(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     before = _units(tmp_path)
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     end = f"/console/danh-muc-don-vi/{ENDED}/ket-thuc"
     edit = f"/console/danh-muc-don-vi/{ENDED}"
     ward = {"name": "UBND phường Phú Nhuận", "kind": "ward", "prefix": "H57.19789"}
@@ -141,8 +140,8 @@ def test_an_operator_sees_the_units_but_cannot_change_them(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     before = _units(tmp_path)
-    assert hub.get("/console/danh-muc-don-vi").status_code == 302  # login first
-    _login(tmp_path, hub, "operator")
+    assert hub.get("/console/danh-muc-don-vi").status_code == 302  # ward_login first
+    console_login(hub, tmp_path / "hub", "operator")
     listing = hub.get("/console/danh-muc-don-vi")
     assert listing.status_code == 200 and "Phú Nhuận" in listing.text
     assert "Thêm đơn vị" not in listing.text and "Kết thúc hiệu lực" not in listing.text
@@ -166,9 +165,9 @@ def test_an_operator_sees_the_units_but_cannot_change_them(
 def test_put_unit_api_edits_by_code_and_refuses_a_new_code(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from tests.test_conflicts import _admin
+    from tests.support import hub_token
 
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     resp = hub.put(
         f"/api/v1/units/{ENDED}",
         headers=admin,
@@ -192,22 +191,21 @@ def test_put_unit_api_edits_by_code_and_refuses_a_new_code(
 def test_a_ward_receives_an_ended_unit_and_stops_offering_it_as_an_addressee(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from tests.conftest import PASSWORD
-    from tests.test_desk_pages import login
+    from tests.support import PASSWORD, ward_login
     from ward_node import create_app as create_ward
     from ward_node.document_reading import DocumentReader
     from ward_node.store import ROLES, load_clock
     from webapp import add_user
 
-    data, transport = _node(tmp_path, hub)  # the ward of unit 19786 (Phú Hội)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)  # the ward of unit 19786 (Phú Hội)
+    session, conn = synced_session(data, transport)
     add_user(conn, "clerk", PASSWORD, "clerk", ROLES, "Văn thư")
     ward = create_ward({"DATA": str(data), "SYNC_INTERVAL": 0}).test_client()
-    login(ward, "clerk")
+    ward_login(ward, "clerk")
     offered = ward.get("/van-ban/moi").text
     assert f'value="{ENDED}"' in offered
 
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     end = f"/console/danh-muc-don-vi/{ENDED}/ket-thuc"
     yesterday = date.today() - timedelta(days=1)
     assert _post(hub, end, end, valid_to=f"{yesterday:%d/%m/%Y}", successor=HEIR).status_code == 302

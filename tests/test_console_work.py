@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 
 from central_hub.console_work import today
 from sync import connect
-from tests.test_conflicts import _admin
-from tests.test_console import _csrf, _login
+from tests.support import console_login, csrf_of, hub_token
 from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.meetings import Meetings
@@ -54,7 +53,7 @@ def _routes(tmp_path: Path, type_name: str, record_id: str) -> set[str]:
 
 def _post(hub: FlaskClient, path: str, page: str, **data: object):  # type: ignore[no-untyped-def]
     """Post a form from ``page`` (the CSRF token read from the page as a browser would)."""
-    return hub.post(path, data={"csrf_token": _csrf(hub.get(page).text), **data})
+    return hub.post(path, data={"csrf_token": csrf_of(hub.get(page).text), **data})
 
 
 def _day(days: int) -> str:
@@ -91,7 +90,7 @@ def _directive(tmp_path: Path, directive_id: str) -> dict[str, object]:
 def test_every_page_renders_for_an_operator_and_every_action_needs_an_admin(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     doc = hub.post(
         "/api/v1/documents",
         headers=admin,
@@ -103,7 +102,7 @@ def test_every_page_renders_for_an_operator_and_every_action_needs_an_admin(
         json={"title": "Dọn vệ sinh", "content": "Ra quân", "lead_unit": A, "units": [B]},
     ).get_json()
     assert hub.get(f"{BASE}/van-ban").status_code == 302  # a login first
-    _login(tmp_path, hub, "operator")
+    console_login(hub, tmp_path / "hub", "operator")
     assert hub.get(f"{BASE}/").headers["Location"].endswith(f"{BASE}/van-ban")
     listed = hub.get(f"{BASE}/van-ban")
     assert listed.status_code == 200 and "1/UBND-VP" in listed.text
@@ -149,7 +148,7 @@ def test_every_page_renders_for_an_operator_and_every_action_needs_an_admin(
 def test_a_document_sent_from_the_form_is_routed_to_the_chosen_wards(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     form = hub.get(f"{BASE}/van-ban/moi").text
     assert form.count('name="units"') == 42 and "Chọn tất cả các phường" in form
     resp = _post(
@@ -195,7 +194,7 @@ def test_a_document_sent_from_the_form_is_routed_to_the_chosen_wards(
 def test_a_document_form_without_units_or_summary_is_refused_keeping_what_was_typed(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     journal = _count(tmp_path, "journal")  # the reference data the hub starts with
     page = f"{BASE}/van-ban/moi"
     no_unit = _post(hub, page, page, doc_type="Công văn", summary="Về việc họp <giao ban>")
@@ -217,7 +216,7 @@ def test_a_document_form_without_units_or_summary_is_refused_keeping_what_was_ty
 def test_a_directive_issued_from_the_form_appears_in_the_dashboard(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     directive_id = _issue(hub)
     row = _directive(tmp_path, directive_id)
     assert row["lead_unit"] == A and row["created_by"] == "admin" and row["unit"] == "H57"
@@ -239,7 +238,7 @@ def test_a_directive_issued_from_the_form_appears_in_the_dashboard(
 def test_bad_directive_input_is_refused_with_a_message_and_nothing_written(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     journal = _count(tmp_path, "journal")  # the reference data the hub starts with
     page = f"{BASE}/chi-dao/moi"
     good = {"title": "Kiểm tra trật tự đô thị", "content": "Ra quân", "lead_unit": A}
@@ -262,7 +261,7 @@ def test_confirm_send_back_extend_pause_resume_and_cancel_from_the_directive_pag
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     session, ward = _ward(tmp_path, hub, A)
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     directive_id = _issue(hub)
     page = f"{BASE}/chi-dao/{directive_id}"
     session.run()
@@ -347,7 +346,7 @@ def test_the_week_shows_approved_meetings_and_an_admin_approves_a_ward_s_meeting
         User("vanthu", "clerk", "Văn thư"),
     )
     session.run()
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     week = f"{BASE}/lich-hop?tuan=05/12/2026"
     page = hub.get(week).text
     assert "Lịch công tác tuần 30/11/2026 – 06/12/2026" in page

@@ -20,8 +20,16 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, Server, query, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    PASSWORD,
+    Cluster,
+    Server,
+    add_ward_user,
+    query,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -59,7 +67,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         data = cluster.enroll(UNIT)
         for username, (role, name) in STAFF.items():
             if username != "canbo":
-                add_user(data, username, role, name)
+                add_ward_user(data, username, role, name)
         cluster.start_ward(UNIT)
         yield cluster
     finally:

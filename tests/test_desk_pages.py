@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 import ward_node.desk
 import ward_node.dossiers
 from sync import Write, atomic, new_id
-from tests.conftest import PASSWORD
+from tests.support import ward_login
 from ward_node.dossier_rules import iso
 from ward_node.dossiers import Dossiers
 from ward_node.forms import limit_text
@@ -230,17 +230,6 @@ def world(ward_app: Flask, monkeypatch: pytest.MonkeyPatch) -> World:
     return seeded
 
 
-def login(client: FlaskClient, username: str = "officer") -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token, "the login form carries a CSRF token"
-    resp = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-
-
 def text(client: FlaskClient, path: str, status: int = 200) -> str:
     resp = client.get(path)
     assert resp.status_code == status, (path, resp.status_code)
@@ -274,7 +263,7 @@ def test_pages_need_a_login_but_the_public_lookup_does_not(
 def test_todays_queue_shows_online_dossiers_awaiting_reception_and_todays_receptions(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, "/viec/hom-nay")
     awaiting, _, received = page.partition("Đã tiếp nhận hôm nay")
     assert codes(awaiting) == code(world, "thuy")
@@ -284,19 +273,19 @@ def test_todays_queue_shows_online_dossiers_awaiting_reception_and_todays_recept
 
 
 def test_my_dossiers_are_the_open_ones_i_handle(client: FlaskClient, world: World) -> None:
-    login(client, "specialist")
+    ward_login(client, "specialist")
     # hoa was handed over to them; khoa and giau they took into processing (who starts a
     # dossier holds it, docs/security.md "Roles at the desk").
     assert codes(text(client, "/viec/cua-toi")) == code(world, "hoa", "khoa", "giau")
     with client.session_transaction() as session:
         session.clear()
-    login(client, "officer")
+    ward_login(client, "officer")
     # The receiving officer holds a dossier until someone starts it (mai: received online).
     assert codes(text(client, "/viec/cua-toi")) == code(world, "duc", "mai")
 
 
 def test_overdue_and_due_soon_lists(client: FlaskClient, world: World) -> None:
-    login(client)
+    ward_login(client)
     overdue = text(client, "/viec/qua-han")
     assert codes(overdue) == code(world, "khoa")  # giau waits for a supplement: clock stopped
     assert "Cán bộ officer" in overdue  # the handler's name
@@ -312,7 +301,7 @@ def test_overdue_and_due_soon_lists(client: FlaskClient, world: World) -> None:
 def test_receipt_01_has_every_element_and_a_qr_code_of_the_lookup_address(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     hoa = world.d["hoa"]
     page = text(client, f"/dossiers/{hoa['id']}/in/01")
     for expected in (
@@ -352,7 +341,7 @@ def test_receipt_qr_code_uses_the_public_lookup_address_when_the_ward_has_one(
     client: FlaskClient, world: World, ward_app: Flask
 ) -> None:
     ward_app.config["PUBLIC_LOOKUP_URL"] = "https://dichvucong.hue.gov.vn/tra-cuu/{code}"
-    login(client)
+    ward_login(client)
     page = text(client, f"/dossiers/{world.d['duc']['id']}/in/01")
     assert f"https://dichvucong.hue.gov.vn/tra-cuu/{world.d['duc']['code']}" in page
     assert "localhost/tra-cuu" not in page
@@ -375,7 +364,7 @@ def test_time_limit_in_words(procedure: dict[str, Any], words: str) -> None:
 
 
 def test_supplement_request_02_lists_each_missing_paper(client: FlaskClient, world: World) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, f"/dossiers/{world.d['giau']['id']}/in/02")
     missing = re.search(r'<ol class="doc-list missing">(.*?)</ol>', page, re.S)
     assert missing
@@ -390,7 +379,7 @@ def test_supplement_request_02_lists_each_missing_paper(client: FlaskClient, wor
 
 
 def test_refusal_03_gives_the_reason(client: FlaskClient, world: World) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, f"/dossiers/{world.d['binh']['id']}/in/03")
     assert "Phiếu từ chối tiếp nhận giải quyết hồ sơ" in page
     assert "Huỳnh Văn Bình" in page and "Hồ sơ nộp sai thẩm quyền: nộp tại nơi cư trú." in page
@@ -400,7 +389,7 @@ def test_refusal_03_gives_the_reason(client: FlaskClient, world: World) -> None:
 def test_apology_04_gives_the_original_and_the_new_date_and_the_reason(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, f"/dossiers/{world.d['lan']['id']}/in/04")
     assert "Hoàng Thị Lan" in page
     assert "09 giờ 00 phút, ngày 27/02/2026" in page  # the original due date
@@ -412,7 +401,7 @@ def test_apology_04_gives_the_original_and_the_new_date_and_the_reason(
 def test_control_slip_06_has_a_row_per_hand_over_with_its_result(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, f"/dossiers/{world.d['lan']['id']}/in/06")
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
     assert body
@@ -436,7 +425,7 @@ def test_control_slip_06_has_a_row_per_hand_over_with_its_result(
 def test_forms_that_do_not_apply_are_refused_and_the_dossier_page_links_those_that_do(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     duc = world.d["duc"]["id"]
     assert client.get(f"/dossiers/{duc}/in/03").status_code == 409
     assert client.get(f"/dossiers/{duc}/in/99").status_code == 404
@@ -453,7 +442,7 @@ def test_forms_that_do_not_apply_are_refused_and_the_dossier_page_links_those_th
 def test_register_07_lists_the_dossiers_received_in_the_range(
     client: FlaskClient, world: World
 ) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, "/so-theo-doi?from=02/03/2026&to=06/03/2026")
     assert "Từ ngày 02/03/2026 đến ngày 06/03/2026" in page
     listed = re.findall(r'<td class="code">([^<]+)</td>', page)
@@ -506,7 +495,7 @@ def _figures(page: str) -> dict[str, str]:
 
 
 def test_statistics_page_counts_the_period(client: FlaskClient, world: World) -> None:
-    login(client, "leader")
+    ward_login(client, "leader")
     page = text(client, "/thong-ke?" + MARCH)
     figures = _figures(page)
     assert figures == {
@@ -534,7 +523,7 @@ def test_statistics_page_counts_the_period(client: FlaskClient, world: World) ->
 
 
 def test_statistics_download_as_csv_with_bom_and_as_xlsx(client: FlaskClient, world: World) -> None:
-    login(client, "leader")
+    ward_login(client, "leader")
     resp = client.get("/thong-ke.csv?" + MARCH)
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -558,7 +547,7 @@ def test_statistics_download_as_csv_with_bom_and_as_xlsx(client: FlaskClient, wo
 
 
 def test_statistics_with_a_bad_date_says_so(client: FlaskClient, world: World) -> None:
-    login(client)
+    ward_login(client)
     page = text(client, "/thong-ke?from=32/13/2026", 422)
     assert "không đúng dạng ngày/tháng/năm" in page
     page = text(client, "/thong-ke?from=10/03/2026&to=01/03/2026", 422)
@@ -580,7 +569,7 @@ def test_the_offline_badge_says_what_waits_on_a_second_line(
         set_meta(conn, "sync.state", "offline")
         pending = read_status(conn)["pending_changes"]
     assert pending > 0
-    login(client)
+    ward_login(client)
     page = text(client, "/")
     badge = re.search(r'<a class="sync-badge sync-offline".*?</a>', page, flags=re.S)
     assert badge is not None

@@ -13,10 +13,7 @@ from flask.testing import FlaskClient
 
 from office import shown_status, time_class
 from sync import SyncError, TransportError
-from tests.conftest import Api
-from tests.test_conflicts import _admin
-from tests.test_desk_pages import login
-from tests.test_hub_protocol import AppTransport
+from tests.support import Api, AppTransport, hub_token, ward_login
 from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.store import load_clock
@@ -211,7 +208,7 @@ def _shown(conn: sqlite3.Connection, unit: str, directive_id: str) -> dict[str, 
 @pytest.fixture
 def city(tmp_path: Path, hub: FlaskClient) -> dict[str, Any]:
     """An admin's headers and three synced wards, the lead and coordinator on a switchable link."""
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     wards = {unit: _ward(tmp_path, hub, unit) for unit in (LEAD, COORD, OTHER)}
     return {"admin": admin, "wards": wards}
 
@@ -237,7 +234,7 @@ def test_the_hub_api_is_for_admins_and_validates(tmp_path: Path, hub: FlaskClien
     from central_hub.store import ROLES, open_store
     from webapp import add_user
 
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     conn = open_store(tmp_path / "hub")
     add_user(conn, "xem", "xem-thoi-123", "viewer", ROLES)
     conn.close()
@@ -344,20 +341,20 @@ def test_a_city_extension_reaches_the_units(hub: FlaskClient, city: dict[str, An
 def test_a_ward_keeps_reporting_while_the_hub_is_down_then_converges(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from tests.test_hub_protocol import _synced_session, _token
+    from tests.support import enrollment_token, synced_session
     from ward_node.setup import init_node
 
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     transport = FlakyTransport(hub)
     data = tmp_path / f"ward-{LEAD}"
     init_node(
         data,
         unit=LEAD,
         hub_url="http://hub.test",
-        token=_token(tmp_path, LEAD),
+        token=enrollment_token(tmp_path, LEAD),
         transport=transport,
     )
-    session, conn = _synced_session(data, transport)
+    session, conn = synced_session(data, transport)
     d = _issue_at_hub(hub, admin)
     session.run()
 
@@ -387,7 +384,7 @@ def test_a_ward_keeps_reporting_while_the_hub_is_down_then_converges(
 
 def _login(client: FlaskClient, username: str) -> str:
     """Log in through the form; the session's CSRF token for the next posts."""
-    login(client, username)
+    ward_login(client, username)
     client.get("/directives")  # a page with a form makes the session's token
     with client.session_transaction() as sess:
         return str(sess["csrf"])

@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 
 from office import VIETNAM
 from sync import Conflict, NodeSync, TransportError
-from tests.conftest import Api
-from tests.test_conflicts import _admin
+from tests.support import Api, hub_token
 from tests.test_routing import _ward
 from ward_node.documents import Documents
 from ward_node.errors import Forbidden
@@ -195,7 +194,7 @@ def _handle(conn: sqlite3.Connection, doc_id: str, lead: str) -> dict:
 def test_the_city_sends_to_three_wards_and_sees_each_one_s_status(
     tmp_path: Path, hub: FlaskClient, wards
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     # Each ward already has an incoming paper document: its own numbers go on from there.
     _docs(wards[B][1]).create(
         {
@@ -285,7 +284,7 @@ class _Flaky:
 def test_hub_down_in_the_middle_the_ward_keeps_working_and_everything_converges(
     tmp_path: Path, hub: FlaskClient, wards
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     doc_id = hub.post(
         "/api/v1/documents",
         headers=admin,
@@ -328,11 +327,11 @@ def _csrf(client: FlaskClient, path: str) -> str:
 
 
 def test_the_pages_register_draft_act_and_print(ward_app) -> None:
-    from tests.test_desk_pages import login
+    from tests.support import ward_login
 
     clerk, leader = ward_app.test_client(), ward_app.test_client()
-    login(clerk, "clerk")
-    login(leader, "leader")
+    ward_login(clerk, "clerk")
+    ward_login(leader, "leader")
     resp = clerk.post(
         "/van-ban/moi",
         data={

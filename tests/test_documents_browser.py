@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS
-from tests.cluster import PASSWORD, Cluster, token, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, token, wait_until
 from ward_node.store import ROLES, open_store
 from webapp import add_user
 

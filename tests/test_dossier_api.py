@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.conftest import Api
+from tests.support import Api
 
 BIRTH = {"procedure_code": "1.001193", "channel": "in_person"}
 

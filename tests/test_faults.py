@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cluster import Cluster, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
 from tests.faults.scenario import enroll, run_scenario
+from tests.support import Cluster, query, run, wait_until
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
 from webapp import User

@@ -34,7 +34,7 @@ from central_hub import nodes
 from central_hub.setup import init_hub, load_keys
 from central_hub.store import open_store as open_hub_store
 from sync import ChangeLog, KeyPair, NodeSync, PublicKeys, Replica, canonical, pack_payload, seal
-from tests.test_hub_protocol import AppTransport
+from tests.support import AppTransport
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store

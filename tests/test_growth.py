@@ -22,9 +22,14 @@ from central_hub.setup import init_hub, load_keys
 from central_hub.sms_providers import LogProvider
 from central_hub.store import open_store as open_hub
 from sync import ChangesetError, KeyPair, ValidationError, get_meta
-from tests.cluster import wait_until
-from tests.test_console import _login
-from tests.test_hub_protocol import UNIT, _node, _receive, _synced_session
+from tests.support import (
+    UNIT,
+    console_login,
+    enrolled_node,
+    receive_dossiers,
+    synced_session,
+    wait_until,
+)
 from webapp import check_rate, throttle
 
 DAY = 86400.0
@@ -78,8 +83,8 @@ def store(tmp_path: Path) -> tuple[sqlite3.Connection, Path]:
 def test_syncs_that_move_nothing_add_no_history_rows_but_are_counted(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     rows = _events(tmp_path)
     assert rows and rows[-1][:2] == ("pull", "ok") and rows[-1][2] > 0  # the reference data
     visits = _summary(tmp_path)[0]
@@ -88,7 +93,7 @@ def test_syncs_that_move_nothing_add_no_history_rows_but_are_counted(
     assert _events(tmp_path) == rows
     assert _summary(tmp_path) == (visits + 5, 5, "ok")
 
-    _receive(conn, 1)  # a dossier and its first step: two changes to push
+    receive_dossiers(conn, 1)  # a dossier and its first step: two changes to push
     session.run()
     after = _events(tmp_path)
     assert after[: len(rows)] == rows and after[len(rows) :] == [("push", "ok", 2)]
@@ -100,9 +105,9 @@ def test_syncs_that_move_nothing_add_no_history_rows_but_are_counted(
 def test_a_refusal_shows_on_the_dashboard_until_a_quiet_visit_goes_fine(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _login(tmp_path, hub)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    console_login(hub, tmp_path / "hub")
     hub_conn = open_hub(tmp_path / "hub")
     node = nodes.get_node(hub_conn, session.node_id)
     sync_history.record_refusal(
@@ -289,7 +294,7 @@ def test_serve_runs_housekeeping_in_a_thread_of_its_own(tmp_path: Path) -> None:
 
 
 def test_the_wards_serve_runs_housekeeping_too(tmp_path: Path) -> None:
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
     from ward_node import create_app as create_ward
     from ward_node.store import open_store as open_ward
 
@@ -346,7 +351,7 @@ def test_the_sms_log_rotates_by_size_keeps_its_files_private_and_loses_no_recent
 
 
 def test_the_wards_sync_deadlines_come_from_its_settings(tmp_path: Path) -> None:
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
     from ward_node import create_app as create_ward
     from ward_node.settings import sync_deadlines
 
@@ -363,8 +368,8 @@ def test_the_wards_sync_deadlines_come_from_its_settings(tmp_path: Path) -> None
 def test_the_wards_sync_status_is_overwritten_at_each_run_not_added_to(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     session.run()
     before = conn.execute("SELECT count(*) FROM meta").fetchone()[0]
     for _ in range(5):

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from sync import HttpTransport, TransportError
-from tests.cluster import Cluster, Server, env, free_port, token, wait_until
+from tests.support import Cluster, Server, env, free_port, token, wait_until
 from tests.test_tray_integration import Desktop, display, needs_x  # noqa: F401 (fixture)
 from ward_node.tray_state import AMBER, GREEN, tray_state
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,131 +19,31 @@ from sync import (
     Change,
     ChangeLog,
     EnrollmentError,
-    HttpTransport,
-    KeyPair,
     NodeSync,
     RemoteRefused,
-    Replica,
     SyncReport,
     get_meta,
 )
-from ward_node.dossiers import Dossiers
+from tests.support import (
+    AppTransport,
+    enrolled_node,
+    enrollment_token,
+    node_session,
+    receive_dossiers,
+    synced_session,
+)
 from ward_node.setup import init_node
-from ward_node.store import identity, load_clock, open_store
 
 UNIT = "19786"
-
-
-class AppTransport(HttpTransport):
-    """Posts to a Flask test client instead of a socket; records every body sent."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        super().__init__("http://hub.test")
-        self.client = client
-        self.sent: list[tuple[str, bytes]] = []
-
-    def post(self, path: str, body: bytes) -> bytes:
-        self.sent.append((path, body))
-        resp = self.client.post(path, data=body)
-        return self._check(_Resp(resp))
-
-    def get_json(self, path: str) -> Any:
-        return self.client.get(path).get_json()
-
-
-class _Resp:
-    def __init__(self, resp: Any) -> None:
-        self.status_code = resp.status_code
-        self.content = resp.data
-        self._json = resp.get_json(silent=True)
-
-    def json(self) -> Any:
-        if self._json is None:
-            raise ValueError("not json")
-        return self._json
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> FlaskClient:
-    init_hub(tmp_path / "hub", name="Hub thử")
-    app = create_hub({"DATA": str(tmp_path / "hub")})
-    return app.test_client()
-
-
-def _token(tmp_path: Path, unit: str = UNIT, hours: int = 1) -> str:
-    from central_hub import nodes
-    from central_hub.setup import load_keys
-    from central_hub.store import open_store as open_hub
-
-    conn = open_hub(tmp_path / "hub")
-    try:
-        return nodes.make_token(
-            conn,
-            unit=unit,
-            name=unit,
-            hub_url="http://hub.test",
-            hub_keys=load_keys(tmp_path / "hub"),
-            hours=hours,
-        )
-    finally:
-        conn.close()
 
 
 def _hub_db(tmp_path: Path) -> sqlite3.Connection:
     return sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
 
 
-def _node(tmp_path: Path, hub: FlaskClient) -> tuple[Path, AppTransport]:
-    transport = AppTransport(hub)
-    data = tmp_path / "ward"
-    init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=_token(tmp_path), transport=transport
-    )
-    return data, transport
-
-
-def _session(data: Path, transport: AppTransport) -> tuple[NodeSync, sqlite3.Connection]:
-    conn = open_store(data)
-    ident = identity(conn)
-    session = NodeSync(
-        conn,
-        node_id=ident.node_id,
-        keys=KeyPair.load(data / "keys"),
-        hub=ident.hub,
-        replica=Replica(conn),
-        clock=load_clock(conn),
-        transport=transport,
-        chunk=3,
-    )
-    return session, conn
-
-
-def _synced_session(data: Path, transport: AppTransport) -> tuple[NodeSync, sqlite3.Connection]:
-    """A session after the first pull, as ``ward-node init`` leaves the node."""
-    session, conn = _session(data, transport)
-    session.chunk = 5000
-    session.pull(SyncReport())
-    session.chunk = 3
-    return session, conn
-
-
-def _receive(conn: sqlite3.Connection, n: int) -> None:
-    from webapp import User
-
-    service = Dossiers(conn, load_clock(conn))
-    for i in range(n):
-        service.receive(
-            {
-                "procedure_code": "1.001193",
-                "applicant": {"full_name": ["Lê Văn Tám", "Hồ Thị Hoa"][i % 2]},
-            },
-            User("canbo", "officer", "Cán bộ"),
-        )
-
-
 def test_first_sync_brings_the_reference_data(tmp_path: Path, hub: FlaskClient) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = node_session(data, transport)
     report = session.run()
     assert report.pulled > 100
     assert conn.execute("SELECT count(*) FROM procedure").fetchone()[0] >= 15
@@ -160,9 +59,9 @@ def test_first_sync_brings_the_reference_data(tmp_path: Path, hub: FlaskClient) 
 def test_push_in_chunks_is_acknowledged_and_a_replay_changes_nothing(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _receive(conn, 4)  # 8 changes, chunks of 3
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    receive_dossiers(conn, 4)  # 8 changes, chunks of 3
     report = SyncReport()
     session.push(report)
     assert report.pushed == 8 and report.push_requests == 3
@@ -181,7 +80,7 @@ def test_push_in_chunks_is_acknowledged_and_a_replay_changes_nothing(
 
 
 def test_a_token_works_once_for_its_unit_only(tmp_path: Path, hub: FlaskClient) -> None:
-    token = _token(tmp_path)
+    token = enrollment_token(tmp_path)
     init_node(
         tmp_path / "a",
         unit=UNIT,
@@ -202,7 +101,7 @@ def test_a_token_works_once_for_its_unit_only(tmp_path: Path, hub: FlaskClient) 
             tmp_path / "c",
             unit="19744",
             hub_url="http://hub.test",
-            token=_token(tmp_path),
+            token=enrollment_token(tmp_path),
             transport=AppTransport(hub),
         )
     with pytest.raises(RemoteRefused, match="hết hạn"):
@@ -210,7 +109,7 @@ def test_a_token_works_once_for_its_unit_only(tmp_path: Path, hub: FlaskClient) 
             tmp_path / "d",
             unit=UNIT,
             hub_url="http://hub.test",
-            token=_token(tmp_path, hours=-1),
+            token=enrollment_token(tmp_path, hours=-1),
             transport=AppTransport(hub),
         )
     assert not (tmp_path / "b" / "keys").exists()  # a refused enrollment leaves no keys behind
@@ -219,7 +118,7 @@ def test_a_token_works_once_for_its_unit_only(tmp_path: Path, hub: FlaskClient) 
 def test_a_hub_with_other_keys_than_the_token_pins_is_refused(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    token = _token(tmp_path)
+    token = enrollment_token(tmp_path)
     init_hub(tmp_path / "impostor", name="Kẻ giả mạo")
     impostor = create_hub({"DATA": str(tmp_path / "impostor")}).test_client()
     with pytest.raises(BadSignature, match="không khớp"):
@@ -260,9 +159,9 @@ def _state(tmp_path: Path) -> tuple:
 def test_bad_changesets_are_refused_and_change_nothing(
     tmp_path: Path, hub: FlaskClient, tamper: str, status: int, code: str | None
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _receive(conn, 1)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    receive_dossiers(conn, 1)
     changes = ChangeLog(conn, session.node_id).read(0, 10)
     before = _state(tmp_path)
     if tamper == "flip":
@@ -314,9 +213,9 @@ def test_revoked_node_is_refused_with_a_reason_and_keeps_its_changes(
     from central_hub import nodes
     from central_hub.store import open_store as open_hub
 
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _receive(conn, 1)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    receive_dossiers(conn, 1)
     hub_conn = open_hub(tmp_path / "hub")
     nodes.revoke_unit(hub_conn, UNIT, "máy bị mất")
     hub_conn.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cluster import Cluster, query, run, token, wait_until
+from tests.support import Cluster, query, run, token, wait_until
 
 A, B = "19786", "19744"  # Phú Hội, Phú Thuận
 

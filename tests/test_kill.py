@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync import get_meta
-from tests.cluster import Cluster, query, wait_until
+from tests.support import Cluster, query, wait_until
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
 from webapp import User

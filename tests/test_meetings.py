@@ -17,9 +17,7 @@ from icalendar import Calendar
 
 from office import schedule_rows, to_ics, week_of
 from sync import Conflict, TransportError, ValidationError, Write, new_id
-from tests.conftest import PASSWORD, Api
-from tests.test_conflicts import _admin
-from tests.test_hub_protocol import AppTransport, _synced_session, _token
+from tests.support import PASSWORD, Api, AppTransport, enrollment_token, hub_token, synced_session
 from ward_node import meetings as meetings_mod
 from ward_node.meetings import Meetings
 from ward_node.setup import init_node
@@ -48,10 +46,10 @@ def _ward(tmp_path: Path, hub: FlaskClient, unit: str):
         data,
         unit=unit,
         hub_url="http://hub.test",
-        token=_token(tmp_path, unit),
+        token=enrollment_token(tmp_path, unit),
         transport=transport,
     )
-    session, conn = _synced_session(data, transport)
+    session, conn = synced_session(data, transport)
     return session, conn, transport
 
 
@@ -324,7 +322,7 @@ def _merge_from_hub(conn: sqlite3.Connection, recs: list[dict]) -> None:
 
 @pytest.fixture
 def city(tmp_path: Path, hub: FlaskClient):
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     wards = {u: _ward(tmp_path, hub, u) for u in (A, B, C)}
     return hub, admin, wards
 

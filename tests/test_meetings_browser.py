@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, token, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, token, wait_until
 
 try:
     from playwright.sync_api import Browser, expect
@@ -30,7 +29,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         cluster.start_hub()
         for unit in WARDS:
-            add_user(cluster.enroll(unit), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
+            add_ward_user(cluster.enroll(unit), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
             cluster.start_ward(unit)
         yield cluster
     finally:

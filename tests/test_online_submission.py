@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from central_hub.store import open_store as open_hub
 from sync import BlobStore, NodeSync, select_records
-from tests.test_hub_protocol import AppTransport, _synced_session, _token
+from tests.support import AppTransport, enrollment_token, synced_session
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
@@ -31,10 +31,10 @@ def _ward(tmp_path: Path, hub: FlaskClient) -> tuple[NodeSync, sqlite3.Connectio
         data,
         unit=WARD,
         hub_url="http://hub.test",
-        token=_token(tmp_path, WARD),
+        token=enrollment_token(tmp_path, WARD),
         transport=transport,
     )
-    return _synced_session(data, transport)
+    return synced_session(data, transport)
 
 
 def _procedure(tmp_path: Path) -> str:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS
-from tests.cluster import PASSWORD, Cluster, query, token, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, query, token, wait_until
 
 try:
     from playwright.sync_api import Browser, Page, expect

@@ -13,7 +13,7 @@ from central_hub import create_app as create_hub
 from central_hub.public import STATUS_NAMES as HUB_STATUS_NAMES
 from central_hub.setup import init_hub
 from sync import NodeSync, mask_name
-from tests.test_hub_protocol import AppTransport, _node, _synced_session, _token
+from tests.support import AppTransport, enrolled_node, enrollment_token, synced_session
 from ward_node import people
 from ward_node.dossier_rules import STATUS_NAMES
 from ward_node.dossiers import Dossiers
@@ -35,13 +35,13 @@ def hub(tmp_path: Path) -> FlaskClient:
 
 def _ward(tmp_path: Path, hub: FlaskClient, unit: str) -> tuple[NodeSync, Dossiers]:
     if unit == "19786":
-        data, transport = _node(tmp_path, hub)
+        data, transport = enrolled_node(tmp_path, hub)
     else:
         transport = AppTransport(hub)
         data = tmp_path / f"ward-{unit}"
-        token = _token(tmp_path, unit=unit)
+        token = enrollment_token(tmp_path, unit=unit)
         init_node(data, unit=unit, hub_url="http://hub.test", token=token, transport=transport)
-    session, conn = _synced_session(data, transport)
+    session, conn = synced_session(data, transport)
     return session, Dossiers(conn, load_clock(conn))
 
 

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 from flask.testing import FlaskClient
 
 from central_hub.store import open_store as open_hub
-from tests.test_conflicts import _admin
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import enrolled_node, hub_token, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
@@ -35,7 +34,7 @@ def _by(items: list[dict], key: str) -> dict[str, dict]:
 
 
 def test_put_procedures_updates_by_code_and_adds_new_ones(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     before = _by(hub.get("/api/v1/procedures", headers=admin).get_json()["items"], "code")
     resp = hub.put(
         "/api/v1/procedures",
@@ -69,7 +68,7 @@ def test_put_procedures_updates_by_code_and_adds_new_ones(tmp_path: Path, hub: F
 def test_put_procedures_refuses_a_bad_item_naming_the_field_and_writes_nothing(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     size = _journal_size(tmp_path)
     good = {"code": "1.004873", "limit_value": 4}
     for items, field in (
@@ -93,7 +92,7 @@ def test_put_reference_data_is_for_admins_only(tmp_path: Path, hub: FlaskClient)
     from central_hub.store import ROLES
     from webapp import add_user
 
-    _admin(tmp_path, hub)
+    hub_token(hub, tmp_path / "hub")
     conn = open_hub(tmp_path / "hub")
     add_user(conn, "xem", "xem-thoi-123", "viewer", ROLES)
     conn.close()
@@ -108,7 +107,7 @@ def test_put_reference_data_is_for_admins_only(tmp_path: Path, hub: FlaskClient)
 
 
 def test_put_calendar_adds_deletes_and_revives_days(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     seeded = _by(hub.get("/api/v1/calendar", headers=admin).get_json()["items"], "date")
     resp = hub.put(
         "/api/v1/calendar",
@@ -144,9 +143,9 @@ def test_put_calendar_adds_deletes_and_revives_days(tmp_path: Path, hub: FlaskCl
 def test_ward_counts_due_dates_on_the_new_holiday_after_a_sync(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    admin = hub_token(hub, tmp_path / "hub")
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     clerk = User("canbo", "officer", "Cán bộ một cửa")
     received = datetime(2026, 3, 9, 8, tzinfo=HCM)  # Monday; 3 working days
     dossier = {"procedure_code": "1.004873", "applicant": {"full_name": "Trần Văn Bình"}}

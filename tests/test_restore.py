@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from sync import KeyPair, NodeSync, Replica, get_meta, read_status
-from tests.test_hub_protocol import AppTransport, _token
+from tests.support import AppTransport, enrollment_token
 from ward_node.dossiers import Dossiers
 from ward_node.recovery import renumber
 from ward_node.setup import init_node
@@ -38,7 +38,7 @@ class Ward:
             self.data,
             unit=UNIT,
             hub_url="http://hub.test",
-            token=_token(tmp_path),
+            token=enrollment_token(tmp_path),
             transport=self.transport,
         )
         self.open()

@@ -9,7 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from sync import KeyPair, RemoteRefused, SyncReport, read_status
-from tests.test_hub_protocol import AppTransport, _node, _receive, _session, _synced_session
+from tests.support import (
+    AppTransport,
+    enrolled_node,
+    node_session,
+    receive_dossiers,
+    synced_session,
+)
 from ward_node import rotation
 
 
@@ -21,9 +27,9 @@ def _hub_fingerprint(tmp_path: Path) -> str:
 def test_rotation_keeps_pending_changes_and_retires_the_old_key(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _receive(conn, 2)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    receive_dossiers(conn, 2)
     old = KeyPair.load(data / "keys")
     stale_push = session.push_envelope(session.log.read(0, 10))
 
@@ -36,7 +42,7 @@ def test_rotation_keeps_pending_changes_and_retires_the_old_key(
     refused = hub.post("/sync/v1/push", data=stale_push)  # signed with the retired key
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "unknown_sender"
 
-    fresh, conn2 = _session(data, transport)
+    fresh, conn2 = node_session(data, transport)
     assert read_status(conn2)["pending_changes"] == 4
     fresh.run()
     assert read_status(conn2)["pending_changes"] == 0 and read_status(conn2)["state"] == "synced"
@@ -45,9 +51,9 @@ def test_rotation_keeps_pending_changes_and_retires_the_old_key(
 def test_a_rotation_cut_short_after_the_hub_switched_is_finished_later(
     tmp_path: Path, hub: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
-    _receive(conn, 1)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
+    receive_dossiers(conn, 1)
     real_rename = Path.rename
 
     def crash(self: Path, target: Path) -> Path:
@@ -64,7 +70,7 @@ def test_a_rotation_cut_short_after_the_hub_switched_is_finished_later(
         session.push(SyncReport())  # the old key is refused, the changes stay pending
 
     assert rotation.rotate_keys(data, transport=AppTransport(hub)) == new_fp
-    fresh, conn2 = _session(data, transport)
+    fresh, conn2 = node_session(data, transport)
     fresh.run()
     assert read_status(conn2)["pending_changes"] == 0
 
@@ -72,8 +78,8 @@ def test_a_rotation_cut_short_after_the_hub_switched_is_finished_later(
 def test_a_rotation_request_without_proof_of_the_new_key_is_refused(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, _conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, _conn = synced_session(data, transport)
     other = KeyPair.generate()
     body = session._seal(
         {"kind": "rotate", "info": {"keys": other.public.to_json(), "proof": "AAAA"}}, "rotate"

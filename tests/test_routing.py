@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from central_hub.setup import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import Conflict, NodeSync, Write, new_id
-from tests.test_hub_protocol import AppTransport, _synced_session, _token
+from tests.support import AppTransport, enrollment_token, synced_session
 from ward_node.setup import init_node
 from ward_node.store import capture, load_clock
 
@@ -27,10 +27,10 @@ def _ward(tmp_path: Path, hub: FlaskClient, unit: str) -> tuple[NodeSync, sqlite
         data,
         unit=unit,
         hub_url="http://hub.test",
-        token=_token(tmp_path, unit),
+        token=enrollment_token(tmp_path, unit),
         transport=transport,
     )
-    return _synced_session(data, transport)
+    return synced_session(data, transport)
 
 
 def _document(unit: str, units: list[str]) -> dict:

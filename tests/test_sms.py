@@ -39,7 +39,7 @@ from central_hub.sms_providers import (
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub
 from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import enrolled_node, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.notices import KINDS, notice_for
 from ward_node.store import load_clock
@@ -235,7 +235,7 @@ def test_every_notice_is_one_valid_gsm_part(
 
 @pytest.fixture
 def ward(tmp_path: Path) -> Iterator[Dossiers]:
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
     from ward_node.store import open_store
 
     conn = open_store(make_ward_data(tmp_path / "ward"))
@@ -431,8 +431,8 @@ NAMES = [
 def _ward_with_notices(
     tmp_path: Path, hub: FlaskClient, n: int, phones: list[str] | None = None
 ) -> tuple[NodeSync, Dossiers]:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, load_clock(conn), URL)
     for i in range(n):
         phone = phones[i] if phones else f"09051{i:05d}"
@@ -793,7 +793,7 @@ def test_serve_runs_the_dispatcher_in_a_thread_and_stops_it(
 
 
 def test_stores_made_before_sms_get_the_table(tmp_path: Path, hub: FlaskClient) -> None:
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
     from ward_node.store import open_store
 
     data = make_ward_data(tmp_path / "old-ward")

@@ -36,7 +36,7 @@ from sync import (
     read_status,
     set_meta,
 )
-from tests.test_hub_protocol import AppTransport
+from tests.support import AppTransport
 from ward_node import cli as ward_cli
 from ward_node import rotation
 from ward_node import transfer as ward_transfer

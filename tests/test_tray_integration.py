@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster import PASSWORD, Cluster, Server, env, free_port, token, wait_until
+from tests.support import PASSWORD, Cluster, Server, env, free_port, token, wait_until
 from ward_node import tray, tray_config
 from ward_node.tray_state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
 

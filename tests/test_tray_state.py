@@ -16,8 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.cluster import free_port
-from tests.conftest import PASSWORD, Api, make_ward_data
+from tests.support import PASSWORD, Api, free_port, make_ward_data
 from ward_node import create_app
 from ward_node.tray import NodeClient, TrayApp
 from ward_node.tray_state import (

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, wait_until
+from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, wait_until
 from ward_node.deadlines import VIETNAM
 
 try:
@@ -31,8 +30,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     cluster = Cluster(tmp_path_factory.mktemp("ward-issue"))
     try:
         cluster.start_hub()
-        add_user(cluster.enroll(WARD_A), "lanhdao", "leader", "Trần Thị Hoa")
-        add_user(cluster.enroll(WARD_B), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
+        add_ward_user(cluster.enroll(WARD_A), "lanhdao", "leader", "Trần Thị Hoa")
+        add_ward_user(cluster.enroll(WARD_B), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
         for unit in (WARD_A, WARD_B):
             cluster.start_ward(unit)
         yield cluster

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, UNIT
+from tests.support import PASSWORD, UNIT
 from ward_node.deadlines import VIETNAM
 
 OTHER_WARD, DEPARTMENT = "19744", "19750"  # Phú Thuận, Tây Lộc: current units in the seed data

@@ -60,8 +60,8 @@ import requests
 import urllib3
 
 from sync import record_type
-from tests.cluster import PASSWORD, Cluster, Server, env, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
+from tests.support import PASSWORD, Cluster, Server, env, query, run, wait_until
 
 WARD_CODES = ("19786", "19744", "19750")  # Phú Hội, Phú Thuận, Tây Lộc
 PROCEDURE = "1.001193"

@@ -29,7 +29,7 @@ from sync import (
     sync_blobs,
 )
 from sync.blobsync import _ask_status, _open, _seal
-from tests.conftest import scan_pdf
+from tests.support import scan_pdf
 from tests.test_attachments import (
     OTHER_UNIT,
     UNIT,

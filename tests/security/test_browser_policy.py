@@ -21,7 +21,7 @@ from werkzeug.routing import Rule
 
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub
-from tests.conftest import PASSWORD, Api
+from tests.support import PASSWORD, Api
 from webapp import add_user
 
 ROOT = Path(__file__).resolve().parents[2]

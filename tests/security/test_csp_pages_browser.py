@@ -20,9 +20,17 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, query, token, wait_until
-from tests.conftest import make_ward_data, scan_pdf
+from tests.support import (
+    BROWSER_MARKS,
+    PASSWORD,
+    Cluster,
+    add_ward_user,
+    make_ward_data,
+    query,
+    scan_pdf,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -62,7 +70,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         cluster.start_hub()
         data = cluster.enroll(UNIT)
-        add_user(data, "quantri", "admin", "Quản trị phường")
+        add_ward_user(data, "quantri", "admin", "Quản trị phường")
         ward = cluster.start_ward(UNIT)
         values = _seed(cluster, ward.url)
         yield {"hub": cluster.hub_url, "ward": ward.url, "values": values}

@@ -23,7 +23,7 @@ from central_hub import overdue as overdue_data
 from central_hub.setup import capture
 from central_hub.store import open_store as open_hub_store
 from sync import atomic, set_meta
-from tests.conftest import console_login, ward_login
+from tests.support import console_login, ward_login
 from ward_node import stats as ward_stats
 from ward_node.store import open_store
 from webapp import safe_cell

@@ -34,7 +34,7 @@ from sync import (
     sync_blobs,
 )
 from sync.filetypes import recognise
-from tests.conftest import scan_pdf
+from tests.support import scan_pdf
 from tests.test_attachments import (
     UNIT,
     Ward,

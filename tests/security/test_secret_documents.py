@@ -23,10 +23,7 @@ from office import (
     strip_secret_content,
 )
 from sync import Change, Replica, Write, new_id
-from tests.conftest import PASSWORD, Api
-from tests.test_conflicts import _admin
-from tests.test_console import _csrf
-from tests.test_console import _login as console_login
+from tests.support import PASSWORD, Api, console_login, csrf_of, hub_token
 from ward_node.documents import Documents
 from ward_node.store import ROLES, load_clock, open_store
 from webapp import add_user, get_user
@@ -77,10 +74,10 @@ def _stored_text(app: Flask) -> str:
 
 def _page(app: Flask, username: str) -> tuple[FlaskClient, str]:
     client = app.test_client()
-    token = _csrf(client.get("/login").get_data(as_text=True))
+    token = csrf_of(client.get("/login").get_data(as_text=True))
     data = {"username": username, "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=data).status_code == 302
-    return client, _csrf(client.get("/van-ban/den").get_data(as_text=True))
+    return client, csrf_of(client.get("/van-ban/den").get_data(as_text=True))
 
 
 def _register_secret(app: Flask) -> dict[str, Any]:
@@ -286,7 +283,7 @@ SECRET_SEND = {"doc_type": "Công văn", "units": ["19786"], "secrecy": "toi_mat
 def test_the_hub_sends_a_secret_document_without_summary_or_scans(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     journal = _hub_count(tmp_path, "journal")
     refused = hub.post("/api/v1/documents", headers=admin, json={**SECRET_SEND, "summary": CONTENT})
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "summary"
@@ -307,12 +304,12 @@ def test_the_hub_sends_a_secret_document_without_summary_or_scans(
     assert sent.status_code == 201 and sent.get_json()["summary"] == SECRET_SUMMARY
     # The console's form says the same.
     console = hub.application.test_client()
-    console_login(tmp_path, console, "admin")
+    console_login(console, tmp_path / "hub", "admin")
     form_page = console.get("/console/dieu-hanh/van-ban/moi").text
     resp = console.post(
         "/console/dieu-hanh/van-ban/moi",
         data={
-            "csrf_token": _csrf(form_page),
+            "csrf_token": csrf_of(form_page),
             "doc_type": "Công văn",
             "secrecy": "mat",
             "summary": CONTENT,
@@ -324,7 +321,7 @@ def test_the_hub_sends_a_secret_document_without_summary_or_scans(
 
 
 def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     secret = hub.post("/api/v1/documents", headers=admin, json=SECRET_SEND).get_json()
     plain = hub.post(
         "/api/v1/documents",
@@ -339,13 +336,13 @@ def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: Fl
     listed = [d["id"] for d in hub.get("/api/v1/documents", headers=admin).json["items"]]
     assert set(listed) == {secret["id"], plain["id"]}
     operator = hub.application.test_client()
-    console_login(tmp_path, operator, "operator")
+    console_login(operator, tmp_path / "hub", "operator")
     page = operator.get("/console/dieu-hanh/van-ban").text
     assert f"/van-ban/{secret['id']}" not in page and f"/van-ban/{plain['id']}" in page
     assert operator.get(f"/console/dieu-hanh/van-ban/{secret['id']}").status_code == 404
     assert operator.get(f"/console/ban-ghi/document/{secret['id']}").status_code == 404
     boss = hub.application.test_client()
-    console_login(tmp_path, boss, "admin")
+    console_login(boss, tmp_path / "hub", "admin")
     shown = boss.get(f"/console/dieu-hanh/van-ban/{secret['id']}")
     assert shown.status_code == 200 and SECRET_SUMMARY in shown.text
     assert boss.get(f"/console/ban-ghi/document/{secret['id']}").status_code == 200
@@ -356,7 +353,7 @@ def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: Fl
 
 def _secret_store(tmp_path: Path) -> sqlite3.Connection:
     """A store (the ward's schema, as the hub's) holding one secret document."""
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
 
     conn = open_store(make_ward_data(tmp_path / "store"))
     doc = {**PAPER, "id": DOC, "unit": "19744", "summary": SECRET_SUMMARY, "units": ["19786"]}

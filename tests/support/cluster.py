@@ -1,4 +1,6 @@
-"""Real hub and ward node processes on loopback ports, for integration and fault tests."""
+"""The cluster factory: a real hub and ward node processes on loopback ports, driven through
+their CLIs, for the tests where a process boundary is what is tested (integration, faults,
+kill -9, upgrades, browser tests against served pages)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "matkhau-123"
+from tests.support.users import PASSWORD, add_ward_user
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -56,20 +61,6 @@ def code_dir(child_env: dict[str, str]) -> str:
     """Where a child runs: the first folder of its ``PYTHONPATH`` (this checkout, or another
     release's source), since ``python -m`` imports from its working folder first."""
     return child_env["PYTHONPATH"].split(os.pathsep)[0] or str(ROOT)
-
-
-def wait_until(
-    predicate: Any, timeout: float = 30, interval: float = 0.1, what: str = "condition"
-) -> Any:
-    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 class Server:
@@ -247,15 +238,6 @@ class Cluster:
         self.stop_hub()
 
 
-def token(url: str, username: str = "canbo", password: str = PASSWORD) -> dict[str, str]:
-    """Authorization headers for a user of the app at ``url``."""
-    resp = requests.post(
-        url + "/api/v1/auth/token", json={"username": username, "password": password}, timeout=10
-    )
-    resp.raise_for_status()
-    return {"Authorization": "Bearer " + resp.json()["token"]}
-
-
 def query(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Read-only query on a store file (another process may be writing it)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
@@ -263,3 +245,32 @@ def query(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+@contextmanager
+def running_cluster(
+    root: Path,
+    *units: str,
+    users: Mapping[str, Iterable[tuple[str, str, str]]] | None = None,
+    hub_env: Mapping[str, str] | None = None,
+    interval: float = 1,
+    serve: bool = True,
+) -> Iterator[Cluster]:
+    """A running hub with a ward node enrolled for each of ``units`` (each with the officer
+    ``canbo``); ``users`` adds staff per unit as ``(username, role, full name)`` before the
+    node serves; ``hub_env`` sets the hub's environment (``CENTRAL_HUB_SMS_INTERVAL``...);
+    each node serves with background sync every ``interval`` seconds unless ``serve`` is
+    false. Every process is stopped on leaving."""
+    cluster = Cluster(root)
+    try:
+        cluster.start_hub(**dict(hub_env or {}))
+        for unit in units:
+            data = cluster.enroll(unit)
+            for username, role, full_name in (users or {}).get(unit, ()):
+                add_ward_user(data, username, role, full_name)
+        if serve:
+            for unit in units:
+                cluster.start_ward(unit, interval)
+        yield cluster
+    finally:
+        cluster.close()
