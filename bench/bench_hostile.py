@@ -31,7 +31,7 @@ from central_hub import nodes  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
 from sync import KeyPair, PublicKeys, Write, canonical, seal  # noqa: E402
-from tests.support import AppTransport, node_session
+from tests.support import AppTransport, node_session  # noqa: E402
 from ward_node.setup import init_node  # noqa: E402
 from ward_node.store import capture, load_clock  # noqa: E402
 

@@ -15,20 +15,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import PASSWORD, Cluster, query, run, token, wait_until
+from tests.support import PASSWORD, Cluster, query, run, running_cluster, token, wait_until
 
 UNIT = "19786"
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path)
-    c.start_hub()
-    c.enroll(UNIT)
-    try:
+    with running_cluster(tmp_path, UNIT, serve=False) as c:
         yield c
-    finally:
-        c.close()
 
 
 def _receive(url: str, name: str, phone: str | None = None) -> dict[str, Any]:

@@ -417,7 +417,11 @@ def test_the_hub_holds_what_a_node_s_release_cannot_take_until_it_upgrades(
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
+        data,
+        unit=UNIT,
+        hub_url="http://hub.test",
+        token=enrollment_token(tmp_path),
+        transport=transport,
     )
     directive = hub.post(
         "/api/v1/directives",
@@ -501,7 +505,11 @@ def test_an_offline_export_for_an_older_node_leaves_out_what_waits_and_holds_it(
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
+        data,
+        unit=UNIT,
+        hub_url="http://hub.test",
+        token=enrollment_token(tmp_path),
+        transport=transport,
     )
     older = _node_session(data, transport, _OlderNode)
     assert isinstance(older, _OlderNode)
@@ -551,7 +559,11 @@ def test_schemas_that_are_not_what_the_fingerprint_names_are_refused(
     transport = AppTransport(hub)
     data = tmp_path / "ward"
     init_node(
-        data, unit=UNIT, hub_url="http://hub.test", token=enrollment_token(tmp_path), transport=transport
+        data,
+        unit=UNIT,
+        hub_url="http://hub.test",
+        token=enrollment_token(tmp_path),
+        transport=transport,
     )
 
     class Liar(_OlderNode):

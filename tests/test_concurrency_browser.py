@@ -21,8 +21,8 @@ from tests.support import (
     CHROMIUM_ARGS,
     PASSWORD,
     Cluster,
-    add_ward_user,
     query,
+    running_cluster,
 )
 
 try:
@@ -46,16 +46,9 @@ GIVEN = ("An", "Bình", "Châu")
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub and one ward node (background sync every second) with eight desk officers."""
-    cluster = Cluster(tmp_path_factory.mktemp("desks"))
-    try:
-        cluster.start_hub()
-        data = cluster.enroll(UNIT)
-        for n in range(1, DESKS + 1):
-            add_ward_user(data, f"motcua{n}", "officer", f"Cán bộ một cửa số {n}")
-        cluster.start_ward(UNIT)
+    desks = [(f"motcua{n}", "officer", f"Cán bộ một cửa số {n}") for n in range(1, DESKS + 1)]
+    with running_cluster(tmp_path_factory.mktemp("desks"), UNIT, users={UNIT: desks}) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 async def _desk(browser: Browser, url: str, n: int, go: asyncio.Barrier) -> list[str]:

@@ -29,14 +29,16 @@ from sync.schemas import _review_fields
 from tests.support import (
     PASSWORD,
     Cluster,
-    add_ward_user,
     console_login,
+    csrf_of,
     enrolled_node,
     query,
+    running_cluster,
     synced_session,
     token,
     wait_until,
     ward_login,
+    web_session,
 )
 from ward_node import create_app as create_ward
 from ward_node.dossiers import Dossiers
@@ -676,18 +678,15 @@ class Live:
     """A real hub and a real ward node (``tests.cluster``), the ward's worker idle until asked,
     so that the city and the ward can each edit a record before seeing the other's edit."""
 
-    def __init__(self, root: Path) -> None:
-        self.cluster = Cluster(root)
-        self.cluster.start_hub()
-        data = self.cluster.enroll(UNIT)
-        add_ward_user(data, "lanhdao", "leader", "Trần Minh Quang")
-        self.ward = self.cluster.start_ward(UNIT, interval=3600).url
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.ward = cluster.wards[UNIT].url
         self.hub = self.cluster.hub_url
         self.clerk = token(self.ward)
         self.admin = token(self.hub, "admin")
-        self.leader_web = _web(self.ward, "/login", "lanhdao")
-        self.clerk_web = _web(self.ward, "/login", "canbo")
-        self.console = _web(self.hub, "/console/dang-nhap", "admin")
+        self.leader_web = web_session(self.ward, "/login", "lanhdao")
+        self.clerk_web = web_session(self.ward, "/login", "canbo")
+        self.console = web_session(self.hub, "/console/dang-nhap", "admin")
 
     def call(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
         resp = requests.request(method, url, headers=headers, timeout=10, **kwargs)
@@ -751,30 +750,6 @@ class Live:
         assert resp.status_code == 200, resp.text
         return resp.text
 
-    def close(self) -> None:
-        self.cluster.close()
-
-
-def _web(url: str, login_path: str, username: str) -> requests.Session:
-    """A browser-like session logged in through the app's own form."""
-    web = requests.Session()
-    web.trust_env = False  # loopback: no proxy
-    page = web.get(url + login_path, timeout=10)
-    resp = web.post(
-        url + login_path,
-        data={"csrf_token": _csrf(page.text), "username": username, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert resp.status_code == 302, resp.text
-    return web
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no csrf token in the page"
-    return found.group(1)
-
 
 def _both_values_shown(page: str, city: str, ward: str) -> None:
     text = _text(page)
@@ -784,11 +759,13 @@ def _both_values_shown(page: str, city: str, ward: str) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    made = Live(tmp_path_factory.mktemp("conflicts-live"))
-    try:
-        yield made
-    finally:
-        made.close()
+    with running_cluster(
+        tmp_path_factory.mktemp("conflicts-live"),
+        UNIT,
+        users={UNIT: [("lanhdao", "leader", "Trần Minh Quang")]},
+        interval=3600,
+    ) as cluster:
+        yield Live(cluster)
 
 
 @pytest.mark.slow
@@ -824,7 +801,7 @@ def test_live_a_dossiers_notes_conflict_is_resolved_from_the_wards_page(live: Li
     resp = live.leader_web.post(
         live.ward + f"/xung-dot/{conflict['notice']}",
         data={
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_of(page),
             "choice": str(city_side),
             "note": "Theo thành phố",
             "back": f"/dossiers/{dossier['id']}",
@@ -876,7 +853,7 @@ def test_live_an_applicants_phone_conflict_is_resolved_from_the_consoles_page(li
     resp = live.console.post(
         live.hub + f"/console/xung-dot/{conflict['id']}",
         data={
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_of(page),
             "choice": "merged",
             "merged.phone": "0905 777 888",
             "note": "Công dân báo số mới",
@@ -937,7 +914,7 @@ def test_live_a_documents_summary_conflict_is_resolved_at_the_ward_with_a_typed_
     resp = live.leader_web.post(
         live.ward + f"/xung-dot/{conflict['notice']}",
         data={
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_of(page),
             "choice": "other",
             "other": "V/v sửa chữa mái trường tiểu học",
             "back": f"/van-ban/{doc['id']}",

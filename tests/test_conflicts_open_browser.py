@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, query, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    query,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import expect
@@ -33,15 +41,14 @@ SHOTS = os.environ.get("WARDSYNC_SHOTS")
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("conflicts-browser"))
-    try:
-        cluster.start_hub()
-        data = cluster.enroll(UNIT)
-        add_ward_user(data, "lanhdao", "leader", "Trần Minh Quang")
-        cluster.start_ward(UNIT, interval=3600)  # syncs only when asked
+    leader = ("lanhdao", "leader", "Trần Minh Quang")
+    with running_cluster(
+        tmp_path_factory.mktemp("conflicts-browser"),
+        UNIT,
+        users={UNIT: [leader]},
+        interval=3600,  # syncs only when asked
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _call(method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
@@ -118,10 +125,7 @@ def test_both_record_pages_show_the_conflicts_and_resolve_them(
     try:
         # -- at the ward: the leader opens the dossier ---------------------------------------
         ward = ward_ctx.new_page()
-        ward.goto("/login")
-        ward.get_by_label("Tên đăng nhập").fill("lanhdao")
-        ward.get_by_label("Mật khẩu").fill(PASSWORD)
-        ward.get_by_role("button", name="Đăng nhập").click()
+        log_in(ward, "/login", "lanhdao")
         ward.goto(f"/dossiers/{dossier['id']}")
         alert = ward.get_by_role("alert").filter(has_text="Đang có xung đột")
         expect(alert).to_contain_text("Ghi chú")
@@ -142,10 +146,7 @@ def test_both_record_pages_show_the_conflicts_and_resolve_them(
 
         # -- in the console: the record's page ------------------------------------------------
         hub = hub_ctx.new_page()
-        hub.goto(f"/console/ban-ghi/dossier/{dossier['id']}")
-        hub.get_by_label("Tên đăng nhập").fill("admin")
-        hub.get_by_label("Mật khẩu").fill(PASSWORD)
-        hub.get_by_role("button", name="Đăng nhập").click()
+        log_in(hub, f"/console/ban-ghi/dossier/{dossier['id']}", "admin")
         expect(hub.get_by_role("alert").filter(has_text="Đang có xung đột")).to_be_visible()
         card = hub.locator(f"#xung-dot-{found['notes']['id']}")
         expect(card.locator(".side", has_text=CITY_NOTES)).to_contain_text("Máy chủ trung tâm")

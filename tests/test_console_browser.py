@@ -13,9 +13,10 @@ from tests.support import (
     BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    PASSWORD,
     Cluster,
+    log_in,
     query,
+    running_cluster,
     wait_until,
 )
 
@@ -31,14 +32,8 @@ UNIT = "19786"
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("console"))
-    try:
-        cluster.start_hub()
-        cluster.enroll(UNIT)
-        cluster.start_ward(UNIT)
+    with running_cluster(tmp_path_factory.mktemp("console"), UNIT) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def test_the_dashboard_shows_a_ward_going_offline_without_a_reload(cluster: Cluster) -> None:
@@ -56,10 +51,7 @@ def test_the_dashboard_shows_a_ward_going_offline_without_a_reload(cluster: Clus
             )
             context.set_default_timeout(10_000)
             page = context.new_page()
-            page.goto("/console/")
-            page.get_by_label("Tên đăng nhập").fill("admin")
-            page.get_by_label("Mật khẩu").fill(PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
+            log_in(page, "/console/", "admin")
             expect(page.get_by_role("heading", name="Các đơn vị")).to_be_visible()
             state = page.locator("#units tbody tr .state").first
             expect(state).to_contain_text("Đồng bộ")

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, query, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    query,
+    running_cluster,
+    token,
+    wait_until,
+)
 from ward_node.deadlines import VIETNAM, WorkCalendar, calendar_from_records, due_at
 
 try:
@@ -28,14 +36,8 @@ MERGED, HEIR = "19789", "19786"  # Phú Nhuận ends; Phú Hội takes over
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("calendar"))
-    try:
-        wait_until(cluster.start_hub().healthy, 30, what="the hub")
-        cluster.enroll(UNIT)
-        wait_until(cluster.start_ward(UNIT).healthy, 30, what="the ward node")
+    with running_cluster(tmp_path_factory.mktemp("calendar"), UNIT) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _ward_store(cluster: Cluster) -> Any:
@@ -65,10 +67,7 @@ def _moment(value: str) -> datetime:
 
 
 def _login_console(page: Page, cluster: Cluster) -> None:
-    page.goto(cluster.hub_url + "/console/")
-    page.get_by_label("Tên đăng nhập").fill("admin")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, cluster.hub_url + "/console/", "admin")
     expect(page.get_by_role("heading", name="Các đơn vị")).to_be_visible()
 
 
@@ -148,10 +147,7 @@ def test_a_day_off_added_in_the_console_moves_the_wards_next_due_date(
         assert _moment(again["due_at"]) == first_due
 
         # The ward's own page shows the moved date to the officer.
-        page.goto(f"{ward}/login")
-        page.get_by_label("Tên đăng nhập").fill("canbo")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, f"{ward}/login", "canbo")
         page.goto(f"{ward}/dossiers/{second['id']}")
         expect(page.locator("strong.due")).to_have_text(f"{second_due:%d/%m/%Y %H:%M}")
     finally:
@@ -204,10 +200,7 @@ def test_an_administrator_ends_a_unit_and_the_ward_stops_offering_it(
             what="the ward to pull the ended unit",
         )
         ward = cluster.wards[UNIT].url
-        page.goto(f"{ward}/login")
-        page.get_by_label("Tên đăng nhập").fill("canbo")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, f"{ward}/login", "canbo")
         page.goto(f"{ward}/van-ban/moi")
         picker = page.locator("select#units")
         expect(picker.locator('option[value="19792"]')).to_have_count(1)

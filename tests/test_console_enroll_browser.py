@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, run, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    add_ward_user,
+    log_in,
+    run,
+    running_cluster,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import expect
@@ -23,13 +31,8 @@ ENROLLED = "19786"  # has a node already; the administrator picks another ward
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("enroll"))
-    try:
-        cluster.start_hub()
-        cluster.enroll(ENROLLED)
+    with running_cluster(tmp_path_factory.mktemp("enroll"), ENROLLED, serve=False) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _rows_text(page: Any) -> str:
@@ -45,10 +48,7 @@ def test_an_administrator_enrolls_a_new_ward_from_a_token_shown_in_the_console(
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        page.goto("/console/")
-        page.get_by_label("Tên đăng nhập").fill("admin")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, "/console/", "admin")
         expect(page.get_by_role("heading", name="Các đơn vị")).to_be_visible()
 
         page.get_by_role("link", name="Đăng ký nút").click()

@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import expect
@@ -30,15 +37,9 @@ HUE_OFFSET = "+07:00"
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("inbox"))
-    try:
-        cluster.start_hub()
-        data = cluster.enroll(UNIT)
-        add_ward_user(data, "lanhdao", "leader", "Trần Minh Quang")
-        cluster.start_ward(UNIT)
+    leader = ("lanhdao", "leader", "Trần Minh Quang")
+    with running_cluster(tmp_path_factory.mktemp("inbox"), UNIT, users={UNIT: [leader]}) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _call(method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
@@ -127,10 +128,7 @@ def test_an_administrator_resolves_conflicts_in_the_inbox_and_the_ward_receives_
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        page.goto("/console/xung-dot")
-        page.get_by_label("Tên đăng nhập").fill("admin")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, "/console/xung-dot", "admin")
         expect(page.get_by_role("heading", name="Hộp xung đột")).to_be_visible()
 
         # Filter: the ward, dossiers, detected from today on (dd/mm/yyyy).

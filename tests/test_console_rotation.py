@@ -13,16 +13,17 @@ from flask.testing import FlaskClient
 
 from sync import KeyPair, get_meta, read_status
 from tests.support import (
-    PASSWORD,
     Cluster,
     console_login,
     csrf_of,
     enrolled_node,
     query,
     receive_dossiers,
+    running_cluster,
     synced_session,
     token,
     wait_until,
+    web_session,
 )
 from ward_node import rotation
 from ward_node.worker import SyncWorker
@@ -108,27 +109,8 @@ def test_an_operator_cannot_ask_for_a_rotation(tmp_path: Path, hub: FlaskClient)
 
 @pytest.fixture
 def cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    cluster = Cluster(tmp_path_factory.mktemp("rotation"))
-    try:
-        cluster.start_hub()
-        cluster.enroll(UNIT)
+    with running_cluster(tmp_path_factory.mktemp("rotation"), UNIT, serve=False) as cluster:
         yield cluster
-    finally:
-        cluster.close()
-
-
-def _console(hub_url: str) -> requests.Session:
-    web = requests.Session()
-    web.trust_env = False  # loopback: no proxy
-    page = web.get(hub_url + "/console/dang-nhap", timeout=10)
-    resp = web.post(
-        hub_url + "/console/dang-nhap",
-        data={"csrf_token": csrf_of(page.text), "username": "admin", "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert resp.status_code == 302, resp.text
-    return web
 
 
 def _dossier(n: int) -> dict[str, object]:
@@ -164,7 +146,7 @@ def test_a_running_ward_rotates_its_keys_when_the_console_asks_and_keeps_syncing
         assert resp.status_code == 201, resp.text
         before.append(resp.json()["id"])
 
-    web = _console(cluster.hub_url)
+    web = web_session(cluster.hub_url, "/console/dang-nhap", "admin")
     page = web.get(f"{cluster.hub_url}/console/don-vi/{UNIT}", timeout=10)
     asked = web.post(
         f"{cluster.hub_url}/console/don-vi/{UNIT}/doi-khoa",

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, expect
@@ -30,15 +37,11 @@ SCAN_NAME = "Kế hoạch ứng phó mưa lũ.pdf"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("console-work"))
-    try:
-        cluster.start_hub()
-        data = cluster.enroll(UNIT)  # the node is not serving yet
-        add_ward_user(data, "vanthu", "clerk", "Trần Thị Văn Thư")
-        cluster.start_ward(UNIT)
+    clerk = ("vanthu", "clerk", "Trần Thị Văn Thư")
+    with running_cluster(
+        tmp_path_factory.mktemp("console-work"), UNIT, users={UNIT: [clerk]}
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def test_a_document_sent_from_the_console_reaches_the_ward_and_its_status_comes_back(
@@ -49,10 +52,7 @@ def test_a_document_sent_from_the_console_reaches_the_ward_and_its_status_comes_
     context = browser.new_context(base_url=hub, viewport={"width": 1366, "height": 768})
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/console/dang-nhap")
-    page.get_by_label("Tên đăng nhập").fill("admin")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, "/console/dang-nhap", "admin")
     page.get_by_role("link", name="Điều hành").click()
     expect(page.get_by_role("heading", name="Văn bản thành phố đã gửi")).to_be_visible()
     page.get_by_role("link", name="Gửi văn bản mới").click()

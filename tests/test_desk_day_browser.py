@@ -22,11 +22,11 @@ import requests
 
 from tests.support import (
     BROWSER_MARKS,
-    PASSWORD,
     Cluster,
     Server,
-    add_ward_user,
+    desk_page,
     query,
+    running_cluster,
     token,
     wait_until,
 )
@@ -61,17 +61,14 @@ MISSING = "1. Bản sao Giấy khai sinh của con\n2. Giấy xác nhận nơi c
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub whose SMS dispatcher runs every second, and one enrolled ward node serving."""
-    cluster = Cluster(tmp_path_factory.mktemp("deskday"))
-    try:
-        cluster.start_hub(CENTRAL_HUB_SMS_INTERVAL="1")
-        data = cluster.enroll(UNIT)
-        for username, (role, name) in STAFF.items():
-            if username != "canbo":
-                add_ward_user(data, username, role, name)
-        cluster.start_ward(UNIT)
+    staff = [(u, role, name) for u, (role, name) in STAFF.items() if u != "canbo"]
+    with running_cluster(
+        tmp_path_factory.mktemp("deskday"),
+        UNIT,
+        users={UNIT: staff},
+        hub_env={"CENTRAL_HUB_SMS_INTERVAL": "1"},
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _context(browser: Browser, base_url: str) -> BrowserContext:
@@ -80,16 +77,6 @@ def _context(browser: Browser, base_url: str) -> BrowserContext:
     )
     context.set_default_timeout(10_000)
     return context
-
-
-def _login(browser: Browser, base_url: str, username: str) -> Page:
-    page = _context(browser, base_url).new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", name="Hồ sơ một cửa")).to_be_visible()
-    return page
 
 
 def _act(page: Page, action: str, label: str, **fields: str) -> None:
@@ -150,7 +137,7 @@ def test_a_desk_day_from_reception_to_return_is_public_and_texted(
 ) -> None:
     ward: Server = cluster.wards[UNIT]
     url = ward.url
-    officer = _login(browser, url, "canbo")
+    officer = desk_page(browser, url, "canbo")
 
     # -- reception ------------------------------------------------------------------------
     officer.get_by_role("link", name="Tiếp nhận hồ sơ").first.click()
@@ -184,7 +171,7 @@ def test_a_desk_day_from_reception_to_return_is_public_and_texted(
     officer.emulate_media(media="screen")
 
     # -- processing: start, hand over, ask for a supplement ---------------------------------
-    specialist = _login(browser, url, "chuyenvien")
+    specialist = desk_page(browser, url, "chuyenvien")
     specialist.goto(f"/dossiers/{dossier_id}")
     _act(specialist, "start", "Bắt đầu xử lý")
     _public_shows(browser, url, code, [2, 4])
@@ -197,7 +184,7 @@ def test_a_desk_day_from_reception_to_return_is_public_and_texted(
     expect(specialist.locator("dt:text-is('Người đang xử lý') + dd")).to_have_text("chuyenvien2")
     _public_shows(browser, url, code, [2, 4, 4])
 
-    colleague = _login(browser, url, "chuyenvien2")
+    colleague = desk_page(browser, url, "chuyenvien2")
     colleague.goto(f"/dossiers/{dossier_id}")
     _act(colleague, "request_supplement", "Yêu cầu bổ sung", **{"Giấy tờ cần bổ sung": MISSING})
     expect(colleague.locator(".timeline li").last).to_contain_text("Giấy xác nhận nơi cư trú")

@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    desk_page,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, Page, expect
@@ -30,29 +37,8 @@ TITLE = "Rà soát hồ sơ tồn đọng quý IV"
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub and two enrolled ward nodes, syncing every second."""
-    cluster = Cluster(tmp_path_factory.mktemp("directives"))
-    try:
-        cluster.start_hub()
-        for unit in (LEAD, COORD):
-            cluster.enroll(unit)
-            cluster.start_ward(unit)
+    with running_cluster(tmp_path_factory.mktemp("directives"), LEAD, COORD) as cluster:
         yield cluster
-    finally:
-        cluster.close()
-
-
-def _login(browser: Browser, base_url: str) -> Page:
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 1366, "height": 900}, locale="vi-VN"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill("canbo")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", name="Hồ sơ một cửa")).to_be_visible()
-    return page
 
 
 def _report(page: Page, percent: str, content: str, done: bool = False) -> None:
@@ -103,11 +89,11 @@ def test_a_city_directive_gets_progress_from_two_wards_and_is_confirmed(
     directive_id = resp.json()["id"]
     lead_url, coord_url = cluster.wards[LEAD].url, cluster.wards[COORD].url
 
-    lead = _login(browser, lead_url)
+    lead = desk_page(browser, lead_url)
     _open_directive(lead, lead_url, directive_id, token(lead_url))
     _report(lead, "40", "Đã rà soát 120 hồ sơ, còn 8 hồ sơ quá hạn.")
 
-    coord = _login(browser, coord_url)
+    coord = desk_page(browser, coord_url)
     _open_directive(coord, coord_url, directive_id, token(coord_url))
     expect(coord.get_by_label("Báo cáo đã hoàn thành")).to_have_count(0)  # lead unit only
     _report(coord, "100", "Đã cung cấp số liệu phối hợp.")

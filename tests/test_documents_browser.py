@@ -11,9 +11,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, token, wait_until
-from ward_node.store import ROLES, open_store
-from webapp import add_user
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    desk_page,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, Page, expect
@@ -33,32 +38,11 @@ SUMMARY = "Về việc chuẩn bị phòng, chống bão số 13"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("documents"))
-    try:
-        cluster.start_hub()
-        for unit in UNITS:
-            conn = open_store(cluster.enroll(unit))  # the node is not serving yet
-            try:
-                for username, (role, name) in STAFF.items():
-                    add_user(conn, username, PASSWORD, role, ROLES, name)
-            finally:
-                conn.close()
-            cluster.start_ward(unit)
+    staff = [(username, role, name) for username, (role, name) in STAFF.items()]
+    with running_cluster(
+        tmp_path_factory.mktemp("documents"), *UNITS, users={unit: staff for unit in UNITS}
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
-
-
-def _login(browser: Browser, base_url: str, username: str, target: str) -> Page:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"/login?next={target}")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"**{target}")
-    return page
 
 
 def _act(page: Page, label: str, state: str, **fields: str) -> None:
@@ -92,7 +76,7 @@ def test_a_city_document_is_handled_by_three_wards_through_the_pages(
 
     for unit in UNITS:
         base = cluster.wards[unit].url
-        clerk = _login(browser, base, "vanthu", "/van-ban/den")
+        clerk = desk_page(browser, base, "vanthu", next="/van-ban/den", locale=None)
 
         def arrived(page: Page = clerk) -> bool:
             page.reload()
@@ -104,14 +88,14 @@ def test_a_city_document_is_handled_by_three_wards_through_the_pages(
         _act(clerk, "Vào sổ văn bản đến", "Chờ phân công")
         expect(clerk.locator("[data-incoming-number]")).to_have_text("1")
 
-        leader = _login(browser, base, "lanhdao", doc_page)
+        leader = desk_page(browser, base, "lanhdao", next=doc_page, locale=None)
         _act(
             leader,
             "Phân công xử lý",
             "Đang xử lý",
             **{"Người chủ trì xử lý": "chuyenvien", "Hạn xử lý": "2026-12-05"},
         )
-        specialist = _login(browser, base, "chuyenvien", doc_page)
+        specialist = desk_page(browser, base, "chuyenvien", next=doc_page, locale=None)
         _act(specialist, "Báo cáo đã xử lý", "Đang xử lý", **{"Kết quả xử lý": "Đã triển khai"})
         _act(specialist, "Hoàn thành", "Hoàn thành")
         for page in (clerk, leader, specialist):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import Cluster, query, run, token, wait_until
+from tests.support import Cluster, query, run, running_cluster, token, wait_until
 
 A, B = "19786", "19744"  # Phú Hội, Phú Thuận
 
@@ -16,12 +16,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def cluster(tmp_path: Path):
-    c = Cluster(tmp_path)
-    c.start_hub()
-    c.enroll(A)
-    c.enroll(B)
-    yield c
-    c.close()
+    with running_cluster(tmp_path, A, B, serve=False) as c:
+        yield c
 
 
 NAMES = ["Nguyễn Văn Đức", "Trần Thị Thuỷ", "Lê Văn Hoà", "Phạm Thị Đào", "Hoàng Văn An"]

@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    PASSWORD,
+    Cluster,
+    log_in,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, expect
@@ -25,15 +33,11 @@ SUBJECT = "Hội nghị sơ kết công tác chuyển đổi số năm 2026"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("meetings"))
-    try:
-        cluster.start_hub()
-        for unit in WARDS:
-            add_ward_user(cluster.enroll(unit), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
-            cluster.start_ward(unit)
+    clerk = ("vanthu", "clerk", "Nguyễn Thị Văn Thư")
+    with running_cluster(
+        tmp_path_factory.mktemp("meetings"), *WARDS, users={unit: [clerk] for unit in WARDS}
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def test_a_city_meeting_is_answered_by_each_ward_through_its_pages(
@@ -62,10 +66,7 @@ def test_a_city_meeting_is_answered_by_each_ward_through_its_pages(
         )
         context.set_default_timeout(10_000)
         page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Tên đăng nhập").fill("vanthu")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, "/login", "vanthu")
         page.get_by_role("link", name="Lịch họp").click()
         page.get_by_role("link", name="Giấy mời đã nhận").click()
         card = page.locator(f"#inv-{invitation['id']}")

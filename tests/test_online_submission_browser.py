@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, query, token, wait_until
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    query,
+    running_cluster,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, Page, expect
@@ -28,14 +36,10 @@ PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("online"))
-    try:
-        cluster.start_hub(CENTRAL_HUB_SMS_INTERVAL="1")
-        cluster.enroll(UNIT)
-        cluster.start_ward(UNIT)
+    with running_cluster(
+        tmp_path_factory.mktemp("online"), UNIT, hub_env={"CENTRAL_HUB_SMS_INTERVAL": "1"}
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _page(browser: Browser, base_url: str) -> Page:
@@ -81,10 +85,7 @@ def test_citizen_submits_online_ward_receives_and_lookup_shows_each_step(
         what="the online dossier reached the ward",
     )
     officer = _page(browser, cluster.wards[UNIT].url)
-    officer.goto("/login")
-    officer.get_by_label("Tên đăng nhập").fill("canbo")
-    officer.get_by_label("Mật khẩu").fill(PASSWORD)
-    officer.get_by_role("button", name="Đăng nhập").click()
+    log_in(officer, "/login", "canbo")
     officer.goto("/viec/hom-nay")
     officer.get_by_role("link", name=code).click()
     form = officer.locator('form.action-form:has(input[name="action"][value="receive"])')

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support import log_in
+
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:  # the "test" extra is not installed
@@ -288,10 +290,7 @@ def test_login_never_sends_the_user_to_another_site(
     context.set_default_timeout(10_000)
     try:
         tab = context.new_page()
-        tab.goto(f"/login?next={target}")
-        tab.get_by_label("Tên đăng nhập").fill(USERNAME)
-        tab.get_by_label("Mật khẩu").fill(PASSWORD)
-        tab.get_by_role("button", name="Đăng nhập").click()
+        log_in(tab, f"/login?next={target}", USERNAME)
         expect(tab).to_have_url(ward_url + "/")
     finally:
         context.close()

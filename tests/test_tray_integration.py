@@ -25,7 +25,16 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import PASSWORD, Cluster, Server, env, free_port, token, wait_until
+from tests.support import (
+    PASSWORD,
+    Cluster,
+    Server,
+    env,
+    free_port,
+    running_cluster,
+    token,
+    wait_until,
+)
 from ward_node import tray, tray_config
 from ward_node.tray_state import AMBER, BLUE_GREY, DEEP_ORANGE, GREEN, GREY
 
@@ -149,15 +158,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub and an enrolled ward node, synced once; the node syncs again only when asked."""
     if _missing():
         pytest.skip(_missing())
-    made = Cluster(tmp_path_factory.mktemp("tray-cluster"))
-    try:
-        made.start_hub()
-        made.enroll(UNIT)
-        server = made.start_ward(UNIT, interval=3600)
+    with running_cluster(tmp_path_factory.mktemp("tray-cluster"), UNIT, interval=3600) as made:
+        server = made.wards[UNIT]
         wait_until(lambda: _status(server)["state"] == "synced", 30, what="first sync")
         yield made
-    finally:
-        made.close()
 
 
 @pytest.fixture

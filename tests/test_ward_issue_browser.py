@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.support import BROWSER_MARKS, PASSWORD, Cluster, add_ward_user, wait_until
+from tests.support import BROWSER_MARKS, Cluster, desk_page, running_cluster, wait_until
 from ward_node.deadlines import VIETNAM
 
 try:
-    from playwright.sync_api import Browser, Page, expect
+    from playwright.sync_api import Browser, expect
 except ImportError:  # skipped by BROWSER_MARKS
     pass
 
@@ -27,37 +27,21 @@ ATTENDEE = "Ông Lê Văn Nam, Phó Chủ tịch UBND phường Phú Thuận"
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A hub and two enrolled ward nodes, syncing every second; a leader at A, a clerk at B."""
-    cluster = Cluster(tmp_path_factory.mktemp("ward-issue"))
-    try:
-        cluster.start_hub()
-        add_ward_user(cluster.enroll(WARD_A), "lanhdao", "leader", "Trần Thị Hoa")
-        add_ward_user(cluster.enroll(WARD_B), "vanthu", "clerk", "Nguyễn Thị Văn Thư")
-        for unit in (WARD_A, WARD_B):
-            cluster.start_ward(unit)
+    users = {
+        WARD_A: [("lanhdao", "leader", "Trần Thị Hoa")],
+        WARD_B: [("vanthu", "clerk", "Nguyễn Thị Văn Thư")],
+    }
+    with running_cluster(
+        tmp_path_factory.mktemp("ward-issue"), WARD_A, WARD_B, users=users
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.close()
-
-
-def _login(browser: Browser, base_url: str, username: str) -> Page:
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 1366, "height": 768}, locale="vi-VN"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
-    return page
 
 
 def test_a_ward_leader_invites_another_ward_which_answers_through_its_pages(
     cluster: Cluster, browser: Browser
 ) -> None:
     day = (datetime.now(VIETNAM) + timedelta(days=3)).strftime("%d/%m/%Y")
-    leader = _login(browser, cluster.wards[WARD_A].url, "lanhdao")
+    leader = desk_page(browser, cluster.wards[WARD_A].url, "lanhdao", viewport=(1366, 768))
     leader.get_by_role("link", name="Lịch họp").click()
     leader.get_by_role("link", name="Gửi giấy mời").click()
     invite_b = leader.get_by_role("checkbox", name="Phú Thuận")
@@ -83,7 +67,7 @@ def test_a_ward_leader_invites_another_ward_which_answers_through_its_pages(
     expect(sent.get_by_role("heading")).to_contain_text("1/GM-UBND")
     expect(sent.locator(f'tr[data-unit="{WARD_B}"] .reply-status')).to_have_text("Chưa trả lời")
 
-    clerk = _login(browser, cluster.wards[WARD_B].url, "vanthu")
+    clerk = desk_page(browser, cluster.wards[WARD_B].url, "vanthu", viewport=(1366, 768))
     clerk.goto("/invitations")
     card = clerk.locator("article.invitation", has_text=SUBJECT)
 

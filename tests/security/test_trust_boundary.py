@@ -140,7 +140,11 @@ def _ward(tmp: Path, hub: FlaskClient, unit: str) -> Ward:
     transport = AppTransport(hub)
     data = tmp / f"ward-{unit}"
     init_node(
-        data, unit=unit, hub_url="http://hub.test", token=enrollment_token(tmp, unit), transport=transport
+        data,
+        unit=unit,
+        hub_url="http://hub.test",
+        token=enrollment_token(tmp, unit),
+        transport=transport,
     )
     session, conn = synced_session(data, transport)
     session.chunk = 5000

@@ -22,11 +22,11 @@ from tests.support.browser import (
 from tests.support.clients import (
     Api,
     console_login,
-    console_session,
     csrf_of,
     hub_token,
     token,
     ward_login,
+    web_session,
 )
 from tests.support.cluster import (
     ROOT,
@@ -67,7 +67,6 @@ __all__ = [
     "code_env",
     "console_login",
     "console_page",
-    "console_session",
     "csrf_of",
     "desk_page",
     "enrolled_node",
@@ -88,4 +87,5 @@ __all__ = [
     "token",
     "wait_until",
     "ward_login",
+    "web_session",
 ]

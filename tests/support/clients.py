@@ -1,7 +1,7 @@
 """Logging in over HTTP, one helper per kind of client: the ward's API (bearer token) and
 pages (cookie session with its CSRF token), the hub's API (bearer token) and the console's
 pages (cookie session with its CSRF token); on Flask test clients, or over real HTTP to a
-served process (:func:`token`, :func:`console_session`)."""
+served process (:func:`token`, :func:`web_session`)."""
 
 from __future__ import annotations
 
@@ -94,13 +94,14 @@ def token(url: str, username: str = "canbo", password: str = PASSWORD) -> dict[s
     return {"Authorization": "Bearer " + resp.json()["token"]}
 
 
-def console_session(hub_url: str, username: str = "admin") -> requests.Session:
-    """A requests session logged in to the console of the hub served at ``hub_url``."""
+def web_session(url: str, login_path: str, username: str) -> requests.Session:
+    """A requests session logged in through the form at ``login_path`` of the app served at
+    ``url``: the ward's pages (``/login``) or the console (``/console/dang-nhap``)."""
     web = requests.Session()
     web.trust_env = False  # loopback: no proxy
-    page = web.get(hub_url + "/console/dang-nhap", timeout=10)
+    page = web.get(url + login_path, timeout=10)
     resp = web.post(
-        hub_url + "/console/dang-nhap",
+        url + login_path,
         data={"csrf_token": csrf_of(page.text), "username": username, "password": PASSWORD},
         allow_redirects=False,
         timeout=10,
