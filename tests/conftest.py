@@ -34,13 +34,19 @@ def api(client: FlaskClient) -> Api:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> FlaskClient:
+def hub_config() -> dict[str, Any]:
+    """Settings for the ``hub`` fixture's app; a module overrides this fixture for its own."""
+    return {}
+
+
+@pytest.fixture
+def hub(tmp_path: Path, hub_config: dict[str, Any]) -> FlaskClient:
     """A hub initialised in ``tmp_path / "hub"``, as a Flask test client."""
     from central_hub import create_app as create_hub
     from central_hub.setup import init_hub
 
     init_hub(tmp_path / "hub", name="Hub thử")
-    return create_hub({"DATA": str(tmp_path / "hub")}).test_client()
+    return create_hub({"DATA": str(tmp_path / "hub"), **hub_config}).test_client()
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,15 @@ from sync import (
     unpack_frame,
 )
 from sync.blobsync import _ask_status, _open, _seal  # the node's requests, made by hand
-from tests.support import PASSWORD, Api, AppTransport, enrollment_token, node_session, scan_pdf
+from tests.support import (
+    PASSWORD,
+    Api,
+    AppTransport,
+    enrollment_token,
+    hub_token,
+    node_session,
+    scan_pdf,
+)
 from ward_node import create_app as create_ward
 from ward_node.setup import init_node
 from ward_node.store import ROLES, open_store
@@ -43,7 +51,6 @@ from webapp import add_user
 
 UNIT, OTHER_UNIT = "19786", "19744"
 MIB = 1024 * 1024
-ADMIN_PASSWORD = "quan-tri-123"
 
 
 class CutTransport(AppTransport):
@@ -118,17 +125,6 @@ def _hub_blobs(tmp_path: Path) -> BlobStore:
     return BlobStore(tmp_path / "hub" / "blobs")
 
 
-def _hub_user(tmp_path: Path, hub: FlaskClient, role: str = "admin") -> dict[str, str]:
-    from central_hub.store import ROLES as HUB_ROLES
-    from central_hub.store import open_store as open_hub
-
-    conn = open_hub(tmp_path / "hub")
-    add_user(conn, role, ADMIN_PASSWORD, role, HUB_ROLES)
-    conn.close()
-    resp = hub.post("/api/v1/auth/token", json={"username": role, "password": ADMIN_PASSWORD})
-    return {"Authorization": "Bearer " + resp.get_json()["token"]}
-
-
 def _dossier(ward: Ward) -> dict[str, Any]:
     resp = ward.api.post(
         "/dossiers",
@@ -199,12 +195,12 @@ def test_a_file_attached_at_the_ward_reaches_the_hub_sealed_and_verified(
     ward.session.run()
     assert not [p for p, _ in ward.transport.sent[before:] if p.startswith("/sync/v1/blobs")]
 
-    admin = _hub_user(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     with hub.get(f"/api/v1/attachments/{sha}", headers=admin) as resp:
         assert resp.status_code == 200 and resp.data == data
         assert resp.mimetype == "application/pdf"
         assert "attachment" in resp.headers["Content-Disposition"]
-    viewer = _hub_user(tmp_path, hub, "viewer")
+    viewer = hub_token(hub, tmp_path / "hub", "viewer")
     assert hub.get(f"/api/v1/attachments/{sha}", headers=viewer).status_code == 403
     assert hub.get(f"/api/v1/attachments/{'0' * 64}", headers=admin).status_code == 404
 
@@ -359,7 +355,7 @@ def test_a_hub_admin_edit_of_the_dossier_keeps_its_attachments(
     data = scan_pdf(10_000)
     record = _attach(ward, dossier["id"], data, name="Đơn đề nghị.docx").get_json()
     ward.session.run()
-    admin = _hub_user(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     resp = hub.patch(
         f"/api/v1/dossiers/{dossier['id']}", json={"notes": "Bổ sung ở thành phố"}, headers=admin
     )

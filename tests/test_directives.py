@@ -382,17 +382,9 @@ def test_a_ward_keeps_reporting_while_the_hub_is_down_then_converges(
 # -- The ward's pages --------------------------------------------------------------------------
 
 
-def _login(client: FlaskClient, username: str) -> str:
-    """Log in through the form; the session's CSRF token for the next posts."""
-    ward_login(client, username)
-    client.get("/directives")  # a page with a form makes the session's token
-    with client.session_transaction() as sess:
-        return str(sess["csrf"])
-
-
 def test_the_pages_list_show_and_take_a_report(client: FlaskClient) -> None:
     d = _issue_at_ward(Api(client, "leader"), deadline="2026-01-02")
-    csrf = _login(client, "specialist")
+    csrf = ward_login(client, "specialist")
     page = client.get("/directives").get_data(as_text=True)
     assert "Theo dõi ý kiến chỉ đạo" in page and d["title"] in page
     assert 'class="tc tc-overdue">Quá hạn' in page

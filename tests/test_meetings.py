@@ -17,7 +17,14 @@ from icalendar import Calendar
 
 from office import schedule_rows, to_ics, week_of
 from sync import Conflict, TransportError, ValidationError, Write, new_id
-from tests.support import PASSWORD, Api, AppTransport, enrollment_token, hub_token, synced_session
+from tests.support import (
+    Api,
+    AppTransport,
+    enrollment_token,
+    hub_token,
+    synced_session,
+    ward_login,
+)
 from ward_node import meetings as meetings_mod
 from ward_node.meetings import Meetings
 from ward_node.setup import init_node
@@ -528,23 +535,10 @@ def test_hub_api_refuses_an_invalid_city_meeting(city) -> None:
 # -- pages ---------------------------------------------------------------------------------
 
 
-def _login(client: FlaskClient, username: str) -> str:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(True))
-    assert token
-    resp = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert resp.status_code == 302
-    # The session starts afresh at login, with a new CSRF token.
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/meetings").get_data(True))
-    assert token
-    return token.group(1)
-
-
 def test_pages_register_a_meeting_show_the_schedule_and_answer_an_invitation(
     client: FlaskClient, ward_conn: sqlite3.Connection
 ) -> None:
-    csrf = _login(client, "clerk")
+    csrf = ward_login(client, "clerk")
     assert "Lịch họp" in client.get("/").get_data(True)  # the nav link
     assert client.get("/meetings/new").status_code == 200
     bad = client.post(

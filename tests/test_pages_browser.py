@@ -7,189 +7,38 @@ token is refused. Headless Chromium from the system (/usr/bin/chromium), driven 
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import unicodedata
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support import log_in
+from tests.support import BROWSER_MARKS, log_in, running_cluster
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
-except ImportError:  # the "test" extra is not installed
-    sync_playwright = None
+    from playwright.sync_api import Browser, Page, expect
+except ImportError:  # skipped by BROWSER_MARKS
+    pass
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-]
 UNIT = "19786"
-USERNAME, PASSWORD = "canbo", "officerpw1"
+USERNAME = "canbo"  # the cluster's officer
 CODE = re.compile(r"H57\.19786-\d{6}-\d{4}")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        sync_playwright is None,
-        reason="the Python package playwright is not installed (pip install 'playwright>=1.45,<2')",
-    ),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"no system Chromium at {CHROMIUM} to drive headless"
-    ),
-]
-
-
-# -- real processes ----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    # Loopback only: a proxy from the environment must not sit between the test and its servers.
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _cli(module: str, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=60,
-    )
-    assert done.returncode == 0, f"{module} {args[0]} failed: {done.stderr}"
-    return done.stdout
-
-
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _serve(module: str, data: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
-    """Start ``module serve`` and return once ``/healthz`` answers (deadline 30 s)."""
-    log = data.parent / f"{data.name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", module, "serve", "--data", str(data), "--port", str(port)]
-            + list(extra),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"{module} exited early:\n{log.read_text()[-2000:]}")
-        try:
-            with _NO_PROXY.open(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            _stop(proc)
-            raise AssertionError(f"{module} not healthy after 30 s:\n{log.read_text()[-2000:]}")
-        time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def ward_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A hub and an enrolled ward node with one officer, both serving; the node's base URL."""
-    root = tmp_path_factory.mktemp("pages")
-    hub, ward = root / "hub", root / "w1"
-    hub_port, ward_port = _free_port(), _free_port()
-    hub_url = f"http://127.0.0.1:{hub_port}"
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        _cli("central_hub", "init", "--data", str(hub))
-        token = _cli(
-            "central_hub", "enroll", "--data", str(hub), "--unit", UNIT, "--hub-url", hub_url
-        ).strip()
-        procs.append(_serve("central_hub", hub, hub_port))
-        _cli(
-            "ward_node",
-            "init",
-            "--data",
-            str(ward),
-            "--unit",
-            UNIT,
-            "--hub",
-            hub_url,
-            "--token",
-            token,
-        )
-        _cli(
-            "ward_node",
-            "user",
-            "add",
-            "--data",
-            str(ward),
-            "--username",
-            USERNAME,
-            "--role",
-            "officer",
-            "--full-name",
-            "Trần Thị Hoà",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )
-        procs.append(_serve("ward_node", ward, ward_port, "--sync-interval", "5"))
-        yield f"http://127.0.0.1:{ward_port}"
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
+    with running_cluster(tmp_path_factory.mktemp("pages"), UNIT, interval=5) as cluster:
+        yield cluster.wards[UNIT].url
 
 
 # -- the browser -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert sync_playwright is not None
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -203,9 +52,7 @@ def page(browser: Browser, ward_url: str) -> Iterator[Page]:
     try:
         tab.goto("/")
         expect(tab).to_have_url(re.compile(r"/login\?next="))
-        tab.get_by_label("Tên đăng nhập").fill(USERNAME)
-        tab.get_by_label("Mật khẩu").fill(PASSWORD)
-        tab.get_by_role("button", name="Đăng nhập").click()
+        log_in(tab, tab.url, USERNAME)
         expect(tab.get_by_role("heading", name="Hồ sơ một cửa")).to_be_visible()
         yield tab
     finally:

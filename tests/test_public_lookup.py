@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from central_hub import create_app as create_hub
 from central_hub.public import STATUS_NAMES as HUB_STATUS_NAMES
-from central_hub.setup import init_hub
 from sync import NodeSync, mask_name
 from tests.support import AppTransport, enrolled_node, enrollment_token, synced_session
 from ward_node import people
@@ -27,10 +25,8 @@ LIMIT = 5
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> FlaskClient:
-    init_hub(tmp_path / "hub", name="Hub thử")
-    app = create_hub({"DATA": str(tmp_path / "hub"), "PUBLIC_LOOKUP_PER_MINUTE": LIMIT})
-    return app.test_client()
+def hub_config() -> dict[str, Any]:
+    return {"PUBLIC_LOOKUP_PER_MINUTE": LIMIT}
 
 
 def _ward(tmp_path: Path, hub: FlaskClient, unit: str) -> tuple[NodeSync, Dossiers]:

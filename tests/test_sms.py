@@ -36,14 +36,13 @@ from central_hub.sms_providers import (
     TransientSmsError,
     provider_from_settings,
 )
-from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub
 from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
-from tests.support import enrolled_node, synced_session
+from tests.support import enrolled_node, hub_token, synced_session, wait_until
 from ward_node.dossiers import Dossiers
 from ward_node.notices import KINDS, notice_for
 from ward_node.store import load_clock
-from webapp import User, add_user
+from webapp import User
 
 TOKEN = "cong-sms-bi-mat"
 CODE = "H57.19786-261127-0001"
@@ -364,7 +363,7 @@ class FakeGateway:
         self.thread.start()
 
     def answer(self, auth: str, key: str, raw: bytes) -> tuple[int, dict[str, Any]]:
-        time.sleep(self.delay)
+        time.sleep(self.delay)  # a slow gateway is the behaviour under test, not a wait
         with self.lock:
             body = json.loads(raw)
             if auth != f"Bearer {TOKEN}":
@@ -387,11 +386,9 @@ class FakeGateway:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> FlaskClient:
-    """A hub that knows the gateway's token (for delivery receipts)."""
-    init_hub(tmp_path / "hub", name="Hub thử")
-    app = create_hub({"DATA": str(tmp_path / "hub"), "SMS_GATEWAY_TOKEN": TOKEN})
-    return app.test_client()
+def hub_config() -> dict[str, Any]:
+    """The hub knows the gateway's token (for delivery receipts)."""
+    return {"SMS_GATEWAY_TOKEN": TOKEN}
 
 
 class FakeClock:
@@ -703,14 +700,6 @@ def test_receipts_are_refused_when_no_gateway_token_is_set(tmp_path: Path) -> No
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "receipts_disabled"
 
 
-def _login(tmp_path: Path, hub: FlaskClient, role: str) -> dict[str, str]:
-    conn = open_hub(tmp_path / "hub")
-    add_user(conn, role, "mat-khau-123", role, HUB_ROLES)
-    conn.close()
-    resp = hub.post("/api/v1/auth/token", json={"username": role, "password": "mat-khau-123"})
-    return {"Authorization": "Bearer " + resp.get_json()["token"]}
-
-
 def test_the_sms_log_is_for_administrators_and_filters_by_status(
     tmp_path: Path, hub: FlaskClient, hub_conn: sqlite3.Connection
 ) -> None:
@@ -723,8 +712,11 @@ def test_the_sms_log_is_for_administrators_and_filters_by_status(
         provider.close()
         gateway.close()
     assert hub.get("/api/v1/sms").status_code == 401
-    assert hub.get("/api/v1/sms", headers=_login(tmp_path, hub, "viewer")).status_code == 403
-    admin = _login(tmp_path, hub, "admin")
+    assert (
+        hub.get("/api/v1/sms", headers=hub_token(hub, tmp_path / "hub", "viewer")).status_code
+        == 403
+    )
+    admin = hub_token(hub, tmp_path / "hub", "admin")
     every = hub.get("/api/v1/sms?limit=2", headers=admin).get_json()
     assert len(every["items"]) == 2 and every["next_cursor"]
     rest = hub.get(f"/api/v1/sms?cursor={every['next_cursor']}", headers=admin).get_json()
@@ -772,20 +764,24 @@ def test_serve_runs_the_dispatcher_in_a_thread_and_stops_it(
     app = create_hub({"DATA": str(tmp_path / "hub"), "SMS_INTERVAL": 1}, start_dispatcher=True)
     worker = app.extensions["sms_dispatcher"]
     try:
-        deadline = time.monotonic() + 20
         log = tmp_path / "hub" / "sms.log"
-        while not (log.exists() and len(log.read_text().splitlines()) == 2):
-            assert time.monotonic() < deadline, "the dispatcher thread sent nothing"
-            time.sleep(0.05)
+        wait_until(
+            lambda: log.exists() and len(log.read_text().splitlines()) == 2,
+            20,
+            0.05,
+            what="the dispatcher thread to send both notices",
+        )
     finally:
         worker.stop()
     assert not worker._thread.is_alive()
     conn = open_hub(tmp_path / "hub")
     try:
-        deadline = time.monotonic() + 10
-        while {s["status"] for s in _hub_sms(conn).values()} != {"sent"}:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(
+            lambda: {s["status"] for s in _hub_sms(conn).values()} == {"sent"},
+            10,
+            0.05,
+            what="every notice marked sent",
+        )
     finally:
         conn.close()
     quiet = create_hub({"DATA": str(tmp_path / "hub")})

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support import PASSWORD, UNIT
+from tests.support import UNIT, ward_login
 from ward_node.deadlines import VIETNAM
 
 OTHER_WARD, DEPARTMENT = "19744", "19750"  # Phú Thuận, Tây Lộc: current units in the seed data
@@ -30,21 +30,6 @@ def store(ward_app: Flask) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
-
-
-def _login(client: FlaskClient, username: str) -> str:
-    """Log in through the form; the CSRF token of the new session (from the logout form)."""
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(True))
-    assert token
-    resp = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert resp.status_code == 302
-    token = re.search(
-        r'name="csrf_token" value="([^"]+)"', client.get("/directives").get_data(True)
-    )
-    assert token
-    return token.group(1)
 
 
 def _changes(conn: sqlite3.Connection, type_name: str) -> list[dict[str, Any]]:
@@ -66,7 +51,7 @@ def _in_days(days: int) -> datetime:
 def test_a_leader_issues_a_directive_from_the_form_and_it_is_routed_to_its_units(
     client: FlaskClient, store: sqlite3.Connection
 ) -> None:
-    csrf = _login(client, "leader")
+    csrf = ward_login(client, "leader")
     listing = client.get("/directives").get_data(True)
     assert 'href="/directives/new"' in listing and "Giao nhiệm vụ mới" in listing
     form = client.get("/directives/new").get_data(True)
@@ -106,7 +91,7 @@ def test_a_leader_issues_a_directive_from_the_form_and_it_is_routed_to_its_units
 def test_a_directive_inside_the_ward_is_led_by_the_ward(
     client: FlaskClient, store: sqlite3.Connection
 ) -> None:
-    csrf = _login(client, "admin")
+    csrf = ward_login(client, "admin")
     resp = client.post(
         "/directives/new",
         data={
@@ -125,7 +110,7 @@ def test_a_directive_inside_the_ward_is_led_by_the_ward(
 def test_an_officer_has_no_link_and_is_refused_the_form(
     client: FlaskClient, store: sqlite3.Connection
 ) -> None:
-    _login(client, "officer")
+    ward_login(client, "officer")
     assert "/directives/new" not in client.get("/directives").get_data(True)
     assert client.get("/directives/new").status_code == 403
     assert client.post("/directives/new", data={"title": "x"}).status_code in (400, 403)
@@ -147,7 +132,7 @@ def test_an_officer_has_no_link_and_is_refused_the_form(
 def test_a_refused_directive_form_keeps_what_was_typed_and_writes_nothing(
     client: FlaskClient, store: sqlite3.Connection, change: dict[str, str], field: str, message: str
 ) -> None:
-    csrf = _login(client, "leader")
+    csrf = ward_login(client, "leader")
     data = {
         "csrf_token": csrf,
         "title": "Kiểm tra an toàn thực phẩm",
@@ -194,7 +179,7 @@ def _invitation(csrf: str, **change: Any) -> dict[str, Any]:
 def test_an_invitation_sent_from_the_form_gets_the_next_number_of_the_year(
     client: FlaskClient, store: sqlite3.Connection
 ) -> None:
-    csrf = _login(client, "leader")
+    csrf = ward_login(client, "leader")
     assert "Gửi giấy mời" in client.get("/invitations").get_data(True)
     first = client.post("/invitations/new", data=_invitation(csrf))
     second = client.post("/invitations/new", data=_invitation(csrf, subject="Họp dân phố 3"))
@@ -221,7 +206,7 @@ def test_the_sent_invitation_shows_a_reply_that_came_back(
 ) -> None:
     from sync import Change, Replica, new_id
 
-    csrf = _login(client, "clerk")
+    csrf = ward_login(client, "clerk")
     assert client.post("/invitations/new", data=_invitation(csrf)).status_code == 302
     conn = sqlite3.connect(Path(ward_app.config["DATA"]) / "node.sqlite3")
     try:
@@ -272,7 +257,7 @@ def test_the_sent_invitation_shows_a_reply_that_came_back(
 def test_a_refused_invitation_form_keeps_what_was_typed_and_takes_no_number(
     client: FlaskClient, store: sqlite3.Connection, change: dict[str, Any], field: str, message: str
 ) -> None:
-    csrf = _login(client, "leader")
+    csrf = ward_login(client, "leader")
     data = _invitation(csrf, **change)
     resp = client.post("/invitations/new", data=data)
     page = resp.get_data(True)
@@ -289,7 +274,7 @@ def test_a_refused_invitation_form_keeps_what_was_typed_and_takes_no_number(
 
 
 def test_an_officer_cannot_send_an_invitation(client: FlaskClient) -> None:
-    _login(client, "officer")
+    ward_login(client, "officer")
     assert "/invitations/new" not in client.get("/invitations").get_data(True)
     assert client.get("/invitations/new").status_code == 403
 
@@ -297,7 +282,7 @@ def test_an_officer_cannot_send_an_invitation(client: FlaskClient) -> None:
 def test_the_issuer_extends_with_a_date_typed_dd_mm_yyyy(
     client: FlaskClient, store: sqlite3.Connection
 ) -> None:
-    csrf = _login(client, "leader")
+    csrf = ward_login(client, "leader")
     resp = client.post(
         "/directives/new",
         data={"csrf_token": csrf, "title": "Trực Tết", "content": "Phân công.", "lead_unit": UNIT},
