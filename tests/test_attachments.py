@@ -39,13 +39,12 @@ from tests.support import (
     PASSWORD,
     Api,
     AppTransport,
-    enrollment_token,
+    enrolled_node,
     hub_token,
     node_session,
     scan_pdf,
 )
 from ward_node import create_app as create_ward
-from ward_node.setup import init_node
 from ward_node.store import ROLES, open_store
 from webapp import add_user
 
@@ -98,14 +97,7 @@ def make_ward(tmp_path: Path, hub: FlaskClient) -> Any:
 
     def make(unit: str = UNIT) -> Ward:
         transport = CutTransport(hub)
-        data = tmp_path / f"ward-{unit}"
-        init_node(
-            data,
-            unit=unit,
-            hub_url="http://hub.test",
-            token=enrollment_token(tmp_path, unit),
-            transport=transport,
-        )
+        data, _ = enrolled_node(tmp_path, hub, unit, transport=transport, folder=f"ward-{unit}")
         session, conn = node_session(data, transport)
         session.chunk = 5000
         session.pull(SyncReport())  # the reference data, as ``ward-node init`` leaves it

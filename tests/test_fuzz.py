@@ -30,11 +30,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from central_hub import create_app as create_hub
-from central_hub import nodes
-from central_hub.setup import init_hub, load_keys
-from central_hub.store import open_store as open_hub_store
+from central_hub.setup import init_hub
 from sync import ChangeLog, KeyPair, NodeSync, PublicKeys, Replica, canonical, pack_payload, seal
-from tests.support import AppTransport
+from tests.support import AppTransport, enrollment_token
 from ward_node.dossiers import Dossiers
 from ward_node.setup import init_node
 from ward_node.store import identity, load_clock, open_store
@@ -81,16 +79,7 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Fuzz:
     hub_dir = tmp / "hub"
     init_hub(hub_dir, name="Hub thử")
     client = create_hub({"DATA": str(hub_dir)}).test_client()  # not TESTING: a crash is a 500
-    hub_conn = open_hub_store(hub_dir)
-    token = nodes.make_token(
-        hub_conn,
-        unit=UNIT,
-        name=UNIT,
-        hub_url="http://hub.test",
-        hub_keys=load_keys(hub_dir),
-        hours=1,
-    )
-    hub_conn.close()
+    token = enrollment_token(tmp, UNIT)
     ward = tmp / "ward"
     transport = AppTransport(client)
     init_node(ward, unit=UNIT, hub_url="http://hub.test", token=token, transport=transport)

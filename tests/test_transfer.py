@@ -20,9 +20,8 @@ from flask.testing import FlaskClient
 
 from central_hub import cli as hub_cli
 from central_hub import create_app as create_hub
-from central_hub import nodes
 from central_hub import transfer as hub_transfer
-from central_hub.setup import capture, init_hub, load_keys
+from central_hub.setup import capture, init_hub
 from central_hub.store import open_store as open_hub_store
 from sync import (
     KeyPair,
@@ -36,7 +35,7 @@ from sync import (
     read_status,
     set_meta,
 )
-from tests.support import AppTransport
+from tests.support import AppTransport, enrollment_token
 from ward_node import cli as ward_cli
 from ward_node import rotation
 from ward_node import transfer as ward_transfer
@@ -61,27 +60,12 @@ class World:
     transport: AppTransport
 
 
-def _token(hub_dir: Path, unit: str) -> str:
-    conn = open_hub_store(hub_dir)
-    try:
-        return nodes.make_token(
-            conn,
-            unit=unit,
-            name=unit,
-            hub_url="http://hub.test",
-            hub_keys=load_keys(hub_dir),
-            hours=1,
-        )
-    finally:
-        conn.close()
-
-
 def _enrol(hub_dir: Path, ward_dir: Path, unit: str, transport: AppTransport) -> None:
     init_node(
         ward_dir,
         unit=unit,
         hub_url="http://hub.test",
-        token=_token(hub_dir, unit),
+        token=enrollment_token(hub_dir.parent, unit),
         transport=transport,
     )
     _online(ward_dir, transport)

@@ -66,16 +66,23 @@ def enrollment_token(root: Path, unit: str = UNIT, hours: int = 1) -> str:
         conn.close()
 
 
-def enrolled_node(root: Path, hub: FlaskClient) -> tuple[Path, AppTransport]:
-    """A ward node for :data:`UNIT` enrolled with the hub of ``root / "hub"`` (served by
-    ``hub``), in ``root / "ward"``; its data folder and transport."""
-    transport = AppTransport(hub)
-    data = root / "ward"
+def enrolled_node(
+    root: Path,
+    hub: FlaskClient,
+    unit: str = UNIT,
+    *,
+    transport: AppTransport | None = None,
+    folder: str = "ward",
+) -> tuple[Path, AppTransport]:
+    """A ward node for ``unit`` enrolled with the hub of ``root / "hub"`` (served by ``hub``,
+    through ``transport`` if given), in ``root / folder``; its data folder and transport."""
+    transport = transport or AppTransport(hub)
+    data = root / folder
     init_node(
         data,
-        unit=UNIT,
+        unit=unit,
         hub_url="http://hub.test",
-        token=enrollment_token(root),
+        token=enrollment_token(root, unit),
         transport=transport,
     )
     return data, transport
