@@ -30,8 +30,8 @@ from sync import (
     seal,
     validate,
 )
+from tests.hub.protocol.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
 from tests.support import enrolled_node, synced_session
-from tests.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
 from ward_node.dossiers import Dossiers
 from webapp import User
 

@@ -26,7 +26,7 @@ from sync import Change, Replica, Write, new_id
 from tests.support import PASSWORD, Api, console_login, csrf_of, hub_token
 from ward_node.documents import Documents
 from ward_node.store import ROLES, load_clock, open_store
-from webapp import add_user, get_user
+from webapp import add_user
 
 PAPER = {
     "direction": "incoming",
@@ -255,20 +255,6 @@ def test_a_secret_document_stored_by_an_older_release_never_shows_its_content(
 # -- the hub: API and console ---------------------------------------------------------------
 
 
-def _hub_user(tmp_path: Path, hub: FlaskClient, role: str) -> dict[str, str]:
-    from central_hub.store import ROLES as HUB_ROLES
-    from central_hub.store import open_store as open_hub
-
-    conn = open_hub(tmp_path / "hub")
-    try:
-        if get_user(conn, role) is None:
-            add_user(conn, role, PASSWORD, role, HUB_ROLES)
-    finally:
-        conn.close()
-    token = hub.post("/api/v1/auth/token", json={"username": role, "password": PASSWORD})
-    return {"Authorization": f"Bearer {token.get_json()['token']}"}
-
-
 def _hub_count(tmp_path: Path, table: str) -> int:
     conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
     try:
@@ -329,7 +315,7 @@ def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: Fl
         json={**SECRET_SEND, "secrecy": "none", "summary": "Lịch trực"},
     ).get_json()
     for role in ("operator", "viewer"):
-        headers = _hub_user(tmp_path, hub, role)
+        headers = hub_token(hub, tmp_path / "hub", role)
         listed = [d["id"] for d in hub.get("/api/v1/documents", headers=headers).json["items"]]
         assert listed == [plain["id"]], role
         assert hub.get(f"/api/v1/documents/{secret['id']}", headers=headers).status_code == 404
@@ -433,7 +419,7 @@ def test_a_ward_pulling_a_secret_document_s_content_keeps_only_its_register_entr
 def test_the_hub_keeps_nothing_of_a_secret_documents_content_a_ward_pushes(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from tests.test_routing import _ward
+    from tests.hub.protocol.test_routing import _ward
     from ward_node.store import capture
 
     session, ward = _ward(tmp_path, hub, "19786")

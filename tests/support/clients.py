@@ -57,9 +57,9 @@ def ward_login(client: FlaskClient, username: str = "officer", **kwargs: Any) ->
 
 
 def hub_token(hub: FlaskClient, hub_data: Path, role: str = "admin") -> dict[str, str]:
-    """Create ``role`` (named after it) at the hub in ``hub_data``; the Authorization header
-    of a token for it on the hub's API."""
-    add_hub_user(hub_data, role, role)
+    """Create ``role`` (named after it) at the hub in ``hub_data`` unless it exists; the
+    Authorization header of a token for it on the hub's API."""
+    add_hub_user(hub_data, role, role, reset=False)
     resp = hub.post("/api/v1/auth/token", json={"username": role, "password": PASSWORD})
     assert resp.status_code == 200, resp.get_json()
     return {"Authorization": "Bearer " + resp.get_json()["token"]}

@@ -128,7 +128,7 @@ class Cluster:
     """A hub and ward nodes in folders under ``root``, driven through their real CLIs.
 
     ``hub_code`` (and ``code`` of :meth:`enroll` and :meth:`start_ward`) names the source
-    folder of another release to run instead of this checkout (tests/test_compat.py); change
+    folder of another release to run instead of this checkout (tests/system/test_compat.py); change
     ``hub_code`` to upgrade the hub in place."""
 
     def __init__(self, root: Path, *, hub_code: Path | None = None) -> None:

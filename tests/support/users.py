@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from webapp import add_user
+from webapp import add_user, get_user
 
 PASSWORD = "matkhau-123"
 
@@ -21,13 +21,16 @@ def add_ward_user(data: Path, username: str, role: str, full_name: str = "") -> 
         conn.close()
 
 
-def add_hub_user(data: Path, username: str, role: str, full_name: str = "") -> None:
-    """Add (or reset) a user with :data:`PASSWORD` in the hub's store at ``data``. A reset
-    ends the user's sessions and tokens: add each user once."""
+def add_hub_user(
+    data: Path, username: str, role: str, full_name: str = "", *, reset: bool = True
+) -> None:
+    """Add a user with :data:`PASSWORD` in the hub's store at ``data``; one that exists is
+    reset (which ends its sessions and tokens), or left alone if ``reset`` is false."""
     from central_hub.store import ROLES, open_store
 
     conn = open_store(data)
     try:
-        add_user(conn, username, PASSWORD, role, ROLES, full_name)
+        if reset or get_user(conn, username) is None:
+            add_user(conn, username, PASSWORD, role, ROLES, full_name)
     finally:
         conn.close()

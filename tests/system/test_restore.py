@@ -3,7 +3,7 @@ the city holds (docs/sync.md, "Restores"); a hub restored from a backup gets bac
 wards had sent it since.
 
 In process: the hub's app, one ward on an in-memory transport (the same bytes as over HTTP;
-``tests/test_backup.py`` does the same with real processes, ``ward-node backup`` and a plain
+``tests/system/test_backup.py`` does the same with real processes, ``ward-node backup`` and a plain
 copy of the folder)."""
 
 from __future__ import annotations

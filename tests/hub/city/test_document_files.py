@@ -25,6 +25,7 @@ from werkzeug.test import encode_multipart
 from central_hub.submit import MAX_SCAN_BYTES
 from sync import BLOB_CHUNK_SIZE, BlobStore, NodeSync, RemoteRefused, SyncReport, connect
 from sync.blobsync import _ask_status, _seal  # the node's requests, made by hand
+from tests.hub.city.test_work import BASE, _count, _routes
 from tests.support import (
     AppTransport,
     console_login,
@@ -33,7 +34,6 @@ from tests.support import (
     hub_token,
     node_session,
 )
-from tests.test_console_work import BASE, _count, _routes
 from ward_node.setup import init_node
 
 A, B = "19786", "19744"

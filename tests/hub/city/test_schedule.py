@@ -15,9 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
+from tests.hub.city.test_work import BASE, _post
+from tests.hub.protocol.test_routing import _ward
 from tests.support import console_login
-from tests.test_console_work import BASE, _post
-from tests.test_routing import _ward
 from ward_node.meetings import Meetings
 from ward_node.store import load_clock
 from webapp import User

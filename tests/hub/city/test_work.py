@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from central_hub.console_work import today
 from sync import connect
+from tests.hub.protocol.test_routing import _ward
 from tests.support import console_login, csrf_of, hub_token
-from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.meetings import Meetings
 from ward_node.store import load_clock

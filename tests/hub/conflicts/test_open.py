@@ -4,7 +4,7 @@ the console until someone decides; a person resolves from either page or from th
 the decision closes it everywhere. In process first (the hub's Flask test client, a ward's
 real sync session and its pages), then on real processes (a hub and a ward node, each its own
 ``serve``) for a dossier's notes, an applicant's phone and a document's summary;
-tests/test_conflicts_open_browser.py drives both record pages in Chromium."""
+tests/hub/conflicts/test_open_browser.py drives both record pages in Chromium."""
 
 from __future__ import annotations
 
@@ -675,7 +675,7 @@ def test_conflicts_open_before_the_upgrade_get_their_notice(pair: Pair) -> None:
 
 
 class Live:
-    """A real hub and a real ward node (``tests.cluster``), the ward's worker idle until asked,
+    """A real hub and a real ward node (``tests.support``), the ward's worker idle until asked,
     so that the city and the ward can each edit a record before seeing the other's edit."""
 
     def __init__(self, cluster: Cluster) -> None:

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from central_hub.setup import capture
 from central_hub.store import open_store
+from tests.hub.console.test_stats import A, B, _dossier
 from tests.support import console_login
-from tests.test_console_more import A, B, _dossier
 
 HUE = timedelta(hours=7)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from central_hub.overdue import overdue_counts, overdue_dossiers
 from central_hub.setup import capture
 from central_hub.store import open_store
-from tests.test_console_more import _dossier
+from tests.hub.console.test_stats import _dossier
 
 NOW = "2026-03-16T03:00:00+00:00"  # 10:00 on 16/03 in Huế
 

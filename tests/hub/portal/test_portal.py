@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from central_hub.setup import capture
 from central_hub.store import open_store as open_hub
 from sync import Write
-from tests.test_online_submission import WARD, _form, _procedure
+from tests.hub.portal.test_online_submission import WARD, _form, _procedure
 
 
 def test_the_home_page_leads_to_submission_and_look_up(hub: FlaskClient) -> None:

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from central_hub.reference_edit import reference
 from central_hub.store import open_store
+from tests.hub.console.test_stats import _form
 from tests.support import console_login, enrolled_node, synced_session
-from tests.test_console_more import _form
 
 ENDED, HEIR = "19789", "19786"  # Phú Nhuận, merged into Phú Hội for this test
 

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from office import shown_status, time_class
 from sync import SyncError, TransportError
+from tests.hub.protocol.test_routing import _ward
 from tests.support import Api, AppTransport, hub_token, ward_login
-from tests.test_routing import _ward
 from ward_node.directives import Directives
 from ward_node.store import load_clock
 from webapp import User

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from office import VIETNAM
 from sync import Conflict, NodeSync, TransportError
+from tests.hub.protocol.test_routing import _ward
 from tests.support import Api, hub_token
-from tests.test_routing import _ward
 from ward_node.documents import Documents
 from ward_node.errors import Forbidden
 from ward_node.store import ROLES, load_clock

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync import Conflict, ValidationError
+from tests.office.test_deadlines import CAL_2026
 from tests.support import Api, make_ward_data
-from tests.test_deadlines import CAL_2026
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock, open_store
 from webapp import User

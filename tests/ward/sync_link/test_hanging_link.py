@@ -3,7 +3,7 @@ answers must read as offline within the ward's deadlines, stay offline with the 
 ``offline_since`` while retries hang, and turn back to synced once the hub answers; the tray
 follows.
 
-Real ``central-hub serve`` and ``ward-node serve`` processes (``tests/cluster.py``) with the
+Real ``central-hub serve`` and ``ward-node serve`` processes (``tests/support/cluster.py``) with the
 deadlines shortened by their settings: a hub process stopped with SIGSTOP, and a proxy on
 loopback that accepts connections and never answers. And the transport on its own: the connect
 deadline, and the overall deadline against a peer that trickles its answer.
@@ -28,7 +28,7 @@ import requests
 
 from sync import HttpTransport, TransportError
 from tests.support import Cluster, Server, env, free_port, token, wait_until
-from tests.test_tray_integration import Desktop, display, needs_x  # noqa: F401 (fixture)
+from tests.ward.tray.test_tray_integration import Desktop, display, needs_x  # noqa: F401 (fixture)
 from ward_node.tray_state import AMBER, GREEN, tray_state
 
 UNIT = "19786"
