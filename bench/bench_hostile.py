@@ -31,7 +31,7 @@ from central_hub import nodes  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
 from sync import KeyPair, PublicKeys, Write, canonical, seal  # noqa: E402
-from tests.test_hub_protocol import AppTransport, _session  # noqa: E402
+from tests.support import AppTransport, node_session  # noqa: E402
 from ward_node.store import capture, load_clock  # noqa: E402
 from ward_node.sync_link import init_node  # noqa: E402
 
@@ -58,7 +58,7 @@ def main() -> None:
         init_node(
             tmp / "ward", unit=UNIT, hub_url="http://hub.test", token=token, transport=transport
         )
-        session, wconn = _session(tmp / "ward", transport)
+        session, wconn = node_session(tmp / "ward", transport)
         rows = dossier_rows(5000)
         capture(wconn, load_clock(wconn)).write_many(
             [Write("dossier", r["id"], UNIT, r) for r in rows], actor="canbo"

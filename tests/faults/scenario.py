@@ -1,6 +1,6 @@
 """Seeded fault scenarios: real hub and ward processes, real API writes, faults, then proof.
 
-:func:`run_scenario` builds a hub and 2–3 ward nodes (real processes, ``tests/cluster.py``),
+:func:`run_scenario` builds a hub and 2–3 ward nodes (real processes, ``tests/support/cluster.py``),
 each ward enrolled with a :class:`~tests.faults.proxy.FaultProxy` as its hub, so every sync
 request crosses the proxy. One ward runs under ``libfaketime`` with its clock skewed by 1 to 3
 minutes either way (within the hub's 5-minute drift bound). Then, at once:
@@ -60,13 +60,13 @@ import requests
 import urllib3
 
 from sync import record_type
-from tests.cluster import PASSWORD, Cluster, Server, env, query, run, wait_until
 from tests.faults.proxy import KINDS, FaultConfig, FaultProxy
+from tests.support import PASSWORD, Cluster, Server, env, query, run, wait_until
 
 WARD_CODES = ("19786", "19744", "19750")  # Phú Hội, Phú Thuận, Tây Lộc
 PROCEDURE = "1.001193"
 # What the ``faketime`` command (Debian package faketime) preloads; the servers are started by
-# tests/cluster.py, so the harness sets the variables the wrapper would (LD_PRELOAD, FAKETIME).
+# tests/support/cluster.py, so the harness sets the variables the wrapper would (LD_PRELOAD, FAKETIME).
 LIBFAKETIME = next(
     iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))),
     Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),

@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 import webapp.accounts
 from central_hub.store import ROLES as HUB_ROLES
 from central_hub.store import open_store as open_hub_store
-from tests.cluster import run
-from tests.conftest import PASSWORD, console_login, csrf_of, make_ward_data, ward_login
+from tests.support import PASSWORD, console_login, csrf_of, make_ward_data, run, ward_login
 from ward_node import create_app
 from ward_node.store import open_store
 from webapp import LoginThrottled, add_user

@@ -30,8 +30,7 @@ from sync import (
     sync_blobs,
 )
 from sync.blobsync import _ask_status, _open, _seal
-from tests.conftest import scan_pdf
-from tests.test_attachments import (
+from tests.hub.protocol.test_attachments import (
     OTHER_UNIT,
     UNIT,
     Ward,
@@ -40,6 +39,7 @@ from tests.test_attachments import (
     _dossier,
     _hub_blobs,
 )
+from tests.support import scan_pdf
 from ward_node.store import capture
 
 CHUNK = BLOB_CHUNK_SIZE

@@ -19,13 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from central_hub.store import ROLES as HUB_ROLES
-from central_hub.store import open_store as open_hub
-from tests.conftest import PASSWORD, Api
-from webapp import add_user
+from tests.support import Api, console_login, ward_login
 
 ROOT = Path(__file__).resolve().parents[2]
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 STATIC_FILES = {
     "static": "style.css",  # the ward's, and the portal's below
     "console.static": "console.css",
@@ -35,15 +31,6 @@ INLINE = re.compile(
     r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|<[a-z][^>]*\s(?:style|on[a-z]+)\s*=|javascript:",
     re.IGNORECASE,
 )
-
-
-def _login(client: FlaskClient, path: str, username: str) -> None:
-    """Log in through the login page, sending back every hidden field it holds."""
-    page = client.get(path).get_data(as_text=True)
-    form = dict(HIDDEN.findall(page))
-    form.update(username=username, password=PASSWORD)
-    resp = client.post(path, data=form)
-    assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:500]
 
 
 def _url(app: Flask, rule: Rule) -> str:
@@ -102,16 +89,13 @@ def _check(endpoint: str, url: str, resp: Any) -> None:
 
 @pytest.fixture
 def ward_admin(client: FlaskClient) -> FlaskClient:
-    _login(client, "/login", "admin")
+    ward_login(client, "admin")
     return client
 
 
 @pytest.fixture
 def hub_admin(tmp_path: Path, hub: FlaskClient) -> FlaskClient:
-    conn = open_hub(tmp_path / "hub")
-    add_user(conn, "admin", PASSWORD, "admin", HUB_ROLES)
-    conn.close()
-    _login(hub, "/console/dang-nhap", "admin")
+    console_login(hub, tmp_path / "hub", "admin")
     return hub
 
 

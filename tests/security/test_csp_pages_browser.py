@@ -20,9 +20,17 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser_util import BROWSER_MARKS, add_user
-from tests.cluster import PASSWORD, Cluster, query, token, wait_until
-from tests.conftest import make_ward_data, scan_pdf
+from tests.support import (
+    BROWSER_MARKS,
+    Cluster,
+    log_in,
+    make_ward_data,
+    query,
+    running_cluster,
+    scan_pdf,
+    token,
+    wait_until,
+)
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -57,17 +65,11 @@ STYLED = """() => {
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A hub and a ward with records behind every kind of page; their URLs and the values of
     the pages' parameters."""
-    root = tmp_path_factory.mktemp("csp")
-    cluster = Cluster(root)
-    try:
-        cluster.start_hub()
-        data = cluster.enroll(UNIT)
-        add_user(data, "quantri", "admin", "Quản trị phường")
-        ward = cluster.start_ward(UNIT)
+    admin = ("quantri", "admin", "Quản trị phường")
+    with running_cluster(tmp_path_factory.mktemp("csp"), UNIT, users={UNIT: [admin]}) as cluster:
+        ward = cluster.wards[UNIT]
         values = _seed(cluster, ward.url)
         yield {"hub": cluster.hub_url, "ward": ward.url, "values": values}
-    finally:
-        cluster.close()
 
 
 def _seed(cluster: Cluster, ward_url: str) -> dict[str, Any]:
@@ -213,10 +215,7 @@ def _context(browser: Browser, base_url: str) -> BrowserContext:
 
 
 def _login(page: Page, path: str, username: str) -> None:
-    page.goto(path)
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, path, username)
     page.wait_for_load_state()
     assert "dang-nhap" not in page.url and "/login" not in page.url, page.url
 

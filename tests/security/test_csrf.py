@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import Api, console_login, make_ward_data, ward_login
+from tests.support import Api, console_login, make_ward_data, ward_login
 from ward_node import create_app
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from tests.conftest import PASSWORD, Api
+from tests.support import PASSWORD, Api
 from ward_node.directives import Directives
 from ward_node.documents import Documents
 from ward_node.dossiers import Dossiers

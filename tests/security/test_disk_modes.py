@@ -18,8 +18,7 @@ from central_hub.setup import init_hub
 from central_hub.sms.providers import LogProvider
 from central_hub.store import open_store as open_hub_store
 from sync import BlobStore, KeyPair, atomic, set_meta
-from tests.cluster import Cluster, run, token, wait_until
-from tests.conftest import make_ward_data
+from tests.support import Cluster, make_ward_data, run, token, wait_until
 from ward_node import create_app
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -13,8 +13,7 @@ from central_hub import cli
 from central_hub.reference.edit import put_units
 from central_hub.store import open_store as open_hub
 from sync import RemoteRefused, select_records
-from tests.test_console import _csrf, _login
-from tests.test_hub_protocol import AppTransport, _token
+from tests.support import AppTransport, console_login, csrf_of, enrollment_token
 from ward_node.sync_link import init_node
 
 UNIT = "19786"
@@ -33,7 +32,7 @@ def _enroll(tmp_path: Path, hub: FlaskClient, token: str) -> None:
 def test_a_token_for_a_unit_that_has_since_ended_does_not_enroll(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    token = _token(tmp_path)
+    token = enrollment_token(tmp_path)
     conn = open_hub(tmp_path / "hub")
     try:
         unit = select_records(conn, "unit", "WHERE code = ?", (UNIT,))[0]
@@ -53,7 +52,7 @@ def test_a_token_for_a_unit_that_has_since_ended_does_not_enroll(
 def test_an_unused_token_is_listed_and_cancelled_from_the_command_line(
     tmp_path: Path, hub: FlaskClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    token = _token(tmp_path)
+    token = enrollment_token(tmp_path)
     data = str(tmp_path / "hub")
     assert cli.main(["enrollment", "list", "--data", data]) == 0
     listed = capsys.readouterr().out.strip().splitlines()
@@ -72,8 +71,8 @@ def test_an_unused_token_is_listed_and_cancelled_from_the_command_line(
 def test_an_administrator_cancels_a_token_in_the_console_and_an_operator_cannot(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    token = _token(tmp_path)
-    _login(tmp_path, hub, "operator")
+    token = enrollment_token(tmp_path)
+    console_login(hub, tmp_path / "hub", "operator")
     page = hub.get("/console/")
     conn = open_hub(tmp_path / "hub")
     try:
@@ -82,13 +81,13 @@ def test_an_administrator_cancels_a_token_in_the_console_and_an_operator_cannot(
         token_id = pending_tokens(conn)[0]["id"]
     finally:
         conn.close()
-    refused = hub.post(f"/console/dang-ky/{token_id}/huy", data={"csrf_token": _csrf(page.text)})
+    refused = hub.post(f"/console/dang-ky/{token_id}/huy", data={"csrf_token": csrf_of(page.text)})
     assert refused.status_code == 403
-    hub.post("/console/dang-xuat", data={"csrf_token": _csrf(page.text)})
-    _login(tmp_path, hub, "admin")
+    hub.post("/console/dang-xuat", data={"csrf_token": csrf_of(page.text)})
+    console_login(hub, tmp_path / "hub", "admin")
     page = hub.get("/console/dang-ky")
     assert token_id in page.text
-    done = hub.post(f"/console/dang-ky/{token_id}/huy", data={"csrf_token": _csrf(page.text)})
+    done = hub.post(f"/console/dang-ky/{token_id}/huy", data={"csrf_token": csrf_of(page.text)})
     assert done.status_code == 302
     page = hub.get("/console/dang-ky")
     assert "Đã hủy mã đăng ký" in page.text

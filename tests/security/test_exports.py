@@ -23,7 +23,7 @@ from central_hub.dossiers import stats as city_stats
 from central_hub.store import capture
 from central_hub.store import open_store as open_hub_store
 from sync import atomic, set_meta
-from tests.conftest import console_login, ward_login
+from tests.support import console_login, ward_login
 from ward_node.desk import stats as ward_stats
 from ward_node.store import open_store
 from webapp import safe_cell

@@ -34,15 +34,14 @@ from sync import (
     sync_blobs,
 )
 from sync.filetypes import recognise
-from tests.conftest import scan_pdf
-from tests.test_attachments import (
+from tests.hub.portal.test_online_submission import _form
+from tests.hub.protocol.test_attachments import (
     UNIT,
     Ward,
     _dossier,
     _hub_blobs,
-    _hub_user,
 )
-from tests.test_online_submission import _form
+from tests.support import hub_token, scan_pdf
 from ward_node.store import capture
 
 SVG = (
@@ -323,7 +322,7 @@ def test_a_wards_file_is_served_by_the_hub_as_what_its_bytes_are(
     ward.session.run()
     # Held from before the check: the admin API still never serves it as a page.
     _hub_blobs(tmp_path).put(HTML)
-    admin = _hub_user(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     with hub.get(f"/api/v1/attachments/{sha}", headers=admin) as got:
         assert got.status_code == 200 and got.mimetype == "application/octet-stream"
         assert got.headers["Content-Disposition"] == "attachment; filename=scan.pdf.bin"
@@ -331,7 +330,7 @@ def test_a_wards_file_is_served_by_the_hub_as_what_its_bytes_are(
 
 
 def test_the_console_refuses_a_scan_with_a_script(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _hub_user(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     refused = hub.post(
         "/api/v1/documents",
         headers=admin,

@@ -15,7 +15,7 @@ from central_hub.store import open_store as open_hub
 from sync import HybridClock, RemoteRefused, SyncReport, read_status, wall_ms
 from tests.security.test_trust_boundary import World
 from tests.security.test_trust_boundary import world as world  # noqa: F401  (a fixture)
-from tests.test_hub_protocol import _node, _synced_session
+from tests.support import enrolled_node, synced_session
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -29,8 +29,8 @@ def _hub(tmp_path: Path, sql: str, *args: object) -> list[tuple]:
 
 
 def _fast_session(tmp_path: Path, hub: FlaskClient, ahead_ms: int):
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     session.clock = HybridClock(last=session.clock.last, now=lambda: wall_ms() + ahead_ms)
     return session, conn, Dossiers(conn, session.clock)
 
@@ -67,9 +67,9 @@ def test_revoking_a_node_quarantines_what_it_had_held_and_it_is_never_applied(
     assert len(rows) == 2 and all(r[0] and "thu hồi" in r[1] for r in rows)
 
     # The city's console shows them on the unit's page, with why.
-    from tests.test_console import _login
+    from tests.support import console_login
 
-    _login(tmp_path, hub)
+    console_login(hub, tmp_path / "hub")
     page = hub.get("/console/don-vi/19786").get_data(as_text=True)
     assert "Thay đổi bị gác lại, không áp dụng" in page and "thu hồi" in page
 
@@ -132,8 +132,8 @@ def test_a_change_stamped_days_ahead_is_refused_with_the_reason_and_stays_at_the
 def test_changes_before_a_far_ahead_one_are_acknowledged_and_the_next_push_says_why(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     service = Dossiers(conn, session.clock)
     service.receive({"procedure_code": "1.001193", "applicant": {"full_name": "Lê Văn Tám"}}, CLERK)
     session.clock = HybridClock(last=session.clock.last, now=lambda: wall_ms() + 3 * 86_400_000)

@@ -23,8 +23,8 @@ from central_hub import files
 from central_hub.portal import submission as submit
 from central_hub.store import open_store as open_hub
 from sync import BlobStore, select_records
-from tests.conftest import scan_pdf
-from tests.test_online_submission import _form, _ward
+from tests.hub.portal.test_online_submission import _form, _ward
+from tests.support import scan_pdf
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User

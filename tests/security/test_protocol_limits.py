@@ -30,8 +30,8 @@ from sync import (
     seal,
     validate,
 )
-from tests.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
-from tests.test_hub_protocol import _node, _synced_session
+from tests.hub.protocol.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
+from tests.support import enrolled_node, synced_session
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -159,8 +159,8 @@ def test_enrollment_is_rate_limited_per_address(fuzz: Fuzz) -> None:  # noqa: F8
 def test_a_ward_never_pushes_more_than_the_hub_takes(
     tmp_path: Path, hub: FlaskClient, notes: str | None
 ) -> None:
-    data, transport = _node(tmp_path, hub)
-    session, conn = _synced_session(data, transport)
+    data, transport = enrolled_node(tmp_path, hub)
+    session, conn = synced_session(data, transport)
     officer = User("canbo", "officer", "Cán bộ")
     service = Dossiers(conn, session.clock)
     # Without notes: 6,000 changes (over 5,000); with 4 KB of notes each: 9 MB (over the 3.75 MiB a push carries).

@@ -23,13 +23,10 @@ from office import (
     strip_secret_content,
 )
 from sync import Change, Replica, Write, new_id
-from tests.conftest import PASSWORD, Api
-from tests.test_conflicts import _admin
-from tests.test_console import _csrf
-from tests.test_console import _login as console_login
+from tests.support import PASSWORD, Api, console_login, csrf_of, hub_token
 from ward_node.documents import Documents
 from ward_node.store import ROLES, load_clock, open_store
-from webapp import add_user, get_user
+from webapp import add_user
 
 PAPER = {
     "direction": "incoming",
@@ -77,10 +74,10 @@ def _stored_text(app: Flask) -> str:
 
 def _page(app: Flask, username: str) -> tuple[FlaskClient, str]:
     client = app.test_client()
-    token = _csrf(client.get("/login").get_data(as_text=True))
+    token = csrf_of(client.get("/login").get_data(as_text=True))
     data = {"username": username, "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=data).status_code == 302
-    return client, _csrf(client.get("/van-ban/den").get_data(as_text=True))
+    return client, csrf_of(client.get("/van-ban/den").get_data(as_text=True))
 
 
 def _register_secret(app: Flask) -> dict[str, Any]:
@@ -258,20 +255,6 @@ def test_a_secret_document_stored_by_an_older_release_never_shows_its_content(
 # -- the hub: API and console ---------------------------------------------------------------
 
 
-def _hub_user(tmp_path: Path, hub: FlaskClient, role: str) -> dict[str, str]:
-    from central_hub.store import ROLES as HUB_ROLES
-    from central_hub.store import open_store as open_hub
-
-    conn = open_hub(tmp_path / "hub")
-    try:
-        if get_user(conn, role) is None:
-            add_user(conn, role, PASSWORD, role, HUB_ROLES)
-    finally:
-        conn.close()
-    token = hub.post("/api/v1/auth/token", json={"username": role, "password": PASSWORD})
-    return {"Authorization": f"Bearer {token.get_json()['token']}"}
-
-
 def _hub_count(tmp_path: Path, table: str) -> int:
     conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
     try:
@@ -286,7 +269,7 @@ SECRET_SEND = {"doc_type": "Công văn", "units": ["19786"], "secrecy": "toi_mat
 def test_the_hub_sends_a_secret_document_without_summary_or_scans(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     journal = _hub_count(tmp_path, "journal")
     refused = hub.post("/api/v1/documents", headers=admin, json={**SECRET_SEND, "summary": CONTENT})
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "summary"
@@ -307,12 +290,12 @@ def test_the_hub_sends_a_secret_document_without_summary_or_scans(
     assert sent.status_code == 201 and sent.get_json()["summary"] == SECRET_SUMMARY
     # The console's form says the same.
     console = hub.application.test_client()
-    console_login(tmp_path, console, "admin")
+    console_login(console, tmp_path / "hub", "admin")
     form_page = console.get("/console/dieu-hanh/van-ban/moi").text
     resp = console.post(
         "/console/dieu-hanh/van-ban/moi",
         data={
-            "csrf_token": _csrf(form_page),
+            "csrf_token": csrf_of(form_page),
             "doc_type": "Công văn",
             "secrecy": "mat",
             "summary": CONTENT,
@@ -324,7 +307,7 @@ def test_the_hub_sends_a_secret_document_without_summary_or_scans(
 
 
 def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: FlaskClient) -> None:
-    admin = _admin(tmp_path, hub)
+    admin = hub_token(hub, tmp_path / "hub")
     secret = hub.post("/api/v1/documents", headers=admin, json=SECRET_SEND).get_json()
     plain = hub.post(
         "/api/v1/documents",
@@ -332,20 +315,20 @@ def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: Fl
         json={**SECRET_SEND, "secrecy": "none", "summary": "Lịch trực"},
     ).get_json()
     for role in ("operator", "viewer"):
-        headers = _hub_user(tmp_path, hub, role)
+        headers = hub_token(hub, tmp_path / "hub", role)
         listed = [d["id"] for d in hub.get("/api/v1/documents", headers=headers).json["items"]]
         assert listed == [plain["id"]], role
         assert hub.get(f"/api/v1/documents/{secret['id']}", headers=headers).status_code == 404
     listed = [d["id"] for d in hub.get("/api/v1/documents", headers=admin).json["items"]]
     assert set(listed) == {secret["id"], plain["id"]}
     operator = hub.application.test_client()
-    console_login(tmp_path, operator, "operator")
+    console_login(operator, tmp_path / "hub", "operator")
     page = operator.get("/console/dieu-hanh/van-ban").text
     assert f"/van-ban/{secret['id']}" not in page and f"/van-ban/{plain['id']}" in page
     assert operator.get(f"/console/dieu-hanh/van-ban/{secret['id']}").status_code == 404
     assert operator.get(f"/console/ban-ghi/document/{secret['id']}").status_code == 404
     boss = hub.application.test_client()
-    console_login(tmp_path, boss, "admin")
+    console_login(boss, tmp_path / "hub", "admin")
     shown = boss.get(f"/console/dieu-hanh/van-ban/{secret['id']}")
     assert shown.status_code == 200 and SECRET_SUMMARY in shown.text
     assert boss.get(f"/console/ban-ghi/document/{secret['id']}").status_code == 200
@@ -356,7 +339,7 @@ def test_only_a_hub_administrator_sees_a_secret_document(tmp_path: Path, hub: Fl
 
 def _secret_store(tmp_path: Path) -> sqlite3.Connection:
     """A store (the ward's schema, as the hub's) holding one secret document."""
-    from tests.conftest import make_ward_data
+    from tests.support import make_ward_data
 
     conn = open_store(make_ward_data(tmp_path / "store"))
     doc = {**PAPER, "id": DOC, "unit": "19744", "summary": SECRET_SUMMARY, "units": ["19786"]}
@@ -436,7 +419,7 @@ def test_a_ward_pulling_a_secret_document_s_content_keeps_only_its_register_entr
 def test_the_hub_keeps_nothing_of_a_secret_documents_content_a_ward_pushes(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    from tests.test_routing import _ward
+    from tests.hub.protocol.test_routing import _ward
     from ward_node.store import capture
 
     session, ward = _ward(tmp_path, hub, "19786")

@@ -17,9 +17,8 @@ from flask import Flask
 
 from central_hub import create_app as create_hub
 from central_hub.setup import init_hub
-from tests.cluster import PASSWORD, Server, free_port, run, wait_until
-from tests.conftest import make_ward_data
 from tests.security.test_csrf import unsafe_routes
+from tests.support import PASSWORD, Server, free_port, make_ward_data, run, wait_until
 from ward_node import create_app
 
 SLOW_CLIENTS = 150  # more than waitress's default connection limit (100)

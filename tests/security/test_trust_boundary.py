@@ -33,7 +33,7 @@ from sync import (
     seal,
     select_records,
 )
-from tests.test_hub_protocol import AppTransport, _synced_session, _token
+from tests.support import AppTransport, enrollment_token, synced_session
 from ward_node.dossiers import Dossiers
 from ward_node.store import capture, identity, load_clock
 from ward_node.sync_link import init_node
@@ -140,9 +140,13 @@ def _ward(tmp: Path, hub: FlaskClient, unit: str) -> Ward:
     transport = AppTransport(hub)
     data = tmp / f"ward-{unit}"
     init_node(
-        data, unit=unit, hub_url="http://hub.test", token=_token(tmp, unit), transport=transport
+        data,
+        unit=unit,
+        hub_url="http://hub.test",
+        token=enrollment_token(tmp, unit),
+        transport=transport,
     )
-    session, conn = _synced_session(data, transport)
+    session, conn = synced_session(data, transport)
     session.chunk = 5000
     return Ward(unit, data, session, conn)
 
