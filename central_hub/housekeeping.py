@@ -9,8 +9,8 @@ thread of ``serve`` deletes, at most :data:`ROUND_BUDGET` rows a round in transa
 - ``sync_events`` rows older than ``HISTORY_DAYS`` (90 days), and beyond the newest
   :data:`~central_hub.sync_history.KEEP_PER_UNIT` of a unit; ``unverified_refusals`` days older
   than ``HISTORY_DAYS``;
-- failed logins older than their hour (``sync/throttle.py``), rate-limit rows older than their
-  minute (``sync/ratelimit.py``);
+- failed logins older than their hour (``webapp/throttle.py``), rate-limit rows older than their
+  minute (``webapp/ratelimit.py``);
 - uploads left unfinished for three days (``files.PARTIAL_MAX_AGE``).
 
 ``sms.log`` rotates by size as it is written (``sms_providers.LogProvider``).

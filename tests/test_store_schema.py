@@ -6,7 +6,7 @@ created today and one created last year would differ. ``store_schemas.json`` is
 ``PRAGMA table_info``, ``index_list``/``index_info`` and ``foreign_key_list`` of every table
 of a ward's and the hub's store as release 0.2.0's hand-written SQL made them: fresh
 (``ward``, ``hub``) and made by release 0.1.0 then upgraded (``ward_from_0.1.0``,
-``hub_from_0.1.0``; tests/test_compat.py builds that release from git). A migration that
+``hub_from_0.1.0``; tests/system/test_compat.py builds that release from git). A migration that
 changes the schema on purpose updates that file in the same commit:
 ``python tests/test_store_schema.py`` rewrites it from the current code.
 """
@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).with_name("store_schemas.json")
-PREVIOUS = "3573c66"  # release 0.1.0, as in tests/test_compat.py
+PREVIOUS = "3573c66"  # release 0.1.0, as in tests/system/test_compat.py
 
 
 def schema(conn: sqlite3.Connection) -> dict[str, Any]:

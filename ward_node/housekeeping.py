@@ -2,8 +2,8 @@
 (docs/operations.md, "Growth").
 
 Every ``HOUSEKEEPING_INTERVAL`` seconds (an hour by default; a first round at start) a daemon
-thread of ``serve`` deletes failed logins older than their hour (``sync/throttle.py``),
-rate-limit rows of the public look-up older than their minute (``sync/ratelimit.py``), and
+thread of ``serve`` deletes failed logins older than their hour (``webapp/throttle.py``),
+rate-limit rows of the public look-up older than their minute (``webapp/ratelimit.py``), and
 downloads of files left unfinished for three days (the next sync starts them again). Each
 table is pruned in transactions of 5,000 rows, at most :data:`ROUND_BUDGET` a round, so a
 request never waits on it for long. The node's sync status is a handful of ``meta`` keys,

@@ -55,7 +55,7 @@ def _attachments(conn: sqlite3.Connection) -> None:
 
 
 def _sms(conn: sqlite3.Connection) -> None:
-    # SMS notices (schemas/sms.json, ward_node/notices.py) in stores made before they existed.
+    # SMS notices (schemas/sms.json, ward_node/dossiers/sms.py) in stores made before they existed.
     create_record_tables(conn)
     conn.execute("CREATE INDEX IF NOT EXISTS sms_dossier ON sms (dossier_id)")
 
@@ -67,7 +67,7 @@ def _widen(conn: sqlite3.Connection) -> None:
 
 def _conflict_notices(conn: sqlite3.Connection) -> None:
     # Notices of the conflicts open on this ward's records (schemas/conflict.json), sent by
-    # the hub: the record pages show them (ward_node/conflicts.py).
+    # the hub: the record pages show them (ward_node/conflicts/service.py).
     create_record_tables(conn)
     conn.execute(
         "CREATE INDEX IF NOT EXISTS conflict_record ON conflict (record_type, record_id, state)"
@@ -84,7 +84,7 @@ MIGRATIONS = [
     ("0008_meetings", _widen),
     ("0009_directive_status_note", _widen),
     ("0010_refused_changes", create_refused_table),
-    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    # Session epochs of users and tokens, failed logins keyed by address (webapp/accounts.py).
     ("0011_account_sessions", create_account_tables),
     # Fields a newer hub sends before this release knows them, kept per record in _extra
     # (docs/upgrades.md, "Fields a ward does not know yet").

@@ -1,7 +1,7 @@
 """The hub's SMS dispatcher: it sends the notices wards queue, through a pluggable provider.
 
 A ward queues an ``sms`` record (status ``queued``) in the same transaction as the dossier
-change it tells of (``ward_node/notices.py``); sync carries it here. The dispatcher claims one
+change it tells of (``ward_node/dossiers/sms.py``); sync carries it here. The dispatcher claims one
 due message at a time, calls the provider outside any transaction, and writes each outcome
 through the hub's write path, so ``sending``, ``sent``, ``failed`` and, from the gateway's
 receipt, ``delivered`` are routed back to the owning ward like an administrator's edit

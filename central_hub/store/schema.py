@@ -94,7 +94,7 @@ def _attachments(conn: sqlite3.Connection) -> None:
 
 def _sms(conn: sqlite3.Connection) -> None:
     # SMS records (schemas/sms.json) in stores made before they existed, and the dispatcher's
-    # own bookkeeping, kept at the hub and never synced (central_hub/sms.py): when a message
+    # own bookkeeping, kept at the hub and never synced (central_hub/sms/dispatch.py): when a message
     # may next be tried, and delivery receipts that came before the send was recorded.
     create_record_tables(conn)
     conn.execute("CREATE INDEX IF NOT EXISTS sms_status ON sms (status)")
@@ -112,7 +112,7 @@ def _sms(conn: sqlite3.Connection) -> None:
 
 
 def _public_lookups(conn: sqlite3.Connection) -> None:
-    # The public look-up by code (central_hub/public.py): its rate limit per client address.
+    # The public look-up by code (central_hub/portal/lookup.py): its rate limit per client address.
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
     conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
@@ -121,7 +121,7 @@ def _public_lookups(conn: sqlite3.Connection) -> None:
 
 def _online_counters(conn: sqlite3.Connection) -> None:
     # Numbers of dossiers submitted online at the hub, per ward and day: 5001-9999, so they
-    # never meet the ward's own offline counter, 0001-5000 (central_hub/submit.py).
+    # never meet the ward's own offline counter, 0001-5000 (central_hub/portal/submission.py).
     conn.execute(
         "CREATE TABLE online_counters (unit TEXT NOT NULL, day TEXT NOT NULL, "
         "value INTEGER NOT NULL, PRIMARY KEY (unit, day))"
@@ -130,7 +130,7 @@ def _online_counters(conn: sqlite3.Connection) -> None:
 
 def _node_status(conn: sqlite3.Connection) -> None:
     # What a node reports of itself in each push and pull (schemas/changeset.json, "status"),
-    # and an administrator's request that it rotate its keys (central_hub/console.py).
+    # and an administrator's request that it rotate its keys (central_hub/console/dashboard.py).
     for column in (
         "pending_changes INTEGER",
         "oldest_pending_at TEXT",
@@ -157,7 +157,7 @@ def _blob_sources(conn: sqlite3.Connection) -> None:
 
 
 def _portal_submissions(conn: sqlite3.Connection) -> None:
-    # The one-time token of each form the portal received (central_hub/submit.py): a
+    # The one-time token of each form the portal received (central_hub/portal/submission.py): a
     # reloaded or doubly clicked submission finds its dossier instead of making a second one.
     conn.execute(
         "CREATE TABLE portal_submissions (token TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, "
@@ -205,7 +205,7 @@ MIGRATIONS = [
     ("0019_held_quarantine", held.add_quarantine),
     ("0020_unverified_refusals", sync_history.create_unverified_refusals),
     ("0021_enrollment_cancelled", enrollments.create_cancelled_column),
-    # Session epochs of users and tokens, failed logins keyed by address (sync/accounts.py).
+    # Session epochs of users and tokens, failed logins keyed by address (webapp/accounts.py).
     ("0022_account_sessions", create_account_tables),
     ("0023_blob_sources", _blob_sources),
     ("0024_portal_submissions", _portal_submissions),

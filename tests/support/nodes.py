@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from ward_node.sync_link import init_node
 
 from central_hub import nodes
 from central_hub.setup import load_keys
@@ -17,6 +16,7 @@ from central_hub.store import open_store as open_hub
 from sync import HttpTransport, KeyPair, NodeSync, Replica, SyncReport
 from ward_node.dossiers import Dossiers
 from ward_node.store import identity, load_clock, open_store
+from ward_node.sync_link import init_node
 
 UNIT = "19786"
 

@@ -19,7 +19,7 @@ RETURN_METHODS = labels("dossier", "return_method")
 
 EDITABLE_APPLICANT = ("phone", "address", "email")
 # A ward numbers its own dossiers 0001-5000 a day; 5001-9999 are the hub's, for dossiers
-# submitted online (central_hub/submit.py), so the two counters never collide.
+# submitted online (central_hub/portal/submission.py), so the two counters never collide.
 LAST_DESK_NUMBER = 5000
 
 

@@ -6,7 +6,7 @@ procedure's name is shortened, then dropped, then the look-up address; a notice 
 
 The ward only queues: :func:`notice_for` builds the ``sms`` record (``schemas/sms.json``) that
 ``Dossiers.receive`` and ``Dossiers.act`` write in the same transaction as the change it tells
-of. Sync carries it to the hub, whose dispatcher sends it (``central_hub/sms.py``) and writes
+of. Sync carries it to the hub, whose dispatcher sends it (``central_hub/sms/dispatch.py``) and writes
 the delivery status back, so a dossier never waits on a gateway.
 """
 
@@ -33,7 +33,7 @@ KINDS = {
     "extend": "apology",
     "withdraw": "withdrawn",
     "stop": "stopped",
-    "renumber": "code_changed",  # after a restore from an older copy (ward_node/recovery.py)
+    "renumber": "code_changed",  # after a restore from an older copy (ward_node/sync_link/recovery.py)
 }
 
 # SMS reach mobiles only; a landline (allowed on a dossier) gets no notice.

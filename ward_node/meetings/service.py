@@ -6,7 +6,7 @@ approval comes back as an ordinary change. An invitation is a GM document number
 year; a change of time or place is a *new* invitation (``replacement`` or ``postponement``)
 naming the one it replaces, so the addressee list of each record stays fixed (docs/architecture.md,
 "Ownership and routing"). Each invited unit answers with an ``invitation_reply`` record of its own.
-The week, the schedule's rows and the ``.ics`` come from the engine (``sync/schedule.py``),
+The week, the schedule's rows and the ``.ics`` come from the engine (``office/schedule.py``),
 which the hub's console shares.
 """
 

@@ -1,4 +1,4 @@
-"""The console's statistics and SMS log pages (``console_stats.py``, ``console_sms.py``),
+"""The console's statistics and SMS log pages (``console/stats.py``, ``sms/pages.py``),
 through the Flask test client, over dossiers and messages written at the hub at fixed dates."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 sync, sent there through a gateway that fails now and then, the delivery status flowing back.
 
 The gateway is a real HTTP server on a loopback port; hub and ward are built in-process as in
-``test_hub_protocol.py``. The dispatcher runs on a fake clock, so its retry waits cost nothing.
+``tests/hub/protocol/test_node_protocol.py``. The dispatcher runs on a fake clock, so its retry waits cost nothing.
 """
 
 from __future__ import annotations
