@@ -1,7 +1,9 @@
 """The office's rules both apps apply, that are not the sync engine: Huế time and the display
 of dates, money and QR codes, the weekly schedule, when a dossier's clock runs and when it is
 overdue, a directive's shown status and time class and what its issuer writes, what the system
-holds of a secret document, and the values people type into a record's fields.
+holds of a secret document, the values people type into a record's fields, and people's
+names, personal ID numbers and phone numbers (``people.py``: the ward's desk and the citizens'
+portal check them alike).
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
@@ -25,6 +27,16 @@ from .dossier_time import (
     clock_running,
     is_overdue,
 )
+from .people import (
+    CCCD_PROVINCES,
+    display_phone,
+    id_number_birth_year,
+    id_number_sex,
+    normalize_name,
+    normalize_phone,
+    sort_key,
+    validate_id_number,
+)
 from .schedule import SCHEDULED, WEEKDAYS, schedule_rows, to_ics, week_of
 from .secrecy import (
     SECRET_RESULT,
@@ -38,6 +50,7 @@ from .secrecy import (
 from .timeclass import TIME_CLASSES, time_class
 
 __all__ = [
+    "CCCD_PROVINCES",
     "CLOCK_RUNNING",
     "OPEN_STATUSES",
     "OVERDUE_SQL",
@@ -72,5 +85,12 @@ __all__ = [
     "vn_date",
     "vn_datetime",
     "vnd",
+    "validate_id_number",
+    "sort_key",
+    "normalize_phone",
+    "normalize_name",
+    "id_number_sex",
+    "id_number_birth_year",
+    "display_phone",
     "week_of",
 ]

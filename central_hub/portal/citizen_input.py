@@ -1,6 +1,6 @@
 """What a citizen sends with an online submission (``submission.py``), checked before anything is
-stored: the applicant's details, with simple rules (the hub cannot import the ward's
-``people.py``), and the scans, judged by their bytes (docs/security.md, "Files")."""
+stored: the applicant's details, by the rules the ward's desk applies (``office/people.py``:
+docs/domain.md, "People"), and the scans, judged by their bytes (docs/security.md, "Files")."""
 
 from __future__ import annotations
 
@@ -10,19 +10,30 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage
 
-from office import VIETNAM
+from office import VIETNAM, normalize_name, normalize_phone, validate_id_number
 from sync import FILE_KINDS, ValidationError, accepted_labels, check_bytes, nfc
 
-_PHONE_SEP = re.compile(r"[\s.\-()]")
+# A mobile number in E.164: the portal tells the citizen of every status change by SMS.
+_MOBILE = re.compile(r"\+84[35789][0-9]{8}")
+
+
+def _on_form(field: str, check: Any, *args: Any) -> Any:
+    """``check(*args)``, its refusal naming the portal form's ``field`` (the shared rules name
+    the record's field, ``applicant.…``)."""
+    try:
+        return check(*args)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=field) from None
 
 
 def applicant(values: dict[str, str]) -> dict[str, Any]:
     """The applicant from the form's ``values``, checked and in canonical form;
     :class:`ValidationError` naming the field otherwise."""
-    name = " ".join(nfc(values["full_name"]).split())
-    if not name or len(name) > 200 or any(c.isdigit() for c in name):
+    name = _on_form("full_name", normalize_name, values["full_name"])
+    if len(name) > 200:
         raise ValidationError("Hãy ghi họ và tên người nộp (chỉ gồm chữ).", field="full_name")
     id_number = values["id_number"].strip()
+    # Online, only the 12-digit personal ID (CCCD): the old 9-digit one is checked at the desk.
     if not re.fullmatch(r"[0-9]{12}", id_number):
         raise ValidationError("Số CCCD phải gồm đúng 12 chữ số.", field="id_number")
     try:
@@ -31,12 +42,9 @@ def applicant(values: dict[str, str]) -> dict[str, Any]:
         raise ValidationError("Năm sinh phải là số, ví dụ 1985.", field="birth_year") from None
     if not 1900 <= birth_year <= datetime.now(VIETNAM).year:
         raise ValidationError("Năm sinh không hợp lệ.", field="birth_year")
-    phone = _PHONE_SEP.sub("", values["phone"])
-    if phone.startswith("0"):
-        phone = "+84" + phone[1:]
-    elif phone.startswith("84"):
-        phone = "+" + phone
-    if not re.fullmatch(r"\+84[35789][0-9]{8}", phone):
+    _on_form("id_number", validate_id_number, id_number, birth_year)
+    phone, _warning = _on_form("phone", normalize_phone, values["phone"])
+    if phone is None or not _MOBILE.fullmatch(phone):
         raise ValidationError(
             "Số điện thoại di động không hợp lệ (ví dụ 0905 123 456); hồ sơ được báo qua SMS.",
             field="phone",

@@ -6,11 +6,11 @@ edits and search, the applicant's details and the SMS notices their changes send
   to which status, and what else it writes;
 - ``service.py``: the dossier operations of one ward (``Dossiers``);
 - ``deadlines.py``: the working calendar and every due date a dossier gets or moves;
-- ``applicants.py``: applicants' names, ID numbers and phone numbers: checks and forms;
 - ``sms.py``: which changes are told to the applicant, and in what words;
 - ``pages.py``, ``api.py``: the dossier pages (the ward's home page) and ``/api/v1/dossiers``.
 
-The desk's work lists, forms, register and statistics are ``desk/``.
+The desk's work lists, forms, register and statistics are ``desk/``; an applicant's name, ID
+number and phone are checked by ``office/people.py``, as at the citizens' portal.
 """
 
 from __future__ import annotations

@@ -8,12 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, ValidationError
+from sync import NotFound, ValidationError, mask_name
 from webapp import check_rate
 
 from ..attachments import store_upload
 from ..web import current_user, db, page_args, require
-from .applicants import mask_name
 from .current import dossiers
 from .rules import STATUS_NAMES
 from .service import Dossiers

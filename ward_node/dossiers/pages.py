@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
+from office import display_phone
 from sync import SyncError, ValidationError, get_meta, read_status
 from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
@@ -19,7 +20,6 @@ from ..conflicts.pages import add_to as add_conflict_pages
 from ..permissions import check, may
 from ..web import check_csrf, client_address, current_user, db, login_user, require
 from .actions import ACTIONS
-from .applicants import display_phone
 from .current import dossiers
 from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES
 from .service import Dossiers, staff

@@ -12,7 +12,14 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from office import OVERDUE_SQL, VIETNAM, is_overdue
+from office import (
+    OVERDUE_SQL,
+    VIETNAM,
+    is_overdue,
+    normalize_name,
+    normalize_phone,
+    validate_id_number,
+)
 from sync import (
     Conflict,
     HybridClock,
@@ -33,7 +40,6 @@ from webapp import User
 from ..permissions import check, may
 from ..store import capture, next_counter
 from .actions import ACTIONS, Move
-from .applicants import normalize_name, normalize_phone, validate_id_number
 from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
     CHANNELS,

@@ -138,6 +138,21 @@ def test_bad_input_shows_the_form_again_and_writes_nothing(
     assert _hub_rows(tmp_path, "SELECT count(*) FROM attachment") == [(0,)]
 
 
+def test_the_portal_checks_an_id_number_as_the_desk_does(tmp_path: Path, hub: FlaskClient) -> None:
+    # One rule for both (office/people.py): a known province code, a birth year that matches.
+    for over, message in (
+        ({"id_number": "999185000123"}, "mã tỉnh"),
+        ({"birth_year": "1990"}, "ứng với năm sinh 1985"),
+        ({"full_name": "nguyễn văn 2"}, "không được chứa chữ số"),
+    ):
+        resp = hub.post(
+            "/nop-ho-so", data=_form(tmp_path, **over), content_type="multipart/form-data"
+        )
+        assert resp.status_code == 422
+        assert message in resp.get_data(as_text=True)
+    assert _hub_rows(tmp_path, "SELECT count(*) FROM dossier") == [(0,)]
+
+
 def test_submissions_past_the_limit_answer_429(tmp_path: Path, hub: FlaskClient) -> None:
     statuses = [
         hub.post("/nop-ho-so", data=_form(tmp_path), content_type="multipart/form-data").status_code

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from sync import ValidationError, fold
-from ward_node.dossiers.applicants import (
+from office import (
     CCCD_PROVINCES,
     display_phone,
     id_number_birth_year,
     id_number_sex,
-    mask_name,
     normalize_name,
     normalize_phone,
     sort_key,
     validate_id_number,
 )
+from sync import ValidationError, fold, mask_name
 
 # --- Names ------------------------------------------------------------------------------------
 

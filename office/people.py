@@ -1,4 +1,5 @@
-"""Applicants' names, personal ID numbers and phone numbers: checks, canonical forms, sorting.
+"""People's names, personal ID numbers and phone numbers: checks, canonical forms, sorting;
+the ward's desk checks an applicant with them, the citizens' portal at the hub too.
 
 docs/domain.md, "People". Every check raises :class:`sync.ValidationError` with a
 Vietnamese sentence that says what is wrong and what to type, and the form field it concerns.
@@ -13,16 +14,13 @@ from typing import Literal
 
 import phonenumbers
 
-from sync import ValidationError, mask_name, nfc
-
-# mask_name is the engine's (sync/text.py), so the hub's public look-up masks names alike.
+from sync import ValidationError, nfc
 
 __all__ = [
     "CCCD_PROVINCES",
     "display_phone",
     "id_number_birth_year",
     "id_number_sex",
-    "mask_name",
     "normalize_name",
     "normalize_phone",
     "sort_key",

@@ -16,7 +16,7 @@ from flask import Flask
 from sync import connect
 from tests.conftest import Api
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIRTH = {"procedure_code": "1.001193", "channel": "in_person"}
 
 

@@ -8,7 +8,7 @@ of a ward's and the hub's store as release 0.2.0's hand-written SQL made them: f
 (``ward``, ``hub``) and made by release 0.1.0 then upgraded (``ward_from_0.1.0``,
 ``hub_from_0.1.0``; tests/system/test_compat.py builds that release from git). A migration that
 changes the schema on purpose updates that file in the same commit:
-``python tests/test_store_schema.py`` rewrites it from the current code.
+``python tests/system/test_store_schema.py`` rewrites it from the current code.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = Path(__file__).with_name("store_schemas.json")
 PREVIOUS = "3573c66"  # release 0.1.0, as in tests/system/test_compat.py
 
@@ -180,7 +180,7 @@ def test_a_failed_migration_undoes_its_transform(tmp_path: Path) -> None:
 if __name__ == "__main__":  # rewrite the frozen schemas from the current code
     import tempfile
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     with tempfile.TemporaryDirectory() as tmp:
         frozen = all_schemas(Path(tmp))
     lines = ["{"]
