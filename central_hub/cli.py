@@ -7,11 +7,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from office import vn_datetime
-from sync import SyncError, atomic, get_meta, private_umask, set_meta
-from webapp import add_user_commands
+from sync import atomic, get_meta, set_meta
+from webapp import add_backup_commands, add_user_commands, command_adder, run_command
 
 from . import nodes
 from .setup import init_hub, load_keys
@@ -159,51 +158,12 @@ def _version() -> str:
         return "?"
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
-    from sync import backup
-
-    if args.verify:
-        problems = backup.verify(Path(args.verify))
-        if problems:
-            raise SyncError("Bản sao lưu hỏng: " + "; ".join(problems), code="backup_broken")
-        print("Bản sao lưu dùng được: " + backup.summary(backup.manifest_of(Path(args.verify))))
-        return 0
-    if not args.out:
-        raise SyncError(
-            "Hãy cho biết thư mục sẽ ghi bản sao lưu (--out) hoặc bản cần kiểm tra (--verify)."
-        )
-    data = _data(args)
-    # The hub may go on serving: the store's snapshot is consistent all the same.
-    manifest = backup.backup(
-        data, Path(args.out), store="hub.sqlite3", app="central-hub", version=_version()
-    )
-    print(f"Đã sao lưu {data} vào {args.out} và kiểm tra xong: {backup.summary(manifest)}")
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace) -> int:
-    from sync import backup
-
-    manifest = backup.restore(Path(args.from_), _data(args))
-    print(
-        f"Đã khôi phục {_data(args)} từ bản sao lưu {args.from_} ({backup.summary(manifest)}). "
-        "Các nút phường sẽ tự gửi lại những gì máy chủ đã mất sau lúc sao lưu."
-    )
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``central-hub`` command line."""
     parser = argparse.ArgumentParser(prog="central-hub", description="Máy chủ trung tâm wardsync")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
-        p.add_argument(
-            "--data", help="thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)"
-        )
-        p.set_defaults(fn=fn)
-        return p
+    command = command_adder(sub, "thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")
 
     p = command("init", cmd_init, "tạo máy chủ trung tâm mới")
     p.add_argument("--name", default="Máy chủ trung tâm thành phố Huế")
@@ -237,31 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", cmd_demo, "chạy thử: máy chủ và các phường trên máy này")
     p.add_argument("--wards", type=int, default=27)
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p = command(
-        "backup", cmd_backup, "sao lưu thư mục dữ liệu (đang chạy vẫn sao lưu được), rồi kiểm tra"
+    # The hub may go on serving while it is copied: the store's snapshot is consistent.
+    add_backup_commands(
+        command,
+        data=_data,
+        store="hub.sqlite3",
+        app="central-hub",
+        version=_version,
+        restored="Các nút phường sẽ tự gửi lại những gì máy chủ đã mất sau lúc sao lưu.",
     )
-    p.add_argument("--out", help="thư mục mới sẽ chứa bản sao lưu")
-    p.add_argument("--verify", metavar="FOLDER", help="chỉ kiểm tra một bản sao lưu đã có")
-    p = command("restore", cmd_restore, "khôi phục thư mục dữ liệu (trống) từ một bản sao lưu")
-    p.add_argument("--from", dest="from_", required=True, help="thư mục bản sao lưu")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors are one line on stderr and a non-zero exit."""
-    args = build_parser().parse_args(argv)
-    private_umask()  # everything this process writes is its owner's alone
-    try:
-        args.fn(args)
-    except SyncError as exc:
-        print(f"Lỗi: {exc.message}", file=sys.stderr)
-        return 1
-    except (OSError, ValueError) as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

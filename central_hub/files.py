@@ -17,10 +17,10 @@ import sqlite3
 import time
 from datetime import datetime, timedelta
 
-from flask import Response, send_file
+from flask import Response
 
-from sync import BlobStore, atomic, download_name, kind_of, select_records
-from webapp import FILE_HEADERS
+from sync import BlobStore, atomic, select_records
+from webapp import send_stored_file
 
 from .store.files import (
     add_source,
@@ -84,22 +84,8 @@ def sweep_partials(store: BlobStore) -> None:
 
 
 def file_response(sha: str, name: str, *, download: bool = False) -> Response:
-    """A stored file for a person's browser: its media type from its bytes (never from a
-    record), shown in the page only if a PDF, JPEG or PNG (and not ``download``), otherwise
-    downloaded under a name whose extension matches; inert (sandboxed, no sniffing) and never
-    cached."""
-    path = blob_store().path(sha)
-    kind = kind_of(path)
-    inline = kind is not None and kind.inline and not download
-    resp = send_file(
-        path,
-        mimetype=kind.mime if kind else "application/octet-stream",
-        as_attachment=not inline,
-        download_name=download_name(name, kind),
-        etag=sha,
-    )
-    resp.headers.update(FILE_HEADERS)
-    return resp
+    """A stored file of the hub for a person's browser (``webapp.send_stored_file``)."""
+    return send_stored_file(blob_store().path(sha), sha, name, download=download)
 
 
 def expire_unclaimed_scans(

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sync import BlobStore, ValidationError, connect
+import webapp
+from sync import BlobStore, ValidationError
 from webapp import prune_login_failures, prune_lookups
 
 from . import files
@@ -71,37 +71,14 @@ def history_days(settings: Mapping[str, Any]) -> int:
     return days
 
 
-class Housekeeper:
-    """Runs :func:`run_once` every ``interval`` seconds in a daemon thread (``serve``)."""
+class Housekeeper(webapp.Housekeeper):
+    """:func:`run_once` every ``interval`` seconds in a daemon thread of ``serve``."""
 
     def __init__(self, data_dir: Path, *, interval: float, history_days: int) -> None:
         self.data_dir = data_dir
-        self.interval = interval
         self.history_days = history_days
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
-
-    def start(self) -> None:
-        """Start the thread (a first round runs at once)."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        """Ask the thread to stop after its current round, and wait for it."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        conn = connect(self.data_dir / "hub.sqlite3")
-        try:
-            while not self._stop.is_set():
-                try:
-                    done = run_once(conn, self.data_dir, history_days=self.history_days)
-                    if any(done.values()):
-                        log.info("housekeeping: %s", done)
-                except Exception:  # a locked store or a bug must not end the thread
-                    log.exception("housekeeping round failed")
-                self.rounds += 1
-                self._stop.wait(self.interval)
-        finally:
-            conn.close()
+        super().__init__(
+            data_dir / "hub.sqlite3",
+            lambda conn: run_once(conn, data_dir, history_days=history_days),
+            interval=interval,
+        )

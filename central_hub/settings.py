@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp import WEB_SETTINGS
+
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./hub-data", "folder holding the hub's store, keys and blobs"),
     ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
@@ -21,8 +23,6 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("MAX_PUSH_CHANGES", 5000, "most changes accepted in one push"),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
     ("ENROLL_PER_MINUTE", 10, "node enrollment requests allowed per client address a minute"),
-    ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
-    ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
     (
         "SMS_PROVIDER",
         "log",
@@ -38,25 +38,6 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("SMS_MAX_ATTEMPTS", 5, "attempts to send one SMS before it is marked failed for good"),
     ("SMS_INTERVAL", 30, "seconds between rounds of the SMS dispatcher of serve (0 turns it off)"),
     (
-        "SESSION_IDLE_MINUTES",
-        120,
-        "a login session unused this many minutes ends (the user logs in again)",
-    ),
-    ("SESSION_MAX_HOURS", 10, "a login session ends this many hours after the login, used or not"),
-    (
-        "HTTPS",
-        False,
-        "1 when people reach the app over HTTPS (a TLS proxy in front): session cookies are then "
-        "sent over HTTPS only",
-    ),
-    ("MAX_CONNECTIONS", 500, "most client connections the server holds open at once"),
-    (
-        "HEADER_TIMEOUT",
-        20,
-        "seconds a client has to send a request's headers before its connection is closed",
-    ),
-    ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
-    (
         "HOUSEKEEPING_INTERVAL",
         3600,
         "seconds between housekeeping rounds of serve, which prune the sync history, failed "
@@ -68,6 +49,8 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "days the sync history (transfers, refusals, key rotations) and the counts of "
         "unverified refusals are kept",
     ),
+    # Sessions, the server's connections, the public look-up's rate: both apps alike.
+    *WEB_SETTINGS,
 ]
 
 PREFIX = "CENTRAL_HUB"

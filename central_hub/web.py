@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from sync import HybridClock, KeyPair, SyncError, select_records
 from webapp import (
@@ -46,6 +46,7 @@ __all__ = [
     "ROLE_NAMES",
     "check_csrf",
     "client_address",
+    "console_blueprint",
     "console_context",
     "console_error_page",
     "console_sync_error",
@@ -182,3 +183,12 @@ def console_sync_error(exc: SyncError) -> Any:
     return render_template("console/error.html", status=exc.status, message=exc.message), (
         exc.status
     )
+
+
+def console_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint of console pages: the console's template context, and a refusal shown as
+    the console's error page (JSON under ``/console/api/``)."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+    bp.context_processor(console_context)
+    bp.errorhandler(SyncError)(console_sync_error)
+    return bp

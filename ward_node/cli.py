@@ -10,8 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sync import SyncError, TransportError, private_umask, read_status, sync_lock
-from webapp import add_user_commands, load_settings
+from sync import read_status, sync_lock
+from webapp import (
+    add_backup_commands,
+    add_user_commands,
+    command_adder,
+    load_settings,
+    run_command,
+)
 
 from . import __version__
 from .settings import PREFIX, SETTINGS, sync_deadlines
@@ -139,49 +145,12 @@ def cmd_import_changes(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
-    from sync import backup
-
-    if args.verify:
-        problems = backup.verify(Path(args.verify))
-        if problems:
-            raise SyncError("Bản sao lưu hỏng: " + "; ".join(problems), code="backup_broken")
-        print("Bản sao lưu dùng được: " + backup.summary(backup.manifest_of(Path(args.verify))))
-        return 0
-    if not args.out:
-        raise SyncError(
-            "Hãy cho biết thư mục sẽ ghi bản sao lưu (--out) hoặc bản cần kiểm tra (--verify)."
-        )
-    data = _data(args)
-    with sync_lock(data, wait=120):  # no key rotation half-way through the copy
-        manifest = backup.backup(
-            data, Path(args.out), store="node.sqlite3", app="ward-node", version=__version__
-        )
-    print(f"Đã sao lưu {data} vào {args.out} và kiểm tra xong: {backup.summary(manifest)}")
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace) -> int:
-    from sync import backup
-
-    manifest = backup.restore(Path(args.from_), _data(args))
-    print(
-        f"Đã khôi phục {_data(args)} từ bản sao lưu {args.from_} ({backup.summary(manifest)}). "
-        "Khi nút chạy và đồng bộ, nó tự lấy lại từ máy chủ trung tâm những gì đã gửi sau lúc sao lưu."
-    )
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``ward-node`` command line."""
     parser = argparse.ArgumentParser(prog="ward-node", description="Nút phường wardsync")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
-        p.add_argument("--data", help="thư mục dữ liệu (mặc định $WARD_NODE_DATA hoặc ./ward-data)")
-        p.set_defaults(fn=fn)
-        return p
+    command = command_adder(sub, "thư mục dữ liệu (mặc định $WARD_NODE_DATA hoặc ./ward-data)")
 
     p = command("init", cmd_init, "đăng ký nút với máy chủ trung tâm và đồng bộ lần đầu")
     p.add_argument("--unit", required=True, help="mã đơn vị, ví dụ 19786")
@@ -203,34 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="tệp sẽ ghi")
     p = command("import-changes", cmd_import_changes, "nhập tệp do máy chủ trung tâm xuất")
     p.add_argument("file", help="tệp do 'central-hub import-changes' hoặc 'export-changes' ghi")
-    p = command(
-        "backup", cmd_backup, "sao lưu thư mục dữ liệu (đang chạy vẫn sao lưu được), rồi kiểm tra"
+    add_backup_commands(
+        command,
+        data=_data,
+        store="node.sqlite3",
+        app="ward-node",
+        version=lambda: __version__,
+        restored="Khi nút chạy và đồng bộ, nó tự lấy lại từ máy chủ trung tâm những gì đã gửi sau "
+        "lúc sao lưu.",
+        lock=lambda data: sync_lock(data, wait=120),  # no key rotation half-way through the copy
     )
-    p.add_argument("--out", help="thư mục mới sẽ chứa bản sao lưu")
-    p.add_argument("--verify", metavar="FOLDER", help="chỉ kiểm tra một bản sao lưu đã có")
-    p = command("restore", cmd_restore, "khôi phục thư mục dữ liệu (trống) từ một bản sao lưu")
-    p.add_argument("--from", dest="from_", required=True, help="thư mục bản sao lưu")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors are one line on stderr and a non-zero exit."""
-    args = build_parser().parse_args(argv)
-    private_umask()  # everything this process writes is its owner's alone
-    try:
-        code: int = args.fn(args)
-        return code
-    except TransportError as exc:
-        print(f"Lỗi: {exc.message}", file=sys.stderr)
-        return 2
-    except SyncError as exc:
-        print(f"Lỗi: {exc.message}", file=sys.stderr)
-        return 1
-    except (OSError, ValueError) as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
-from sync import BlobStore, connect
+import webapp
+from sync import BlobStore
 from webapp import prune_login_failures, prune_lookups
 
 from .store import STORE_FILE
@@ -41,36 +41,11 @@ def run_once(
     }
 
 
-class Housekeeper:
-    """Runs :func:`run_once` every ``interval`` seconds in a daemon thread (``serve``)."""
+class Housekeeper(webapp.Housekeeper):
+    """:func:`run_once` every ``interval`` seconds in a daemon thread of ``serve``."""
 
     def __init__(self, data_dir: Path, *, interval: float) -> None:
         self.data_dir = data_dir
-        self.interval = interval
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
-
-    def start(self) -> None:
-        """Start the thread (a first round runs at once)."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        """Ask the thread to stop after its current round, and wait for it."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        conn = connect(self.data_dir / STORE_FILE)
-        try:
-            while not self._stop.is_set():
-                try:
-                    done = run_once(conn, self.data_dir)
-                    if any(done.values()):
-                        log.info("housekeeping: %s", done)
-                except Exception:  # a locked store or a bug must not end the thread
-                    log.exception("housekeeping round failed")
-                self.rounds += 1
-                self._stop.wait(self.interval)
-        finally:
-            conn.close()
+        super().__init__(
+            data_dir / STORE_FILE, lambda conn: run_once(conn, data_dir), interval=interval
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync import ValidationError
+from webapp import WEB_SETTINGS
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./ward-data", "folder holding the node's store, keys and blobs"),
@@ -27,8 +28,6 @@ SETTINGS: list[tuple[str, Any, str]] = [
         120.0,
         "seconds one request to the hub may take in all, however slowly it trickles",
     ),
-    ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
-    ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
     ("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, "largest file that can be attached, in bytes"),
     (
         "PUBLIC_LOOKUP_URL",
@@ -37,30 +36,13 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "dossier code); empty: SMS notices send the citizen to the one-stop desk",
     ),
     (
-        "SESSION_IDLE_MINUTES",
-        120,
-        "a login session unused this many minutes ends (the user logs in again)",
-    ),
-    ("SESSION_MAX_HOURS", 10, "a login session ends this many hours after the login, used or not"),
-    (
-        "HTTPS",
-        False,
-        "1 when people reach the app over HTTPS (a TLS proxy in front): session cookies are then "
-        "sent over HTTPS only",
-    ),
-    ("MAX_CONNECTIONS", 500, "most client connections the server holds open at once"),
-    (
-        "HEADER_TIMEOUT",
-        20,
-        "seconds a client has to send a request's headers before its connection is closed",
-    ),
-    ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
-    (
         "HOUSEKEEPING_INTERVAL",
         3600,
         "seconds between housekeeping rounds of serve, which prune failed logins and "
         "rate-limit rows (0 turns it off)",
     ),
+    # Sessions, the server's connections, the public look-up's rate: both apps alike.
+    *WEB_SETTINGS,
 ]
 
 PREFIX = "WARD_NODE"

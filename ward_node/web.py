@@ -17,6 +17,7 @@ from sync import HybridClock
 from webapp import (
     Guard,
     Site,
+    User,
     check_csrf,
     client_address,
     current_user,
@@ -29,6 +30,7 @@ from webapp import (
 from .store import STORE_FILE
 
 __all__ = [
+    "signed_in",
     "NodeState",
     "check_csrf",
     "client_address",
@@ -88,3 +90,10 @@ def site_part(data_dir: Path) -> Site:
 
 # Every view's guard: API requests get 401/403 JSON, pages redirect to the login page.
 require = Guard(current_user, login_endpoint="pages.login", json_paths=(API_PATH,))
+
+
+def signed_in() -> User:
+    """The user of a view guarded by :data:`require` (there is always one)."""
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    return user

@@ -32,14 +32,17 @@ from .accounts import (
 from .accounts import create_tables as create_account_tables
 from .app import BoundedJSON, browser_policy, install, page_args
 from .assets import ASSET_DIR
-from .browser import FILE_HEADERS, apply_policy
-from .config import load_settings, session_cookie
+from .browser import FILE_HEADERS, apply_policy, send_stored_file
+from .commands import add_backup_commands, command_adder, run_command
+from .config import WEB_SETTINGS, load_settings, session_cookie
 from .csrf import check_csrf, csrf_ok, csrf_token
 from .errors import AlreadyInitialised, CsrfRefused, RoleRefused, error_json, error_page
 from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
+from .housekeeper import Housekeeper
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
+from .requests import json_body
 from .serving import serve, waitress_options
 from .session import (
     client_address,
@@ -57,6 +60,13 @@ from .tokens import token_blueprint
 from .usercli import add_user_commands, read_password
 
 __all__ = [
+    "json_body",
+    "send_stored_file",
+    "add_backup_commands",
+    "command_adder",
+    "run_command",
+    "Housekeeper",
+    "WEB_SETTINGS",
     "add_user_commands",
     "read_password",
     "ErrorPage",

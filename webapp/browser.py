@@ -10,6 +10,11 @@ shared desk PC's back button shows no dossier after logout. The apps apply this 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from pathlib import Path
+
+from flask import Response, send_file
+
+from sync import download_name, kind_of
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -47,3 +52,21 @@ def apply_policy(headers: MutableMapping[str, str], mimetype: str | None, *, sta
         headers["Content-Security-Policy"] = PAGE_CSP if mimetype == "text/html" else INERT_CSP
     if not static:
         headers["Cache-Control"] = NO_STORE
+
+
+def send_stored_file(path: Path, sha: str, name: str, *, download: bool = False) -> Response:
+    """A stored file for a person's browser: its media type from its bytes (never from a
+    record), shown in the page only if a PDF, JPEG or PNG (and not ``download``), otherwise
+    downloaded under a name whose extension matches; inert (sandboxed, no sniffing) and never
+    cached (:data:`FILE_HEADERS`)."""
+    kind = kind_of(path)
+    inline = kind is not None and kind.inline and not download
+    resp = send_file(
+        path,
+        mimetype=kind.mime if kind else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=download_name(name, kind),
+        etag=sha,
+    )
+    resp.headers.update(FILE_HEADERS)
+    return resp

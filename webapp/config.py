@@ -11,6 +11,32 @@ from typing import Any
 
 from sync import ValidationError
 
+# The settings of the web plumbing, the same in both apps (each app's ``settings.py`` adds
+# them to its own): (name, default, help).
+WEB_SETTINGS: list[tuple[str, Any, str]] = [
+    ("SECRET_KEY", None, "key signing session cookies (generated in the data folder if unset)"),
+    ("PUBLIC_LOOKUP_PER_MINUTE", 20, "public status look-ups allowed per client address a minute"),
+    (
+        "SESSION_IDLE_MINUTES",
+        120,
+        "a login session unused this many minutes ends (the user logs in again)",
+    ),
+    ("SESSION_MAX_HOURS", 10, "a login session ends this many hours after the login, used or not"),
+    (
+        "HTTPS",
+        False,
+        "1 when people reach the app over HTTPS (a TLS proxy in front): session cookies are then "
+        "sent over HTTPS only",
+    ),
+    ("MAX_CONNECTIONS", 500, "most client connections the server holds open at once"),
+    (
+        "HEADER_TIMEOUT",
+        20,
+        "seconds a client has to send a request's headers before its connection is closed",
+    ),
+    ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
+]
+
 
 def load_settings(
     declared: Sequence[tuple[str, Any, str]],

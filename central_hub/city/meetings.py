@@ -26,7 +26,7 @@ from sync import (
     new_id,
     validate,
 )
-from webapp import User
+from webapp import User, json_body
 
 from ..store import capture
 from ..store import records as stored_records
@@ -69,13 +69,6 @@ def _times(data: dict[str, Any]) -> tuple[str, str | None]:
 
 def _text(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {n: (clean_text(str(data[n])) or None) if data.get(n) else None for n in names}
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("Gửi một đối tượng JSON.", code="bad_json", field="body")
-    return body
 
 
 def _actor() -> str:
@@ -122,7 +115,7 @@ def _issue(fields: dict[str, Any]) -> list[Write]:
 @require("admin")
 def register_meeting() -> tuple[Response, int]:
     """Register a city meeting (approved at once) and, with ``units``, invite those units."""
-    data = _body()
+    data = json_body()
     subject = clean_text(str(data.get("subject") or ""))
     if not subject:
         raise ValidationError("Nhập nội dung cuộc họp.", field="subject")
@@ -278,7 +271,7 @@ def _renotify(invitation_id: str, kind: str) -> Response:
         raise Conflict(
             "Giấy mời này đã được thay thế; hãy thay thế giấy mời mới nhất.", code="superseded"
         )
-    data = _body()
+    data = json_body()
     merged = {**old, **{k: v for k, v in data.items() if v not in (None, "")}}
     if data.get("starts_at") and not data.get("ends_at"):
         merged["ends_at"] = None  # a new start makes the old end meaningless

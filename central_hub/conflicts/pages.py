@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from office import SECRET_RESULT, SECRET_SUMMARY, VIETNAM, fieldvalues, vn_datetime
@@ -25,20 +25,9 @@ from ..city.secrecy import masked, may_read, secret_record
 from ..store import Journal
 from ..store import conflicts as stored_conflicts
 from ..store import nodes as store_nodes
-from ..web import (
-    console_context,
-    console_sync_error,
-    console_user,
-    db,
-    login_required,
-    show_value,
-    state,
-    unit_names,
-)
+from ..web import console_blueprint, console_user, db, login_required, show_value, state, unit_names
 
-bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_conflicts", __name__, "/console")
 
 CONFLICT_STATES = {"open": "Chờ xử lý", "resolved": "Đã giải quyết", "auto": "Tự động"}
 vn_datetime = vn_datetime

@@ -12,29 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from office import TIME_CLASSES, form_day
-from sync import NotFound, SyncError, ValidationError, labels
+from sync import NotFound, ValidationError, labels
 
 from ..city import directives
 from ..files import blob_store, file_response
 from ..store import records
-from ..web import (
-    console_context,
-    console_sync_error,
-    console_user,
-    db,
-    login_required,
-    state,
-    unit_names,
-)
+from ..web import console_blueprint, console_user, db, login_required, state, unit_names
 from .work import chosen_units, current_units, today
 
-bp = Blueprint("console_directives", __name__, url_prefix="/console/dieu-hanh/chi-dao")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_directives", __name__, "/console/dieu-hanh/chi-dao")
 
 MOVES = {"tam-dung": "pause", "tiep-tuc": "resume", "huy": "cancel"}
 DONE_MESSAGES = {

@@ -13,19 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from office import VIETNAM
-from sync import SyncError, ValidationError
+from sync import ValidationError
 
 from ..dossiers import overdue as overdue_data
 from ..dossiers import stats as city_stats
 from ..store.records import ward_codes
-from ..web import console_context, console_sync_error, db, login_required, records, unit_names
+from ..web import console_blueprint, db, login_required, records, unit_names
 
-bp = Blueprint("console_stats", __name__, url_prefix="/console")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_stats", __name__, "/console")
 
 
 def _period() -> tuple[date, date, date]:

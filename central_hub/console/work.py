@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from office import SCHEDULED, VIETNAM, WEEKDAYS, form_day, schedule_rows, to_ics
-from sync import NotFound, SyncError, ValidationError, labels
+from sync import NotFound, ValidationError, labels
 
 from ..city import documents as documents_api
 from ..city import meetings as meetings_api
@@ -26,19 +26,9 @@ from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
 from ..reference.data import CITY
 from ..reference.edit import is_valid_on
 from ..store import records
-from ..web import (
-    console_context,
-    console_sync_error,
-    console_user,
-    db,
-    login_required,
-    state,
-    unit_names,
-)
+from ..web import console_blueprint, console_user, db, login_required, state, unit_names
 
-bp = Blueprint("console_work", __name__, url_prefix="/console/dieu-hanh")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_work", __name__, "/console/dieu-hanh")
 
 # The symbol's type part per document type (docs/domain.md "Numbering": 15/QĐ-UBND, 123/UBND-VP).
 DOC_TYPES = {

@@ -11,25 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from office import VIETNAM
-from sync import NotFound, SyncError, ValidationError, nfc
+from sync import NotFound, ValidationError, nfc
 
-from ..web import (
-    ConsoleForbidden,
-    console_context,
-    console_sync_error,
-    console_user,
-    db,
-    login_required,
-)
+from ..web import ConsoleForbidden, console_blueprint, console_user, db, login_required
 from . import edit as reference_edit
 from .pages import actor
 
-bp = Blueprint("console_units", __name__, url_prefix="/console")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_units", __name__, "/console")
 
 UNIT_KINDS = {
     "ward": "Phường",

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 
-from sync import SyncError, ValidationError
+from sync import ValidationError
 
 from ..store.sms import sms_units
-from ..web import console_context, console_sync_error, db, login_required
+from ..web import console_blueprint, db, login_required
 from . import dispatch as sms
 
-bp = Blueprint("console_sms", __name__, url_prefix="/console")
-bp.context_processor(console_context)
-bp.errorhandler(SyncError)(console_sync_error)
+bp = console_blueprint("console_sms", __name__, "/console")
 
 PAGE_SIZE = 50
 STATUS_NAMES = {

@@ -10,20 +10,19 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, request
 
 from sync import (
     BlobStore,
     PayloadTooLarge,
     ValidationError,
     check_file,
-    download_name,
     kind_of,
     new_id,
     nfc,
     utcnow_iso,
 )
-from webapp import FILE_HEADERS
+from webapp import send_stored_file
 
 from ..store import capture
 from ..web import current_user, db, state
@@ -84,18 +83,5 @@ def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
 
 
 def file_response(sha: str, name: str) -> Response:
-    """A stored file for a person's browser: its media type from its bytes (never from the
-    record), shown in the page only if a PDF, JPEG or PNG and otherwise downloaded under a
-    name whose extension matches, inert (sandboxed, no sniffing) and never cached."""
-    path = blobs().path(sha)
-    kind = kind_of(path)
-    inline = kind is not None and kind.inline
-    resp = send_file(
-        path,
-        mimetype=kind.mime if kind else "application/octet-stream",
-        as_attachment=not inline,
-        download_name=download_name(name, kind),
-        etag=sha,
-    )
-    resp.headers.update(FILE_HEADERS)
-    return resp
+    """A stored file of the ward for a person's browser (``webapp.send_stored_file``)."""
+    return send_stored_file(blobs().path(sha), sha, name)

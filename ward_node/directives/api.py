@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, request
 
 from sync import NotFound, ValidationError, get_meta, select_records
-from webapp import User
+from webapp import json_body
 
 from ..attachments import store_upload
 from ..permissions import check
-from ..web import current_user, db, page_args, require, state
+from ..web import db, page_args, require, signed_in, state
 from .service import ISSUERS, Directives
 
 bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
@@ -20,23 +18,6 @@ bp = Blueprint("directives_api", __name__, url_prefix="/api/v1/directives")
 def directives() -> Directives:
     """The directive operations for this request."""
     return Directives(db(), state().clock, get_meta(db(), "unit"))
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # guaranteed by @require
-    return user
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError(
-            "Nội dung gửi lên phải là JSON (Content-Type: application/json).",
-            code="bad_json",
-            field="body",
-        )
-    return body
 
 
 @bp.get("")
@@ -59,7 +40,7 @@ def dashboard() -> Response:
 @require(*ISSUERS)
 def issue() -> tuple[Response, int]:
     """A ward leader issues a directive inside the ward (the ward is its lead unit)."""
-    return jsonify(directives().issue(_body(), _user())), 201
+    return jsonify(directives().issue(json_body(), signed_in())), 201
 
 
 @bp.get("/<directive_id>")
@@ -67,14 +48,14 @@ def issue() -> tuple[Response, int]:
 def get_directive(directive_id: str) -> Response:
     """One directive with its reports, extensions, time class and the actions this user may
     take now."""
-    return jsonify(directives().get(directive_id, _user()))
+    return jsonify(directives().get(directive_id, signed_in()))
 
 
 @bp.post("/<directive_id>/reports")
 @require()
 def report(directive_id: str) -> tuple[Response, int]:
     """Post a progress report ``{"percent", "content", "done"}``."""
-    return jsonify(directives().report(directive_id, _body(), _user())), 201
+    return jsonify(directives().report(directive_id, json_body(), signed_in())), 201
 
 
 @bp.post("/<directive_id>/reports/<report_id>/attachments")
@@ -90,7 +71,7 @@ def attach_to_report(directive_id: str, report_id: str) -> tuple[Response, int]:
         raise NotFound("Không có báo cáo tiến độ này.")
     if found[0]["unit"] != unit:
         raise ValidationError("Chỉ đính kèm tệp vào báo cáo của phường mình.", field="file")
-    check(_user(), "directive.attach", found[0])  # its author, or a leader
+    check(signed_in(), "directive.attach", found[0])  # its author, or a leader
     return jsonify(store_upload("directive_report", report_id, unit)), 201
 
 
@@ -98,18 +79,20 @@ def attach_to_report(directive_id: str, report_id: str) -> tuple[Response, int]:
 @require(*ISSUERS)
 def confirm(directive_id: str) -> Response:
     """The issuing ward confirms completion."""
-    return jsonify(directives().confirm(directive_id, _user()))
+    return jsonify(directives().confirm(directive_id, signed_in()))
 
 
 @bp.post("/<directive_id>/send-back")
 @require(*ISSUERS)
 def send_back(directive_id: str) -> Response:
     """The issuing ward refuses the report of done ``{"reason"}``."""
-    return jsonify(directives().send_back(directive_id, str(_body().get("reason") or ""), _user()))
+    return jsonify(
+        directives().send_back(directive_id, str(json_body().get("reason") or ""), signed_in())
+    )
 
 
 @bp.post("/<directive_id>/extensions")
 @require(*ISSUERS)
 def extend(directive_id: str) -> tuple[Response, int]:
     """The issuing ward extends the deadline ``{"new_deadline", "reason"}``."""
-    return jsonify(directives().extend(directive_id, _body(), _user())), 201
+    return jsonify(directives().extend(directive_id, json_body(), signed_in())), 201

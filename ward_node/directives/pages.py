@@ -13,12 +13,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from office import TIME_CLASSES, form_day
 from sync import SyncError, ValidationError, fold, get_meta, labels, select_records
-from webapp import User
 
 from .. import conflicts
 from ..documents import DocumentReader
 from ..permissions import may
-from ..web import current_user, db, require, state
+from ..web import db, require, signed_in, state
 from .service import ISSUERS, PRIORITY_NAMES, Directives, today
 
 bp = Blueprint("directives", __name__, url_prefix="/directives")
@@ -26,12 +25,6 @@ bp = Blueprint("directives", __name__, url_prefix="/directives")
 
 def _directives() -> Directives:
     return Directives(db(), state().clock, get_meta(db(), "unit"))
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # guaranteed by @require
-    return user
 
 
 def _unit_names() -> dict[str, str]:
@@ -55,7 +48,7 @@ def index() -> str:
         unit=ops.unit,
         TIME_CLASSES=TIME_CLASSES,
         unit_names=_unit_names(),
-        may_issue=may(_user(), "directive.issue"),
+        may_issue=may(signed_in(), "directive.issue"),
     )
 
 
@@ -111,7 +104,7 @@ def new() -> Any:
     error = None
     if request.method == "POST":
         try:
-            directive = ops.issue(_issue_body(request.form), _user())
+            directive = ops.issue(_issue_body(request.form), signed_in())
         except SyncError as exc:
             error = exc
         else:
@@ -135,7 +128,7 @@ def new() -> Any:
 def detail(directive_id: str) -> str:
     """One directive: facts, reports, extensions, and the forms the ward may use."""
     ops = _directives()
-    directive = ops.get(directive_id, _user())
+    directive = ops.get(directive_id, signed_in())
     open_conflicts = conflicts.open_on(
         db(),
         [("directive", directive)] + [("directive_report", r) for r in directive["reports"]],
@@ -146,7 +139,7 @@ def detail(directive_id: str) -> str:
         unit=ops.unit,
         PRIORITY_NAMES=PRIORITY_NAMES,
         unit_names=_unit_names(),
-        is_issuer_role=may(_user(), "directive.confirm"),
+        is_issuer_role=may(signed_in(), "directive.confirm"),
         conflicts=open_conflicts,
         conflicted=conflicts.fields_in_conflict(open_conflicts),
     )
@@ -166,7 +159,7 @@ def act(directive_id: str) -> Response:
     """A form post on the directive page: a report, or the issuer's answer."""
     ops = _directives()
     action = request.form.get("action", "")
-    user = _user()
+    user = signed_in()
     try:
         if action == "report":
             form: dict[str, Any] = {

@@ -9,11 +9,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from office import SecretContent, is_secret
 from sync import ValidationError
+from webapp import json_body
 
 from ..attachments import store_upload
-from ..dossiers.api import _json_body, _user
 from ..permissions import check
-from ..web import db, page_args, require, state
+from ..web import db, page_args, require, signed_in, state
 from .service import Documents
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
@@ -28,7 +28,7 @@ def documents() -> Documents:
 @require()
 def create_document() -> tuple[Response, int]:
     """Draft an outgoing document, or register an incoming paper one; 201."""
-    return jsonify(documents().create(_json_body(), _user())), 201
+    return jsonify(documents().create(json_body(), signed_in())), 201
 
 
 @bp.get("/documents")
@@ -42,7 +42,7 @@ def list_documents() -> Response:
         request.args.get("status", ""),
         limit,
         cursor,
-        user=_user(),
+        user=signed_in(),
     )
     return jsonify({"items": items, "next_cursor": next_cursor})
 
@@ -52,28 +52,28 @@ def list_documents() -> Response:
 def get_document(doc_id: str) -> Response:
     """One document, this ward's receipt, (its own) each recipient's status, and the
     actions this user may take now; 404 for a secret one this user may not see."""
-    return jsonify(documents().get(doc_id, _user()))
+    return jsonify(documents().get(doc_id, signed_in()))
 
 
 @bp.patch("/documents/<doc_id>")
 @require()
 def patch_document(doc_id: str) -> Response:
     """Edit a draft, or this ward's notes on an incoming document."""
-    return jsonify(documents().edit(doc_id, _json_body(), _user()))
+    return jsonify(documents().edit(doc_id, json_body(), signed_in()))
 
 
 @bp.post("/documents/<doc_id>/actions")
 @require()
 def document_action(doc_id: str) -> Response:
     """Apply an action; 409 when not allowed from the current state or for the role."""
-    return jsonify(documents().act(doc_id, _json_body(), _user()))
+    return jsonify(documents().act(doc_id, json_body(), signed_in()))
 
 
 def attach(doc_id: str) -> dict[str, Any]:
     """Store the uploaded file (field ``file``) and hang it on a document of this ward: its
     drafter, the văn thư or a leader (``permissions.py``); never on a secret document
     (docs/security.md, "Secret documents"), before any byte is stored."""
-    user = _user()
+    user = signed_in()
     doc = documents().get(doc_id, user)
     if doc["unit"] != documents().unit:
         raise ValidationError("Chỉ đính kèm tệp vào văn bản của phường.", field="file")

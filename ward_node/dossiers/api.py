@@ -4,15 +4,13 @@ shared web plumbing's (``webapp``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sync import NotFound, ValidationError, mask_name
-from webapp import check_rate
+from sync import NotFound, mask_name
+from webapp import check_rate, json_body
 
 from ..attachments import store_upload
-from ..web import current_user, db, page_args, require
+from ..web import db, page_args, require, signed_in
 from .current import dossiers
 from .rules import STATUS_NAMES
 from .service import Dossiers
@@ -24,28 +22,11 @@ def _dossiers() -> Dossiers:
     return dossiers()
 
 
-def _user() -> Any:
-    user = current_user()
-    assert user is not None  # guaranteed by @require
-    return user
-
-
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ValidationError(
-            "Nội dung gửi lên phải là JSON (Content-Type: application/json).",
-            code="bad_json",
-            field="body",
-        )
-    return body
-
-
 @bp.post("/dossiers")
 @require()
 def create_dossier() -> tuple[Response, int]:
     """Receive a dossier at the desk; 201 with its code and due date."""
-    dossier = _dossiers().receive(_json_body(), _user())
+    dossier = _dossiers().receive(json_body(), signed_in())
     return jsonify(dossier), 201
 
 
@@ -70,7 +51,7 @@ def get_dossier(dossier_id: str) -> Response:
     buttons its page shows: ``permissions.py``)."""
     service = _dossiers()
     dossier = service.get(dossier_id)
-    actions = [a.name for a in service.allowed_actions(dossier, _user())]
+    actions = [a.name for a in service.allowed_actions(dossier, signed_in())]
     return jsonify(dict(dossier, actions=actions))
 
 
@@ -78,14 +59,14 @@ def get_dossier(dossier_id: str) -> Response:
 @require()
 def patch_dossier(dossier_id: str) -> Response:
     """Edit ``notes`` and the applicant's contact fields."""
-    return jsonify(_dossiers().edit(dossier_id, _json_body(), _user()))
+    return jsonify(_dossiers().edit(dossier_id, json_body(), signed_in()))
 
 
 @bp.post("/dossiers/<dossier_id>/actions")
 @require()
 def dossier_action(dossier_id: str) -> Response:
     """Move a dossier through the status machine; 409 when not allowed from its status."""
-    return jsonify(_dossiers().act(dossier_id, _json_body(), _user()))
+    return jsonify(_dossiers().act(dossier_id, json_body(), signed_in()))
 
 
 @bp.post("/dossiers/<dossier_id>/attachments")
@@ -97,7 +78,7 @@ def attach_to_dossier(dossier_id: str) -> tuple[Response, int]:
     through the node's write path: a record never names a file this node lacks. The file
     reaches the hub at the next sync, after the record (``sync/blobsync.py``).
     """
-    dossier = _dossiers().authorize(dossier_id, _user(), "dossier.attach")
+    dossier = _dossiers().authorize(dossier_id, signed_in(), "dossier.attach")
     record = store_upload("dossier", dossier_id, dossier["unit"])
     return jsonify(record), 201
 

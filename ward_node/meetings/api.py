@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from office import to_ics
-from sync import ValidationError, get_meta
+from sync import get_meta
+from webapp import json_body
 
 from ..permissions import MEETING_WRITERS as WRITERS
 from ..web import current_user, db, page_args, require, state
@@ -21,17 +22,6 @@ def meetings() -> Meetings:
     return Meetings(db(), state().clock)
 
 
-def _body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ValidationError(
-            "Nội dung gửi lên phải là JSON (Content-Type: application/json).",
-            code="bad_json",
-            field="body",
-        )
-    return body
-
-
 def _user() -> Any:
     user = current_user()
     assert user is not None  # guaranteed by @require
@@ -42,7 +32,7 @@ def _user() -> Any:
 @require(*WRITERS)
 def register_meeting() -> tuple[Response, int]:
     """Register a meeting of this ward; the city office approves it at the hub."""
-    return jsonify(meetings().register(_body(), _user())), 201
+    return jsonify(meetings().register(json_body(), _user())), 201
 
 
 @bp.get("/meetings")
@@ -91,11 +81,11 @@ def get_invitation(invitation_id: str) -> Response:
 @require(*WRITERS)
 def send_invitation() -> tuple[Response, int]:
     """Issue a GM invitation (or a replacement / postponement of one) to other units."""
-    return jsonify(meetings().send(_body(), _user())), 201
+    return jsonify(meetings().send(json_body(), _user())), 201
 
 
 @bp.post("/invitations/<invitation_id>/reply")
 @require(*WRITERS)
 def reply(invitation_id: str) -> Response:
     """Answer an invitation: ``{"attending": true, "attendees": [...], "note": ...}``."""
-    return jsonify(meetings().reply(invitation_id, _body(), _user()))
+    return jsonify(meetings().reply(invitation_id, json_body(), _user()))
