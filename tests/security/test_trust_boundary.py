@@ -636,9 +636,15 @@ def test_no_push_a_ward_can_sign_changes_a_row_another_unit_owns(
     assert after["others"] == before["others"]
     # No record of the ward's moved to another unit; no new record of another unit appeared.
     assert set(before["owners"]) <= set(after["owners"])
+    # What the push added to the journal is the ward's own changes, and at most the hub's notice
+    # of a conflict between two of them, told to the ward alone (docs/conflicts.md): two forged
+    # edits of one of its own fields, neither seeing the other, are a conflict like any other.
     with world.hub_db() as db:
-        new = db.execute("SELECT origin, unit FROM journal WHERE jseq > ?", (top,)).fetchall()
-    assert all(tuple(r) == (a.node_id, A) for r in new)
+        new = db.execute("SELECT origin, unit, type FROM journal WHERE jseq > ?", (top,)).fetchall()
+        hub = get_meta(db, "hub_id", "hub")
+    assert all(tuple(r) in ((a.node_id, A, r["type"]), (hub, A, "conflict")) for r in new), [
+        tuple(r) for r in new
+    ]
 
 
 def _sms(world: World, dossier_id: str, phone: str) -> dict[str, Any]:
