@@ -44,20 +44,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     conn.close()
     app = create_app({"DATA": str(data)}, start_dispatcher=True)
     print(f"Máy chủ trung tâm đang chạy tại {url}", flush=True)
-    try:
-        serve(
-            app,
-            app.config,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            max_body=int(app.config["MAX_CONTENT_LENGTH"]),
-            ident="wardsync-hub",
-        )
-    finally:
-        for name in ("sms_dispatcher", "housekeeper"):
-            if app.extensions[name] is not None:
-                app.extensions[name].stop()
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="wardsync-hub",
+        background=(app.extensions["sms_dispatcher"], app.extensions["housekeeper"]),
+    )
 
 
 def cmd_enroll(args: argparse.Namespace) -> None:

@@ -60,20 +60,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config["SYNC_INTERVAL"] = args.sync_interval
     app = create_app(config, start_worker=True)
     print(f"Nút phường đang chạy tại http://{args.host}:{args.port}", flush=True)
-    try:
-        serve(
-            app,
-            app.config,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            max_body=int(app.config["MAX_CONTENT_LENGTH"]),
-            ident="wardsync-ward",
-        )
-    finally:
-        for thread in (app.extensions["ward_node"].worker, app.extensions["housekeeper"]):
-            if thread is not None:
-                thread.stop()
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="wardsync-ward",
+        background=(app.extensions["ward_node"].worker, app.extensions["housekeeper"]),
+    )
     return 0
 
 

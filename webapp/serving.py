@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -50,17 +50,37 @@ def waitress_options(
 
 
 def serve(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    ident: str,
+    background: Iterable[Any | None] = (),
+) -> None:
+    """Run the Flask ``app`` on waitress at ``host:port`` until interrupted, with its settings
+    (``app.config``: connections, timeouts, the body limit); then stop the ``background``
+    threads it started (each has ``stop()``; ``None`` for one turned off)."""
+    try:
+        _serve(app, app.config, host=host, port=port, threads=threads, ident=ident)
+    finally:
+        for thread in background:
+            if thread is not None:
+                thread.stop()
+
+
+def _serve(
     app: Callable[..., Any],
     settings: Mapping[str, Any],
     *,
     host: str,
     port: int,
     threads: int,
-    max_body: int,
     ident: str,
 ) -> None:
-    """Run ``app`` on waitress at ``host:port`` until interrupted."""
     import waitress
+
+    max_body = int(settings["MAX_CONTENT_LENGTH"])
 
     options = waitress_options(settings, threads=threads, max_body=max_body, ident=ident)
     _raise_descriptor_limit(int(settings["MAX_CONNECTIONS"]) + 256)
