@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from office import vn_datetime
-from sync import atomic, get_meta, set_meta
+from sync import RELEASE, atomic, get_meta, set_meta
 from webapp import add_backup_commands, add_user_commands, command_adder, run_command
 
 from . import nodes
@@ -144,17 +144,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("wardsync")  # one version for the package (setup.cfg)
-    except metadata.PackageNotFoundError:
-        return "?"
+    # This release: the package's version, which a test holds equal to it (sync/compat.py).
+    return RELEASE
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``central-hub`` command line."""
     parser = argparse.ArgumentParser(prog="central-hub", description="Máy chủ trung tâm wardsync")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     command = command_adder(sub, "thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")

@@ -270,3 +270,19 @@ def test_the_hub_reads_rows_by_column_name() -> None:
     for path in sorted((ROOT / "central_hub").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not _ROW_BY_INDEX.search(line), f"{path.relative_to(ROOT)}:{number}: {line}"
+
+
+@pytest.mark.parametrize(
+    ("module", "prog"),
+    [("central_hub", "central-hub"), ("ward_node", "ward-node"), ("ward_node.tray", "ward-tray")],
+)
+def test_every_command_tells_its_version(module: str, prog: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{prog} {sync.RELEASE}"

@@ -142,6 +142,7 @@ def cmd_import_changes(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The ``ward-node`` command line."""
     parser = argparse.ArgumentParser(prog="ward-node", description="Nút phường wardsync")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     command = command_adder(sub, "thư mục dữ liệu (mặc định $WARD_NODE_DATA hoặc ./ward-data)")

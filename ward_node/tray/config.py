@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+
 DEFAULT_NODE = "http://127.0.0.1:8800"
 
 
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ward-tray", description="Trạng thái đồng bộ của máy chủ phường, trên khay hệ thống."
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--node", help=f"địa chỉ máy chủ phường (WARD_TRAY_NODE; {DEFAULT_NODE})")
     p.add_argument("--user", help="tài khoản của khay trên máy chủ phường (WARD_TRAY_USER)")
     p.add_argument("--password-file", help="tệp chứa mật khẩu (WARD_TRAY_PASSWORD_FILE)")
