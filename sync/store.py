@@ -14,12 +14,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .errors import StoreTooNew
 from .files import precreate, private_dir
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -98,6 +99,9 @@ def tables(conn: sqlite3.Connection) -> sqlite_utils.Database:
     The hot paths (capture, apply, journal) stay on raw ``sqlite3``, which the benchmarks
     show faster for bulk writes (README, "Benchmarks").
     """
+    # Imported here: only migrations need it, and it costs 60 ms and 10 MB in every process.
+    import sqlite_utils
+
     return sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
