@@ -183,6 +183,32 @@ def _release_key(text: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
 
 
+def delete_in_batches(
+    conn: sqlite3.Connection,
+    table: str,
+    where: str,
+    params: Sequence[Any],
+    *,
+    budget: int,
+    batch: int = 5000,
+) -> int:
+    """Delete the rows of ``table`` matching ``where`` (the code's own SQL, never a user's),
+    ``batch`` per transaction so a request never waits long for the store, at most ``budget``
+    in all; return how many."""
+    deleted = 0
+    while deleted < budget:
+        with atomic(conn):
+            n = conn.execute(
+                f"DELETE FROM {table} WHERE rowid IN "
+                f"(SELECT rowid FROM {table} WHERE {where} LIMIT ?)",
+                (*params, min(batch, budget - deleted)),
+            ).rowcount
+        deleted += n
+        if n < batch:
+            break
+    return deleted
+
+
 def store_path(conn: sqlite3.Connection) -> Path | None:
     """The file of the connection's main database, or ``None`` for one in memory."""
     row = conn.execute("PRAGMA database_list").fetchone()

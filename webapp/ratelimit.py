@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from sync import SyncError, atomic
+from sync import SyncError, atomic, delete_in_batches
 
 
 class RateLimited(SyncError):
@@ -52,15 +52,4 @@ def prune(conn: sqlite3.Connection, *, now: float | None = None, budget: int = 1
     per transaction; return how many. :func:`check_rate` forgets them too, but only when the
     next request comes."""
     cutoff = (time.time() if now is None else now) - 60
-    deleted = 0
-    while deleted < budget:
-        with atomic(conn):
-            n = conn.execute(
-                "DELETE FROM public_lookups WHERE rowid IN "
-                "(SELECT rowid FROM public_lookups WHERE at < ? LIMIT ?)",
-                (cutoff, min(5000, budget - deleted)),
-            ).rowcount
-        deleted += n
-        if n < 5000:
-            return deleted
-    return deleted
+    return delete_in_batches(conn, "public_lookups", "at < ?", (cutoff,), budget=budget)

@@ -16,7 +16,7 @@ import math
 import sqlite3
 import time
 
-from sync import SyncError, atomic
+from sync import SyncError, atomic, delete_in_batches
 
 PAIR_FREE = 5  # failures of one user name from one address before delays start
 ADDRESS_FREE = 20  # failures from one address, whatever the user names, before delays start
@@ -120,15 +120,4 @@ def prune(conn: sqlite3.Connection, *, now: float | None = None, budget: int = 1
     5,000 per transaction; return how many. Failures are also forgotten as new ones come, but
     a burst from many addresses would otherwise stay until the next failure."""
     cutoff = (time.time() if now is None else now) - WINDOW
-    deleted = 0
-    while deleted < budget:
-        with atomic(conn):
-            n = conn.execute(
-                "DELETE FROM login_failures WHERE rowid IN "
-                "(SELECT rowid FROM login_failures WHERE at <= ? LIMIT ?)",
-                (cutoff, min(5000, budget - deleted)),
-            ).rowcount
-        deleted += n
-        if n < 5000:
-            return deleted
-    return deleted
+    return delete_in_batches(conn, "login_failures", "at <= ?", (cutoff,), budget=budget)

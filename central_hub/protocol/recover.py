@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from sync import loads
+from sync import change_from_row
 
 from ..store.journal import origin_changes
 from ..store.sync_history import record_visit
@@ -22,22 +22,7 @@ def recover(ctx: HubContext, body: bytes) -> bytes:
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
     rows = origin_changes(ctx.conn, node.node_id, after, limit + 1)
     more = len(rows) > limit
-    changes = [
-        {
-            "origin": node.node_id,
-            "seq": r["seq"],
-            "hlc": r["hlc"],
-            "type": r["type"],
-            "id": r["id"],
-            "unit": r["unit"],
-            "fields": loads(r["fields"]),
-            "bases": loads(r["bases"]),
-            "actor": r["actor"],
-            "prev": r["prev"],
-            "hash": r["hash"],
-        }
-        for r in rows[:limit]
-    ]
+    changes = [change_from_row(r, origin=node.node_id).to_wire() for r in rows[:limit]]
     record_visit(
         ctx.conn,
         node,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import ENVELOPE_TYPE, SyncError
@@ -55,34 +57,28 @@ def rotate() -> Response:
 @bp.post("/push")
 def push() -> Response:
     """Apply a node's changeset; answer with the signed acknowledgement."""
-    body = request.get_data()
-    ctx = HubContext.for_request()
-    try:
-        return _envelope(pushing.push(ctx, body))
-    except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, "push", exc, ctx.sender)
-        raise
+    return _answer("push", pushing.push)
 
 
 @bp.post("/pull")
 def pull() -> Response:
     """Send the journal entries routed to the node after its cursor."""
-    body = request.get_data()
-    ctx = HubContext.for_request()
-    try:
-        return _envelope(pulling.pull(ctx, body))
-    except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, "pull", exc, ctx.sender)
-        raise
+    return _answer("pull", pulling.pull)
 
 
 @bp.post("/recover")
 def recover() -> Response:
     """A node's own changes as the hub holds them (see :func:`.recover.recover`)."""
+    return _answer("recover", recovery.recover)
+
+
+def _answer(kind: str, handler: Callable[[HubContext, bytes], bytes]) -> Response:
+    """``handler``'s sealed answer to this request's body; a refusal is recorded in the sync
+    history under ``kind`` (the console shows it) before it is answered."""
     body = request.get_data()
     ctx = HubContext.for_request()
     try:
-        return _envelope(recovery.recover(ctx, body))
+        return _envelope(handler(ctx, body))
     except SyncError as exc:
-        sync_history.record_refusal(ctx.conn, body, "recover", exc, ctx.sender)
+        sync_history.record_refusal(ctx.conn, body, kind, exc, ctx.sender)
         raise

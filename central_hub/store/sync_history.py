@@ -22,7 +22,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sync import SyncError, atomic, peek_header
+from sync import SyncError, atomic, delete_in_batches, peek_header
 
 from . import nodes
 
@@ -192,16 +192,9 @@ def prune(
             deleted += _delete_events(
                 conn, "unit = ? AND id <= ?", (unit, row["id"]), budget - deleted
             )
-    while deleted < budget:
-        with atomic(conn):
-            n = conn.execute(
-                "DELETE FROM unverified_refusals WHERE rowid IN (SELECT rowid FROM "
-                "unverified_refusals WHERE day < ? LIMIT ?)",
-                (cutoff[:10], min(BATCH, budget - deleted)),
-            ).rowcount
-        deleted += n
-        if n < BATCH:
-            break
+    deleted += delete_in_batches(
+        conn, "unverified_refusals", "day < ?", (cutoff[:10],), budget=budget - deleted, batch=BATCH
+    )
     return deleted
 
 

@@ -4,7 +4,9 @@ node's identity as ``ward-node status`` shows it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,38 @@ from .recovery import renumber
 from .rotation import recover
 
 
+@contextmanager
+def open_session(
+    data_dir: Path, *, deadlines: Mapping[str, float] | None = None, **options: Any
+) -> Iterator[tuple[sqlite3.Connection, NodeSync]]:
+    """The node's store and a sync session over it, closed after: the node's keys, identity and
+    clock, a restore's codes renumbered, a secret document's content left out of what it
+    pulls. ``deadlines`` are the transport's (``settings.sync_deadlines``), ``options`` go to
+    :class:`~sync.NodeSync`. Nothing touches the network until the session is run."""
+    keys = KeyPair.load(data_dir / "keys")
+    conn = open_store(data_dir)
+    try:
+        ident = identity(conn)
+        session = NodeSync(
+            conn,
+            node_id=ident.node_id,
+            keys=keys,
+            hub=ident.hub,
+            replica=Replica(conn),
+            clock=load_clock(conn),
+            transport=HttpTransport(ident.hub.url, **(deadlines or {})),
+            after_recovery=renumber,
+            pulled_filter=strip_secret_content,
+            **options,
+        )
+        try:
+            yield conn, session
+        finally:
+            session.transport.close()
+    finally:
+        conn.close()
+
+
 def run_sync(
     data_dir: Path,
     *,
@@ -42,29 +76,10 @@ def run_sync(
         recover(data_dir)
         if rotation.pending(data_dir):
             rotation.rotate_keys(data_dir)  # a rotation cut short: the hub may hold either key
-        keys = KeyPair.load(data_dir / "keys")
-        conn = open_store(data_dir)
-        try:
-            ident = identity(conn)
-            session = NodeSync(
-                conn,
-                node_id=ident.node_id,
-                keys=keys,
-                hub=ident.hub,
-                replica=Replica(conn),
-                clock=load_clock(conn),
-                chunk=chunk,
-                software=f"wardsync {__version__}",
-                transport=HttpTransport(ident.hub.url, **(deadlines or {})),
-                after_recovery=renumber,
-                pulled_filter=strip_secret_content,
-            )
-            try:
-                return session.run()
-            finally:
-                session.transport.close()
-        finally:
-            conn.close()
+        with open_session(
+            data_dir, deadlines=deadlines, chunk=chunk, software=f"wardsync {__version__}"
+        ) as (_conn, session):
+            return session.run()
 
 
 def node_summary(data_dir: Path) -> dict[str, Any]:

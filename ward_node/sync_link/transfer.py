@@ -26,16 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from office import strip_secret_content
 from sync import (
     BadSignature,
     Change,
     ChangesetError,
-    KeyPair,
     NodeSync,
     NotFound,
     PublicKeys,
-    Replica,
     SyncError,
     TransferFileError,
     WrongRecipient,
@@ -52,8 +49,7 @@ from sync import (
     write_bundle,
 )
 
-from ..store import Identity, identity, load_clock, open_store
-from .recovery import renumber
+from .session import open_session
 
 MAX_PAYLOAD = 64 * 1024 * 1024  # as NodeSync: the largest changeset it inflates
 LOCK_WAIT = 30.0
@@ -274,23 +270,5 @@ def _node(data_dir: Path) -> Iterator[tuple[sqlite3.Connection, NodeSync]]:
             f"Thư mục {data_dir} chưa có nút phường: hãy chạy 'ward-node init' trước.",
             code="not_initialised",
         )
-    keys = KeyPair.load(data_dir / "keys")
-    conn = open_store(data_dir)
-    try:
-        ident: Identity = identity(conn)
-        session = NodeSync(
-            conn,
-            node_id=ident.node_id,
-            keys=keys,
-            hub=ident.hub,
-            replica=Replica(conn),
-            clock=load_clock(conn),
-            after_recovery=renumber,
-            pulled_filter=strip_secret_content,
-        )
-        try:
-            yield conn, session
-        finally:
-            session.transport.close()
-    finally:
-        conn.close()
+    with open_session(data_dir) as opened:
+        yield opened
