@@ -98,10 +98,9 @@ class SyncWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            delay = self.next_delay()
-            self._busy_delay = None
-            self._wake.wait(delay)
+            self._wake.wait(self.next_delay())
             self._wake.clear()
+            self._busy_delay = None  # waited (or woken by a person): once only
             if self._stop.is_set():
                 return
             if self.paused:

@@ -75,9 +75,7 @@ def test_within_the_bound_a_sync_request_is_served(hub: FlaskClient) -> None:
     assert _admission(hub).in_flight == 0
 
 
-@pytest.mark.parametrize(
-    ("setting", "limit", "threads", "after"), [(0, 32, 2, 8), (12, 12, 2, 12)]
-)
+@pytest.mark.parametrize(("setting", "limit", "threads", "after"), [(0, 32, 2, 8), (12, 12, 2, 12)])
 def test_the_bound_is_four_per_server_thread_unless_set(
     tmp_path: Path, setting: int, limit: int, threads: int, after: int
 ) -> None:
