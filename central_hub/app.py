@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify
 
 from sync import get_meta, tighten
-from webapp import error_json, install, load_settings, session_cookie, token_blueprint
+from webapp import Admission, error_json, install, load_settings, session_cookie, token_blueprint
 
 from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
 from .housekeeping import Housekeeper, history_days
@@ -90,6 +90,14 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.config.update(session_cookie(settings))
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app, site_part(data_dir, ERROR_PAGES), blueprints())
+    app.extensions["admission"] = None
+    if int(settings["MAX_INFLIGHT"]) >= 0:
+        # Under pressure a node is told to come back in a second or two, rather than queued
+        # (docs/operations.md, "Under pressure"); people's pages are never refused so.
+        bound = int(settings["MAX_INFLIGHT"]) or None
+        admission = Admission(app.wsgi_app, limit=bound, paths=("/sync/",))
+        app.wsgi_app = admission  # type: ignore[method-assign]
+        app.extensions["admission"] = admission
 
     _database_errors(app)
 
