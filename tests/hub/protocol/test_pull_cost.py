@@ -6,9 +6,9 @@ from what the pull records."""
 from __future__ import annotations
 
 import importlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,11 +16,11 @@ from flask.testing import FlaskClient
 from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import SyncReport, new_id
-from tests.support import enrolled_node, synced_session
+from tests.support import enrolled_node, hub_store, synced_session
 
 UNIT = "19786"
-# The module, not the function ``webapp.site`` its package exports under the same name.
-site_module = importlib.import_module("webapp.site")
+# The module, not the function ``engine`` its package exports under the same name.
+engine_module = importlib.import_module("central_hub.store.engine")
 
 
 class Statements:
@@ -36,26 +36,42 @@ class Statements:
         self.seen.clear()
 
 
+class Traced:
+    """A store connection that records every statement it is given."""
+
+    def __init__(self, conn: Any, seen: list[str]) -> None:
+        self._conn, self._seen = conn, seen
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        self._seen.append(sql)
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        self._seen.append(sql)
+        return self._conn.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
+    """The statements of every connection the hub's store hands out (either engine)."""
     found = Statements()
-    real = site_module.connect
+    real = engine_module.Engine.connect
 
-    def traced(path: str | Path) -> sqlite3.Connection:
-        conn = real(path)
-        conn.set_trace_callback(found.seen.append)
-        return conn
+    def traced(self: Any) -> Traced:
+        return Traced(real(self), found.seen)
 
-    monkeypatch.setattr(site_module, "connect", traced)
+    monkeypatch.setattr(engine_module.Engine, "connect", traced)
     yield found
 
 
-def _hub_row(tmp_path: Path, sql: str) -> sqlite3.Row:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
-    conn.row_factory = sqlite3.Row
+def _hub_row(tmp_path: Path, sql: str) -> dict[str, Any]:
+    conn = hub_store(tmp_path / "hub")
     try:
-        row: sqlite3.Row = conn.execute(sql).fetchone()
-        return row
+        row = conn.execute(sql).fetchone()
+        return {k: row[k] for k in row.keys()}
     finally:
         conn.close()
 
