@@ -82,8 +82,10 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     settings = load_settings(SETTINGS, PREFIX, config)
     history_days(settings)  # a bad one is refused at start
     data_dir = Path(settings["DATA"])
-    if settings["DATABASE_URL"]:
-        use_database(data_dir, settings["DATABASE_URL"])
+    if (config or {}).get("DATABASE_URL"):
+        # Given in code (a test, a tool); from the environment or DATA/config.json the store
+        # finds it itself, after a command's --database-url (central_hub/store/engine.py).
+        use_database(data_dir, (config or {})["DATABASE_URL"])
     keys = load_keys(data_dir)
     # What older releases left readable by others; only in a folder that holds the hub's keys,
     # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
