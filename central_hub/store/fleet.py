@@ -123,7 +123,7 @@ def node_page(
     *,
     sort: str = "name",
     descending: bool = False,
-    limit: int = 50,
+    limit: int | None = 50,
     offset: int = 0,
 ) -> list[tuple[str, str]]:
     """``(node_id, state)`` of one page of the nodes the filter selects, sorted by ``sort``
@@ -131,7 +131,8 @@ def node_page(
     the last contact from the oldest, the changes waiting for the node at the hub, the changes
     the node last reported waiting to be sent), reversed when ``descending``. Nodes never seen
     or that never reported come last either way; ties go by unit code and node id, so pages
-    never overlap. Raises ``ValueError`` for an unknown sort or state."""
+    never overlap; ``limit`` None lists them all. Raises ``ValueError`` for an unknown sort
+    or state."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     if flt.state is not None and flt.state not in STATES:
@@ -156,9 +157,12 @@ def node_page(
     if sort == "waiting":
         params.append(ALL_UNITS)  # the ORDER BY's parameter, after the WHERE's
     order = ", ".join([*keys, f"s.unit {way}", f"s.node_id {way}"])
+    page = ""
+    if limit is not None:
+        page = " LIMIT ? OFFSET ?"
+        params += [int(limit), int(offset)]
     rows = conn.execute(
-        f"SELECT s.node_id, s.state FROM ({sql}) s {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, int(limit), int(offset)],
+        f"SELECT s.node_id, s.state FROM ({sql}) s {where} ORDER BY {order}{page}", params
     ).fetchall()
     return [(str(r["node_id"]), str(r["state"])) for r in rows]
 
