@@ -6,6 +6,7 @@ its fields."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 from central_hub.store import fleet, open_store
 from central_hub.store.schema import MIGRATIONS
 from sync import select_records
-from tests.support import console_login, csrf_of
+from tests.support import console_login, csrf_of, hub_token
 from tests.support.fleet import CYCLE, PROVINCES, expected_states, province_of, seed_fleet
 
 N = 120  # ten cycles of states, three pages of 50
@@ -129,3 +130,14 @@ def test_units_written_before_the_search_text_existed_are_found_after_the_migrat
 
 def _state(i: int) -> str:
     return CYCLE[i % len(CYCLE)]
+
+
+def test_the_api_takes_a_units_province_in_nfc(tmp_path: Path, hub: FlaskClient) -> None:
+    headers = hub_token(hub, tmp_path / "hub")
+    decomposed = unicodedata.normalize("NFD", "Tỉnh Quảng Trị")
+    resp = hub.put("/api/v1/units/19786", headers=headers, json={"province": f" {decomposed} "})
+    assert resp.status_code == 200, resp.text
+    assert resp.get_json()["province"] == "Tỉnh Quảng Trị"
+    console_login(hub, tmp_path / "hub")
+    page = hub.get("/console/").text
+    assert '<option value="Tỉnh Quảng Trị">' not in page  # no node of it enrolled yet
