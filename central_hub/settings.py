@@ -8,6 +8,12 @@ from webapp import WEB_SETTINGS
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./hub-data", "folder holding the hub's store, keys and blobs"),
+    (
+        "DATABASE_URL",
+        "",
+        "the store on PostgreSQL (postgresql://user:password@host:5432/name); empty: the SQLite "
+        "file in DATA",
+    ),
     ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
     ("PUBLIC_URL", "", "URL wards and citizens use to reach the hub (put in enrollment tokens)"),
     ("MAX_BODY_BYTES", 64 * 1024 * 1024, "largest request body accepted, in bytes"),

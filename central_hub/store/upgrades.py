@@ -182,8 +182,11 @@ def record_waits(conn: sqlite3.Connection, waits: Sequence[Wait]) -> None:
     """Keep what waits for nodes' upgrades (in the caller's transaction)."""
     now = utcnow_iso()
     conn.executemany(
-        "INSERT OR REPLACE INTO upgrade_waits (node_id, jseq, type, id, whole, fields, reason, "
-        "judged_as, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO upgrade_waits (node_id, jseq, type, id, whole, fields, reason, "
+        "judged_as, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id, jseq) DO "
+        "UPDATE SET type = excluded.type, id = excluded.id, whole = excluded.whole, "
+        "fields = excluded.fields, reason = excluded.reason, judged_as = excluded.judged_as, "
+        "since = excluded.since",
         [
             (
                 w.node_id,
