@@ -43,9 +43,12 @@ _STATE = (
 # reference data.
 _HAYSTACK = "(coalesce(u._search, '') || ' ' || lower(n.unit) || ' ' || lower(n.node_id))"
 _RANK = "CASE s.state " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STATES)) + " END"
-# Changes waiting at the hub for the node (as Journal.count_routed counts them).
+# Changes waiting at the hub for the node (as Journal.count_routed counts them): those routed
+# to its unit and those routed to every unit, counted apart so that each is one range of the
+# routes' primary key (unit, jseq) on both engines.
 _WAITING = (
-    "(SELECT count(*) FROM routes r WHERE r.unit IN (s.unit, ?) AND r.jseq > s.pulled_cursor)"
+    "((SELECT count(*) FROM routes r WHERE r.unit = s.unit AND r.jseq > s.pulled_cursor) + "
+    "(SELECT count(*) FROM routes r WHERE r.unit = ? AND r.jseq > s.pulled_cursor))"
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from central_hub.setup import init_hub
 from central_hub.store import Journal, fleet, open_store, sync_history
 from central_hub.store.nodes import get_node, list_nodes, pulled_cursor
+from tests.hub.conftest import HubEngine
 from tests.support.fleet import (
     CYCLE,
     DISTRICT,
@@ -36,14 +37,16 @@ def moments(now: datetime = NOW) -> fleet.Moments:
 
 @pytest.fixture(scope="module")
 def store(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine
 ) -> Iterator[tuple[sqlite3.Connection, list[str]]]:
     data = tmp_path_factory.mktemp("fleet") / "hub"
+    url = hub_engine.use(data)  # the module's own database: it outlives each test's
     init_hub(data, name="Hub thử")
     conn = open_store(data)
     ids = seed_fleet(conn, data, N, NOW)
     yield conn, ids
     conn.close()
+    hub_engine.drop(url)
 
 
 def _ids(rows: list[tuple[str, str]]) -> list[str]:

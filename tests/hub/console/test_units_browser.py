@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from central_hub.store import open_store
+from tests.hub.conftest import HubEngine
 from tests.support import BROWSER_MARKS, Cluster, console_page
 from tests.support.fleet import PROVINCES, expected_states, seed_fleet
 
@@ -29,14 +30,23 @@ LOAD_BOUND_S = 5.0  # generous: the figure printed is what counts (the issue ask
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    c = Cluster(tmp_path_factory.mktemp("fleet"))
+def cluster(tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine) -> Iterator[Cluster]:
+    c = Cluster(tmp_path_factory.mktemp("fleet"), database_url=hub_engine.new_url())
     try:
         conn = open_store(c.hub_data)
         started = time.perf_counter()
         seed_fleet(conn, c.hub_data, FLEET, datetime.now(UTC))
-        print(f"\nseeded {FLEET} nodes in {time.perf_counter() - started:.1f} s")
+        print(
+            f"\nseeded {FLEET} nodes ({hub_engine.kind}) in {time.perf_counter() - started:.1f} s"
+        )
         conn.close()
+        if c.database_url:
+            # What autovacuum does within a minute of such a bulk load: without statistics
+            # PostgreSQL plans for the worst and compiles the page's queries (JIT).
+            import psycopg
+
+            with psycopg.connect(c.database_url, autocommit=True) as pg:
+                pg.execute("VACUUM ANALYZE")
         c.start_hub()
         yield c
     finally:
@@ -66,7 +76,7 @@ def test_the_units_page_of_3321_nodes_loads_fast_and_filters_sorts_and_pages(
     best = min(t["load"] for t in timings)
     for t in timings:
         print(
-            f"units page, {FLEET} nodes: response {t['server']:.0f} ms, "
+            f"units page, {FLEET} nodes, {cluster.database_url and 'postgresql' or 'sqlite'}: response {t['server']:.0f} ms, "
             f"DOM ready {t['dom']:.0f} ms, loaded {t['load']:.0f} ms"
         )
     assert best < LOAD_BOUND_S * 1000

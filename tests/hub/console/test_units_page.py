@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from central_hub.store import fleet, open_store
 from central_hub.store.schema import MIGRATIONS
-from sync import select_records
+from sync import atomic, select_records
 from tests.support import console_login, csrf_of, hub_token
 from tests.support.fleet import CYCLE, PROVINCES, expected_states, province_of, seed_fleet
 
@@ -118,10 +118,10 @@ def test_units_written_before_the_search_text_existed_are_found_after_the_migrat
     tmp_path: Path, hub: FlaskClient
 ) -> None:
     conn = open_store(tmp_path / "hub")
-    with conn:
+    with atomic(conn):
         conn.execute("UPDATE unit SET _search = NULL")  # as before migration 0029
     step = dict(MIGRATIONS)["0029_unit_places"]
-    with conn:
+    with atomic(conn):
         step(conn)
     found = conn.execute("SELECT code FROM unit WHERE _search LIKE '%phu hoi%'").fetchall()
     conn.close()
