@@ -17,7 +17,6 @@ from sync import RELEASE, release_of
 from .. import nodes
 from ..dossiers.overdue import overdue_counts
 from ..store import Journal, fleet, sync_history, upgrades
-from ..store.nodes import pulled_cursor
 from ..web import db, state
 
 SYNCED_WITHIN = timedelta(minutes=2)
@@ -139,7 +138,6 @@ def state_rows(listed: list[tuple[str, str]], now: datetime) -> list[dict[str, A
         seen = local_time(node["last_seen_at"])
         if code == "offline" and seen is not None:
             words = f"Mất liên lạc từ {_since(seen, now)}"
-        cursor = pulled_cursor(conn, node["node_id"])
         offset = node["clock_offset_s"]
         pending, pending_note = pending_text(node, now)
         keys, keys_detail = key_status(node)
@@ -168,7 +166,7 @@ def state_rows(listed: list[tuple[str, str]], now: datetime) -> list[dict[str, A
                 "release_note": release_text,
                 # What the hub holds until this node is upgraded (docs/upgrades.md).
                 "upgrade_waiting": waiting_upgrade.get(node["node_id"], 0),
-                "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
+                "waiting": journal.count_routed(node["unit"], int(node["pulled_cursor"] or 0)),
                 "overdue": overdue.get(node["unit"], 0),
                 "overdue_url": url_for("console_stats.overdue", unit=node["unit"]),
                 "url": url_for("console.unit", unit=node["unit"]),

@@ -43,12 +43,26 @@ _STATE = (
 # reference data.
 _HAYSTACK = "(coalesce(u._search, '') || ' ' || lower(n.unit) || ' ' || lower(n.node_id))"
 _RANK = "CASE s.state " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STATES)) + " END"
-# Changes waiting at the hub for the node (as Journal.count_routed counts them): those routed
-# to its unit and those routed to every unit, counted apart so that each is one range of the
-# routes' primary key (unit, jseq) on both engines.
+# Changes waiting at the hub for a node (as Journal.count_routed counts them), to sort by:
+# those routed to its unit, counted in the routes' primary key (unit, jseq) from its cursor
+# (the "<> all units" tells PostgreSQL's planner that few rows match, which they do), plus
+# those routed to every unit after its cursor, ``b.after`` of :data:`_ALL_AFTER`.
+_STAR = f"'{ALL_UNITS}'"  # a constant of the journal, not an input
 _WAITING = (
-    "((SELECT count(*) FROM routes r WHERE r.unit = s.unit AND r.jseq > s.pulled_cursor) + "
-    "(SELECT count(*) FROM routes r WHERE r.unit = ? AND r.jseq > s.pulled_cursor))"
+    "((SELECT count(*) FROM routes r WHERE r.unit = s.unit AND r.unit <> "
+    f"{_STAR} AND r.jseq > s.pulled_cursor) + coalesce(b.after, 0))"
+)
+# For each node's cursor, how many entries routed to every unit lie after it: one pass over
+# those entries and the cursors in order, counting the entries met so far (the entries at a
+# cursor's own position first), rather than one count per node: after a city-wide change
+# every node lags behind by it, and a count per node would read it once for each.
+_ALL_AFTER = (
+    "SELECT x.v AS cursor, x.after FROM ("
+    f"SELECT u.kind, u.v, (SELECT count(*) FROM routes WHERE unit = {_STAR}) - "
+    "sum(1 - u.kind) OVER (ORDER BY u.v, u.kind ROWS UNBOUNDED PRECEDING) AS after "
+    f"FROM (SELECT 0 AS kind, jseq AS v FROM routes WHERE unit = {_STAR} "
+    "UNION ALL SELECT DISTINCT 1 AS kind, pulled_cursor AS v FROM nodes) u) x "
+    "WHERE x.kind = 1"
 )
 
 
@@ -153,19 +167,20 @@ def node_page(
             "s.name_key ASC",
         ],
     }[sort]
+    joined = f"({sql}) s"
+    if sort == "waiting":
+        joined += f" LEFT JOIN ({_ALL_AFTER}) b ON b.cursor = s.pulled_cursor"
     where = ""
     if flt.state:
         where = "WHERE s.state = ?"
         params.append(flt.state)
-    if sort == "waiting":
-        params.append(ALL_UNITS)  # the ORDER BY's parameter, after the WHERE's
     order = ", ".join([*keys, f"s.unit {way}", f"s.node_id {way}"])
     page = ""
     if limit is not None:
         page = " LIMIT ? OFFSET ?"
         params += [int(limit), int(offset)]
     rows = conn.execute(
-        f"SELECT s.node_id, s.state FROM ({sql}) s {where} ORDER BY {order}{page}", params
+        f"SELECT s.node_id, s.state FROM {joined} {where} ORDER BY {order}{page}", params
     ).fetchall()
     return [(str(r["node_id"]), str(r["state"])) for r in rows]
 

@@ -193,7 +193,7 @@ def list_nodes(
         "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open') AS open_conflicts, "
         "(SELECT count(*) FROM held h WHERE h.origin = n.node_id AND h.quarantined_at IS NULL) AS held_changes, "
         "n.pending_changes, n.oldest_pending_at, n.schema_version, n.status_reported_at, "
-        "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at "
+        "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at, n.pulled_cursor "
         f"FROM nodes n LEFT JOIN unit u ON u.code = n.unit {where}ORDER BY n.unit, n.enrolled_at",
         params,
     ).fetchall()
@@ -221,6 +221,7 @@ def list_nodes(
             "keys_since": r["keys_rotated_at"] or r["enrolled_at"],
             "rotate_requested_at": r["rotate_requested_at"],
             "revoked_at": r["revoked_at"],
+            "pulled_cursor": r["pulled_cursor"],
         }
         for r in rows
     ]
