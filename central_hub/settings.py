@@ -27,6 +27,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "with the reason instead of held",
     ),
     ("MAX_PUSH_CHANGES", 5000, "most changes accepted in one push"),
+    (
+        "MAX_INFLIGHT",
+        0,
+        "requests in flight (served or waiting for a thread) beyond which a node's sync request "
+        "is answered at once with 503 and Retry-After; 0: 4 per server thread, -1: never",
+    ),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
     ("ENROLL_PER_MINUTE", 10, "node enrollment requests allowed per client address a minute"),
     (

@@ -11,7 +11,9 @@ for minutes. Here (docs/security.md, "Resource bounds"):
   ``CONNECTION_TIMEOUT`` seconds; the sweep runs every few seconds;
 - headers are bounded, and bodies to the app's own ``MAX_CONTENT_LENGTH``, so waitress refuses
   an oversized body before buffering it; what waitress itself refuses is answered like the
-  apps' own errors, in Vietnamese (JSON under the machine paths, a short page elsewhere).
+  apps' own errors, in Vietnamese (JSON under the machine paths, a short page elsewhere);
+- an app's admission control (``app.extensions["admission"]``, ``admission.py``) is told the
+  threads and counts the requests waiting for one.
 
 No web framework is imported here: the app is any WSGI callable.
 """
@@ -96,6 +98,8 @@ def _serve(
     import waitress
 
     max_body = int(settings["MAX_CONTENT_LENGTH"])
+    extensions = getattr(app, "extensions", {})
+    admission = extensions.get("admission")
 
     options = waitress_options(settings, threads=threads, max_body=max_body, ident=ident)
     _raise_descriptor_limit(int(settings["MAX_CONNECTIONS"]) + 256)
@@ -105,6 +109,10 @@ def _serve(
         from waitress.server import BaseWSGIServer, create_server
 
         server = create_server(application, **kw)
+        if admission is not None:
+            # What waits in waitress's queue for a thread is in flight too (webapp/admission.py).
+            queue = server.task_dispatcher.queue
+            admission.attach(threads, lambda: len(queue))
         # One listening server, or several (a host name with IPv4 and IPv6 addresses).
         listening = [server] if isinstance(server, BaseWSGIServer) else server.map.values()
         for each in listening:

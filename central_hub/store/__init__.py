@@ -25,6 +25,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
+    StoreUnavailable,
     check_collation,
     close_all,
     connect,
@@ -52,6 +53,7 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "STORE_FILE",
+    "StoreUnavailable",
     "Journal",
     "capture",
     "check_collation",
