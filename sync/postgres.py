@@ -34,6 +34,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from .errors import ValidationError
+
 # Any fixed number: the advisory lock every write transaction takes (pg_advisory_xact_lock).
 WRITE_LOCK = 0x77617264  # "ward"
 
@@ -166,14 +168,35 @@ class PgConnection:
         if statement.text is None:
             return _NoRows()
         cur = self.raw.cursor()
-        cur.execute(statement.text, statement.arguments(params))
+        try:
+            cur.execute(statement.text, statement.arguments(params))
+        except Exception as exc:
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            raise refusal from exc
         return cur
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         statement = translate(sql)
         cur = self.raw.cursor()
         assert statement.text is not None
-        cur.executemany(statement.text, [statement.arguments(r) for r in rows])
+        batch = [statement.arguments(r) for r in rows]
+        try:
+            if statement.copy is not None and len(batch) >= COPY_FROM:
+                # A plain INSERT of many rows (the journal, its routes, a push's records): COPY
+                # carries them in one stream, twice as fast as a pipelined INSERT a row; the
+                # same outcome, a duplicate key failing the whole statement.
+                with cur.copy(statement.copy) as copy:
+                    for row in batch:
+                        copy.write_row(row)
+            else:
+                cur.executemany(statement.text, batch)
+        except Exception as exc:
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            raise refusal from exc
         return cur
 
     def executescript(self, script: str) -> None:
@@ -226,12 +249,16 @@ class Statement:
     """A statement translated: its text (``None``: nothing to run), whether it opens a write
     transaction, and the order of its parameters (``None``: as given)."""
 
-    __slots__ = ("begin_write", "order", "text")
+    __slots__ = ("begin_write", "copy", "order", "text")
 
     def __init__(
-        self, text: str | None, order: tuple[int, ...] | None = None, begin_write: bool = False
+        self,
+        text: str | None,
+        order: tuple[int, ...] | None = None,
+        begin_write: bool = False,
+        copy: str | None = None,
     ) -> None:
-        self.text, self.order, self.begin_write = text, order, begin_write
+        self.text, self.order, self.begin_write, self.copy = text, order, begin_write, copy
 
     def arguments(self, params: Sequence[Any] | dict[str, Any]) -> Sequence[Any]:
         if isinstance(params, dict):
@@ -261,6 +288,12 @@ _NOW = re.compile(r"datetime\('now'\)", re.I)
 _NOW_PG = "to_char(timezone('UTC', now()), 'YYYY-MM-DD HH24:MI:SS')"
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
+# INSERT INTO t (a, b) VALUES (?, ?) and nothing else: what COPY can do instead.
+_PLAIN_INSERT = re.compile(
+    r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([\w\s,]+)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*;?\s*$",
+    re.I,
+)
+COPY_FROM = 50  # rows from which executemany sends a plain INSERT as COPY
 
 
 @lru_cache(maxsize=4096)
@@ -314,7 +347,22 @@ def translate(sql: str) -> Statement:
             text = f"{text[: returning.start()]}ON CONFLICT DO NOTHING {text[returning.start() :]}"
         else:
             text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
-    return Statement(text, tuple(order) if numbered else None)
+    plain = _PLAIN_INSERT.match(sql)
+    copy = f"COPY {plain.group(1)} ({plain.group(2)}) FROM STDIN" if plain and not ignore else None
+    return Statement(text, tuple(order) if numbered else None, copy=copy)
+
+
+def _refusal(exc: Exception) -> Exception | None:
+    """A value PostgreSQL cannot store that SQLite would (U+0000 in a text, from any form or
+    request the records' schemas do not cover) refused as bad input, not a crash: the
+    caller's transaction rolls back as for any error."""
+    if "NUL (0x00)" in str(exc) or "\\u0000" in str(exc):
+        return ValidationError(
+            "Dữ liệu gửi lên chứa ký tự NUL (U+0000), ký tự không dùng được trong văn bản. "
+            "Hãy xóa ký tự đó rồi gửi lại.",
+            code="nul_character",
+        )
+    return None
 
 
 def is_postgres(conn: Any) -> bool:

@@ -262,11 +262,16 @@ class Replica:
         ids = list(dict.fromkeys(ids))
         cols = ", ".join(rtype.fields)
         out: dict[str, Loaded] = {}
+        postgres = is_postgres(self.conn)
         for i in range(0, len(ids), _IN_CHUNK):
             part = ids[i : i + _IN_CHUNK]
-            marks = ",".join("?" * len(part))
-            sql = f"SELECT {cols}, _versions, _extra FROM {rtype.table} WHERE id IN ({marks})"
-            for values in self.conn.execute(sql, part):
+            if postgres:
+                # One statement, prepared once, whatever the number of ids (an array).
+                where, params = "id = ANY(?)", [part]
+            else:
+                where, params = f"id IN ({','.join('?' * len(part))})", part
+            sql = f"SELECT {cols}, _versions, _extra FROM {rtype.table} WHERE {where}"
+            for values in self.conn.execute(sql, params):
                 row = self.decode(rtype, values)
                 if values[-1] is not None:
                     # A field kept before this release knew it fills its new, empty column

@@ -315,6 +315,18 @@ def validate(name: str, document: Any) -> None:
         _raise_first(_first_errors(_validator(name), document))
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a value holds U+0000 anywhere: no text of the office has it, and PostgreSQL
+    cannot store it (docs/security.md, "Input")."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def validate_fields(
     type_name_: str, fields: dict[str, Any], *, keep_unknown: bool = False
 ) -> dict[str, Any]:
@@ -329,6 +341,14 @@ def validate_fields(
     Raises :class:`ValidationError` naming the field (an unknown field included, or a type
     this release does not have).
     """
+    for key, value in fields.items():
+        if _holds_nul(value):
+            raise ValidationError(
+                f"Trường '{key}' chứa ký tự NUL (U+0000), ký tự không dùng được trong văn bản. "
+                "Hãy xóa ký tự đó rồi ghi lại.",
+                code="nul_character",
+                field=key,
+            )
     if _passes(type_name_, fields, partial=True):
         return {}
     rtype = record_type(type_name_)
