@@ -105,10 +105,10 @@ def main() -> None:
         ours = capture_path(rows, folder, args.batch, validate=False)
         ours_validated = capture_path(rows, folder, args.batch, validate=True)
     n = args.rows
-    print(f"write path, {n:,} dossier records, batches of {args.batch}")
+    print(f"write path, {n:,} dossier records, batches of {args.batch:,}; measured in this run")
     print(f"  sqlite-utils upsert_all (baseline): {n / base:>10,.0f} rows/s")
     print(
-        f"  raw executemany upsert:             {n / raw:>10,.0f} rows/s   ratio {raw / base:.2f}x"
+        f"  raw executemany upsert:             {n / raw:>10,.0f} rows/s   ratio {raw / base:.2f}x the baseline's time"
     )
     print(
         f"  change capture:                     {n / ours:>10,.0f} rows/s   ratio {ours / base:.2f}x the baseline's time"
