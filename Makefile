@@ -3,7 +3,8 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
-           gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime
+           gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime \
+           postgresql
 
 .PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth sysdeps install install-test clean
 
