@@ -103,7 +103,7 @@ def main() -> None:
         texts = conn.execute("SELECT id, _search FROM dossier ORDER BY id DESC").fetchall()
         print(
             f"search over {args.dossiers:,} dossiers, first page of {PAGE} newest first; "
-            f"each time the median of {runs} runs after one warm-up, all measured in this run"
+            f"each time the median of {runs} run{'s' if runs != 1 else ''} after one warm-up, all measured in this run"
         )
         print(
             f"  {'query':28} {'search':>9} {'LIKE scan':>10} {'Python in':>10}   "
