@@ -128,6 +128,32 @@ def raw_sqlite(n: int, folder: Path, batch: int = 5000) -> float:
     return n / elapsed
 
 
+def raw_postgresql(n: int, url: str, batch: int = 5000) -> float:
+    """The same as :func:`raw_sqlite` into a bare table of the PostgreSQL database at ``url``
+    (psycopg 3's ``executemany``, which pipelines the rows in one round trip)."""
+    import psycopg
+
+    elapsed = 0.0
+    with psycopg.connect(url) as conn:
+        for start in range(0, n, batch):
+            rows = [flat(r) for r in dossier_rows(min(batch, n - start), seed=start)]
+            cols = list(rows[0])
+            if start == 0:
+                kinds = {c: "bigint" if isinstance(rows[0][c], int) else "text" for c in cols}
+                conn.execute(
+                    f"CREATE TABLE raw_dossier ({', '.join(f'{c} {kinds[c]}' for c in cols)},"
+                    " PRIMARY KEY (id))"
+                )
+                conn.commit()
+            sql = f"INSERT INTO raw_dossier ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+            params = [[r[c] for c in cols] for r in rows]
+            t = time.perf_counter()
+            with conn.transaction():
+                conn.cursor().executemany(sql, params)
+            elapsed += time.perf_counter() - t
+    return n / elapsed
+
+
 def start_hub(hub_data: Path, port: int) -> subprocess.Popen[bytes]:
     """``central-hub serve`` on ``port``, answering /healthz within 30 s."""
     hub = subprocess.Popen(
