@@ -6,7 +6,10 @@ baseline: the same rows inserted with ``executemany`` into a bare table of the s
 (the only figure a ratio is taken against). PouchDB's replication figures are printed after,
 labelled with their source and date: they were not measured here and enter no ratio.
 
-    python bench/bench_sync.py [--changes 10000] [--chunk 5000] [--engines sqlite]
+    python bench/bench_sync.py [--changes 10000] [--chunk 5000] [--engines sqlite,postgresql]
+
+PostgreSQL is Debian's (``tests/support/postgres.py``: a throwaway cluster on a loopback port,
+durable commits as SQLite's ``synchronous=FULL``), one fresh database per run.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +35,14 @@ import requests  # noqa: E402
 from bench.common import dossier_rows, elsewhere, flat  # noqa: E402
 from central_hub import nodes  # noqa: E402
 from central_hub.setup import init_hub, load_keys  # noqa: E402
+from central_hub.store import close_all, use_database  # noqa: E402
 from central_hub.store import open_store as open_hub  # noqa: E402
 from sync import Write, atomic, connect  # noqa: E402
+from tests.support.postgres import postgres_server  # noqa: E402
 from ward_node.store import capture, load_clock, open_store  # noqa: E402
 from ward_node.sync_link import init_node, run_sync  # noqa: E402
 
-ENGINES = ("sqlite",)
+ENGINES = ("sqlite", "postgresql")
 
 # Not measured by this repository: the figures the project's requirements give for PouchDB
 # replicating comparable documents on a 2-core machine (batches of 100, 4 HTTP requests each),
@@ -154,11 +160,13 @@ def raw_postgresql(n: int, url: str, batch: int = 5000) -> float:
     return n / elapsed
 
 
-def start_hub(hub_data: Path, port: int) -> subprocess.Popen[bytes]:
-    """``central-hub serve`` on ``port``, answering /healthz within 30 s."""
+def start_hub(hub_data: Path, port: int, database_url: str) -> subprocess.Popen[bytes]:
+    """``central-hub serve`` on ``port`` (its store at ``database_url`` if given), answering
+    /healthz within 30 s."""
     hub = subprocess.Popen(
         [sys.executable, "-m", "central_hub", "serve", "--data", str(hub_data)]
-        + ["--port", str(port)],
+        + ["--port", str(port)]
+        + (["--database-url", database_url] if database_url else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env(),
@@ -177,14 +185,16 @@ def start_hub(hub_data: Path, port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.1)
 
 
-def push(engine: str, root: Path, n: int, chunk: int) -> Pushed:
-    """Enroll a fresh ward with a fresh hub on ``engine``, write ``n`` dossiers on the ward
-    (not timed), then time one sync that pushes them all, in a child process."""
+def push(root: Path, n: int, chunk: int, database_url: str = "") -> Pushed:
+    """Enroll a fresh ward with a fresh hub, its store in the empty PostgreSQL database at
+    ``database_url`` (or a SQLite file when empty), write ``n`` dossiers on the ward (not
+    timed), then time one sync that pushes them all, in a child process."""
     hub_data, ward = root / "hub", root / "ward"
+    use_database(hub_data, database_url)
     init_hub(hub_data, name="bench")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    hub = start_hub(hub_data, port)
+    hub = start_hub(hub_data, port, database_url)
     try:
         conn = open_hub(hub_data)
         token = nodes.make_token(
@@ -211,9 +221,10 @@ def push(engine: str, root: Path, n: int, chunk: int) -> Pushed:
     finally:
         hub.terminate()
         hub.wait(30)
+        close_all()
     pushed = figures["pushed"]
     return Pushed(
-        engine=engine,
+        engine="postgresql" if database_url else "sqlite",
         changes=pushed,
         seconds=figures["seconds"],
         fill_seconds=fill_s,
@@ -222,7 +233,7 @@ def push(engine: str, root: Path, n: int, chunk: int) -> Pushed:
         node_mb=usage.ru_maxrss / 1024,
         hub_mb=hub_peak,
         hub_start_mb=hub_start,
-        raw_rows_per_s=raw_sqlite(n, root),
+        raw_rows_per_s=raw_postgresql(n, database_url) if database_url else raw_sqlite(n, root),
     )
 
 
@@ -268,9 +279,14 @@ def main() -> None:
     if unknown or not engines:
         parser.error(f"unknown engine {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
     runs = []
-    for engine in engines:
-        with tempfile.TemporaryDirectory() as tmp:
-            runs.append(push(engine, Path(tmp), args.changes, args.chunk))
+    with ExitStack() as stack:
+        for engine in engines:
+            database_url = ""
+            if engine == "postgresql":
+                # Durable, as SQLite's synchronous=FULL is: a commit waits for the disk.
+                database_url = stack.enter_context(postgres_server(durable=True)).database()
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(push(Path(tmp), args.changes, args.chunk, database_url))
     report(runs, args.chunk)
 
 
