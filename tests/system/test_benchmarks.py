@@ -29,8 +29,12 @@ def bench(script: str, *args: str) -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_sync_benchmark_labels_pouchdb_as_measured_elsewhere_and_takes_no_ratio_of_it() -> None:
-    lines = bench("bench_sync.py", "--changes", "300", "--chunk", "100", "--engines", "sqlite")
+@pytest.mark.parametrize("engines", ["sqlite", "sqlite,postgresql"])
+def test_sync_benchmark_labels_pouchdb_as_measured_elsewhere_and_takes_no_ratio_of_it(
+    engines: str,
+) -> None:
+    lines = bench("bench_sync.py", "--changes", "300", "--chunk", "100", "--engines", engines)
+    assert lines[1].split()[-len(engines.split(",")) :] == engines.split(",")
     measured = lines[: lines.index(next(x for x in lines if x.startswith("for scale")))]
     assert not any("pouchdb" in x.lower() for x in measured)
     assert any(x.strip().startswith("time ratio, sync / baseline") for x in measured)
