@@ -76,6 +76,9 @@ class Pushed:
     hub_mb: float
     hub_start_mb: float
     raw_rows_per_s: float
+    hub_cpu: float
+    db_cpu: float | None
+    node_cpu: float
 
     @property
     def rate(self) -> float:
@@ -100,6 +103,26 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU seconds of process ``pid``; with ``children``, those of its reaped
+    children and of its live ones too (PostgreSQL's server: the postmaster and its backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int, reaped: bool) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime are fields 14-17 of proc(5); fields[0] is field 3.
+        return sum(int(f) for f in fields[11 : 15 if reaped else 13])
+
+    total = own(pid, children)
+    if children:
+        for kid in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            try:
+                total += own(int(kid), False)
+            except FileNotFoundError:
+                pass  # exited between the listing and the read: counted when reaped
+    return total / tick
 
 
 def fill(data: Path, n: int, batch: int = 5000) -> None:
@@ -185,10 +208,11 @@ def start_hub(hub_data: Path, port: int, database_url: str) -> subprocess.Popen[
         time.sleep(0.1)
 
 
-def push(root: Path, n: int, chunk: int, database_url: str = "") -> Pushed:
+def push(root: Path, n: int, chunk: int, database_url: str = "", db_pid: int = 0) -> Pushed:
     """Enroll a fresh ward with a fresh hub, its store in the empty PostgreSQL database at
     ``database_url`` (or a SQLite file when empty), write ``n`` dossiers on the ward (not
-    timed), then time one sync that pushes them all, in a child process."""
+    timed), then time one sync that pushes them all, in a child process. ``db_pid``: the
+    PostgreSQL server's postmaster, whose CPU time over the sync is counted."""
     hub_data, ward = root / "hub", root / "ward"
     use_database(hub_data, database_url)
     init_hub(hub_data, name="bench")
@@ -207,6 +231,8 @@ def push(root: Path, n: int, chunk: int, database_url: str = "") -> Pushed:
         t = time.perf_counter()
         fill(ward, n)
         fill_s = time.perf_counter() - t
+        hub_cpu = cpu_seconds(hub.pid)
+        db_cpu = cpu_seconds(db_pid, children=True) if db_pid else 0.0
         child = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "node_sync_child.py"), str(ward), str(chunk)],
             stdout=subprocess.PIPE,
@@ -217,6 +243,8 @@ def push(root: Path, n: int, chunk: int, database_url: str = "") -> Pushed:
         if status != 0:
             raise SystemExit(f"node sync failed ({status})")
         figures: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        hub_cpu = cpu_seconds(hub.pid) - hub_cpu
+        db_cpu = cpu_seconds(db_pid, children=True) - db_cpu if db_pid else 0.0
         hub_peak = peak_rss_mb(hub.pid)
     finally:
         hub.terminate()
@@ -234,6 +262,9 @@ def push(root: Path, n: int, chunk: int, database_url: str = "") -> Pushed:
         hub_mb=hub_peak,
         hub_start_mb=hub_start,
         raw_rows_per_s=raw_postgresql(n, database_url) if database_url else raw_sqlite(n, root),
+        hub_cpu=hub_cpu,
+        db_cpu=db_cpu if db_pid else None,
+        node_cpu=figures["cpu_seconds"],
     )
 
 
@@ -252,6 +283,12 @@ def report(runs: list[Pushed], chunk: int) -> None:
         ("bytes on the wire per change", lambda r: f"{r.bytes_per_change:,.1f}"),
         ("HTTP requests per 1,000", lambda r: f"{r.requests_per_1000:,.2f}"),
         ("node peak memory (MB)", lambda r: f"{r.node_mb:,.0f}"),
+        ("CPU during the sync (s): node", lambda r: f"{r.node_cpu:.2f}"),
+        ("  the hub's process", lambda r: f"{r.hub_cpu:.2f}"),
+        (
+            "  the database server",
+            lambda r: "in the hub's process" if r.db_cpu is None else f"{r.db_cpu:.2f}",
+        ),
         ("hub peak memory (MB)", lambda r: f"{r.hub_mb:,.0f} (at start {r.hub_start_mb:,.0f})"),
         ("baseline: raw executemany, same engine (rows/s)", lambda r: f"{r.raw_rows_per_s:,.0f}"),
         ("time ratio, sync / baseline", lambda r: f"{r.raw_rows_per_s / r.rate:.1f}x"),
@@ -278,12 +315,14 @@ def main() -> None:
     runs = []
     with ExitStack() as stack:
         for engine in engines:
-            database_url = ""
+            database_url, db_pid = "", 0
             if engine == "postgresql":
                 # Durable, as SQLite's synchronous=FULL is: a commit waits for the disk.
-                database_url = stack.enter_context(postgres_server(durable=True)).database()
+                server = stack.enter_context(postgres_server(durable=True))
+                database_url = server.database()
+                db_pid = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
             with tempfile.TemporaryDirectory() as tmp:
-                runs.append(push(Path(tmp), args.changes, args.chunk, database_url))
+                runs.append(push(Path(tmp), args.changes, args.chunk, database_url, db_pid))
     report(runs, args.chunk)
 
 
