@@ -24,6 +24,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 from . import conflicts, enrollments, held, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
+    StoreUnavailable,
     check_collation,
     close_all,
     connect,
@@ -51,6 +52,7 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "STORE_FILE",
+    "StoreUnavailable",
     "Journal",
     "capture",
     "check_collation",

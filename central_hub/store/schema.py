@@ -278,6 +278,13 @@ def check_identity(conn: sqlite3.Connection, data_dir: Path) -> None:
     expected = marker_key(data_dir)
     if stored is None and expected is None:
         return  # a database being initialised
+    if expected is None:
+        raise SyncError(
+            f"Cơ sở dữ liệu {engine(data_dir).describe()} đã có một máy chủ trung tâm, không "
+            f"phải của thư mục {data_dir}. Dùng cơ sở dữ liệu trống cho máy chủ mới, hoặc thư "
+            "mục dữ liệu của máy chủ đó.",
+            code="store_elsewhere",
+        )
     if stored != expected:
         raise SyncError(
             f"Cơ sở dữ liệu {engine(data_dir).describe()} không phải của máy chủ trung tâm "
