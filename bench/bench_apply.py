@@ -89,7 +89,9 @@ def main() -> None:
         ours = apply_path(changes_for(rows), folder, args.chunk, validate=False)
         ours_validated = apply_path(changes_for(rows), folder, args.chunk, validate=True)
     n = args.rows
-    print(f"apply path, {n:,} remote dossier changes, chunks of {args.chunk}")
+    print(
+        f"apply path, {n:,} remote dossier changes, chunks of {args.chunk:,}; measured in this run"
+    )
     print(f"  raw executemany INSERT (baseline):  {n / base:>10,.0f} rows/s")
     print(
         f"  merge (LWW per field) + cursor:     {n / ours:>10,.0f} rows/s   ratio {ours / base:.2f}x the baseline's time"

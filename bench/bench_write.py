@@ -105,17 +105,15 @@ def main() -> None:
         ours = capture_path(rows, folder, args.batch, validate=False)
         ours_validated = capture_path(rows, folder, args.batch, validate=True)
     n = args.rows
-    print(f"write path, {n:,} dossier records, batches of {args.batch}")
-    print(f"  sqlite-utils upsert_all (baseline): {n / base:>10,.0f} rows/s")
-    print(
-        f"  raw executemany upsert:             {n / raw:>10,.0f} rows/s   ratio {raw / base:.2f}x"
-    )
-    print(
-        f"  change capture:                     {n / ours:>10,.0f} rows/s   ratio {ours / base:.2f}x the baseline's time"
-    )
-    print(
-        f"  change capture + JSON Schema check: {n / ours_validated:>10,.0f} rows/s   ratio {ours_validated / base:.2f}x"
-    )
+    print(f"write path, {n:,} dossier records, batches of {args.batch:,}; measured in this run")
+    print(f"  {'':36}{'rows/s':>10}   time ratio to sqlite-utils, to raw executemany")
+    for label, seconds in (
+        ("sqlite-utils upsert_all (baseline)", base),
+        ("raw executemany upsert (baseline)", raw),
+        ("change capture", ours),
+        ("change capture + JSON Schema check", ours_validated),
+    ):
+        print(f"  {label:36}{n / seconds:>10,.0f}   {seconds / base:8.2f}x {seconds / raw:8.2f}x")
 
 
 if __name__ == "__main__":

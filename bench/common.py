@@ -1,12 +1,18 @@
-"""Shared helpers of the benchmarks: realistic dossier rows and a timer."""
+"""Shared helpers of the benchmarks: realistic dossier rows, timers, and the label of a figure
+measured elsewhere.
+
+A benchmark prints only what it measured in its own run, with ratios only against a baseline
+measured in that same run; a figure from elsewhere is printed through :func:`elsewhere`, with
+its source and date, and never enters a ratio (README, "Benchmarks").
+"""
 
 from __future__ import annotations
 
 import json
 import random
+import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from sync import new_id
@@ -56,14 +62,20 @@ def flat(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def timed(results: dict[str, float], name: str) -> Iterator[None]:
-    """Record the wall time of the block under ``name``."""
-    start = time.perf_counter()
-    yield
-    results[name] = time.perf_counter() - start
+def median_time(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:
+    """The median wall time of ``runs`` calls of ``fn``, after ``warmup`` untimed calls (so a
+    query and its baseline are timed the same way: same warm-up, same number of runs)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
-def best_of(runs: int, fn: Callable[[], float]) -> float:
-    """The best (smallest) of ``runs`` timings."""
-    return min(fn() for _ in range(runs))
+def elsewhere(figure: str, source: str, date: str) -> str:
+    """A figure not measured in this run, as a benchmark prints it: with where it comes from
+    and when it was measured (``date`` dd/mm/yyyy, or what is known of it)."""
+    return f"{figure}   [measured elsewhere, not in this run: {source}; {date}]"

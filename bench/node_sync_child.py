@@ -45,15 +45,16 @@ def main() -> None:
         transport=transport,
         chunk=chunk,
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = session.run()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
         json.dumps(
             {
                 "pushed": report.pushed,
                 "pulled": report.pulled,
                 "seconds": elapsed,
+                "cpu_seconds": cpu,
                 "requests": transport.requests,
                 "bytes_sent": transport.sent,
                 "bytes_received": transport.received,
