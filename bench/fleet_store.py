@@ -1,0 +1,110 @@
+"""The hub's database engines as the fleet benchmark runs them: SQLite in the data folder (the
+default), and PostgreSQL started for real by ``tests/support/postgres.py`` with its default
+durability (a commit waits for the disk, as SQLite's ``synchronous=FULL`` does), the hub
+pointed at it by ``CENTRAL_HUB_DATABASE_URL`` (docs/operations.md, "PostgreSQL")."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bench.fleet_hub import Watch
+from central_hub.setup import init_hub
+from central_hub.store import open_store
+from tests.support.cluster import free_port
+
+HUB_NAME = "Máy chủ đo tải đội nút"
+DATABASE_URL = "CENTRAL_HUB_DATABASE_URL"
+
+
+class Engine:
+    """SQLite: the store is a file in the hub's data folder."""
+
+    name = "sqlite"
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def init(self, data: Path) -> None:
+        """A new hub in ``data`` (``central-hub init``)."""
+        init_hub(data, name=HUB_NAME)
+
+    @contextmanager
+    def store(self, data: Path) -> Iterator[sqlite3.Connection]:
+        """The hub's store, opened as its commands open it."""
+        conn = open_store(data)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def env(self) -> dict[str, str]:
+        """What the hub's process needs in its environment to use this engine."""
+        return {}
+
+    def free_port(self) -> int:
+        return free_port()
+
+    def watches(self, hub_pid: int) -> dict[str, Watch]:
+        """What to measure over a phase: the hub's process (and the database server's)."""
+        return {"hub": Watch(hub_pid)}
+
+
+class PostgresEngine(Engine):
+    """PostgreSQL 15 or later from Debian's packages, a fresh cluster for the run."""
+
+    name = "postgresql"
+
+    def __enter__(self) -> Engine:
+        if importlib.util.find_spec("central_hub.store.engine") is None:
+            raise SystemExit(
+                "this checkout's hub has no PostgreSQL engine yet (central_hub/store/engine.py); "
+                "run with --engines sqlite"
+            )
+        from tests.support.postgres import postgres_server
+
+        self._stack = ExitStack()
+        self.server = self._stack.enter_context(postgres_server(durable=True))
+        self.url = self.server.database("fleet")
+        self._before = os.environ.get(DATABASE_URL)
+        # The benchmark's own writes (units, tokens, directives) go through the hub's functions,
+        # which read the engine from the environment as the hub's commands do.
+        os.environ[DATABASE_URL] = self.url
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._before is None:
+            os.environ.pop(DATABASE_URL, None)
+        else:
+            os.environ[DATABASE_URL] = self._before
+        self._stack.close()
+
+    def env(self) -> dict[str, str]:
+        return {DATABASE_URL: self.url}
+
+    def watches(self, hub_pid: int) -> dict[str, Watch]:
+        pid_file = self.server.folder / "data" / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0])
+        return {"hub": Watch(hub_pid), "db": Watch(postmaster, whole_tree=True)}
+
+
+def engines(names: list[str]) -> list[Engine]:
+    """The engines named (``sqlite``, ``postgresql``), in that order."""
+    known: dict[str, Any] = {"sqlite": Engine, "postgresql": PostgresEngine}
+    unknown = [n for n in names if n.strip() not in known]
+    if unknown:
+        raise SystemExit(f"unknown engine {unknown[0]!r}: choose among {', '.join(known)}")
+    return [known[n.strip()]() for n in names]
