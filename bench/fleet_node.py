@@ -72,7 +72,7 @@ class SimNode:
         changes = []
         prev = self.tip
         for i, row in enumerate(dossier_rows(count, unit=self.unit, seed=rng.randrange(1 << 30))):
-            row["code"] = f"H57.{self.unit}-{self.seq + i + 1:06d}"
+            row["code"] = f"H57.{self.unit}-261207-{(self.seq + i + 1) % 10000:04d}"
             change = Change.linked(
                 self.node_id,
                 self.seq + i + 1,
