@@ -236,6 +236,27 @@ class Watch:
         return Usage(time.monotonic() - self._t0, self._cpu() - self._cpu0, self._peak)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy since boot (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and waiting for the disk
+    return (sum(fields[:8]) - idle) / TICK
+
+
+class MachineWatch(Watch):
+    """The whole machine's busy CPU over a phase: the hub, the database and the generators,
+    and whatever else runs on the machine meanwhile (other people's work on a shared one)."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def _cpu(self) -> float:
+        return machine_busy_seconds()
+
+    def _rss(self) -> float:
+        return 0.0
+
+
 class HubProcess:
     """``central-hub serve`` on ``port`` for the store in ``data`` (and ``database_url``)."""
 

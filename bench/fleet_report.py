@@ -102,6 +102,7 @@ def summarize(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             "hub": raw["steady"]["usage"]["hub"],
             "db": raw["steady"]["usage"].get("db"),
             "generators_cpu_pct": round(100 * sum(g["cpu_s"] for g in gens) / window, 1),
+            "machine": raw["steady"]["usage"]["machine"],
         },
         "burst": {
             "nodes": len(served) + unserved,
@@ -117,6 +118,7 @@ def summarize(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             "hub": raw["burst_usage"]["hub"],
             "db": raw["burst_usage"].get("db"),
             "generators_cpu_s": round(sum(b["cpu_s"] for b in bursts), 2),
+            "machine": raw["burst_usage"]["machine"],
         },
         "growth_per_day": {
             "window_s": round(span, 1),
@@ -144,6 +146,18 @@ def _cpu(usage: dict[str, Any], db: dict[str, Any] | None) -> str:
 def _rss(usage: dict[str, Any], db: dict[str, Any] | None) -> str:
     text = f"{usage['rss_peak_mb']:.0f} MB"
     return text + (f" (+{db['rss_peak_mb']:.0f} MB db)" if db else "")
+
+
+def _others(phase: dict[str, Any]) -> str:
+    """The machine's busy CPU over a phase and what of it was neither the hub, the database
+    nor the generators (other work on a shared machine makes the figures worse)."""
+    machine = phase["machine"]
+    ours = phase["hub"]["cpu_s"] + (phase["db"]["cpu_s"] if phase["db"] else 0)
+    ours += phase.get(
+        "generators_cpu_s", phase.get("generators_cpu_pct", 0) * machine["wall_s"] / 100
+    )
+    others = 100 * max(0.0, machine["cpu_s"] - ours) / max(machine["wall_s"], 1e-9)
+    return f"machine busy {machine['cpu_pct']:.0f}% of a core, others {others:.0f}%"
 
 
 def row(result: dict[str, Any]) -> tuple[str, ...]:
@@ -193,13 +207,14 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"  steady {s['seconds']:.0f} s: {s['pulls']:,} pulls, {s['pushes']:,} pushes "
             f"(p50/p95/p99 {_cell_ms(s['push_ms'])} ms), {s['entries_pulled']:,} entries pulled; "
             f"errors {s['error_kinds'] or 0}; start lag p99 {s['start_lag_p99_ms']} ms; "
-            f"generators' CPU {s['generators_cpu_pct']:.0f}% of a core"
+            f"generators' CPU {s['generators_cpu_pct']:.0f}% of a core; {_others(s)}"
         )
         print(
             f"  burst: {b['served']:,}/{b['nodes']:,} served, p50 {b['served_p50_s']} s, "
             f"p99 {b['served_p99_s']} s; 503 answers {b['refused_503']:,}; failed attempts "
             f"{b['failed_attempts'] or 0}; hub {_cpu(b['hub'], b['db'])}, "
-            f"{_rss(b['hub'], b['db'])}"
+            f"{_rss(b['hub'], b['db'])}; generators {b['generators_cpu_s']:.1f} CPU s; "
+            f"{_others(b)}"
         )
         print(
             f"  growth a day: store {g['store_mb']:.1f} MB, visit tables {g['visit_tables_mb']:.1f} "

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bench.fleet_hub import Watch
+from bench.fleet_hub import MachineWatch, Watch
 from central_hub.setup import init_hub
 from central_hub.store import open_store
 from tests.support.cluster import free_port
@@ -58,7 +58,7 @@ class Engine:
 
     def watches(self, hub_pid: int) -> dict[str, Watch]:
         """What to measure over a phase: the hub's process (and the database server's)."""
-        return {"hub": Watch(hub_pid)}
+        return {"hub": Watch(hub_pid), "machine": MachineWatch()}
 
 
 class PostgresEngine(Engine):
@@ -98,7 +98,11 @@ class PostgresEngine(Engine):
     def watches(self, hub_pid: int) -> dict[str, Watch]:
         pid_file = self.server.folder / "data" / "postmaster.pid"
         postmaster = int(pid_file.read_text().split()[0])
-        return {"hub": Watch(hub_pid), "db": Watch(postmaster, whole_tree=True)}
+        return {
+            "hub": Watch(hub_pid),
+            "db": Watch(postmaster, whole_tree=True),
+            "machine": MachineWatch(),
+        }
 
 
 def engines(names: list[str]) -> list[Engine]:
