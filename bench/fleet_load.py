@@ -11,8 +11,11 @@ opened to the answer read in full; sealing before and opening after are the node
 counted in the generators' CPU, not in the latency.
 
 In the burst every node pulls at once, its request sealed beforehand. A hub under pressure
-may answer 503 with ``Retry-After``; the node waits that long times 1 to 2 (jitter spreads
-the retries) and tries again with a newly sealed request, until served or the deadline.
+may answer 503 with ``Retry-After``; the node waits as the ward's sync worker does (that long
+plus a random part of it, at least a second: ``ward_node/sync_link/worker.py``) and tries
+again with a newly sealed request, until served or the deadline. A failed attempt (a
+connection refused or cut, a timeout, another status) waits the worker's first backoff, 1 to
+3 s, and is counted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from bench.fleet_node import SimNode, enroll_node
 from sync import ENVELOPE_TYPE
 
 REQUEST_TIMEOUT = 30.0  # sync/transport.py: READ_TIMEOUT
-RETRY_WITHOUT_HEADER = 1.0  # seconds, when a refusal or a failure says nothing
+RETRY_WITHOUT_HEADER = 1.0  # seconds, when a 503 says nothing
+FIRST_SYNC_DEADLINE = 600.0  # seconds a node's first sync may wait on a busy hub
 
 
 def cpu_now() -> float:
@@ -118,23 +122,24 @@ class Driver:
 
     # -- a visit -----------------------------------------------------------------------------
 
-    async def visit(self, node: SimNode, push: int, out: dict[str, Any]) -> None:
-        """A push of ``push`` changes (none when 0), then pulls until nothing more; latencies
-        and errors into ``out``."""
+    async def visit(self, node: SimNode, push: int, out: dict[str, Any], until: float) -> None:
+        """A push of ``push`` changes (none when 0), then pulls until nothing more; latencies,
+        503 answers and errors into ``out``. A 503 is tried again after the wait it asks for
+        (with the worker's jitter) while that ends before ``until`` (``loop.time()``); past
+        it, and on any other failure, the visit ends with an error (the node would come back
+        at its next interval)."""
         try:
             if push:
-                body, changes = node.push_body(push, self.rng)
-                took, answer = await self.send("/sync/v1/push", body)
-                out["push"].append(took)
-                if answer.status != 200:
-                    out["errors"][f"push HTTP {answer.status}"] += 1
+                changes = node.new_changes(push, self.rng)
+                answer = await self._call(
+                    "/sync/v1/push", lambda: node.push_body(changes), "push", out, until
+                )
+                if answer is None:
                     return
                 node.take_ack(answer.body, changes)
             for _ in range(100):  # a node pulls until the hub has nothing more
-                took, answer = await self.send("/sync/v1/pull", node.pull_body())
-                out["pull"].append(took)
-                if answer.status != 200:
-                    out["errors"][f"pull HTTP {answer.status}"] += 1
+                answer = await self._call("/sync/v1/pull", node.pull_body, "pull", out, until)
+                if answer is None:
                     return
                 entries, more = node.take_pull(answer.body)
                 out["entries"] += entries
@@ -143,9 +148,38 @@ class Driver:
         except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
             out["errors"][type(exc).__name__] += 1
 
+    async def _call(
+        self, path: str, body: Any, kind: str, out: dict[str, Any], until: float
+    ) -> Answer | None:
+        """One request (sealed anew by ``body()`` for each try) until answered other than 503;
+        the answer when 200, else ``None`` with the error counted."""
+        loop = asyncio.get_running_loop()
+        while True:
+            took, answer = await self.send(path, body())
+            if answer.status == 200:
+                out[kind].append(took)
+                return answer
+            if answer.status != 503:
+                out["errors"][f"{kind} HTTP {answer.status}"] += 1
+                return None
+            out["refused_503"] += 1
+            asked = answer.retry_after()
+            wait = asked + self.rng.uniform(0, max(1.0, asked))
+            if loop.time() + wait > until:
+                out["errors"][f"{kind} 503 until the next visit"] += 1
+                return None
+            await asyncio.sleep(wait)
+
     @staticmethod
     def _record() -> dict[str, Any]:
-        return {"pull": [], "push": [], "errors": Counter(), "entries": 0, "lag": []}
+        return {
+            "pull": [],
+            "push": [],
+            "errors": Counter(),
+            "refused_503": 0,
+            "entries": 0,
+            "lag": [],
+        }
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -156,7 +190,9 @@ class Driver:
 
         async def one(node: SimNode) -> None:
             async with gate:
-                await self.visit(node, 0, out)
+                await self.visit(
+                    node, 0, out, asyncio.get_running_loop().time() + FIRST_SYNC_DEADLINE
+                )
 
         await asyncio.gather(*(one(n) for n in self.nodes))
         return self._finish(out, cpu, started)
@@ -184,7 +220,7 @@ class Driver:
                 push = self.rng.randint(1, 5)
             busy.add(node.node_id)
             try:
-                await self.visit(node, push, out)
+                await self.visit(node, push, out, at + interval)
             finally:
                 busy.discard(node.node_id)
 
@@ -226,17 +262,18 @@ class Driver:
                     _took, answer = await self.send("/sync/v1/pull", body)
                 except Exception as exc:  # noqa: BLE001 - a node retries, and it is counted
                     failures[type(exc).__name__] += 1
-                    wait = RETRY_WITHOUT_HEADER
+                    wait = 2 * self.rng.uniform(0.5, 1.5)
                 else:
                     if answer.status == 200:
                         served.append((node, loop.time() - t0, answer.body))
                         return
                     if answer.status == 503:
                         refused += 1
+                        asked = answer.retry_after()
+                        wait = asked + self.rng.uniform(0, max(1.0, asked))
                     else:
                         failures[f"HTTP {answer.status}"] += 1
-                    wait = answer.retry_after()
-                wait *= 1 + self.rng.random()
+                        wait = 2 * self.rng.uniform(0.5, 1.5)
                 if loop.time() - t0 + wait > deadline:
                     unserved += 1
                     return

@@ -66,9 +66,9 @@ class SimNode:
         }
         return self._seal(body, "pull")
 
-    def push_body(self, count: int, rng: random.Random) -> tuple[bytes, list[Change]]:
-        """A sealed push of ``count`` new dossier changes of the node's unit, chained after
-        its tip, as ``NodeSync.push_envelope`` makes it; and the changes."""
+    def new_changes(self, count: int, rng: random.Random) -> list[Change]:
+        """``count`` new dossier changes of the node's unit, chained after its tip (sent
+        with :meth:`push_body`, the tip moves when the hub acknowledges them)."""
         changes = []
         prev = self.tip
         for i, row in enumerate(dossier_rows(count, unit=self.unit, seed=rng.randrange(1 << 30))):
@@ -87,6 +87,10 @@ class SimNode:
             )
             changes.append(change)
             prev = change.hash
+        return changes
+
+    def push_body(self, changes: list[Change]) -> bytes:
+        """A sealed push of ``changes``, as ``NodeSync.push_envelope`` makes it."""
         body = {
             "kind": "push",
             "origin": self.node_id,
@@ -107,8 +111,7 @@ class SimNode:
                 for c in changes
             ],
         }
-        sealed = self._seal(body, "push", seq_from=changes[0].seq, seq_to=changes[-1].seq)
-        return sealed, changes
+        return self._seal(body, "push", seq_from=changes[0].seq, seq_to=changes[-1].seq)
 
     # -- answers ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ PROBE = "measured elsewhere (issue [10] probe, 2026-12-06)"
 PROBE_ROWS = [
     ("500", "sqlite", "6.4 / – / 12.3", "0", "7%", "–", "1.5 s", "0", "–"),
     ("2,000", "sqlite", "4.1 / – / 14.3", "0", "20%", "–", "5.7 s", "0", "–"),
-    ("3,321", "sqlite", "3.8 / – / 23.1", "0", "30%", "–", "10.1 s", "0", "1.7–1.9 GB"),
+    ("3,321", "sqlite", "3.8 / – / 23.1", "0", "30%", "–", "10.1 s", "0", "– (1.7–1.9 GB)"),
 ]
 HEADER = (
     "nodes",
@@ -27,7 +27,7 @@ HEADER = (
     "hub RSS",
     "burst",
     "burst errors",
-    "growth/day",
+    "growth/day: store (visit tables)",
 )
 
 
@@ -98,6 +98,7 @@ def summarize(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             "all_ms": _ms(pulls + pushes),
             "errors": sum(steady_errors.values()),
             "error_kinds": steady_errors,
+            "refused_503": sum(g["refused_503"] for g in gens),
             "start_lag_p99_ms": _ms([t for g in gens for t in g["lag"]])["p99"],
             "hub": raw["steady"]["usage"]["hub"],
             "db": raw["steady"]["usage"].get("db"),
@@ -173,7 +174,7 @@ def row(result: dict[str, Any]) -> tuple[str, ...]:
         _rss(steady["hub"], steady["db"]),
         f"{last:.1f} s" if last is not None else "not all served",
         str(burst["errors"]),
-        f"{growth['store_mb']:.0f} MB",
+        f"{growth['store_mb']:.0f} MB ({growth['visit_tables_mb']:.0f} MB)",
     )
 
 
@@ -199,14 +200,14 @@ def print_table(results: list[dict[str, Any]]) -> None:
         s, b, g = r["steady"], r["burst"], r["growth_per_day"]
         print(
             f"\n[{r['engine']}, {r['nodes']:,} nodes] enrolled {r['enroll']['enrolled']:,} in "
-            f"{r['enroll']['seconds']:.0f} s; first sync {r['first_sync']['seconds']:.0f} s "
+            f"{r['enroll']['seconds']:.1f} s; first sync {r['first_sync']['seconds']:.1f} s "
             f"({r['first_sync']['entries']:,} entries); {r['routed_directives']:,} directive "
             "entries routed before the steady phase"
         )
         print(
             f"  steady {s['seconds']:.0f} s: {s['pulls']:,} pulls, {s['pushes']:,} pushes "
             f"(p50/p95/p99 {_cell_ms(s['push_ms'])} ms), {s['entries_pulled']:,} entries pulled; "
-            f"errors {s['error_kinds'] or 0}; start lag p99 {s['start_lag_p99_ms']} ms; "
+            f"errors {s['error_kinds'] or 0}; 503 answers (tried again) {s['refused_503']:,}; start lag p99 {s['start_lag_p99_ms']} ms; "
             f"generators' CPU {s['generators_cpu_pct']:.0f}% of a core; {_others(s)}"
         )
         print(
