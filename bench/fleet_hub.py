@@ -111,11 +111,19 @@ def store_size(conn: sqlite3.Connection, engine: str) -> dict[str, int]:
         used = conn.execute("PRAGMA page_count").fetchone()[0]
         free = conn.execute("PRAGMA freelist_count").fetchone()[0]
         total = (used - free) * page
-        owner = {r[0]: r[1] for r in conn.execute("SELECT name, tbl_name FROM sqlite_master")}
+        # Only the b-trees of the visit tables and their indexes are read, not the whole file.
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE tbl_name IN (?, ?)", VISIT_TABLES
+            )
+        ]
         visit = sum(
-            int(size)
-            for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
-            if owner.get(name, name) in VISIT_TABLES
+            int(
+                conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name = ?", (n,)).fetchone()[0]
+                or 0
+            )
+            for n in names
         )
     else:
         total = int(

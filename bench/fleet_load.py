@@ -122,12 +122,15 @@ class Driver:
 
     # -- a visit -----------------------------------------------------------------------------
 
-    async def visit(self, node: SimNode, push: int, out: dict[str, Any], until: float) -> None:
+    async def visit(
+        self, node: SimNode, push: int, out: dict[str, Any], until: float, later: bool = False
+    ) -> None:
         """A push of ``push`` changes (none when 0), then pulls until nothing more; latencies,
         503 answers and errors into ``out``. A 503 is tried again after the wait it asks for
         (with the worker's jitter) while that ends before ``until`` (``loop.time()``); past
         it, and on any other failure, the visit ends with an error (the node would come back
-        at its next interval)."""
+        at its next interval). The pulls of a ``later`` visit (after the steady phase's first
+        round, which delivers the directives) are also kept apart."""
         try:
             if push:
                 changes = node.new_changes(push, self.rng)
@@ -138,7 +141,9 @@ class Driver:
                     return
                 node.take_ack(answer.body, changes)
             for _ in range(100):  # a node pulls until the hub has nothing more
-                answer = await self._call("/sync/v1/pull", node.pull_body, "pull", out, until)
+                answer = await self._call(
+                    "/sync/v1/pull", node.pull_body, "pull", out, until, later
+                )
                 if answer is None:
                     return
                 entries, more = node.take_pull(answer.body)
@@ -149,7 +154,13 @@ class Driver:
             out["errors"][type(exc).__name__] += 1
 
     async def _call(
-        self, path: str, body: Any, kind: str, out: dict[str, Any], until: float
+        self,
+        path: str,
+        body: Any,
+        kind: str,
+        out: dict[str, Any],
+        until: float,
+        later: bool = False,
     ) -> Answer | None:
         """One request (sealed anew by ``body()`` for each try) until answered other than 503;
         the answer when 200, else ``None`` with the error counted."""
@@ -158,6 +169,8 @@ class Driver:
             took, answer = await self.send(path, body())
             if answer.status == 200:
                 out[kind].append(took)
+                if later and kind == "pull":
+                    out["pull_later"].append(took)
                 return answer
             if answer.status != 503:
                 out["errors"][f"{kind} HTTP {answer.status}"] += 1
@@ -174,6 +187,7 @@ class Driver:
     def _record() -> dict[str, Any]:
         return {
             "pull": [],
+            "pull_later": [],
             "push": [],
             "errors": Counter(),
             "refused_503": 0,
@@ -220,7 +234,7 @@ class Driver:
                 push = self.rng.randint(1, 5)
             busy.add(node.node_id)
             try:
-                await self.visit(node, push, out, at + interval)
+                await self.visit(node, push, out, at + interval, later=at >= t0 + interval)
             finally:
                 busy.discard(node.node_id)
 

@@ -94,6 +94,7 @@ def summarize(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             "pushes": len(pushes),
             "entries_pulled": sum(g["entries"] for g in gens),
             "pull_ms": _ms(pulls),
+            "pull_ms_after_first_round": _ms([t for g in gens for t in g["pull_later"]]),
             "push_ms": _ms(pushes),
             "all_ms": _ms(pulls + pushes),
             "errors": sum(steady_errors.values()),
@@ -207,6 +208,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(
             f"  steady {s['seconds']:.0f} s: {s['pulls']:,} pulls, {s['pushes']:,} pushes "
             f"(p50/p95/p99 {_cell_ms(s['push_ms'])} ms), {s['entries_pulled']:,} entries pulled; "
+            f"pulls after the first round {_cell_ms(s['pull_ms_after_first_round'])} ms; "
             f"errors {s['error_kinds'] or 0}; 503 answers (tried again) {s['refused_503']:,}; start lag p99 {s['start_lag_p99_ms']} ms; "
             f"generators' CPU {s['generators_cpu_pct']:.0f}% of a core; {_others(s)}"
         )
