@@ -183,7 +183,13 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--steady-seconds", type=float, default=120.0)
     parser.add_argument("--interval", type=float, default=30.0)
-    parser.add_argument("--push-fraction", type=float, default=0.05)
+    parser.add_argument(
+        "--push-fraction",
+        type=float,
+        default=0.035,
+        help="visits that push first (0.035: about 100 pushes a node a day, a ward's working "
+        "day in bench_growth.py)",
+    )
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="50 nodes, 8 s at 2 s (the suite)")
