@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -316,8 +315,3 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-
-
-def describe(usage: dict[str, Any]) -> str:
-    """'31% · 95 MB' for a table cell."""
-    return f"{usage['cpu_pct']:.0f}% · {usage['rss_peak_mb']:.0f} MB"
