@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify
 
 from sync import get_meta, tighten
-from webapp import install, load_settings, session_cookie, token_blueprint
+from webapp import Admission, error_json, install, load_settings, session_cookie, token_blueprint
 
 from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
 from .housekeeping import Housekeeper, history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
-from .store import check_store, load_clock, open_store
+from .store import check_store, load_clock, open_store, use_database
 from .web import HubState, console_error_page, site_part
 
 
@@ -39,6 +39,27 @@ def blueprints() -> list[Blueprint]:
 ERROR_PAGES = (("/console", console_error_page), ("", portal.error_page))
 
 
+def _database_errors(app: Flask) -> None:
+    """A PostgreSQL store that stops answering mid-request (a failover, a restart) is a 503
+    that says to try again, not a 500: a ward's worker retries, a person reloads
+    (docs/operations.md, "PostgreSQL")."""
+    try:
+        import psycopg
+    except ImportError:
+        return
+
+    @app.errorhandler(psycopg.OperationalError)
+    def database_down(exc: Exception) -> Response:
+        resp = error_json(
+            503,
+            "store_unavailable",
+            "Cơ sở dữ liệu của máy chủ trung tâm tạm thời không trả lời; hãy thử lại sau ít phút. "
+            "Dữ liệu ở phường vẫn được lưu và sẽ gửi khi máy chủ trả lời.",
+        )
+        resp.headers["Retry-After"] = "30"
+        return resp
+
+
 def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool = False) -> Flask:
     """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
 
@@ -49,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     settings = load_settings(SETTINGS, PREFIX, config)
     history_days(settings)  # a bad one is refused at start
     data_dir = Path(settings["DATA"])
+    if settings["DATABASE_URL"]:
+        use_database(data_dir, settings["DATABASE_URL"])
     keys = load_keys(data_dir)
     # What older releases left readable by others; only in a folder that holds the hub's keys,
     # never in a folder DATA names by mistake (docs/security.md, "Files on disk").
@@ -67,6 +90,16 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     app.config.update(session_cookie(settings))
     app.extensions["hub"] = HubState(data_dir, hub_id, name, unit, keys, clock)
     install(app, site_part(data_dir, ERROR_PAGES), blueprints())
+    app.extensions["admission"] = None
+    if int(settings["MAX_INFLIGHT"]) >= 0:
+        # Under pressure a node is told to come back in a second or two, rather than queued
+        # (docs/operations.md, "Under pressure"); people's pages are never refused so.
+        bound = int(settings["MAX_INFLIGHT"]) or None
+        admission = Admission(app.wsgi_app, limit=bound, paths=("/sync/",))
+        app.wsgi_app = admission  # type: ignore[method-assign]
+        app.extensions["admission"] = admission
+
+    _database_errors(app)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -7,20 +7,38 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from office import vn_datetime
-from sync import RELEASE, atomic, get_meta, set_meta
+from sync import RELEASE, SyncError, atomic, get_meta, set_meta
 from webapp import add_backup_commands, add_user_commands, command_adder, run_command
 
 from . import nodes
 from .setup import init_hub, load_keys
-from .store import ROLES, open_store
+from .store import ROLES, engine, open_store, use_database
 
 DEFAULT_PORT = 8700
 
 
 def _data(args: argparse.Namespace) -> Path:
-    return Path(args.data or os.environ.get("CENTRAL_HUB_DATA") or "./hub-data")
+    """The data folder a command names; its ``--database-url``, when given, becomes the
+    store of that folder's hub for this process (central_hub/store/engine.py)."""
+    data = Path(args.data or os.environ.get("CENTRAL_HUB_DATA") or "./hub-data")
+    if getattr(args, "database_url", None):
+        use_database(data, args.database_url)
+    return data
+
+
+def _backup_data(args: argparse.Namespace) -> Path:
+    data = _data(args)
+    if engine(data).kind == "postgresql":
+        raise SyncError(
+            "Kho của máy chủ này nằm trên PostgreSQL: hãy sao lưu cơ sở dữ liệu bằng pg_dump "
+            "hoặc pg_basebackup, và thư mục dữ liệu (khóa, tệp đính kèm) bằng công cụ sao lưu "
+            'tệp (docs/backup.md, "PostgreSQL").',
+            code="backup_postgresql",
+        )
+    return data
 
 
 def cmd_init(args: argparse.Namespace) -> None:
@@ -51,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         threads=args.threads,
         ident="wardsync-hub",
         background=(app.extensions["sms_dispatcher"], app.extensions["housekeeper"]),
+        reuse_port=args.reuse_port,
     )
 
 
@@ -154,7 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    command = command_adder(sub, "thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")
+    add_command = command_adder(sub, "thư mục dữ liệu (mặc định $CENTRAL_HUB_DATA hoặc ./hub-data)")
+
+    def command(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p = add_command(name, fn, help_, parent=parent)
+        p.add_argument(
+            "--database-url",
+            help="kho trên PostgreSQL (postgresql://...; mặc định $CENTRAL_HUB_DATABASE_URL, "
+            "hoặc tệp SQLite trong thư mục dữ liệu)",
+        )
+        return p
 
     p = command("init", cmd_init, "tạo máy chủ trung tâm mới")
     p.add_argument("--name", default="Máy chủ trung tâm thành phố Huế")
@@ -163,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="cho phép nhiều tiến trình máy chủ cùng mở một cổng (Linux; kho trên PostgreSQL)",
+    )
     p = command("enroll", cmd_enroll, "tạo mã đăng ký một lần cho một đơn vị")
     p.add_argument("--unit", required=True)
     p.add_argument("--name")
@@ -191,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     # The hub may go on serving while it is copied: the store's snapshot is consistent.
     add_backup_commands(
         command,
-        data=_data,
+        data=_backup_data,
         store="hub.sqlite3",
         app="central-hub",
         version=_version,

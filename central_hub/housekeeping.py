@@ -30,6 +30,7 @@ from sync import BlobStore, ValidationError
 from webapp import prune_login_failures, prune_lookups
 
 from . import files
+from .store import connect as store_connect
 from .store import sync_history
 
 log = logging.getLogger("central_hub.housekeeping")
@@ -78,7 +79,7 @@ class Housekeeper(webapp.Housekeeper):
         self.data_dir = data_dir
         self.history_days = history_days
         super().__init__(
-            data_dir / "hub.sqlite3",
+            lambda: store_connect(data_dir),
             lambda conn: run_once(conn, data_dir, history_days=history_days),
             interval=interval,
         )

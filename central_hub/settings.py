@@ -8,6 +8,12 @@ from webapp import WEB_SETTINGS
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./hub-data", "folder holding the hub's store, keys and blobs"),
+    (
+        "DATABASE_URL",
+        "",
+        "the store on PostgreSQL (postgresql://user:password@host:5432/name); empty: the SQLite "
+        "file in DATA",
+    ),
     ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
     ("PUBLIC_URL", "", "URL wards and citizens use to reach the hub (put in enrollment tokens)"),
     ("MAX_BODY_BYTES", 64 * 1024 * 1024, "largest request body accepted, in bytes"),
@@ -21,6 +27,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "with the reason instead of held",
     ),
     ("MAX_PUSH_CHANGES", 5000, "most changes accepted in one push"),
+    (
+        "MAX_INFLIGHT",
+        0,
+        "requests in flight (served or waiting for a thread) beyond which a node's sync request "
+        "is answered at once with 503 and Retry-After; 0: 4 per server thread, -1: never",
+    ),
     ("ENROLL_TOKEN_HOURS", 72, "how long an enrollment token stays valid"),
     ("ENROLL_PER_MINUTE", 10, "node enrollment requests allowed per client address a minute"),
     (

@@ -37,6 +37,8 @@ from webapp import (
     token_user,
 )
 
+from .store import STORE_FILE
+from .store import connect as store_connect
 from .store import records as stored
 
 __all__ = [
@@ -115,7 +117,8 @@ def site_part(data_dir: Path, error_pages: tuple[tuple[str, ErrorPage], ...]) ->
     An engine error is JSON wherever it is raised: the console's blueprints render their own.
     """
     return Site(
-        store=data_dir / "hub.sqlite3",
+        store=data_dir / STORE_FILE,
+        opener=lambda: store_connect(data_dir),
         machine_paths=MACHINE_PATHS,
         error_pages=error_pages,
         http_messages=HTTP_MESSAGES,

@@ -33,6 +33,7 @@ from .errors import (
     EnrollmentError,
     EnvelopeError,
     HistoryDiverged,
+    HubBusy,
     NotFound,
     OutOfScope,
     PayloadTooLarge,
@@ -62,6 +63,7 @@ from .ids import new_id
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
+from .postgres import PgConnection, configure_postgres, install_functions, is_postgres
 from .recovery import Recovery
 from .replica import (
     FieldClash,
@@ -107,6 +109,10 @@ from .text import clean_text, fold, mask_name, nfc, unaccent
 from .transport import ENVELOPE_TYPE, HttpTransport
 
 __all__ = [
+    "PgConnection",
+    "is_postgres",
+    "configure_postgres",
+    "install_functions",
     "backup",
     "BLOB_CHUNK_SIZE",
     "BLOB_MAX_CHUNK",
@@ -144,6 +150,7 @@ __all__ = [
     "PublicKeys",
     "RecordType",
     "Recovery",
+    "HubBusy",
     "RemoteRefused",
     "Replica",
     "RevokedSender",

@@ -347,7 +347,7 @@ def _download_all(
 ) -> None:
     rows = session.conn.execute(
         "SELECT DISTINCT sha256 FROM attachment WHERE sha256 IS NOT NULL "
-        "AND NOT coalesce(deleted, 0) ORDER BY sha256"
+        "AND coalesce(deleted, 0) = 0 ORDER BY sha256"
     ).fetchall()
     for (sha,) in rows:
         if store.has(sha):

@@ -21,7 +21,8 @@ Hierarchy::
     ├── EnrollmentError            an enrollment token is unknown, used or expired (403)
     ├── StoreTooNew                a store a newer release migrated, opened by an older one (409)
     └── TransportError             the other side cannot be reached or answered badly (503)
-        └── RemoteRefused          the other side answered with a clear refusal (status from it)
+        ├── RemoteRefused          the other side answered with a clear refusal (status from it)
+        └── HubBusy                the hub is under pressure: try again after ``retry_after`` s (503)
 
 Every class carries a machine ``code`` and a human ``message`` that says what to do.
 """
@@ -176,6 +177,18 @@ class RemoteRefused(TransportError):
     """Raised when the other side answered with a clear refusal."""
 
     code = "refused"
+
+
+class HubBusy(TransportError):
+    """Raised when the hub has more requests in flight than it serves promptly and asks to
+    come back after ``retry_after`` seconds (docs/operations.md, "Under pressure")."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: float, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
 
 
 class StoreTooNew(SyncError):

@@ -25,6 +25,7 @@ from typing import Any
 
 from .changes import Change, canonical, loads
 from .errors import OutOfScope
+from .postgres import is_postgres
 from .schemas import RecordType, record_type, record_types
 from .store import atomic, tables
 from .text import fold
@@ -143,7 +144,7 @@ def create_record_tables(conn: sqlite3.Connection) -> None:
     for a field that a newer release sent before this one knew it takes the values kept for
     it in ``_extra``, with their versions (an upgrade in place shows them).
     """
-    db = tables(conn)
+    db = None if is_postgres(conn) else tables(conn)
     with atomic(conn):
         for rtype in record_types().values():
             cols = {name: rtype.column_type(name) for name in rtype.fields}
@@ -151,15 +152,30 @@ def create_record_tables(conn: sqlite3.Connection) -> None:
             if rtype.search_paths:
                 cols["_search"] = "TEXT"
             cols["_extra"] = "TEXT"
-            table = db.table(rtype.table)
-            existing = set(table.columns_dict)
+            if db is None:
+                existing = {r[1] for r in conn.execute(f"PRAGMA table_info({rtype.table})")}
+            else:
+                existing = set(db.table(rtype.table).columns_dict)
             if not existing:
-                table.create(cols, pk="id")
-                table.create_index(["unit"], index_name=f"{rtype.table}_unit", if_not_exists=True)
+                if db is None:
+                    columns = ", ".join(
+                        f"{c} {t}{' PRIMARY KEY' if c == 'id' else ''}" for c, t in cols.items()
+                    )
+                    conn.execute(f"CREATE TABLE {rtype.table} ({columns})")
+                    conn.execute(f"CREATE INDEX {rtype.table}_unit ON {rtype.table} (unit)")
+                else:
+                    table = db.table(rtype.table)
+                    table.create(cols, pk="id")
+                    table.create_index(
+                        ["unit"], index_name=f"{rtype.table}_unit", if_not_exists=True
+                    )
                 continue
             added = [c for c in cols if c not in existing]
             for c in added:
-                table.add_column(c, cols[c])
+                if db is None:
+                    conn.execute(f"ALTER TABLE {rtype.table} ADD COLUMN {c} {cols[c]}")
+                else:
+                    db.table(rtype.table).add_column(c, cols[c])
             if "_extra" in existing and set(added) & set(rtype.fields):
                 _fold_extra(conn, rtype, set(added) & set(rtype.fields))
 

@@ -31,6 +31,7 @@ from .errors import (
     BadSignature,
     ChangesetError,
     HistoryDiverged,
+    HubBusy,
     RemoteRefused,
     SyncError,
     TransportError,
@@ -155,14 +156,16 @@ class NodeSync:
     def run(self) -> SyncReport:
         """Push everything pending, then pull everything routed; record the outcome.
 
-        Raises :class:`TransportError` (hub unreachable) or another :class:`SyncError`
-        (refused); either way the status in ``meta`` says what happened.
+        Raises :class:`TransportError` (hub unreachable; :class:`HubBusy` when it asks to
+        come back later, which the status does not count as offline) or another
+        :class:`SyncError` (refused); either way the status in ``meta`` says what happened.
         """
         report = SyncReport()
         # Until the hub answers, an attempt changes nothing of what the desk is told: a node
         # offline (or in error) stays so, with its offline_since, while retries fail or hang
         # (docs/sync.md, "A hanging link").
-        self._reached = get_meta(self.conn, "sync.state") in (None, "synced", "syncing")
+        before = get_meta(self.conn, "sync.state")
+        self._reached = before in (None, "synced", "syncing")
         if self._reached:
             self._status(state="syncing", last_attempt_at=utcnow_iso(), progress=0)
         else:
@@ -177,6 +180,15 @@ class NodeSync:
                 self._push_pull(report)
             # Files after the records naming them (the order is explained in blobsync.py).
             sync_blobs(self, progress=self._progress)
+        except HubBusy:
+            # The hub answered: it is there, busy, and said when to come back (the worker
+            # waits that long): not an outage, nothing for a person to do (docs/operations.md,
+            # "Under pressure"). A refusal shown before stays until a run settles it.
+            if before == "error":
+                self._status(progress=None)
+            else:
+                self._status(state="syncing", offline_since=None, last_error=None, progress=None)
+            raise
         except TransportError as exc:
             since = get_meta(self.conn, "sync.offline_since") or utcnow_iso()
             self._status(

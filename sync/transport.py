@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -13,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ReadTimeoutError
 
-from .errors import RemoteRefused, TransportError
+from .errors import HubBusy, RemoteRefused, TransportError
 
 ENVELOPE_TYPE = "application/vnd.wardsync.envelope"
 
@@ -108,10 +109,11 @@ class _WatchedAdapter(HTTPAdapter):
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer read in full: its status and body."""
+    """An answer read in full: its status, body and headers."""
 
     status_code: int
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body as JSON (ValueError when it is not)."""
@@ -150,7 +152,8 @@ class HttpTransport:
     def post(self, path: str, body: bytes) -> bytes:
         """POST an envelope; return the reply body.
 
-        Raises :class:`TransportError` when the peer cannot be reached or fails (5xx), and
+        Raises :class:`TransportError` when the peer cannot be reached or fails (5xx),
+        :class:`HubBusy` when it answers 503 with a time to come back (``Retry-After``), and
         :class:`RemoteRefused` when it refuses with a 4xx (its message kept).
         """
         resp = self._request("POST", path, data=body, headers={"Content-Type": ENVELOPE_TYPE})
@@ -182,7 +185,7 @@ class HttpTransport:
                 body = b"".join(resp.iter_content(_READ_BLOCK))
             if watch.expired:  # an answer without a length looks whole when its socket is cut
                 raise requests.Timeout("overall deadline")
-            return Reply(resp.status_code, body)
+            return Reply(resp.status_code, body, resp.headers)
         except requests.RequestException as exc:
             # requests reports a stall in the body as a ConnectionError around urllib3's
             # timeout; a request cut at the overall deadline fails however it can.
@@ -210,6 +213,33 @@ class HttpTransport:
             code, message = str(err["code"]), str(err["message"])
         except (ValueError, KeyError, TypeError):
             pass
+        if resp.status_code == 503 and (code == HubBusy.code or _header(resp, "Retry-After")):
+            # The hub is under pressure and said when to come back: not an outage
+            # (docs/operations.md, "Under pressure").
+            raise HubBusy(message, retry_after=retry_after(_header(resp, "Retry-After")))
         if resp.status_code >= 500:
             raise TransportError(message, code="hub_error", http_status=resp.status_code)
         raise RemoteRefused(message, code=code, http_status=resp.status_code)
+
+
+BUSY_RETRY_DEFAULT = 2.0  # seconds, when a busy hub's Retry-After is missing or unreadable
+BUSY_RETRY_MAX = 60.0  # a hub asking for longer is waited for this long at most
+
+
+def retry_after(value: str | None) -> float:
+    """Seconds to wait from a ``Retry-After`` header (a number of seconds; an HTTP date or
+    garbage counts as :data:`BUSY_RETRY_DEFAULT`), within 0 and :data:`BUSY_RETRY_MAX`."""
+    try:
+        seconds = float(value) if value is not None else BUSY_RETRY_DEFAULT
+    except ValueError:
+        seconds = BUSY_RETRY_DEFAULT
+    if seconds != seconds:  # NaN
+        seconds = BUSY_RETRY_DEFAULT
+    return min(max(seconds, 0.0), BUSY_RETRY_MAX)
+
+
+def _header(resp: Any, name: str) -> str | None:
+    """A header of ``resp`` (a :class:`Reply` or alike; one without headers has none)."""
+    headers = getattr(resp, "headers", None) or {}
+    value = headers.get(name)
+    return None if value is None else str(value)

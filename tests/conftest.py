@@ -84,3 +84,16 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     if os.environ.get("CI") and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"a module skipped while CI is set: {report.longrepr}"
+
+
+# -- the hub's store on PostgreSQL ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One real PostgreSQL server for the session (tests/support/postgres.py); each test that
+    uses it makes its own database."""
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as server:
+        yield server

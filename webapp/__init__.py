@@ -1,7 +1,7 @@
 """The web plumbing both apps use, that is not the sync engine: people's accounts, login
 sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, login
 throttling, request rate limits, the browser policy (CSP and friends), the shared page layouts,
-the user commands of both command lines, the WSGI server's settings, settings loading, safe
+the user commands of both command lines, the WSGI server's settings and admission control, settings loading, safe
 spreadsheet exports and the shared stylesheet.
 
 Each app hands its own part (its store, which paths are pages, its error pages, who may hold a
@@ -30,6 +30,7 @@ from .accounts import (
     user_for_token,
 )
 from .accounts import create_tables as create_account_tables
+from .admission import Admission
 from .app import BoundedJSON, browser_policy, install, page_args
 from .assets import ASSET_DIR
 from .browser import FILE_HEADERS, apply_policy, send_stored_file
@@ -60,6 +61,7 @@ from .tokens import token_blueprint
 from .usercli import add_user_commands, read_password
 
 __all__ = [
+    "Admission",
     "json_body",
     "send_stored_file",
     "add_backup_commands",

@@ -128,7 +128,7 @@ def add_user(
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET "
             "password_hash = excluded.password_hash, role = excluded.role, "
             "full_name = excluded.full_name, active = 1, "
-            "session_epoch = session_epoch + 1",
+            "session_epoch = users.session_epoch + 1",
             (username, digest, role, nfc(full_name or username), _now().isoformat()),
         )
         conn.execute("DELETE FROM api_tokens WHERE username = ?", (username,))

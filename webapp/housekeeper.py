@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sync import connect
 
@@ -18,10 +19,12 @@ Round = Callable[[sqlite3.Connection], dict[str, int]]
 
 class Housekeeper:
     """Runs ``round_(conn)`` every ``interval`` seconds in a daemon thread named
-    ``housekeeping``, on its own connection to the store at ``store``; a first round runs at
-    once. ``rounds`` counts the rounds done (tests and the operator's log read it)."""
+    ``housekeeping``, on a connection of its own to the store (the SQLite file ``store``, or
+    what the callable ``store`` opens), taken for each round so a database restarted between
+    rounds is no matter; a first round runs at once. ``rounds`` counts the rounds done (tests
+    and the operator's log read it)."""
 
-    def __init__(self, store: Path, round_: Round, *, interval: float) -> None:
+    def __init__(self, store: Path | Callable[[], Any], round_: Round, *, interval: float) -> None:
         self.store = store
         self.round = round_
         self.interval = interval
@@ -39,16 +42,16 @@ class Housekeeper:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        conn = connect(self.store)
-        try:
-            while not self._stop.is_set():
+        while not self._stop.is_set():
+            try:
+                conn = self.store() if callable(self.store) else connect(self.store)
                 try:
                     done = self.round(conn)
-                    if any(done.values()):
-                        log.info("housekeeping: %s", done)
-                except Exception:  # a locked store or a bug must not end the thread
-                    log.exception("housekeeping round failed")
-                self.rounds += 1
-                self._stop.wait(self.interval)
-        finally:
-            conn.close()
+                finally:
+                    conn.close()
+                if any(done.values()):
+                    log.info("housekeeping: %s", done)
+            except Exception:  # a locked store or a bug must not end the thread
+                log.exception("housekeeping round failed")
+            self.rounds += 1
+            self._stop.wait(self.interval)

@@ -11,7 +11,9 @@ for minutes. Here (docs/security.md, "Resource bounds"):
   ``CONNECTION_TIMEOUT`` seconds; the sweep runs every few seconds;
 - headers are bounded, and bodies to the app's own ``MAX_CONTENT_LENGTH``, so waitress refuses
   an oversized body before buffering it; what waitress itself refuses is answered like the
-  apps' own errors, in Vietnamese (JSON under the machine paths, a short page elsewhere).
+  apps' own errors, in Vietnamese (JSON under the machine paths, a short page elsewhere);
+- an app's admission control (``app.extensions["admission"]``, ``admission.py``) is told the
+  threads and counts the requests waiting for one.
 
 No web framework is imported here: the app is any WSGI callable.
 """
@@ -19,6 +21,7 @@ No web framework is imported here: the app is any WSGI callable.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -57,12 +60,25 @@ def serve(
     threads: int,
     ident: str,
     background: Iterable[Any | None] = (),
+    reuse_port: bool = False,
 ) -> None:
     """Run the Flask ``app`` on waitress at ``host:port`` until interrupted, with its settings
     (``app.config``: connections, timeouts, the body limit); then stop the ``background``
-    threads it started (each has ``stop()``; ``None`` for one turned off)."""
+    threads it started (each has ``stop()``; ``None`` for one turned off).
+
+    With ``reuse_port`` the port is opened with ``SO_REUSEPORT``: several processes serve it
+    together and the kernel spreads new connections between them (Linux;
+    docs/operations.md, "Several hub processes")."""
     try:
-        _serve(app, app.config, host=host, port=port, threads=threads, ident=ident)
+        _serve(
+            app,
+            app.config,
+            host=host,
+            port=port,
+            threads=threads,
+            ident=ident,
+            reuse_port=reuse_port,
+        )
     finally:
         for thread in background:
             if thread is not None:
@@ -77,10 +93,13 @@ def _serve(
     port: int,
     threads: int,
     ident: str,
+    reuse_port: bool = False,
 ) -> None:
     import waitress
 
     max_body = int(settings["MAX_CONTENT_LENGTH"])
+    extensions = getattr(app, "extensions", {})
+    admission = extensions.get("admission")
 
     options = waitress_options(settings, threads=threads, max_body=max_body, ident=ident)
     _raise_descriptor_limit(int(settings["MAX_CONNECTIONS"]) + 256)
@@ -90,6 +109,10 @@ def _serve(
         from waitress.server import BaseWSGIServer, create_server
 
         server = create_server(application, **kw)
+        if admission is not None:
+            # What waits in waitress's queue for a thread is in flight too (webapp/admission.py).
+            queue = server.task_dispatcher.queue
+            admission.attach(threads, lambda: len(queue))
         # One listening server, or several (a host name with IPv4 and IPv6 addresses).
         listening = [server] if isinstance(server, BaseWSGIServer) else server.map.values()
         for each in listening:
@@ -97,7 +120,20 @@ def _serve(
                 each.channel_class = _deadline_channel(each.channel_class, header_timeout)
         return server
 
-    waitress.serve(app, host=host, port=port, _server=create, **options)
+    if reuse_port:
+        waitress.serve(app, sockets=[_shared_socket(host, port)], _server=create, **options)
+    else:
+        waitress.serve(app, host=host, port=port, _server=create, **options)
+
+
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` that other processes may bind too (``SO_REUSEPORT``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def _deadline_channel(base: type, header_timeout: float) -> type:

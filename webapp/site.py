@@ -33,7 +33,8 @@ class Site:
     that page (else JSON: the hub's pages render their own); ``session_roles`` are the roles
     that may hold a login session (``None``: any); ``csrf_code`` is the machine code of a
     refused CSRF token; ``template_user``, when set, gives every template ``current_user`` and
-    ``csrf_token``.
+    ``csrf_token``; ``opener``, when set, opens the store's connections instead (the hub's
+    store may be a PostgreSQL database, central_hub/store/engine.py).
     """
 
     store: Path
@@ -45,6 +46,7 @@ class Site:
     session_roles: tuple[str, ...] | None = None
     csrf_code: str = "csrf"
     template_user: Callable[[], User | None] | None = None
+    opener: Callable[[], Any] | None = None
 
     def is_page(self, path: str) -> bool:
         """Whether ``path`` is a page for people (its errors are pages, not JSON)."""
@@ -60,6 +62,7 @@ def site() -> Site:
 def db() -> sqlite3.Connection:
     """This request's store connection (opened on first use, closed at teardown)."""
     if "conn" not in g:
-        g.conn = connect(site().store)
+        part = site()
+        g.conn = part.opener() if part.opener is not None else connect(part.store)
     conn: sqlite3.Connection = g.conn
     return conn

@@ -192,7 +192,7 @@ def attachments(doc_id: str) -> list[dict[str, Any]]:
     """The live files attached to a document, in the order they were attached."""
     return records(
         "attachment",
-        "WHERE parent_type = 'document' AND parent_id = ? AND NOT coalesce(deleted, 0) ORDER BY id",
+        "WHERE parent_type = 'document' AND parent_id = ? AND coalesce(deleted, 0) = 0 ORDER BY id",
         (doc_id,),
     )
 

@@ -21,46 +21,81 @@ from .envelopes import open_request, seal_reply
 
 
 def pull(ctx: HubContext, body: bytes) -> bytes:
-    """Answer a node's pull request with the entries routed to its unit after its cursor."""
+    """Answer a node's pull request with the entries routed to its unit after its cursor.
+
+    Read first, write once (docs/operations.md, "A fleet"): the answer is read and sealed
+    outside any write transaction, then what the pull changes (the cursors, what waits for
+    the node's upgrade, its status, its visit) commits in ONE transaction before the answer
+    leaves. Only a pull that finds held changes due, or a node whose release changed, opens
+    one more first (:func:`_prepare`): what it writes decides the answer.
+    """
     started = time.perf_counter()
     node, payload = open_request(ctx, body, "pull")
     status = payload.get("status")
-    with atomic(ctx.conn):
-        release_held(ctx)
-        if status is not None:
-            # Before the answer is made: it is judged by the release the node has now
-            # (docs/upgrades.md, "What the hub sends").
-            nodes.record_status(ctx.conn, node.node_id, status)
+    status_recorded = _prepare(ctx, node, status)
     cursor = int(payload.get("cursor", 0))
     limit = min(int(payload.get("limit", ctx.pull_limit)), ctx.pull_limit)
-    sealed, count, next_cursor = pull_answer(ctx, node, cursor, limit)
+    waits: list[upgrades.Wait] = []
+    sealed, count, next_cursor = pull_answer(ctx, node, cursor, limit, waits=waits)
     with atomic(ctx.conn):
+        _record_handed(ctx.conn, node.node_id, next_cursor, waits)
         # The node commits a batch with its cursor, so the cursor it asks from is what it
         # holds: an offline export for it starts there (``transfer.py``).
         store_nodes.set_pulled_cursor(ctx.conn, node.node_id, cursor)
-    record_visit(
-        ctx.conn,
-        node,
-        body,
-        len(sealed),
-        "pull",
-        count,
-        started,
-        f"đến vị trí {next_cursor} của nhật ký",
-    )
+        record_visit(
+            ctx.conn,
+            node,
+            body,
+            len(sealed),
+            "pull",
+            count,
+            started,
+            f"đến vị trí {next_cursor} của nhật ký",
+            status=None if status_recorded else status,
+        )
     return sealed
 
 
+def _prepare(ctx: HubContext, node: nodes.Node, status: dict[str, Any] | None) -> bool:
+    """Before the answer is read: release the held changes whose time has come (they may be
+    routed to this node) and record the node's status when its release changed (the answer
+    is judged by the release the node has now: docs/upgrades.md, "What the hub sends").
+
+    Both are read first and written only when due, so an ordinary pull opens no transaction
+    here; :func:`release_held` reads the due changes again under the write lock (another hub
+    process may have released them meanwhile). Returns whether the status was recorded.
+    """
+    due = bool(held_changes.due(ctx.conn, now_ms(), ctx.drift_ms))
+    new_release = status is not None and (
+        "schemas" in status
+        or (status.get("schema_fingerprint") or None)
+        != upgrades.reported_fingerprint(ctx.conn, node.node_id)
+    )
+    if not (due or new_release):
+        return False
+    with atomic(ctx.conn):
+        release_held(ctx)
+        if new_release:
+            nodes.record_status(ctx.conn, node.node_id, status or {})
+    return new_release
+
+
 def pull_answer(
-    ctx: HubContext, node: nodes.Node, cursor: int, limit: int
+    ctx: HubContext,
+    node: nodes.Node,
+    cursor: int,
+    limit: int,
+    *,
+    waits: list[upgrades.Wait] | None = None,
 ) -> tuple[bytes, int, int]:
     """A sealed pull batch for ``node``: entries routed to its unit after ``cursor``, as the
     node's release can take them (docs/upgrades.md, "What the hub sends").
 
-    What the node cannot take is left out and recorded as waiting for its upgrade. A node
-    whose schemas the hub does not know is asked for them first; a node whose release
-    changed since entries were held for it is told to pull again from the first of them.
-    Returns (envelope, entries in it, next cursor).
+    What the node cannot take is left out and added to ``waits``, for the caller to record
+    with the cursor it hands out (:func:`record_handed`, in its transaction); without
+    ``waits`` they are recorded here. A node whose schemas the hub does not know is asked
+    for them first; a node whose release changed since entries were held for it is told to
+    pull again from the first of them. Returns (envelope, entries in it, next cursor).
     """
     # A node never holds more of the journal than the hub has handed it; one that asks from
     # further on was served by a hub since restored from a backup, whose journal numbers
@@ -90,12 +125,18 @@ def pull_answer(
         extra.update({"send_schemas": True} if receiver is None else {"rewind_to": rewind})
         remaining = journal.count_routed(node.unit, at)
         return seal_pull_batch(ctx, node, [], at, remaining, extra), 0, at
-    waits: list[upgrades.Wait] = []
-    changes, next_cursor, read = routed_batch(ctx, node, receiver, cursor, limit, waits)
-    record_handed(ctx.conn, node.node_id, next_cursor, waits)
+    found: list[upgrades.Wait] = []
+    changes, next_cursor, read = routed_batch(ctx, node, receiver, cursor, limit, found)
     remaining = journal.count_routed(node.unit, next_cursor) if read else 0
     if receiver.keeps_unknown:
-        extra["waiting_upgrade"] = upgrades.waiting_count(ctx.conn, node.node_id)
+        # What waits once this answer's holds are recorded: those of the entries it covers
+        # are judged again here, the rest stay as they were.
+        kept = upgrades.waiting_count(ctx.conn, node.node_id, outside=(cursor, next_cursor))
+        extra["waiting_upgrade"] = kept + len({w.jseq for w in found})
+    if waits is None:
+        record_handed(ctx.conn, node.node_id, next_cursor, found)
+    else:
+        waits.extend(found)
     sealed = seal_pull_batch(ctx, node, changes, next_cursor, remaining, extra)
     return sealed, len(changes), next_cursor
 
@@ -104,11 +145,20 @@ def record_handed(
     conn: sqlite3.Connection, node_id: str, cursor: int, waits: list[upgrades.Wait]
 ) -> None:
     """Note that ``node_id`` was handed the journal up to ``cursor`` (a hub restored from a
-    backup tells by it), and what was left out for its upgrade."""
+    backup tells by it), and what was left out for its upgrade, in one transaction."""
     with atomic(conn):
-        if waits:
-            upgrades.record_waits(conn, waits)
-        store_nodes.advance_sent_cursor(conn, node_id, cursor)
+        _record_handed(conn, node_id, cursor, waits)
+
+
+def _record_handed(
+    conn: sqlite3.Connection, node_id: str, cursor: int, waits: list[upgrades.Wait]
+) -> None:
+    """:func:`record_handed` in the caller's transaction. Both writes keep what another hub
+    process wrote meanwhile: a wait is keyed by (node, position), and the sent cursor only
+    moves forward (compared in the statement, under the write lock)."""
+    if waits:
+        upgrades.record_waits(conn, waits)
+    store_nodes.advance_sent_cursor(conn, node_id, cursor)
 
 
 def routed_batch(

@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync import ChangeCapture, Replica, ValidationError, atomic, connect
+from sync import ChangeCapture, Replica, ValidationError, atomic
 
 from ..store import capture as hub_capture
+from ..store import connect as store_connect
 from ..store import sms as sms_store
 from .providers import (
     PermanentSmsError,
@@ -308,7 +309,7 @@ class DispatchWorker:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        conn = connect(self.data_dir / "hub.sqlite3")
+        conn = store_connect(self.data_dir)
         try:
             dispatcher = Dispatcher(
                 conn, hub_capture(conn), self.provider, max_attempts=self.max_attempts

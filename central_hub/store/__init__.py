@@ -3,6 +3,7 @@ domain, behind the functions the rest of the hub calls. This set of functions is
 a second database engine (PostgreSQL, next issue) implements; the rest of the hub never runs
 SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 
+- ``engine.py``: where the store is (a SQLite file, or PostgreSQL) and its connections;
 - ``schema.py``: the migrations (ordered, named, recorded in the store), ``open_store``, the
   hub's clock and identity;
 - ``journal.py``: the journal of every change with its routes, and the hub's write path
@@ -21,13 +22,21 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 """
 
 from . import conflicts, enrollments, held, nodes, sync_history, upgrades
+from .engine import (
+    STORE_FILE,
+    check_collation,
+    close_all,
+    connect,
+    engine,
+    use_database,
+    write_marker,
+)
 from .journal import ALL_UNITS, Journal, capture, parent_of, routes_for
 from .schema import (
     BACKUP_DIR,
     HUB_ORIGIN,
     MIGRATIONS,
     ROLES,
-    STORE_FILE,
     check_store,
     hub_info,
     load_clock,
@@ -44,7 +53,13 @@ __all__ = [
     "STORE_FILE",
     "Journal",
     "capture",
+    "check_collation",
     "check_store",
+    "close_all",
+    "connect",
+    "engine",
+    "use_database",
+    "write_marker",
     "conflicts",
     "enrollments",
     "held",

@@ -63,7 +63,8 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[
         )
         cursor = conn.execute(
             "INSERT INTO conflicts (record_type, record_id, unit, field, base, values_json, "
-            "winner, needs_review, state, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "winner, needs_review, state, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (
                 change.type,
                 change.id,
@@ -78,7 +79,7 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[
             ),
         )
         if review:
-            opened.append(int(cursor.lastrowid or 0))
+            opened.append(int(cursor.fetchone()[0]))
     return opened
 
 

@@ -269,6 +269,6 @@ def sent_cursor(conn: sqlite3.Connection, node_id: str) -> int | None:
 def advance_sent_cursor(conn: sqlite3.Connection, node_id: str, cursor: int) -> None:
     """Record that ``node_id`` was sent the journal up to ``cursor`` (never moves back)."""
     conn.execute(
-        "UPDATE nodes SET sent_cursor = max(coalesce(sent_cursor, 0), ?) WHERE node_id = ?",
-        (cursor, node_id),
+        "UPDATE nodes SET sent_cursor = ? WHERE node_id = ? AND coalesce(sent_cursor, 0) < ?",
+        (cursor, node_id, cursor),
     )

@@ -41,7 +41,7 @@ def next_online_number(conn: sqlite3.Connection, unit: str, day: str, first: int
     """The next online number of ``unit`` on ``day`` (``first`` for the day's first)."""
     row = conn.execute(
         "INSERT INTO online_counters (unit, day, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(unit, day) DO UPDATE SET value = value + 1 RETURNING value",
+        "ON CONFLICT(unit, day) DO UPDATE SET value = online_counters.value + 1 RETURNING value",
         (unit, day, first),
     ).fetchone()
     return int(row["value"])

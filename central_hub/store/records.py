@@ -74,8 +74,8 @@ def last_document_number(conn: sqlite3.Connection, unit: str, year: str, secret:
     documents or the ordinary one (0 when none)."""
     row = conn.execute(
         "SELECT max(number) AS used FROM document WHERE unit = ? AND substr(issued_on, 1, 4) = ? "
-        "AND (coalesce(secrecy, 'none') != 'none') = ?",
-        (unit, year, secret),
+        f"AND coalesce(secrecy, 'none') {'!=' if secret else '='} 'none'",
+        (unit, year),
     ).fetchone()
     return int(row["used"] or 0)
 

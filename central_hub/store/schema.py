@@ -9,10 +9,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sync import RELEASE, HybridClock, connect, create_meta, create_record_tables, get_meta, migrate
+from sync import (
+    RELEASE,
+    HybridClock,
+    SyncError,
+    create_meta,
+    create_record_tables,
+    get_meta,
+    install_functions,
+    is_postgres,
+    migrate,
+)
 from webapp import create_account_tables
 
 from . import enrollments, held, sync_history, upgrades
+from .engine import check_location, engine, marker_key
 
 ROLES = ("admin", "operator", "viewer")
 HUB_ORIGIN = "hub"
@@ -223,20 +234,56 @@ MIGRATIONS = [
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
 
 
+# The advisory lock PostgreSQL's migrations run under: hub processes starting together upgrade
+# the schema one after the other (the second finds nothing left to do).
+MIGRATION_LOCK = 0x68756221
+
+
 def open_store(data_dir: Path) -> sqlite3.Connection:
-    """Connect to the hub's store in ``data_dir``, upgrading its schema if needed (after a
-    copy of it in ``data_dir/backups``).
+    """Connect to the hub's store (``engine.py``: the SQLite file in ``data_dir``, or its
+    PostgreSQL database), upgrading its schema if needed (after a copy of a SQLite store in
+    ``data_dir/backups``; PostgreSQL is backed up with its own tools, docs/backup.md).
 
     Raises :class:`sync.StoreTooNew` when a newer release migrated the store
-    (docs/upgrades.md, "Never downgrade").
+    (docs/upgrades.md, "Never downgrade"), and :class:`sync.SyncError` when the store is not
+    this folder's hub's (``engine.check_location``, :func:`check_identity`).
     """
-    conn = connect(data_dir / STORE_FILE)
+    found = engine(data_dir)
+    check_location(data_dir, found)
+    conn = found.connect()
     try:
-        migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
+        if is_postgres(conn):
+            conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                install_functions(conn)
+                migrate(conn, MIGRATIONS, release=RELEASE)
+            finally:
+                conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        else:
+            migrate(conn, MIGRATIONS, release=RELEASE, backup_dir=data_dir / BACKUP_DIR)
+        check_identity(conn, data_dir)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def check_identity(conn: sqlite3.Connection, data_dir: Path) -> None:
+    """Refuse a PostgreSQL database that is not the hub of ``data_dir``: the key made at init
+    is in both, and must match (a wrong address in the settings must not serve another
+    hub's data with this folder's keys)."""
+    if not is_postgres(conn):
+        return
+    stored = get_meta(conn, "hub_key")
+    expected = marker_key(data_dir)
+    if stored is None and expected is None:
+        return  # a database being initialised
+    if stored != expected:
+        raise SyncError(
+            f"Cơ sở dữ liệu {engine(data_dir).describe()} không phải của máy chủ trung tâm "
+            f"trong {data_dir}: hãy kiểm tra CENTRAL_HUB_DATABASE_URL/--database-url.",
+            code="store_elsewhere",
+        )
 
 
 def load_clock(conn: sqlite3.Connection) -> HybridClock:
@@ -253,13 +300,10 @@ def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
-STORE_FILE = "hub.sqlite3"
-
-
 def check_store(data_dir: Path) -> None:
-    """Open the store in ``data_dir`` on a fresh connection and run a query: the health check
-    (raises :class:`sqlite3.Error` when the store cannot answer)."""
-    check = connect(data_dir / STORE_FILE)
+    """Run a query on a connection to the store of ``data_dir``: the health check (raises
+    when the store cannot answer)."""
+    check = engine(data_dir).connect()
     try:
         check.execute("SELECT 1").fetchone()
     finally:

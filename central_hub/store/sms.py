@@ -60,8 +60,9 @@ def keep_receipt(
     than ``keep_seconds``."""
     conn.execute("DELETE FROM sms_receipts WHERE received_at < ?", (at - keep_seconds,))
     conn.execute(
-        "INSERT OR REPLACE INTO sms_receipts (provider_id, status, error, received_at) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO sms_receipts (provider_id, status, error, received_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (provider_id) DO UPDATE SET status = excluded.status, "
+        "error = excluded.error, received_at = excluded.received_at",
         (provider_id, status, error, at),
     )
 

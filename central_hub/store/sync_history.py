@@ -104,7 +104,7 @@ def record_refusal(
         conn.execute(
             "INSERT INTO unverified_refusals (day, kind, code, count, last_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT (day, kind, code) "
-            "DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+            "DO UPDATE SET count = unverified_refusals.count + 1, last_at = excluded.last_at",
             (at[:10], kind, exc.code[:64], at),
         )
 
@@ -127,11 +127,13 @@ def _summarise(
         "last_at, last_kind, last_outcome, last_detail, ok_through) "
         "VALUES (?1, ?2, ?3, 1, ?4, ?5, 1 - ?4, ?3, ?6, ?7, ?8, "
         "CASE WHEN ?7 = 'ok' THEN (SELECT coalesce(max(id), 0) FROM sync_events) END) "
-        "ON CONFLICT (node_id) DO UPDATE SET unit = excluded.unit, visits = visits + 1, "
-        "quiet = quiet + excluded.quiet, quiet_bytes = quiet_bytes + excluded.quiet_bytes, "
-        "kept = kept + excluded.kept, last_at = excluded.last_at, "
+        "ON CONFLICT (node_id) DO UPDATE SET unit = excluded.unit, "
+        "visits = sync_visits.visits + 1, quiet = sync_visits.quiet + excluded.quiet, "
+        "quiet_bytes = sync_visits.quiet_bytes + excluded.quiet_bytes, "
+        "kept = sync_visits.kept + excluded.kept, last_at = excluded.last_at, "
         "last_kind = excluded.last_kind, last_outcome = excluded.last_outcome, "
-        "last_detail = excluded.last_detail, ok_through = coalesce(excluded.ok_through, ok_through)",
+        "last_detail = excluded.last_detail, "
+        "ok_through = coalesce(excluded.ok_through, sync_visits.ok_through)",
         (node.node_id, node.unit, at, int(quiet), quiet_bytes or 0, kind, outcome, detail),
     )
 
@@ -215,8 +217,9 @@ def _delete_events(
                 ).fetchall()
             )
             conn.executemany(
-                "UPDATE sync_visits SET kept = max(0, kept - ?) WHERE node_id = ?",
-                [(n, node_id) for node_id, n in gone.items()],
+                "UPDATE sync_visits SET kept = CASE WHEN kept > ? THEN kept - ? ELSE 0 END "
+                "WHERE node_id = ?",
+                [(n, n, node_id) for node_id, n in gone.items()],
             )
         n = sum(gone.values())
         deleted += n

@@ -100,10 +100,7 @@ def remember_schemas(
 def receiver_for(conn: sqlite3.Connection, node_id: str) -> Receiver | None:
     """What the node can take, from what it last reported of itself; ``None`` when it
     reported a fingerprint whose schemas the hub does not have yet (ask the node for them)."""
-    row = conn.execute(
-        "SELECT schema_fingerprint FROM nodes WHERE node_id = ?", (node_id,)
-    ).fetchone()
-    fingerprint = row["schema_fingerprint"] if row is not None else None
+    fingerprint = reported_fingerprint(conn, node_id)
     if not fingerprint:
         return Receiver.legacy()
     if fingerprint == schema_fingerprint():
@@ -122,6 +119,15 @@ def receiver_for(conn: sqlite3.Connection, node_id: str) -> Receiver | None:
         fingerprint, loads(stored["schemas"]), keeps_unknown=True
     )
     return found
+
+
+def reported_fingerprint(conn: sqlite3.Connection, node_id: str) -> str | None:
+    """The schema fingerprint ``node_id`` last reported, or ``None`` (none reported, or a
+    node of release 0.1.0)."""
+    row = conn.execute(
+        "SELECT schema_fingerprint FROM nodes WHERE node_id = ?", (node_id,)
+    ).fetchone()
+    return (row["schema_fingerprint"] or None) if row is not None else None
 
 
 def screen(
@@ -182,8 +188,11 @@ def record_waits(conn: sqlite3.Connection, waits: Sequence[Wait]) -> None:
     """Keep what waits for nodes' upgrades (in the caller's transaction)."""
     now = utcnow_iso()
     conn.executemany(
-        "INSERT OR REPLACE INTO upgrade_waits (node_id, jseq, type, id, whole, fields, reason, "
-        "judged_as, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO upgrade_waits (node_id, jseq, type, id, whole, fields, reason, "
+        "judged_as, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id, jseq) DO "
+        "UPDATE SET type = excluded.type, id = excluded.id, whole = excluded.whole, "
+        "fields = excluded.fields, reason = excluded.reason, judged_as = excluded.judged_as, "
+        "since = excluded.since",
         [
             (
                 w.node_id,
@@ -215,15 +224,34 @@ def rewind_point(
         return None
     start = int(row["first_jseq"]) - 1
     with atomic(conn):
-        conn.execute("DELETE FROM upgrade_waits WHERE node_id = ? AND jseq > ?", (node_id, start))
+        # Read again under the write lock: another hub process may have forgotten them.
+        again = conn.execute(
+            "SELECT min(jseq) AS first_jseq FROM upgrade_waits "
+            "WHERE node_id = ? AND judged_as != ?",
+            (node_id, receiver.key),
+        ).fetchone()
+        if again is not None and again["first_jseq"] is not None:
+            conn.execute(
+                "DELETE FROM upgrade_waits WHERE node_id = ? AND jseq > ?",
+                (node_id, int(again["first_jseq"]) - 1),
+            )
     return start if start < cursor else None
 
 
-def waiting_count(conn: sqlite3.Connection, node_id: str) -> int:
-    """How many journal entries wait for the node's upgrade."""
-    row = conn.execute(
-        "SELECT count(*) AS n FROM upgrade_waits WHERE node_id = ?", (node_id,)
-    ).fetchone()
+def waiting_count(
+    conn: sqlite3.Connection, node_id: str, *, outside: tuple[int, int] | None = None
+) -> int:
+    """How many journal entries wait for the node's upgrade; with ``outside`` = (after,
+    through), only those not in that stretch of the journal (which a pull judges anew)."""
+    if outside is None:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM upgrade_waits WHERE node_id = ?", (node_id,)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM upgrade_waits WHERE node_id = ? AND (jseq <= ? OR jseq > ?)",
+            (node_id, *outside),
+        ).fetchone()
     return int(row["n"])
 
 

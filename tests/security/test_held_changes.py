@@ -3,7 +3,6 @@ time comes (docs/security.md, "Held changes and revocation")."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from sync import HybridClock, RemoteRefused, SyncReport, read_status, wall_ms
 from tests.security.test_trust_boundary import World
 from tests.security.test_trust_boundary import world as world  # noqa: F401  (a fixture)
 from tests.support import enrolled_node, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -24,7 +24,7 @@ CLERK = User("canbo", "officer", "Cán bộ")
 
 
 def _hub(tmp_path: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         return db.execute(sql, args).fetchall()
 
 

@@ -9,7 +9,6 @@ times and memory beside an honest push of the same size.
 
 from __future__ import annotations
 
-import sqlite3
 import tracemalloc
 import uuid
 import zlib
@@ -32,6 +31,7 @@ from sync import (
 )
 from tests.hub.protocol.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
 from tests.support import enrolled_node, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -202,7 +202,7 @@ def _forged_by_a_stranger(fuzz: Fuzz) -> bytes:  # noqa: F811
 
 
 def _events(fuzz: Fuzz) -> list[tuple]:  # noqa: F811
-    with sqlite3.connect(fuzz.hub_dir / "hub.sqlite3") as db:
+    with hub_db(fuzz.hub_dir) as db:
         return db.execute(
             "SELECT unit, outcome FROM sync_events WHERE outcome = 'refused'"
         ).fetchall()
@@ -213,7 +213,7 @@ def test_a_forged_request_is_not_recorded_against_the_unit_it_names(fuzz: Fuzz) 
     resp = fuzz.client.post("/sync/v1/push", data=_forged_by_a_stranger(fuzz))
     _assert_refused(resp, 401)
     assert _events(fuzz) == before
-    with sqlite3.connect(fuzz.hub_dir / "hub.sqlite3") as db:
+    with hub_db(fuzz.hub_dir) as db:
         counted = db.execute(
             "SELECT sum(count) FROM unverified_refusals WHERE kind = 'push'"
         ).fetchone()[0]
@@ -222,7 +222,7 @@ def test_a_forged_request_is_not_recorded_against_the_unit_it_names(fuzz: Fuzz) 
 
 def test_a_refusal_of_what_the_node_really_sent_is_in_its_history(fuzz: Fuzz) -> None:  # noqa: F811
     before = len(_events(fuzz))
-    with sqlite3.connect(fuzz.hub_dir / "hub.sqlite3") as db:
+    with hub_db(fuzz.hub_dir) as db:
         seq, prev = db.execute("SELECT last_seq, last_hash FROM nodes").fetchone()
     wrong = Change.linked(
         fuzz.node_id, seq + 1, 1, "procedure", "x", "H57", {"fee": 1}, {}, "u", prev

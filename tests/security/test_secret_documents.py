@@ -24,6 +24,7 @@ from office import (
 )
 from sync import Change, Replica, Write, new_id
 from tests.support import PASSWORD, Api, console_login, csrf_of, hub_token
+from tests.support.hubstore import hub_db
 from ward_node.documents import Documents
 from ward_node.store import ROLES, load_clock, open_store
 from webapp import add_user
@@ -256,7 +257,7 @@ def test_a_secret_document_stored_by_an_older_release_never_shows_its_content(
 
 
 def _hub_count(tmp_path: Path, table: str) -> int:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_db(tmp_path / "hub")
     try:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
@@ -455,13 +456,13 @@ def test_the_hub_keeps_nothing_of_a_secret_documents_content_a_ward_pushes(
     # its sync for good) but the hub keeps the register entry only.
     session.run()
     assert _hub_count(tmp_path, "attachment") == 0 and _hub_count(tmp_path, "document") == 1
-    hub_db = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    store = hub_db(tmp_path / "hub")
     try:
-        assert hub_db.execute("SELECT summary FROM document").fetchone()[0] == SECRET_SUMMARY
-        journal = hub_db.execute("SELECT fields FROM journal WHERE type = 'attachment'").fetchall()
+        assert store.execute("SELECT summary FROM document").fetchone()[0] == SECRET_SUMMARY
+        journal = store.execute("SELECT fields FROM journal WHERE type = 'attachment'").fetchall()
         assert journal == []
     finally:
-        hub_db.close()
+        store.close()
 
 
 def test_without_a_user_no_secret_document_is_listed(app: Flask) -> None:

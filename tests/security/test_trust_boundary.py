@@ -34,6 +34,7 @@ from sync import (
     select_records,
 )
 from tests.support import AppTransport, enrollment_token, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from ward_node.store import capture, identity, load_clock
 from ward_node.sync_link import init_node
@@ -65,7 +66,7 @@ class World:
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def hub_db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.tmp / "hub" / "hub.sqlite3")
+        conn = hub_db(self.tmp / "hub")
         conn.row_factory = sqlite3.Row
         return conn
 

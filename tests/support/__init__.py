@@ -39,6 +39,7 @@ from tests.support.cluster import (
     run,
     running_cluster,
 )
+from tests.support.hubstore import hub_db, hub_query, hub_store
 from tests.support.nodes import (
     AppTransport,
     enrolled_node,
@@ -52,6 +53,9 @@ from tests.support.waiting import wait_until
 from tests.support.ward_data import UNIT, make_ward_data, scan_pdf
 
 __all__ = [
+    "hub_db",
+    "hub_query",
+    "hub_store",
     "BROWSER_MARKS",
     "CHROMIUM",
     "CHROMIUM_ARGS",

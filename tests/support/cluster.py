@@ -129,17 +129,31 @@ class Cluster:
 
     ``hub_code`` (and ``code`` of :meth:`enroll` and :meth:`start_ward`) names the source
     folder of another release to run instead of this checkout (tests/system/test_compat.py); change
-    ``hub_code`` to upgrade the hub in place."""
+    ``hub_code`` to upgrade the hub in place.
 
-    def __init__(self, root: Path, *, hub_code: Path | None = None) -> None:
+    The hub's store is the PostgreSQL database ``database_url`` names when it is given, else
+    the one ``CENTRAL_HUB_DATABASE_URL`` names as the cluster is made (tests/hub/conftest.py
+    sets it for the tests on PostgreSQL), else its SQLite file; every hub command of the
+    cluster, and this process's reads of the hub's store (tests/support/hubstore.py), use it."""
+
+    def __init__(
+        self, root: Path, *, hub_code: Path | None = None, database_url: str | None = None
+    ) -> None:
         self.root = root
         self.hub_code = hub_code
         self.hub_data = root / "hub"
+        if database_url is None:
+            database_url = os.environ.get("CENTRAL_HUB_DATABASE_URL", "")
+        self.database_url = database_url
+        if database_url:
+            from central_hub.store import use_database
+
+            use_database(self.hub_data, database_url)
         self.hub_port = free_port()
         self.hub_url = f"http://127.0.0.1:{self.hub_port}"
         self.hub: Server | None = None
         self.wards: dict[str, Server] = {}
-        run("central_hub", "init", "--data", str(self.hub_data), **code_env(hub_code))
+        run("central_hub", "init", "--data", str(self.hub_data), **self.hub_env())
         run(
             "central_hub",
             "user",
@@ -152,14 +166,20 @@ class Cluster:
             "admin",
             "--password-stdin",
             stdin=PASSWORD + "\n",
-            **code_env(hub_code),
+            **self.hub_env(),
         )
+
+    def hub_env(self) -> dict[str, str]:
+        """The environment of the hub's commands: its release's code, its store."""
+        found = code_env(self.hub_code)
+        found["CENTRAL_HUB_DATABASE_URL"] = self.database_url
+        return found
 
     def start_hub(self, **extra_env: str) -> Server:
         # No SMS rounds unless a test asks: a round writes changes, which would make
         # "a second sync moves nothing" depend on timing.
         extra_env.setdefault("CENTRAL_HUB_SMS_INTERVAL", "0")
-        extra_env = {**code_env(self.hub_code), **extra_env}
+        extra_env = {**self.hub_env(), **extra_env}
         self.hub = Server("central_hub", self.hub_data, self.hub_port, **extra_env)
         return self.hub
 
@@ -182,7 +202,7 @@ class Cluster:
             unit,
             "--hub-url",
             self.hub_url,
-            **code_env(self.hub_code),
+            **self.hub_env(),
         ).stdout.strip()
         data = self.ward_data(unit)
         run(
@@ -255,13 +275,14 @@ def running_cluster(
     hub_env: Mapping[str, str] | None = None,
     interval: float = 1,
     serve: bool = True,
+    database_url: str | None = None,
 ) -> Iterator[Cluster]:
     """A running hub with a ward node enrolled for each of ``units`` (each with the officer
     ``canbo``); ``users`` adds staff per unit as ``(username, role, full name)`` before the
     node serves; ``hub_env`` sets the hub's environment (``CENTRAL_HUB_SMS_INTERVAL``...);
     each node serves with background sync every ``interval`` seconds unless ``serve`` is
     false. Every process is stopped on leaving."""
-    cluster = Cluster(root)
+    cluster = Cluster(root, database_url=database_url)
     try:
         cluster.start_hub(**dict(hub_env or {}))
         for unit in units:

@@ -42,6 +42,7 @@ class _Resp:
     def __init__(self, resp: Any) -> None:
         self.status_code = resp.status_code
         self.content = resp.data
+        self.headers = resp.headers
         self._json = resp.get_json(silent=True)
 
     def json(self) -> Any:

@@ -50,14 +50,16 @@ class PostgresServer:
     def url(self, name: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
-    def database(self, prefix: str = "hub") -> str:
-        """A new empty database; its URL."""
+    def database(self, prefix: str = "hub", *, template: str = "") -> str:
+        """A new database, empty or a copy of the database ``template`` (a URL of this server,
+        which nobody may be connected to); its URL."""
         import psycopg
 
         name = f"{prefix}_{os.getpid()}_{next(_names)}"
+        source = template.rsplit("/", 1)[1] if template else "template0"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE 'C' ENCODING 'UTF8'"
+                f"CREATE DATABASE \"{name}\" TEMPLATE \"{source}\" LOCALE 'C' ENCODING 'UTF8'"
             )
         return self.url(name)
 

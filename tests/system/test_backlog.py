@@ -12,6 +12,7 @@ from central_hub.store import capture
 from central_hub.store import open_store as open_hub
 from sync import SyncReport, TransportError, Write, get_meta, read_status
 from tests.support import AppTransport, enrolled_node, node_session, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.store import capture as node_capture
 from ward_node.store import load_clock
 
@@ -79,7 +80,7 @@ def test_interrupted_push_resumes_resending_at_most_one_chunk(
     assert get_meta(conn, "acked_seq") == 2000
     pushes = [b for p, b in resumed.sent if p == "/sync/v1/push"]
     assert len(pushes) == (2000 - acked_before) // CHUNK  # one chunk again, then the rest
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         assert db.execute(
             "SELECT count(*), count(DISTINCT seq) FROM journal WHERE type = 'dossier_step'"
         ).fetchone() == (2000, 2000)

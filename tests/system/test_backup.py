@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.support import PASSWORD, Cluster, query, run, running_cluster, token, wait_until
+from tests.support.hubstore import hub_query
 
 UNIT = "19786"
 
@@ -44,7 +45,7 @@ def _synced(url: str) -> dict[str, Any] | None:
 
 
 def _hub_codes(cluster: Cluster) -> dict[str, str]:
-    return dict(query(cluster.hub_data / "hub.sqlite3", "SELECT id, code FROM dossier"))
+    return dict(hub_query(cluster.hub_data, "SELECT id, code FROM dossier"))
 
 
 def _modes(folder: Path) -> set[str]:
@@ -117,9 +118,7 @@ def test_a_ward_restored_from_a_backup_loses_nothing_and_reuses_no_code(
     assert "Mã hồ sơ đã đổi từ" in page and after[0]["code"] in page
     sync_page = desk.get(ward.url + "/sync", timeout=10).text
     assert "hãy in lại giấy tiếp nhận" in sync_page
-    texts = query(
-        cluster.hub_data / "hub.sqlite3", "SELECT text FROM sms WHERE kind = 'code_changed'"
-    )
+    texts = hub_query(cluster.hub_data, "SELECT text FROM sms WHERE kind = 'code_changed'")
     assert len(texts) == 2
 
 

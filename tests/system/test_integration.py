@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.support import Cluster, query, run, running_cluster, token, wait_until
+from tests.support.hubstore import hub_query
 
 A, B = "19786", "19744"  # Phú Hội, Phú Thuận
 
@@ -150,4 +151,4 @@ def test_revoked_node_is_refused_and_keeps_its_pending_changes(cluster: Cluster)
     assert result.returncode != 0 and "thu hồi" in result.stderr
     status = _status(ward_a.url, headers)
     assert status["state"] == "error" and status["pending_changes"] == 3
-    assert query(cluster.hub_data / "hub.sqlite3", "SELECT count(*) FROM dossier")[0][0] == 0
+    assert hub_query(cluster.hub_data, "SELECT count(*) FROM dossier")[0][0] == 0

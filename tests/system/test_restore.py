@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from sync import KeyPair, NodeSync, Replica, get_meta, read_status
 from tests.support import AppTransport, enrollment_token
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from ward_node.store import identity, load_clock, open_store
 from ward_node.sync_link import init_node, renumber
@@ -83,7 +84,7 @@ class Ward:
 
 
 def _hub(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    return hub_db(tmp_path / "hub")
 
 
 def _hub_codes(tmp_path: Path) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 It syncs every ``interval`` seconds and when asked (``POST /api/v1/sync/run``); while the hub
 cannot be reached it waits with exponential backoff and jitter, so 27 wards coming back after
-an outage do not hit the hub in step. After a successful sync in which the hub passed on an
+an outage do not hit the hub in step. A hub under pressure answers "later" with the seconds to
+wait (:class:`sync.HubBusy`): the worker waits that long plus a random part of it, so
+thousands of nodes refused at once come back spread out, and counts no failure (the hub is
+there; docs/operations.md, "Under pressure"). After a successful sync in which the hub passed on an
 administrator's request to rotate the node's keys, it rotates them (``rotation.py``).
 """
 
@@ -14,7 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sync import SyncError, SyncLockBusy, TransportError, sync_lock
+from sync import HubBusy, SyncError, SyncLockBusy, TransportError, sync_lock
 
 from . import rotation
 from .session import run_sync
@@ -44,6 +47,7 @@ class SyncWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failures = 0
+        self._busy_delay: float | None = None  # seconds a busy hub asked to wait, jittered
         self.paused = False
         self._thread = threading.Thread(target=self._loop, name="sync-worker", daemon=True)
 
@@ -64,7 +68,10 @@ class SyncWorker:
         self._wake.set()
 
     def next_delay(self) -> float:
-        """Seconds until the next attempt: the interval, or a jittered backoff after failures."""
+        """Seconds until the next attempt: what a busy hub asked for (jittered), the interval,
+        or a jittered backoff after failures."""
+        if self._busy_delay is not None:
+            return self._busy_delay
         if self._failures == 0:
             return self.interval
         base = min(self.backoff_max, 2.0 ** min(self._failures, 16))
@@ -83,10 +90,17 @@ class SyncWorker:
         log.info("keys rotated at the hub's request: %s", fingerprint)
         return fingerprint
 
+    def hub_busy(self, retry_after: float) -> None:
+        """The hub asked to come back after ``retry_after`` seconds: the next attempt waits
+        that long plus a random part of it, up to as long again (at least a second)."""
+        self._failures = 0
+        self._busy_delay = retry_after + random.uniform(0, max(1.0, retry_after))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.next_delay())
             self._wake.clear()
+            self._busy_delay = None  # waited (or woken by a person): once only
             if self._stop.is_set():
                 return
             if self.paused:
@@ -97,6 +111,9 @@ class SyncWorker:
                 self._failures = 0
             except SyncLockBusy:
                 continue  # another process (ward-node sync) is syncing this node right now
+            except HubBusy as exc:
+                self.hub_busy(exc.retry_after)
+                log.info("hub busy, next sync in %.1f s", self.next_delay())
             except TransportError as exc:
                 self._failures += 1
                 log.warning("sync failed: %s", exc.message)

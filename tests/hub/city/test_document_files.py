@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from central_hub.portal.submission import MAX_SCAN_BYTES
-from sync import BLOB_CHUNK_SIZE, BlobStore, NodeSync, RemoteRefused, SyncReport, connect
+from sync import BLOB_CHUNK_SIZE, BlobStore, NodeSync, RemoteRefused, SyncReport
 from sync.blobsync import _ask_status, _seal  # the node's requests, made by hand
 from tests.hub.city.test_work import BASE, _count, _routes
 from tests.support import (
@@ -34,6 +34,7 @@ from tests.support import (
     hub_token,
     node_session,
 )
+from tests.support.hubstore import hub_store
 from ward_node.sync_link import init_node
 
 A, B = "19786", "19744"
@@ -70,7 +71,7 @@ def _send(hub: FlaskClient, units: list[str], *files: tuple[bytes, str], **extra
 
 
 def _attachments(tmp_path: Path, doc_id: str) -> list[sqlite3.Row]:
-    conn = connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_store(tmp_path / "hub")
     try:
         return conn.execute(
             "SELECT id, unit, parent_type, sha256, name, mime, size, uploaded_by FROM attachment "

@@ -12,9 +12,9 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from central_hub.console.work import today
-from sync import connect
 from tests.hub.protocol.test_routing import _ward
 from tests.support import console_login, csrf_of, hub_token
+from tests.support.hubstore import hub_store
 from ward_node.directives import Directives
 from ward_node.meetings import Meetings
 from ward_node.store import load_clock
@@ -25,7 +25,7 @@ BASE = "/console/dieu-hanh"
 
 
 def _hub_db(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "hub" / "hub.sqlite3")
+    return hub_store(tmp_path / "hub")
 
 
 def _count(tmp_path: Path, table: str) -> int:

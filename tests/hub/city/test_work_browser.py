@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.hub.conftest import HubEngine
 from tests.support import (
     BROWSER_MARKS,
     Cluster,
@@ -36,10 +37,13 @@ SCAN_NAME = "Kế hoạch ứng phó mưa lũ.pdf"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine) -> Iterator[Cluster]:
     clerk = ("vanthu", "clerk", "Trần Thị Văn Thư")
     with running_cluster(
-        tmp_path_factory.mktemp("console-work"), UNIT, users={UNIT: [clerk]}
+        tmp_path_factory.mktemp("console-work"),
+        UNIT,
+        users={UNIT: [clerk]},
+        database_url=hub_engine.new_url(),
     ) as cluster:
         yield cluster
 

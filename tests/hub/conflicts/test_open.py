@@ -26,6 +26,7 @@ from office import SECRET_SUMMARY, SecretContent
 from schemas import SCHEMA_DIR
 from sync import RemoteRefused, SyncReport, Write, record_types, select_records
 from sync.schemas import _review_fields
+from tests.hub.conftest import HubEngine
 from tests.support import (
     PASSWORD,
     Cluster,
@@ -619,9 +620,9 @@ def test_a_typed_summary_of_a_secret_document_is_refused_at_the_hub(pair: Pair) 
             number = hub.execute(
                 "INSERT INTO conflicts (record_type, record_id, unit, field, values_json, "
                 "winner, needs_review, state, detected_at) VALUES ('document', ?, ?, 'summary', "
-                "?, '1@x', 1, 'open', '2026-12-01T00:00:00+00:00')",
+                "?, '1@x', 1, 'open', '2026-12-01T00:00:00+00:00') RETURNING id",
                 (doc_id, UNIT, json.dumps(sides)),
-            ).lastrowid
+            ).fetchone()[0]
         assert number is not None
         with pytest.raises(SecretContent):
             hub_conflicts.resolve(hub, number, "Trích yếu thật", user="admin")
@@ -758,12 +759,13 @@ def _both_values_shown(page: str, city: str, ward: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine) -> Iterator[Live]:
     with running_cluster(
         tmp_path_factory.mktemp("conflicts-live"),
         UNIT,
         users={UNIT: [("lanhdao", "leader", "Trần Minh Quang")]},
         interval=3600,
+        database_url=hub_engine.new_url(),
     ) as cluster:
         yield Live(cluster)
 

@@ -9,15 +9,16 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from sync import SyncReport, connect
+from sync import SyncReport
 from tests.support import PASSWORD, console_login, csrf_of, enrolled_node, hub_token, synced_session
+from tests.support.hubstore import hub_store
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
 
 
 def _hub_db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return connect(tmp_path / "hub" / "hub.sqlite3")
+    return hub_store(tmp_path / "hub")
 
 
 def _set_seen(tmp_path: Path, ago: timedelta) -> None:

@@ -15,12 +15,13 @@ from flask.testing import FlaskClient
 from central_hub.console.unit_state import age_text, hub_software, pending_text
 from sync import SyncReport, read_status
 from tests.support import console_login, enrolled_node, receive_dossiers, synced_session
+from tests.support.hubstore import hub_db
 
 NOW = datetime(2026, 3, 10, 7, 30, tzinfo=UTC)  # 14:30 in Huế
 
 
 def _hub_node(tmp_path: Path) -> dict[str, Any]:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_db(tmp_path / "hub")
     conn.row_factory = sqlite3.Row
     try:
         return dict(conn.execute("SELECT * FROM nodes").fetchone())
@@ -67,7 +68,7 @@ def test_a_node_that_sends_no_status_still_syncs_and_shows_it_did_not_report(
 ) -> None:
     data, transport = enrolled_node(tmp_path, hub)
     session, conn = synced_session(data, transport)
-    store = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    store = hub_db(tmp_path / "hub")
     with store:  # as for a node that never reported (its first pull above did)
         store.execute("UPDATE nodes SET pending_changes = NULL, status_reported_at = NULL")
     store.close()
@@ -147,7 +148,7 @@ def test_overdue_dossiers_are_counted_per_unit_and_link_to_the_list(
     conn.close()
     now = datetime.now(UTC)
     past, future = now - timedelta(days=2), now + timedelta(days=2)
-    store = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    store = hub_db(tmp_path / "hub")
     with store:
         for i, status in enumerate((1, 2, 4, 6)):  # the clock runs: overdue when past due
             _dossier(store, f"qh-{i}", "19786", status, past)

@@ -3,7 +3,6 @@ dashboard, without reloading the page (console.js polls ``/console/api/units``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +13,9 @@ from tests.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Cluster,
+    hub_db,
+    hub_query,
     log_in,
-    query,
     running_cluster,
     wait_until,
 )
@@ -37,9 +37,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def test_the_dashboard_shows_a_ward_going_offline_without_a_reload(cluster: Cluster) -> None:
-    store = cluster.hub_data / "hub.sqlite3"
+    store = cluster.hub_data
     assert wait_until(
-        lambda: query(store, "SELECT coalesce(sum(visits), 0) FROM sync_visits")[0][0] > 1,
+        lambda: hub_query(store, "SELECT coalesce(sum(visits), 0) FROM sync_visits")[0][0] > 1,
         30,
         what="the ward's first syncs",
     )
@@ -60,7 +60,7 @@ def test_the_dashboard_shows_a_ward_going_offline_without_a_reload(cluster: Clus
             cluster.wards[UNIT].stop()
             # The dashboard calls a node offline after 10 minutes without contact; a test
             # cannot wait that long, so the stopped ward's last contact is moved back.
-            conn = sqlite3.connect(store, timeout=30)
+            conn = hub_db(store)
             with conn:
                 conn.execute(
                     "UPDATE nodes SET last_seen_at = ?",

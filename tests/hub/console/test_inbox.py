@@ -17,8 +17,9 @@ from flask.testing import FlaskClient
 from central_hub import conflicts
 from central_hub.conflicts.pages import word_diff
 from central_hub.console.dashboard import VIETNAM
-from sync import NotFound, SyncReport, ValidationError, connect
+from sync import NotFound, SyncReport, ValidationError
 from tests.support import PASSWORD, csrf_of, enrolled_node, hub_token, synced_session
+from tests.support.hubstore import hub_store
 from ward_node.dossiers import Dossiers
 from ward_node.store import load_clock
 from webapp import User
@@ -86,7 +87,7 @@ def ward(tmp_path: Path, hub: FlaskClient) -> Any:
 
 
 def _hub_db(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "hub" / "hub.sqlite3")
+    return hub_store(tmp_path / "hub")
 
 
 def _age(tmp_path: Path, conflict_id: int, days: float) -> None:

@@ -17,6 +17,7 @@ from tests.support import (
     console_login,
     csrf_of,
     enrolled_node,
+    hub_query,
     query,
     receive_dossiers,
     running_cluster,
@@ -31,7 +32,7 @@ UNIT = "19786"
 
 
 def _node_row(store: Path) -> tuple[str, str | None, str | None]:
-    rows = query(store, "SELECT fingerprint, rotate_requested_at, keys_rotated_at FROM nodes")
+    rows = hub_query(store, "SELECT fingerprint, rotate_requested_at, keys_rotated_at FROM nodes")
     assert len(rows) == 1
     return rows[0]  # type: ignore[return-value]
 
@@ -41,7 +42,7 @@ def test_a_rotation_asked_in_the_console_is_done_by_the_worker_after_its_sync(
 ) -> None:
     data, transport = enrolled_node(tmp_path, hub)
     session, conn = synced_session(data, transport)
-    store = tmp_path / "hub" / "hub.sqlite3"
+    store = tmp_path / "hub"
     old_fp = KeyPair.load(data / "keys").public.fingerprint
     console_login(hub, tmp_path / "hub")
     page = hub.get(f"/console/don-vi/{UNIT}").text
@@ -100,7 +101,7 @@ def test_an_operator_cannot_ask_for_a_rotation(tmp_path: Path, hub: FlaskClient)
         f"/console/don-vi/{UNIT}/doi-khoa", data={"csrf_token": csrf_of(page), "confirm": "yes"}
     )
     assert refused.status_code == 403
-    assert _node_row(tmp_path / "hub" / "hub.sqlite3")[1] is None
+    assert _node_row(tmp_path / "hub")[1] is None
 
 
 # -- real processes --------------------------------------------------------------------------
@@ -132,12 +133,12 @@ def _ward_fingerprint(cluster: Cluster) -> str | None:
 def test_a_running_ward_rotates_its_keys_when_the_console_asks_and_keeps_syncing(
     cluster: Cluster,
 ) -> None:
-    store = cluster.hub_data / "hub.sqlite3"
+    store = cluster.hub_data
     ward = cluster.start_ward(UNIT)
     headers = token(ward.url)
     old_fp = _node_row(store)[0]
     wait_until(
-        lambda: query(store, "SELECT coalesce(sum(visits), 0) FROM sync_visits")[0][0] >= 2,
+        lambda: hub_query(store, "SELECT coalesce(sum(visits), 0) FROM sync_visits")[0][0] >= 2,
         30,
         what="the ward's first sync",
     )
@@ -171,14 +172,14 @@ def test_a_running_ward_rotates_its_keys_when_the_console_asks_and_keeps_syncing
     wait_until(lambda: _ward_fingerprint(cluster) == new_fp, 30, what="the ward's new keys")
     assert _node_row(store)[1] is None
     held = "SELECT id FROM dossier WHERE id IN (?, ?, ?)"
-    assert wait_until(lambda: len(query(store, held, *before)) == 3, 30, what="the changes")
+    assert wait_until(lambda: len(hub_query(store, held, *before)) == 3, 30, what="the changes")
 
     after = requests.post(
         ward.url + "/api/v1/dossiers", json=_dossier(9), headers=headers, timeout=10
     )
     assert after.status_code == 201, after.text
     wait_until(
-        lambda: query(store, "SELECT 1 FROM dossier WHERE id = ?", after.json()["id"]),
+        lambda: hub_query(store, "SELECT 1 FROM dossier WHERE id = ?", after.json()["id"]),
         30,
         what="a dossier made after the rotation",
     )
@@ -191,10 +192,12 @@ def test_a_running_ward_rotates_its_keys_when_the_console_asks_and_keeps_syncing
     status = wait_until(synced, 30, what="the ward synced with nothing pending")
     assert status["last_error"] is None
     at_ward = query(cluster.ward_data(UNIT) / "node.sqlite3", "SELECT count(*) FROM dossier")[0][0]
-    assert query(store, "SELECT count(*) FROM dossier WHERE unit = ?", UNIT)[0][0] == at_ward == 4
+    assert (
+        hub_query(store, "SELECT count(*) FROM dossier WHERE unit = ?", UNIT)[0][0] == at_ward == 4
+    )
 
     unit_page = web.get(f"{cluster.hub_url}/console/don-vi/{UNIT}", timeout=10).text
     assert " ".join(re.findall("....", new_fp[:16])) in unit_page
     assert "Đổi khóa" in unit_page and "Đã yêu cầu đổi khóa" not in unit_page
-    rotations = query(store, "SELECT outcome FROM sync_events WHERE kind = 'rotate'")
+    rotations = hub_query(store, "SELECT outcome FROM sync_events WHERE kind = 'rotate'")
     assert rotations == [("ok",)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from flask.testing import FlaskClient
 import central_hub.protocol.context
 from sync import HybridClock, SyncReport, read_status, wall_ms
 from tests.support import enrolled_node, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from webapp import User
 
@@ -18,7 +18,7 @@ AHEAD_MS = 12 * 60_000  # the default drift bound is 5 minutes
 
 
 def _hub_count(tmp_path: Path, sql: str) -> int:
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         return int(db.execute(sql).fetchone()[0])
 
 

@@ -31,13 +31,14 @@ from tests.support import (
     synced_session,
     wait_until,
 )
+from tests.support.hubstore import hub_db
 from webapp import check_rate, throttle
 
 DAY = 86400.0
 
 
 def _events(tmp_path: Path) -> list[tuple[str, str, int]]:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_db(tmp_path / "hub")
     try:
         return conn.execute("SELECT kind, outcome, changes FROM sync_events ORDER BY id").fetchall()
     finally:
@@ -45,7 +46,7 @@ def _events(tmp_path: Path) -> list[tuple[str, str, int]]:
 
 
 def _summary(tmp_path: Path) -> tuple[int, int, str]:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_db(tmp_path / "hub")
     try:
         return conn.execute("SELECT visits, quiet, last_outcome FROM sync_visits").fetchone()
     finally:

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import requests
 
+from tests.hub.conftest import HubEngine
 from tests.support import (
     BROWSER_MARKS,
     Cluster,
+    hub_query,
     log_in,
     query,
     running_cluster,
@@ -35,9 +37,12 @@ PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine) -> Iterator[Cluster]:
     with running_cluster(
-        tmp_path_factory.mktemp("online"), UNIT, hub_env={"CENTRAL_HUB_SMS_INTERVAL": "1"}
+        tmp_path_factory.mktemp("online"),
+        UNIT,
+        hub_env={"CENTRAL_HUB_SMS_INTERVAL": "1"},
+        database_url=hub_engine.new_url(),
     ) as cluster:
         yield cluster
 
@@ -92,9 +97,9 @@ def test_citizen_submits_online_ward_receives_and_lookup_shows_each_step(
     form.get_by_role("button", name="Tiếp nhận").click()
     expect(officer.locator(".flash-ok")).to_contain_text("Đã thực hiện: Tiếp nhận")
 
-    hub_store = cluster.hub_data / "hub.sqlite3"
+    hub_store = cluster.hub_data
     wait_until(
-        lambda: query(hub_store, "SELECT 1 FROM dossier WHERE code = ? AND status = 2", code),
+        lambda: hub_query(hub_store, "SELECT 1 FROM dossier WHERE code = ? AND status = 2", code),
         20,
         0.2,
         what="the reception reached the hub",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import struct
 import uuid
 import zlib
@@ -32,7 +31,9 @@ from hypothesis import strategies as st
 from central_hub import create_app as create_hub
 from central_hub.setup import init_hub
 from sync import ChangeLog, KeyPair, NodeSync, PublicKeys, Replica, canonical, pack_payload, seal
+from tests.hub.conftest import HubEngine
 from tests.support import AppTransport, enrollment_token
+from tests.support.hubstore import hub_db
 from ward_node.dossiers import Dossiers
 from ward_node.store import identity, load_clock, open_store
 from ward_node.sync_link import init_node
@@ -74,9 +75,10 @@ class Fuzz:
 
 
 @pytest.fixture(scope="module")
-def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Fuzz:
+def fuzz(tmp_path_factory: pytest.TempPathFactory, hub_engine: HubEngine) -> Fuzz:
     tmp = tmp_path_factory.mktemp("fuzz")
     hub_dir = tmp / "hub"
+    hub_engine.use(hub_dir)
     init_hub(hub_dir, name="Hub thử")
     client = create_hub({"DATA": str(hub_dir)}).test_client()  # not TESTING: a crash is a 500
     token = enrollment_token(tmp, UNIT)
@@ -137,7 +139,7 @@ def _push_payload(node_id: str, run: list[Any]) -> dict[str, Any]:
 def _digest(hub_dir: Path) -> str:
     """A digest of what a push may change: journal, routes, records, conflicts, node positions."""
     digest = hashlib.sha256()
-    with sqlite3.connect(hub_dir / "hub.sqlite3") as db:
+    with hub_db(hub_dir) as db:
         for query in (
             "SELECT * FROM journal ORDER BY jseq",
             "SELECT * FROM routes ORDER BY unit, jseq",

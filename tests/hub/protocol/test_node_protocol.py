@@ -24,6 +24,7 @@ from sync import (
     SyncReport,
     get_meta,
 )
+from tests.hub.conftest import HubEngine
 from tests.support import (
     AppTransport,
     enrolled_node,
@@ -32,13 +33,14 @@ from tests.support import (
     receive_dossiers,
     synced_session,
 )
+from tests.support.hubstore import hub_db
 from ward_node.sync_link import init_node
 
 UNIT = "19786"
 
 
 def _hub_db(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    return hub_db(tmp_path / "hub")
 
 
 def test_first_sync_brings_the_reference_data(tmp_path: Path, hub: FlaskClient) -> None:
@@ -116,9 +118,10 @@ def test_a_token_works_once_for_its_unit_only(tmp_path: Path, hub: FlaskClient) 
 
 
 def test_a_hub_with_other_keys_than_the_token_pins_is_refused(
-    tmp_path: Path, hub: FlaskClient
+    tmp_path: Path, hub: FlaskClient, hub_engine: HubEngine
 ) -> None:
     token = enrollment_token(tmp_path)
+    hub_engine.use(tmp_path / "impostor")
     init_hub(tmp_path / "impostor", name="Kẻ giả mạo")
     impostor = create_hub({"DATA": str(tmp_path / "impostor")}).test_client()
     with pytest.raises(BadSignature, match="không khớp"):

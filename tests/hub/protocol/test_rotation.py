@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,12 @@ from tests.support import (
     receive_dossiers,
     synced_session,
 )
+from tests.support.hubstore import hub_db
 from ward_node.sync_link import rotation
 
 
 def _hub_fingerprint(tmp_path: Path) -> str:
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         return str(db.execute("SELECT fingerprint FROM nodes").fetchone()[0])
 
 

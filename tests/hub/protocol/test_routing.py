@@ -14,6 +14,7 @@ from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import Conflict, NodeSync, Write, new_id
 from tests.support import AppTransport, enrollment_token, synced_session
+from tests.support.hubstore import hub_db
 from ward_node.store import capture, load_clock
 from ward_node.sync_link import init_node
 
@@ -117,7 +118,7 @@ def test_a_receipt_for_a_document_not_sent_to_the_ward_is_refused(
     capture(cb, load_clock(cb)).write("document_receipt", forged["id"], B, forged, actor="vanthu")
     with pytest.raises(Exception, match="không gửi"):
         sb.run()
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         assert db.execute("SELECT count(*) FROM document_receipt").fetchone()[0] == 0
 
 

@@ -37,6 +37,7 @@ from sync import (
     set_meta,
 )
 from tests.support import AppTransport, enrollment_token
+from tests.support.hubstore import hub_db
 from ward_node import cli as ward_cli
 from ward_node.dossiers import Dossiers
 from ward_node.store import identity, load_clock, open_store
@@ -118,7 +119,7 @@ def _receive(ward_dir: Path, n: int) -> list[str]:
 
 def _hub_state(hub_dir: Path) -> tuple[Any, ...]:
     """Everything an import may change at the hub, but its logs of visits."""
-    with sqlite3.connect(hub_dir / "hub.sqlite3") as db:
+    with hub_db(hub_dir) as db:
         return (
             db.execute(
                 "SELECT jseq, origin, seq, hlc, type, id, fields, bases, hash FROM journal"
@@ -198,7 +199,7 @@ def test_ward_export_reaches_the_hub_and_leaves_the_ward_unchanged(world: World)
     [sender] = _hub_import(world.hub_dir, out)
     assert (sender.unit, sender.envelopes, sender.new, sender.acked_seq) == (UNIT, 2, 6, 6)
     assert sender.ack_path == world.tmp / "phuong.wsx.ack" and sender.ack_path.exists()
-    with sqlite3.connect(world.hub_dir / "hub.sqlite3") as db:
+    with hub_db(world.hub_dir) as db:
         assert sorted(r[0] for r in db.execute("SELECT id FROM dossier")) == sorted(ids)
         journal = db.execute(
             "SELECT seq FROM journal WHERE origin = ? ORDER BY seq", (sender.node_id,)
@@ -215,7 +216,7 @@ def test_importing_the_same_file_twice_changes_nothing(world: World) -> None:
     again = _hub_import(world.hub_dir, out)
     assert _hub_state(world.hub_dir) == after_first
     assert (again[0].new, again[0].acked_seq) == (0, first[0].acked_seq) == (0, 4)
-    with sqlite3.connect(world.hub_dir / "hub.sqlite3") as db:
+    with hub_db(world.hub_dir) as db:
         assert db.execute("SELECT replays FROM nodes").fetchone()[0] == 4
 
 
@@ -274,7 +275,7 @@ def test_a_refused_envelope_stops_the_import_naming_it(world: World) -> None:
     with pytest.raises(SyncError, match="Gói số 2/2") as err:
         _hub_import(world.hub_dir, bad)
     assert "thay đổi số 3–4" in err.value.message
-    with sqlite3.connect(world.hub_dir / "hub.sqlite3") as db:  # the first one went in
+    with hub_db(world.hub_dir) as db:  # the first one went in
         assert db.execute("SELECT last_seq FROM nodes").fetchone()[0] == 2
     assert (
         ward_transfer.import_changes(world.ward_dir, bad.with_name("hong.wsx.ack")).acked_seq == 2
@@ -288,7 +289,7 @@ def test_a_refused_envelope_stops_the_import_naming_it(world: World) -> None:
 def test_a_hub_edit_reaches_the_ward_on_file_once(world: World) -> None:
     [dossier_id] = _receive(world.ward_dir, 1)
     _online(world.ward_dir, world.transport)
-    with sqlite3.connect(world.hub_dir / "hub.sqlite3") as db:
+    with hub_db(world.hub_dir) as db:
         pulled = db.execute("SELECT pulled_cursor FROM nodes").fetchone()[0]
     assert pulled == _ward_meta(world.ward_dir, "pull_cursor") > 0
 
@@ -510,6 +511,6 @@ def test_an_old_file_does_not_pass_for_a_wrong_clock_at_the_hub(
         m.setattr("sync.envelope.time.time", lambda: written)
         ward_transfer.export_changes(world.ward_dir, out, chunk=10)
     _hub_import(world.hub_dir, out)
-    with sqlite3.connect(world.hub_dir / "hub.sqlite3") as db:
+    with hub_db(world.hub_dir) as db:
         offset = db.execute("SELECT clock_offset_s FROM nodes").fetchone()[0]
     assert abs(offset) < 60

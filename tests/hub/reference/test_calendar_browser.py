@@ -22,6 +22,7 @@ from tests.support import (
     token,
     wait_until,
 )
+from tests.support.hubstore import hub_query
 from ward_node.dossiers import WorkCalendar, calendar_from_records, due_at
 
 try:
@@ -180,9 +181,9 @@ def test_an_administrator_ends_a_unit_and_the_ward_stops_offering_it(
         page.get_by_role("button", name="Kết thúc hiệu lực").click()
         expect(page.get_by_role("alert")).to_contain_text("phải có dạng ngày/tháng/năm")
         page.screenshot(path=str(cluster.root / "unit-error.png"), full_page=True)
-        assert query(
-            cluster.hub_data / "hub.sqlite3", "SELECT valid_to FROM unit WHERE code = ?", MERGED
-        ) == [(None,)]
+        assert hub_query(cluster.hub_data, "SELECT valid_to FROM unit WHERE code = ?", MERGED) == [
+            (None,)
+        ]
 
         field.fill(f"{last_day:%d/%m/%Y}")
         page.get_by_label("Đơn vị kế thừa (không bắt buộc)").select_option(HEIR)

@@ -38,7 +38,7 @@ from central_hub.sms.providers import (
 from central_hub.store import capture as hub_capture
 from central_hub.store import open_store as open_hub
 from sync import ChangeLog, NodeSync, Replica, ValidationError, validate
-from tests.support import enrolled_node, hub_token, synced_session, wait_until
+from tests.support import enrolled_node, hub_db, hub_token, synced_session, wait_until
 from ward_node.dossiers import Dossiers
 from ward_node.dossiers.sms import KINDS, notice_for
 from ward_node.store import load_clock
@@ -793,17 +793,18 @@ def test_stores_made_before_sms_get_the_table(tmp_path: Path, hub: FlaskClient) 
     from ward_node.store import open_store
 
     data = make_ward_data(tmp_path / "old-ward")
-    for path, opener, name in (
-        (data / "node.sqlite3", open_store, "0003_sms"),
-        (tmp_path / "hub" / "hub.sqlite3", open_hub, "0009_sms"),
+    for folder, raw_store, opener, name in (
+        (data, lambda d: sqlite3.connect(d / "node.sqlite3"), open_store, "0003_sms"),
+        (tmp_path / "hub", hub_db, open_hub, "0009_sms"),
     ):
-        with sqlite3.connect(path) as raw:
+        raw = raw_store(folder)
+        with raw:
             raw.execute("DROP TABLE sms")
             raw.execute("DELETE FROM _migrations WHERE name = ?", (name,))
             for table in ("sms_dispatch", "sms_receipts"):
                 raw.execute(f"DROP TABLE IF EXISTS {table}")
         raw.close()
-        conn = opener(path.parent)
+        conn = opener(folder)
         try:
             assert conn.execute("SELECT count(*) FROM sms").fetchone()[0] == 0
         finally:

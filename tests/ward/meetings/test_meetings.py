@@ -25,6 +25,7 @@ from tests.support import (
     synced_session,
     ward_login,
 )
+from tests.support.hubstore import hub_db
 from ward_node.meetings import Meetings
 from ward_node.meetings import service as meetings_mod
 from ward_node.store import capture, load_clock, open_store
@@ -502,7 +503,7 @@ def test_a_ward_cannot_reply_for_another_ward(city, tmp_path: Path) -> None:
     )
     with pytest.raises(Exception, match="không gửi"):
         session_c.run()
-    with sqlite3.connect(tmp_path / "hub" / "hub.sqlite3") as db:
+    with hub_db(tmp_path / "hub") as db:
         assert db.execute("SELECT count(*) FROM invitation_reply").fetchone()[0] == 0
 
 

@@ -1,0 +1,80 @@
+"""The hub's tests run on both engines of its store: the SQLite file (the default) and
+PostgreSQL (docs/operations.md, "PostgreSQL"). ``hub_engine`` parametrises every test of
+this folder; on PostgreSQL each test gets a fresh database through
+``CENTRAL_HUB_DATABASE_URL``, which every hub the test makes uses (``init_hub``, ``create_app``,
+the ``central-hub`` commands of tests/support/cluster.py). A fixture that outlives a test (a
+module's running cluster) asks ``hub_engine.new_url()`` for its own database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ENV_URL = "CENTRAL_HUB_DATABASE_URL"
+
+
+class HubEngine:
+    """The engine a test runs on: ``kind`` is ``sqlite`` or ``postgresql``; ``template`` a
+    database the hub's migrations have made, that each test's database copies (a hub's
+    ``init`` then only writes its identity and reference data)."""
+
+    def __init__(self, kind: str, server: Any = None, template: str = "") -> None:
+        self.kind, self.server, self.template = kind, server, template
+
+    def new_url(self) -> str:
+        """A fresh database for one hub, schema made (empty string: the SQLite file)."""
+        if self.server is None:
+            return ""
+        return self.server.database(template=self.template)
+
+    def use(self, hub_dir: Path) -> str:
+        """Give the hub to be made in ``hub_dir`` a database of its own (this process's hubs
+        in that folder use it whatever the environment says); its URL."""
+        from central_hub.store import use_database
+
+        url = self.new_url()
+        use_database(hub_dir, url)
+        return url
+
+    def drop(self, url: str) -> None:
+        if url and self.server is not None:
+            from central_hub.store import close_all
+
+            close_all()
+            self.server.drop(url)
+
+
+@pytest.fixture(scope="session")
+def hub_template(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with the hub's schema, made by its migrations, and nothing else."""
+    from central_hub.store import close_all, open_store, use_database
+
+    url = postgres.database("hub_template")
+    folder = tmp_path_factory.mktemp("hub-template")
+    use_database(folder, url)
+    open_store(folder).close()
+    close_all()
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hub_engine(request: pytest.FixtureRequest) -> HubEngine:
+    if request.param == "sqlite":
+        return HubEngine("sqlite")
+    server = request.getfixturevalue("postgres")
+    return HubEngine("postgresql", server, request.getfixturevalue("hub_template"))
+
+
+@pytest.fixture(autouse=True)
+def hub_database(hub_engine: HubEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This test's hub store: ``CENTRAL_HUB_DATABASE_URL`` set to a fresh database, or unset."""
+    url = hub_engine.new_url()
+    if url:
+        monkeypatch.setenv(ENV_URL, url)
+    else:
+        monkeypatch.delenv(ENV_URL, raising=False)
+    yield url
+    hub_engine.drop(url)
