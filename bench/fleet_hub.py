@@ -160,6 +160,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional memory of ``pid`` in MB: its own pages, and its share of those it shares
+    (a database server's backends all map its shared buffers; their RSS would count them
+    once each)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and its live descendants (a PostgreSQL server's backends)."""
     parents: dict[int, list[int]] = {}
@@ -196,9 +206,9 @@ class Usage:
 
 
 class Watch:
-    """The CPU and the peak resident memory of a process (and optionally its whole tree, for
-    a database server whose backends come and go) between :meth:`start` and :meth:`stop`,
-    memory sampled every 0.2 s on a thread."""
+    """The CPU and the peak resident memory of a process (or of its whole tree, for a database
+    server whose backends come and go: their proportional memory, shared buffers counted once)
+    between :meth:`start` and :meth:`stop`, memory sampled every 0.2 s on a thread."""
 
     def __init__(self, pid: int, *, whole_tree: bool = False) -> None:
         self.pid, self.whole_tree = pid, whole_tree
@@ -215,12 +225,13 @@ class Watch:
         return total
 
     def _rss(self) -> float:
-        pids = tree(self.pid) if self.whole_tree else [self.pid]
+        if not self.whole_tree:
+            return rss_mb(self.pid)
         total = 0.0
-        for pid in pids:
+        for pid in tree(self.pid):
             try:
-                total += rss_mb(pid)
-            except OSError:
+                total += pss_mb(pid)
+            except OSError:  # ended meanwhile
                 pass
         return total
 
