@@ -1,12 +1,11 @@
 """The hub's database engines as the fleet benchmark runs them: SQLite in the data folder (the
 default), and PostgreSQL started for real by ``tests/support/postgres.py`` with its default
 durability (a commit waits for the disk, as SQLite's ``synchronous=FULL`` does), the hub
-pointed at it by ``CENTRAL_HUB_DATABASE_URL`` (docs/operations.md, "PostgreSQL")."""
+pointed at it by ``CENTRAL_HUB_DATABASE_URL`` and the benchmark's own writes by
+``central_hub.store.use_database`` (docs/operations.md, "PostgreSQL")."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,7 +15,7 @@ from typing import Any
 
 from bench.fleet_hub import MachineWatch, Watch
 from central_hub.setup import init_hub
-from central_hub.store import open_store
+from central_hub.store import close_all, open_store, use_database
 from tests.support.cluster import free_port
 
 HUB_NAME = "Máy chủ đo tải đội nút"
@@ -36,8 +35,11 @@ class Engine:
     ) -> None:
         return None
 
+    url = ""  # the SQLite file, whatever this process's environment says
+
     def init(self, data: Path) -> None:
-        """A new hub in ``data`` (``central-hub init``)."""
+        """A new hub in ``data`` (``central-hub init``), its store on this engine."""
+        use_database(data, self.url)
         init_hub(data, name=HUB_NAME)
 
     @contextmanager
@@ -51,7 +53,7 @@ class Engine:
 
     def env(self) -> dict[str, str]:
         """What the hub's process needs in its environment to use this engine."""
-        return {}
+        return {DATABASE_URL: self.url}
 
     def free_port(self) -> int:
         return free_port()
@@ -67,33 +69,18 @@ class PostgresEngine(Engine):
     name = "postgresql"
 
     def __enter__(self) -> Engine:
-        if importlib.util.find_spec("central_hub.store.engine") is None:
-            raise SystemExit(
-                "this checkout's hub has no PostgreSQL engine yet (central_hub/store/engine.py); "
-                "run with --engines sqlite"
-            )
         from tests.support.postgres import postgres_server
 
         self._stack = ExitStack()
         self.server = self._stack.enter_context(postgres_server(durable=True))
         self.url = self.server.database("fleet")
-        self._before = os.environ.get(DATABASE_URL)
-        # The benchmark's own writes (units, tokens, directives) go through the hub's functions,
-        # which read the engine from the environment as the hub's commands do.
-        os.environ[DATABASE_URL] = self.url
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._before is None:
-            os.environ.pop(DATABASE_URL, None)
-        else:
-            os.environ[DATABASE_URL] = self._before
+        close_all()  # this process's pool, before its server stops
         self._stack.close()
-
-    def env(self) -> dict[str, str]:
-        return {DATABASE_URL: self.url}
 
     def watches(self, hub_pid: int) -> dict[str, Watch]:
         pid_file = self.server.folder / "data" / "postmaster.pid"
