@@ -22,7 +22,7 @@ CPU is printed beside the hub's. Figures of the issue's throwaway probe are prin
 table as measured elsewhere, never as a baseline of this run.
 
     python bench/bench_fleet.py [--nodes 3321] [--engines sqlite,postgresql]
-        [--steady-seconds 120] [--interval 30] [--seed 10] [--quick] [--json]
+        [--steady-seconds 120] [--interval 30] [--seed 10] [--quick] [--json] [--save FILE]
 """
 
 from __future__ import annotations
@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="50 nodes, 8 s at 2 s (the suite)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args()
     if args.quick:
         args.nodes, args.steady_seconds, args.interval = 50, 8.0, 2.0
@@ -205,8 +206,11 @@ def main() -> None:
     for engine in engines(args.engines.split(",")):
         with engine:
             results.append(summarize(run_engine(engine, args, say), args))
+    document = json.dumps({"results": results}, ensure_ascii=False, indent=1)
+    if args.save:
+        args.save.write_text(document + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps({"results": results}, ensure_ascii=False, indent=1))
+        print(document)
     else:
         print_table(results)
 
