@@ -76,6 +76,7 @@ def run_engine(engine: Engine, args: argparse.Namespace, say: Any) -> dict[str, 
             # One address enrolls a whole country here; the limit guards a hub from strangers.
             CENTRAL_HUB_ENROLL_PER_MINUTE=str(10 * args.nodes),
             **engine.env(),
+            **dict(item.split("=", 1) for item in args.hub_env),
         )
         hub = HubProcess(data, port, env)
         stack.callback(hub.stop)
@@ -192,6 +193,13 @@ def main() -> None:
     )
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument(
+        "--hub-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the hub's process (CENTRAL_HUB_MAX_INFLIGHT=-1...), repeatable",
+    )
     parser.add_argument("--quick", action="store_true", help="50 nodes, 8 s at 2 s (the suite)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")

@@ -18,6 +18,7 @@ PROBE_ROWS = [
     ("2,000", "sqlite", "4.1 / – / 14.3", "0", "20%", "–", "5.7 s", "0", "–"),
     ("3,321", "sqlite", "3.8 / – / 23.1", "0", "30%", "–", "10.1 s", "0", "– (1.7–1.9 GB)"),
 ]
+OTHERS_WARNING = 20  # % of a core used by other work beyond which the figures are flagged
 HEADER = (
     "nodes",
     "engine",
@@ -150,16 +151,20 @@ def _rss(usage: dict[str, Any], db: dict[str, Any] | None) -> str:
     return text + (f" (+{db['rss_peak_mb']:.0f} MB db)" if db else "")
 
 
-def _others(phase: dict[str, Any]) -> str:
-    """The machine's busy CPU over a phase and what of it was neither the hub, the database
-    nor the generators (other work on a shared machine makes the figures worse)."""
+def others_pct(phase: dict[str, Any]) -> float:
+    """The CPU of a phase, in % of a core, that was neither the hub, the database nor the
+    generators: other work on a shared machine, which makes every figure worse."""
     machine = phase["machine"]
     ours = phase["hub"]["cpu_s"] + (phase["db"]["cpu_s"] if phase["db"] else 0)
     ours += phase.get(
         "generators_cpu_s", phase.get("generators_cpu_pct", 0) * machine["wall_s"] / 100
     )
-    others = 100 * max(0.0, machine["cpu_s"] - ours) / max(machine["wall_s"], 1e-9)
-    return f"machine busy {machine['cpu_pct']:.0f}% of a core, others {others:.0f}%"
+    return 100 * max(0.0, machine["cpu_s"] - ours) / max(machine["wall_s"], 1e-9)
+
+
+def _others(phase: dict[str, Any]) -> str:
+    busy = phase["machine"]["cpu_pct"]
+    return f"machine busy {busy:.0f}% of a core, others {others_pct(phase):.0f}%"
 
 
 def row(result: dict[str, Any]) -> tuple[str, ...]:
@@ -224,6 +229,17 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"MB, sync_events {g['sync_events_rows']:+,} rows, sync_visits "
             f"{g['sync_visits_rows']:+,} rows (over {g['window_s']:.0f} s; now "
             f"{g['sync_events_rows_now']:,} and {g['sync_visits_rows_now']:,})"
+        )
+    busy = [
+        f"{r['engine']} {phase} {others_pct(r[phase]):.0f}%"
+        for r in results
+        for phase in ("steady", "burst")
+        if others_pct(r[phase]) > OTHERS_WARNING
+    ]
+    if busy:
+        print(
+            "\nWARNING: other work used the machine's CPU meanwhile (in % of a core: "
+            f"{', '.join(busy)}); these figures are not comparable with a quiet machine's."
         )
     print(f"\n{PROBE}:")
     print("\n".join(_table(list(PROBE_ROWS))))
