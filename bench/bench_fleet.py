@@ -22,7 +22,11 @@ CPU is printed beside the hub's. Figures of the issue's throwaway probe are prin
 table as measured elsewhere, never as a baseline of this run.
 
     python bench/bench_fleet.py [--nodes 3321] [--engines sqlite,postgresql]
-        [--steady-seconds 120] [--interval 30] [--seed 10] [--quick] [--json] [--save FILE]
+        [--steady-seconds 120] [--interval 30] [--push-fraction 0.035] [--generators 2]
+        [--seed 10] [--hub-env NAME=VALUE]... [--quick] [--json] [--save FILE]
+
+The machine is shared: a line under the table warns when other work took more than a fifth
+of a core during a phase; such figures are not comparable with a quiet machine's.
 """
 
 from __future__ import annotations
