@@ -74,7 +74,7 @@ bench-growth: install-test
 	$(PY) bench/bench_growth.py
 
 # 3,321 simulated nodes against a real hub, on SQLite and PostgreSQL in one run: steady polling
-# every 30 s and the burst of every node at once (issue [10]; loads both cores for ~15 min).
+# every 30 s and the burst of every node at once (issue [10]; loads both cores for about 20 min).
 bench-fleet: install-test
 	$(PY) bench/bench_fleet.py --nodes 3321
 
