@@ -5,16 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from sync import get_meta, tighten
-from webapp import Admission, error_json, install, load_settings, session_cookie, token_blueprint
+from webapp import (
+    Admission,
+    error_json,
+    error_page,
+    install,
+    load_settings,
+    session_cookie,
+    site,
+    token_blueprint,
+)
 
 from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
 from .housekeeping import Housekeeper, history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
-from .store import check_store, load_clock, open_store, use_database
+from .store import StoreUnavailable, check_store, load_clock, open_store, use_database
 from .web import HubState, console_error_page, site_part
 
 
@@ -49,13 +58,16 @@ def _database_errors(app: Flask) -> None:
         return
 
     @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(StoreUnavailable)
     def database_down(exc: Exception) -> Response:
-        resp = error_json(
-            503,
-            "store_unavailable",
-            "Cơ sở dữ liệu của máy chủ trung tâm tạm thời không trả lời; hãy thử lại sau ít phút. "
-            "Dữ liệu ở phường vẫn được lưu và sẽ gửi khi máy chủ trả lời.",
+        message = (
+            "Cơ sở dữ liệu của máy chủ trung tâm tạm thời không trả lời; hãy thử lại sau ít "
+            "phút. Dữ liệu ở phường vẫn được lưu và sẽ gửi khi máy chủ trả lời."
         )
+        if site().is_page(request.path):
+            resp = error_page(503, message)
+        else:
+            resp = error_json(503, "store_unavailable", message)
         resp.headers["Retry-After"] = "30"
         return resp
 
@@ -70,8 +82,10 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     settings = load_settings(SETTINGS, PREFIX, config)
     history_days(settings)  # a bad one is refused at start
     data_dir = Path(settings["DATA"])
-    if settings["DATABASE_URL"]:
-        use_database(data_dir, settings["DATABASE_URL"])
+    if (config or {}).get("DATABASE_URL"):
+        # Given in code (a test, a tool); from the environment or DATA/config.json the store
+        # finds it itself, after a command's --database-url (central_hub/store/engine.py).
+        use_database(data_dir, (config or {})["DATABASE_URL"])
     keys = load_keys(data_dir)
     # What older releases left readable by others; only in a folder that holds the hub's keys,
     # never in a folder DATA names by mistake (docs/security.md, "Files on disk").

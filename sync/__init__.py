@@ -71,6 +71,7 @@ from .replica import (
     Replica,
     create_record_tables,
     gc_paused,
+    refresh_search,
     select_records,
 )
 from .schemas import (
@@ -190,6 +191,7 @@ __all__ = [
     "create_meta",
     "delete_in_batches",
     "create_record_tables",
+    "refresh_search",
     "select_records",
     "download_name",
     "fold",

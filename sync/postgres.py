@@ -99,6 +99,9 @@ def configure_postgres(conn: Any) -> None:
     conn.row_factory = _row_factory
     conn.autocommit = True
     conn.execute("SET TIME ZONE 'UTC'")
+    # Short queries on a small working set: JIT compiling one costs more than it saves (up to
+    # 0.4 s for the console's totals on a freshly loaded fleet).
+    conn.execute("SET jit = off")
 
 
 def _plain(value: Decimal) -> int | float:
@@ -182,6 +185,8 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self.raw is None:
+            return False
         return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
 
     def commit(self) -> None:
@@ -205,8 +210,13 @@ class PgConnection:
     def __enter__(self) -> PgConnection:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        # As sqlite3's: the open transaction committed (rolled back on an exception), the
+        # connection left open.
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
 
 
 # -- translation -----------------------------------------------------------------------------

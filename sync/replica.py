@@ -198,6 +198,21 @@ def _fold_extra(conn: sqlite3.Connection, rtype: RecordType, added: set[str]) ->
         replica._write_rows(rtype, list(loaded.values()))
 
 
+def refresh_search(conn: sqlite3.Connection, type_name: str) -> int:
+    """Recompute the ``_search`` text of every record of ``type_name`` from its schema's
+    ``x-search`` paths, in the caller's transaction; return how many rows. For the migration
+    that gives a type ``x-search`` (the rows written before have no search text yet)."""
+    rtype = record_type(type_name)
+    if not rtype.search_paths:
+        return 0
+    rows = select_records(conn, type_name)
+    conn.executemany(
+        f"UPDATE {rtype.table} SET _search = ? WHERE id = ?",
+        [(search_text(rtype, row), row["id"]) for row in rows],
+    )
+    return len(rows)
+
+
 def select_records(
     conn: sqlite3.Connection, type_name: str, where: str = "", params: Any = ()
 ) -> list[Row]:

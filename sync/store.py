@@ -29,17 +29,27 @@ Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 _savepoint_ids = threading.local()
 
 
-def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect(
+    path: str | Path,
+    *,
+    synchronous: str = "FULL",
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with foreign keys, a busy timeout and the given sync level.
 
     The connection is in autocommit mode: transactions are opened by :func:`atomic` only.
     Rows come back as :class:`sqlite3.Row`. A new database file is created with mode 0600, and
     SQLite gives its ``-wal`` and ``-shm`` files the same (docs/security.md, "Files on disk").
+    ``factory`` is the connection's class (a subclass of ``sqlite3.Connection``).
     """
     if str(path) != ":memory:" and not str(path).startswith("file:"):
         precreate(Path(path))
     conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        str(path),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+        factory=factory,
     )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -97,3 +97,15 @@ def postgres() -> Iterator[Any]:
 
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _close_hub_stores() -> Iterator[None]:
+    """Close the connections this process's hubs keep between requests
+    (central_hub/store/engine.py) when a test ends: its folders go away with it."""
+    yield
+    import sys
+
+    store = sys.modules.get("central_hub.store")
+    if store is not None:
+        store.close_all()

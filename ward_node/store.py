@@ -22,6 +22,7 @@ from sync import (
     create_refused_table,
     get_meta,
     migrate,
+    refresh_search,
     tables,
 )
 from webapp import create_account_tables
@@ -74,6 +75,13 @@ def _conflict_notices(conn: sqlite3.Connection) -> None:
     )
 
 
+def _unit_places(conn: sqlite3.Connection) -> None:
+    # New optional fields of the unit (province, district), and its search text: the write
+    # path fills _search for every type whose schema lists x-search (schemas/unit.json).
+    create_record_tables(conn)
+    refresh_search(conn, "unit")
+
+
 MIGRATIONS = [
     ("0001_base", _base),
     ("0002_attachments", _attachments),
@@ -91,6 +99,8 @@ MIGRATIONS = [
     ("0012_extra_fields", create_record_tables),
     # Conflicts in the open (docs/conflicts.md).
     ("0013_conflict_notices", _conflict_notices),
+    # A unit's province and district, and its search text (schemas/unit.json).
+    ("0014_unit_places", _unit_places),
 ]
 
 

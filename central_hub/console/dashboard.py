@@ -1,8 +1,9 @@
 """The administrators' console (``/console``): Vietnamese pages over the hub's store.
 
-A dashboard of every enrolled node (its state derived from its last contact and its latest
-sync outcome, what it last reported of itself, its keys, software and overdue dossiers,
-refreshed by ``console.js`` from ``/console/api/units``), a unit's page with its sync history
+A dashboard of the enrolled nodes, a page at a time with totals by state, filters and sorting
+(``fleet.py``): each node's state derived from its last contact and its latest sync outcome,
+what it last reported of itself, its keys, software and overdue dossiers, refreshed by
+``console.js`` from ``/console/api/units``, a unit's page with its sync history
 and key rotation, enrollment tokens (text and QR code) and revocation. Login is a session
 cookie; every form post carries a CSRF token.
 """
@@ -45,6 +46,7 @@ from ..web import (
     login_user,
     logout_user,
 )
+from .fleet import Listing, fleet_page, page_context, summary_text
 from .unit_state import unit_rows
 
 bp = Blueprint(
@@ -118,15 +120,22 @@ def logout() -> Response:
 @bp.get("/")
 @login_required()
 def dashboard() -> str:
-    """Every enrolled node at a glance."""
-    return render_template("console/dashboard.html", units=unit_rows())
+    """The enrolled nodes, a page at a time: totals by state, filters, sorting (fleet.py)."""
+    listing = Listing.from_args(request.args)
+    got = fleet_page(listing, datetime.now(UTC))
+    return render_template(
+        "console/dashboard.html", units=got["items"], **page_context(listing, got)
+    )
 
 
 @bp.get("/api/units")
 @login_required()
 def api_units() -> Response:
-    """The dashboard's rows as JSON (polled by ``console.js``)."""
-    return jsonify({"items": unit_rows(), "at": vn_datetime(datetime.now(UTC).isoformat())})
+    """The page of the same query string as JSON (polled by ``console.js``): its rows, the
+    totals by state, how many nodes match and the page's place among them."""
+    now = datetime.now(UTC)
+    got = fleet_page(Listing.from_args(request.args), now)
+    return jsonify({**got, "summary": summary_text(got), "at": vn_datetime(now.isoformat())})
 
 
 def _unit_name(code: str) -> str | None:
@@ -142,7 +151,7 @@ def unit(unit: str) -> Any:
 
 def _unit_page(unit: str, error: str | None = None) -> Any:
     name = _unit_name(unit)
-    rows = [r for r in unit_rows() if r["unit"] == unit]
+    rows = unit_rows(unit=unit)
     if name is None and not rows:
         from sync import NotFound
 
@@ -273,7 +282,7 @@ def revoke(unit: str) -> Any:
             ids = nodes.revoke_unit(db(), unit, reason)
             flash(f"Đã thu hồi quyền đồng bộ của {', '.join(ids)}.", "ok")
             return redirect(url_for("console.unit", unit=unit))
-    active = [r for r in unit_rows() if r["unit"] == unit and r["status"] == "active"]
+    active = [r for r in unit_rows(unit=unit) if r["status"] == "active"]
     status = 422 if error else 200
     return render_template(
         "console/revoke.html",

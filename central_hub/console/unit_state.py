@@ -16,8 +16,7 @@ from sync import RELEASE, release_of
 
 from .. import nodes
 from ..dossiers.overdue import overdue_counts
-from ..store import Journal, sync_history, upgrades
-from ..store.nodes import pulled_cursor
+from ..store import Journal, fleet, sync_history, upgrades
 from ..web import db, state
 
 SYNCED_WITHIN = timedelta(minutes=2)
@@ -92,33 +91,53 @@ def key_status(node: dict[str, Any]) -> tuple[str, str]:
     return "Hoạt động", f"từ {since}" if since else ""
 
 
-def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
-    """Every enrolled node with its state for the dashboard (JSON-ready)."""
+STATE_WORDS = {
+    "synced": "Đồng bộ",
+    "behind": "Chậm",
+    "offline": "Mất liên lạc",
+    "error": "Lỗi",
+    "revoked": "Đã thu hồi",
+    "never": "Chưa kết nối",
+}
+
+
+def moments(now: datetime) -> fleet.Moments:
+    """The times a node's last contact is compared with at ``now`` (in sync within 2
+    minutes, offline after 10)."""
+    return fleet.Moments.at(now, SYNCED_WITHIN, OFFLINE_AFTER)
+
+
+def unit_rows(now: datetime | None = None, *, unit: str | None = None) -> list[dict[str, Any]]:
+    """Every enrolled node (of ``unit`` when given) with its state, as the dashboard shows it."""
     now = now or datetime.now(UTC)
+    listed = fleet.node_page(db(), fleet.FleetFilter(unit=unit), moments(now), limit=None)
+    return state_rows(listed, now)
+
+
+def state_rows(listed: list[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
+    """The dashboard's rows (JSON-ready) of the nodes ``listed`` as ``(node_id, state)`` by
+    :func:`central_hub.store.fleet.node_page`, in that order: what each row shows is read for
+    those nodes only, so a page costs the same in a fleet of 27 or 3,321."""
     conn = db()
     drift = int(current_app.config["DRIFT_SECONDS"])
     journal = Journal(conn, state().hub_id)
-    overdue = overdue_counts(conn, now.isoformat(timespec="seconds"))
+    states = dict(listed)
+    found = nodes.list_nodes(conn, [node_id for node_id, _ in listed])
+    units = sorted({node["unit"] for node in found})
+    overdue = overdue_counts(conn, now.isoformat(timespec="seconds"), units)
     hub = hub_software()
-    waiting_upgrade = upgrades.waiting_counts(conn)
+    waiting_upgrade = upgrades.waiting_counts(conn, list(states))
     rows = []
-    for node in nodes.list_nodes(conn):
-        # Refused and not synced fine since (quiet visits leave no row: sync_history.py).
-        refused = sync_history.refused_now(conn, node["node_id"], node["unit"])
-        cursor = pulled_cursor(conn, node["node_id"])
+    for node in found:
+        code = states[node["node_id"]]
+        words = STATE_WORDS[code]
+        detail = ""
+        if code == "error":
+            refused = sync_history.refused_now(conn, node["node_id"], node["unit"])
+            detail = refused[0] if refused is not None else ""
         seen = local_time(node["last_seen_at"])
-        if node["status"] != "active":
-            code, words = "revoked", "Đã thu hồi"
-        elif refused is not None:
-            code, words = "error", "Lỗi"
-        elif seen is None:
-            code, words = "never", "Chưa kết nối"
-        elif now - seen > OFFLINE_AFTER:
-            code, words = "offline", f"Mất liên lạc từ {_since(seen, now)}"
-        elif now - seen <= SYNCED_WITHIN:
-            code, words = "synced", "Đồng bộ"
-        else:
-            code, words = "behind", "Chậm"
+        if code == "offline" and seen is not None:
+            words = f"Mất liên lạc từ {_since(seen, now)}"
         offset = node["clock_offset_s"]
         pending, pending_note = pending_text(node, now)
         keys, keys_detail = key_status(node)
@@ -128,7 +147,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 **node,
                 "state": code,
                 "state_text": words,
-                "state_detail": refused[0] if refused is not None and code == "error" else "",
+                "state_detail": detail,
                 "last_seen": vn_datetime(node["last_seen_at"]) or "Chưa có",
                 "clock_offset": "" if offset is None else f"{round(offset):+d} giây",
                 "clock_warning": offset is not None and abs(offset) > drift,
@@ -147,7 +166,7 @@ def unit_rows(now: datetime | None = None) -> list[dict[str, Any]]:
                 "release_note": release_text,
                 # What the hub holds until this node is upgraded (docs/upgrades.md).
                 "upgrade_waiting": waiting_upgrade.get(node["node_id"], 0),
-                "waiting": journal.count_routed(node["unit"], int(cursor or 0)),
+                "waiting": journal.count_routed(node["unit"], int(node["pulled_cursor"] or 0)),
                 "overdue": overdue.get(node["unit"], 0),
                 "overdue_url": url_for("console_stats.overdue", unit=node["unit"]),
                 "url": url_for("console.unit", unit=node["unit"]),

@@ -11,6 +11,11 @@ from typing import TypedDict
 # unit identifiers.
 CITY = ("H57", "Văn phòng HĐND và UBND thành phố Huế")
 
+# The province every unit of the seed belongs to: Huế has been a centrally-run city, a
+# province-level unit, since 1 January 2025. No district: since 1 July 2025 local government
+# has two levels, province and commune (schemas/unit.json).
+PROVINCE = "Thành phố Huế"
+
 # The 27 wards (GSO codes, district 474, province 46) as of 01/07/2021, when the last merger before
 # 2025 took effect: (GSO code, short name).
 WARDS: list[tuple[str, str]] = [

@@ -38,6 +38,9 @@ __all__ = [
 
 PROCEDURE_DEFAULTS: dict[str, Any] = {"active": True, "papers": []}
 UNIT_DEFAULTS: dict[str, Any] = {"valid_from": None, "valid_to": None, "successor": None}
+# Names people type, kept in NFC without surrounding spaces: the console filters units by
+# their exact province and district.
+TEXT_KEYS = frozenset({"name", "province", "district"})
 # schemas/unit.json, "prefix": the electronic identifier that starts the unit's dossier codes.
 PREFIX = re.compile(r"[A-Z0-9][A-Z0-9.]{0,30}")
 
@@ -77,7 +80,8 @@ def upsert(
             raise ValidationError(f"Mục {number}: '{value}' trùng với một mục trước.", field=key)
         seen.add(value)
         given = {
-            k: nfc(v).strip() if k == "name" and isinstance(v, str) else v for k, v in item.items()
+            k: nfc(v).strip() if k in TEXT_KEYS and isinstance(v, str) else v
+            for k, v in item.items()
         }
         current = existing.get(value)
         base = current or {"id": new_id(), "unit": hub_unit, **defaults}

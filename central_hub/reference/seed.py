@@ -22,6 +22,7 @@ from .data import (
     MAKEUP_WORKDAYS,
     PROCEDURE_VALID_FROM,
     PROCEDURES,
+    PROVINCE,
     SAME_DAY_CUTOFF,
     SERVICE_UNITS,
     WARDS,
@@ -50,6 +51,7 @@ def _unit(
         valid_from=valid_from,
         valid_to=None,
         successor=None,
+        province=PROVINCE,
     )
 
 

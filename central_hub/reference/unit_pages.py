@@ -79,6 +79,8 @@ def _unit_form(*, ending: bool = False) -> dict[str, Any]:
         "name": name,
         "kind": kind,
         "prefix": form.get("prefix", "").strip().upper() or None,
+        "province": nfc(form.get("province", "")).strip() or None,
+        "district": nfc(form.get("district", "")).strip() or None,
         "valid_from": _form_day("valid_from", "Ngày bắt đầu hiệu lực"),
         **fields,
     }

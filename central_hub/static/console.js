@@ -1,5 +1,7 @@
 // The city console: the dashboard's table of units refreshes itself every 5 seconds from
-// /console/api/units. Without JavaScript the page still shows the table as of its loading.
+// /console/api/units with the page's own query string (its filters, sort and page), with the
+// totals by state and the count above it. Without JavaScript the page still shows the table as
+// of its loading.
 // Also the small behaviours of other pages, marked by data attributes: no page has inline
 // script or event handlers, which the Content-Security-Policy refuses.
 (function () {
@@ -89,6 +91,19 @@
     ]);
   }
 
+  // A count as Vietnamese writes it: 3.321.
+  function countText(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+
+  // The totals by state above the table (dashboard.html): only their counts change.
+  function totals(counts, enrolled) {
+    document.querySelectorAll("[data-total] .total-count").forEach(function (span) {
+      var state = span.parentNode.getAttribute("data-total");
+      span.textContent = countText(state === "all" ? enrolled : counts[state] || 0);
+    });
+  }
+
   function refresh(table, note) {
     fetch(table.getAttribute("data-source"), {
       credentials: "same-origin",
@@ -99,12 +114,21 @@
         return resp.json();
       })
       .then(function (data) {
-        if (!data.items.length) return; // keep the page's own "no node" row and its link
+        var enrolled = Object.keys(data.totals).reduce(function (sum, key) {
+          return sum + data.totals[key];
+        }, 0);
+        if (!enrolled) return; // keep the page's own "no node" row and its link
         var body = el("tbody");
         data.items.forEach(function (u) {
           body.appendChild(row(u, table.getAttribute("data-inbox")));
         });
+        if (!data.items.length) {
+          body.appendChild(el("tr", {}, [el("td", { colspan: "9" }, [data.summary])]));
+        }
         table.replaceChild(body, table.tBodies[0]);
+        totals(data.totals, enrolled);
+        var summary = document.getElementById("units-summary");
+        if (summary) summary.textContent = data.summary;
         // How many times the rows were rebuilt: lets a test wait for a fresh rendering.
         table.setAttribute("data-refreshes", String(Number(table.getAttribute("data-refreshes") || 0) + 1));
         if (note) note.textContent = "Cập nhật lúc " + data.at + ".";

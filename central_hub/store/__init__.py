@@ -13,6 +13,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``held.py``: changes held for a clock running ahead, and quarantined ones;
 - ``sync_history.py``: the sync history and its pruning;
 - ``upgrades.py``: what waits for a node's upgrade;
+- ``fleet.py``: the console's list of nodes: states, totals, filters, sorting and paging in SQL;
 - ``conflicts.py``: the conflict inbox;
 - ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
   attachments, numbering);
@@ -21,9 +22,10 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``files.py``: where each file at the hub came from.
 """
 
-from . import conflicts, enrollments, held, nodes, sync_history, upgrades
+from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
+    StoreUnavailable,
     check_collation,
     close_all,
     connect,
@@ -51,6 +53,7 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "STORE_FILE",
+    "StoreUnavailable",
     "Journal",
     "capture",
     "check_collation",
@@ -62,6 +65,7 @@ __all__ = [
     "write_marker",
     "conflicts",
     "enrollments",
+    "fleet",
     "held",
     "hub_info",
     "load_clock",

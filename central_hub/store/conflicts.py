@@ -79,7 +79,7 @@ def record_clashes(conn: sqlite3.Connection, clashes: list[FieldClash]) -> list[
             ),
         )
         if review:
-            opened.append(int(cursor.fetchone()[0]))
+            opened.append(int(cursor.fetchone()["id"]))
     return opened
 
 

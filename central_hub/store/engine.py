@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ from sync import connect as sqlite_connect
 ENV_URL = "CENTRAL_HUB_DATABASE_URL"
 STORE_FILE = "hub.sqlite3"
 MARKER = "database.json"
+CONNECT_WAIT = 5.0  # seconds a request waits for a database connection before a 503
+SQLITE_IDLE = 16  # SQLite connections kept open between requests, at most
 POOL_MAX = int(os.environ.get("CENTRAL_HUB_DATABASE_POOL", "0") or 0) or 20
 
 _lock = threading.Lock()
@@ -42,7 +45,9 @@ class Engine:
 
     path: Path
     url: str = ""
+    pooling: bool = True
     _pool: Any = field(default=None, repr=False)
+    _idle: list[sqlite3.Connection] = field(default_factory=list, repr=False)
 
     @property
     def kind(self) -> str:
@@ -53,21 +58,40 @@ class Engine:
         return redact(self.url) if self.url else str(self.path)
 
     def connect(self) -> Any:
-        """A connection to the store (``close()`` it: on PostgreSQL that gives it back)."""
+        """A connection to the store (``close()`` it: that gives it back to the pool)."""
         if not self.url:
-            return sqlite_connect(self.path)
+            return self._sqlite_connection()
         pool = self._pool
         if pool is None:
             pool = self._open_pool()
         try:
-            raw = pool.getconn(timeout=30)
+            raw = pool.getconn(timeout=CONNECT_WAIT)
         except Exception as exc:
-            raise TransportError(
+            raise StoreUnavailable(
                 f"Không kết nối được cơ sở dữ liệu PostgreSQL {self.describe()}: {exc}. "
                 "Hãy kiểm tra máy chủ cơ sở dữ liệu và địa chỉ CENTRAL_HUB_DATABASE_URL.",
                 code="store_unavailable",
             ) from exc
         return PgConnection(raw, pool.putconn)
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        # Opening a SQLite connection costs its pragmas, and closing the last one a WAL
+        # checkpoint: about a fifth of a quiet pull (docs/operations.md, "A fleet"). Closed
+        # connections wait in ``_idle`` for the next request instead.
+        with _lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = sqlite_connect(self.path, factory=_PooledSqlite)
+        conn.engine = self  # type: ignore[attr-defined]
+        return conn
+
+    def give_back(self, conn: sqlite3.Connection) -> bool:
+        """Keep ``conn`` for a later request; ``False`` when it should be closed instead."""
+        with _lock:
+            if self.pooling and len(self._idle) < SQLITE_IDLE:
+                self._idle.append(conn)
+                return True
+        return False
 
     def _open_pool(self) -> Any:
         from psycopg_pool import ConnectionPool
@@ -87,10 +111,33 @@ class Engine:
             return self._pool
 
     def close(self) -> None:
-        """Close the pool (PostgreSQL); nothing to do for a file."""
+        """Close the pool and the idle connections."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+        with _lock:
+            idle, self._idle = self._idle, []
+            self.pooling = False
+        for conn in idle:
+            sqlite3.Connection.close(conn)
+
+
+class StoreUnavailable(TransportError):
+    """The database does not answer (down, restarting, failing over)."""
+
+    code = "store_unavailable"
+
+
+class _PooledSqlite(sqlite3.Connection):
+    """A SQLite connection that :meth:`close` gives back to its engine (rolled back first)."""
+
+    engine: Engine
+
+    def close(self) -> None:
+        if self.in_transaction:
+            self.rollback()
+        if not self.engine.give_back(self):
+            super().close()
 
 
 def _reset(conn: Any) -> None:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,17 +177,29 @@ def _active_ids(conn: sqlite3.Connection, unit: str) -> list[str]:
     return ids
 
 
-def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every enrolled node, with the figures the dashboard shows."""
+def list_nodes(
+    conn: sqlite3.Connection, node_ids: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every enrolled node (or those of ``node_ids``, in that order), with the figures the
+    dashboard shows."""
+    where, params = "", list(node_ids or ())
+    if node_ids is not None:
+        if not params:
+            return []
+        where = f"WHERE n.node_id IN ({', '.join('?' * len(params))}) "
     rows = conn.execute(
         "SELECT n.node_id, n.unit, u.name AS unit_name, n.status, n.last_seen_at, n.clock_offset_s, "
         "n.enrolled_at, n.last_seq, n.software, "
         "(SELECT count(*) FROM conflicts c WHERE c.unit = n.unit AND c.state = 'open') AS open_conflicts, "
         "(SELECT count(*) FROM held h WHERE h.origin = n.node_id AND h.quarantined_at IS NULL) AS held_changes, "
         "n.pending_changes, n.oldest_pending_at, n.schema_version, n.status_reported_at, "
-        "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at "
-        "FROM nodes n LEFT JOIN unit u ON u.code = n.unit ORDER BY n.unit, n.enrolled_at"
+        "n.fingerprint, n.keys_rotated_at, n.rotate_requested_at, n.revoked_at, n.pulled_cursor "
+        f"FROM nodes n LEFT JOIN unit u ON u.code = n.unit {where}ORDER BY n.unit, n.enrolled_at",
+        params,
     ).fetchall()
+    if node_ids is not None:
+        order = {node_id: i for i, node_id in enumerate(node_ids)}
+        rows.sort(key=lambda r: order[r["node_id"]])
     return [
         {
             "node_id": r["node_id"],
@@ -208,6 +221,7 @@ def list_nodes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "keys_since": r["keys_rotated_at"] or r["enrolled_at"],
             "rotate_requested_at": r["rotate_requested_at"],
             "revoked_at": r["revoked_at"],
+            "pulled_cursor": r["pulled_cursor"],
         }
         for r in rows
     ]

@@ -6,6 +6,7 @@ column name."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from office import OVERDUE_SQL
@@ -105,10 +106,18 @@ def dossier_steps(conn: sqlite3.Connection, dossier_id: str) -> list[dict[str, A
     return _select(conn, "dossier_step", "WHERE dossier_id = ? ORDER BY at, id", (dossier_id,))
 
 
-def overdue_counts(conn: sqlite3.Connection, now_iso: str) -> dict[str, int]:
-    """The number of overdue dossiers of each unit that has any, at ``now_iso``."""
+def overdue_counts(
+    conn: sqlite3.Connection, now_iso: str, units: Sequence[str] | None = None
+) -> dict[str, int]:
+    """The number of overdue dossiers of each unit that has any (of ``units`` when given: a
+    page of the console reads its own units' dossiers, not the city's), at ``now_iso``."""
+    where, params = "", [now_iso, *(units or ())]
+    if units is not None:
+        if not units:
+            return {}
+        where = f" AND unit IN ({', '.join('?' * len(units))})"
     rows = conn.execute(
-        f"SELECT unit, count(*) AS n FROM dossier WHERE {OVERDUE_SQL} GROUP BY unit", (now_iso,)
+        f"SELECT unit, count(*) AS n FROM dossier WHERE {OVERDUE_SQL}{where} GROUP BY unit", params
     )
     return {str(r["unit"]): int(r["n"]) for r in rows}
 

@@ -19,6 +19,7 @@ from sync import (
     install_functions,
     is_postgres,
     migrate,
+    refresh_search,
 )
 from webapp import create_account_tables
 
@@ -194,6 +195,19 @@ def _conflict_notices(conn: sqlite3.Connection) -> None:
     DATA_STEPS["0028_conflict_notices"](conn)
 
 
+def _unit_places(conn: sqlite3.Connection) -> None:
+    # A unit's province and (before July 2025) district, and its search text without
+    # diacritics (schemas/unit.json): the console's units page filters and finds a fleet of
+    # thousands of nodes by them in SQL (central_hub/store/fleet.py). Units are looked up by
+    # code from every node's row.
+    create_record_tables(conn)
+    refresh_search(conn, "unit")
+    conn.execute("CREATE INDEX IF NOT EXISTS unit_code ON unit (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS unit_place ON unit (province, district)")
+    # Each row of the page counts its unit's open conflicts.
+    conn.execute("CREATE INDEX IF NOT EXISTS conflicts_unit ON conflicts (unit, state)")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -229,6 +243,8 @@ MIGRATIONS = [
     ("0027_sync_visits", sync_history.create_summary),
     # Conflicts in the open (docs/conflicts.md): a notice of each, routed to the unit.
     ("0028_conflict_notices", _conflict_notices),
+    # Units by province and district, found by name without diacritics (docs/upgrades.md).
+    ("0029_unit_places", _unit_places),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
@@ -278,6 +294,13 @@ def check_identity(conn: sqlite3.Connection, data_dir: Path) -> None:
     expected = marker_key(data_dir)
     if stored is None and expected is None:
         return  # a database being initialised
+    if expected is None:
+        raise SyncError(
+            f"Cơ sở dữ liệu {engine(data_dir).describe()} đã có một máy chủ trung tâm, không "
+            f"phải của thư mục {data_dir}. Dùng cơ sở dữ liệu trống cho máy chủ mới, hoặc thư "
+            "mục dữ liệu của máy chủ đó.",
+            code="store_elsewhere",
+        )
     if stored != expected:
         raise SyncError(
             f"Cơ sở dữ liệu {engine(data_dir).describe()} không phải của máy chủ trung tâm "

@@ -255,11 +255,21 @@ def waiting_count(
     return int(row["n"])
 
 
-def waiting_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """How many journal entries wait for each node's upgrade, by node id."""
+def waiting_counts(
+    conn: sqlite3.Connection, node_ids: Sequence[str] | None = None
+) -> dict[str, int]:
+    """How many journal entries wait for each node's upgrade (of ``node_ids`` when given),
+    by node id."""
+    where, params = "", list(node_ids or ())
+    if node_ids is not None:
+        if not params:
+            return {}
+        where = f" WHERE node_id IN ({', '.join('?' * len(params))})"
     return {
         str(r["node_id"]): int(r["n"])
-        for r in conn.execute("SELECT node_id, count(*) AS n FROM upgrade_waits GROUP BY node_id")
+        for r in conn.execute(
+            f"SELECT node_id, count(*) AS n FROM upgrade_waits{where} GROUP BY node_id", params
+        )
     }
 
 

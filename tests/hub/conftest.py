@@ -7,6 +7,8 @@ module's running cluster) asks ``hub_engine.new_url()`` for its own database."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,14 @@ class HubEngine:
     database the hub's migrations have made, that each test's database copies (a hub's
     ``init`` then only writes its identity and reference data)."""
 
-    def __init__(self, kind: str, server: Any = None, template: str = "") -> None:
+    def __init__(self, kind: str, server: Any = None, template: Any = None) -> None:
         self.kind, self.server, self.template = kind, server, template
 
     def new_url(self) -> str:
         """A fresh database for one hub, schema made (empty string: the SQLite file)."""
         if self.server is None:
             return ""
-        return self.server.database(template=self.template)
+        return str(self.template.take())
 
     def use(self, hub_dir: Path) -> str:
         """Give the hub to be made in ``hub_dir`` a database of its own (this process's hubs
@@ -44,12 +46,46 @@ class HubEngine:
             from central_hub.store import close_all
 
             close_all()
-            self.server.drop(url)
+            self.template.drop(url)
+
+
+class Databases:
+    """Copies of the template made ahead, and dropped after, by a thread of their own: making
+    one takes the server most of a second, which the tests need not wait for."""
+
+    AHEAD = 3
+
+    def __init__(self, server: Any, template: str) -> None:
+        self.server, self.template = server, template
+        self.ready: queue.Queue[str] = queue.Queue(self.AHEAD)
+        self.gone: queue.Queue[str] = queue.Queue()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="test-databases", daemon=True)
+        self.thread.start()
+
+    def take(self) -> str:
+        return self.ready.get(timeout=120)
+
+    def drop(self, url: str) -> None:
+        self.gone.put(url)
+
+    def _work(self) -> None:
+        while not self.stopped.is_set():
+            while not self.gone.empty():
+                self.server.drop(self.gone.get())
+            try:
+                self.ready.put(self.server.database(template=self.template), timeout=0.2)
+            except queue.Full:
+                continue
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(30)
 
 
 @pytest.fixture(scope="session")
-def hub_template(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database with the hub's schema, made by its migrations, and nothing else."""
+def hub_template(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """Copies of a database with the hub's schema, made by its migrations, and nothing else."""
     from central_hub.store import close_all, open_store, use_database
 
     url = postgres.database("hub_template")
@@ -57,7 +93,9 @@ def hub_template(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> str
     use_database(folder, url)
     open_store(folder).close()
     close_all()
-    return url
+    databases = Databases(postgres, url)
+    yield databases
+    databases.stop()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -35,6 +35,10 @@ def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     base["PYTHONPATH"] = str(ROOT) + os.pathsep + base.get("PYTHONPATH", "")
     base.update(extra)
+    if not base.get("CENTRAL_HUB_DATABASE_URL", "x"):
+        # No database: the variable unset, not empty (a release before 0.2.0 refuses a
+        # setting it does not know).
+        del base["CENTRAL_HUB_DATABASE_URL"]
     return base
 
 

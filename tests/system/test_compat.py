@@ -735,10 +735,13 @@ def test_a_previous_release_ward_enrolls_and_syncs_both_ways_with_this_hub(
 
         wait_until(lambda: fee() == 12345, 60, what="the procedure's new fee at the ward")
         wait_until(lambda: _synced(ward.url), 60, what="the ward synced")
-        # The hub knows the ward's release and holds nothing for it: it takes all of this one.
+        # The hub knows the ward's release and holds for it only what that release lacks:
+        # the units' province, a field of this one that the seed sets (schemas/unit.json).
         node = query(_hub_db(c), "SELECT software, schema_fingerprint FROM nodes")[0]
         assert node == ("wardsync 0.1.0", None)
-        assert query(_hub_db(c), "SELECT count(*) FROM upgrade_waits") == [(0,)]
+        assert query(_hub_db(c), "SELECT DISTINCT type, whole, fields FROM upgrade_waits") == [
+            ("unit", 0, '["province"]')
+        ]
     finally:
         c.close()
 
@@ -819,10 +822,17 @@ def test_a_hub_releases_ahead_holds_what_a_ward_cannot_take_and_delivers_it_as_i
         dossier = _receive_dossier(ward.url, "Hoàng Văn Nam")
         wait_until(lambda: _at_hub(c, admin, dossier), 60, what="the ward's dossier at the hub")
         wait_until(lambda: _synced(ward.url), 60, what="the old ward synced")
-        waits = query(_hub_db(c), "SELECT type, whole, fields, reason FROM upgrade_waits")
+        waits = query(
+            _hub_db(c), "SELECT type, whole, fields, reason FROM upgrade_waits WHERE type != 'unit'"
+        )
         assert waits == [
             ("procedure", 0, '["online_level"]', "trường online_level chưa có ở phiên bản của nút")
         ]
+        # And the units' province, which the seed sets (schemas/unit.json): one per unit.
+        units = query(_hub_db(c), "SELECT count(*) FROM unit")[0][0]
+        assert query(
+            _hub_db(c), "SELECT count(*), min(fields) FROM upgrade_waits WHERE type = 'unit'"
+        ) == [(units, '["province"]')]
         hub = requests.Session()
         login = hub.get(c.hub_url + "/console/dang-nhap", timeout=10).text
         csrf = login.split('name="csrf_token" value="')[1].split('"')[0]
@@ -832,7 +842,7 @@ def test_a_hub_releases_ahead_holds_what_a_ward_cannot_take_and_delivers_it_as_i
             timeout=10,
         )
         row = hub.get(c.hub_url + "/console/api/units", timeout=10).json()["items"][0]
-        assert row["upgrade_waiting"] == 1 and row["release"] == "behind"
+        assert row["upgrade_waiting"] == 1 + units and row["release"] == "behind"
         page = hub.get(f"{c.hub_url}/console/don-vi/{UNIT}", timeout=10).text
         assert "Chờ phường nâng cấp phần mềm" in page and "online_level" in page
 

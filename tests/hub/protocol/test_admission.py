@@ -5,7 +5,6 @@ are served as ever, and nothing is written for the refused request."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from flask.testing import FlaskClient
 
 from central_hub import create_app as create_hub
 from central_hub.setup import init_hub
+from tests.support.hubstore import hub_db
 from webapp import Admission
 
 
@@ -29,7 +29,7 @@ def _admission(hub: FlaskClient) -> Admission:
 
 
 def _rows(tmp_path: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
+    conn = hub_db(tmp_path / "hub")
     try:
         visits = conn.execute("SELECT count(*) FROM sync_visits").fetchone()[0]
         refusals = conn.execute("SELECT count(*) FROM unverified_refusals").fetchone()[0]
