@@ -6,7 +6,7 @@ SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fon
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime \
            postgresql
 
-.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth sysdeps install install-test clean
+.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth bench-fleet sysdeps install install-test clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ bench-hostile: install-test
 # A year of 27 wards syncing every 30 s: the hub's store must plateau (docs/operations.md).
 bench-growth: install-test
 	$(PY) bench/bench_growth.py
+
+# 3,321 simulated nodes against a real hub, on SQLite and PostgreSQL in one run: steady polling
+# every 30 s and the burst of every node at once (issue [10]; loads both cores for about 20 min).
+bench-fleet: install-test
+	$(PY) bench/bench_fleet.py --nodes 3321
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,8 @@
 background worker that runs them, key rotation, the offline transfer by file, and what a
 restore leaves to renumber. The engine itself is ``sync/``; this is the ward's side of it.
 
-- ``enrollment.py``: ``ward-node init``: the token, the hub's pinned keys, the node's own;
+- ``enrollment.py``: ``ward-node init``: the token, the hub's pinned keys, the node's own
+  (:func:`enroll` alone gives them without a store: the fleet benchmark's nodes);
 - ``session.py``: one sync session (push and pull under the sync lock); the node's identity;
 - ``worker.py``: the background thread that syncs on a timer and on request;
 - ``rotation.py``: replacing the node's keys, and finishing a rotation cut short;
@@ -13,7 +14,7 @@ restore leaves to renumber. The engine itself is ``sync/``; this is the ward's s
 
 from __future__ import annotations
 
-from .enrollment import TOKEN_PREFIX, init_node, parse_token
+from .enrollment import TOKEN_PREFIX, Enrolled, enroll, init_node, parse_token
 from .recovery import renumber
 from .rotation import rotate_keys
 from .session import node_summary, run_sync
@@ -22,7 +23,9 @@ from .worker import SyncWorker
 
 __all__ = [
     "TOKEN_PREFIX",
+    "Enrolled",
     "SyncWorker",
+    "enroll",
     "export_changes",
     "import_changes",
     "init_node",
