@@ -5,6 +5,7 @@ are served as ever, and nothing is written for the refused request."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,28 @@ def test_a_sync_request_over_the_bound_is_answered_503_with_retry_after(
     assert _rows(tmp_path) == before
 
 
-def test_far_over_the_bound_a_node_is_asked_to_wait_longer(hub: FlaskClient) -> None:
-    _admission(hub).waiting = lambda: 5
+def test_a_refused_node_is_told_to_come_back_when_what_waits_is_served(hub: FlaskClient) -> None:
+    admission = _admission(hub)
+    now = time.monotonic()
+    admission._finished.extend([now] * 20)  # 10 requests finished a second, lately
+    admission.waiting = lambda: 61  # 62 in flight, bound 1: 61 over, about 6.1 s of work
     resp = hub.post("/sync/v1/push", data=b"x")
-    assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "7"
+    admission.waiting = lambda: 100_000  # never more than half a minute
+    assert hub.post("/sync/v1/push", data=b"x").headers["Retry-After"] == "30"
+
+
+def test_unbounded_by_setting_what_waits_follows_the_servers_pace(tmp_path: Path) -> None:
+    init_hub(tmp_path / "hub", name="Hub thử")
+    client = create_hub({"DATA": str(tmp_path / "hub")}).test_client()
+    admission = _admission(client)
+    now = time.monotonic()
+    admission._finished.extend([now] * 400)  # 200 a second: 400 may wait (2 s of work)
+    admission.waiting = lambda: 300
+    # Admitted: answered by the protocol itself (400, not an envelope).
+    assert client.post("/sync/v1/pull", data=b"x").status_code == 400
+    admission.waiting = lambda: 500  # beyond 2 s of work: "later"
+    assert client.post("/sync/v1/pull", data=b"x").status_code == 503
 
 
 def test_pages_and_the_health_check_are_never_refused_so(hub: FlaskClient) -> None:
