@@ -185,6 +185,11 @@ class BlobStore:
                 raise NotFound(
                     f"Chưa nhận được phần nào của tệp {sha[:12]}….", code="blob_not_found"
                 )
+            if self.has(sha):
+                # Another sender finished it while this one waited for the lock: what is
+                # locked may be a stray partial that sender dropped (empty, unlinked).
+                partial.unlink(missing_ok=True)
+                return self.size(sha)
             digest = hashlib.sha256()
             os.lseek(fd, 0, os.SEEK_SET)
             while block := os.read(fd, READ_SIZE):
