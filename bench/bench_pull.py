@@ -106,17 +106,23 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     begins = [0]
-    site_module = importlib.import_module("webapp.site")
-    real_connect = site_module.connect
+    # The hub's connections are opened by its store's engine (kept between requests); a
+    # release before it opened one per request in webapp.site.
+    try:
+        module = importlib.import_module("central_hub.store.engine")
+        name = "sqlite_connect"
+    except ImportError:
+        module, name = importlib.import_module("webapp.site"), "connect"
+    real_connect = getattr(module, name)
 
-    def traced(path: Any) -> sqlite3.Connection:
-        conn = real_connect(path)
+    def traced(path: Any, **options: Any) -> sqlite3.Connection:
+        conn = real_connect(path, **options)
         conn.set_trace_callback(
             lambda sql: begins.__setitem__(0, begins[0] + sql.lstrip().upper().startswith("BEGIN"))
         )
         return conn
 
-    site_module.connect = traced
+    setattr(module, name, traced)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         init_hub(root / "hub", name="Hub đo")
