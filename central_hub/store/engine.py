@@ -78,11 +78,17 @@ class Engine:
         # Opening a SQLite connection costs its pragmas, and closing the last one a WAL
         # checkpoint: about a fifth of a quiet pull (docs/operations.md, "A fleet"). Closed
         # connections wait in ``_idle`` for the next request instead.
+        file = _identity(self.path)
         with _lock:
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                kept = self._idle.pop()
+                if kept.file == file:
+                    return kept
+                # The file was replaced (a restore, a copy put back): never serve the old one.
+                sqlite3.Connection.close(kept)
         conn = sqlite_connect(self.path, factory=_PooledSqlite)
         conn.engine = self  # type: ignore[attr-defined]
+        conn.file = _identity(self.path)  # type: ignore[attr-defined]
         return conn
 
     def give_back(self, conn: sqlite3.Connection) -> bool:
@@ -128,10 +134,21 @@ class StoreUnavailable(TransportError):
     code = "store_unavailable"
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is now (device, inode), ``None`` when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 class _PooledSqlite(sqlite3.Connection):
-    """A SQLite connection that :meth:`close` gives back to its engine (rolled back first)."""
+    """A SQLite connection that :meth:`close` gives back to its engine (rolled back first),
+    and the file it was opened on."""
 
     engine: Engine
+    file: tuple[int, int] | None
 
     def close(self) -> None:
         if self.in_transaction:

@@ -29,6 +29,7 @@ from sync import (
     seal,
     validate,
 )
+from tests.hub.conftest import HubEngine
 from tests.hub.protocol.test_fuzz import Fuzz, _assert_refused, _digest, fuzz  # noqa: F401  (a fixture)
 from tests.support import enrolled_node, synced_session
 from tests.support.hubstore import hub_db
@@ -36,6 +37,13 @@ from ward_node.dossiers import Dossiers
 from webapp import User
 
 MB = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def hub_engine() -> HubEngine:
+    """The hub's store for the ``fuzz`` fixture: its file (these limits are the protocol's,
+    whatever the engine; tests/hub runs the fuzzing on both)."""
+    return HubEngine("sqlite")
 
 
 def _peak(fn: Callable[[], Any]) -> tuple[Any, float]:
