@@ -39,8 +39,8 @@ from .errors import ValidationError
 # Any fixed number: the advisory lock every write transaction takes (pg_advisory_xact_lock).
 WRITE_LOCK = 0x77617264  # "ward"
 
-_BEGIN_WRITE = "BEGIN"
-_LOCK = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+# One round trip: the transaction and its lock (the simple protocol takes both statements).
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 
 
 class Row(tuple[Any, ...]):
@@ -62,11 +62,13 @@ def _row_factory(cursor: Any) -> Any:
     description = cursor.description
     if description is None:
         return tuple
-    names = [d.name for d in description]
-    row_class = type(
-        "Row", (Row,), {"_index": {n: i for i, n in enumerate(names)}, "__slots__": ()}
-    )
-    return row_class
+    return _row_class(tuple(d.name for d in description))
+
+
+@lru_cache(maxsize=1024)
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    """The row class of one list of column names (made once: a class a query costs)."""
+    return type("Row", (Row,), {"_index": {n: i for i, n in enumerate(names)}, "__slots__": ()})
 
 
 def configure_postgres(conn: Any) -> None:
@@ -163,7 +165,6 @@ class PgConnection:
         if statement.begin_write:
             cur = self.raw.cursor()
             cur.execute(_BEGIN_WRITE)
-            cur.execute(_LOCK)
             return cur
         if statement.text is None:
             return _NoRows()
