@@ -200,11 +200,6 @@ class PgConnection:
             raise refusal from exc
         return cur
 
-    def executescript(self, script: str) -> None:
-        for part in script.split(";"):
-            if part.strip():
-                self.execute(part)
-
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus

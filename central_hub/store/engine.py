@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sync import PgConnection, SyncError, TransportError, configure_postgres, write_private
+from sync import (
+    PgConnection,
+    SyncError,
+    TransportError,
+    configure_postgres,
+    is_postgres,
+    write_private,
+)
 from sync import connect as sqlite_connect
 
 ENV_URL = "CENTRAL_HUB_DATABASE_URL"
@@ -37,6 +44,7 @@ POOL_MAX = int(os.environ.get("CENTRAL_HUB_DATABASE_POOL", "0") or 0) or 20
 _lock = threading.Lock()
 _engines: dict[tuple[str, str], Engine] = {}
 _chosen: dict[str, str] = {}
+_found: dict[tuple[str, str], Engine] = {}  # (folder as given, environment's URL) → engine
 
 
 @dataclass
@@ -182,12 +190,20 @@ def use_database(data_dir: Path, url: str | None) -> None:
     in ``data_dir`` for this process, whatever the environment says."""
     _check_url(url or "")
     _chosen[str(Path(data_dir).resolve())] = url or ""
+    _found.clear()
 
 
 def engine(data_dir: Path) -> Engine:
     """The store of the hub in ``data_dir``: the database chosen by :func:`use_database`, else
     ``CENTRAL_HUB_DATABASE_URL``, else ``DATABASE_URL`` in ``data_dir/config.json``, else the
-    SQLite file; one engine (one pool) per process."""
+    SQLite file; one engine (one pool) per process.
+
+    Called for every connection a request takes: found once per folder and environment, it
+    is then one dictionary look-up (no path resolved, no config.json read again)."""
+    quick = (str(data_dir), os.environ.get(ENV_URL, ""))
+    known = _found.get(quick)
+    if known is not None:
+        return known
     key_dir = str(Path(data_dir).resolve())
     url = _chosen.get(key_dir)
     if url is None:
@@ -198,6 +214,7 @@ def engine(data_dir: Path) -> Engine:
     if found is None:
         with _lock:
             found = _engines.setdefault(key, Engine(Path(data_dir) / STORE_FILE, url))
+    _found[quick] = found
     return found
 
 
@@ -221,6 +238,7 @@ def close_all() -> None:
     with _lock:
         engines = list(_engines.values())
         _engines.clear()
+        _found.clear()
     for found in engines:
         found.close()
 
@@ -286,7 +304,7 @@ def _read_marker(data_dir: Path) -> dict[str, Any]:
 def check_collation(conn: Any) -> None:
     """Refuse a PostgreSQL database whose text does not sort byte by byte (the C collation):
     codes, numbers and cursors would sort otherwise than on SQLite."""
-    if getattr(conn, "dialect", "sqlite") != "postgresql":
+    if not is_postgres(conn):
         return
     row = conn.execute(
         "SELECT datcollate AS collation FROM pg_database WHERE datname = current_database()"

@@ -23,11 +23,10 @@ import requests
 from central_hub import nodes
 from central_hub.setup import load_keys
 from central_hub.store import open_store as open_hub
-from sync import HttpTransport, KeyPair, NodeSync, Replica, SyncReport
-from tests.support import receive_dossiers, token
+from sync import HttpTransport, NodeSync, SyncReport
+from tests.support import receive_dossiers, synced_session, token
 from tests.support.cluster import Cluster, Server, free_port
 from tests.support.hubstore import hub_query
-from ward_node.store import identity, load_clock, open_store
 from ward_node.sync_link import init_node
 
 UNITS = ("19786", "19744", "19750", "19753")
@@ -71,20 +70,8 @@ def _ward(cluster: Cluster, unit: str, urls: list[str], seed: int) -> NodeSync:
     data = cluster.root / f"ward-{unit}"
     transport = AnyProcess(urls, seed)
     init_node(data, unit=unit, hub_url=urls[0], token=enrollment, transport=transport)
-    store = open_store(data)
-    ident = identity(store)
-    session = NodeSync(
-        store,
-        node_id=ident.node_id,
-        keys=KeyPair.load(data / "keys"),
-        hub=ident.hub,
-        replica=Replica(store),
-        clock=load_clock(store),
-        transport=transport,
-        chunk=5000,
-    )
-    session.pull(SyncReport())  # the catalogue, as `ward-node init` leaves the node
-    session.chunk = 4
+    # Synced once (the catalogue first, as `ward-node init` leaves the node), chunks of 3.
+    session, _store = synced_session(data, transport)  # type: ignore[arg-type]
     return session
 
 
