@@ -49,7 +49,7 @@ class Row(tuple[Any, ...]):
     _index: dict[str, int] = {}
     __slots__ = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)

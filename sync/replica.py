@@ -265,6 +265,7 @@ class Replica:
         postgres = is_postgres(self.conn)
         for i in range(0, len(ids), _IN_CHUNK):
             part = ids[i : i + _IN_CHUNK]
+            params: list[Any]
             if postgres:
                 # One statement, prepared once, whatever the number of ids (an array).
                 where, params = "id = ANY(?)", [part]
