@@ -16,6 +16,20 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, Api, make_ward_data
 from ward_node import create_app
 
 
+# psycopg_pool jitters each new connection's lifetime with the ``random`` module's shared state,
+# from its own worker thread. Hypothesis fails a test whose global random state moves while it
+# draws an example (a pool growing under a fuzz test on PostgreSQL did); the pool gets its own
+# generator so tests stay reproducible.
+try:
+    import random
+
+    import psycopg_pool.base
+
+    psycopg_pool.base.random = random.Random().random  # type: ignore[attr-defined]
+except ImportError:  # the postgresql extra is not installed
+    pass
+
+
 @pytest.fixture
 def ward_app(tmp_path: Path) -> Iterator[Flask]:
     app = create_app({"DATA": str(make_ward_data(tmp_path / "ward")), "SYNC_INTERVAL": 0})
