@@ -60,6 +60,7 @@ from .filetypes import (
     kind_of,
 )
 from .ids import new_id
+from .officefiles import OFFICE as OFFICE_KINDS
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
@@ -120,6 +121,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "ENVELOPE_TYPE",
     "FILE_KINDS",
+    "OFFICE_KINDS",
     "PDF",
     "SCHEMA_VERSION",
     "BadSignature",

@@ -206,7 +206,8 @@ def documents(
     """Documents known to the hub (``unit`` = sender) that ``user`` may see (a secret one only
     an administrator, ``secrecy.READERS``), newest first, each with its recipients, and the
     cursor of the next page (``None`` on the last)."""
-    clauses, params = [], []
+    # Documents from outside the city (edXML) have their own list (docs/edxml.md).
+    clauses, params = ["coalesce(direction, 'outgoing') = 'outgoing'"], []
     if user is None or user.role not in READERS:
         clauses.append("coalesce(secrecy, 'none') = 'none'")
     if unit:
