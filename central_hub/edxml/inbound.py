@@ -303,6 +303,9 @@ def _new(
         "sent_at": now_iso(),
         **_fields(msg),
     }
+    if result["warnings"]:
+        # What could not be taken is said on the document too, where the clerk reads it.
+        doc["notes"] = clean_text(f"{doc['notes'] or ''}\n" + "\n".join(result["warnings"]))[:2000]
     if replaced:
         doc["notes"] = clean_text(
             f"{doc['notes'] or ''}\nThay thế văn bản: "
@@ -388,7 +391,7 @@ def _update(
             f"{datetime.now(VIETNAM):%d/%m/%Y}"
             + (f": {msg.business_reason}" if msg.business_reason else "")
         )[:2000]
-        validate("document", {**current, **fields})
+        validate("document", {**{k: v for k, v in current.items() if v is not None}, **fields})
         writes = [Write("document", doc_id, hub_unit, fields)]
         writes += _attach(conn, doc_id, files, actor)
         capture(conn).write_many(writes, actor=actor)

@@ -4,7 +4,7 @@
 :class:`Message`, or raises :class:`EdxmlRefused` with a Vietnamese reason. The parser is
 hardened: a message carrying a DTD (so any entity declaration: billion laughs, external
 entities) is refused outright before anything is expanded, nothing is fetched from a network,
-and the tree's size is bounded by the body's. Real files are messy, so: a byte-order mark and
+and the tree's size is bounded by the body's (``MAX_BODY_BYTES``). Real files are messy, so: a byte-order mark and
 any bytes before the XML declaration are dropped, text is trimmed and NFC-normalised, empty
 elements count as absent, and every optional part may be missing. Elements are found by local
 name in the edXML namespace, whatever prefix the sender chose.
@@ -150,7 +150,9 @@ _PARSER_OPTIONS = dict(
     no_network=True,
     load_dtd=False,
     dtd_validation=False,
-    huge_tree=False,
+    # A 10 MB attachment is a 13 MB text node, past libxml2's default limit; the body is bounded
+    # (MAX_BODY_BYTES) and no entity is ever expanded, which is what that limit guards against.
+    huge_tree=True,
     remove_pis=True,
     collect_ids=False,
 )
