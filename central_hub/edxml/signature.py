@@ -70,17 +70,40 @@ def verify(root: Any, trust_store: str | Path | None) -> Verdict:
         signature_methods=frozenset(SignatureMethod),
         digest_algorithms=frozenset(DigestAlgorithm),
     )
+    from cryptography.x509.verification import ExtensionPolicy
+
     try:
         result = XMLVerifier().verify(
             etree.fromstring(etree.tostring(root)),
             ca_pem_file=str(trust_store),
             expect_config=config,
+            # A signer's certificate is a document-signing one, not a web server's: the web
+            # PKI's rules for the end entity (a DNS name, TLS usages) do not apply; its chain,
+            # validity and the authorities' rules do.
+            ee_policy=ExtensionPolicy.permit_all(),
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(),
         )
     except Exception as exc:  # noqa: BLE001 - any failure is the verdict, never a crash
         return Verdict(UNVERIFIABLE, reason=_reason(exc))
-    cert = getattr(result, "signing_cert", None)
-    subject = cert.subject.rfc4514_string() if cert is not None else None
-    return Verdict(VERIFIED, subject=subject)
+    del result
+    return Verdict(VERIFIED, subject=_subject(root))
+
+
+def _subject(root: Any) -> str | None:
+    """The subject of the (first) certificate in the signature's KeyInfo: the one the chain
+    was verified from."""
+    import base64
+
+    from cryptography import x509
+
+    node = next(_signature(root).iter(f"{{{DSIG}}}X509Certificate"), None)
+    if node is None or not node.text:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode("".join(node.text.split())))
+    except ValueError:
+        return None
+    return cert.subject.rfc4514_string()
 
 
 def _reason(exc: Exception) -> str:
