@@ -38,6 +38,10 @@ CODE_NAMES = {
 }
 
 
+# The receipt's codes as the console says them (schemas/document_receipt.json).
+STATUS_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
+
+
 def _receipt(doc_id: str, unit: str) -> dict[str, Any] | None:
     found = records("document_receipt", "WHERE document_id = ? AND unit = ?", (doc_id, unit))
     return found[0] if found else None
@@ -65,7 +69,7 @@ def outside_list() -> Any:
         "console/edxml_list.html",
         items=items,
         names=unit_names(),
-        status_names=labels("document_receipt", "status_code"),
+        status_names=STATUS_NAMES,
     )
 
 
@@ -99,7 +103,7 @@ def outside_document(doc_id: str) -> Any:
         file_size=file_size,
         code_names=CODE_NAMES,
         business_types=BUSINESS_TYPES,
-        status_names=labels("document_receipt", "status_code"),
+        status_names=STATUS_NAMES,
         urgencies=labels("document", "urgency"),
     )
 
