@@ -60,10 +60,10 @@ from .filetypes import (
     kind_of,
 )
 from .ids import new_id
-from .officefiles import OFFICE as OFFICE_KINDS
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
+from .officefiles import OFFICE as OFFICE_KINDS
 from .postgres import PgConnection, configure_postgres, install_functions, is_postgres
 from .recovery import Recovery
 from .replica import (

@@ -47,15 +47,14 @@ from .changes import ChangeLog, canonical
 from .envelope import open_envelope, seal
 from .errors import BadSignature, ChangesetError, RemoteRefused, UnsupportedFile
 from .filetypes import ACCEPTED, check_file
-from .officefiles import OFFICE
-
-RECEIVED_KINDS = ACCEPTED + OFFICE
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys
+from .officefiles import OFFICE
 from .store import atomic, get_meta, set_meta
 from .transport import HttpTransport
 
 CHUNK_SIZE = 256 * 1024
+RECEIVED_KINDS = ACCEPTED + OFFICE  # what a node takes from the hub (docs/edxml.md)
 MAX_CHUNK = 4 * 1024 * 1024
 MAX_FRAME_JSON = 4096
 STATUS_BATCH = 200

@@ -27,7 +27,9 @@ from .filetypes import FileKind
 DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word", False, "docx"
 )
-XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel", False, "xlsx")
+XLSX = FileKind(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel", False, "xlsx"
+)
 DOC = FileKind("application/msword", "Word", False, "doc")
 XLS = FileKind("application/vnd.ms-excel", "Excel", False, "xls")
 OFFICE: tuple[FileKind, ...] = (DOCX, XLSX, DOC, XLS)

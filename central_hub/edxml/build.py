@@ -201,4 +201,5 @@ def finish(root: Any, signer: tuple[bytes, bytes] | None) -> bytes:
         from .signature import sign
 
         root = sign(root, signer)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return data

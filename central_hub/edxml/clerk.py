@@ -123,7 +123,9 @@ def forward(
         try:
             datetime.strptime(deadline, "%Y-%m-%d")
         except ValueError:
-            raise ValidationError("Hạn xử lý phải là một ngày (dd/mm/yyyy).", field="deadline")
+            raise ValidationError(
+                "Hạn xử lý phải là một ngày (dd/mm/yyyy).", field="deadline"
+            ) from None
     hub_unit = state().unit
     now = now_iso()
     copy = {
@@ -155,7 +157,8 @@ def forward(
         sent_at=now,
         notes=clean_text(
             f"Văn phòng chuyển văn bản liên thông của {doc.get('issuing_agency')} để xử lý: "
-            f"{lead} chủ trì" + (f", {', '.join(units[1:])} phối hợp" if units[1:] else "")
+            f"{lead} chủ trì"
+            + (f", {', '.join(units[1:])} phối hợp" if units[1:] else "")
             + (f"; hạn xử lý {deadline[8:10]}/{deadline[5:7]}/{deadline[:4]}" if deadline else "")
         )[:2000],
     )
@@ -163,14 +166,15 @@ def forward(
     writes = [Write("document", copy["id"], hub_unit, copy)]
     for att in records(
         "attachment",
-        "WHERE parent_type = 'document' AND parent_id = ? AND coalesce(deleted, 0) = 0 "
-        "ORDER BY id",
+        "WHERE parent_type = 'document' AND parent_id = ? AND coalesce(deleted, 0) = 0 ORDER BY id",
         (doc_id,),
     ):
         fields = dict(att, id=new_id(), parent_id=copy["id"], uploaded_by=user.username)
         fields.pop("deleted", None)
         writes.append(Write("attachment", fields["id"], hub_unit, fields))
-    fields = {} if receipt is not None and receipt.get("registered_at") else _registration(receipt, user)
+    fields = (
+        {} if receipt is not None and receipt.get("registered_at") else _registration(receipt, user)
+    )
     fields.update(
         status_code="05",
         lead_handler=lead,

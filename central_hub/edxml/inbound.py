@@ -225,7 +225,7 @@ def _attach(conn: Any, doc_id: str, files: list[tuple[str, bytes, str]], actor: 
     hub_unit = state().unit
     writes = []
     for name, data, mime in files:
-        fields = {
+        fields: dict[str, Any] = {
             "id": new_id(),
             "unit": hub_unit,
             "parent_type": "document",
@@ -317,8 +317,10 @@ def _new(
     writes = [Write("document", doc["id"], hub_unit, doc), *_attach(conn, doc["id"], files, actor)]
     for old in replaced:
         writes += _recall_writes(
-            conn, old["document_id"], f"{msg.from_name or msg.from_organ}: thay thế bởi văn "
-            f"bản {msg.symbol}" + (f" ({msg.business_reason})" if msg.business_reason else "")
+            conn,
+            old["document_id"],
+            f"{msg.from_name or msg.from_organ}: thay thế bởi văn "
+            f"bản {msg.symbol}" + (f" ({msg.business_reason})" if msg.business_reason else ""),
         )
         store.update_document(conn, old["document_id"], replaced_by=doc["id"])
         result["changed"].append(_said(old["document_id"], unit, "Bị thay thế, đã thu hồi"))
@@ -339,7 +341,7 @@ def _new(
         },
     )
     row["document_id"] = doc["id"]
-    row["note"] = f"Nhận văn bản {doc['symbol']} cho đơn vị {unit}"
+    row["note"] = f"Nhận văn bản {doc['symbol']} gửi tới {_unit_name(conn, unit)}"
     result["created"].append(
         dict(_said(doc["id"], unit, "Văn bản đến mới"), symbol=doc["symbol"], files=len(files))
     )
@@ -462,6 +464,11 @@ def _ours_by_key(conn: Any, key: str) -> str | None:
         (unit, day.replace("/", "-"), nfc(symbol)),
     )
     return found[0]["id"] if found else None
+
+
+def _unit_name(conn: Any, unit: str) -> str:
+    found = select_records(conn, "unit", "WHERE code = ?", (unit,))
+    return str(found[0]["name"]) if found else unit
 
 
 def _said(doc_id: str, unit: str, what: str) -> dict[str, Any]:

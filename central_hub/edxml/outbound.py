@@ -31,7 +31,7 @@ from sync import Conflict, NotFound, ValidationError, Write, atomic, select_reco
 from ..files import blob_store
 from ..store import capture
 from ..store import edxml as store
-from ..web import db, state
+from ..web import db, state, unit_names
 from .build import Organ, document_message, finish, status_message
 from .inbound import hub_organ, now_iso
 from .message import document_key
@@ -107,8 +107,7 @@ def document_edxml(doc_id: str, to: list[str] | None = None) -> tuple[bytes, dic
     files = select_records(
         db(),
         "attachment",
-        "WHERE parent_type = 'document' AND parent_id = ? AND coalesce(deleted, 0) = 0 "
-        "ORDER BY id",
+        "WHERE parent_type = 'document' AND parent_id = ? AND coalesce(deleted, 0) = 0 ORDER BY id",
         (doc_id,),
     )
     blobs = blob_store()
@@ -197,8 +196,12 @@ def write_status(doc_id: str, code: str, description: str | None = None) -> str 
     }
     receipt = _receipt(doc_id, info["addressed_unit"])
     staff = (receipt or {}).get("updated_by")
-    data = finish(status_message(sender, answered, code, description=description, staff=staff), signer())
-    row = _record(doc, "status", code, data, info["organ_from"], answered["doc_key"], description or "")
+    data = finish(
+        status_message(sender, answered, code, description=description, staff=staff), signer()
+    )
+    row = _record(
+        doc, "status", code, data, info["organ_from"], answered["doc_key"], description or ""
+    )
     row["organ_from"] = sender.organ_id
     name = _file_name("trangthai", code, doc, row["id"])
     row["file_name"] = name
@@ -222,10 +225,12 @@ def _receipt(doc_id: str, unit: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def wanted_codes(receipt: dict[str, Any] | None) -> list[tuple[str, str | None]]:
+def wanted_codes(
+    receipt: dict[str, Any] | None, names: dict[str, str] | None = None
+) -> list[tuple[str, str | None]]:
     """The edXML status codes a receipt has reached, in order, each with its description:
     registered (internal 04) → 03, assigned (05) → 04, done (06) → 06, refused (02) → 02
-    with the reason (docs/edxml.md, "Statuses")."""
+    with the reason (docs/edxml.md, "Statuses"); ``names`` says a lead unit's name."""
     if receipt is None:
         return []
     code = receipt["status_code"]
@@ -237,6 +242,7 @@ def wanted_codes(receipt: dict[str, Any] | None) -> list[tuple[str, str | None]]
         out.append(("03", f"Văn thư đã vào sổ văn bản đến, số đến {number}" if number else None))
     if receipt.get("assigned_at") or code in ("05", "06"):
         who = receipt.get("lead_handler")
+        who = (names or {}).get(who, who) if who else None
         out.append(("04", f"Đã phân công xử lý: {who}" if who else None))
     if code == "06":
         result = receipt.get("result")
@@ -258,7 +264,8 @@ def _finish_forwarded(doc_id: str) -> None:
             fields = {
                 "status_code": "06",
                 "done_at": lead.get("done_at") or now_iso(),
-                "result": lead.get("result") or f"Hoàn thành tại đơn vị {fwd['lead_unit']}",
+                "result": lead.get("result")
+                or f"Hoàn thành tại {unit_names().get(fwd['lead_unit'], fwd['lead_unit'])}",
                 "updated_by": lead.get("updated_by") or "system",
             }
             capture(conn).write_many(
@@ -285,7 +292,8 @@ def exchange_round() -> dict[str, int]:
         if info["addressed_unit"] == state().unit:
             _finish_forwarded(doc_id)
         sent = store.statuses_sent(conn, doc_id)
-        for code, description in wanted_codes(_receipt(doc_id, info["addressed_unit"])):
+        receipt = _receipt(doc_id, info["addressed_unit"])
+        for code, description in wanted_codes(receipt, unit_names()):
             if code not in sent and write_status(doc_id, code, description):
                 done["statuses"] += 1
     return done

@@ -13,6 +13,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from office import form_day
 from sync import NotFound, ValidationError, labels
+from webapp import User
 
 from ..city import documents as documents_api
 from ..console.work import current_units, file_size
@@ -77,7 +78,7 @@ def outside_list() -> Any:
 @login_required()
 def outside_document(doc_id: str) -> Any:
     """One document from outside, and the clerk's actions on it."""
-    doc = documents_api.document(doc_id, console_user())
+    doc = documents_api.document(doc_id, _user())
     info = exchange_info(doc_id)
     if info["outside"] is None:
         raise NotFound("Văn bản này không đến từ trục liên thông.")
@@ -85,7 +86,7 @@ def outside_document(doc_id: str) -> Any:
     receipt = _receipt(doc_id, unit)
     forwards = []
     for fwd in info["outside"]["forwards"]:
-        copy = documents_api.document(fwd["forwarded_id"], console_user())
+        copy = documents_api.document(fwd["forwarded_id"], _user())
         forwards.append(dict(fwd, doc=copy))
     sent = {m["code"] for m in info["messages"] if m["direction"] == "out"}
     return render_template(
@@ -99,7 +100,8 @@ def outside_document(doc_id: str) -> Any:
         due=[c for c, _ in wanted_codes(receipt)],
         at_city=unit == state().unit,
         unit_name=unit_names().get(unit, unit),
-        units=current_units(),
+        # Forwarded to wards (docs/edxml.md, "At the city office").
+        units=[u for u in current_units() if u["kind"] == "ward"],
         file_size=file_size,
         code_names=CODE_NAMES,
         business_types=BUSINESS_TYPES,
@@ -108,22 +110,29 @@ def outside_document(doc_id: str) -> Any:
     )
 
 
-def _back(doc_id: str) -> Response:
+def _user() -> User:
+    user = console_user()
+    if user is None:  # login_required ran first
+        raise NotFound("Hãy đăng nhập lại.")
+    return user
+
+
+def _back(doc_id: str) -> Any:
     return redirect(url_for("console_edxml.outside_document", doc_id=doc_id))
 
 
 @bp.post("/<doc_id>/vao-so")
 @login_required("admin")
-def register(doc_id: str) -> Response:
+def register(doc_id: str) -> Any:
     """Register it in the city's incoming register (status 03 to the sender)."""
-    receipt = clerk.register(doc_id, console_user())
+    receipt = clerk.register(doc_id, _user())
     flash(f"Đã vào sổ văn bản đến, số đến {receipt['incoming_number']}.", "ok")
     return _back(doc_id)
 
 
 @bp.post("/<doc_id>/chuyen")
 @login_required("admin")
-def forward(doc_id: str) -> Response:
+def forward(doc_id: str) -> Any:
     """Forward it to wards (status 04 to the sender)."""
     form = request.form
     try:
@@ -133,7 +142,7 @@ def forward(doc_id: str) -> Response:
             form.get("lead", ""),
             [u for u in form.getlist("others") if u != form.get("lead")],
             deadline.isoformat() if deadline else None,
-            console_user(),
+            _user(),
         )
     except ValidationError as exc:
         flash(exc.message, "error")
@@ -148,10 +157,10 @@ def forward(doc_id: str) -> Response:
 
 @bp.post("/<doc_id>/tu-choi")
 @login_required("admin")
-def refuse(doc_id: str) -> Response:
+def refuse(doc_id: str) -> Any:
     """Refuse it with a reason (status 02 to the sender)."""
     try:
-        clerk.refuse(doc_id, request.form.get("note", ""), console_user())
+        clerk.refuse(doc_id, request.form.get("note", ""), _user())
     except ValidationError as exc:
         flash(exc.message, "error")
         return _back(doc_id)
@@ -163,7 +172,7 @@ def refuse(doc_id: str) -> Response:
 @login_required()
 def attachment(doc_id: str, attachment_id: str) -> Response:
     """A file of the document: a PDF or image opens in the page, Word and Excel download."""
-    doc = documents_api.document(doc_id, console_user())
+    doc = documents_api.document(doc_id, _user())
     found = [a for a in doc["attachments"] if a["id"] == attachment_id]
     if not found or not blob_store().has(found[0]["sha256"]):
         raise NotFound("Không có tệp đính kèm này.")

@@ -63,7 +63,7 @@ def verify(root: Any, trust_store: str | Path | None) -> Verdict:
             UNVERIFIABLE,
             reason="máy chủ chưa cấu hình kho chứng thư tin cậy (EDXML_TRUST_STORE)",
         )
-    from signxml import SignatureConfiguration, XMLVerifier  # heavy: only when needed
+    from signxml.verifier import SignatureConfiguration, XMLVerifier  # heavy: when needed
     from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
     config = SignatureConfiguration(
@@ -80,8 +80,9 @@ def verify(root: Any, trust_store: str | Path | None) -> Verdict:
             # A signer's certificate is a document-signing one, not a web server's: the web
             # PKI's rules for the end entity (a DNS name, TLS usages) do not apply; its chain,
             # validity and the authorities' rules do.
-            ee_policy=ExtensionPolicy.permit_all(),
-            ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+            # (signxml's annotation says PolicyBuilder; its code takes, and checks for, these.)
+            ee_policy=ExtensionPolicy.permit_all(),  # type: ignore[arg-type]
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(),  # type: ignore[arg-type]
         )
     except Exception as exc:  # noqa: BLE001 - any failure is the verdict, never a crash
         return Verdict(UNVERIFIABLE, reason=_reason(exc))
@@ -124,7 +125,7 @@ def load_signer(cert_path: str, key_path: str) -> tuple[bytes, bytes] | None:
 def sign(root: Any, signer: tuple[bytes, bytes]) -> Any:
     """``root`` signed (enveloped, RSA-SHA256): the signature takes the place of the
     ``Signature`` placeholder the builder put in the header."""
-    from signxml import XMLSigner
+    from signxml.signer import XMLSigner
     from signxml.algorithms import CanonicalizationMethod
 
     cert, key = signer

@@ -196,8 +196,7 @@ def add_forward(
 ) -> None:
     """Record that the city document ``forwarded_id`` forwards the outside ``original_id``."""
     conn.execute(
-        "INSERT INTO edxml_forwards (forwarded_id, original_id, lead_unit, at) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO edxml_forwards (forwarded_id, original_id, lead_unit, at) VALUES (?, ?, ?, ?)",
         (forwarded_id, original_id, lead_unit, at),
     )
 
@@ -209,7 +208,9 @@ def forwards_of(conn: sqlite3.Connection, original_id: str) -> list[dict[str, An
         "WHERE original_id = ? ORDER BY at, forwarded_id",
         (original_id,),
     ).fetchall()
-    return [dict(forwarded_id=r["forwarded_id"], lead_unit=r["lead_unit"], at=r["at"]) for r in rows]
+    return [
+        dict(forwarded_id=r["forwarded_id"], lead_unit=r["lead_unit"], at=r["at"]) for r in rows
+    ]
 
 
 def unsent_outgoing(conn: sqlite3.Connection, hub_unit: str, limit: int = 100) -> list[str]:

@@ -58,7 +58,9 @@ def test_a_document_from_outside_is_forwarded_finished_and_answered(
     outbox = cluster.hub_data / "edxml" / "outbox"
     inbox.mkdir(parents=True, exist_ok=True)
     pdf = [("Kế hoạch chuyển đổi số.pdf", "application/pdf", M.PDF)]
-    message = M.document(to="000.00.00.H57", subject=SUBJECT, files=pdf, number="215", notation="KH-BTTTT")
+    message = M.document(
+        to="000.00.00.H57", subject=SUBJECT, files=pdf, number="215", notation="KH-BTTTT"
+    )
     (inbox / ".dang-ghi").write_bytes(message)
     (inbox / ".dang-ghi").rename(inbox / "ke-hoach.edxml")  # as a connector drops a file
     wait_until(lambda: _codes(outbox) == ["01"], 30, interval=0.5, what="status 01 in the outbox")
@@ -69,7 +71,9 @@ def test_a_document_from_outside_is_forwarded_finished_and_answered(
     log_in(page, "/console/dang-nhap", "admin")
     page.get_by_role("link", name="Điều hành").click()
     page.get_by_role("link", name="Liên thông").click()
-    expect(page.get_by_role("heading", name="Văn bản đến từ trục liên thông quốc gia")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Văn bản đến từ trục liên thông quốc gia")
+    ).to_be_visible()
     row = page.locator("tr[data-outside]")
     expect(row).to_contain_text("215/KH-BTTTT")
     expect(row).to_contain_text("Văn phòng Chính phủ")

@@ -104,7 +104,9 @@ def test_the_document_sample_becomes_a_ward_s_incoming_document(
     assert (WARD,) in routes
     # The original message is kept, byte for byte, and 01 went to the outbox.
     (original,) = [m for m in info["messages"] if m["direction"] == "in"]
-    sha = hub_query(tmp_path / "hub", "SELECT sha256 FROM edxml_messages WHERE id = ?", original["id"])
+    sha = hub_query(
+        tmp_path / "hub", "SELECT sha256 FROM edxml_messages WHERE id = ?", original["id"]
+    )
     stored = BlobStore(tmp_path / "hub" / "blobs")
     assert stored.path(sha[0][0]).read_bytes() == M.sample("edoc")
     (arrival,) = _outbox(tmp_path)
@@ -196,16 +198,26 @@ def test_new_update_revocation_and_replacement_act_on_the_named_document(
     info = _doc(hub, auth, doc_id)
     assert info["document"]["summary"] == "Văn bản liên thông chỉ đạo (sửa đổi)"
     assert info["outside"]["version"] == 2
-    assert "Cập nhật lần 1" in info["document"]["notes"] and "Sửa trích yếu" in info["document"]["notes"]
+    assert (
+        "Cập nhật lần 1" in info["document"]["notes"]
+        and "Sửa trích yếu" in info["document"]["notes"]
+    )
     # The earlier version is its message, kept; the earlier file stays beside the new one.
     assert [m["code"] for m in info["messages"] if m["direction"] == "in"] == ["0", "2"]
-    names = {r[0] for r in hub_query(tmp_path / "hub", "SELECT name FROM attachment WHERE parent_id = ?", doc_id)}
+    names = {
+        r[0]
+        for r in hub_query(
+            tmp_path / "hub", "SELECT name FROM attachment WHERE parent_id = ?", doc_id
+        )
+    }
     assert names == {"Quyết định.pdf", "Phụ lục.xlsx"}
 
     replacement = _post(
         hub,
         auth,
-        M.document(number="15", notation="VPCP-TH", business=3, reason="Thay thế", replaces=[M.SAMPLE_KEY]),
+        M.document(
+            number="15", notation="VPCP-TH", business=3, reason="Thay thế", replaces=[M.SAMPLE_KEY]
+        ),
     )
     assert replacement.status_code == 201, replacement.get_json()
     new_id = replacement.get_json()["created"][0]["document_id"]
@@ -263,18 +275,27 @@ DTD_ONLY = M.document().replace(
         (b"<a>not edxml</a>", 422, "edxml_not_edxml", "QCVN 102:2016"),
         (M.document(to="000.00.99.X99"), 422, "edxml_wrong_recipient", "không phải Văn phòng"),
         (
-            M.document(files=[("big.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024))]),
+            M.document(
+                files=[("big.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024))]
+            ),
             413,
             "edxml_file_too_large",
             "lớn hơn 10 MB",
         ),
         (
-            M.document(files=[("setup.exe", "application/octet-stream", b"MZ\x90\x00" + b"\x00" * 100)]),
+            M.document(
+                files=[("setup.exe", "application/octet-stream", b"MZ\x90\x00" + b"\x00" * 100)]
+            ),
             415,
             "unsupported_file_type",
             "setup.exe",
         ),
-        (M.document(files=[("macro.docx", "application/msword", M.docx(macros=True))]), 415, "office_macros", "macro"),
+        (
+            M.document(files=[("macro.docx", "application/msword", M.docx(macros=True))]),
+            415,
+            "office_macros",
+            "macro",
+        ),
         (
             M.document(files=[("mau.docx", "application/msword", M.docx(remote_template=True))]),
             415,
@@ -331,12 +352,19 @@ def test_a_message_must_come_as_xml_from_an_administrator(
 def test_messy_files_are_read(hub: FlaskClient, tmp_path: Path, auth: dict[str, str]) -> None:
     """A BOM, bytes before the declaration, odd whitespace, empty and missing optional parts."""
     raw = M.document(subject="  Về   việc\n\t kiểm tra  ")
-    raw = raw.replace(b"<edXML:Content>test g\xe1\xbb\xadi li\xc3\xaan th\xc3\xb4ng vpcp</edXML:Content>", b"<edXML:Content/>")
+    raw = raw.replace(
+        b"<edXML:Content>test g\xe1\xbb\xadi li\xc3\xaan th\xc3\xb4ng vpcp</edXML:Content>",
+        b"<edXML:Content/>",
+    )
     raw = raw.replace(b"<edXML:DueDate>2018/06/25</edXML:DueDate>", b"")
     messy = b"\xef\xbb\xbfContent-Type: application/xml\r\n\r\n  " + raw
-    resp = _post(hub, auth, messy.replace(b"<edXML:To>", b"<edXML:To>\n\n  ", 1).replace(
-        M.SAMPLE_TO.encode(), b"  000.00.00.G22 \n"
-    ))
+    resp = _post(
+        hub,
+        auth,
+        messy.replace(b"<edXML:To>", b"<edXML:To>\n\n  ", 1).replace(
+            M.SAMPLE_TO.encode(), b"  000.00.00.G22 \n"
+        ),
+    )
     assert resp.status_code == 201, resp.get_json()
     doc = _doc(hub, auth, resp.get_json()["created"][0]["document_id"])["document"]
     assert doc["summary"] == "Về việc kiểm tra" and doc["units"] == [CITY]
@@ -356,7 +384,11 @@ def test_word_and_excel_files_are_stored_and_only_downloaded(
     resp = _post(hub, auth, M.document(to="000.00.00.G22", files=files))
     assert resp.status_code == 201, resp.get_json()
     doc_id = resp.get_json()["created"][0]["document_id"]
-    rows = hub_query(tmp_path / "hub", "SELECT id, name, mime FROM attachment WHERE parent_id = ? ORDER BY name", doc_id)
+    rows = hub_query(
+        tmp_path / "hub",
+        "SELECT id, name, mime FROM attachment WHERE parent_id = ? ORDER BY name",
+        doc_id,
+    )
     mimes = {r[1]: r[2] for r in rows}
     assert mimes["Tờ trình.docx"].endswith("wordprocessingml.document")
     assert mimes["Số liệu.xlsx"].endswith("spreadsheetml.sheet")

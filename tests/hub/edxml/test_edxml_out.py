@@ -90,10 +90,16 @@ def test_a_document_goes_out_in_the_samples_structure_with_its_files(
         "/api/v1/documents",
         data={
             "document": json.dumps(
-                {"doc_type": "Công văn", "summary": "Về việc phối hợp", "units": [WARD],
-                 "edxml_to": [CITY_B, "000.00.00.G22"]}
+                {
+                    "doc_type": "Công văn",
+                    "summary": "Về việc phối hợp",
+                    "units": [WARD],
+                    "edxml_to": [CITY_B, "000.00.00.G22"],
+                }
             ),
-            "attachments": FileStorage(io.BytesIO(M.PDF), "Công văn.pdf", content_type="application/pdf"),
+            "attachments": FileStorage(
+                io.BytesIO(M.PDF), "Công văn.pdf", content_type="application/pdf"
+            ),
         },
         headers=auth,
     )
@@ -106,7 +112,10 @@ def test_a_document_goes_out_in_the_samples_structure_with_its_files(
     msg = parse(raw)
     assert msg.from_organ == CITY_A and msg.to_organs == [CITY_B, "000.00.00.G22"]
     assert msg.symbol == doc["symbol"] and msg.subject == "Về việc phối hợp"
-    assert msg.doc_key == f"{CITY_A},{dt.date.fromisoformat(doc['issued_on']):%Y/%m/%d},{doc['symbol']}"
+    assert (
+        msg.doc_key
+        == f"{CITY_A},{dt.date.fromisoformat(doc['issued_on']):%Y/%m/%d},{doc['symbol']}"
+    )
     assert msg.platform_id == msg.doc_key
     (att,) = msg.attachments
     assert att.name == "Công văn.pdf" and att.content_type == "application/pdf"
@@ -115,12 +124,19 @@ def test_a_document_goes_out_in_the_samples_structure_with_its_files(
     extra = M.paths(raw) - M.paths(M.sample("edoc"))
     assert extra == set(), extra
     # ?to= chooses the recipients; a secret document never goes out; an unknown one is 404.
-    only = parse(client.get(f"/api/v1/documents/{doc['id']}/edxml?to=000.00.00.X1", headers=auth).data)
+    only = parse(
+        client.get(f"/api/v1/documents/{doc['id']}/edxml?to=000.00.00.X1", headers=auth).data
+    )
     assert only.to_organs == ["000.00.00.X1"]
     secret = _send(a, secrecy="mat", summary="")
     refused = client.get(f"/api/v1/documents/{secret['id']}/edxml", headers=auth)
     assert refused.status_code == 409 and "Văn bản mật" in refused.get_json()["error"]["message"]
-    assert client.get("/api/v1/documents/0190a0a0-0000-7000-8000-000000000000/edxml", headers=auth).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/documents/0190a0a0-0000-7000-8000-000000000000/edxml", headers=auth
+        ).status_code
+        == 404
+    )
     # The outbox writes it once, for the connector to send.
     with a.app_context():
         run_once(a)
@@ -141,11 +157,21 @@ def test_round_trip_between_two_hubs_and_statuses_back(tmp_path: Path, engine: H
     assert taken.status_code == 201, taken.get_json()
     (created,) = taken.get_json()["created"]
     assert created["unit"] == "H57"  # hub b's city office, addressed by its ORGAN_ID
-    info = b.test_client().get(
-        f"/api/v1/edxml/documents/{created['document_id']}", headers=_auth(b)
-    ).get_json()
+    info = (
+        b.test_client()
+        .get(f"/api/v1/edxml/documents/{created['document_id']}", headers=_auth(b))
+        .get_json()
+    )
     doc = info["document"]
-    for field in ("symbol", "summary", "doc_type", "issued_on", "signer", "signing_competence", "urgency"):
+    for field in (
+        "symbol",
+        "summary",
+        "doc_type",
+        "issued_on",
+        "signer",
+        "signing_competence",
+        "urgency",
+    ):
         assert doc[field] == sent[field], field
     assert doc["issuing_agency"] == "Văn phòng a"
     assert info["outside"]["organ_from"] == CITY_A
@@ -162,9 +188,11 @@ def test_round_trip_between_two_hubs_and_statuses_back(tmp_path: Path, engine: H
         assert M.paths(path.read_bytes()) <= M.paths(M.sample("status"))
         back = _take(a, path.read_bytes())
         assert back.status_code == 201, back.get_json()
-    (status,) = a.test_client().get(
-        f"/api/v1/edxml/documents/{sent['id']}", headers=_auth(a)
-    ).get_json()["outside_statuses"]
+    (status,) = (
+        a.test_client()
+        .get(f"/api/v1/edxml/documents/{sent['id']}", headers=_auth(a))
+        .get_json()["outside_statuses"]
+    )
     assert status["organ_id"] == CITY_B and status["status_code"] == "03"
 
 
@@ -173,7 +201,7 @@ def test_round_trip_between_two_hubs_and_statuses_back(tmp_path: Path, engine: H
 
 def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A certification authority (the trust store), and a certificate and key it issued."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -189,9 +217,12 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -205,7 +236,8 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
         )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
@@ -255,7 +287,9 @@ def test_signed_messages_are_verified_against_the_trust_store(
     assert body["signature"]["status"] == "absent"
     page_client = e.test_client()
     console_login(page_client, None, role="admin")
-    page = page_client.get(f"/console/dieu-hanh/lien-thong/{body['created'][0]['document_id']}").text
+    page = page_client.get(
+        f"/console/dieu-hanh/lien-thong/{body['created'][0]['document_id']}"
+    ).text
     assert "Không có chữ ký số" in page
     # Status messages out of a hub with a key are signed too.
     run_once(a)
@@ -265,7 +299,9 @@ def test_signed_messages_are_verified_against_the_trust_store(
 # -- drop folders -------------------------------------------------------------------------------
 
 
-def test_the_inbox_is_taken_refusals_set_aside_restart_safe(tmp_path: Path, engine: HubEngine) -> None:
+def test_the_inbox_is_taken_refusals_set_aside_restart_safe(
+    tmp_path: Path, engine: HubEngine
+) -> None:
     app = _hub(tmp_path, "hub", engine, ORGAN_ID=M.SAMPLE_TO)
     inbox = Path(app.config["DATA"]) / "edxml" / "inbox"
     inbox.mkdir(parents=True)
