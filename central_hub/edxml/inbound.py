@@ -29,44 +29,31 @@ from flask import current_app
 
 from office import VIETNAM
 from sync import (
-    FILE_KINDS,
-    OFFICE_KINDS,
     NotFound,
-    PayloadTooLarge,
-    UnsupportedFile,
     Write,
     atomic,
-    check_bytes,
     clean_text,
     new_id,
-    nfc,
     select_records,
     validate,
 )
 
-from ..files import add_source, blob_store
-from ..portal.submission import MAX_SCAN_BYTES
+from ..files import blob_store
 from ..store import capture
 from ..store import edxml as store
 from ..web import db, state
+from .attachments import attach, checked_files
 from .build import URGENCY
 from .message import BUSINESS_TYPES, EdxmlRefused, Message, parse
 from .signature import LABELS, verify
+from .status_in import hub_organ, said, take_status
 
-MAX_ATTACHMENTS = 20  # files one message may carry
-ATTACHMENT_BYTES = MAX_SCAN_BYTES  # each, as a scan at the console or the portal (issue [7])
-EXCHANGE_KINDS = FILE_KINDS + OFFICE_KINDS
 COMPETENCES = ("KT.", "TL.", "TUQ.", "TM.")
 
 
 def now_iso() -> str:
     """Now in Huế, to the second."""
     return datetime.now(VIETNAM).isoformat(timespec="seconds")
-
-
-def hub_organ() -> str:
-    """The city office's OrganId (``ORGAN_ID``)."""
-    return str(current_app.config["ORGAN_ID"])
 
 
 def take(raw: bytes, *, source: str, actor: str, file_name: str | None = None) -> dict[str, Any]:
@@ -115,14 +102,14 @@ def take(raw: bytes, *, source: str, actor: str, file_name: str | None = None) -
     }
     if msg.kind == "status":
         with atomic(conn):
-            _status(conn, msg, message_row, result)
+            take_status(conn, msg, message_row, result)
             message_row["sha256"] = blob_store().put(raw)
             store.add_message(conn, message_row)
         return result
     units = _addressed(conn, msg)
     result["business_type"] = msg.business_type
     result["business_name"] = BUSINESS_TYPES[msg.business_type]
-    files = _files(msg, result["warnings"])
+    files = checked_files(msg, result["warnings"])
     with atomic(conn):
         message_row["sha256"] = blob_store().put(raw)
         for unit in units:
@@ -175,72 +162,6 @@ def _named(conn: Any, msg: Message, unit: str) -> list[dict[str, Any]]:
             code="edxml_unknown_document",
         )
     return found
-
-
-# -- attachments ------------------------------------------------------------------------------
-
-
-def _files(msg: Message, warnings: list[str]) -> list[tuple[str, bytes, str]]:
-    """The attachments as (name, bytes, mime), checked by their bytes: each of a kind the
-    offices use (PDF, images, Word, Excel), within :data:`ATTACHMENT_BYTES`. One whose text
-    is not base64 is left out with a warning (the SDK's samples carry placeholders), the
-    message is kept whole with the document."""
-    if len(msg.attachments) > MAX_ATTACHMENTS:
-        raise EdxmlRefused(
-            f"Thông điệp kèm {len(msg.attachments)} tệp; hệ thống nhận tối đa "
-            f"{MAX_ATTACHMENTS} tệp một văn bản.",
-            code="edxml_too_many_files",
-            field="attachments",
-        )
-    out = []
-    for att in msg.attachments:
-        name = nfc(att.name).replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "tep"
-        if len(att.encoded) > (ATTACHMENT_BYTES * 4) // 3 + 4096:
-            raise _too_large(name)
-        try:
-            data = att.data()
-        except EdxmlRefused as exc:
-            warnings.append(exc.message)
-            continue
-        if len(data) > ATTACHMENT_BYTES:
-            raise _too_large(name)
-        try:
-            kind = check_bytes(data, name, accepted=EXCHANGE_KINDS)
-        except UnsupportedFile as exc:
-            raise UnsupportedFile(exc.message, code=exc.code, field="attachments") from None
-        out.append((name, data, kind.mime))
-    return out
-
-
-def _too_large(name: str) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"Tệp đính kèm '{name}' lớn hơn {ATTACHMENT_BYTES // (1024 * 1024)} MB, giới hạn một "
-        "tệp của hệ thống; hãy đề nghị cơ quan gửi nén hoặc chia nhỏ tệp.",
-        code="edxml_file_too_large",
-        field="attachments",
-    )
-
-
-def _attach(conn: Any, doc_id: str, files: list[tuple[str, bytes, str]], actor: str) -> list[Write]:
-    hub_unit = state().unit
-    writes = []
-    for name, data, mime in files:
-        fields: dict[str, Any] = {
-            "id": new_id(),
-            "unit": hub_unit,
-            "parent_type": "document",
-            "parent_id": doc_id,
-            "sha256": blob_store().put(data, max_size=ATTACHMENT_BYTES),
-            "name": name,
-            "mime": mime,
-            "size": len(data),
-            "uploaded_by": actor,
-            "uploaded_at": now_iso(),
-        }
-        validate("attachment", fields)
-        add_source(conn, fields["sha256"], hub_unit)
-        writes.append(Write("attachment", fields["id"], hub_unit, fields))
-    return writes
 
 
 # -- business types ---------------------------------------------------------------------------
@@ -314,7 +235,10 @@ def _new(
         )[:2000]
     doc = {k: v for k, v in doc.items() if v is not None}
     validate("document", doc)
-    writes = [Write("document", doc["id"], hub_unit, doc), *_attach(conn, doc["id"], files, actor)]
+    writes = [
+        Write("document", doc["id"], hub_unit, doc),
+        *attach(conn, doc["id"], files, actor, now_iso()),
+    ]
     for old in replaced:
         writes += _recall_writes(
             conn,
@@ -323,7 +247,7 @@ def _new(
             f"bản {msg.symbol}" + (f" ({msg.business_reason})" if msg.business_reason else ""),
         )
         store.update_document(conn, old["document_id"], replaced_by=doc["id"])
-        result["changed"].append(_said(old["document_id"], unit, "Bị thay thế, đã thu hồi"))
+        result["changed"].append(said(old["document_id"], unit, "Bị thay thế, đã thu hồi"))
     capture(conn).write_many(writes, actor=actor)
     store.add_document(
         conn,
@@ -343,7 +267,7 @@ def _new(
     row["document_id"] = doc["id"]
     row["note"] = f"Nhận văn bản {doc['symbol']} gửi tới {_unit_name(conn, unit)}"
     result["created"].append(
-        dict(_said(doc["id"], unit, "Văn bản đến mới"), symbol=doc["symbol"], files=len(files))
+        dict(said(doc["id"], unit, "Văn bản đến mới"), symbol=doc["symbol"], files=len(files))
     )
 
 
@@ -367,7 +291,7 @@ def _revoke(
         store.update_document(conn, old["document_id"], revoked_at=row["at"])
         row["document_id"] = old["document_id"]
         row["note"] = f"Thu hồi bởi {by}"
-        result["changed"].append(_said(old["document_id"], unit, f"Đã thu hồi bởi {by}"))
+        result["changed"].append(said(old["document_id"], unit, f"Đã thu hồi bởi {by}"))
 
 
 def _update(
@@ -395,84 +319,17 @@ def _update(
         )[:2000]
         validate("document", {**{k: v for k, v in current.items() if v is not None}, **fields})
         writes = [Write("document", doc_id, hub_unit, fields)]
-        writes += _attach(conn, doc_id, files, actor)
+        writes += attach(conn, doc_id, files, actor, now_iso())
         capture(conn).write_many(writes, actor=actor)
         store.update_document(conn, doc_id, version=version, signature=signature)
         row["document_id"] = doc_id
         row["note"] = f"Cập nhật lần {version - 1}"
-        result["changed"].append(_said(doc_id, unit, f"Đã cập nhật (phiên bản {version})"))
-
-
-def _status(conn: Any, msg: Message, row: dict[str, Any], result: dict[str, Any]) -> None:
-    """A status message: the outside agency's status of the document we sent it."""
-    key = str(msg.response_for)
-    doc_id = store.sent_document(conn, key) or _ours_by_key(conn, key)
-    if doc_id is None:
-        raise NotFound(
-            f"Thông điệp trạng thái trả lời văn bản {key}, nhưng máy chủ này không gửi văn bản "
-            "nào như vậy. Hãy đối chiếu số, ký hiệu và ngày văn bản với cơ quan gửi.",
-            code="edxml_unknown_document",
-        )
-    doc = select_records(conn, "document", "WHERE id = ?", (doc_id,))[0]
-    if msg.from_organ not in (doc.get("edxml_to") or []):
-        raise EdxmlRefused(
-            f"Cơ quan {msg.from_organ} không phải nơi nhận của văn bản {doc['symbol']} (nơi "
-            f"nhận: {', '.join(doc.get('edxml_to') or []) or 'không có cơ quan ngoài'}); "
-            "trạng thái không được ghi.",
-            code="edxml_not_recipient",
-            field="From",
-        )
-    store.set_outside_status(
-        conn,
-        {
-            "document_id": doc_id,
-            "organ_id": msg.from_organ,
-            "organ_name": msg.from_name,
-            "status_code": msg.status_code,
-            "description": msg.description,
-            "staff": msg.staff,
-            "at": row["at"],
-            "message_id": row["id"],
-        },
-    )
-    row["document_id"] = doc_id
-    row["note"] = f"{msg.from_name or msg.from_organ}: trạng thái {msg.status_code}"
-    result["changed"].append(
-        dict(
-            _said(doc_id, doc["unit"], f"Trạng thái tại {msg.from_name or msg.from_organ}"),
-            organ_id=msg.from_organ,
-            status_code=msg.status_code,
-        )
-    )
-
-
-def _ours_by_key(conn: Any, key: str) -> str | None:
-    """A document we sent, by ``OrganId,yyyy/mm/dd,symbol`` (sent before messages were
-    recorded, or given to the platform by hand)."""
-    parts = key.split(",", 2)
-    if len(parts) != 3:
-        return None
-    organ, day, symbol = parts
-    unit = state().unit if organ == hub_organ() else store.unit_by_organ(conn, organ)
-    if unit is None:
-        return None
-    found = select_records(
-        conn,
-        "document",
-        "WHERE unit = ? AND issued_on = ? AND symbol = ? AND coalesce(direction, 'outgoing') "
-        "= 'outgoing' ORDER BY id LIMIT 1",
-        (unit, day.replace("/", "-"), nfc(symbol)),
-    )
-    return found[0]["id"] if found else None
+        result["changed"].append(said(doc_id, unit, f"Đã cập nhật (phiên bản {version})"))
 
 
 def _unit_name(conn: Any, unit: str) -> str:
     found = select_records(conn, "unit", "WHERE code = ?", (unit,))
     return str(found[0]["name"]) if found else unit
-
-
-def _said(doc_id: str, unit: str, what: str) -> dict[str, Any]:
-    return {"document_id": doc_id, "unit": unit, "what": what}
 
 
 def _arrivals(result: dict[str, Any]) -> None:

@@ -63,8 +63,8 @@ def verify(root: Any, trust_store: str | Path | None) -> Verdict:
             UNVERIFIABLE,
             reason="máy chủ chưa cấu hình kho chứng thư tin cậy (EDXML_TRUST_STORE)",
         )
-    from signxml.verifier import SignatureConfiguration, XMLVerifier  # heavy: when needed
     from signxml.algorithms import DigestAlgorithm, SignatureMethod
+    from signxml.verifier import SignatureConfiguration, XMLVerifier  # heavy: when needed
 
     config = SignatureConfiguration(
         signature_methods=frozenset(SignatureMethod),
@@ -125,8 +125,8 @@ def load_signer(cert_path: str, key_path: str) -> tuple[bytes, bytes] | None:
 def sign(root: Any, signer: tuple[bytes, bytes]) -> Any:
     """``root`` signed (enveloped, RSA-SHA256): the signature takes the place of the
     ``Signature`` placeholder the builder put in the header."""
-    from signxml.signer import XMLSigner
     from signxml.algorithms import CanonicalizationMethod
+    from signxml.signer import XMLSigner
 
     cert, key = signer
     return XMLSigner(
