@@ -29,23 +29,13 @@ from __future__ import annotations
 
 import mmap
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UnsupportedFile
+from .filekind import FileKind
+from .officefiles import office_kind
 
 HEAD_BYTES = 16  # enough for every signature below
-
-
-@dataclass(frozen=True)
-class FileKind:
-    """A kind of file the offices use: its media type, its name for people, whether a browser
-    may show it in the page (else it is only downloaded), and its usual extension."""
-
-    mime: str
-    label: str
-    inline: bool
-    extension: str
 
 
 PDF = FileKind("application/pdf", "PDF", True, "pdf")
@@ -189,8 +179,6 @@ def _wants_office(accepted: tuple[FileKind, ...]) -> bool:
 
 
 def _office(data: bytes, name: str) -> FileKind | None:
-    from .officefiles import office_kind  # it builds on FileKind
-
     return office_kind(data, name)
 
 

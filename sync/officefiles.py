@@ -22,7 +22,7 @@ import re
 import zipfile
 
 from .errors import UnsupportedFile
-from .filetypes import FileKind
+from .filekind import FileKind
 
 DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word", False, "docx"

@@ -21,7 +21,7 @@ from ..store import capture
 from ..store import edxml as store
 from ..web import db, records, state
 from . import outbound
-from .inbound import now_iso
+from .context import now_iso
 
 
 def _outside(doc_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:

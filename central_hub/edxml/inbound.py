@@ -44,16 +44,13 @@ from ..store import edxml as store
 from ..web import db, state
 from .attachments import attach, checked_files
 from .build import URGENCY
+from .context import hub_organ, now_iso
 from .message import BUSINESS_TYPES, EdxmlRefused, Message, parse
+from .outbound import arrived
 from .signature import LABELS, verify
-from .status_in import hub_organ, said, take_status
+from .status_in import said, take_status
 
 COMPETENCES = ("KT.", "TL.", "TUQ.", "TM.")
-
-
-def now_iso() -> str:
-    """Now in Huế, to the second."""
-    return datetime.now(VIETNAM).isoformat(timespec="seconds")
 
 
 def take(raw: bytes, *, source: str, actor: str, file_name: str | None = None) -> dict[str, Any]:
@@ -334,7 +331,5 @@ def _unit_name(conn: Any, unit: str) -> str:
 
 def _arrivals(result: dict[str, Any]) -> None:
     """Status 01 for each new document, in the outbox at once (after the commit)."""
-    from .outbound import arrived
-
     for created in result["created"]:
         arrived(created["document_id"])

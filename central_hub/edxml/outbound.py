@@ -33,7 +33,7 @@ from ..store import capture
 from ..store import edxml as store
 from ..web import db, state, unit_names
 from .build import Organ, document_message, finish, status_message
-from .inbound import hub_organ, now_iso
+from .context import hub_organ, now_iso
 from .message import document_key
 from .signature import SIGNED, UNSIGNED, load_signer
 

@@ -10,14 +10,8 @@ from sync import NotFound, nfc, select_records
 
 from ..store import edxml as store
 from ..web import state
+from .context import hub_organ
 from .message import EdxmlRefused, Message
-
-
-def hub_organ() -> str:
-    """The city office's OrganId (``ORGAN_ID``)."""
-    from flask import current_app
-
-    return str(current_app.config["ORGAN_ID"])
 
 
 def take_status(conn: Any, msg: Message, row: dict[str, Any], result: dict[str, Any]) -> None:
