@@ -135,4 +135,17 @@ def test_a_document_from_outside_is_forwarded_finished_and_answered(
     page.screenshot(path=str(SHOTS / "lien-thong-done.png"), full_page=True)
     page.goto("/console/dieu-hanh/lien-thong")
     expect(page.locator("tr[data-outside]")).to_contain_text("Hoàn thành")
+
+    # A ward's own OrganId, in the reference data: checked, then saved.
+    page.goto(f"/console/danh-muc-don-vi/{OTHER}")
+    organ = page.get_by_label("Mã định danh liên thông (edXML)")
+    organ.fill("000 00 15")
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_role("alert")).to_contain_text("mã định danh liên thông")
+    organ = page.get_by_label("Mã định danh liên thông (edXML)")
+    organ.fill("000.00.15.H57")
+    page.screenshot(path=str(SHOTS / "unit-organ-id.png"), full_page=True)
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Đã lưu đơn vị {OTHER}")
+    expect(page.get_by_label("Mã định danh liên thông (edXML)")).to_have_value("000.00.15.H57")
     context.close()
