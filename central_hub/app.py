@@ -19,7 +19,7 @@ from webapp import (
     token_blueprint,
 )
 
-from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
+from . import city, conflicts, console, dossiers, edxml, nodes, portal, protocol, reference, sms
 from .housekeeping import Housekeeper, history_days
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
@@ -38,6 +38,7 @@ def blueprints() -> list[Blueprint]:
         *conflicts.BLUEPRINTS,
         *sms.BLUEPRINTS,
         *city.BLUEPRINTS,
+        *edxml.BLUEPRINTS,
         *reference.BLUEPRINTS,
         *console.BLUEPRINTS,
         *portal.BLUEPRINTS,
@@ -124,6 +125,11 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     if start_dispatcher and float(settings["SMS_INTERVAL"]) > 0:
         app.extensions["sms_dispatcher"] = sms.DispatchWorker.from_settings(settings, data_dir)
         app.extensions["sms_dispatcher"].start()
+    app.extensions["edxml"] = None
+    if start_dispatcher and float(settings["EDXML_INTERVAL"]) > 0:
+        # The drop folders of a platform connector beside the hub (docs/edxml.md).
+        app.extensions["edxml"] = edxml.ExchangeWorker(app, float(settings["EDXML_INTERVAL"]))
+        app.extensions["edxml"].start()
     app.extensions["housekeeper"] = None
     if start_dispatcher and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
         app.extensions["housekeeper"] = Housekeeper(

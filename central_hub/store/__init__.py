@@ -19,10 +19,11 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
   attachments, numbering);
 - ``portal.py``: the portal's submissions and online numbering;
 - ``sms.py``: the SMS dispatcher's bookkeeping;
-- ``files.py``: where each file at the hub came from.
+- ``files.py``: where each file at the hub came from;
+- ``edxml.py``: the exchange with agencies outside the city (docs/edxml.md).
 """
 
-from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
+from . import conflicts, edxml, enrollments, fleet, held, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
     StoreUnavailable,
@@ -64,6 +65,7 @@ __all__ = [
     "use_database",
     "write_marker",
     "conflicts",
+    "edxml",
     "enrollments",
     "fleet",
     "held",

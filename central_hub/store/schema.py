@@ -23,7 +23,7 @@ from sync import (
 )
 from webapp import create_account_tables
 
-from . import enrollments, held, sync_history, upgrades
+from . import edxml, enrollments, held, sync_history, upgrades
 from .engine import check_location, engine, marker_key
 
 ROLES = ("admin", "operator", "viewer")
@@ -208,6 +208,15 @@ def _unit_places(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS conflicts_unit ON conflicts (unit, state)")
 
 
+def _edxml(conn: sqlite3.Connection) -> None:
+    # edXML exchange with agencies outside the city (docs/edxml.md): a unit's OrganId and a
+    # document's outside addressees and recaller are new optional fields; the exchange's own
+    # bookkeeping is hub-local (central_hub/store/edxml.py). Units are found by OrganId.
+    create_record_tables(conn)
+    edxml.create_tables(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS unit_organ ON unit (organ_id)")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -245,6 +254,8 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
+    ("0040_edxml", _edxml),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
