@@ -177,6 +177,16 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _disclosure_indexes(conn: sqlite3.Connection) -> None:
+    # The portal's public disclosure (central_hub/store/disclosure.py): figures by month read
+    # dossiers by their reception and resolution times and apology steps by action and time;
+    # a ward's hall screen counts that ward's dossiers by status.
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_received_at ON dossier (received_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_completed_at ON dossier (completed_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_unit_status ON dossier (unit, status)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_action ON dossier_step (action, at)")
+
+
 # The data steps of migrations that write records through the hub's write path. The store
 # imports no domain code: the module that owns such a step registers it when it is imported
 # (conflicts/notices.py registers "0028_conflict_notices"), and every hub process imports it
@@ -245,6 +255,7 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    ("0034_disclosure_indexes", _disclosure_indexes),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
