@@ -20,13 +20,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from office import vnd
-from sync import NotFound, fold
+from sync import NotFound, SyncError, fold
 
 from .. import files
 from ..web import records
-from .pages import PAPER_KINDS, current_wards, time_limit
+from .pages import PAPER_KINDS, current_wards, refusal, time_limit
 
 bp = Blueprint("catalogue", __name__)
+bp.errorhandler(SyncError)(refusal)
 
 MAX_QUERY = 200
 

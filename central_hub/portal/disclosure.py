@@ -24,13 +24,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from office import VIETNAM, vn_datetime
-from sync import NotFound, fold, mask_name
+from sync import NotFound, SyncError, fold, mask_name
 
 from ..store import disclosure as figures_store
 from ..web import db
-from .pages import current_wards
+from .pages import current_wards, refusal
 
 bp = Blueprint("disclosure", __name__)
+bp.errorhandler(SyncError)(refusal)
 
 HALL_REFRESH_SECONDS = 30
 HALL_READY_LIMIT = 60  # a screen shows so many; the count above says how many in all
