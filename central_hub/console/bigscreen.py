@@ -24,6 +24,7 @@ from flask import Response, jsonify, render_template
 from office import VIETNAM, vn_datetime
 
 from ..city import directives
+from ..portal.disclosure import refresh_seconds
 from ..web import console_blueprint, login_required, state, unit_names
 
 bp = console_blueprint("console_bigscreen", __name__, "/console")
@@ -52,10 +53,7 @@ def board() -> dict[str, Any]:
         counts = units.setdefault(d["lead_unit"], dict.fromkeys(COLUMNS, 0))
         counts[d["time_class"]] = counts.get(d["time_class"], 0) + 1
     rows = sorted(
-        (
-            {"unit": u, "name": names.get(u, u), "counts": c}
-            for u, c in units.items()
-        ),
+        ({"unit": u, "name": names.get(u, u), "counts": c} for u, c in units.items()),
         key=lambda r: (-r["counts"]["overdue"], -r["counts"]["done_late"], r["name"]),
     )
     total = {k: sum(r["counts"][k] for r in rows) for k in COLUMNS}
@@ -85,7 +83,8 @@ def board() -> dict[str, Any]:
 @login_required()
 def screen() -> str:
     """The big screen of the city's directives."""
-    return render_template("console/bigscreen.html", refresh=REFRESH_SECONDS, **board())
+    refresh = refresh_seconds(REFRESH_SECONDS)
+    return render_template("console/bigscreen.html", refresh=refresh, **board())
 
 
 @bp.get("/api/man-hinh-chi-dao")

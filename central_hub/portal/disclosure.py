@@ -223,10 +223,20 @@ def _hall(ward: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def refresh_seconds(default: int) -> int:
+    """The refresh period a screen's address asks for (``?lam-moi=`` seconds, 5 to 300),
+    else ``default``: a hall with a slow line may want it slower."""
+    try:
+        return min(max(int(request.args.get("lam-moi", default)), 5), 300)
+    except ValueError:
+        return default
+
+
 @bp.get("/man-hinh/<code>")
 def hall(code: str) -> str:
-    """The hall screen of the ward ``code``."""
-    return render_template("public/hall.html", refresh=HALL_REFRESH_SECONDS, **_hall(_ward(code)))
+    """The hall screen of the ward ``code`` (refreshed every ``?lam-moi=`` seconds)."""
+    refresh = refresh_seconds(HALL_REFRESH_SECONDS)
+    return render_template("public/hall.html", refresh=refresh, **_hall(_ward(code)))
 
 
 @bp.get("/api/v1/public/man-hinh/<code>")

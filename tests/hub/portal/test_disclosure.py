@@ -254,8 +254,24 @@ def test_results_count_each_ward_by_hue_month(tmp_path: Path, hub: FlaskClient) 
     # Month, received, resolved, on time, late, on-time %, apologies.
     assert _cells(city, "data-month", "10") == ["10/2026", "1", "0", "0", "0", "—", "0"]
     assert _cells(city, "data-month", "11") == ["11/2026", "5", "4", "2", "2", "50,0", "1"]
-    assert _cells(city, "data-unit", WARD) == ["UBND phường Phú Hội", "4", "3", "1", "2", "33,3", "1"]
-    assert _cells(city, "data-unit", OTHER_WARD) == ["UBND phường Vĩ Dạ", "1", "1", "1", "0", "100,0", "0"]
+    assert _cells(city, "data-unit", WARD) == [
+        "UBND phường Phú Hội",
+        "4",
+        "3",
+        "1",
+        "2",
+        "33,3",
+        "1",
+    ]
+    assert _cells(city, "data-unit", OTHER_WARD) == [
+        "UBND phường Vĩ Dạ",
+        "1",
+        "1",
+        "1",
+        "0",
+        "100,0",
+        "0",
+    ]
     assert '<svg id="chart" role="img"' in city and "Tháng 11: trễ hạn 2" in city
     ward = hub.get(f"/cong-khai/ket-qua?nam=2026&phuong={WARD}").get_data(as_text=True)
     assert _cells(ward, "data-month", "11")[1:] == ["4", "3", "1", "2", "33,3", "1"]
@@ -333,7 +349,15 @@ def test_the_directives_screen_counts_by_unit_behind_the_console_login(
     page = hub.get("/console/man-hinh-chi-dao").get_data(as_text=True)
     # Lead unit, done on time, done late, overdue, due soon, within, no deadline.
     assert _cells(page, "data-unit", WARD) == ["UBND phường Phú Hội", "0", "0", "2", "0", "0", "0"]
-    assert _cells(page, "data-unit", OTHER_WARD) == ["UBND phường Vĩ Dạ", "1", "1", "0", "0", "0", "0"]
+    assert _cells(page, "data-unit", OTHER_WARD) == [
+        "UBND phường Vĩ Dạ",
+        "1",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
     assert page.index("Giải tỏa lấn chiếm vỉa hè") < page.index("Báo cáo dân số")
     assert "Việc đã hủy" not in page and 'http-equiv="refresh"' not in page
     data = hub.get("/console/api/man-hinh-chi-dao").get_json()
