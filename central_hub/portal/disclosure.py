@@ -90,27 +90,24 @@ class Year:
 
 def year_figures(year: int) -> Year:
     """Every ward's figures by month of ``year`` (Huế dates), from three grouped queries."""
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    lo, hi = figures_store.day_number(first), figures_store.day_number(last)
     conn = db()
     found = Year(year)
 
     def cell(row: dict[str, Any]) -> Figures | None:
-        if not lo <= row["day"] <= hi:
+        if not 1 <= row["month"] <= 12:
             return None
-        month = figures_store.day_of(row["day"]).month
-        return found.by_ward.setdefault(row["unit"], {}).setdefault(month, Figures())
+        return found.by_ward.setdefault(row["unit"], {}).setdefault(row["month"], Figures())
 
-    for row in figures_store.received_by_day(conn, first, last):
+    for row in figures_store.received_by_month(conn, year):
         if (c := cell(row)) is not None:
             c.received += row["n"]
-    for row in figures_store.resolved_by_day(conn, first, last):
+    for row in figures_store.resolved_by_month(conn, year):
         if (c := cell(row)) is not None:
             if row["on_time"]:
                 c.on_time += row["n"]
             else:
                 c.late += row["n"]
-    for row in figures_store.apologies_by_day(conn, first, last):
+    for row in figures_store.apologies_by_month(conn, year):
         if (c := cell(row)) is not None:
             c.apologies += row["n"]
     return found
@@ -119,7 +116,9 @@ def year_figures(year: int) -> Year:
 def chart(months: list[tuple[int, Figures]]) -> dict[str, Any]:
     """The bar chart's geometry: per month a bar of dossiers received and a bar of those
     resolved, on time below late; heights in the SVG's units, scaled to the largest."""
-    top = max([max(f.received, f.resolved) for _, f in months] + [1])
+    # Four grid steps of whole dossiers: the axis never labels a fraction.
+    step = max(1, -(-max([max(f.received, f.resolved) for _, f in months] + [1]) // 4))
+    top = 4 * step
     height, width = 200, 48
     bars = []
     for i, (month, f) in enumerate(months):
@@ -138,9 +137,7 @@ def chart(months: list[tuple[int, Figures]]) -> dict[str, Any]:
                 "figures": f,
             }
         )
-    ticks = [
-        {"value": round(top * k / 4), "y": 20 + height - round(height * k / 4)} for k in range(5)
-    ]
+    ticks = [{"value": step * k, "y": 20 + height - round(height * k / 4)} for k in range(5)]
     return {
         "bars": bars,
         "ticks": ticks,

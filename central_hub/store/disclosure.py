@@ -1,5 +1,5 @@
 """What the portal publishes of the one-stop desks' work (docs/portal.md, "Public disclosure"):
-the figures of each ward by local day, and a ward's hall screen (the dossiers ready to be
+the figures of each ward by Huế month, and a ward's hall screen (the dossiers ready to be
 returned, today's figures). Counts only: no query here returns a person's data but the name
 the hall screen masks.
 
@@ -8,8 +8,8 @@ acted; :data:`LOCAL_DAY` turns one into the Julian day number of its date in Hu�
 daylight saving) with ``julianday``, which SQLite has and the PostgreSQL store defines
 (``sync/postgres.py``), and ``floor``, which both have. Each query first narrows the rows by
 comparing the stored text with a range one day wider on each side (so an index serves it
-whatever offset a writer used), then groups by the exact local day; the caller turns day
-numbers into months.
+whatever offset a writer used), then groups by the exact Huế month (a CASE over the
+Julian day numbers of the months' first days).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from datetime import date, timedelta
 from typing import Any
 
 __all__ = [
-    "apologies_by_day",
+    "apologies_by_month",
     "day_number",
     "day_of",
     "hall_figures",
     "ready_for_return",
-    "received_by_day",
-    "resolved_by_day",
+    "received_by_month",
+    "resolved_by_month",
 ]
 
 # Julian day number of a date = its proleptic Gregorian ordinal + this.
@@ -56,6 +56,16 @@ def _bounds(first: date, last: date) -> tuple[str, str]:
     return (first - timedelta(days=1)).isoformat(), (last + timedelta(days=2)).isoformat()
 
 
+def _month(day_sql: str, year: int) -> tuple[str, list[int]]:
+    """SQL for the month (1-12) of ``year`` the local day ``day_sql`` falls in, 0 outside
+    the year, and its parameters: grouping by month in SQL returns at most 12 rows a ward."""
+    starts = [day_number(date(year, m, 1)) for m in range(1, 13)] + [
+        day_number(date(year + 1, 1, 1))
+    ]
+    cases = " ".join(f"WHEN {day_sql} < ? THEN {m}" for m in range(1, 13))
+    return f"CASE WHEN {day_sql} < ? THEN 0 {cases} ELSE 0 END", starts
+
+
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, int]]:
     return [
         {k: (r[k] if k == "unit" else int(r[k])) for k in r.keys()}  # floor() is a float
@@ -63,48 +73,49 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[d
     ]
 
 
-def received_by_day(conn: sqlite3.Connection, first: date, last: date) -> list[dict[str, Any]]:
-    """``{unit, day, n}``: dossiers received per ward and local day (a Julian day number)
-    from about ``first`` to ``last``; the caller keeps the days it asked for. Online
-    submissions never received (status 1) or refused (3) are not received (docs/domain.md,
-    "Statistics")."""
-    day = LOCAL_DAY("received_at")
+def received_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any]]:
+    """``{unit, month, n}``: dossiers received per ward and Huế month of ``year`` (month 0:
+    outside the year, for the caller to drop). Online submissions never received (status 1)
+    or refused (3) are not received (docs/domain.md, "Statistics")."""
+    month, starts = _month(LOCAL_DAY("received_at"), year)
     return _rows(
         conn,
-        f"SELECT unit, {day} AS day, count(*) AS n FROM dossier "
+        f"SELECT unit, {month} AS month, count(*) AS n FROM dossier "
         "WHERE received_at >= ? AND received_at < ? AND status NOT IN (1, 3) "
-        "GROUP BY unit, day",
-        _bounds(first, last),
+        "GROUP BY unit, month",
+        (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
 
 
-def resolved_by_day(conn: sqlite3.Connection, first: date, last: date) -> list[dict[str, Any]]:
-    """``{unit, day, on_time, n}``: dossiers resolved (status 9 or 10) per ward, local day of
-    ``completed_at`` and whether on time: on or before the local date of the ORIGINAL due
-    date when an apology moved it, else of ``due_at`` (a dossier without one is on time)."""
+def resolved_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any]]:
+    """``{unit, month, on_time, n}``: dossiers resolved (status 9 or 10) per ward, Huế month
+    of ``completed_at`` in ``year`` (0 outside) and whether on time: on or before the local
+    date of the ORIGINAL due date when an apology moved it, else of ``due_at`` (a dossier
+    without one is on time)."""
     done = LOCAL_DAY("completed_at")
+    month, starts = _month(done, year)
     due = LOCAL_DAY("coalesce(original_due_at, due_at)")
     on_time = (
         f"CASE WHEN coalesce(original_due_at, due_at) IS NULL OR {done} <= {due} THEN 1 ELSE 0 END"
     )
     return _rows(
         conn,
-        f"SELECT unit, {done} AS day, {on_time} AS on_time, count(*) AS n FROM dossier "
+        f"SELECT unit, {month} AS month, {on_time} AS on_time, count(*) AS n FROM dossier "
         "WHERE completed_at >= ? AND completed_at < ? AND status IN (9, 10) "
-        "GROUP BY unit, day, on_time",
-        _bounds(first, last),
+        "GROUP BY unit, month, on_time",
+        (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
 
 
-def apologies_by_day(conn: sqlite3.Connection, first: date, last: date) -> list[dict[str, Any]]:
-    """``{unit, day, n}``: apology letters issued (form 04, the ``extend`` step that moves the
-    due date) per ward and local day."""
-    day = LOCAL_DAY("at")
+def apologies_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any]]:
+    """``{unit, month, n}``: apology letters issued (form 04, the ``extend`` step that moves
+    the due date) per ward and Huế month of ``year`` (0 outside)."""
+    month, starts = _month(LOCAL_DAY("at"), year)
     return _rows(
         conn,
-        f"SELECT unit, {day} AS day, count(*) AS n FROM dossier_step "
-        "WHERE action = 'extend' AND at >= ? AND at < ? GROUP BY unit, day",
-        _bounds(first, last),
+        f"SELECT unit, {month} AS month, count(*) AS n FROM dossier_step "
+        "WHERE action = 'extend' AND at >= ? AND at < ? GROUP BY unit, month",
+        (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
 
 
