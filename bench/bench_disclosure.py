@@ -47,6 +47,7 @@ def fill(conn, n: int) -> None:  # type: ignore[no-untyped-def]
         )  # fmt: skip
         if i % 50 == 0:
             steps.append((new_id(), unit, d_id, "extend", 4, "bench", received.isoformat()))
+    conn.execute("BEGIN")  # one transaction: the store's connection commits each statement
     conn.executemany(
         "INSERT INTO dossier (id, unit, code, procedure_code, applicant, channel, status, "
         "received_at, due_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -57,7 +58,7 @@ def fill(conn, n: int) -> None:  # type: ignore[no-untyped-def]
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         steps,
     )
-    conn.commit()
+    conn.execute("COMMIT")
 
 
 def main() -> None:
