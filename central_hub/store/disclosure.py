@@ -58,7 +58,8 @@ def _bounds(first: date, last: date) -> tuple[str, str]:
 
 def _month(day_sql: str, year: int) -> tuple[str, list[int]]:
     """SQL for the month (1-12) of ``year`` the local day ``day_sql`` falls in, 0 outside
-    the year, and its parameters: grouping by month in SQL returns at most 12 rows a ward."""
+    the year, and its parameters: grouping by month in SQL returns at most 12 rows a ward.
+    ``day_sql`` is a subquery's column, so each row's day is computed once, not per CASE."""
     starts = [day_number(date(year, m, 1)) for m in range(1, 13)] + [
         day_number(date(year + 1, 1, 1))
     ]
@@ -77,11 +78,12 @@ def received_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any
     """``{unit, month, n}``: dossiers received per ward and Huế month of ``year`` (month 0:
     outside the year, for the caller to drop). Online submissions never received (status 1)
     or refused (3) are not received (docs/domain.md, "Statistics")."""
-    month, starts = _month(LOCAL_DAY("received_at"), year)
+    month, starts = _month("day", year)
     return _rows(
         conn,
-        f"SELECT unit, {month} AS month, count(*) AS n FROM dossier "
-        "WHERE received_at >= ? AND received_at < ? AND status NOT IN (1, 3) "
+        f"SELECT unit, {month} AS month, count(*) AS n FROM ("
+        f"SELECT unit, {LOCAL_DAY('received_at')} AS day FROM dossier "
+        "WHERE received_at >= ? AND received_at < ? AND status NOT IN (1, 3)) AS d "
         "GROUP BY unit, month",
         (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
@@ -92,16 +94,17 @@ def resolved_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any
     of ``completed_at`` in ``year`` (0 outside) and whether on time: on or before the local
     date of the ORIGINAL due date when an apology moved it, else of ``due_at`` (a dossier
     without one is on time)."""
-    done = LOCAL_DAY("completed_at")
-    month, starts = _month(done, year)
+    month, starts = _month("day", year)
     due = LOCAL_DAY("coalesce(original_due_at, due_at)")
     on_time = (
-        f"CASE WHEN coalesce(original_due_at, due_at) IS NULL OR {done} <= {due} THEN 1 ELSE 0 END"
+        f"CASE WHEN coalesce(original_due_at, due_at) IS NULL "
+        f"OR {LOCAL_DAY('completed_at')} <= {due} THEN 1 ELSE 0 END"
     )
     return _rows(
         conn,
-        f"SELECT unit, {month} AS month, {on_time} AS on_time, count(*) AS n FROM dossier "
-        "WHERE completed_at >= ? AND completed_at < ? AND status IN (9, 10) "
+        f"SELECT unit, {month} AS month, on_time, count(*) AS n FROM ("
+        f"SELECT unit, {LOCAL_DAY('completed_at')} AS day, {on_time} AS on_time FROM dossier "
+        "WHERE completed_at >= ? AND completed_at < ? AND status IN (9, 10)) AS d "
         "GROUP BY unit, month, on_time",
         (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
@@ -110,11 +113,12 @@ def resolved_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any
 def apologies_by_month(conn: sqlite3.Connection, year: int) -> list[dict[str, Any]]:
     """``{unit, month, n}``: apology letters issued (form 04, the ``extend`` step that moves
     the due date) per ward and Huế month of ``year`` (0 outside)."""
-    month, starts = _month(LOCAL_DAY("at"), year)
+    month, starts = _month("day", year)
     return _rows(
         conn,
-        f"SELECT unit, {month} AS month, count(*) AS n FROM dossier_step "
-        "WHERE action = 'extend' AND at >= ? AND at < ? GROUP BY unit, month",
+        f"SELECT unit, {month} AS month, count(*) AS n FROM ("
+        f"SELECT unit, {LOCAL_DAY('at')} AS day FROM dossier_step "
+        "WHERE action = 'extend' AND at >= ? AND at < ?) AS d GROUP BY unit, month",
         (*starts, *_bounds(date(year, 1, 1), date(year, 12, 31))),
     )
 
