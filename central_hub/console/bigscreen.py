@@ -52,7 +52,7 @@ def board() -> dict[str, Any]:
     for d in items:
         counts = units.setdefault(d["lead_unit"], dict.fromkeys(COLUMNS, 0))
         counts[d["time_class"]] = counts.get(d["time_class"], 0) + 1
-    rows = sorted(
+    rows: list[dict[str, Any]] = sorted(
         ({"unit": u, "name": names.get(u, u), "counts": c} for u, c in units.items()),
         key=lambda r: (-r["counts"]["overdue"], -r["counts"]["done_late"], r["name"]),
     )

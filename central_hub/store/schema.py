@@ -179,12 +179,21 @@ def _portal_submissions(conn: sqlite3.Connection) -> None:
 
 def _disclosure_indexes(conn: sqlite3.Connection) -> None:
     # The portal's public disclosure (central_hub/store/disclosure.py): figures by month read
-    # dossiers by their reception and resolution times and apology steps by action and time;
-    # a ward's hall screen counts that ward's dossiers by status.
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_received_at ON dossier (received_at)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_completed_at ON dossier (completed_at)")
+    # dossiers by their reception and resolution times and apology steps by action and time.
+    # The indexes cover every column those queries read: a year is most of the table, and
+    # fetching each row from the table through an index costs forty times a scan (1.1 s
+    # against 26 ms on 100,000 dossiers). A ward's hall screen counts its dossiers by status.
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_received_at ON dossier (received_at, status, unit)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_completed_at "
+        "ON dossier (completed_at, status, unit, original_due_at, due_at)"
+    )
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_unit_status ON dossier (unit, status)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_action ON dossier_step (action, at)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_step_action ON dossier_step (action, at, unit)"
+    )
 
 
 # The data steps of migrations that write records through the hub's write path. The store
