@@ -5,6 +5,7 @@ the city's directives screen behind the console's login. On both engines of the 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,10 +15,10 @@ from flask.testing import FlaskClient
 from central_hub.portal.catalogue import shown
 from central_hub.store import open_store as open_hub
 from office import VIETNAM
-from sync import BlobStore, Write, fold, new_id
+from sync import Write, fold
 from tests.hub.portal import seeding
 from tests.hub.portal.seeding import OTHER_WARD, WARD
-from tests.support import console_login
+from tests.support import console_login, hub_token
 
 
 def _write(tmp_path: Path, writes: list[Write]) -> None:
@@ -134,48 +135,48 @@ def test_the_catalogue_is_searched_without_diacritics(hub: FlaskClient) -> None:
 def test_a_procedure_page_shows_papers_fee_limit_wards_and_its_forms(
     tmp_path: Path, hub: FlaskClient
 ) -> None:
-    conn = open_hub(tmp_path / "hub")
-    try:
-        procedure_id = conn.execute("SELECT id FROM procedure WHERE code = '1.001193'").fetchone()[
-            "id"
-        ]
-    finally:
-        conn.close()
     data = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-    sha = BlobStore(tmp_path / "hub" / "blobs").put(data)
-    form_id = new_id()
-    _write(
-        tmp_path,
-        [
-            Write(
-                "attachment",
-                form_id,
-                "H57",
-                {
-                    "id": form_id,
-                    "unit": "H57",
-                    "parent_type": "procedure",
-                    "parent_id": procedure_id,
-                    "sha256": sha,
-                    "name": "To khai dang ky khai sinh.pdf",
-                    "mime": "application/pdf",
-                    "size": len(data),
-                    "uploaded_by": "admin",
-                    "uploaded_at": "2026-12-01T02:00:00+00:00",
-                },
-            )
-        ],
+    admin = hub_token(hub, tmp_path / "hub")
+    refused = hub.post(
+        "/api/v1/procedures/1.001193/forms",
+        data={"file": (io.BytesIO(b"MZ not a pdf"), "to-khai.exe")},
+        headers=admin,
+        content_type="multipart/form-data",
     )
+    assert refused.status_code in (415, 422) and refused.get_json()["error"]["field"] == "file"
+    operator = hub_token(hub, tmp_path / "hub", "operator")
+    assert (
+        hub.post(
+            "/api/v1/procedures/1.001193/forms",
+            data={"file": (io.BytesIO(data), "x.pdf")},
+            headers=operator,
+            content_type="multipart/form-data",
+        ).status_code
+        == 403
+    )
+    added = hub.post(
+        "/api/v1/procedures/1.001193/forms",
+        data={"file": (io.BytesIO(data), "Tờ khai đăng ký khai sinh.pdf")},
+        headers=admin,
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 201, added.get_json()
+    (form,) = added.get_json()["items"]
+    assert form["parent_type"] == "procedure" and form["unit"] == "H57"
     page = hub.get("/thu-tuc/1.001193").get_data(as_text=True)
     assert "Tờ khai đăng ký khai sinh (theo mẫu)" in page and "Thành phần hồ sơ" in page
     assert re.search(r'id="fee">[^<]+<', page) and re.search(r'id="time-limit">[^<]+<', page)
     assert "Phú Hội" in page and "27 phường" in page
-    link = f"/thu-tuc/1.001193/mau/{form_id}"
-    assert f'href="{link}"' in page
+    link = f"/thu-tuc/1.001193/mau/{form['id']}"
+    assert f'href="{link}"' in page and "Tờ khai đăng ký khai sinh.pdf" in page
     with hub.get(link) as got:
         assert got.status_code == 200 and got.data == data
         assert got.headers["Content-Disposition"].startswith("attachment")
-    assert hub.get(f"/thu-tuc/1.000894/mau/{form_id}").status_code == 404  # not its form
+    assert hub.get(f"/thu-tuc/1.000894/mau/{form['id']}").status_code == 404  # not its form
+    gone = hub.delete(f"/api/v1/procedures/1.001193/forms/{form['id']}", headers=admin)
+    assert gone.status_code == 200 and gone.get_json()["items"] == []
+    assert 'id="no-forms"' in hub.get("/thu-tuc/1.001193").get_data(as_text=True)
+    assert hub.get(link).status_code == 404
     missing = hub.get("/thu-tuc/9.999999")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
 
