@@ -163,6 +163,7 @@ def test_a_formula_typed_on_the_portal_is_text_in_the_consoles_overdue_exports(
         "full_name": name,
         "id_number": "046185000123",
         "birth_year": "1985",
+        "sex": "nữ",
         "phone": "0905 123 456",
         "address": "12 Lê Lợi, Phú Hội",
         "email": "",
