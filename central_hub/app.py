@@ -13,6 +13,7 @@ from webapp import (
     error_json,
     error_page,
     install,
+    install_metrics,
     load_settings,
     session_cookie,
     site,
@@ -21,6 +22,7 @@ from webapp import (
 
 from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
 from .housekeeping import Housekeeper, history_days
+from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import StoreUnavailable, check_store, load_clock, open_store, use_database
@@ -114,6 +116,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
         app.extensions["admission"] = admission
 
     _database_errors(app)
+    install_metrics(app, store_families, OBSERVED, ROLES)
 
     @app.get("/healthz")
     def healthz() -> Response:

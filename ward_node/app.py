@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, jsonify
 
 from office import vn_date, vn_datetime, vnd
 from sync import KeyPair, connect, tighten
-from webapp import install, load_settings, session_cookie, token_blueprint
+from webapp import install, install_metrics, load_settings, session_cookie, token_blueprint
 
 from . import __version__
 from .attachments import download
@@ -24,6 +24,7 @@ from .dossiers import pages as dossiers_pages
 from .housekeeping import Housekeeper
 from .meetings import api as meetings_api
 from .meetings import pages as meetings_pages
+from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS, sync_deadlines
 from .store import STORE_FILE, identity, load_clock, open_store
 from .sync_link import SyncWorker, rotate_keys, run_sync
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vnd, "vnd")
     install(app, site_part(data_dir), blueprints())
+    install_metrics(app, store_families, OBSERVED, ROLES)
 
     @app.get("/healthz")
     def healthz() -> Response:

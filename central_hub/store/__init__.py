@@ -19,10 +19,11 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
   attachments, numbering);
 - ``portal.py``: the portal's submissions and online numbering;
 - ``sms.py``: the SMS dispatcher's bookkeeping;
-- ``files.py``: where each file at the hub came from.
+- ``files.py``: where each file at the hub came from;
+- ``metrics.py``: what ``/metrics`` reads at each scrape, one grouped query each.
 """
 
-from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
+from . import conflicts, enrollments, fleet, held, metrics, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
     StoreUnavailable,
@@ -67,6 +68,7 @@ __all__ = [
     "enrollments",
     "fleet",
     "held",
+    "metrics",
     "hub_info",
     "load_clock",
     "nodes",
