@@ -10,9 +10,16 @@ from flask import Blueprint, Flask, Response, jsonify
 
 from office import vn_date, vn_datetime, vnd
 from sync import KeyPair, connect, tighten
-from webapp import install, install_metrics, load_settings, session_cookie, token_blueprint
+from webapp import (
+    install,
+    install_metrics,
+    install_openapi,
+    load_settings,
+    session_cookie,
+    token_blueprint,
+)
 
-from . import __version__
+from . import __version__, api_description
 from .attachments import download
 from .desk import pages as desk_pages
 from .directives import api as directives_api
@@ -86,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.add_template_filter(vnd, "vnd")
     install(app, site_part(data_dir), blueprints())
     install_metrics(app, store_families, OBSERVED, ROLES)
+    install_openapi(app, api_description.describe)
 
     @app.get("/healthz")
     def healthz() -> Response:

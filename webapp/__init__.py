@@ -10,7 +10,7 @@ session) to :func:`install` as a :class:`Site`; nothing here imports an app.
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
 
-from . import throttle
+from . import openapi, throttle
 from .accounts import (
     TOKEN_TTL,
     Account,
@@ -42,6 +42,7 @@ from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
 from .memory import limit_malloc_arenas
 from .metrics import METRICS_SETTINGS, install_metrics, is_local_request
+from .openapi import described_routes, install_openapi
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
 from .requests import json_body
@@ -71,6 +72,9 @@ __all__ = [
     "Housekeeper",
     "METRICS_SETTINGS",
     "install_metrics",
+    "install_openapi",
+    "described_routes",
+    "openapi",
     "is_local_request",
     "WEB_SETTINGS",
     "add_user_commands",
