@@ -14,13 +14,25 @@ from webapp import (
     error_page,
     install,
     install_metrics,
+    install_openapi,
     load_settings,
     session_cookie,
     site,
     token_blueprint,
 )
 
-from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
+from . import (
+    api_description,
+    city,
+    conflicts,
+    console,
+    dossiers,
+    nodes,
+    portal,
+    protocol,
+    reference,
+    sms,
+)
 from .housekeeping import Housekeeper, history_days
 from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS
@@ -117,6 +129,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
 
     _database_errors(app)
     install_metrics(app, store_families, OBSERVED, ROLES)
+    install_openapi(app, api_description.describe)
 
     @app.get("/healthz")
     def healthz() -> Response:
