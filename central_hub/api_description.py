@@ -313,7 +313,11 @@ def paths() -> dict[str, Any]:
                     query("state", "open (mặc định), resolved hoặc all"),
                     query("unit", "Mã đơn vị"),
                     query("record_type", "Loại bản ghi"),
-                    query("older_than_days", "Cũ hơn số ngày", {"type": "integer", "minimum": 0}),
+                    query(
+                        "older_than_days",
+                        "Cũ hơn số ngày",
+                        {"type": "integer", "minimum": 0, "maximum": 36_500},
+                    ),
                     query("detected_from", "Từ thời điểm, ISO 8601 có múi giờ"),
                     query("detected_before", "Trước thời điểm, ISO 8601 có múi giờ"),
                     *PAGE,
