@@ -76,7 +76,7 @@ def _observed(registry: CollectorRegistry) -> CollectorRegistry:
     if not folder:
         return registry
     merged = CollectorRegistry(auto_describe=False)
-    MultiProcessCollector(merged, path=folder)
+    MultiProcessCollector(merged, path=folder)  # type: ignore[no-untyped-call]
     return merged
 
 
