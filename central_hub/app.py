@@ -13,14 +13,29 @@ from webapp import (
     error_json,
     error_page,
     install,
+    install_metrics,
+    install_openapi,
     load_settings,
     session_cookie,
     site,
     token_blueprint,
 )
 
-from . import city, conflicts, console, dossiers, edxml, nodes, portal, protocol, reference, sms
+from . import (
+    api_description,
+    city,
+    conflicts,
+    console,
+    dossiers,
+    edxml,
+    nodes,
+    portal,
+    protocol,
+    reference,
+    sms,
+)
 from .housekeeping import Housekeeper, history_days
+from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import StoreUnavailable, check_store, load_clock, open_store, use_database
@@ -115,6 +130,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
         app.extensions["admission"] = admission
 
     _database_errors(app)
+    install_metrics(app, store_families, OBSERVED, ROLES)
+    install_openapi(app, api_description.describe)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -2,7 +2,7 @@
 sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, login
 throttling, request rate limits, the browser policy (CSP and friends), the shared page layouts,
 the user commands of both command lines, the WSGI server's settings and admission control, settings loading, safe
-spreadsheet exports and the shared stylesheet.
+spreadsheet exports, the shared stylesheet and the operators' ``/metrics``.
 
 Each app hands its own part (its store, which paths are pages, its error pages, who may hold a
 session) to :func:`install` as a :class:`Site`; nothing here imports an app.
@@ -10,7 +10,7 @@ session) to :func:`install` as a :class:`Site`; nothing here imports an app.
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
 
-from . import throttle
+from . import openapi, throttle
 from .accounts import (
     TOKEN_TTL,
     Account,
@@ -41,6 +41,8 @@ from .errors import AlreadyInitialised, CsrfRefused, RoleRefused, error_json, er
 from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
 from .memory import limit_malloc_arenas
+from .metrics import METRICS_SETTINGS, install_metrics, is_local_request
+from .openapi import described_routes, install_openapi
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
 from .requests import json_body
@@ -68,6 +70,12 @@ __all__ = [
     "command_adder",
     "run_command",
     "Housekeeper",
+    "METRICS_SETTINGS",
+    "install_metrics",
+    "install_openapi",
+    "described_routes",
+    "openapi",
+    "is_local_request",
     "WEB_SETTINGS",
     "add_user_commands",
     "read_password",

@@ -120,6 +120,9 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
         units = []
     elif not isinstance(units, list) or not units:
         raise ValidationError("Hãy chọn ít nhất một đơn vị nhận (units).", field="units")
+    if not all(isinstance(u, str) for u in units):
+        # Found by Schemathesis: a list of lists reached dict.fromkeys (a 500).
+        raise ValidationError("units phải là danh sách mã đơn vị (chuỗi).", field="units")
     files = [f for f in files if f.filename]
     summary = clean_text(str(body.get("summary") or ""))
     if is_secret(body):

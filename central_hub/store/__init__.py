@@ -22,7 +22,8 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
   screen's);
 - ``sms.py``: the SMS dispatcher's bookkeeping;
 - ``files.py``: where each file at the hub came from;
-- ``edxml.py``: the exchange with agencies outside the city (docs/edxml.md).
+- ``edxml.py``: the exchange with agencies outside the city (docs/edxml.md);
+- ``metrics.py``: what ``/metrics`` reads at each scrape, one grouped query each.
 """
 
 from . import (
@@ -32,6 +33,7 @@ from . import (
     enrollments,
     fleet,
     held,
+    metrics,
     nodes,
     sync_history,
     upgrades,
@@ -82,6 +84,7 @@ __all__ = [
     "enrollments",
     "fleet",
     "held",
+    "metrics",
     "hub_info",
     "load_clock",
     "nodes",
