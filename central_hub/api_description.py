@@ -12,6 +12,7 @@ from sync import RELEASE
 from webapp import openapi as oa
 
 from .city.api_description import paths as city_paths
+from .edxml.api_description import paths as edxml_paths
 
 ANY, BOOLEAN, INTEGER, OBJECT, STRING = oa.ANY, oa.BOOLEAN, oa.INTEGER, oa.OBJECT, oa.STRING
 NULLABLE_STRING, PAGE = oa.NULLABLE_STRING, oa.PAGE
@@ -259,6 +260,7 @@ def paths() -> dict[str, Any]:
         },
     }
     found.update(city_paths())
+    found.update(edxml_paths())
     return found
 
 
