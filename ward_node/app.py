@@ -14,6 +14,7 @@ from webapp import install, load_settings, session_cookie, token_blueprint
 
 from . import __version__
 from .attachments import download
+from .attachments import pages as attachment_pages
 from .desk import pages as desk_pages
 from .directives import api as directives_api
 from .directives import pages as directives_pages
@@ -40,6 +41,7 @@ def blueprints() -> list[Blueprint]:
         token_blueprint("/api/v1"),
         dossiers_api.bp,
         dossiers_pages.bp,
+        attachment_pages.bp,
         desk_pages.bp,
         directives_api.bp,
         directives_pages.bp,
