@@ -74,6 +74,9 @@ class Action:
     sources: frozenset[int]
     target: int | None  # None: the status does not change (hand-over, extension)
     apply: Handler | None = field(default=None, compare=False, repr=False)
+    # Whether the step's note must be written: the handler refuses an empty one (422), and
+    # the dossier's page marks the box required, never "(không bắt buộc)" (issue [11]).
+    note_required: bool = False
 
     @property
     def permission(self) -> str:
@@ -198,13 +201,27 @@ ACTIONS = {
         Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, _refuse),
         Action("start", "Bắt đầu xử lý", frozenset({2}), 4, _start),
         Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, _hand_over),
-        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, _request_supplement),
+        Action(
+            "request_supplement",
+            "Yêu cầu bổ sung",
+            frozenset({4}),
+            5,
+            _request_supplement,
+            note_required=True,  # which papers: docs/domain.md, "Supplements"
+        ),
         Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, _supplement_received),
         Action("request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6),
         Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4),
         Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7),
         Action("stop", "Dừng xử lý", frozenset({4}), 8),
-        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, _extend),
+        Action(
+            "extend",
+            "Gia hạn (thư xin lỗi)",
+            frozenset({4, 5, 6}),
+            None,
+            _extend,
+            note_required=True,  # the apology's reason (Form 04)
+        ),
         Action("complete", "Đã xử lý xong", frozenset({4}), 9, _complete),
         Action("return", "Trả kết quả", frozenset({9}), 10, _return),
     )
