@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from office import display_phone
+from office import display_phone, form_time
 from sync import SyncError, atomic, get_meta, read_status
 from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
@@ -216,6 +216,10 @@ def dossier_action(dossier_id: str) -> Response:
     user = current_user()
     assert user is not None
     try:
+        if data.get("action") == "extend":
+            # Typed dd/mm/yyyy hh:mm in the shared date entry; the API takes ISO 8601.
+            new_due = form_time(data.get("new_due_at") or "", "new_due_at", "Ngày hẹn trả mới")
+            data["new_due_at"] = new_due.isoformat() if new_due else ""
         _dossiers().act(dossier_id, data, user)
     except SyncError as exc:
         flash(exc.message, "error")
