@@ -84,7 +84,7 @@ def _unit_places(conn: sqlite3.Connection) -> None:
 
 def create_lookup_indexes(conn: sqlite3.Connection) -> None:
     """The indexes a dossier search goes through (``Dossiers.search``; docs/architecture.md,
-    "Search"): exact look-ups of an applicant's CCCD and phone by index, and the folded search
+    "Records"): exact look-ups of an applicant's CCCD and phone by index, and the folded search
     text beside the id, so that a search by words reads this narrow index newest first instead
     of every whole row. The code's index is the first release's, named again for the
     benchmark's store (``bench/bench_search.py``)."""
@@ -120,7 +120,7 @@ MIGRATIONS = [
     ("0014_unit_places", _unit_places),
     # A dossier's line in the register book, printed on its receipt (schemas/dossier.json).
     ("0015_register_number", _widen),
-    # Exact look-ups by CCCD, phone and code through indexes (docs/architecture.md, "Search").
+    # Exact look-ups by CCCD, phone and code through indexes (docs/architecture.md, "Records").
     ("0016_lookup_indexes", create_lookup_indexes),
 ]
 

@@ -245,6 +245,8 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    # A dossier's line in its ward's register book (schemas/dossier.json, register_number).
+    ("0030_register_number", create_record_tables),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
