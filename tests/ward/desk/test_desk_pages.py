@@ -333,7 +333,7 @@ def test_receipt_01_has_every_element_and_a_qr_code_of_the_lookup_address(
     # The hub told no public address: no QR code and no address at all, never the ward's own
     # (a citizen cannot reach it), but how to look the dossier up at the desk.
     assert "<svg" not in page and "/tra-cuu/" not in page and "localhost" not in page
-    assert f"đọc mã hồ sơ <strong class=\"code\">{hoa['code']}</strong> tại Bộ phận" in page
+    assert f'đọc mã hồ sơ <strong class="code">{hoa["code"]}</strong> tại Bộ phận' in page
 
 
 def _portal(app: Flask, url: str | None) -> None:
@@ -368,9 +368,9 @@ def test_receipt_qr_code_and_sms_point_at_the_portal_the_hub_told(
                 },
                 officer,
             )
-        sms = db().execute(
-            "SELECT text FROM sms WHERE dossier_id = ?", (received["id"],)
-        ).fetchone()
+        sms = (
+            db().execute("SELECT text FROM sms WHERE dossier_id = ?", (received["id"],)).fetchone()
+        )
     assert f"Tra cuu: https://dichvucong.hue.gov.vn/tra-cuu/{received['code']}" in sms[0]
     # The hub's public address is withdrawn: the receipt falls back to the instructions.
     _portal(ward_app, None)
