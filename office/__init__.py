@@ -19,7 +19,7 @@ from .directives import (
     send_back_fields,
     shown_status,
 )
-from .display import VIETNAM, form_day, local_time, qr_svg, vn_date, vn_datetime, vnd
+from .display import VIETNAM, form_day, form_time, local_time, qr_svg, vn_date, vn_datetime, vnd
 from .dossier_time import (
     CLOCK_RUNNING,
     OPEN_STATUSES,
@@ -72,6 +72,7 @@ __all__ = [
     "done_report",
     "fieldvalues",
     "form_day",
+    "form_time",
     "is_overdue",
     "is_secret",
     "local_time",

@@ -95,3 +95,20 @@ def form_day(text: str, field: str, label: str, *, required: bool = False) -> da
         raise ValidationError(
             f"{label} phải ghi theo dạng ngày/tháng/năm, ví dụ 05/12/2026.", field=field
         ) from None
+
+
+def form_time(text: str, field: str, label: str, *, required: bool = False) -> datetime | None:
+    """A time a person typed as ``dd/mm/yyyy hh:mm`` (Huế time) in a form, aware; ``None``
+    when left empty (unless ``required``). :class:`ValidationError` naming ``field``, in
+    Vietnamese, otherwise. The shared date entry (webapp/templates/webapp/inputs.html) sends
+    this form everywhere, never the browser's own picker's."""
+    text = " ".join(text.split())
+    if not text and not required:
+        return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=VIETNAM)
+    except ValueError:
+        raise ValidationError(
+            f"{label} phải ghi theo dạng ngày/tháng/năm giờ:phút, ví dụ 05/12/2026 14:30.",
+            field=field,
+        ) from None

@@ -527,6 +527,8 @@ class NodeSync:
                 set_meta(
                     self.conn, "sync.hub_origin", [reply["origin_seq"], reply.get("origin_hash")]
                 )
+            if "portal_url" in reply:  # the citizens' portal, for receipts and notices
+                set_meta(self.conn, "sync.portal_url", reply["portal_url"] or None)
             set_meta(self.conn, "sync.clock_warning", reply.get("clock_warning"))
             set_meta(self.conn, "sync.rotate_requested", bool(reply.get("rotate_keys")))
             set_meta(self.conn, "sync.send_schemas", bool(reply.get("send_schemas")))

@@ -21,6 +21,7 @@ from webapp import (
 
 from . import __version__, api_description
 from .attachments import download
+from .attachments import pages as attachment_pages
 from .desk import pages as desk_pages
 from .directives import api as directives_api
 from .directives import pages as directives_pages
@@ -48,6 +49,7 @@ def blueprints() -> list[Blueprint]:
         token_blueprint("/api/v1"),
         dossiers_api.bp,
         dossiers_pages.bp,
+        attachment_pages.bp,
         desk_pages.bp,
         directives_api.bp,
         directives_pages.bp,

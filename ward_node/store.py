@@ -82,6 +82,23 @@ def _unit_places(conn: sqlite3.Connection) -> None:
     refresh_search(conn, "unit")
 
 
+def create_lookup_indexes(conn: sqlite3.Connection) -> None:
+    """The indexes a dossier search goes through (``Dossiers.search``; docs/architecture.md,
+    "Records"): exact look-ups of an applicant's CCCD and phone by index, and the folded search
+    text beside the id, so that a search by words reads this narrow index newest first instead
+    of every whole row. The code's index is the first release's, named again for the
+    benchmark's store (``bench/bench_search.py``)."""
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_id_number "
+        "ON dossier (json_extract(applicant, '$.id_number'))"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_phone ON dossier (json_extract(applicant, '$.phone'))"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_search ON dossier (id, _search)")
+
+
 MIGRATIONS = [
     ("0001_base", _base),
     ("0002_attachments", _attachments),
@@ -101,6 +118,10 @@ MIGRATIONS = [
     ("0013_conflict_notices", _conflict_notices),
     # A unit's province and district, and its search text (schemas/unit.json).
     ("0014_unit_places", _unit_places),
+    # A dossier's line in the register book, printed on its receipt (schemas/dossier.json).
+    ("0015_register_number", _widen),
+    # Exact look-ups by CCCD, phone and code through indexes (docs/architecture.md, "Records").
+    ("0016_lookup_indexes", create_lookup_indexes),
     # edXML: a unit's OrganId, a document's outside addressees and recaller (docs/edxml.md).
     ("0025_edxml_fields", _widen),
 ]

@@ -54,11 +54,25 @@ def apply_policy(headers: MutableMapping[str, str], mimetype: str | None, *, sta
         headers["Cache-Control"] = NO_STORE
 
 
-def send_stored_file(path: Path, sha: str, name: str, *, download: bool = False) -> Response:
+# The same inert file, which the app's own pages may show in a frame (a scan viewed in place
+# on the dossier's page): no other site may frame it.
+FRAMABLE_FILE_HEADERS = {
+    **FILE_HEADERS,
+    "Content-Security-Policy": INERT_CSP.replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def send_stored_file(
+    path: Path, sha: str, name: str, *, download: bool = False, framable: bool = False
+) -> Response:
     """A stored file for a person's browser: its media type from its bytes (never from a
     record), shown in the page only if a PDF, JPEG or PNG (and not ``download``), otherwise
     downloaded under a name whose extension matches; inert (sandboxed, no sniffing) and never
-    cached (:data:`FILE_HEADERS`)."""
+    cached (:data:`FILE_HEADERS`). With ``framable``, the app's own pages may frame it
+    (:data:`FRAMABLE_FILE_HEADERS`), still sandboxed."""
     kind = kind_of(path)
     inline = kind is not None and kind.inline and not download
     resp = send_file(
@@ -68,5 +82,5 @@ def send_stored_file(path: Path, sha: str, name: str, *, download: bool = False)
         download_name=download_name(name, kind),
         etag=sha,
     )
-    resp.headers.update(FILE_HEADERS)
+    resp.headers.update(FRAMABLE_FILE_HEADERS if framable and inline else FILE_HEADERS)
     return resp

@@ -4,6 +4,7 @@ clock as the protocol reads it is :func:`now_ms`, one place for every verb."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ class HubContext:
     drift_ms: int = 300_000
     hold_max_ms: int = 86_400_000
     max_push_changes: int = 5000
+    # The citizens' portal as the public reaches it (the PUBLIC_URL setting): told to the
+    # wards at each pull, for the receipts' QR codes and the SMS notices.
+    public_url: str = ""
     # The node whose signature verified on this request, once known: a refusal is recorded
     # under a unit only when the unit really sent it (docs/security.md, "Resource bounds").
     sender: nodes.Node | None = None
@@ -54,6 +58,7 @@ class HubContext:
             drift_ms=int(settings["DRIFT_SECONDS"]) * 1000,
             hold_max_ms=int(settings["HOLD_MAX_SECONDS"]) * 1000,
             max_push_changes=int(settings["MAX_PUSH_CHANGES"]),
+            public_url=portal_url(settings.get("PUBLIC_URL")),
         )
 
     @classmethod
@@ -61,6 +66,14 @@ class HubContext:
         """The context of this request, on its store connection."""
         hub = state()
         return cls.from_settings(db(), hub.keys, hub.hub_id, hub.clock, current_app.config)
+
+
+def portal_url(setting: Any) -> str:
+    """The ``PUBLIC_URL`` setting as told to the wards: an http(s) address without its final
+    slash, or ``""`` when unset or not such an address (a ward refuses an answer whose
+    ``portal_url`` is not one: ``schemas/changeset.json``)."""
+    url = str(setting or "").strip().rstrip("/")
+    return url if len(url) <= 500 and re.fullmatch(r"https?://\S+", url) else ""
 
 
 def now_ms() -> int:

@@ -116,6 +116,10 @@ def pull_answer(
         extra.update(origin_seq=node.last_seq, origin_hash=node.last_hash)
         if reset is not None:
             extra["cursor_reset"] = reset
+        # Where citizens look a dossier up: the ward prints it on receipts and in SMS notices
+        # instead of its own intranet address; empty when the hub has no PUBLIC_URL, and the
+        # ward then prints no QR code (docs/protocol.md, "What a changeset carries").
+        extra["portal_url"] = ctx.public_url
     rewind = None
     if receiver is not None:
         rewind = upgrades.rewind_point(ctx.conn, node.node_id, receiver, cursor)

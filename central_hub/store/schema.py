@@ -273,6 +273,8 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    # A dossier's line in its ward's register book (schemas/dossier.json, register_number).
+    ("0030_register_number", create_record_tables),
     ("0034_disclosure_indexes", _disclosure_indexes),
     # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
     ("0040_edxml", _edxml),

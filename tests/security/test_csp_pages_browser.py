@@ -45,7 +45,11 @@ NOT_PAGES = re.compile(
     r"^/(api|sync|assets|static|console/static|console/api)/|^/(healthz|metrics)$"
 )
 NOT_PAGE_SUFFIXES = (".csv", ".xlsx", ".ics")
-FILE_ENDPOINTS = {"console_work.document_file", "console_directives.attachment"}
+FILE_ENDPOINTS = {
+    "console_work.document_file",
+    "console_directives.attachment",
+    "dossier_files.dossier_file",  # a file, not a page: its answer is tested in test_scans_browser
+}
 # Collects what the policy refuses, from before any script of the page runs.
 WATCH = """
 window.__violations = [];

@@ -8,6 +8,6 @@ download route ``/api/v1/attachments/<sha256>`` (docs/security.md, "Files").
 
 from __future__ import annotations
 
-from .files import store_upload
+from .files import accept_upload, attach, blobs, check_upload_size, store_upload
 
-__all__ = ["store_upload"]
+__all__ = ["accept_upload", "attach", "blobs", "check_upload_size", "store_upload"]

@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 
 from flask import Response, current_app, request
+from werkzeug.datastructures import FileStorage
 
 from sync import (
     BlobStore,
@@ -39,26 +40,42 @@ def _file_name(raw: str | None) -> str:
     return name[:255] or "tep-dinh-kem"
 
 
-def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
-    """Store the request's multipart ``file`` and attach it to a record; the attachment record.
-
-    Refuses an oversized body before parsing it (413), a request without a file (422), and
-    a file that is not a PDF, JPEG, PNG or TIFF by its bytes or is a PDF with active content
-    (415, :class:`sync.UnsupportedFile`); a refused file is not stored.
-    """
+def check_upload_size() -> None:
+    """Refuse a request whose body is larger than one attachment may be (413), before its
+    body is read (a page checks this before its CSRF token, which is in that body)."""
     limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
-    too_large = f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
     # 64 KiB leaves room for the multipart wrapping.
     if (request.content_length or 0) > limit + 64 * 1024:
-        raise PayloadTooLarge(too_large, max_bytes=limit)
-    upload = request.files.get("file")
+        raise PayloadTooLarge(_too_large(limit), max_bytes=limit)
+
+
+def _too_large(limit: int) -> str:
+    return f"Tệp đính kèm không được lớn hơn {limit / (1024 * 1024):g} MiB."
+
+
+def accept_upload(upload: FileStorage | None) -> tuple[str, str]:
+    """Judge an uploaded file by its bytes and keep it by its hash; its (sha256, name).
+
+    Refuses a missing file (422), one larger than ``ATTACHMENT_MAX_BYTES`` (413), one that
+    is not a PDF, JPEG, PNG or TIFF by its bytes or is a PDF with active content (415,
+    :class:`sync.UnsupportedFile`). A refused file is not kept; nothing names a kept one yet
+    (:func:`attach` does).
+    """
+    check_upload_size()
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
     if upload is None or not upload.filename:
         raise ValidationError("Hãy chọn một tệp để đính kèm (trường 'file').", field="file")
     name = _file_name(upload.filename)
     try:
         sha = blobs().put(upload.stream, max_size=limit, check=lambda path: check_file(path, name))
     except PayloadTooLarge:
-        raise PayloadTooLarge(too_large, max_bytes=limit) from None
+        raise PayloadTooLarge(_too_large(limit), max_bytes=limit) from None
+    return sha, name
+
+
+def attach(parent_type: str, parent_id: str, unit: str, sha: str, name: str) -> dict[str, Any]:
+    """Write the ``attachment`` record naming the kept file ``sha`` on a record, through the
+    node's write path (in the caller's transaction, if any); the record."""
     user = current_user()
     assert user is not None  # the views that call this require a login
     kind = kind_of(blobs().path(sha))
@@ -82,6 +99,20 @@ def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
     return record
 
 
-def file_response(sha: str, name: str) -> Response:
+def store_upload(parent_type: str, parent_id: str, unit: str) -> dict[str, Any]:
+    """Store the request's multipart ``file`` and attach it to a record; the attachment record.
+
+    Refuses an oversized body before parsing it (413), a request without a file (422), and
+    a file that is not a PDF, JPEG, PNG or TIFF by its bytes or is a PDF with active content
+    (415, :class:`sync.UnsupportedFile`); a refused file is not stored.
+    """
+    check_upload_size()
+    sha, name = accept_upload(request.files.get("file"))
+    return attach(parent_type, parent_id, unit, sha, name)
+
+
+def file_response(
+    sha: str, name: str, *, download: bool = False, framable: bool = False
+) -> Response:
     """A stored file of the ward for a person's browser (``webapp.send_stored_file``)."""
-    return send_stored_file(blobs().path(sha), sha, name)
+    return send_stored_file(blobs().path(sha), sha, name, download=download, framable=framable)

@@ -99,10 +99,10 @@ def form_context(
             sets=max((int(p.get("sets") or 1) for p in papers), default=1),
             limit=limit_text(procedure),
             register_book=(local_day(dossier["received_at"]) or date.today()).year,
-            register_number=register_number(dossier["code"]),
+            register_number=register_number(dossier),
             return_place=_return_place(dossier, unit_name),
             lookup_url=lookup_url,
-            qr=qr_svg(lookup_url),
+            qr=qr_svg(lookup_url) if lookup_url else "",
         )
     elif code == "02":
         step = _last(steps, "request_supplement")

@@ -13,14 +13,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from office import VIETNAM
 from sync import Conflict, NotFound, ValidationError, get_meta
 
 from ..dossiers import Dossiers, now_utc, staff
 from ..dossiers.api import public_dossier
-from ..dossiers.current import dossiers
+from ..dossiers.current import dossiers, lookup_template
 from ..web import current_user, db, require
 from . import forms, queries, stats
 
@@ -162,13 +162,10 @@ def form(dossier_id: str, form: str) -> str:
 
 
 def _lookup_url(code: str) -> str:
-    """The public look-up address of a dossier: ``PUBLIC_LOOKUP_URL`` with ``{code}`` filled in
-    when the node has one (an address citizens reach from outside the ward's LAN), else this
-    node's own ``/tra-cuu/<code>``."""
-    template = str(current_app.config.get("PUBLIC_LOOKUP_URL") or "")
-    if template:
-        return template.replace("{code}", code)
-    return url_for("desk.lookup", code=code, _external=True)
+    """The public look-up address of a dossier (``dossiers.current.lookup_template``), or
+    ``""`` when none is known: the receipt then prints how to look it up, without a QR code,
+    rather than an address no citizen can reach."""
+    return lookup_template().replace("{code}", code)
 
 
 # -- register and statistics -----------------------------------------------------------------
@@ -213,6 +210,7 @@ def register() -> tuple[str, int]:
     page = render_template(
         "desk/form_07.html",
         rows=rows,
+        register_number=queries.register_number,  # the receipt's number (Form 01)
         first=first,
         last=last,
         error=error,

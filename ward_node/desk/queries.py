@@ -162,10 +162,16 @@ def received_between(conn: sqlite3.Connection, first: date, last: date) -> list[
     return sorted(kept, key=lambda d: (moment(d["received_at"]), d["code"]))
 
 
-def register_number(code: str) -> int | None:
-    """The counter at the end of a dossier code (``H57.19786-261127-0012`` → 12), the
-    dossier's number in the register; ``None`` when the code has no counter."""
-    tail = (code or "").rsplit("-", 1)[-1]
+def register_number(dossier: dict[str, Any]) -> int | None:
+    """The dossier's line in the register book of its year (Form 07), as its receipt (Form 01)
+    prints it: the number the ward gave it at reception, or for a dossier received before
+    numbers were kept (release 0.1.0) the counter at the end of its code, which its receipt
+    printed (``H57.19786-261127-0012`` → 12); ``None`` before reception."""
+    if dossier.get("register_number"):
+        return int(dossier["register_number"])
+    if int(dossier.get("status") or 0) == 1:
+        return None  # an online dossier awaiting reception is in no book yet
+    tail = (dossier.get("code") or "").rsplit("-", 1)[-1]
     return int(tail) if tail.isdigit() else None
 
 

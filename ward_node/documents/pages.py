@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from office import form_day
 from sync import SyncError
 
 from .. import conflicts
@@ -87,6 +88,9 @@ def new() -> Any:
         if data.get("copies"):
             data["copies"] = int(data["copies"]) if str(data["copies"]).isdigit() else None
         try:
+            if data.get("issued_on"):  # typed dd/mm/yyyy in the shared date entry
+                issued = form_day(data["issued_on"], "issued_on", "Ngày văn bản")
+                data["issued_on"] = issued.isoformat() if issued else None
             doc = _docs().create(data, _user())
         except SyncError as exc:
             error = exc
@@ -126,6 +130,9 @@ def act(doc_id: str) -> Response:
     if "coordinators" in data:
         data["coordinators"] = request.form.getlist("coordinators")
     try:
+        if data.get("deadline"):  # typed dd/mm/yyyy in the shared date entry
+            deadline = form_day(data["deadline"], "deadline", "Hạn xử lý")
+            data["deadline"] = deadline.isoformat() if deadline else None
         _docs().act(doc_id, data, _user())
     except SyncError as exc:
         flash(exc.message, "error")

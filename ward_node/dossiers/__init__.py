@@ -22,6 +22,7 @@ from .rules import (
     LAST_DESK_NUMBER,
     RETURN_METHODS,
     STATUS_NAMES,
+    STEP_NAMES,
     iso,
     now_utc,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "LAST_DESK_NUMBER",
     "RETURN_METHODS",
     "STATUS_NAMES",
+    "STEP_NAMES",
     "Dossiers",
     "WorkCalendar",
     "calendar_from_records",

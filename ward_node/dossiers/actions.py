@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from office import OPEN_STATUSES, vn_datetime
+from office import OPEN_STATUSES, VIETNAM, vn_datetime
 from sync import Conflict, ValidationError
 from webapp import User, get_user
 
 from ..permissions import DESK
+from ..store import next_counter
 from .deadlines import WorkCalendar, due_at, hand_over_deadline, parse_time, resumed_due
 from .rules import RETURN_METHODS, iso
 
@@ -73,6 +74,9 @@ class Action:
     sources: frozenset[int]
     target: int | None  # None: the status does not change (hand-over, extension)
     apply: Handler | None = field(default=None, compare=False, repr=False)
+    # Whether the step's note must be written: the handler refuses an empty one (422), and
+    # the dossier's page marks the box required, never "(không bắt buộc)" (issue [11]).
+    note_required: bool = False
 
     @property
     def permission(self) -> str:
@@ -95,6 +99,23 @@ def _receive(move: Move) -> None:
         move.dossiers.calendar(),
     )
     move.fields["due_at"] = iso(due)
+    # In the book of the year it was received in, as the register (Form 07) lists it.
+    received = datetime.fromisoformat(move.dossier["received_at"])
+    move.fields["register_number"] = next_register_number(move.dossiers.conn, received)
+
+
+def _refuse(move: Move) -> None:
+    # A refused online dossier is a line of the register too (Form 07 lists it).
+    received = datetime.fromisoformat(move.dossier["received_at"])
+    move.fields["register_number"] = next_register_number(move.dossiers.conn, received)
+
+
+def next_register_number(conn: sqlite3.Connection, at: datetime) -> int:
+    """The next line of the ward's register book (Form 07) for a dossier received at ``at``:
+    one book a year (its "quyển số"), numbered from 1, in-person and online dossiers alike,
+    given at reception and printed on the receipt (Form 01; docs/domain.md, "Register book").
+    The caller holds the transaction."""
+    return next_counter(conn, f"register:{at.astimezone(VIETNAM).year}")
 
 
 def _start(move: Move) -> None:
@@ -177,16 +198,30 @@ ACTIONS = {
     a.name: a
     for a in (
         Action("receive", "Tiếp nhận", frozenset({1}), 2, _receive),
-        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3),
+        Action("refuse", "Từ chối tiếp nhận", frozenset({1}), 3, _refuse),
         Action("start", "Bắt đầu xử lý", frozenset({2}), 4, _start),
         Action("hand_over", "Chuyển bước xử lý", frozenset({4}), None, _hand_over),
-        Action("request_supplement", "Yêu cầu bổ sung", frozenset({4}), 5, _request_supplement),
+        Action(
+            "request_supplement",
+            "Yêu cầu bổ sung",
+            frozenset({4}),
+            5,
+            _request_supplement,
+            note_required=True,  # which papers: docs/domain.md, "Supplements"
+        ),
         Action("supplement_received", "Đã nhận bổ sung", frozenset({5}), 4, _supplement_received),
         Action("request_payment", "Yêu cầu nộp phí/nghĩa vụ tài chính", frozenset({4}), 6),
         Action("payment_received", "Đã nộp nghĩa vụ tài chính", frozenset({6}), 4),
         Action("withdraw", "Công dân rút hồ sơ", OPEN_STATUSES, 7),
         Action("stop", "Dừng xử lý", frozenset({4}), 8),
-        Action("extend", "Gia hạn (thư xin lỗi)", frozenset({4, 5, 6}), None, _extend),
+        Action(
+            "extend",
+            "Gia hạn (thư xin lỗi)",
+            frozenset({4, 5, 6}),
+            None,
+            _extend,
+            note_required=True,  # the apology's reason (Form 04)
+        ),
         Action("complete", "Đã xử lý xong", frozenset({4}), 9, _complete),
         Action("return", "Trả kết quả", frozenset({9}), 10, _return),
     )

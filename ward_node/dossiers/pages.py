@@ -9,19 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-from office import display_phone
-from sync import SyncError, ValidationError, get_meta, read_status
+from office import display_phone, form_time
+from sync import SyncError, atomic, get_meta, read_status
 from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
 from .. import conflicts
+from ..attachments import accept_upload, attach, check_upload_size
+from ..attachments.pages import UPLOADERS, describe_files
 from ..conflicts.pages import add_to as add_conflict_pages
-from ..permissions import check, may
+from ..permissions import ROLE_NAMES, check, may
 from ..web import check_csrf, client_address, current_user, db, login_user, require
 from .actions import ACTIONS
 from .current import dossiers
-from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES
+from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES, STEP_NAMES
 from .service import Dossiers, staff
 
 bp = Blueprint("pages", __name__)
@@ -38,6 +50,10 @@ def _labels() -> dict[str, Any]:
     status = read_status(db()) if current_user() else None
     return {
         "STATUS_NAMES": STATUS_NAMES,
+        "STEP_NAMES": STEP_NAMES,
+        "ROLE_NAMES": ROLE_NAMES,
+        # A person by full name wherever the store keeps a username (issue [11]).
+        "person": person_name,
         "CHANNELS": CHANNELS,
         "RETURN_METHODS": RETURN_METHODS,
         "display_phone": display_phone,
@@ -48,6 +64,17 @@ def _labels() -> dict[str, Any]:
         # Every page reminds that conflicts wait for a decision (docs/conflicts.md).
         "open_conflict_count": conflicts.open_count(db()) if current_user() else 0,
     }
+
+
+def person_name(username: str | None) -> str:
+    """The full name of a ward account (its username when it has none), the citizen for a
+    file or step from the portal, ``""`` for nobody; the names are read once a request."""
+    if not username:
+        return ""
+    if "person_names" not in g:
+        g.person_names = {p["username"]: p["full_name"] for p in staff(db())}
+    names: dict[str, str] = g.person_names
+    return names.get(username) or UPLOADERS.get(username) or username
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -132,33 +159,50 @@ def new_dossier() -> Any:
                 for key in ("full_name", "id_number", "birth_year", "phone", "address", "email")
             },
         }
+        upload = request.files.get("file")
         try:
             user = current_user()
             assert user is not None
-            dossier = service.receive(data, user)
-        except ValidationError as exc:
+            # The scan handed in with the dossier is judged before anything is kept; a refused
+            # file leaves neither the dossier nor its code (docs/security.md, "Files").
+            check_upload_size()
+            with atomic(db()):
+                dossier = service.receive(data, user)
+                if upload is not None and upload.filename:
+                    sha, name = accept_upload(upload)
+                    attach("dossier", dossier["id"], dossier["unit"], sha, name)
+        except SyncError as exc:
             error = exc
         else:
             flash(f"Đã tiếp nhận hồ sơ {dossier['code']}.", "ok")
             return redirect(url_for("pages.dossier", dossier_id=dossier["id"]))
+    status = (error.status if isinstance(error, SyncError) else 422) if error else 200
     return render_template("dossiers/new.html", procedures=procedures, form=form, error=error), (
-        422 if error else 200
+        status
     )
 
 
 @bp.get("/dossiers/<dossier_id>")
 @require()
 def dossier(dossier_id: str) -> str:
-    """One dossier: its data, its timeline, the actions its status allows."""
+    """One dossier: its data, its files (one shown in place: ``?tep=<attachment id>``), its
+    timeline, the actions its status allows."""
     service = _dossiers()
     record = service.get(dossier_id)
     allowed = service.allowed_actions(record, current_user())
     open_conflicts = conflicts.open_on(db(), [("dossier", record)])
+    people = staff(db())
+    files = describe_files(record, {p["username"]: p["full_name"] for p in people})
+    # The file shown in place: the one asked for (?tep=), else the first that can be shown.
+    viewable = [f for f in files if f["view"]]
+    shown = next((f for f in files if f["id"] == request.args.get("tep")), None)
     return render_template(
         "dossiers/detail.html",
         d=record,
         actions=allowed,
-        staff=staff(db()),
+        staff=people,
+        files=files,
+        shown=shown or (viewable[0] if viewable else None),
         conflicts=open_conflicts,
         conflicted=conflicts.fields_in_conflict(open_conflicts),
     )
@@ -172,6 +216,10 @@ def dossier_action(dossier_id: str) -> Response:
     user = current_user()
     assert user is not None
     try:
+        if data.get("action") == "extend":
+            # Typed dd/mm/yyyy hh:mm in the shared date entry; the API takes ISO 8601.
+            new_due = form_time(data.get("new_due_at") or "", "new_due_at", "Ngày hẹn trả mới")
+            data["new_due_at"] = new_due.isoformat() if new_due else ""
         _dossiers().act(dossier_id, data, user)
     except SyncError as exc:
         flash(exc.message, "error")

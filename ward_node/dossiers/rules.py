@@ -16,6 +16,9 @@ from sync import labels
 STATUS_NAMES = labels("dossier", "status")  # the national 1–10 list (schemas/dossier.json)
 CHANNELS = labels("dossier", "channel")
 RETURN_METHODS = labels("dossier", "return_method")
+# Each step of a dossier's history in words, the portal's submission included
+# (schemas/dossier_step.json): a page never shows an action's internal name.
+STEP_NAMES = labels("dossier_step", "action")
 
 EDITABLE_APPLICANT = ("phone", "address", "email")
 # A ward numbers its own dossiers 0001-5000 a day; 5001-9999 are the hub's, for dossiers

@@ -28,7 +28,6 @@ from sync import (
     Write,
     atomic,
     clean_text,
-    fold,
     get_meta,
     new_id,
     nfc,
@@ -39,7 +38,7 @@ from webapp import User
 
 from ..permissions import check, may
 from ..store import capture, next_counter
-from .actions import ACTIONS, Move
+from .actions import ACTIONS, Move, next_register_number
 from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
     CHANNELS,
@@ -49,6 +48,7 @@ from .rules import (
     iso,
     now_utc,
 )
+from .search import exact_lookup, word_clauses
 from .sms import notice_for
 
 
@@ -144,6 +144,7 @@ class Dossiers:
                     f"Đã hết số hồ sơ trong ngày ({LAST_DESK_NUMBER}).", code="counter_full"
                 )
             record["code"] = f"{self.unit_prefix()}-{day}-{number:04d}"
+            record["register_number"] = next_register_number(self.conn, received)
             validate("dossier", record)
             step = self._step(record, "receive", None, 2, user, "Tiếp nhận hồ sơ", received)
             writes = [Write("dossier", dossier_id, self.unit, record), step]
@@ -327,14 +328,15 @@ class Dossiers:
         limit: int = 50,
         cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Dossiers matching ``q`` (names, codes, ID numbers, phones; diacritics optional)."""
+        """Dossiers matching ``q`` (names, codes, ID numbers, phones; diacritics optional),
+        newest first.
+
+        A whole CCCD (12 digits), a whole phone number or a whole dossier code is looked up
+        exactly, through its index (``store.create_lookup_indexes``); anything else matches
+        every folded word anywhere in the names, codes, ID numbers and phones.
+        """
         now = now_utc()
-        clauses, params = [], []
-        for word in fold(q).split():
-            clauses.append("_search LIKE ? ESCAPE '\\'")
-            params.append(
-                "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
+        clauses, params = exact_lookup(q) or word_clauses(q)
         if status is not None:
             clauses.append("status = ?")
             params.append(status)

@@ -51,6 +51,11 @@ def register() -> Any:
         try:
             user = current_user()
             assert user is not None
+            # Typed dd/mm/yyyy hh:mm in the shared date entry (the end may be hh:mm alone).
+            starts = parse_vn_time(form.get("starts_at", ""), "starts_at", "Thời gian bắt đầu")
+            day = datetime.fromisoformat(starts).date() if starts else None
+            data["starts_at"] = starts
+            data["ends_at"] = parse_vn_time(form.get("ends_at", ""), "ends_at", "Giờ kết thúc", day)
             meeting = meetings().register(data, user)
         except ValidationError as exc:
             error = exc

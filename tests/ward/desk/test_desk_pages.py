@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 import ward_node.desk.pages
 import ward_node.dossiers.service
-from sync import Write, atomic, new_id
+from sync import Write, atomic, new_id, set_meta
 from tests.support import ward_login
 from ward_node.desk.forms import limit_text
 from ward_node.dossiers import Dossiers, iso
@@ -323,17 +323,59 @@ def test_receipt_01_has_every_element_and_a_qr_code_of_the_lookup_address(
         "10 giờ 00 phút, ngày 11/03/2026",  # due: 3 working days later
         "Bộ phận Tiếp nhận và Trả kết quả, UBND phường Phú Hội",
         "Quyển số: <strong>2026</strong>",
-        "Số thứ tự: <strong>1</strong>",
+        "Số thứ tự: <strong>5</strong>",  # the 2026 book: khoa, lan, giau, tam, hoa
         "3.000 đ",
         "Người nộp hồ sơ",
         "Người tiếp nhận hồ sơ",
         "Cán bộ officer",  # the receiving officer signs
     ):
         assert expected in page, expected
-    lookup = f"http://localhost/tra-cuu/{hoa['code']}"
-    assert lookup in page
+    # The hub told no public address: no QR code and no address at all, never the ward's own
+    # (a citizen cannot reach it), but how to look the dossier up at the desk.
+    assert "<svg" not in page and "/tra-cuu/" not in page and "localhost" not in page
+    assert f'đọc mã hồ sơ <strong class="code">{hoa["code"]}</strong> tại Bộ phận' in page
+
+
+def _portal(app: Flask, url: str | None) -> None:
+    """What the hub told the ward at its last pull: its portal's public address."""
+    with app.app_context():
+        set_meta(db(), "sync.portal_url", url)
+
+
+def test_receipt_qr_code_and_sms_point_at_the_portal_the_hub_told(
+    client: FlaskClient, world: World, ward_app: Flask
+) -> None:
+    _portal(ward_app, "https://dichvucong.hue.gov.vn")
+    ward_login(client)
+    hoa = world.d["hoa"]
+    page = text(client, f"/dossiers/{hoa['id']}/in/01")
+    lookup = f"https://dichvucong.hue.gov.vn/tra-cuu/{hoa['code']}"
+    assert f'<span class="lookup-url">{lookup}</span>' in page
     svg = re.search(r"<svg [^>]*class=\"qr\"[^>]*>.*?</svg>", page, re.S)
     assert svg and "<path" in svg.group(0) and lookup in svg.group(0)  # named in its aria-label
+    assert "localhost" not in page
+    # The SMS notice of a dossier received now sends the citizen to the same address.
+    with ward_app.app_context():
+        officer = get_user(db(), "officer")
+        assert officer is not None
+        from ward_node.dossiers.current import dossiers
+
+        with ward_app.test_request_context():
+            received = dossiers().receive(
+                {
+                    "procedure_code": hoa["procedure_code"],
+                    "applicant": {"full_name": "Trần Văn Nam", "phone": "0905123456"},
+                },
+                officer,
+            )
+        sms = (
+            db().execute("SELECT text FROM sms WHERE dossier_id = ?", (received["id"],)).fetchone()
+        )
+    assert f"Tra cuu: https://dichvucong.hue.gov.vn/tra-cuu/{received['code']}" in sms[0]
+    # The hub's public address is withdrawn: the receipt falls back to the instructions.
+    _portal(ward_app, None)
+    page = text(client, f"/dossiers/{hoa['id']}/in/01")
+    assert "<svg" not in page and "dichvucong" not in page
 
 
 def test_receipt_qr_code_uses_the_public_lookup_address_when_the_ward_has_one(
@@ -452,6 +494,36 @@ def test_register_07_lists_the_dossiers_received_in_the_range(
     assert codes(march) >= code(world, "binh", "mai", "duc", "cuong")
     assert world.d["thuy"]["code"] not in march  # still awaiting reception
     assert "ngày/tháng/năm" in text(client, "/so-theo-doi?from=31/02/2026", 422)
+
+
+def test_an_online_dossier_has_one_register_number_on_its_receipt_and_in_the_register(
+    client: FlaskClient, world: World
+) -> None:
+    # Issue [11]: mai, submitted online with the hub's code H57.19786-260309-0901, showed STT 5
+    # in the register and 901 on its receipt. The ward numbers its register book per year at
+    # reception, online dossiers alike, and both print that number.
+    ward_login(client)
+    register = text(client, "/so-theo-doi?from=01/01/2026&to=31/03/2026")
+    rows = re.findall(r'<td class="num">(\d+)</td>\s*<td class="code">([^<]+)</td>', register)
+    numbers = {code: int(n) for n, code in rows}
+    assert len(set(numbers.values())) == len(rows)  # one line each
+    for nick in ("mai", "hoa", "binh"):  # online received, in person, online refused
+        stored = db_number(client, world.d[nick]["id"])
+        assert numbers[world.d[nick]["code"]] == stored
+    assert numbers[world.d["mai"]["code"]] != 901
+    receipt = text(client, f"/dossiers/{world.d['mai']['id']}/in/01")
+    assert f"Số thứ tự: <strong>{numbers[world.d['mai']['code']]}</strong>" in receipt
+    # In the order of reception through the year's book: khoa was the first of 2026.
+    assert numbers[world.d["khoa"]["code"]] == 1
+    assert sorted(numbers.values()) == list(range(1, len(rows) + 1))
+
+
+def db_number(client: FlaskClient, dossier_id: str) -> int:
+    """The register number the ward stored for a dossier."""
+    assert client.application is not None
+    with client.application.app_context():
+        row = db().execute("SELECT register_number FROM dossier WHERE id = ?", (dossier_id,))
+        return int(row.fetchone()[0])
 
 
 # -- public lookup -------------------------------------------------------------------------------

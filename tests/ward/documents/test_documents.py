@@ -355,7 +355,7 @@ def test_the_pages_register_draft_act_and_print(ward_app) -> None:
             "action": "assign",
             "lead_handler": "specialist",
             "coordinators": ["clerk"],
-            "deadline": "2026-12-10",
+            "deadline": "10/12/2026",  # the page's one date entry: dd/mm/yyyy (issue [11])
         },
     )
     assert resp.status_code == 302

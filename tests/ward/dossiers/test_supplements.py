@@ -319,3 +319,38 @@ def test_hand_over_step_days_through_the_api(api: Api) -> None:
     deadline = datetime.fromisoformat(step["step_deadline"])
     # One working day (8 working hours) ahead: at least 8 hours and at most a long holiday later.
     assert before + timedelta(hours=8) <= deadline <= before + timedelta(days=12)
+
+
+def test_the_page_marks_a_note_required_exactly_when_the_rule_refuses_it_empty(
+    ward_app: Flask,
+) -> None:
+    """Issue [11]: the supplement box said "(không bắt buộc)" and was then refused empty."""
+    import re
+
+    from tests.support import ward_login
+    from ward_node.dossiers import ACTIONS
+
+    api = Api(ward_app.test_client(), "leader")
+    made = api.post(
+        "/dossiers", json={"procedure_code": "1.001193", "applicant": {"full_name": "Lê Hoa"}}
+    ).get_json()
+    path = f"/dossiers/{made['id']}/actions"
+    assert api.post(path, json={"action": "start"}).status_code == 200
+    client = ward_app.test_client()
+    ward_login(client, "leader")
+    page = client.get(f"/dossiers/{made['id']}").get_data(as_text=True)
+    forms = re.findall(r'<form method="post"[^>]*/actions".*?</form>', page, re.S)
+    shown = {re.search(r'name="action" value="(\w+)"', f).group(1): f for f in forms}  # type: ignore[union-attr]
+    assert {"request_supplement", "extend", "hand_over", "complete"} <= set(shown)
+    for name, form in shown.items():
+        required = ACTIONS[name].note_required
+        box = re.search(r"<label for=\"note-\d+\">.*?</textarea>", form, re.S)
+        assert box, name
+        assert ("(không bắt buộc)" not in box.group(0)) == required, name
+        assert (" required></textarea>" in box.group(0)) == required, name
+        if required:  # the rule refuses it empty, with the field named
+            body = {"action": name, "note": "  ", "new_due_at": "2099-01-05T10:00:00+07:00"}
+            resp = api.post(path, json=body)
+            assert resp.status_code == 422, name
+            assert resp.get_json()["error"]["field"] == "note"
+    assert [n for n, a in ACTIONS.items() if a.note_required] == ["request_supplement", "extend"]

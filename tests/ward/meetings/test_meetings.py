@@ -543,12 +543,21 @@ def test_pages_register_a_meeting_show_the_schedule_and_answer_an_invitation(
     assert "Lịch họp" in client.get("/").get_data(True)  # the nav link
     assert client.get("/meetings/new").status_code == 200
     bad = client.post(
-        "/meetings/new", data={"csrf_token": csrf, "subject": "", "starts_at": "2026-12-03T08:00"}
+        "/meetings/new", data={"csrf_token": csrf, "subject": "", "starts_at": "03/12/2026 08:00"}
     )
     assert bad.status_code == 422 and "Nhập nội dung" in bad.get_data(True)
+    # The page's one date entry is dd/mm/yyyy hh:mm (issue [11]): what a native picker sent
+    # is refused in words that say how to write it, and the typed value is kept.
+    native = client.post(
+        "/meetings/new",
+        data={"csrf_token": csrf, "subject": "Họp tổ 5", "starts_at": "2026-12-03T19:30"},
+    )
+    shown = native.get_data(True)
+    assert native.status_code == 422 and "không đúng: nhập theo dạng dd/mm/yyyy HH:MM" in shown
+    assert 'value="2026-12-03T19:30"' in shown and 'placeholder="dd/mm/yyyy hh:mm"' in shown
     resp = client.post(
         "/meetings/new",
-        data={"csrf_token": csrf, "subject": "Họp tổ dân phố 5", "starts_at": "2026-12-03T19:30"},
+        data={"csrf_token": csrf, "subject": "Họp tổ dân phố 5", "starts_at": "03/12/2026 19:30"},
     )
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(True)
