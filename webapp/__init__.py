@@ -31,7 +31,7 @@ from .accounts import (
 )
 from .accounts import create_tables as create_account_tables
 from .admission import Admission
-from .app import BoundedJSON, browser_policy, install, page_args
+from .app import BoundedJSON, browser_policy, install, int_arg, page_args
 from .assets import ASSET_DIR
 from .browser import FILE_HEADERS, apply_policy, send_stored_file
 from .commands import add_backup_commands, command_adder, run_command
@@ -100,6 +100,7 @@ __all__ = [
     "install",
     "login_user",
     "logout_user",
+    "int_arg",
     "page_args",
     "session_user",
     "site",

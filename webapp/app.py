@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, g, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sync import SyncError, loads_bounded
+from sync import SyncError, ValidationError, loads_bounded
 
 from .assets import ASSET_DIR
 from .browser import apply_policy
@@ -83,6 +83,18 @@ def browser_policy(resp: Response) -> Response:
     static = endpoint == "_asset" or endpoint.rsplit(".", 1)[-1] == "static"
     apply_policy(resp.headers, resp.mimetype, static=static)  # type: ignore[arg-type]
     return resp
+
+
+def int_arg(name: str, *, low: int, high: int) -> int | None:
+    """The whole-number query argument ``name`` (None when absent or empty). Anything else, or
+    a number outside ``low``..``high``, is refused (422) rather than handed to the store,
+    whose integers end at 2**63 (a larger one was a 500 that Schemathesis found)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 20 or not low <= int(raw) <= high:
+        raise ValidationError(f"Tham số {name} phải là số nguyên từ {low} đến {high}.", field=name)
+    return int(raw)
 
 
 def page_args() -> tuple[int, str | None]:

@@ -26,6 +26,7 @@ from .unit_state import STATE_WORDS, moments, state_rows
 
 PER_PAGE = 50
 MAX_SEARCH = 100  # characters of a search kept
+MAX_PAGE = 100_000  # a page past the last shows none; a number past the store's integers, a 500
 # What each sortable column is called when a link announces its order (_units_head.html).
 SORT_NAMES = {
     "name": "tên đơn vị",
@@ -61,7 +62,7 @@ class Listing:
         state = args.get("state", "")
         sort = args.get("sort", "name")
         try:
-            page = max(1, int(args.get("page", "1")))
+            page = min(max(1, int(args.get("page", "1"))), MAX_PAGE)
         except ValueError:
             page = 1
         return cls(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sync import NotFound, mask_name
-from webapp import check_rate, json_body
+from webapp import check_rate, int_arg, json_body
 
 from ..attachments import store_upload
 from ..web import db, page_args, require, signed_in
@@ -35,7 +35,7 @@ def create_dossier() -> tuple[Response, int]:
 def list_dossiers() -> Response:
     """List and search dossiers: ``q``, ``status``, ``overdue``, ``limit``, ``cursor``."""
     limit, cursor = page_args()
-    status = request.args.get("status", type=int)
+    status = int_arg("status", low=0, high=max(STATUS_NAMES))
     overdue_arg = request.args.get("overdue")
     overdue = None if overdue_arg in (None, "") else overdue_arg.lower() in ("1", "true", "yes")
     items, next_cursor = _dossiers().search(

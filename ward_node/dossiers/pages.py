@@ -125,6 +125,8 @@ def index() -> str:
     """The dossier list, newest first, with search and status filter."""
     q = request.args.get("q", "")
     status = request.args.get("status", type=int)
+    if status not in STATUS_NAMES:  # a filter the page does not offer lists every status
+        status = None
     overdue = request.args.get("overdue") == "1"
     items, next_cursor = _dossiers().search(
         q, status, True if overdue else None, 50, request.args.get("cursor") or None
