@@ -101,6 +101,9 @@ MIGRATIONS = [
     ("0013_conflict_notices", _conflict_notices),
     # A unit's province and district, and its search text (schemas/unit.json).
     ("0014_unit_places", _unit_places),
+    # The papers a dossier was received with (the reception checklist), the procedures' legal
+    # basis, fee rule and former codes (docs/domain.md, "Reception checklist").
+    ("0017_papers_received", create_record_tables),
 ]
 
 

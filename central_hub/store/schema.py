@@ -208,6 +208,15 @@ def _unit_places(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS conflicts_unit ON conflicts (unit, state)")
 
 
+def _ward_catalogue(conn: sqlite3.Connection) -> None:
+    # Reference data, edited through the journal like an administrator's edit so that every
+    # ward receives it; imported here, not at the top, as the reference package imports the
+    # store (central_hub/reference/catalogue.py).
+    from ..reference.catalogue import upgrade_catalogue
+
+    upgrade_catalogue(conn)
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -245,6 +254,11 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    # The papers a dossier was received with, the procedures' legal basis, fee rule and former
+    # codes (docs/domain.md, "Reception checklist" and "The procedure catalogue").
+    ("0032_papers_received", create_record_tables),
+    # The ward's catalogue: national procedure codes, residence procedures out of it.
+    ("0033_ward_catalogue", _ward_catalogue),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
