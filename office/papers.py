@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sync import ValidationError, clean_text, record_type
+from sync import ValidationError, clean_text, nfc, record_type
 
 __all__ = ["PAPER_FORMS", "FeeLine", "clean_papers", "fee_for", "paper_form_of"]
 
@@ -72,13 +72,13 @@ def clean_papers(raw: Any, catalogue: list[dict[str, Any]] | None = None) -> lis
         raise ValidationError(
             f"Một hồ sơ ghi tối đa {MAX_PAPERS} giấy tờ.", field="papers_received"
         )
-    known = {clean_text(str(p.get("name") or "")) for p in catalogue or []}
+    known = {_name(p.get("name")) for p in catalogue or []}
     papers = []
     for number, item in enumerate(raw, start=1):
         where = f"papers_received[{number - 1}]"
         if not isinstance(item, dict):
             raise ValidationError(f"Giấy tờ thứ {number} không đúng dạng.", field=where)
-        name = clean_text(str(item.get("name") or ""))
+        name = _name(item.get("name"))
         if not name:
             raise ValidationError(
                 f"Giấy tờ thứ {number}: hãy ghi tên giấy tờ.", field=f"{where}.name"
@@ -104,6 +104,11 @@ def clean_papers(raw: Any, catalogue: list[dict[str, Any]] | None = None) -> lis
             {"name": name, "form": form, "count": count, "pages": pages, "listed": name in known}
         )
     return papers
+
+
+def _name(value: Any) -> str:
+    """A paper's name as stored: NFC, control characters out, single spaces."""
+    return " ".join(clean_text(nfc(str(value or ""))).split())
 
 
 def _whole(value: Any, low: int, high: int, name: str, label: str, field: str) -> int:
