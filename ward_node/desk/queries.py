@@ -149,7 +149,7 @@ def due_soon(
 
 
 def received_between(conn: sqlite3.Connection, first: date, last: date) -> list[dict[str, Any]]:
-    """Dossiers received from local ``first`` to ``last`` inclusive, for the register (form 07),
+    """Dossiers received from local ``first`` to ``last`` inclusive, for the register (Mẫu số 07),
     in order of reception. Online dossiers still awaiting reception (status 1) are not in it."""
     start, end = _day_bounds(first, last)
     found = select_records(
