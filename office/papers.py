@@ -156,7 +156,7 @@ def fee_for(
         one = first * base + (int(pages) - first) * int(rule.get("next_rate") or 0)
         cap = rule.get("cap")
         capped = cap is not None and one > int(cap)
-        if capped:
+        if cap is not None and capped:
             one = int(cap)
         text = f"{paper['name']}: {count} bản × {pages} trang = {count} × {_money(one)}"
         lines.append(FeeLine(text + (" (mức tối đa một bản)" if capped else ""), count * one))

@@ -129,7 +129,7 @@ def new_dossier() -> Any:
         form = request.form.to_dict()
         code = form.get("procedure_code") or ""
         chosen = next((p for p in procedures if p["code"] == code), None)
-        data = {
+        data: dict[str, Any] = {
             "procedure_code": code,
             "channel": form.get("channel") or "in_person",
             "notes": form.get("notes"),
@@ -143,8 +143,8 @@ def new_dossier() -> Any:
             assert user is not None
             if chosen is not None:
                 # The chosen procedure's checklist: its fields are named after its code.
-                data["papers_received"] = papers_from_form(form, chosen, f"{code}/")
-                ticked[code] = data["papers_received"]
+                ticked[code] = papers_from_form(form, chosen, f"{code}/")
+                data["papers_received"] = ticked[code]
             dossier = service.receive(data, user)
         except ValidationError as exc:
             error = exc
