@@ -2,9 +2,11 @@
 
 A hub seeded by an earlier release holds local codes (``HUE-XA-NNN``) where the national
 catalogue has codes, and the residence procedures, which the commune police handle, not the
-ward's one-stop desk (docs/domain.md, "The procedure catalogue"). :func:`upgrade_catalogue`
-(hub migration ``0033_ward_catalogue``) edits those records as an administrator's edit would,
-through the hub's journal, so every ward receives the change at its next sync:
+ward's one-stop desk (docs/domain.md, "The procedure catalogue"). :func:`catalogue_upgrade`
+gives the edits of those records that hub migration ``0033_ward_catalogue`` writes through the
+hub's journal, as an administrator's edit would be, so every ward receives them at its next
+sync (the migration writes them: this module reads the store but never writes it, so the
+store's migrations may import it):
 
 - a procedure under a local code the seed has replaced takes the national code and keeps the
   old one in ``former_codes``, so a dossier received under the old code still finds it;
@@ -13,7 +15,7 @@ through the hub's journal, so every ward receives the change at its next sync:
 - a procedure of the seed with no legal basis, or no fee rule where the seed has one, gets the
   seed's; what an administrator set is never overwritten.
 
-Running it twice changes nothing the second time.
+Once written, it gives no edit any more.
 """
 
 from __future__ import annotations
@@ -23,15 +25,14 @@ from typing import Any
 
 from sync import Write, select_records
 
-from ..store import capture
 from .data import PROCEDURES, WITHDRAWN_PROCEDURES
 
-__all__ = ["upgrade_catalogue"]
+__all__ = ["catalogue_upgrade"]
 
 
-def upgrade_catalogue(conn: sqlite3.Connection) -> list[Write]:
-    """Edit the stored procedures as described above, in the caller's transaction; return the
-    writes made (none on a store without procedures, as a new hub's before its seed)."""
+def catalogue_upgrade(conn: sqlite3.Connection) -> list[Write]:
+    """The edits of the stored procedures described above (none on a store without
+    procedures, as a new hub's before its seed, nor on one already upgraded)."""
     stored = {p["code"]: p for p in select_records(conn, "procedure")}
     if not stored:
         return []
@@ -56,6 +57,4 @@ def upgrade_catalogue(conn: sqlite3.Connection) -> list[Write]:
         withdrawn = stored.get(code)
         if withdrawn is not None and withdrawn.get("active") is not False:
             writes.append(Write("procedure", withdrawn["id"], withdrawn["unit"], {"active": False}))
-    if writes:
-        capture(conn).write_many(writes, actor="system")
     return writes

@@ -11,7 +11,6 @@ from typing import Any
 
 from sync import (
     RELEASE,
-    HybridClock,
     SyncError,
     create_meta,
     create_record_tables,
@@ -26,8 +25,10 @@ from webapp import create_account_tables
 from . import enrollments, held, sync_history, upgrades
 from .engine import check_location, engine, marker_key
 
+# The hub's origin and clock live with its write path, which the catalogue migration uses.
+from .journal import HUB_ORIGIN, capture
+
 ROLES = ("admin", "operator", "viewer")
-HUB_ORIGIN = "hub"
 
 
 def _journal(conn: sqlite3.Connection) -> None:
@@ -210,11 +211,13 @@ def _unit_places(conn: sqlite3.Connection) -> None:
 
 def _ward_catalogue(conn: sqlite3.Connection) -> None:
     # Reference data, edited through the journal like an administrator's edit so that every
-    # ward receives it; imported here, not at the top, as the reference package imports the
-    # store (central_hub/reference/catalogue.py).
-    from ..reference.catalogue import upgrade_catalogue
+    # ward receives it (central_hub/reference/catalogue.py, which only reads the store);
+    # imported here, not at the top: the reference package's pages import the store.
+    from ..reference.catalogue import catalogue_upgrade
 
-    upgrade_catalogue(conn)
+    writes = catalogue_upgrade(conn)
+    if writes:
+        capture(conn).write_many(writes, actor="system")
 
 
 MIGRATIONS = [
@@ -321,11 +324,6 @@ def check_identity(conn: sqlite3.Connection, data_dir: Path) -> None:
             f"trong {data_dir}: hãy kiểm tra CENTRAL_HUB_DATABASE_URL/--database-url.",
             code="store_elsewhere",
         )
-
-
-def load_clock(conn: sqlite3.Connection) -> HybridClock:
-    """The hub's clock, resumed from its persisted value."""
-    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
 
 
 def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:

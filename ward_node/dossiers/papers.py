@@ -13,20 +13,28 @@ This module reads the reception page's check boxes into such a list
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from office import clean_papers, fee_for, paper_form_of
-from sync import Conflict, ValidationError, atomic
+from sync import Conflict, HybridClock, ValidationError, atomic
+from webapp import User
 
 from ..permissions import check
 from ..store import capture
 from .catalogue import find_procedure
 
-if TYPE_CHECKING:
-    from webapp import User
 
-    from .service import Dossiers
+class DossierStore(Protocol):
+    """What recording the papers reads of the dossier operations (``service.Dossiers`` is
+    one), named here so that this module does not import the service that imports it."""
+
+    conn: sqlite3.Connection
+    clock: HybridClock
+
+    def get(self, dossier_id: str) -> dict[str, Any]: ...
+
 
 __all__ = [
     "EDITABLE_STATUSES",
@@ -55,7 +63,7 @@ def reception_papers(
     return papers, fee
 
 
-def record_papers(dossiers: Dossiers, dossier_id: str, raw: Any, user: User) -> dict[str, Any]:
+def record_papers(dossiers: DossierStore, dossier_id: str, raw: Any, user: User) -> dict[str, Any]:
     """Replace the papers handed in of a dossier at status 2 or 5 with ``raw`` and recompute its
     fee; return the dossier. :class:`Forbidden` unless the user works at the desk,
     :class:`Conflict` (409) at another status, :class:`ValidationError` for a bad list."""
