@@ -40,7 +40,7 @@ FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặ
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thanh", "Quang", "Thị Thu"]
 GIVEN = ["An", "Bình", "Cường", "Dũng", "Đào", "Hà", "Hoà", "Thuỷ", "Phúc", "Tâm", "Khoa", "Yến"]
 STREETS = ["Lê Lợi", "Hùng Vương", "Trần Hưng Đạo", "Nguyễn Huệ", "Bà Triệu", "Phạm Văn Đồng"]
-PROCEDURES = ["1.001193", "1.000894", "HUE-XA-001", "HUE-XA-005", "HUE-XA-008"]
+PROCEDURES = ["1.001193", "1.000894", "2.000635", "2.001035", "2.000815"]
 
 
 def _env() -> dict[str, str]:

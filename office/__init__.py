@@ -1,9 +1,10 @@
 """The office's rules both apps apply, that are not the sync engine: Huế time and the display
 of dates, money and QR codes, the weekly schedule, when a dossier's clock runs and when it is
 overdue, a directive's shown status and time class and what its issuer writes, what the system
-holds of a secret document, the values people type into a record's fields, and people's
-names, personal ID numbers and phone numbers (``people.py``: the ward's desk and the citizens'
-portal check them alike), and the papers a supplement request lists (``papers.py``).
+holds of a secret document, the values people type into a record's fields, the papers a
+dossier was received with and the fee they set (``papers.py``), and people's names, personal ID
+numbers and phone numbers (``people.py``: the ward's desk and the citizens' portal check them
+alike), and the papers a supplement request lists (``requested.py``).
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
@@ -27,7 +28,7 @@ from .dossier_time import (
     clock_running,
     is_overdue,
 )
-from .papers import paper_lines, supplement_papers
+from .papers import PAPER_FORMS, FeeLine, clean_papers, fee_for, paper_form_of
 from .people import (
     CCCD_PROVINCES,
     display_phone,
@@ -38,6 +39,7 @@ from .people import (
     sort_key,
     validate_id_number,
 )
+from .requested import paper_lines, supplement_papers
 from .schedule import SCHEDULED, WEEKDAYS, schedule_rows, to_ics, week_of
 from .secrecy import (
     SECRET_RESULT,
@@ -55,27 +57,32 @@ __all__ = [
     "CLOCK_RUNNING",
     "OPEN_STATUSES",
     "OVERDUE_SQL",
+    "PAPER_FORMS",
     "SCHEDULED",
     "SECRET_RESULT",
     "SECRET_SUMMARY",
+    "FeeLine",
     "SecretContent",
     "TIME_CLASSES",
     "VIETNAM",
     "WEEKDAYS",
     "check_new_deadline",
     "check_secret_changes",
+    "clean_papers",
     "clock_running",
     "confirmation_fields",
     "decorate_directive",
     "directive_now",
     "directive_reports",
     "done_report",
+    "fee_for",
     "fieldvalues",
     "form_day",
     "form_time",
     "is_overdue",
     "is_secret",
     "local_time",
+    "paper_form_of",
     "qr_svg",
     "schedule_rows",
     "secret_content",

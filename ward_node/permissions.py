@@ -115,6 +115,9 @@ RULES: dict[str, Rule] = {
     "dossier.supplement_received": _dossier("ghi đã nhận giấy tờ bổ sung", DESK),
     "dossier.payment_received": _dossier("ghi đã nộp nghĩa vụ tài chính", DESK),
     "dossier.withdraw": _dossier("ghi công dân rút hồ sơ", DESK),
+    # The papers handed in, ticked at reception and corrected while the dossier is at the
+    # desk or waiting for a supplement (docs/domain.md, "Reception checklist").
+    "dossier.papers": _dossier("ghi giấy tờ đã nhận", DESK),
     "dossier.stop": _dossier("dừng xử lý hồ sơ", SUPERVISORS),
     "dossier.extend": _dossier("gia hạn hồ sơ", SUPERVISORS),
     # The result came back to the desk officer who received the dossier (Dossiers.act).

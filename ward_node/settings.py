@@ -36,6 +36,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "dossier code); empty: SMS notices send the citizen to the one-stop desk",
     ),
     (
+        "DESK_PHONE",
+        "",
+        "the one-stop desk's phone number, printed on the supplement request and the stop "
+        "notice for the citizen to call; empty: a dotted line to fill in by hand",
+    ),
+    (
         "HOUSEKEEPING_INTERVAL",
         3600,
         "seconds between housekeeping rounds of serve, which prune failed logins and "

@@ -122,6 +122,9 @@ MIGRATIONS = [
     ("0015_register_number", _widen),
     # Exact look-ups by CCCD, phone and code through indexes (docs/architecture.md, "Records").
     ("0016_lookup_indexes", create_lookup_indexes),
+    # The papers a dossier was received with (the reception checklist), the procedures' legal
+    # basis, fee rule and former codes (docs/domain.md, "Reception checklist").
+    ("0017_papers_received", create_record_tables),
     # edXML: a unit's OrganId, a document's outside addressees and recaller (docs/edxml.md).
     ("0025_edxml_fields", _widen),
 ]

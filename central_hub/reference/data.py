@@ -5,7 +5,7 @@ editable by the hub's administrators once seeded, so a change in law or in a yea
 an edit of the stored records, not of this file.
 """
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 # (code, name) of the city office that owns the hub; its code is Huế's letter code in electronic
 # unit identifiers.
@@ -72,28 +72,56 @@ SERVICE_UNITS: list[tuple[str, str]] = [
     ("H57.24", "Đội Kiểm tra trật tự đô thị"),
 ]
 
-# Ward-level procedures (thủ tục hành chính cấp xã). National catalogue codes (Cổng Dịch vụ công
-# quốc gia) are given where known; "HUE-XA-NNN" marks a local code to be replaced by the national
-# one. Fees: fixed nationally for copies of civil-status extracts (Thông tư 281/2016/TT-BTC),
-# attestation (Thông tư 226/2016/TT-BTC, the per-page or per-case base rate) and residence
-# registration (Thông tư 75/2022/TT-BTC, in-person rate); the other civil-status fees are set by the
-# provincial People's Council, and the figures here are placeholders for the administrator to check.
-# limit_value 0 with "working_days" means "the same working day", unless received after the cutoff.
-# A same-day procedure recomputes its deadline from the completed dossier; a longer one extends
-# it by the time spent waiting for the supplement (status 5 stops the clock).
+# Ward-level procedures (thủ tục hành chính cấp xã) that the ward's one-stop desk receives, each
+# under its code in the national catalogue of administrative procedures (Cổng Dịch vụ công quốc
+# gia). Residence registration (thường trú, tạm trú, tạm vắng, residence confirmation) is the
+# commune police's, not the ward's desk (Luật Cư trú 2020): it is not in the catalogue
+# (WITHDRAWN_PROCEDURES). Fees: fixed nationally for copies of civil-status extracts (Thông tư
+# 281/2016/TT-BTC) and attestation (Thông tư 226/2016/TT-BTC: copies by the page, signatures by
+# the case, contracts by the contract); the other civil-status fees are set by the provincial
+# People's Council, and the figures here are placeholders for the administrator to check, as
+# are the legal bases (printed on forms 03 and 05). limit_value 0 with "working_days" means "the
+# same working day", unless received after the cutoff. A same-day procedure recomputes its
+# deadline from the completed dossier; a longer one extends it by the time spent waiting for the
+# supplement (status 5 stops the clock).
 PROCEDURE_VALID_FROM = "2025-07-01"
 SAME_DAY_CUTOFF = "15:00"
 
+CIVIL_STATUS_LAW = (
+    "Luật Hộ tịch năm 2014; Nghị định số 123/2015/NĐ-CP ngày 15/11/2015 của Chính phủ; "
+    "Thông tư số 04/2020/TT-BTP ngày 28/5/2020 của Bộ Tư pháp"
+)
+ATTESTATION_LAW = (
+    "Nghị định số 23/2015/NĐ-CP ngày 16/02/2015 của Chính phủ về cấp bản sao từ sổ gốc, chứng "
+    "thực bản sao từ bản chính, chứng thực chữ ký và chứng thực hợp đồng, giao dịch; Thông tư "
+    "số 01/2020/TT-BTP ngày 03/3/2020 của Bộ Tư pháp; Thông tư số 226/2016/TT-BTC ngày "
+    "11/11/2016 của Bộ Tài chính"
+)
+# Attested copies: 2.000 đ a page for the first two pages of the original, 1.000 đ a page from
+# the third, at most 200.000 đ a copy (Thông tư 226/2016/TT-BTC, article 4), for each copy
+# handed in to be attested (office/papers.py).
+ATTESTED_COPY_FEE = {
+    "basis": "page",
+    "forms": ["copy"],
+    "first_pages": 2,
+    "next_rate": 1000,
+    "cap": 200000,
+}
 
-class ProcedureSeed(TypedDict):
-    """One procedure: papers are (name, kind), one set each; fee in VND."""
+
+class ProcedureSeed(TypedDict, total=False):
+    """One procedure: papers are (name, kind), one set each; fee in VND; ``fee_rule`` as in
+    schemas/procedure.json; ``former_codes`` the local codes it had in earlier releases."""
 
     code: str
     name: str
     field: str
     limit: tuple[int, str]  # (limit_value, limit_unit)
     fee: int
+    fee_rule: dict[str, Any] | None
     papers: list[tuple[str, str]]
+    legal_basis: str
+    former_codes: list[str]
 
 
 PROCEDURES: list[ProcedureSeed] = [
@@ -108,6 +136,7 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy chứng sinh hoặc giấy tờ thay Giấy chứng sinh", "original"),
             ("Văn bản ủy quyền có chứng thực (nếu nộp thay)", "original"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
         "code": "1.000894",
@@ -124,6 +153,7 @@ PROCEDURES: list[ProcedureSeed] = [
                 "original",
             ),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
         "code": "1.000656",
@@ -135,6 +165,7 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Tờ khai đăng ký khai tử (theo mẫu)", "original"),
             ("Giấy báo tử hoặc giấy tờ thay Giấy báo tử", "original"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
         "code": "1.004873",
@@ -146,6 +177,7 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)", "original"),
             ("Giấy tờ chứng minh đã ly hôn hoặc người kia đã chết (nếu có)", "copy"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
         "code": "1.004884",
@@ -161,6 +193,7 @@ PROCEDURES: list[ProcedureSeed] = [
             ),
             ("Giấy tờ, tài liệu có thông tin về nội dung khai sinh", "copy"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
         "code": "1.004859",
@@ -173,17 +206,23 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy tờ hộ tịch cần thay đổi, cải chính, bổ sung", "original"),
             ("Giấy tờ làm căn cứ thay đổi, cải chính, bổ sung", "certified_copy"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
-        "code": "HUE-XA-001",
+        "code": "2.000635",
+        "former_codes": ["HUE-XA-001"],
         "name": "Cấp bản sao trích lục hộ tịch",
         "field": "Hộ tịch",
         "limit": (0, "working_days"),
-        "fee": 8000,  # per copy
+        # Per copy of the extract issued (Thông tư 281/2016/TT-BTC): the copies asked for are
+        # not papers handed in, so the checklist does not count them (docs/domain.md).
+        "fee": 8000,
         "papers": [("Tờ khai cấp bản sao trích lục hộ tịch (theo mẫu)", "original")],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
-        "code": "HUE-XA-002",
+        "code": "1.001022",
+        "former_codes": ["HUE-XA-002"],
         "name": "Đăng ký nhận cha, mẹ, con",
         "field": "Hộ tịch",
         "limit": (3, "working_days"),
@@ -192,20 +231,25 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Tờ khai đăng ký nhận cha, mẹ, con (theo mẫu)", "original"),
             ("Văn bản chứng minh quan hệ cha, mẹ, con", "original_or_copy"),
         ],
+        "legal_basis": CIVIL_STATUS_LAW,
     },
     {
-        "code": "HUE-XA-003",
+        "code": "2.000815",
+        "former_codes": ["HUE-XA-003"],
         "name": "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan Việt Nam cấp",
         "field": "Chứng thực",
         "limit": (0, "working_days"),
-        "fee": 2000,  # per page; 1,000 from the third page (Thông tư 226/2016/TT-BTC)
+        "fee": 2000,  # per page of each copy, see ATTESTED_COPY_FEE
+        "fee_rule": ATTESTED_COPY_FEE,
         "papers": [
             ("Bản chính giấy tờ, văn bản làm cơ sở chứng thực", "original"),
             ("Bản sao cần chứng thực", "copy"),
         ],
+        "legal_basis": ATTESTATION_LAW,
     },
     {
-        "code": "HUE-XA-004",
+        "code": "2.000884",
+        "former_codes": ["HUE-XA-004"],
         "name": "Chứng thực chữ ký trong các giấy tờ, văn bản",
         "field": "Chứng thực",
         "limit": (0, "working_days"),
@@ -214,9 +258,11 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy tờ, văn bản cần chứng thực chữ ký", "original"),
             ("Giấy tờ tùy thân của người yêu cầu chứng thực", "original_or_copy"),
         ],
+        "legal_basis": ATTESTATION_LAW,
     },
     {
-        "code": "HUE-XA-005",
+        "code": "2.001035",
+        "former_codes": ["HUE-XA-005"],
         "name": "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, "
         "quyền sử dụng đất, nhà ở",
         "field": "Chứng thực",
@@ -227,10 +273,13 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy tờ tùy thân của người yêu cầu chứng thực", "copy"),
             ("Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở hoặc tài sản", "copy"),
         ],
+        "legal_basis": ATTESTATION_LAW,
     },
     {
-        "code": "HUE-XA-006",
-        "name": "Chứng thực văn bản thỏa thuận phân chia di sản",
+        "code": "2.001406",
+        "former_codes": ["HUE-XA-006"],
+        "name": "Chứng thực văn bản thỏa thuận phân chia di sản mà di sản là động sản, "
+        "quyền sử dụng đất, nhà ở",
         "field": "Chứng thực",
         "limit": (2, "working_days"),
         "fee": 50000,
@@ -240,48 +289,11 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy tờ chứng minh quan hệ giữa người để lại di sản và người thừa kế", "copy"),
             ("Giấy chứng nhận quyền sở hữu, quyền sử dụng tài sản", "copy"),
         ],
+        "legal_basis": ATTESTATION_LAW,
     },
     {
-        "code": "HUE-XA-007",
-        "name": "Đăng ký thường trú",
-        "field": "Cư trú",
-        "limit": (7, "working_days"),
-        "fee": 20000,
-        "papers": [
-            ("Tờ khai thay đổi thông tin cư trú (mẫu CT01)", "original"),
-            ("Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp", "copy"),
-        ],
-    },
-    {
-        "code": "HUE-XA-008",
-        "name": "Đăng ký tạm trú",
-        "field": "Cư trú",
-        "limit": (3, "working_days"),
-        "fee": 15000,
-        "papers": [
-            ("Tờ khai thay đổi thông tin cư trú (mẫu CT01)", "original"),
-            ("Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp", "copy"),
-        ],
-    },
-    {
-        "code": "HUE-XA-009",
-        "name": "Xác nhận thông tin về cư trú",
-        "field": "Cư trú",
-        # Half a working day when the data is already in the residence database.
-        "limit": (4, "working_hours"),
-        "fee": 0,
-        "papers": [("Tờ khai thay đổi thông tin cư trú (mẫu CT01)", "original")],
-    },
-    {
-        "code": "HUE-XA-010",
-        "name": "Khai báo tạm vắng",
-        "field": "Cư trú",
-        "limit": (1, "working_days"),
-        "fee": 0,
-        "papers": [("Tờ khai thay đổi thông tin cư trú (mẫu CT01)", "original")],
-    },
-    {
-        "code": "HUE-XA-011",
+        "code": "1.001731",
+        "former_codes": ["HUE-XA-011"],
         "name": "Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội",
         "field": "Bảo trợ xã hội",
         "limit": (3, "working_days"),
@@ -291,9 +303,15 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Giấy chứng tử hoặc trích lục khai tử", "copy"),
             ("Quyết định hưởng trợ cấp xã hội của người đã mất", "copy"),
         ],
+        "legal_basis": (
+            "Nghị định số 20/2021/NĐ-CP ngày 15/3/2021 của Chính phủ quy định chính sách trợ "
+            "giúp xã hội đối với đối tượng bảo trợ xã hội, sửa đổi bởi Nghị định số "
+            "76/2024/NĐ-CP"
+        ),
     },
     {
-        "code": "HUE-XA-012",
+        "code": "1.012812",
+        "former_codes": ["HUE-XA-012"],
         "name": "Hòa giải tranh chấp đất đai",
         "field": "Đất đai",
         # Counted in days from the request, not working days (Luật Đất đai 2024, art. 235).
@@ -303,8 +321,23 @@ PROCEDURES: list[ProcedureSeed] = [
             ("Đơn yêu cầu hòa giải tranh chấp đất đai", "original"),
             ("Giấy tờ, tài liệu liên quan đến thửa đất tranh chấp", "copy"),
         ],
+        "legal_basis": (
+            "Luật Đất đai năm 2024 (Điều 235); Nghị định số 102/2024/NĐ-CP ngày 30/7/2024 của "
+            "Chính phủ"
+        ),
     },
 ]
+
+# Procedures of earlier releases' catalogue that are not the ward desk's, by code: a hub's
+# store made by an earlier release has them, and migration 0033 takes them out of the wards'
+# catalogue (active false) without deleting them, so the dossiers received under them stay
+# readable (central_hub/reference/catalogue.py).
+WITHDRAWN_PROCEDURES: dict[str, str] = {
+    "HUE-XA-007": "Đăng ký thường trú",
+    "HUE-XA-008": "Đăng ký tạm trú",
+    "HUE-XA-009": "Xác nhận thông tin về cư trú",
+    "HUE-XA-010": "Khai báo tạm vắng",
+}
 
 # Make-up working Saturdays that the holidays package does not list, each with the weekday given
 # off in exchange: (make-up Saturday, day off). Add a year's swaps here once they are decided.

@@ -80,7 +80,8 @@ def seed_units(hub_unit: str = DEFAULT_HUB_UNIT) -> list[dict[str, Any]]:
 
 
 def seed_procedures(hub_unit: str = DEFAULT_HUB_UNIT) -> list[dict[str, Any]]:
-    """The ward-level procedure catalogue: time limit, cutoff, supplement rule, fee and papers.
+    """The ward-level procedure catalogue: national code, time limit, cutoff, supplement rule,
+    fee (and how it grows with the papers), papers and legal basis.
 
     A same-day procedure (0 working days) has a cutoff of 15:00 and recomputes its deadline after a
     supplement; any other procedure has no cutoff and extends its deadline by the waiting time.
@@ -100,9 +101,12 @@ def seed_procedures(hub_unit: str = DEFAULT_HUB_UNIT) -> list[dict[str, Any]]:
                 same_day_cutoff=SAME_DAY_CUTOFF if same_day else None,
                 supplement_rule="recompute" if same_day else "extend",
                 fee=seed["fee"],
+                fee_rule=seed.get("fee_rule"),
                 papers=[{"name": name, "kind": kind, "sets": 1} for name, kind in seed["papers"]],
                 active=True,
                 valid_from=PROCEDURE_VALID_FROM,
+                legal_basis=seed.get("legal_basis"),
+                former_codes=seed.get("former_codes"),
             )
         )
     return procedures

@@ -48,15 +48,13 @@ from .engine import (
     use_database,
     write_marker,
 )
-from .journal import ALL_UNITS, Journal, capture, parent_of, routes_for
+from .journal import ALL_UNITS, HUB_ORIGIN, Journal, capture, load_clock, parent_of, routes_for
 from .schema import (
     BACKUP_DIR,
-    HUB_ORIGIN,
     MIGRATIONS,
     ROLES,
     check_store,
     hub_info,
-    load_clock,
     open_store,
     snapshot,
 )

@@ -18,6 +18,7 @@ from sync import (
     CHANGE_COLUMNS,
     Change,
     ChangeCapture,
+    HybridClock,
     Replica,
     change_row,
     get_meta,
@@ -26,7 +27,13 @@ from sync import (
     utcnow_iso,
 )
 
-from .schema import HUB_ORIGIN, load_clock
+HUB_ORIGIN = "hub"  # the origin of the hub's own changes in the journal
+
+
+def load_clock(conn: sqlite3.Connection) -> HybridClock:
+    """The hub's clock, resumed from its persisted value."""
+    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
+
 
 ALL_UNITS = "*"
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from sync import (
     RELEASE,
-    HybridClock,
     SyncError,
     create_meta,
     create_record_tables,
@@ -26,8 +25,10 @@ from webapp import create_account_tables
 from . import edxml, enrollments, held, sync_history, upgrades
 from .engine import check_location, engine, marker_key
 
+# The hub's origin and clock live with its write path, which the catalogue migration uses.
+from .journal import HUB_ORIGIN, capture
+
 ROLES = ("admin", "operator", "viewer")
-HUB_ORIGIN = "hub"
 
 
 def _journal(conn: sqlite3.Connection) -> None:
@@ -236,6 +237,17 @@ def _edxml(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS unit_organ ON unit (organ_id)")
 
 
+def _ward_catalogue(conn: sqlite3.Connection) -> None:
+    # Reference data, edited through the journal like an administrator's edit so that every
+    # ward receives it (central_hub/reference/catalogue.py, which only reads the store);
+    # imported here, not at the top: the reference package's pages import the store.
+    from ..reference.catalogue import catalogue_upgrade
+
+    writes = catalogue_upgrade(conn)
+    if writes:
+        capture(conn).write_many(writes, actor="system")
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -275,6 +287,11 @@ MIGRATIONS = [
     ("0029_unit_places", _unit_places),
     # A dossier's line in its ward's register book (schemas/dossier.json, register_number).
     ("0030_register_number", create_record_tables),
+    # The papers a dossier was received with, the procedures' legal basis, fee rule and former
+    # codes (docs/domain.md, "Reception checklist" and "The procedure catalogue").
+    ("0032_papers_received", create_record_tables),
+    # The ward's catalogue: national procedure codes, residence procedures out of it.
+    ("0033_ward_catalogue", _ward_catalogue),
     ("0034_disclosure_indexes", _disclosure_indexes),
     # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
     ("0040_edxml", _edxml),
@@ -340,11 +357,6 @@ def check_identity(conn: sqlite3.Connection, data_dir: Path) -> None:
             f"trong {data_dir}: hãy kiểm tra CENTRAL_HUB_DATABASE_URL/--database-url.",
             code="store_elsewhere",
         )
-
-
-def load_clock(conn: sqlite3.Connection) -> HybridClock:
-    """The hub's clock, resumed from its persisted value."""
-    return HybridClock(last=int(get_meta(conn, "hlc", 0)))
 
 
 def hub_info(conn: sqlite3.Connection) -> dict[str, Any]:

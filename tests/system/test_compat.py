@@ -67,6 +67,9 @@ PREVIOUS = "3573c66"  # release 0.1.0, the last before this one
 NEXT = "0.3.0"
 UNIT = "19786"
 PROCEDURE = "1.001193"
+# Fields of this release that the seed sets on every procedure (schemas/procedure.json): a ward
+# of 0.1.0 gets the rest of each procedure, these wait for its upgrade.
+PROCEDURE_SEED_FIELDS = '["fee_rule","former_codes","legal_basis"]'
 
 
 # -- releases built for the tests ------------------------------------------------------------
@@ -452,7 +455,7 @@ def test_the_hub_holds_what_a_node_s_release_cannot_take_until_it_upgrades(
     hub_db = sqlite3.connect(tmp_path / "hub" / "hub.sqlite3")
     known = hub_db.execute("SELECT fingerprint FROM schema_catalogue").fetchall()
     assert known == [(schemas_digest(older.schemas),)]
-    assert report.pulled > 100 and read_status(conn)["state"] == "synced"
+    assert report.pulled >= 100 and read_status(conn)["state"] == "synced"
     assert conn.execute("SELECT count(*) FROM directive").fetchone()[0] == 0
     procedure = conn.execute(
         "SELECT limit_unit, fee FROM procedure WHERE code = ?", (PROCEDURE,)
@@ -736,12 +739,13 @@ def test_a_previous_release_ward_enrolls_and_syncs_both_ways_with_this_hub(
         wait_until(lambda: fee() == 12345, 60, what="the procedure's new fee at the ward")
         wait_until(lambda: _synced(ward.url), 60, what="the ward synced")
         # The hub knows the ward's release and holds for it only what that release lacks:
-        # the units' province, a field of this one that the seed sets (schemas/unit.json).
+        # the units' province and the procedures' fee rule, former codes and legal basis,
+        # fields of this one that the seed sets (schemas/unit.json, schemas/procedure.json).
         node = query(_hub_db(c), "SELECT software, schema_fingerprint FROM nodes")[0]
         assert node == ("wardsync 0.1.0", None)
-        assert query(_hub_db(c), "SELECT DISTINCT type, whole, fields FROM upgrade_waits") == [
-            ("unit", 0, '["province"]')
-        ]
+        assert sorted(
+            query(_hub_db(c), "SELECT DISTINCT type, whole, fields FROM upgrade_waits")
+        ) == [("procedure", 0, PROCEDURE_SEED_FIELDS), ("unit", 0, '["province"]')]
     finally:
         c.close()
 
@@ -823,11 +827,19 @@ def test_a_hub_releases_ahead_holds_what_a_ward_cannot_take_and_delivers_it_as_i
         wait_until(lambda: _at_hub(c, admin, dossier), 60, what="the ward's dossier at the hub")
         wait_until(lambda: _synced(ward.url), 60, what="the old ward synced")
         waits = query(
-            _hub_db(c), "SELECT type, whole, fields, reason FROM upgrade_waits WHERE type != 'unit'"
+            _hub_db(c),
+            "SELECT type, whole, fields, reason FROM upgrade_waits WHERE type != 'unit' "
+            "AND fields != ?",
+            PROCEDURE_SEED_FIELDS,
         )
         assert waits == [
             ("procedure", 0, '["online_level"]', "trường online_level chưa có ở phiên bản của nút")
         ]
+        # And the seed's fields of this release on each procedure (schemas/procedure.json).
+        procedures = query(_hub_db(c), "SELECT count(*) FROM procedure")[0][0]
+        assert query(
+            _hub_db(c), "SELECT count(*) FROM upgrade_waits WHERE fields = ?", PROCEDURE_SEED_FIELDS
+        ) == [(procedures,)]
         # And the units' province, which the seed sets (schemas/unit.json): one per unit.
         units = query(_hub_db(c), "SELECT count(*) FROM unit")[0][0]
         assert query(
@@ -842,7 +854,7 @@ def test_a_hub_releases_ahead_holds_what_a_ward_cannot_take_and_delivers_it_as_i
             timeout=10,
         )
         row = hub.get(c.hub_url + "/console/api/units", timeout=10).json()["items"][0]
-        assert row["upgrade_waiting"] == 1 + units and row["release"] == "behind"
+        assert row["upgrade_waiting"] == 1 + units + procedures and row["release"] == "behind"
         page = hub.get(f"{c.hub_url}/console/don-vi/{UNIT}", timeout=10).text
         assert "Chờ phường nâng cấp phần mềm" in page and "online_level" in page
 

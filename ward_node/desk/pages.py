@@ -1,9 +1,11 @@
 """The desk's pages: work lists, printable forms, the dossier register, statistics, and the
 public status lookup.
 
-Forms follow docs/domain.md, "Forms" (01 receipt, 02 supplement request, 03 refusal,
-04 apology with a new date, 06 control slip, 07 register; their content in ``forms.py``): A4
-pages with the national header, styled for print by ``static/print.css``. The receipt carries a
+Forms follow docs/domain.md, "Forms": the receipt, the supplement request, the refusal, the
+apology with a new date, the notice that processing stopped, the control slip and the register,
+numbered and named by the edition of the legal templates a dossier was received under
+(``editions.py``; their content in ``forms.py``): A4 pages with the national header, styled for
+print by ``static/print.css``. The receipt carries a
 QR code of the public lookup address, drawn as inline SVG (no image file, no script). The
 statistics are computed in ``stats.py``; the lists' queries are in ``queries.py``.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from office import VIETNAM
 from sync import Conflict, NotFound, ValidationError, get_meta
@@ -23,9 +25,9 @@ from ..dossiers.api import public_dossier
 from ..dossiers.current import dossiers, lookup_template
 from ..web import current_user, db, require
 from . import forms, queries, stats
+from .editions import edition_on
 
 bp = Blueprint("desk", __name__)
-FORMS = forms.FORMS
 
 QUEUES = {
     "today": "Hôm nay",
@@ -69,15 +71,15 @@ bp.add_app_template_filter(stats.percent_text, "percent")
 
 @bp.app_template_global()
 def printable_forms(dossier: dict[str, Any]) -> list[dict[str, str]]:
-    """The forms that apply to ``dossier`` (a record with its ``steps``): code, title, address."""
+    """The forms that apply to ``dossier`` (a record with its ``steps``), as its edition
+    numbers and names them: code, title, address."""
     return [
         {
-            "code": code,
-            "title": FORMS[code],
-            "url": url_for("desk.form", dossier_id=dossier["id"], form=code),
+            "code": template.number,
+            "title": template.title,
+            "url": url_for("desk.form", dossier_id=dossier["id"], form=template.number),
         }
-        for code in FORMS
-        if forms.applies(code, dossier)
+        for template in forms.printable(dossier)
     ]
 
 
@@ -141,24 +143,46 @@ def _queue(name: str, sections: list[tuple[str, list[dict[str, Any]]]], **extra:
 @bp.get("/dossiers/<dossier_id>/in/<form>")
 @require()
 def form(dossier_id: str, form: str) -> str:
-    """One printable form of a dossier; 404 for an unknown form, 409 when it does not apply."""
-    if form not in FORMS:
-        raise NotFound(f"Không có mẫu in '{form}'. Các mẫu: {', '.join(FORMS)}.")
+    """One printable form of a dossier, named by its number in the dossier's edition or by its
+    slug; 404 for an unknown form, 409 when it does not apply. The apology and the stop notice
+    take ``ky`` (``chu-tich`` or ``pho-chu-tich``) and ``nguoi-ky`` (a leader's username) for
+    the committee's signature."""
     dossier = _dossiers().get(dossier_id)
-    if not forms.applies(form, dossier):
+    edition = forms.edition_of(dossier)
+    template = edition.find(form)
+    if template is None or template.kind == "register":
+        numbers = ", ".join(f.number for f in edition.forms if f.kind != "register")
+        raise NotFound(
+            f"Không có mẫu in '{form}' cho hồ sơ này ({edition.circular}: mẫu số {numbers})."
+        )
+    if not forms.applies(template.kind, dossier):
         raise Conflict(
-            f"Hồ sơ {dossier['code']} chưa có {FORMS[form].lower()} "
+            f"Hồ sơ {dossier['code']} chưa có {template.title.lower()} "
             "ở trạng thái hoặc quá trình xử lý hiện nay."
         )
+    leaders = [u for u in staff(db()) if u["role"] == "leader"]
+    signer = request.args.get("ky", "chu-tich")
+    signer_name = next(
+        (u["full_name"] for u in leaders if u["username"] == request.args.get("nguoi-ky")), ""
+    )
     context = forms.form_context(
-        form,
+        template,
         dossier,
         unit_name=_unit_name(),
         names=_names(),
         procedure=queries.procedure_by_code(db(), dossier["procedure_code"]),
-        lookup_url=_lookup_url(dossier["code"]) if form == "01" else "",
+        lookup_url=_lookup_url(dossier["code"]) if template.kind == "receipt" else "",
+        desk_phone=str(current_app.config.get("DESK_PHONE") or ""),
+        signer=signer,
+        signer_name=signer_name,
     )
-    return render_template(f"desk/form_{form}.html", **context)
+    return render_template(
+        f"desk/form_{template.kind}.html",
+        **context,
+        leaders=leaders,
+        signer=signer,
+        signer_username=request.args.get("nguoi-ky", ""),
+    )
 
 
 def _lookup_url(code: str) -> str:
@@ -203,14 +227,26 @@ def _period() -> tuple[date, date, str | None]:
 @bp.get("/so-theo-doi")
 @require()
 def register() -> tuple[str, int]:
-    """Form 07: the dossier register for a date range, one row per dossier received."""
+    """The dossier register (Mẫu số 07, 06 before 01/07/2025) for a date range, one row per
+    dossier received."""
     first, last, error = _period()
     rows = queries.received_between(db(), first, last)
+    # When the desk passed each dossier on to be processed: its first start or hand-over.
+    sent: dict[str, str] = {}
+    for step in queries.steps_of(db(), [d["id"] for d in rows]):
+        if step["action"] in ("start", "hand_over"):
+            sent.setdefault(step["dossier_id"], step["at"])
     unit_name = _unit_name()
+    edition = edition_on(last)  # the register of a period: the edition of its last day
+    template = edition.form("register")
+    assert template is not None
     page = render_template(
-        "desk/form_07.html",
+        "desk/form_register.html",
+        form=template,
+        edition=edition,
         rows=rows,
         register_number=queries.register_number,  # the receipt's number (Form 01)
+        sent=sent,
         first=first,
         last=last,
         error=error,
@@ -218,7 +254,7 @@ def register() -> tuple[str, int]:
         place=forms.place_name(unit_name),
         office=forms.DESK_OFFICE,
         printed=now_utc(),
-        form_title="Sổ theo dõi hồ sơ",
+        form_title=template.title,
     )
     return page, 422 if error else 200
 

@@ -15,7 +15,7 @@ from typing import Any
 from office import OPEN_STATUSES, OVERDUE_SQL, VIETNAM, is_overdue
 from sync import select_records
 
-from ..dossiers import WorkCalendar, iso
+from ..dossiers import WorkCalendar, find_procedure, iso
 
 __all__ = [
     "awaiting_reception",
@@ -149,7 +149,7 @@ def due_soon(
 
 
 def received_between(conn: sqlite3.Connection, first: date, last: date) -> list[dict[str, Any]]:
-    """Dossiers received from local ``first`` to ``last`` inclusive, for the register (form 07),
+    """Dossiers received from local ``first`` to ``last`` inclusive, for the register (Mẫu số 07),
     in order of reception. Online dossiers still awaiting reception (status 1) are not in it."""
     start, end = _day_bounds(first, last)
     found = select_records(
@@ -208,9 +208,8 @@ def for_statistics(
 
 def procedure_by_code(conn: sqlite3.Connection, code: str) -> dict[str, Any] | None:
     """The catalogue's procedure ``code``, active or not (a dossier keeps its procedure even
-    after the catalogue retires it); ``None`` when unknown here."""
-    found = select_records(conn, "procedure", "WHERE code = ? ORDER BY active DESC", (code,))
-    return found[0] if found else None
+    after the catalogue retires it or renumbers it); ``None`` when unknown here."""
+    return find_procedure(conn, code)
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:

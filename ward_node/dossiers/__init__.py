@@ -5,6 +5,8 @@ edits and search, the applicant's details and the SMS notices their changes send
 - ``actions.py``: the status machine, one table: who may do each action, from which statuses,
   to which status, and what else it writes;
 - ``service.py``: the dossier operations of one ward (``Dossiers``);
+- ``catalogue.py``: a procedure of the catalogue by its code, or a code it had before;
+- ``papers.py``: the reception checklist (the papers handed in) and the fee it sets;
 - ``deadlines.py``: the working calendar and every due date a dossier gets or moves;
 - ``sms.py``: which changes are told to the applicant, and in what words;
 - ``pages.py``, ``api.py``: the dossier pages (the ward's home page) and ``/api/v1/dossiers``.
@@ -16,6 +18,7 @@ number and phone are checked by ``office/people.py``, as at the citizens' portal
 from __future__ import annotations
 
 from .actions import ACTIONS, Action
+from .catalogue import find_procedure
 from .deadlines import WorkCalendar, calendar_from_records, due_at
 from .rules import (
     CHANNELS,
@@ -41,6 +44,7 @@ __all__ = [
     "WorkCalendar",
     "calendar_from_records",
     "due_at",
+    "find_procedure",
     "iso",
     "notice_for",
     "now_utc",

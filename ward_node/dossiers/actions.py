@@ -177,7 +177,7 @@ def _extend(move: Move) -> None:
 
 def _complete(move: Move) -> None:
     move.fields["completed_at"] = iso(move.at)
-    # The result goes back to the desk (form 06): the officer who received the dossier holds
+    # The result goes back to the desk (the control slip): the officer who received the dossier holds
     # it for the return.
     receiver = _receiver(move.dossiers.conn, move.dossier["id"])
     if receiver and receiver != move.dossier.get("handler"):

@@ -12,6 +12,7 @@ from webapp import check_rate, int_arg, json_body
 from ..attachments import store_upload
 from ..web import db, page_args, require, signed_in
 from .current import dossiers
+from .papers import record_papers
 from .rules import STATUS_NAMES
 from .service import Dossiers
 
@@ -60,6 +61,16 @@ def get_dossier(dossier_id: str) -> Response:
 def patch_dossier(dossier_id: str) -> Response:
     """Edit ``notes`` and the applicant's contact fields."""
     return jsonify(_dossiers().edit(dossier_id, json_body(), signed_in()))
+
+
+@bp.put("/dossiers/<dossier_id>/papers")
+@require()
+def put_papers(dossier_id: str) -> Response:
+    """Replace the papers handed in (``{"papers_received": [...]}``) while the dossier is at
+    status 2 or 5; the fee is recomputed from them. 409 at another status."""
+    body = json_body()
+    raw = body.get("papers_received") if isinstance(body, dict) else None
+    return jsonify(record_papers(_dossiers(), dossier_id, raw, signed_in()))
 
 
 @bp.post("/dossiers/<dossier_id>/actions")

@@ -23,8 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from office import VIETNAM, vn_datetime
-from sync import Conflict, ValidationError, select_records
+from sync import Conflict, ValidationError
 
+from .catalogue import find_procedure
 from .rules import iso
 
 __all__ = [
@@ -275,13 +276,7 @@ def resumed_due(
     rule, or no longer in the catalogue, extends.
     """
     old_due = dossier.get("due_at")
-    found = select_records(
-        conn,
-        "procedure",
-        "WHERE code = ? ORDER BY active DESC",
-        (dossier["procedure_code"],),
-    )
-    procedure = found[0] if found else None
+    procedure = find_procedure(conn, dossier["procedure_code"])
     if procedure and procedure.get("supplement_rule") == "recompute":
         new_due: datetime | None = due_at(
             resumed,

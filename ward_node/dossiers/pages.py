@@ -21,8 +21,8 @@ from flask import (
     url_for,
 )
 
-from office import display_phone, form_time
-from sync import SyncError, atomic, get_meta, read_status
+from office import display_phone, fee_for, form_time
+from sync import SyncError, ValidationError, atomic, get_meta, read_status
 from webapp import AccountDisabled, LoginRefused, LoginThrottled, authenticate
 
 from .. import conflicts
@@ -32,7 +32,9 @@ from ..conflicts.pages import add_to as add_conflict_pages
 from ..permissions import ROLE_NAMES, check, may
 from ..web import check_csrf, client_address, current_user, db, login_user, require
 from .actions import ACTIONS
+from .catalogue import find_procedure
 from .current import dossiers
+from .papers import EDITABLE_STATUSES, checklist_rows, papers_from_form, record_papers
 from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES, STEP_NAMES
 from .service import Dossiers, staff
 
@@ -144,16 +146,20 @@ def index() -> str:
 @bp.route("/dossiers/new", methods=["GET", "POST"])
 @require()
 def new_dossier() -> Any:
-    """The reception form: procedure picker with its papers, applicant, channel."""
+    """The reception form: procedure picker, the checklist of the papers handed in (one per
+    procedure, the chosen one counts), applicant, channel."""
     check(current_user(), "dossier.receive")  # the rule the API and the domain apply too
     service = _dossiers()
     procedures = service.procedures()
     form: dict[str, Any] = {}
     error = None
+    ticked: dict[str, list[dict[str, Any]]] = {}
     if request.method == "POST":
         form = request.form.to_dict()
-        data = {
-            "procedure_code": form.get("procedure_code"),
+        code = form.get("procedure_code") or ""
+        chosen = next((p for p in procedures if p["code"] == code), None)
+        data: dict[str, Any] = {
+            "procedure_code": code,
             "channel": form.get("channel") or "in_person",
             "notes": form.get("notes"),
             "applicant": {
@@ -165,6 +171,10 @@ def new_dossier() -> Any:
         try:
             user = current_user()
             assert user is not None
+            if chosen is not None:
+                # The chosen procedure's checklist: its fields are named after its code.
+                ticked[code] = papers_from_form(form, chosen, f"{code}/")
+                data["papers_received"] = ticked[code]
             # The scan handed in with the dossier is judged before anything is kept; a refused
             # file leaves neither the dossier nor its code (docs/security.md, "Files").
             check_upload_size()
@@ -179,16 +189,17 @@ def new_dossier() -> Any:
             flash(f"Đã tiếp nhận hồ sơ {dossier['code']}.", "ok")
             return redirect(url_for("pages.dossier", dossier_id=dossier["id"]))
     status = (error.status if isinstance(error, SyncError) else 422) if error else 200
-    return render_template("dossiers/new.html", procedures=procedures, form=form, error=error), (
-        status
-    )
+    checklists = {p["code"]: checklist_rows(p, ticked.get(p["code"])) for p in procedures}
+    return render_template(
+        "dossiers/new.html", procedures=procedures, form=form, error=error, checklists=checklists
+    ), status
 
 
 @bp.get("/dossiers/<dossier_id>")
 @require()
 def dossier(dossier_id: str) -> str:
-    """One dossier: its data, its files (one shown in place: ``?tep=<attachment id>``), its
-    timeline, the actions its status allows."""
+    """One dossier: its data, the papers handed in, its files (one shown in place:
+    ``?tep=<attachment id>``), its timeline, the actions its status allows."""
     service = _dossiers()
     record = service.get(dossier_id)
     allowed = service.allowed_actions(record, current_user())
@@ -198,6 +209,14 @@ def dossier(dossier_id: str) -> str:
     # The file shown in place: the one asked for (?tep=), else the first that can be shown.
     viewable = [f for f in files if f["view"]]
     shown = next((f for f in files if f["id"] == request.args.get("tep")), None)
+    procedure = find_procedure(db(), record["procedure_code"])
+    try:
+        _fee, fee_lines = fee_for(
+            procedure or {"fee": record.get("fee")}, record.get("papers_received")
+        )
+    except ValidationError:
+        fee_lines = []  # a copy without its pages: the page shows the list, the fee as stored
+    rows, extras = checklist_rows(procedure, record.get("papers_received"))
     return render_template(
         "dossiers/detail.html",
         d=record,
@@ -207,7 +226,29 @@ def dossier(dossier_id: str) -> str:
         shown=shown or (viewable[0] if viewable else None),
         conflicts=open_conflicts,
         conflicted=conflicts.fields_in_conflict(open_conflicts),
+        procedure=procedure,
+        fee_lines=fee_lines,
+        papers_editable=int(record["status"]) in EDITABLE_STATUSES,
+        checklist=(rows, extras),
     )
+
+
+@bp.post("/dossiers/<dossier_id>/giay-to")
+@require()
+def dossier_papers(dossier_id: str) -> Response:
+    """Correct the papers handed in (status 2 or 5) from the dossier page's checklist."""
+    service = _dossiers()
+    user = current_user()
+    assert user is not None
+    record = service.get(dossier_id)
+    try:
+        procedure = find_procedure(db(), record["procedure_code"])
+        record_papers(service, dossier_id, papers_from_form(request.form, procedure), user)
+    except SyncError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Đã ghi giấy tờ đã nhận.", "ok")
+    return redirect(url_for("pages.dossier", dossier_id=dossier_id) + "#sec-papers")
 
 
 @bp.post("/dossiers/<dossier_id>/actions")

@@ -39,7 +39,9 @@ from webapp import User
 from ..permissions import check, may
 from ..store import capture, next_counter
 from .actions import ACTIONS, Move, next_register_number
+from .catalogue import find_procedure
 from .deadlines import WorkCalendar, calendar_from_records, due_at
+from .papers import reception_papers
 from .rules import (
     CHANNELS,
     EDITABLE_APPLICANT,
@@ -69,14 +71,15 @@ class Dossiers:
         return select_records(self.conn, "procedure", where)
 
     def procedure(self, code: str) -> dict[str, Any]:
-        """One active procedure by code; :class:`ValidationError` when unknown."""
-        found = select_records(self.conn, "procedure", "WHERE code = ? AND active = 1", (code,))
-        if not found:
+        """One active procedure by code (or a code it had before); :class:`ValidationError`
+        when the desks do not offer it."""
+        found = find_procedure(self.conn, code, active_only=True)
+        if found is None:
             raise ValidationError(
                 f"Không có thủ tục mã '{code}' trong danh mục. Hãy chọn thủ tục trong danh sách.",
                 field="procedure_code",
             )
-        return found[0]
+        return found
 
     def unit_prefix(self) -> str:
         """The electronic identifier of this unit, the prefix of its dossier codes."""
@@ -94,7 +97,8 @@ class Dossiers:
     ) -> dict[str, Any]:
         """Receive a citizen's dossier at the desk; return it with its code and due date.
 
-        Raises :class:`Forbidden` (403) unless the user works at the desk (``permissions.py``).
+        ``data["papers_received"]``, the papers handed in, sets the fee (``papers.py``). Raises
+        :class:`Forbidden` (403) unless the user works at the desk (``permissions.py``).
         """
         check(user, "dossier.receive")
         if not isinstance(data, dict):
@@ -106,6 +110,7 @@ class Dossiers:
             raise ValidationError(
                 "Kênh tiếp nhận phải là in_person, online hoặc postal.", field="channel"
             )
+        papers, fee = reception_papers(procedure, data.get("papers_received"))
         received = at or now_utc()
         due = due_at(
             received,
@@ -131,7 +136,8 @@ class Dossiers:
             "completed_at": None,
             "returned_at": None,
             "return_method": None,
-            "fee": int(procedure.get("fee") or 0),
+            "fee": fee,
+            "papers_received": papers,
             "notes": clean_text(str(data["notes"])) or None if data.get("notes") else None,
             "handler": user.username,
             "created_by": user.username,

@@ -94,7 +94,7 @@ def test_there_are_42_units_beside_the_city_with_unique_codes_and_prefixes():
 
 def test_procedures_have_papers_a_fee_and_a_coherent_time_limit():
     procedures = seed_procedures()
-    assert 15 <= len(procedures) <= 20
+    assert len(procedures) == 14
     assert len({p["code"] for p in procedures}) == len(procedures)
     for p in procedures:
         assert p["papers"], p["name"]
@@ -103,7 +103,29 @@ def test_procedures_have_papers_a_fee_and_a_coherent_time_limit():
         same_day = p["limit_unit"] == "working_days" and p["limit_value"] == 0
         assert p["same_day_cutoff"] == ("15:00" if same_day else None), p["name"]
     units = {p["limit_unit"] for p in procedures}
-    assert units == {"working_days", "working_hours", "calendar_days"}
+    assert units == {"working_days", "calendar_days"}
+
+
+def test_the_catalogue_is_the_ward_desks_under_national_codes():
+    procedures = seed_procedures()
+    # Codes of the national catalogue (Cổng Dịch vụ công quốc gia), no local placeholder left.
+    assert all(re.fullmatch(r"[1-3]\.[0-9]{6}", p["code"]) for p in procedures)
+    # Residence registration is the commune police's, not the ward's one-stop desk.
+    names = " ".join(p["name"].lower() for p in procedures)
+    for police in ("thường trú", "tạm trú", "tạm vắng", "cư trú"):
+        assert police not in names, police
+    assert {p["field"] for p in procedures} == {
+        "Hộ tịch",
+        "Chứng thực",
+        "Bảo trợ xã hội",
+        "Đất đai",
+    }
+    # Every procedure names its legal basis (printed on forms 03 and 05).
+    assert all(p["legal_basis"] for p in procedures)
+    by_code = {p["code"]: p for p in procedures}
+    assert by_code["2.000815"]["former_codes"] == ["HUE-XA-003"]
+    assert by_code["2.000815"]["fee_rule"]["basis"] == "page"
+    assert by_code["1.012812"]["name"] == "Hòa giải tranh chấp đất đai"
 
 
 def test_known_procedures_carry_their_time_limit_and_fee():
@@ -111,10 +133,14 @@ def test_known_procedures_carry_their_time_limit_and_fee():
     birth = by_name["Đăng ký khai sinh"]
     assert (birth["code"], birth["limit_value"], birth["fee"]) == ("1.001193", 0, 0)
     extract = by_name["Cấp bản sao trích lục hộ tịch"]
-    assert (extract["limit_value"], extract["same_day_cutoff"]) == (0, "15:00")
+    assert (extract["code"], extract["limit_value"], extract["same_day_cutoff"]) == (
+        "2.000635",
+        0,
+        "15:00",
+    )
     assert extract["fee"] == 8000
-    residence = by_name["Đăng ký thường trú"]
-    assert (residence["limit_value"], residence["limit_unit"]) == (7, "working_days")
+    mediation = by_name["Hòa giải tranh chấp đất đai"]
+    assert (mediation["limit_value"], mediation["limit_unit"]) == (30, "calendar_days")
 
 
 def test_calendar_has_tet_2026_as_holidays():

@@ -142,6 +142,9 @@ def test_a_desk_day_from_reception_to_return_is_public_and_texted(
     # -- reception ------------------------------------------------------------------------
     officer.get_by_role("link", name="Tiếp nhận hồ sơ").first.click()
     officer.get_by_label("Thủ tục hành chính").select_option("1.004873")
+    officer.get_by_label(
+        "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)"
+    ).check()  # the papers handed in
     officer.get_by_label("Họ và tên").fill(APPLICANT)
     officer.get_by_label("Điện thoại").fill("0905 123 456")
     officer.get_by_label("Địa chỉ").fill("12 Lê Lợi, phường Phú Hội, Huế")

@@ -36,6 +36,16 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=VN)
 MARRIAGE_STATUS = "1.004873"  # 3 working days, 3.000 đ, two papers
 BIRTH = "1.001193"  # same day, free
+# What Lê Thị Hoà handed in: the declaration, and two certified copies of a paper the catalogue
+# does not list; not the "(nếu có)" proof of divorce the catalogue lists.
+HOA_PAPERS = [
+    {
+        "name": "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)",
+        "form": "original",
+        "count": 1,
+    },
+    {"name": "Giấy khai sinh", "form": "certified_copy", "count": 2},
+]
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
@@ -85,12 +95,21 @@ def build_world(app: Flask) -> World:
         officer, specialist, leader = users["officer"], users["specialist"], users["leader"]
         assert officer and specialist and leader
 
-        def receive(nick: str, name: str, procedure: str, when: datetime, **applicant: Any) -> str:
-            data = {
+        def receive(
+            nick: str,
+            name: str,
+            procedure: str,
+            when: datetime,
+            papers: list[dict[str, Any]] | None = None,
+            **applicant: Any,
+        ) -> str:
+            data: dict[str, Any] = {
                 "procedure_code": procedure,
                 "channel": "in_person",
                 "applicant": {"full_name": name, **applicant},
             }
+            if papers is not None:
+                data["papers_received"] = papers
             world.d[nick] = service.receive(data, officer, at=when)
             return str(world.d[nick]["id"])
 
@@ -185,6 +204,7 @@ def build_world(app: Flask) -> World:
             "Lê Thị Hoà",
             MARRIAGE_STATUS,
             at(6, 10),
+            papers=HOA_PAPERS,
             phone="0914000111",
             email="hoa.le@example.vn",
             address="27 Phạm Ngũ Lão, phường Phú Hội",
@@ -315,8 +335,10 @@ def test_receipt_01_has_every_element_and_a_qr_code_of_the_lookup_address(
         "hoa.le@example.vn",
         "Cấp Giấy xác nhận tình trạng hôn nhân",
         "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)",
+        "Giấy khai sinh",
         "Bản chính",
-        "Bản sao",
+        "Bản sao chứng thực",
+        '<td class="num">02</td>',  # two certified copies
         "Số lượng hồ sơ: 01 bộ",
         "03 ngày làm việc",
         "10 giờ 00 phút, ngày 06/03/2026",  # received
@@ -330,6 +352,9 @@ def test_receipt_01_has_every_element_and_a_qr_code_of_the_lookup_address(
         "Cán bộ officer",  # the receiving officer signs
     ):
         assert expected in page, expected
+    # Exactly what was handed in: not the catalogue's "(nếu có)" paper she did not bring.
+    assert "Giấy tờ chứng minh đã ly hôn" not in page
+    assert "Mẫu số 01" in page and "Thông tư số 03/2025/TT-VPCP" in page
     # The hub told no public address: no QR code and no address at all, never the ward's own
     # (a citizen cannot reach it), but how to look the dossier up at the desk.
     assert "<svg" not in page and "/tra-cuu/" not in page and "localhost" not in page
@@ -453,12 +478,19 @@ def test_control_slip_06_has_a_row_per_hand_over_with_its_result(
         ]
         for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
     ]
-    summary = [(" ".join(r[1]), " ".join(r[2]), " ".join(r[3]), " ".join(r[5])) for r in rows]
+    summary = [
+        (" ".join(r[1][2:]), " ".join(r[2][2:]), " ".join(r[3]), " ".join(r[4][:2])) for r in rows
+    ]
+    # Each row names the giver and the receiver beside the room for their signatures.
+    assert [(r[1][:2], r[2][:2]) for r in rows] == [(["Người", "giao:"], ["Người", "nhận:"])] * 3
     assert summary == [
         ("Hoàng Thị Lan", "Cán bộ officer", "24/02/2026 09:00", "—"),
-        ("Cán bộ specialist", "Bộ phận Tiếp nhận và Trả kết quả", "03/03/2026 16:00", "Quá hạn"),
+        ("Cán bộ specialist", "Cán bộ officer", "03/03/2026 16:00", "Quá hạn"),
         ("Cán bộ officer", "Hoàng Thị Lan", "04/03/2026 08:00", "Quá hạn"),
     ]
+    # The supplement steps are rows too: the request to the citizen, the papers coming back.
+    giau = text(client, f"/dossiers/{world.d['giau']['id']}/in/06")
+    assert "Yêu cầu bổ sung, hoàn thiện hồ sơ" in giau
     hoa = text(client, f"/dossiers/{world.d['hoa']['id']}/in/06")
     assert "Chuyển thẩm định" in hoa and "Trước hạn" in hoa  # handed over 09/03, due 11/03
 

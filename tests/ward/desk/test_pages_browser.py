@@ -78,6 +78,9 @@ def test_officer_receives_finds_without_diacritics_and_starts_a_dossier(page: Pa
     name = "Đặng Thị Thuỷ"
     page.get_by_role("link", name="Tiếp nhận hồ sơ").first.click()
     page.get_by_label("Thủ tục hành chính").select_option("1.004873")  # 3 working days
+    page.get_by_label(
+        "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)"
+    ).check()  # the papers handed in
     expect(page.locator('details[data-procedure="1.004873"]')).to_be_visible()
     expect(page.locator('details[data-procedure="1.001193"]')).to_be_hidden()
     page.get_by_label("Họ và tên").fill(unicodedata.normalize("NFD", name))

@@ -74,6 +74,9 @@ async def _desk(browser: Browser, url: str, n: int, go: asyncio.Barrier) -> list
         for k in range(PER_DESK):
             await page.goto("/dossiers/new")
             await page.get_by_label("Thủ tục hành chính").select_option("1.004873")
+            await page.get_by_label(
+                "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)"
+            ).check()  # the papers handed in
             await page.get_by_label("Họ và tên").fill(f"{FAMILY[n - 1]} Văn {GIVEN[k]}")
             await page.get_by_label("Điện thoại").fill(f"0905 12{n} 45{k}")
             if k == 0:

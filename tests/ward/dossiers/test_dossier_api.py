@@ -158,7 +158,7 @@ def test_public_lookup_masks_the_name_and_hides_staff(api: Api, client) -> None:
 
 def test_procedures_come_from_the_hub_reference_data(api: Api) -> None:
     items = api.get("/procedures").get_json()["items"]
-    assert len(items) >= 15 and all(p["papers"] for p in items)
+    assert len(items) >= 14 and all(p["papers"] for p in items)
 
 
 def test_sync_status_before_any_sync_is_not_synced(api: Api) -> None:
