@@ -101,6 +101,9 @@ MIGRATIONS = [
     ("0013_conflict_notices", _conflict_notices),
     # A unit's province and district, and its search text (schemas/unit.json).
     ("0014_unit_places", _unit_places),
+    # A document presented to a leader (document_receipt.presented_*), a directive assigned to
+    # the ward's own staff (directive.assignees): docs/domain.md, "Official documents".
+    ("0021_presented_and_assignees", create_record_tables),
 ]
 
 

@@ -245,6 +245,11 @@ MIGRATIONS = [
     ("0028_conflict_notices", _conflict_notices),
     # Units by province and district, found by name without diacritics (docs/upgrades.md).
     ("0029_unit_places", _unit_places),
+    # A document presented to a leader (document_receipt.presented_*), a directive assigned to
+    # a ward's own staff (directive.assignees): docs/domain.md, "Official documents".
+    ("0036_presented_and_assignees", create_record_tables),
+    # The console's dossier list and search (docs/operations.md, "Dossiers across wards").
+    ("0037_dossier_search", _dossier_search),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
