@@ -15,6 +15,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``upgrades.py``: what waits for a node's upgrade;
 - ``fleet.py``: the console's list of nodes: states, totals, filters, sorting and paging in SQL;
 - ``conflicts.py``: the conflict inbox;
+- ``dossier_search.py``: the console's list and search of dossiers across wards;
 - ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
   attachments, numbering);
 - ``portal.py``: the portal's submissions and online numbering;
@@ -22,7 +23,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``files.py``: where each file at the hub came from.
 """
 
-from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
+from . import conflicts, dossier_search, enrollments, fleet, held, nodes, sync_history, upgrades
 from .engine import (
     STORE_FILE,
     StoreUnavailable,
@@ -64,6 +65,7 @@ __all__ = [
     "use_database",
     "write_marker",
     "conflicts",
+    "dossier_search",
     "enrollments",
     "fleet",
     "held",

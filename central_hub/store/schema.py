@@ -23,7 +23,7 @@ from sync import (
 )
 from webapp import create_account_tables
 
-from . import enrollments, held, sync_history, upgrades
+from . import dossier_search, enrollments, held, sync_history, upgrades
 from .engine import check_location, engine, marker_key
 
 ROLES = ("admin", "operator", "viewer")
@@ -129,6 +129,11 @@ def _public_lookups(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
     conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
     conn.execute("CREATE INDEX public_lookups_client ON public_lookups (client, at)")
+
+
+def _dossier_search(conn: sqlite3.Connection) -> None:
+    # The console's dossiers across wards: exact look-ups and filters through indexes.
+    dossier_search.create_indexes(conn)
 
 
 def _online_counters(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,157 @@
+"""The console's list and search of dossiers across wards (docs/operations.md, "Dossiers across
+wards"): filters (ward, procedure, status, received dates, overdue) and one look-up at a time,
+newest first, paged by id (UUIDv7: creation order), on SQLite and PostgreSQL.
+
+A look-up by code, personal ID number or phone is exact and goes through an index of its own
+(the code's column; an expression index on the applicant's ID number and phone, written in
+each engine's JSON syntax by :func:`applicant_key`): it never reads the folded search text,
+so it costs the same on 100 or 100,000 dossiers. A name is matched word by word against the
+folded ``_search`` text (docs/domain.md, "Names"), walking the id index newest first, so a
+page stops at its 50th match.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from office import OVERDUE_SQL
+from sync import Replica, is_postgres, record_type
+
+LOOKUP_KINDS = ("code", "id_number", "phone", "name")
+
+
+def applicant_key(conn: sqlite3.Connection, key: str) -> str:
+    """The SQL expression of one key of the dossier's ``applicant`` object (its JSON text),
+    exactly as its expression index is declared: the planner uses the index only for the same
+    expression."""
+    if key not in ("id_number", "phone"):
+        raise ValueError(key)
+    if is_postgres(conn):
+        return f"((applicant::jsonb) ->> '{key}')"
+    return f"json_extract(applicant, '$.{key}')"
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    """The indexes of the console's list: exact look-ups, filters, and the dates."""
+    for key in ("id_number", "phone"):
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS dossier_applicant_{key} "
+            f"ON dossier ({applicant_key(conn, key)})"
+        )
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_received ON dossier (received_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_unit_id ON dossier (unit, id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_status_id ON dossier (status, id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_procedure_id ON dossier (procedure_code, id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_due ON dossier (status, due_at)")
+
+
+@dataclass(frozen=True)
+class DossierQuery:
+    """What the console asks: every field optional. ``received_from``/``received_before`` are
+    UTC ISO 8601 instants (the local days' bounds, computed by the caller); ``overdue_at``
+    the instant "overdue" is judged at; ``lookup`` one of :data:`LOOKUP_KINDS` with its
+    already normalised ``value`` (a name folded)."""
+
+    unit: str | None = None
+    procedure_code: str | None = None
+    status: int | None = None
+    received_from: str | None = None
+    received_before: str | None = None
+    overdue_at: str | None = None
+    lookup: str | None = None
+    value: str | None = None
+
+    def where(self, conn: sqlite3.Connection) -> tuple[list[str], list[Any]]:
+        """The WHERE clauses and their parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("unit", self.unit),
+            ("procedure_code", self.procedure_code),
+            ("status", self.status),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.received_from:
+            clauses.append("received_at >= ?")
+            params.append(self.received_from)
+        if self.received_before:
+            clauses.append("received_at < ?")
+            params.append(self.received_before)
+        if self.overdue_at:
+            clauses.append(OVERDUE_SQL)
+            params.append(self.overdue_at)
+        if self.lookup and self.value:
+            if self.lookup == "code":
+                clauses.append("code = ?")
+                params.append(self.value)
+            elif self.lookup in ("id_number", "phone"):
+                clauses.append(f"{applicant_key(conn, self.lookup)} = ?")
+                params.append(self.value)
+            elif self.lookup == "name":
+                for word in self.value.split():
+                    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                    clauses.append("_search LIKE ? ESCAPE '\\'")
+                    params.append(f"%{escaped}%")
+            else:
+                raise ValueError(self.lookup)
+        return clauses, params
+
+
+def page(
+    conn: sqlite3.Connection, query: DossierQuery, *, before: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the dossiers matching ``query``, newest first, decoded as records: those
+    with an id below ``before`` (the previous page's cursor), at most ``limit``; and the
+    cursor of the next page (None on the last)."""
+    clauses, params = query.where(conn)
+    if before:
+        clauses.append("id < ?")
+        params.append(before)
+    rtype = record_type("dossier")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(
+        f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    items = [Replica.decode(rtype, [r[f] for f in rtype.fields]) for r in rows[:limit]]
+    return items, (items[-1]["id"] if len(rows) > limit else None)
+
+
+def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 10_000) -> int:
+    """How many dossiers match ``query``, counted up to ``cap`` (a page says "more than
+    10.000" rather than read the whole city to say how many more)."""
+    clauses, params = query.where(conn)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    row = conn.execute(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM dossier {where} LIMIT ?) AS found",
+        [*params, cap + 1],
+    ).fetchone()
+    return int(row["n"])
+
+
+def procedures_in_use(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The procedures of the catalogue (code, name), by name: the list's filter."""
+    rows = conn.execute("SELECT code, name FROM procedure ORDER BY name, code").fetchall()
+    return [{"code": r["code"], "name": r["name"]} for r in rows]
+
+
+def attachments(conn: sqlite3.Connection, dossier_id: str) -> list[dict[str, Any]]:
+    """The live files attached to one dossier, oldest first, decoded as records."""
+    rtype = record_type("attachment")
+    rows = conn.execute(
+        f"SELECT {', '.join(rtype.fields)} FROM attachment WHERE parent_type = 'dossier' "
+        "AND parent_id = ? AND coalesce(deleted, 0) = 0 ORDER BY uploaded_at, id",
+        (dossier_id,),
+    ).fetchall()
+    return [Replica.decode(rtype, [r[f] for f in rtype.fields]) for r in rows]
+
+
+def attachment(conn: sqlite3.Connection, dossier_id: str, sha256: str) -> dict[str, Any] | None:
+    """The live attachment of one dossier naming the file ``sha256``, or None."""
+    found = [a for a in attachments(conn, dossier_id) if a["sha256"] == sha256]
+    return found[0] if found else None
