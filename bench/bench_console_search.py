@@ -22,9 +22,35 @@ from bench.common import dossier_rows  # noqa: E402
 from central_hub.store import dossier_search, open_store  # noqa: E402
 from sync import Change, Replica, atomic  # noqa: E402
 
-WARDS = ["19744", "19747", "19750", "19753", "19756", "19759", "19762", "19765", "19768",
-         "19771", "19774", "19777", "19780", "19783", "19786", "19789", "19792", "19795",
-         "19798", "19801", "19803", "19804", "19807", "19810", "19813", "19815", "19816"]
+WARDS = [
+    "19744",
+    "19747",
+    "19750",
+    "19753",
+    "19756",
+    "19759",
+    "19762",
+    "19765",
+    "19768",
+    "19771",
+    "19774",
+    "19777",
+    "19780",
+    "19783",
+    "19786",
+    "19789",
+    "19792",
+    "19795",
+    "19798",
+    "19801",
+    "19803",
+    "19804",
+    "19807",
+    "19810",
+    "19813",
+    "19815",
+    "19816",
+]
 NOW = "2026-12-07T03:00:00+00:00"
 
 
@@ -78,15 +104,19 @@ def main() -> None:
         conn = open_store(Path(folder))
         started = time.perf_counter()
         picked = fill(conn, args.dossiers)
-        print(f"{args.dossiers} dossiers of 27 wards written in {time.perf_counter() - started:.0f} s")
+        print(
+            f"{args.dossiers} dossiers of 27 wards written in {time.perf_counter() - started:.0f} s"
+        )
         Q = dossier_search.DossierQuery
         queries = {
             "list, first page": Q(),
             "one ward": Q(unit="19786"),
             "status 5": Q(status=5),
             "overdue": Q(overdue_at=NOW),
-            "received one day": Q(received_from="2026-11-27T00:00:00+00:00",
-                                  received_before="2026-11-28T00:00:00+00:00"),
+            "received one day": Q(
+                received_from="2026-11-27T00:00:00+00:00",
+                received_before="2026-11-28T00:00:00+00:00",
+            ),
             "code (exact)": Q(lookup="code", value=picked["code"]),
             "CCCD (exact)": Q(lookup="id_number", value=picked["id_number"]),
             "CCCD nobody has": Q(lookup="id_number", value="046199999999"),
@@ -95,15 +125,20 @@ def main() -> None:
             "name nobody has": Q(lookup="name", value="khong co ai ten nay"),
             "ward + name": Q(unit="19786", lookup="name", value=fold(picked["name"])),
         }
-        print(f"{'query':24} {'page p50':>9} {'page p95':>9} {'count p95':>10} "
-              f"{'scan p95':>9}  (ms, {args.runs} runs)")
+        print(
+            f"{'query':24} {'page p50':>9} {'page p95':>9} {'count p95':>10} "
+            f"{'scan p95':>9}  (ms, {args.runs} runs)"
+        )
         for label, q in queries.items():
             p50, p95 = timings(lambda q=q: dossier_search.page(conn, q), args.runs)
             _c50, c95 = timings(lambda q=q: dossier_search.count(conn, q), args.runs)
             clauses, params = q.where(conn)
             where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
             sql = f"SELECT * FROM dossier NOT INDEXED {where} ORDER BY id DESC LIMIT 51"
-            _s50, s95 = timings(lambda: conn.execute(sql, params).fetchall(), max(3, args.runs // 4))
+            _s50, s95 = timings(
+                lambda sql=sql, params=params: conn.execute(sql, params).fetchall(),
+                max(3, args.runs // 4),
+            )
             print(f"{label:24} {p50:9.2f} {p95:9.2f} {c95:10.2f} {s95:9.2f}")
         conn.close()
 

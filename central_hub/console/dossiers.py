@@ -86,9 +86,7 @@ def _query(args: Any, now: datetime) -> dossier_search.DossierQuery:
     first = _local_day_start(args.get("from", ""), "from", "Ngày nhận từ")
     last = _local_day_start(args.get("to", ""), "to", "Ngày nhận đến")
     if first and last and last < first:
-        raise ValidationError(
-            "Ngày nhận đến phải cùng ngày hoặc sau ngày nhận từ.", field="to"
-        )
+        raise ValidationError("Ngày nhận đến phải cùng ngày hoặc sau ngày nhận từ.", field="to")
     kind, value = classify(args.get("q", ""))
 
     def utc(moment: datetime | None) -> str | None:
@@ -206,4 +204,3 @@ def dossier_file(dossier_id: str, sha256: str) -> Response:
     if found is None or not blob_store().has(sha256):
         raise NotFound("Máy chủ trung tâm chưa có tệp này: phường chưa gửi lên.")
     return file_response(sha256, found["name"], download=request.args.get("tai") == "1")
-

@@ -101,7 +101,8 @@ def _violations(page: Page, url: str) -> list[str]:
     if resp is None or resp.status != 200:
         return [f"{url}: status {resp.status if resp else 0}"]
     result = Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
     )
     lines = []
     for v in result.response["violations"]:
@@ -110,8 +111,15 @@ def _violations(page: Page, url: str) -> list[str]:
     return lines
 
 
-def _walk(browser: Browser, base: str, login: str | None, user: str, urls: list[str],
-          values: dict[str, str], shots: Path) -> tuple[list[str], int]:
+def _walk(
+    browser: Browser,
+    base: str,
+    login: str | None,
+    user: str,
+    urls: list[str],
+    values: dict[str, str],
+    shots: Path,
+) -> tuple[list[str], int]:
     context = browser.new_context(base_url=base, locale="vi-VN")
     context.set_default_timeout(15_000)
     problems: list[str] = []

@@ -271,9 +271,7 @@ class Directives:
             "issued_on": today().isoformat(),
             "lead_unit": lead,
             "units": units,
-            "assignees": [
-                {**a, "lead": a["lead"] and lead == self.unit} for a in assignees
-            ],
+            "assignees": [{**a, "lead": a["lead"] and lead == self.unit} for a in assignees],
             "deadline": body.get("deadline") or None,
             "priority": body.get("priority") or "normal",
             "status": "assigned",
@@ -292,7 +290,9 @@ class Directives:
         lead = str(body.get("lead_person") or "").strip()
         persons = body.get("persons") or []
         if not isinstance(persons, list):
-            raise ValidationError("Cán bộ phối hợp phải là một danh sách tên đăng nhập.", field="persons")
+            raise ValidationError(
+                "Cán bộ phối hợp phải là một danh sách tên đăng nhập.", field="persons"
+            )
         staff = {
             r[0]: r[1] or r[0]
             for r in self.conn.execute(

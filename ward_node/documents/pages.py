@@ -14,8 +14,8 @@ from .. import conflicts
 from ..desk import place_name
 from ..desk.pages import _period, _unit_name
 from ..dossiers import now_utc, staff
-from ..web import current_user, db, require, state
 from ..permissions import LEADER
+from ..web import current_user, db, require, state
 from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY, leaders
 from .service import Documents
 

@@ -50,9 +50,7 @@ def _seed(tmp_path: Path, extra: int = 0) -> None:
         _dossier(3, B, "2026-11-25T18:30:00+00:00", 2, due_at=_at(timedelta(days=3))),
         _dossier(4, B, "2026-10-01T02:00:00+00:00", 5, due_at=_at(-timedelta(days=9))),
     ]
-    writes += [
-        _dossier(100 + n, B, "2026-09-01T02:00:00+00:00", 10) for n in range(extra)
-    ]
+    writes += [_dossier(100 + n, B, "2026-09-01T02:00:00+00:00", 10) for n in range(extra)]
     conn = open_store(tmp_path / "hub")
     capture(conn).write_many(writes, actor="admin")
     conn.close()
@@ -77,8 +75,12 @@ def seeded(hub: FlaskClient, tmp_path: Path) -> FlaskClient:
 def test_the_list_shows_every_ward_newest_first(seeded: FlaskClient) -> None:
     status, page = _get(seeded)
     assert status == 200
-    assert _codes(page) == [f"W{B}-260301-0004", f"W{B}-260301-0003", f"W{A}-260301-0002",
-                            f"W{A}-260301-0001"]
+    assert _codes(page) == [
+        f"W{B}-260301-0004",
+        f"W{B}-260301-0003",
+        f"W{A}-260301-0002",
+        f"W{A}-260301-0001",
+    ]
     assert "4 hồ sơ" in page
 
 
@@ -182,7 +184,9 @@ def test_exact_look_ups_use_their_indexes(seeded: FlaskClient, tmp_path: Path) -
                 conn.execute("SET enable_seqscan = off")  # a table of 4 rows: ask for the index
                 plan = " ".join(str(r[0]) for r in conn.execute("EXPLAIN " + sql, params))
             else:
-                plan = " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+                plan = " ".join(
+                    str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)
+                )
             assert index in plan, plan
             assert [r[0] for r in conn.execute(sql, params)], lookup
     finally:
