@@ -10,6 +10,7 @@ added to an app is one more line here, with ``{name}`` for a seeded record's val
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,12 +143,15 @@ def test_no_page_of_the_ward_the_console_or_the_portal_violates_wcag_21_aa(
     browser: Browser, site: dict[str, Any], tmp_path: Path
 ) -> None:
     values = site["values"]
-    problems, ward = _walk(browser, site["ward"], "/login", "quantri", WARD_PAGES, values, tmp_path)
+    # Each page's screenshot, to look at (SHOTS_DIR, else the test's own folder).
+    shots = Path(os.environ.get("SHOTS_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    problems, ward = _walk(browser, site["ward"], "/login", "quantri", WARD_PAGES, values, shots)
     more, console = _walk(
-        browser, site["hub"], "/console/dang-nhap", "admin", CONSOLE_PAGES, values, tmp_path
+        browser, site["hub"], "/console/dang-nhap", "admin", CONSOLE_PAGES, values, shots
     )
     problems += more
-    more, portal = _walk(browser, site["hub"], None, "portal", PORTAL_PAGES, values, tmp_path)
+    more, portal = _walk(browser, site["hub"], None, "portal", PORTAL_PAGES, values, shots)
     problems += more
     assert ward + console + portal >= 20
     assert problems == [], "\n".join(problems)
