@@ -118,7 +118,9 @@ def _line(d: dict[str, Any], names: dict[str, str], now: datetime) -> dict[str, 
 @bp.get("/ho-so")
 @login_required()
 def dossier_list() -> Any:
-    """The dossiers of every ward, newest first, 50 a page, filtered and searched."""
+    """The dossiers of every ward, latest received first, 50 a page (``?cursor=``: the
+    page after that one; a cursor this page did not write is answered 400), filtered and
+    searched; the matches counted up to :data:`COUNT_CAP`."""
     now = datetime.now(UTC)
     conn = db()
     names = unit_names()
@@ -129,10 +131,12 @@ def dossier_list() -> Any:
     try:
         query = _query(request.args, now)
         found, next_cursor = dossier_search.page(
-            conn, query, before=request.args.get("cursor") or None, limit=PAGE_SIZE
+            conn, query, after=request.args.get("cursor") or None, limit=PAGE_SIZE
         )
         items = [_line(d, names, now) for d in found]
         total = dossier_search.count(conn, query, COUNT_CAP)
+    except dossier_search.BadCursor:
+        raise  # the console's error page, 400: no list to show under a broken address
     except ValidationError as exc:
         error = exc
     wards = sorted(records.ward_codes(conn), key=lambda c: fold(names.get(c, c)))

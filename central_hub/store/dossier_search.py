@@ -1,6 +1,15 @@
 """The console's list and search of dossiers across wards (docs/operations.md, "Dossiers across
 wards"): filters (ward, procedure, status, received dates, overdue) and one look-up at a time,
-newest first, paged by id (UUIDv7: creation order), on SQLite and PostgreSQL.
+latest received first, on SQLite and PostgreSQL.
+
+Order and paging: ``ORDER BY received_at DESC, id DESC``, paged by a keyset cursor (the last
+row's ``(received_at, id)``, never an OFFSET), so page 2,000 costs what page 1 costs. Every
+filter has an index that gives that order (``(unit, received_at, id)``, ``(status, …)``,
+``(procedure_code, …)``, ``(received_at, id)`` for the dates), and "overdue" walks a partial
+index holding only the dossiers whose clock runs (docs/domain.md, "Overdue and time classes"),
+with their ``due_at`` in the index, so a page reads index entries until its 50 overdue ones and
+touches the table 50 times. ``received_at`` is compared and ordered as text: every writer
+stores it in UTC as ``iso()`` writes it (``ward_node/dossiers/rules.py``, the portal).
 
 A look-up by code, personal ID number or phone is exact and goes through an index of its own
 (the code's column; an expression index on the applicant's ID number and phone, written in
@@ -12,14 +21,17 @@ page stops at its 50th match.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from office import OVERDUE_SQL
-from sync import Replica, is_postgres, record_type
+from office import CLOCK_RUNNING, OVERDUE_SQL
+from sync import Replica, ValidationError, is_postgres, record_type
 
 LOOKUP_KINDS = ("code", "id_number", "phone", "name")
+RECEIVED = re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]{5,18}(Z|[+-]\d\d:\d\d)")
+ROW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def applicant_key(conn: sqlite3.Connection, key: str) -> str:
@@ -33,19 +45,60 @@ def applicant_key(conn: sqlite3.Connection, key: str) -> str:
     return f"json_extract(applicant, '$.{key}')"
 
 
+# The partial index's predicate: the dossiers whose clock runs. Written exactly as the query's
+# clause (:data:`office.OVERDUE_SQL` begins with it) so that both engines prove the query
+# implies it and may use the index.
+RUNNING = f"status IN ({', '.join(str(s) for s in sorted(CLOCK_RUNNING))}) AND due_at IS NOT NULL"
+ORDER = "received_at DESC, id DESC"
+
+
 def create_indexes(conn: sqlite3.Connection) -> None:
-    """The indexes of the console's list: exact look-ups, filters, and the dates."""
+    """The indexes of the console's list: exact look-ups, and one per filter in the list's
+    order (``received_at``, ``id``), so that a page stops at its 51st row."""
     for key in ("id_number", "phone"):
         conn.execute(
             f"CREATE INDEX IF NOT EXISTS dossier_applicant_{key} "
             f"ON dossier ({applicant_key(conn, key)})"
         )
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_received ON dossier (received_at)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_unit_id ON dossier (unit, id)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_status_id ON dossier (status, id)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_procedure_id ON dossier (procedure_code, id)")
-    conn.execute("CREATE INDEX IF NOT EXISTS dossier_due ON dossier (status, due_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS dossier_received ON dossier (received_at, id)")
+    for column in ("unit", "status", "procedure_code"):
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS dossier_{column}_received "
+            f"ON dossier ({column}, received_at, id)"
+        )
+    # Overdue: only running dossiers, due_at read from the index (docs/operations.md).
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_running "
+        f"ON dossier (received_at, id, due_at) WHERE {RUNNING}"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS dossier_running_unit "
+        f"ON dossier (unit, received_at, id, due_at) WHERE {RUNNING}"
+    )
+
+
+class BadCursor(ValidationError):
+    """A page's cursor that is not one this list wrote (edited or cut short): 400."""
+
+    status = 400
+
+
+def cursor_of(row: dict[str, Any]) -> str:
+    """The cursor of the page after ``row``: its received time and id."""
+    return f"{row['received_at']}~{row['id']}"
+
+
+def parse_cursor(text: str) -> tuple[str, str]:
+    """``(received_at, id)`` of a cursor :func:`cursor_of` wrote; :class:`BadCursor` else."""
+    received, _sep, row_id = text.partition("~")
+    if not (RECEIVED.fullmatch(received) and ROW_ID.fullmatch(row_id)):
+        raise BadCursor(
+            "Địa chỉ trang sau không hợp lệ (có thể đã bị sửa hoặc cắt mất một phần). "
+            "Hãy mở lại danh sách hồ sơ từ trang đầu.",
+            field="cursor",
+        )
+    return received, row_id
 
 
 @dataclass(frozen=True)
@@ -103,28 +156,33 @@ class DossierQuery:
 
 
 def page(
-    conn: sqlite3.Connection, query: DossierQuery, *, before: str | None = None, limit: int = 50
+    conn: sqlite3.Connection, query: DossierQuery, *, after: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the dossiers matching ``query``, newest first, decoded as records: those
-    with an id below ``before`` (the previous page's cursor), at most ``limit``; and the
-    cursor of the next page (None on the last)."""
+    """One page of the dossiers matching ``query``, latest received first, decoded as records:
+    those after the cursor ``after`` (the previous page's), at most ``limit``; and the cursor
+    of the next page (None on the last). Raises :class:`BadCursor` for a cursor this function
+    did not write."""
     clauses, params = query.where(conn)
-    if before:
-        clauses.append("id < ?")
-        params.append(before)
+    if after:
+        received, row_id = parse_cursor(after)
+        # Keyset: the rows after (received, id) in the list's order, spelt with plain
+        # comparisons (no row values) so that both engines range-scan the index on them.
+        clauses.append("(received_at < ? OR (received_at = ? AND id < ?))")
+        params += [received, received, row_id]
     rtype = record_type("dossier")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = conn.execute(
-        f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY id DESC LIMIT ?",
+        f"SELECT {', '.join(rtype.fields)} FROM dossier {where} ORDER BY {ORDER} LIMIT ?",
         [*params, limit + 1],
     ).fetchall()
     items = [Replica.decode(rtype, [r[f] for f in rtype.fields]) for r in rows[:limit]]
-    return items, (items[-1]["id"] if len(rows) > limit else None)
+    return items, (cursor_of(items[-1]) if len(rows) > limit else None)
 
 
-def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 10_000) -> int:
-    """How many dossiers match ``query``, counted up to ``cap`` (a page says "more than
-    10.000" rather than read the whole city to say how many more)."""
+def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 1_000) -> int:
+    """How many dossiers match ``query``, counted up to ``cap`` + 1 (a page says "more than
+    1.000" rather than read the whole city to say how many more): at most ``cap`` + 1 entries
+    of the filter's index, whatever the store holds."""
     clauses, params = query.where(conn)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     row = conn.execute(
