@@ -235,7 +235,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--cap", type=int, default=1_000, help="the count's cap")
+    parser.add_argument("--cap", type=int, default=10_000, help="the count's cap (the console's)")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
     for engine in engines(args.engines.split(",")):

@@ -26,7 +26,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from office import CLOCK_RUNNING, OVERDUE_SQL
+from office import CLOCK_RUNNING
 from sync import Replica, ValidationError, is_postgres, record_type
 
 LOOKUP_KINDS = ("code", "id_number", "phone", "name")
@@ -45,10 +45,16 @@ def applicant_key(conn: sqlite3.Connection, key: str) -> str:
     return f"json_extract(applicant, '$.{key}')"
 
 
-# The partial index's predicate: the dossiers whose clock runs. Written exactly as the query's
-# clause (:data:`office.OVERDUE_SQL` begins with it) so that both engines prove the query
-# implies it and may use the index.
-RUNNING = f"status IN ({', '.join(str(s) for s in sorted(CLOCK_RUNNING))}) AND due_at IS NOT NULL"
+# Overdue (docs/domain.md, "Overdue and time classes"; the rule of office.OVERDUE_SQL, the
+# clock runs and the due time is past, compared as instants): spelt for the partial indexes
+# below. Their predicate, RUNNING, is written exactly as the query's clause so that both
+# engines prove the query implies it; ``status + 0`` keeps the (status, received_at, id)
+# index out of play, which SQLite would otherwise take for the IN list and then sort every
+# running dossier to find the newest.
+RUNNING = (
+    f"status + 0 IN ({', '.join(str(s) for s in sorted(CLOCK_RUNNING))}) AND due_at IS NOT NULL"
+)
+OVERDUE = f"({RUNNING} AND julianday(due_at) < julianday(?))"
 ORDER = "received_at DESC, id DESC"
 
 
@@ -70,11 +76,11 @@ def create_indexes(conn: sqlite3.Connection) -> None:
     # Overdue: only running dossiers, due_at read from the index (docs/operations.md).
     conn.execute(
         "CREATE INDEX IF NOT EXISTS dossier_running "
-        f"ON dossier (received_at, id, due_at) WHERE {RUNNING}"
+        f"ON dossier (received_at, id, due_at, status) WHERE {RUNNING}"
     )
     conn.execute(
         "CREATE INDEX IF NOT EXISTS dossier_running_unit "
-        f"ON dossier (unit, received_at, id, due_at) WHERE {RUNNING}"
+        f"ON dossier (unit, received_at, id, due_at, status) WHERE {RUNNING}"
     )
 
 
@@ -136,7 +142,7 @@ class DossierQuery:
             clauses.append("received_at < ?")
             params.append(self.received_before)
         if self.overdue_at:
-            clauses.append(OVERDUE_SQL)
+            clauses.append(OVERDUE)
             params.append(self.overdue_at)
         if self.lookup and self.value:
             if self.lookup == "code":
@@ -165,9 +171,10 @@ def page(
     clauses, params = query.where(conn)
     if after:
         received, row_id = parse_cursor(after)
-        # Keyset: the rows after (received, id) in the list's order, spelt with plain
-        # comparisons (no row values) so that both engines range-scan the index on them.
-        clauses.append("(received_at < ? OR (received_at = ? AND id < ?))")
+        # Keyset: the rows after (received, id) in the list's order. The range on received_at
+        # alone is what both engines scan the filter's index with (an OR of the two cases
+        # makes SQLite merge two searches and sort); the OR only drops the ties already shown.
+        clauses.append("received_at <= ? AND (received_at < ? OR id < ?)")
         params += [received, received, row_id]
     rtype = record_type("dossier")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -179,9 +186,9 @@ def page(
     return items, (cursor_of(items[-1]) if len(rows) > limit else None)
 
 
-def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 1_000) -> int:
+def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 10_000) -> int:
     """How many dossiers match ``query``, counted up to ``cap`` + 1 (a page says "more than
-    1.000" rather than read the whole city to say how many more): at most ``cap`` + 1 entries
+    10.000" rather than read the whole city to say how many more): at most ``cap`` + 1 entries
     of the filter's index, whatever the store holds."""
     clauses, params = query.where(conn)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""

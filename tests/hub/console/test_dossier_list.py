@@ -4,10 +4,12 @@ refusals in Vietnamese, and one dossier with its steps and its files shown in th
 
 from __future__ import annotations
 
+import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask.testing import FlaskClient
@@ -72,14 +74,14 @@ def seeded(hub: FlaskClient, tmp_path: Path) -> FlaskClient:
     return hub
 
 
-def test_the_list_shows_every_ward_newest_first(seeded: FlaskClient) -> None:
+def test_the_list_shows_every_ward_latest_received_first(seeded: FlaskClient) -> None:
     status, page = _get(seeded)
     assert status == 200
     assert _codes(page) == [
-        f"W{B}-260301-0004",
         f"W{B}-260301-0003",
         f"W{A}-260301-0002",
         f"W{A}-260301-0001",
+        f"W{B}-260301-0004",
     ]
     assert "4 hồ sơ" in page
 
@@ -165,9 +167,82 @@ def test_pages_of_fifty_follow_each_other_to_the_end(hub: FlaskClient, tmp_path:
         found = re.search(r'href="/console/ho-so\?cursor=([^"&]+)[^"]*">Trang sau', page)
         if found is None:
             break
-        args = {"unit": B, "cursor": found.group(1)}
+        args = {"unit": B, "cursor": unquote(html.unescape(found.group(1)))}
     assert len(seen) == 112 == len(set(seen))
     assert "112 hồ sơ" in page
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "2026-09-01T02:00:00+00:00",  # cut short: no id
+        "2026-09-01T02:00:00+00:00~0192' OR 1=1 --",
+        "01/09/2026~01920000-0000-7000-8000-000000000000",
+    ],
+)
+def test_a_broken_cursor_is_answered_400_in_words(seeded: FlaskClient, cursor: str) -> None:
+    status, page = _get(seeded, cursor=cursor)
+    assert status == 400
+    assert "Địa chỉ trang sau không hợp lệ" in page
+    assert "từ trang đầu" in page
+
+
+# The list's order is (received_at, id) newest first; each filter must walk an index in that
+# order (no sort of every match) so that a page stops at its 51st row (docs/operations.md).
+PLANS = [
+    ({}, "dossier_received"),
+    ({"unit": A}, "dossier_unit_received"),
+    ({"status": 4}, "dossier_status_received"),
+    ({"procedure_code": "1.002"}, "dossier_procedure_code_received"),
+    ({"received_from": "2026-11-01T00:00:00+00:00"}, "dossier_received"),
+    ({"overdue_at": NOW.isoformat()}, "dossier_running"),
+    ({"overdue_at": NOW.isoformat(), "unit": A}, "dossier_running_unit"),
+]
+
+
+@pytest.mark.parametrize(("fields", "index"), PLANS)
+@pytest.mark.parametrize("paged", [False, True])
+def test_each_filter_walks_its_index_in_the_lists_order(
+    seeded: FlaskClient, tmp_path: Path, fields: dict[str, Any], index: str, paged: bool
+) -> None:
+    conn = open_store(tmp_path / "hub")
+    try:
+        query = dossier_search.DossierQuery(**fields)
+        clauses, params = query.where(conn)
+        if paged:  # the keyset condition of a next page
+            clauses.append("received_at <= ? AND (received_at < ? OR id < ?)")
+            params += ["2026-11-20T02:00:00+00:00"] * 2 + [_id(2)]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT id FROM dossier {where} ORDER BY {dossier_search.ORDER} LIMIT 51"
+        if is_postgres(conn):
+            conn.execute("SET enable_seqscan = off")  # a table of 4 rows: ask for an index
+            conn.execute("SET enable_sort = off")
+            plan = " ".join(str(r[0]) for r in conn.execute("EXPLAIN " + sql, params))
+            assert " Sort " not in f" {plan} ", plan
+        else:
+            plan = " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+            assert "TEMP B-TREE" not in plan, plan
+        assert re.search(rf"\b{index}\b", plan), plan
+    finally:
+        conn.close()
+
+
+def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_path: Path) -> None:
+    past = (NOW - timedelta(hours=2)).astimezone(timezone(timedelta(hours=7)))
+    future = (NOW + timedelta(hours=2)).astimezone(timezone(timedelta(hours=-5)))
+    writes = [
+        _dossier(1, A, "2026-11-02T02:00:00+00:00", 4, due_at=past.isoformat()),
+        _dossier(2, A, "2026-11-03T02:00:00+00:00", 2, due_at=future.isoformat()),
+        _dossier(3, A, "2026-11-04T02:00:00+00:00", 6, due_at=None),
+    ]
+    conn = open_store(tmp_path / "hub")
+    capture(conn).write_many(writes, actor="admin")
+    conn.close()
+    console_login(hub, tmp_path / "hub")
+    status, page = _get(hub, overdue="1")
+    assert status == 200
+    assert _codes(page) == [f"W{A}-260301-0001"]
 
 
 def test_exact_look_ups_use_their_indexes(seeded: FlaskClient, tmp_path: Path) -> None:
