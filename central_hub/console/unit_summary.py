@@ -6,6 +6,7 @@ the last day in words, by reason; the sync log comes below, a page at a time
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from flask import url_for
 
 from office import vn_datetime
+from sync import ValidationError
 
 from ..store import conflicts as stored_conflicts
 from ..store import sync_history
@@ -21,6 +23,15 @@ from ..web import db
 LOG_PAGE = 25  # rows of the sync log a page
 DAY = 24 * 3600
 CONFLICTS_SHOWN = 100  # counted up to, then "hơn 100"
+# A refusal's detail is "<code>: <message>" (store/sync_history.py); the summary says the words.
+CODE_PREFIX = re.compile(r"^[a-z][a-z0-9_]*: ")
+LOG_CURSOR = re.compile(r"[1-9][0-9]{0,17}")  # a row id: fits PostgreSQL's bigint
+
+
+class BadLogPage(ValidationError):
+    """A sync log page's ``truoc`` that is not a row id (edited or cut short): 400."""
+
+    status = 400
 
 
 @dataclass
@@ -62,7 +73,7 @@ def _node_lines(rows: list[dict[str, Any]]) -> list[Line]:
         if n["state"] != "never":
             text += f", liên lạc lần cuối {n['last_seen']}"
         if n.get("state_detail"):
-            text += f". Lỗi: {n['state_detail']}"
+            text += f". Lỗi: {CODE_PREFIX.sub('', n['state_detail']).rstrip('. ')}"
         if n.get("clock_warning"):
             text += f". Đồng hồ của nút lệch {n['clock_offset']} so với máy chủ"
             level = "error" if level == "error" else "warn"
@@ -146,7 +157,7 @@ def _error_lines(unit: str, now: float) -> list[Line]:
     total = sum(r["count"] for r in refusals)
     lines = [Line("error", f"{_count(total)} yêu cầu bị từ chối trong 24 giờ qua:")]
     for r in refusals[:5]:
-        reason = r["detail"] or "không ghi lý do"
+        reason = CODE_PREFIX.sub("", r["detail"]).rstrip(". ") or "không ghi lý do"
         lines.append(
             Line(
                 "error",
@@ -173,8 +184,15 @@ def unit_summary(
 
 def log_page(unit: str, before: str | None) -> tuple[list[Any], int | None]:
     """One page of the unit's sync log (rows older than the id ``before``, newest first) and
-    the id to ask for the next page (None on the last)."""
-    start = int(before) if before and before.isdigit() else None
+    the id to ask for the next page (None on the last). Raises :class:`BadLogPage` when
+    ``before`` is not empty and not a row id (a positive whole number)."""
+    if before and not LOG_CURSOR.fullmatch(before):
+        raise BadLogPage(
+            "Địa chỉ trang nhật ký đồng bộ không hợp lệ (có thể đã bị sửa hoặc cắt mất một "
+            "phần). Hãy mở lại trang của đơn vị và dùng nút “Cũ hơn” dưới nhật ký.",
+            field="truoc",
+        )
+    start = int(before) if before else None
     rows = sync_history.sync_events(db(), unit, LOG_PAGE + 1, start)
     more = len(rows) > LOG_PAGE
     rows = rows[:LOG_PAGE]
