@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from office import CLOCK_RUNNING
@@ -54,7 +55,12 @@ def applicant_key(conn: sqlite3.Connection, key: str) -> str:
 RUNNING = (
     f"status + 0 IN ({', '.join(str(s) for s in sorted(CLOCK_RUNNING))}) AND due_at IS NOT NULL"
 )
-OVERDUE = f"({RUNNING} AND julianday(due_at) < julianday(?))"
+# ``due_at < ?`` first, against "now + 15 hours" as UTC text: a due time stored with any
+# offset (-12:00 to +14:00) that is past now reads, as text, before that bound, so the cheap
+# comparison drops the not-yet-due entries of the index and the exact one (julianday, the
+# instants) runs only on the rest.
+OVERDUE = f"({RUNNING} AND due_at < ? AND julianday(due_at) < julianday(?))"
+TEXT_MARGIN = timedelta(hours=15)
 ORDER = "received_at DESC, id DESC"
 
 
@@ -142,8 +148,9 @@ class DossierQuery:
             clauses.append("received_at < ?")
             params.append(self.received_before)
         if self.overdue_at:
+            moment = datetime.fromisoformat(self.overdue_at).astimezone(UTC)
             clauses.append(OVERDUE)
-            params.append(self.overdue_at)
+            params += [(moment + TEXT_MARGIN).strftime("%Y-%m-%dT%H:%M:%S"), self.overdue_at]
         if self.lookup and self.value:
             if self.lookup == "code":
                 clauses.append("code = ?")

@@ -235,6 +235,10 @@ def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_p
         _dossier(1, A, "2026-11-02T02:00:00+00:00", 4, due_at=past.isoformat()),
         _dossier(2, A, "2026-11-03T02:00:00+00:00", 2, due_at=future.isoformat()),
         _dossier(3, A, "2026-11-04T02:00:00+00:00", 6, due_at=None),
+        # The farthest offsets: a minute late at +14:00 (its text reads 13 h 59 ahead), a
+        # minute early at -12:00 (its text reads 12 h behind): the instants decide.
+        _dossier(4, A, "2026-11-05T02:00:00+00:00", 6, due_at=_offset(-1, 14)),
+        _dossier(5, A, "2026-11-06T02:00:00+00:00", 4, due_at=_offset(1, -12)),
     ]
     conn = open_store(tmp_path / "hub")
     capture(conn).write_many(writes, actor="admin")
@@ -242,7 +246,14 @@ def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_p
     console_login(hub, tmp_path / "hub")
     status, page = _get(hub, overdue="1")
     assert status == 200
-    assert _codes(page) == [f"W{A}-260301-0001"]
+    assert _codes(page) == [f"W{A}-260301-0004", f"W{A}-260301-0001"]
+
+
+def _offset(minutes: int, hours: int) -> str:
+    """NOW and ``minutes``, written at the UTC offset of ``hours``."""
+    return (
+        (NOW + timedelta(minutes=minutes)).astimezone(timezone(timedelta(hours=hours))).isoformat()
+    )
 
 
 def test_exact_look_ups_use_their_indexes(seeded: FlaskClient, tmp_path: Path) -> None:
