@@ -177,7 +177,7 @@ def run(engine: object, args: argparse.Namespace) -> None:
             started = time.perf_counter()
             picked = fill(conn, args.dossiers)
             if is_postgres(conn):
-                conn.execute("ANALYZE dossier")
+                conn.execute("VACUUM ANALYZE dossier")  # as autovacuum would have
             else:
                 conn.execute("ANALYZE")
             print(

@@ -55,12 +55,21 @@ def applicant_key(conn: sqlite3.Connection, key: str) -> str:
 RUNNING = (
     f"status + 0 IN ({', '.join(str(s) for s in sorted(CLOCK_RUNNING))}) AND due_at IS NOT NULL"
 )
-# ``due_at < ?`` first, against "now + 15 hours" as UTC text: a due time stored with any
-# offset (-12:00 to +14:00) that is past now reads, as text, before that bound, so the cheap
-# comparison drops the not-yet-due entries of the index and the exact one (julianday, the
-# instants) runs only on the rest.
-OVERDUE = f"({RUNNING} AND due_at < ? AND julianday(due_at) < julianday(?))"
-TEXT_MARGIN = timedelta(hours=15)
+# The instants are compared (julianday) only where the text cannot tell. A due time is stored
+# with an offset between -12:00 and +14:00, so its text (the local wall time) reads at most
+# 14 hours ahead of its instant and 12 hours behind: text before "now - 13 h" (as UTC text)
+# is surely past, text from "now + 15 h" on is surely not, and only the 28 hours between
+# need the exact comparison. Both bounds are read from the index's entries.
+OVERDUE = f"({RUNNING} AND due_at < ? AND (due_at < ? OR julianday(due_at) < julianday(?)))"
+SURELY_NOT_YET = timedelta(hours=15)
+SURELY_PAST = timedelta(hours=13)
+
+
+def _utc_text(moment: datetime) -> str:
+    # Whole minutes: a stored time has at least them, so text order decides before seconds.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
 ORDER = "received_at DESC, id DESC"
 
 
@@ -148,9 +157,13 @@ class DossierQuery:
             clauses.append("received_at < ?")
             params.append(self.received_before)
         if self.overdue_at:
-            moment = datetime.fromisoformat(self.overdue_at).astimezone(UTC)
+            moment = datetime.fromisoformat(self.overdue_at)
             clauses.append(OVERDUE)
-            params += [(moment + TEXT_MARGIN).strftime("%Y-%m-%dT%H:%M:%S"), self.overdue_at]
+            params += [
+                _utc_text(moment + SURELY_NOT_YET),
+                _utc_text(moment - SURELY_PAST),
+                self.overdue_at,
+            ]
         if self.lookup and self.value:
             if self.lookup == "code":
                 clauses.append("code = ?")

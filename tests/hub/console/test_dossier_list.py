@@ -5,6 +5,7 @@ refusals in Vietnamese, and one dossier with its steps and its files shown in th
 from __future__ import annotations
 
 import html
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from central_hub.store import capture, dossier_search, open_store
+from office import is_overdue
 from sync import BlobStore, Write, is_postgres
 from tests.hub.console.test_stats import A, B, _dossier, _id
 from tests.support import console_login, scan_pdf
@@ -239,6 +241,9 @@ def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_p
         # minute early at -12:00 (its text reads 12 h behind): the instants decide.
         _dossier(4, A, "2026-11-05T02:00:00+00:00", 6, due_at=_offset(-1, 14)),
         _dossier(5, A, "2026-11-06T02:00:00+00:00", 4, due_at=_offset(1, -12)),
+        # Read from the text alone (26 h behind), and a minute early read 14 h 1 min ahead.
+        _dossier(6, A, "2026-11-07T02:00:00+00:00", 4, due_at=_offset(-14 * 60, -12)),
+        _dossier(7, A, "2026-11-08T02:00:00+00:00", 2, due_at=_offset(1, 14)),
     ]
     conn = open_store(tmp_path / "hub")
     capture(conn).write_many(writes, actor="admin")
@@ -246,7 +251,7 @@ def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_p
     console_login(hub, tmp_path / "hub")
     status, page = _get(hub, overdue="1")
     assert status == 200
-    assert _codes(page) == [f"W{A}-260301-0004", f"W{A}-260301-0001"]
+    assert _codes(page) == [f"W{A}-260301-{n:04d}" for n in (6, 4, 1)]
 
 
 def _offset(minutes: int, hours: int) -> str:
@@ -337,3 +342,35 @@ def test_a_dossier_opens_with_its_steps_and_its_files_in_the_browser(
 def test_the_list_needs_a_console_login(hub: FlaskClient) -> None:
     resp = hub.get("/console/ho-so")
     assert resp.status_code in (302, 303, 401)
+
+
+def test_the_overdue_filter_agrees_with_the_rule_at_every_offset(
+    hub: FlaskClient, tmp_path: Path
+) -> None:
+    """300 due times within 30 hours of now, written at offsets from -12:00 to +14:00, in
+    every status: the filter finds exactly those ``office.is_overdue`` says (docs/domain.md)."""
+    rng = random.Random(5)
+    writes = []
+    for n in range(300):
+        offset = timezone(timedelta(minutes=15 * rng.randint(-48, 56)))
+        due = (NOW + timedelta(minutes=rng.randint(-30 * 60, 30 * 60))).astimezone(offset)
+        writes.append(
+            _dossier(
+                n + 1,
+                A,
+                _at(-timedelta(days=1, minutes=n)),
+                rng.randint(1, 10),
+                due_at=due.isoformat(),
+            )
+        )
+    conn = open_store(tmp_path / "hub")
+    try:
+        capture(conn).write_many(writes, actor="admin")
+        query = dossier_search.DossierQuery(overdue_at=NOW.isoformat())
+        found, _next = dossier_search.page(conn, query, limit=400)
+        expected = [w.id for w in writes if is_overdue(w.fields, NOW)]
+        assert 20 < len(expected) < 280
+        assert [d["id"] for d in found] == expected  # received one minute apart, newest first
+        assert dossier_search.count(conn, query) == len(expected)
+    finally:
+        conn.close()
