@@ -231,19 +231,20 @@ def test_each_filter_walks_its_index_in_the_lists_order(
 
 
 def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_path: Path) -> None:
-    past = (NOW - timedelta(hours=2)).astimezone(timezone(timedelta(hours=7)))
-    future = (NOW + timedelta(hours=2)).astimezone(timezone(timedelta(hours=-5)))
+    now = datetime.now(UTC)  # the page judges against the clock, not the module's NOW
+    past = (now - timedelta(hours=2)).astimezone(timezone(timedelta(hours=7)))
+    future = (now + timedelta(hours=2)).astimezone(timezone(timedelta(hours=-5)))
     writes = [
         _dossier(1, A, "2026-11-02T02:00:00+00:00", 4, due_at=past.isoformat()),
         _dossier(2, A, "2026-11-03T02:00:00+00:00", 2, due_at=future.isoformat()),
         _dossier(3, A, "2026-11-04T02:00:00+00:00", 6, due_at=None),
-        # The farthest offsets: a minute late at +14:00 (its text reads 13 h 59 ahead), a
-        # minute early at -12:00 (its text reads 12 h behind): the instants decide.
-        _dossier(4, A, "2026-11-05T02:00:00+00:00", 6, due_at=_offset(-1, 14)),
-        _dossier(5, A, "2026-11-06T02:00:00+00:00", 4, due_at=_offset(1, -12)),
-        # Read from the text alone (26 h behind), and a minute early read 14 h 1 min ahead.
-        _dossier(6, A, "2026-11-07T02:00:00+00:00", 4, due_at=_offset(-14 * 60, -12)),
-        _dossier(7, A, "2026-11-08T02:00:00+00:00", 2, due_at=_offset(1, 14)),
+        # The farthest offsets: 10 minutes late at +14:00 (its text reads 13 h 50 ahead), 10
+        # minutes early at -12:00 (its text reads 12 h behind): the instants decide.
+        _dossier(4, A, "2026-11-05T02:00:00+00:00", 6, due_at=_offset(now, -10, 14)),
+        _dossier(5, A, "2026-11-06T02:00:00+00:00", 4, due_at=_offset(now, 10, -12)),
+        # Read from the text alone (26 h behind), and 10 minutes early read 14 h 10 ahead.
+        _dossier(6, A, "2026-11-07T02:00:00+00:00", 4, due_at=_offset(now, -14 * 60, -12)),
+        _dossier(7, A, "2026-11-08T02:00:00+00:00", 2, due_at=_offset(now, 10, 14)),
     ]
     conn = open_store(tmp_path / "hub")
     capture(conn).write_many(writes, actor="admin")
@@ -254,11 +255,10 @@ def test_overdue_reads_due_times_written_with_any_offset(hub: FlaskClient, tmp_p
     assert _codes(page) == [f"W{A}-260301-{n:04d}" for n in (6, 4, 1)]
 
 
-def _offset(minutes: int, hours: int) -> str:
-    """NOW and ``minutes``, written at the UTC offset of ``hours``."""
-    return (
-        (NOW + timedelta(minutes=minutes)).astimezone(timezone(timedelta(hours=hours))).isoformat()
-    )
+def _offset(now: datetime, minutes: int, hours: int) -> str:
+    """``now`` and ``minutes``, written at the UTC offset of ``hours``."""
+    moment = now + timedelta(minutes=minutes)
+    return moment.astimezone(timezone(timedelta(hours=hours))).isoformat()
 
 
 def test_exact_look_ups_use_their_indexes(seeded: FlaskClient, tmp_path: Path) -> None:

@@ -20,15 +20,19 @@ from sync import SyncError, Write, atomic
 from tests.support import console_login
 from tests.support.fleet import AGO, CYCLE, seed_fleet, unit_code
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+@pytest.fixture
+def now() -> datetime:
+    """The test's moment: taken when it starts (a node's state is judged against the clock)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, hub: FlaskClient) -> list[str]:
+def fleet(tmp_path: Path, hub: FlaskClient, now: datetime) -> list[str]:
     """Nine units of one node each, node i in the state ``tests.support.fleet.CYCLE[i]``:
     0 in sync, 5 behind, 6 offline, 7 never connected, 8 refused once 9 hours ago."""
     conn = open_store(tmp_path / "hub")
-    ids = seed_fleet(conn, tmp_path / "hub", 9, NOW)
+    ids = seed_fleet(conn, tmp_path / "hub", 9, now)
     conn.close()
     console_login(hub, tmp_path / "hub")
     return ids
@@ -55,9 +59,11 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
     return open_store(tmp_path / "hub")
 
 
-def test_a_unit_in_sync_says_so_in_three_sentences(fleet: list[str], hub: FlaskClient) -> None:
+def test_a_unit_in_sync_says_so_in_three_sentences(
+    fleet: list[str], hub: FlaskClient, now: datetime
+) -> None:
     level, lines = _summary(hub, unit_code(0))
-    seen = vn_datetime((NOW - AGO["synced"]).isoformat())
+    seen = vn_datetime((now - AGO["synced"]).isoformat())
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", seen)
     assert level == "ok"
     assert lines == [
@@ -76,10 +82,10 @@ def test_a_unit_in_sync_says_so_in_three_sentences(fleet: list[str], hub: FlaskC
     ],
 )
 def test_the_state_and_the_last_contact_of_each_node(
-    fleet: list[str], hub: FlaskClient, i: int, level: str, start: str, end: str
+    fleet: list[str], hub: FlaskClient, now: datetime, i: int, level: str, start: str, end: str
 ) -> None:
     ago = AGO.get(CYCLE[i], timedelta(hours=1 + i % 48))  # as seed_fleet sets it
-    seen = vn_datetime((NOW - ago).isoformat())
+    seen = vn_datetime((now - ago).isoformat())
     got_level, lines = _summary(hub, unit_code(i))
     assert got_level == level
     assert lines[0].startswith(start.format(node=fleet[i]))
@@ -89,11 +95,11 @@ def test_the_state_and_the_last_contact_of_each_node(
 
 
 def test_what_waits_is_counted_in_words_with_links(
-    tmp_path: Path, fleet: list[str], hub: FlaskClient
+    tmp_path: Path, fleet: list[str], hub: FlaskClient, now: datetime
 ) -> None:
     unit = unit_code(0)
     conn = _store(tmp_path)
-    late = (NOW - timedelta(days=2)).isoformat()
+    late = (now - timedelta(days=2)).isoformat()
     capture(conn).write_many(
         [
             Write(
@@ -120,7 +126,7 @@ def test_what_waits_is_counted_in_words_with_links(
             fleet[0],
             {
                 "pending_changes": 4,
-                "oldest_pending_at": (NOW - timedelta(hours=2)).isoformat(),
+                "oldest_pending_at": (now - timedelta(hours=2)).isoformat(),
                 "schema_version": 1,
                 "software": "",
             },
@@ -138,32 +144,37 @@ def test_what_waits_is_counted_in_words_with_links(
     assert f'href="/console/thong-ke/qua-han?unit={unit}">Xem danh sách</a>' in page
 
 
-def _refuse(conn, node_id: str, code: str, message: str, ago: timedelta) -> None:  # type: ignore[no-untyped-def]
+def _refuse(conn, node_id: str, code: str, message: str, at: datetime) -> None:  # type: ignore[no-untyped-def]
     sync_history.record_refusal(
         conn,
         b"x",
         "push",
         SyncError(message, code=code),
         get_node(conn, node_id),
-        now=(NOW - ago).timestamp(),
+        now=at.timestamp(),
     )
 
 
 def test_the_last_days_refusals_are_grouped_by_reason_in_words(
-    tmp_path: Path, fleet: list[str], hub: FlaskClient
+    tmp_path: Path, fleet: list[str], hub: FlaskClient, now: datetime
 ) -> None:
     node = fleet[0]
     conn = _store(tmp_path)
+    too_old = now - timedelta(hours=30)
+    _refuse(conn, node, "bad_signature", "Chữ ký không hợp lệ.", too_old)
     for minutes in (60, 120, 180):
-        _refuse(conn, node, "bad_signature", "Chữ ký không hợp lệ.", timedelta(minutes=minutes))
+        _refuse(
+            conn, node, "bad_signature", "Chữ ký không hợp lệ.", now - timedelta(minutes=minutes)
+        )
     for minutes in (30, 240):
-        _refuse(conn, node, "chain_broken", "Chuỗi thay đổi bị đứt.", timedelta(minutes=minutes))
-    _refuse(conn, node, "bad_signature", "Chữ ký không hợp lệ.", timedelta(hours=30))  # too old
+        _refuse(
+            conn, node, "chain_broken", "Chuỗi thay đổi bị đứt.", now - timedelta(minutes=minutes)
+        )
     conn.close()
     level, lines = _summary(hub, unit_code(0))
     assert level == "error"
-    latest_signature = vn_datetime((NOW - timedelta(minutes=60)).isoformat())
-    latest_chain = vn_datetime((NOW - timedelta(minutes=30)).isoformat())
+    latest_signature = vn_datetime((now - timedelta(minutes=60)).isoformat())
+    latest_chain = vn_datetime((now - timedelta(minutes=30)).isoformat())
     assert lines[-3:] == [
         "✕ Có lỗi: 5 yêu cầu bị từ chối trong 24 giờ qua:",
         f"✕ Có lỗi: 3 lần: Chữ ký không hợp lệ (gần nhất lúc {latest_signature}).",
@@ -174,11 +185,11 @@ def test_the_last_days_refusals_are_grouped_by_reason_in_words(
 
 
 def test_more_than_five_reasons_are_summed_up(
-    tmp_path: Path, fleet: list[str], hub: FlaskClient
+    tmp_path: Path, fleet: list[str], hub: FlaskClient, now: datetime
 ) -> None:
     conn = _store(tmp_path)
     for n in range(7):
-        _refuse(conn, fleet[0], "refused", f"Lý do thứ {n}.", timedelta(minutes=10 + n))
+        _refuse(conn, fleet[0], "refused", f"Lý do thứ {n}.", now - timedelta(minutes=10 + n))
     conn.close()
     _level, lines = _summary(hub, unit_code(0))
     assert "✕ Có lỗi: 7 yêu cầu bị từ chối trong 24 giờ qua:" in lines
@@ -197,12 +208,12 @@ def _log(hub: FlaskClient, unit: str, **args: str) -> tuple[list[int], str | Non
 
 
 def test_the_log_pages_from_the_newest_to_the_oldest(
-    tmp_path: Path, fleet: list[str], hub: FlaskClient
+    tmp_path: Path, fleet: list[str], hub: FlaskClient, now: datetime
 ) -> None:
     node = fleet[0]
     conn = _store(tmp_path)
     record = get_node(conn, node)
-    start = (NOW - timedelta(days=2)).timestamp()
+    start = (now - timedelta(days=2)).timestamp()
     for n in range(60):
         sync_history.record_visit(
             conn,
