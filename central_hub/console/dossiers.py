@@ -139,7 +139,7 @@ def dossier_list() -> Any:
         raise  # the console's error page, 400: no list to show under a broken address
     except ValidationError as exc:
         error = exc
-    wards = sorted(records.ward_codes(conn), key=lambda c: fold(names.get(c, c)))
+    wards = sorted(records.ward_codes(conn), key=lambda c: fold(names.get(c) or c))
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render_template(
         "console/dossiers.html",
@@ -191,7 +191,7 @@ def dossier(dossier_id: str) -> str:
         d=d,
         applicant=applicant,
         phone=display_phone(applicant.get("phone")),
-        channel=CHANNEL_NAMES.get(d.get("channel"), d.get("channel") or "—"),
+        channel=CHANNEL_NAMES.get(str(d.get("channel")), d.get("channel") or "—"),
         steps=steps,
         files=files,
         open_conflicts=open_items,
