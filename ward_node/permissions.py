@@ -145,6 +145,7 @@ RULES: dict[str, Rule] = {
     "document.receive": _document("xác nhận văn bản đã đến", REGISTRY),
     "document.register": _document("vào sổ văn bản đến", REGISTRY),
     "document.refuse": _document("từ chối nhận văn bản", (CLERK, LEADER, ADMIN)),
+    "document.present": _document("trình văn bản đến cho lãnh đạo", REGISTRY),
     "document.assign": _document("phân công xử lý văn bản", SUPERVISORS),
     # The lead handler the leader chose, whatever their role; nobody else but a supervisor.
     "document.handle": _document("báo cáo đã xử lý văn bản", SUPERVISORS, EVERYONE, lead_handler),

@@ -125,6 +125,9 @@ MIGRATIONS = [
     # The papers a dossier was received with (the reception checklist), the procedures' legal
     # basis, fee rule and former codes (docs/domain.md, "Reception checklist").
     ("0017_papers_received", create_record_tables),
+    # A document presented to a leader (document_receipt.presented_*), a directive assigned to
+    # the ward's own staff (directive.assignees): docs/domain.md, "Official documents".
+    ("0021_presented_and_assignees", create_record_tables),
     # edXML: a unit's OrganId, a document's outside addressees and recaller (docs/edxml.md).
     ("0025_edxml_fields", _widen),
 ]

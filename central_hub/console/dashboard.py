@@ -48,6 +48,7 @@ from ..web import (
 )
 from .fleet import Listing, fleet_page, page_context, summary_text
 from .unit_state import unit_rows
+from .unit_summary import log_page, unit_summary
 
 bp = Blueprint(
     "console",
@@ -145,7 +146,8 @@ def _unit_name(code: str) -> str | None:
 @bp.get("/don-vi/<unit>")
 @login_required()
 def unit(unit: str) -> Any:
-    """One unit: its nodes, their keys and its recent sync history."""
+    """One unit: a summary in words first (``unit_summary.py``), then its nodes, their keys,
+    and its sync log a page at a time (``?truoc=<id>``: the rows older than that one)."""
     return _unit_page(unit)
 
 
@@ -156,7 +158,7 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         from sync import NotFound
 
         raise NotFound(f"Không có đơn vị mã '{unit}'.")
-    events = sync_history.sync_events(db(), unit, 100)
+    events, older = log_page(unit, request.args.get("truoc"))
     history = [
         {
             "at": r["at"],
@@ -179,7 +181,10 @@ def _unit_page(unit: str, error: str | None = None) -> Any:
         unit=unit,
         name=name or unit,
         nodes=rows,
+        summary=unit_summary(unit, rows, len(quarantined)),
         history=history,
+        older=older,
+        newest=not request.args.get("truoc"),
         visits=[
             {
                 **v,

@@ -15,6 +15,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``upgrades.py``: what waits for a node's upgrade;
 - ``fleet.py``: the console's list of nodes: states, totals, filters, sorting and paging in SQL;
 - ``conflicts.py``: the conflict inbox;
+- ``dossier_search.py``: the console's list and search of dossiers across wards;
 - ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
   attachments, numbering);
 - ``portal.py``: the portal's submissions and online numbering;
@@ -29,6 +30,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 from . import (
     conflicts,
     disclosure,
+    dossier_search,
     edxml,
     enrollments,
     fleet,
@@ -78,6 +80,7 @@ __all__ = [
     "write_marker",
     "conflicts",
     "disclosure",
+    "dossier_search",
     "edxml",
     "enrollments",
     "fleet",

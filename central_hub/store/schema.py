@@ -22,7 +22,7 @@ from sync import (
 )
 from webapp import create_account_tables
 
-from . import edxml, enrollments, held, sync_history, upgrades
+from . import dossier_search, edxml, enrollments, held, sync_history, upgrades
 from .engine import check_location, engine, marker_key
 
 # The hub's origin and clock live with its write path, which the catalogue migration uses.
@@ -130,6 +130,11 @@ def _public_lookups(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS dossier_step_dossier ON dossier_step (dossier_id)")
     conn.execute("CREATE TABLE public_lookups (client TEXT NOT NULL, at REAL NOT NULL)")
     conn.execute("CREATE INDEX public_lookups_client ON public_lookups (client, at)")
+
+
+def _dossier_search(conn: sqlite3.Connection) -> None:
+    # The console's dossiers across wards: exact look-ups and filters through indexes.
+    dossier_search.create_indexes(conn)
 
 
 def _online_counters(conn: sqlite3.Connection) -> None:
@@ -293,6 +298,11 @@ MIGRATIONS = [
     # The ward's catalogue: national procedure codes, residence procedures out of it.
     ("0033_ward_catalogue", _ward_catalogue),
     ("0034_disclosure_indexes", _disclosure_indexes),
+    # A document presented to a leader (document_receipt.presented_*), a directive assigned to
+    # a ward's own staff (directive.assignees): docs/domain.md, "Official documents".
+    ("0036_presented_and_assignees", create_record_tables),
+    # The console's dossier list and search (docs/operations.md, "Dossiers across wards").
+    ("0037_dossier_search", _dossier_search),
     # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
     ("0040_edxml", _edxml),
 ]

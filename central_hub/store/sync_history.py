@@ -267,10 +267,26 @@ def create_summary(conn: sqlite3.Connection) -> None:
     )
 
 
-def sync_events(conn: sqlite3.Connection, unit: str, limit: int = 100) -> list[sqlite3.Row]:
-    """The latest ``limit`` rows of a unit's sync history, newest first (by column name)."""
+def sync_events(
+    conn: sqlite3.Connection, unit: str, limit: int = 100, before: int | None = None
+) -> list[sqlite3.Row]:
+    """The latest ``limit`` rows of a unit's sync history, newest first (by column name);
+    with ``before``, those older than the row of that id (the next page of the unit's log)."""
+    older = "" if before is None else " AND id < ?"
     return conn.execute(
-        "SELECT at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
-        "FROM sync_events WHERE unit = ? ORDER BY id DESC LIMIT ?",
-        (unit, limit),
+        "SELECT id, at, node_id, kind, changes, bytes, duration_ms, outcome, detail "
+        f"FROM sync_events WHERE unit = ?{older} ORDER BY id DESC LIMIT ?",
+        (unit, *(() if before is None else (before,)), limit),
     ).fetchall()
+
+
+def refusals_since(conn: sqlite3.Connection, unit: str, since: float) -> list[dict[str, Any]]:
+    """The refused requests of a unit's nodes since ``since`` (a Unix time), one line per
+    reason: ``detail``, ``count``, ``last_at``; the most frequent first."""
+    rows = conn.execute(
+        "SELECT coalesce(detail, '') AS detail, count(*) AS n, max(at) AS last_at "
+        "FROM sync_events WHERE unit = ? AND outcome = 'refused' AND at >= ? "
+        "GROUP BY coalesce(detail, '') ORDER BY n DESC, last_at DESC",
+        (unit, _iso(since)),
+    ).fetchall()
+    return [{"detail": r["detail"], "count": int(r["n"]), "last_at": r["last_at"]} for r in rows]

@@ -16,7 +16,8 @@ from sync import SyncError, ValidationError, fold, get_meta, labels, select_reco
 
 from .. import conflicts
 from ..documents import DocumentReader
-from ..permissions import may
+from ..dossiers import staff
+from ..permissions import TASK_HANDLERS, may
 from ..web import db, require, signed_in, state
 from .service import ISSUERS, PRIORITY_NAMES, Directives, today
 
@@ -40,9 +41,15 @@ def index() -> str:
     """Directives of the ward, filtered by time class, under the ward's dashboard."""
     ops = _directives()
     chosen = request.args.get("time_class") or None
+    mine = request.args.get("giao") == "toi"
+    user = signed_in()
     return render_template(
         "directives/list.html",
-        items=ops.list(chosen if chosen in TIME_CLASSES else None),
+        items=ops.list(
+            chosen if chosen in TIME_CLASSES else None,
+            assigned_to=user.username if mine and user else None,
+        ),
+        mine=mine,
         dashboard=ops.dashboard(),
         chosen=chosen,
         unit=ops.unit,
@@ -93,6 +100,8 @@ def _issue_body(form: Any) -> dict[str, Any]:
         "priority": form.get("priority") or "normal",
         "source_kind": form.get("source_kind") or None,
         "source": form.get("source", "").strip() or None,
+        "lead_person": form.get("lead_person") or None,
+        "persons": form.getlist("persons"),
     }
 
 
@@ -118,6 +127,7 @@ def new() -> Any:
         unit=ops.unit,
         unit_name=get_meta(db(), "unit_name", ""),
         groups=unit_groups(),
+        staff=[p for p in staff(db()) if p["role"] in TASK_HANDLERS],
         priorities=PRIORITY_NAMES,
         source_kinds=SOURCE_KINDS,
     ), (422 if error else 200)

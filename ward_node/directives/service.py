@@ -39,7 +39,8 @@ from sync import (
 from webapp import User
 
 from ..documents import DocumentReader
-from ..permissions import SUPERVISORS, check, may
+from ..errors import Forbidden
+from ..permissions import SUPERVISORS, TASK_HANDLERS, check, may
 from ..store import capture
 
 PRIORITY_NAMES = labels("directive", "priority")
@@ -57,6 +58,17 @@ ACTION_RULES = {
 def today() -> date:
     """Today's date in Vietnam."""
     return datetime.now(VIETNAM).date()
+
+
+def assignee_names(directive: dict[str, Any]) -> set[str]:
+    """The user names of the ward's staff a directive was assigned to (none: the ward as a
+    whole)."""
+    return {a["username"] for a in directive.get("assignees") or []}
+
+
+def lead_assignees(directive: dict[str, Any]) -> set[str]:
+    """The staff member leading a directive for the ward (empty when none is named)."""
+    return {a["username"] for a in directive.get("assignees") or [] if a.get("lead")}
 
 
 def decorate(
@@ -81,13 +93,18 @@ class Directives:
     def _visible(self, directive: dict[str, Any]) -> bool:
         return directive["unit"] == self.unit or self.unit in (directive.get("units") or ())
 
-    def list(self, time_class_: str | None = None) -> list[dict[str, Any]]:
-        """Directives addressed to the ward or issued by it, latest deadline pressure first."""
+    def list(
+        self, time_class_: str | None = None, assigned_to: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Directives addressed to the ward or issued by it, latest deadline pressure first;
+        ``assigned_to``: only those the ward assigned to that member of its staff."""
         rows = [
             d
             for d in select_records(self.conn, "directive", "ORDER BY issued_on DESC, id DESC")
             if self._visible(d)
         ]
+        if assigned_to:
+            rows = [d for d in rows if assigned_to in assignee_names(d)]
         reports = self._reports([d["id"] for d in rows])
         items = [decorate(d, reports[d["id"]]) for d in rows]
         if time_class_:
@@ -128,8 +145,21 @@ class Directives:
         )
         out["actions"] = self.actions(out)
         if user is not None:
-            out["actions"] = [a for a in out["actions"] if may(user, ACTION_RULES[a])]
+            out["actions"] = [a for a in out["actions"] if self._may(user, a, out)]
         return out
+
+    def _may(self, user: User, action: str, directive: dict[str, Any]) -> bool:
+        """Whether ``user`` may take ``action``: the role (``permissions.py``), and, on a
+        directive the ward assigned to named staff, for its reports: one of them (the lead
+        person for the report of done) or a supervisor."""
+        if not may(user, ACTION_RULES[action]):
+            return False
+        people = assignee_names(directive)
+        if action not in ("report", "report_done") or not people or user.role in SUPERVISORS:
+            return True
+        if action == "report_done":
+            return user.username in lead_assignees(directive)
+        return user.username in people
 
     def actions(self, directive: dict[str, Any]) -> list[str]:
         """What the ward may do now: ``report``, ``report_done`` and, as issuer, ``confirm``,
@@ -157,6 +187,13 @@ class Directives:
                 f"'{directive['status_label']}'.",
                 code="action_not_allowed",
                 action=action,
+            )
+        if not self._may(user, action, directive):
+            who = ", ".join(a["name"] for a in directive.get("assignees") or [])
+            raise Forbidden(
+                f"Nhiệm vụ này phường đã giao cho {who}: chỉ những cán bộ được giao (báo cáo "
+                "hoàn thành: cán bộ chủ trì) hoặc lãnh đạo phường được báo cáo.",
+                action=ACTION_RULES[action],
             )
         return directive
 
@@ -219,6 +256,10 @@ class Directives:
                 "hãy chọn lại trong danh sách.",
                 field="units",
             )
+        units = [lead, *sorted({str(u) for u in coordinating} - {lead})]
+        assignees = self._assignees(body)
+        if assignees and self.unit not in units:
+            units.append(self.unit)  # the ward's own staff: the ward coordinates too
         directive = {
             "id": new_id(),
             "unit": self.unit,
@@ -229,7 +270,8 @@ class Directives:
             "issued_by": user.full_name or user.username,
             "issued_on": today().isoformat(),
             "lead_unit": lead,
-            "units": [lead, *sorted({str(u) for u in coordinating} - {lead})],
+            "units": units,
+            "assignees": [{**a, "lead": a["lead"] and lead == self.unit} for a in assignees],
             "deadline": body.get("deadline") or None,
             "priority": body.get("priority") or "normal",
             "status": "assigned",
@@ -240,6 +282,36 @@ class Directives:
             "directive", directive["id"], self.unit, directive, actor=user.username
         )
         return self.get(directive["id"])
+
+    def _assignees(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The ward's staff named in ``body`` (``lead_person``: a user name; ``persons``: user
+        names), each an active account of the ward that handles tasks, as the directive's
+        ``assignees``; :class:`ValidationError` naming the field otherwise."""
+        lead = str(body.get("lead_person") or "").strip()
+        persons = body.get("persons") or []
+        if not isinstance(persons, list):
+            raise ValidationError(
+                "Cán bộ phối hợp phải là một danh sách tên đăng nhập.", field="persons"
+            )
+        staff = {
+            r[0]: r[1] or r[0]
+            for r in self.conn.execute(
+                "SELECT username, full_name, role FROM users WHERE active = 1"
+            ).fetchall()
+            if r[2] in TASK_HANDLERS
+        }
+        chosen = [(lead, True)] if lead else []
+        chosen += [(str(p), False) for p in persons if str(p) != lead]
+        out = []
+        for username, is_lead in dict.fromkeys(chosen):
+            if username not in staff:
+                raise ValidationError(
+                    f"Không có cán bộ '{username}' đang làm việc ở phường; hãy chọn trong "
+                    "danh sách.",
+                    field="lead_person" if is_lead else "persons",
+                )
+            out.append({"username": username, "name": staff[username], "lead": is_lead})
+        return out
 
     def confirm(self, directive_id: str, user: User) -> dict[str, Any]:
         """The issuer confirms completion (at the date of the lead unit's report of done)."""

@@ -17,6 +17,7 @@ from .reading import (
     TYPE_CODES,
     URGENCY,
     DocumentReader,
+    leaders,
 )
 from .service import Documents
 
@@ -29,4 +30,5 @@ __all__ = [
     "URGENCY",
     "DocumentReader",
     "Documents",
+    "leaders",
 ]

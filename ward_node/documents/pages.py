@@ -15,8 +15,9 @@ from .. import conflicts
 from ..desk import place_name
 from ..desk.pages import _period, _unit_name
 from ..dossiers import now_utc, staff
+from ..permissions import LEADER
 from ..web import current_user, db, require, state
-from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY
+from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY, leaders
 from .service import Documents
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")
@@ -44,13 +45,31 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _list(direction: str) -> str:
+@bp.context_processor
+def _waiting() -> dict[str, Any]:
+    """For a leader, how many incoming documents were presented to them and wait for their
+    assignment: the documents section's tab shows it on every page of the section."""
+    user = current_user()
+    if user is None or user.role != LEADER:
+        return {"waiting_count": None}
+    found, _more = _docs().search("incoming", limit=10_000, user=user, waiting_for=user.username)
+    return {"waiting_count": len(found)}
+
+
+def _list(direction: str, waiting_for: str | None = None) -> str:
     q, status = request.args.get("q", ""), request.args.get("status", "")
     items, next_cursor = _docs().search(
-        direction, q, status, 50, request.args.get("cursor") or None, user=_user()
+        direction,
+        q,
+        status,
+        50,
+        request.args.get("cursor") or None,
+        user=_user(),
+        waiting_for=waiting_for,
     )
     return render_template(
         "documents/list.html",
+        waiting=waiting_for is not None,
         direction=direction,
         items=items,
         q=q,
@@ -65,6 +84,14 @@ def _list(direction: str) -> str:
 def incoming() -> str:
     """Incoming documents: those addressed to the ward, and paper ones registered by hand."""
     return _list("incoming")
+
+
+@bp.get("/cho-toi")
+@require()
+def waiting() -> str:
+    """Incoming documents the văn thư presented to the logged-in leader, waiting for their
+    assignment (docs/domain.md, "Incoming flow")."""
+    return _list("incoming", waiting_for=_user().username)
 
 
 @bp.get("/di")
@@ -116,6 +143,8 @@ def detail(doc_id: str) -> str:
         d=doc,
         actions=doc["actions"],
         staff=staff(db()),
+        leaders=leaders(db()),
+        people={p["username"]: p["full_name"] for p in staff(db())},
         names=_docs().unit_names(),
         conflicts=open_conflicts,
         conflicted=conflicts.fields_in_conflict(open_conflicts),

@@ -22,11 +22,12 @@ from sync import (
 )
 from webapp import User
 
-from ..permissions import may, may_read_document
+from ..permissions import LEADER, may, may_read_document
 
 STATUS_NAMES = labels("document", "status")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
 CODE_NAMES["pending"] = "Chờ tiếp nhận"
+PRESENTED_NAME = "Đã trình lãnh đạo, chờ phân công"
 URGENCY = labels("document", "urgency")
 SECRECY = labels("document", "secrecy")
 COMPETENCE = labels("document", "signing_competence")
@@ -49,11 +50,16 @@ OUTGOING = {
     "release": ({"signed", "numbered"}, "Phát hành"),
     "recall": ({"released"}, "Thu hồi"),
 }
+# In the order the page offers them: the usual step above the exceptional one (a leader's
+# "Phân công" above "Từ chối nhận", issue [11]).
 INCOMING = {
     "receive": ({"pending"}, "Xác nhận đã đến"),
     "register": ({"pending", "01"}, "Vào sổ văn bản đến"),
-    "refuse": ({"pending", "01", "04"}, "Từ chối nhận"),
+    # The văn thư presents a registered document to a leader, who assigns it (Decree 30/2020,
+    # docs/domain.md "Incoming flow"); the edXML code stays 04 until the assignment.
+    "present": ({"04"}, "Trình lãnh đạo"),
     "assign": ({"04", "05"}, "Phân công xử lý"),
+    "refuse": ({"pending", "01", "04"}, "Từ chối nhận"),
     "handle": ({"05"}, "Báo cáo đã xử lý"),
     "done": ({"05"}, "Hoàn thành"),
     "accept_recall": ({"13"}, "Đồng ý thu hồi"),
@@ -69,6 +75,16 @@ OUT_EDITABLE: tuple[str, ...] = (
 )
 OUT_EDITABLE += ("recipients_text", "copies", "archive_keeper", "notes", "steering_type")
 RECEIPT_EDITABLE: tuple[str, ...] = ("note", "receiver")
+
+
+def leaders(conn: sqlite3.Connection) -> list[dict[str, str]]:
+    """The ward's active leaders (``username``, ``full_name``), by name: whom the văn thư
+    presents an incoming document to."""
+    rows = conn.execute(
+        "SELECT username, full_name FROM users WHERE active = 1 AND role = ? ORDER BY full_name",
+        (LEADER,),
+    ).fetchall()
+    return [{"username": r[0], "full_name": r[1] or r[0]} for r in rows]
 
 
 def local_date(iso_value: str | None) -> date | None:
@@ -163,6 +179,11 @@ class DocumentReader:
         else:
             out["state"] = self.code_of(doc, receipt)
             out["state_name"] = CODE_NAMES.get(out["state"], out["state"])
+            # Presented and not yet assigned: waiting for that leader (``waiting_for``).
+            presented = (receipt or {}).get("presented_to")
+            out["waiting_for"] = presented if out["state"] == "04" and presented else None
+            if out["waiting_for"]:
+                out["state_name"] = PRESENTED_NAME
         out["urgency_name"] = URGENCY.get(doc.get("urgency") or "normal", "")
         out["secrecy_name"] = SECRECY.get(doc.get("secrecy") or "none", "")
         return out
@@ -254,10 +275,12 @@ class DocumentReader:
         limit: int = 50,
         cursor: str | None = None,
         user: User | None = None,
+        waiting_for: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Documents of one register ``user`` may see (without a user, none that is secret),
         newest first; ``q`` without diacritics (never matched against what a secret document
-        says), ``status``."""
+        says), ``status``; ``waiting_for``: only those presented to that leader and not yet
+        assigned."""
         if direction == "outgoing":
             docs = select_records(
                 self.conn,
@@ -302,6 +325,8 @@ class DocumentReader:
             ]
         if status:
             items = [d for d in items if d["state"] == status]
+        if waiting_for:
+            items = [d for d in items if d.get("waiting_for") == waiting_for]
         items.sort(key=lambda d: d["id"], reverse=True)
         start = int(cursor) if cursor and cursor.isdigit() else 0
         page = items[start : start + limit]

@@ -37,6 +37,7 @@ from .reading import (
     RECEIPT_EDITABLE,
     TYPE_CODES,
     DocumentReader,
+    leaders,
     text_field,
 )
 
@@ -269,6 +270,19 @@ class Documents(DocumentReader):
             "registered_at": now,
         }
 
+    def _presentation(self, data: dict[str, Any], user: User, now: str) -> dict[str, Any]:
+        """The fields of presenting a document to ``presented_to``: an active leader of the
+        ward (the one who assigns it), else :class:`ValidationError`."""
+        leader = text_field(data.get("presented_to"), 64)
+        if not leader:
+            raise ValidationError("Hãy chọn lãnh đạo để trình văn bản.", field="presented_to")
+        if leader not in {p["username"] for p in leaders(self.conn)}:
+            raise ValidationError(
+                f"'{leader}' không phải lãnh đạo phường đang làm việc; hãy chọn trong danh sách.",
+                field="presented_to",
+            )
+        return {"presented_to": leader, "presented_by": user.username, "presented_at": now}
+
     def _incoming(self, doc: dict[str, Any], name: str, data: dict[str, Any], user: User) -> Write:
         now = self._now_iso()
         receipt = doc["receipt"]
@@ -279,6 +293,8 @@ class Documents(DocumentReader):
         if name == "register":
             fields.update(self._number_in(doc, now), status_code="04")
             fields["receiver"] = text_field(data.get("receiver"), 200)
+        elif name == "present":
+            fields.update(self._presentation(data, user, now))
         elif name == "refuse":
             reason = text_field(data.get("note"))
             if not reason:

@@ -25,6 +25,44 @@
     show();
   }
 
+  // A region marked data-refresh="N" is refreshed in place every N seconds from the same
+  // page (the sync page's status): never a <meta http-equiv="refresh"> that reloads the page
+  // under a reader's eyes and loses their place (WCAG 2.2.1). Only what changed is replaced,
+  // so a screen reader's polite live region speaks only a new state. The header's sync
+  // badge follows.
+  function setupRefresh() {
+    var region = document.querySelector("[data-refresh]");
+    if (!region || !window.fetch || !window.DOMParser) return;
+    var seconds = parseInt(region.getAttribute("data-refresh"), 10) || 15;
+    function swap(fresh, selector) {
+      var old = document.querySelector(selector);
+      var now = fresh.querySelector(selector);
+      if (old && now && old.outerHTML !== now.outerHTML) old.replaceWith(document.importNode(now, true));
+    }
+    function refresh() {
+      if (document.hidden) return;
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (resp) { return resp.ok ? resp.text() : null; })
+        .then(function (text) {
+          if (!text) return;
+          var fresh = new DOMParser().parseFromString(text, "text/html");
+          var parts = region.children;
+          var freshRegion = fresh.querySelector("[data-refresh]");
+          if (!freshRegion) return;
+          for (var i = 0; i < parts.length && i < freshRegion.children.length; i++) {
+            var next = freshRegion.children[i];
+            if (parts[i].innerHTML !== next.innerHTML) {
+              parts[i].innerHTML = next.innerHTML;
+              parts[i].className = next.className;
+            }
+          }
+          swap(fresh, ".sync-badge");
+        })
+        .catch(function () { /* offline for a moment: the next round tries again */ });
+    }
+    window.setInterval(refresh, seconds * 1000);
+  }
+
   // A double click on a submit button must not receive the same dossier twice.
   function setupSingleSubmit() {
     document.addEventListener("submit", function (event) {
@@ -75,11 +113,12 @@
 
   document.documentElement.classList.add("js");
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); setupSecrecy(); setupPrint(); });
+    document.addEventListener("DOMContentLoaded", function () { setupPapers(); setupSingleSubmit(); setupSecrecy(); setupPrint(); setupRefresh(); });
   } else {
     setupPapers();
     setupSingleSubmit();
     setupSecrecy();
     setupPrint();
+    setupRefresh();
   }
 })();

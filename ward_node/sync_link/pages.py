@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 
+from office import VIETNAM
 from sync import read_status
 
 from ..web import db, require, state
@@ -14,8 +17,12 @@ bp = Blueprint("sync_status", __name__)
 @bp.get("/sync")
 @require()
 def sync_page() -> str:
-    """The sync status in words, with a button to sync now."""
-    return render_template("sync_status/status.html", status=read_status(db()))
+    """The sync status in words, with a button to sync now; ``app.js`` refreshes its status
+    in place from this same page every 15 seconds."""
+    updated_at = datetime.now(VIETNAM).strftime("%H:%M:%S")
+    return render_template(
+        "sync_status/status.html", status=read_status(db()), updated_at=updated_at
+    )
 
 
 @bp.post("/sync")

@@ -117,7 +117,7 @@ def test_a_units_page_shows_its_sync_history(tmp_path: Path, hub: FlaskClient) -
     console_login(hub, tmp_path / "hub")
     page = hub.get("/console/don-vi/19786")
     assert page.status_code == 200
-    assert "Lịch sử đồng bộ gần đây" in page.text and "Nhận về" in page.text
+    assert "Nhật ký đồng bộ" in page.text and "Nhận về" in page.text
     assert "Thành công" in page.text
     assert hub.get("/console/don-vi/khong-co").status_code == 404
 
