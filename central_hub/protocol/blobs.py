@@ -166,7 +166,7 @@ def _upload(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> Fra
     with atomic(ctx.conn):
         add_source(ctx.conn, sha, node.unit)
     sync_history.record_visit(
-        ctx.conn, node, body, total, "blob_upload", 1, started, f"sha256={sha}"
+        ctx.conn, node, body, total, "blob_upload", 1, started, f"tệp {sha[:16]}…"
     )
     return _ack(sha, total, complete=True)
 
@@ -195,6 +195,6 @@ def _download(ctx: HubContext, node: nodes.Node, frame: Frame, body: bytes) -> F
     data = store.read(sha, offset, min(int(frame.meta["length"]), BLOB_MAX_CHUNK))
     if offset + len(data) >= total:
         sync_history.record_visit(
-            ctx.conn, node, body, total, "blob_download", 1, started, f"sha256={sha}"
+            ctx.conn, node, body, total, "blob_download", 1, started, f"tệp {sha[:16]}…"
         )
     return Frame({"kind": "blob_chunk", "sha256": sha, "offset": offset, "total": total}, data)
