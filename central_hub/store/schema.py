@@ -217,6 +217,13 @@ def _edxml(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS unit_organ ON unit (organ_id)")
 
 
+def _edxml_ward_documents(conn: sqlite3.Connection) -> None:
+    # A ward's documents to agencies outside the city (docs/edxml.md, "A ward's documents"):
+    # document.edxml_to_names and edxml_statuses; document messages claimed exactly once.
+    create_record_tables(conn)
+    edxml.create_sent_table(conn)
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -256,6 +263,9 @@ MIGRATIONS = [
     ("0029_unit_places", _unit_places),
     # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
     ("0040_edxml", _edxml),
+    # A ward's documents to outside agencies: their names and the statuses reported back are
+    # new optional fields of the document; each document message is claimed once.
+    ("0041_edxml_ward_documents", _edxml_ward_documents),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it
