@@ -39,6 +39,11 @@ STATUS_NAMES = {
 }
 
 
+def _norm(organ: str) -> str:
+    """An OrganId as typed, spaces dropped and letters upper-case (``000.00.20.h41 ``)."""
+    return clean_text(organ or "").replace(" ", "").upper()
+
+
 def _pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(OrganId, name) as given: ``edxml_to`` a list of OrganIds (names in
     ``edxml_to_names``) or of ``{"organ_id", "name"}`` objects."""
@@ -50,12 +55,13 @@ def _pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
             "mã → tên cơ quan.",
             field="edxml_to",
         )
+    names = {_norm(str(k)): v for k, v in names.items()}
     out = []
     for item in raw:
         if isinstance(item, dict):
             out.append((str(item.get("organ_id") or ""), str(item.get("name") or "")))
         elif isinstance(item, str):
-            out.append((item, str(names.get(item) or names.get(item.strip().upper()) or "")))
+            out.append((item, str(names.get(_norm(item)) or "")))
         else:
             raise ValidationError("Mỗi cơ quan nhận là một mã định danh.", field="edxml_to")
     return out
@@ -68,9 +74,7 @@ def outside_addressees(
     the drafter gave; nothing when no outside agency is addressed. :class:`ValidationError`
     (Vietnamese, saying what to type) for an OrganId not of the format, one without a name,
     one of a unit of the city, one given twice, too many, or a secret document."""
-    pairs = [
-        (clean_text(o or "").replace(" ", "").upper(), clean_text(n or "")) for o, n in _pairs(data)
-    ]
+    pairs = [(_norm(o), clean_text(n or "")) for o, n in _pairs(data)]
     pairs = [(o, n) for o, n in pairs if o or n]
     if not pairs:
         return {}
