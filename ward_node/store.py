@@ -130,6 +130,8 @@ MIGRATIONS = [
     ("0021_presented_and_assignees", create_record_tables),
     # edXML: a unit's OrganId, a document's outside addressees and recaller (docs/edxml.md).
     ("0025_edxml_fields", _widen),
+    # edXML: the names of a document's outside addressees, the statuses they report back.
+    ("0026_edxml_outside_statuses", _widen),
 ]
 
 

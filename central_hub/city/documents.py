@@ -104,7 +104,7 @@ def pdf_files(files: Iterable[FileStorage]) -> list[tuple[str, bytes]]:
 
 def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dict[str, Any]:
     """Send a document from the city to ``units``: ``{"doc_type", "summary", "units",
-    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?, "issued_on"?, "edxml_to"?}``
+    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?, "issued_on"?, "edxml_to"?, "edxml_to_names"?}``
     (``edxml_to``: OrganIds of agencies outside the city, when ``units`` may be empty),
     numbered per year in the city's series (secret documents apart), written by ``user`` (the API's bearer or the
     console's user), with ``files`` (PDF scans, :func:`pdf_files`) attached. The document and
@@ -163,6 +163,8 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
         # Agencies outside the city, by OrganId: the outbox sends them the document as edXML
         # (docs/edxml.md).
         doc["edxml_to"] = body["edxml_to"]
+        if body.get("edxml_to_names"):
+            doc["edxml_to_names"] = body["edxml_to_names"]  # their names, in To/OrganName
     conn = db()
     with atomic(conn):
         if body.get("symbol"):

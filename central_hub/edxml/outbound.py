@@ -10,10 +10,14 @@
   was finished (at the city office: when the lead ward of a forward finished it), 02 with the
   reason when refused. 01 is written on arrival (:func:`arrived`).
 
-A message is claimed in the store, written to a temporary file and renamed into the outbox
-(a connector never reads half a file), and the claim commits after: a crash between leaves
-the message to be written again by the next round (at least once; the platform takes a
-repeated status as the same status).
+A status message is claimed in the store, written to a temporary file and renamed into the
+outbox (a connector never reads half a file), and the claim commits after: a crash between
+leaves the message to be written again by the next round (at least once; the platform takes a
+repeated status as the same status). A document message is built once: its claim and bytes
+commit first (``edxml_document_sent``), then its file is written under the name claimed and
+marked written; a round first writes again, byte for byte under the same name, any claimed
+message whose file a crash left unwritten. So a document goes out once, whatever rounds,
+processes, restarts or replayed pushes come (docs/edxml.md, "A ward's documents").
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ..files import blob_store
 from ..store import capture
 from ..store import edxml as store
 from ..web import db, state, unit_names
+from . import ward_statuses
 from .build import Organ, document_message, finish, status_message
 from .context import hub_organ, now_iso
 from .message import document_key
@@ -73,6 +78,17 @@ def organ_of_unit(unit: str) -> Organ:
     return Organ(organ, name)
 
 
+def sender_of(unit: str) -> Organ:
+    """The agency a document of ``unit`` goes out from: the city office's ``ORGAN_ID``, a
+    ward's own ``organ_id``, or, for a ward without one, the city's (the ward's documents then
+    go out under the city office's identifier, as a ward's paper goes through it)."""
+    if unit != state().unit:
+        organ = store.organ_of(db(), unit)
+        if organ:
+            return Organ(organ, unit_names().get(unit, unit))
+    return Organ(hub_organ(), state().name or unit)
+
+
 def _document(doc_id: str) -> dict[str, Any]:
     found = select_records(db(), "document", "WHERE id = ?", (doc_id,))
     if not found:
@@ -112,8 +128,9 @@ def document_edxml(doc_id: str, to: list[str] | None = None) -> tuple[bytes, dic
     )
     blobs = blob_store()
     embedded = [(f, blobs.path(f["sha256"]).read_bytes()) for f in files if blobs.has(f["sha256"])]
+    names = doc.get("edxml_to_names") or {}
     root = document_message(
-        doc, embedded, organ_of_unit(doc["unit"]), [Organ(o, o) for o in organs]
+        doc, embedded, sender_of(doc["unit"]), [Organ(o, names.get(o) or o) for o in organs]
     )
     return finish(root, signer()), doc
 
@@ -163,10 +180,12 @@ def _record(
     }
 
 
-def write_document(doc_id: str) -> str:
-    """Write the document message of ``doc_id`` to the outbox; returns the file's name."""
+def write_document(doc_id: str) -> str | None:
+    """Write the document message of ``doc_id`` to the outbox, once; returns the file's name,
+    or None when it was claimed before (by an earlier round, another process, or before a
+    restart: :func:`write_unwritten` finishes those)."""
     data, doc = document_edxml(doc_id)
-    sender = organ_of_unit(doc["unit"])
+    sender = sender_of(doc["unit"])
     key = document_key(sender.organ_id, date.fromisoformat(doc["issued_on"]), doc["symbol"])
     row = _record(doc, "document", "0", data, ",".join(doc.get("edxml_to") or []), key, "")
     row["organ_from"] = sender.organ_id
@@ -174,9 +193,38 @@ def write_document(doc_id: str) -> str:
     row["file_name"] = name
     conn = db()
     with atomic(conn):
+        if not store.claim_document(conn, doc_id, row["id"], name, row["at"]):
+            return None
         store.add_message(conn, row)
-        _write(name, data)
+        if doc["unit"] != state().unit:
+            ward_statuses.sent(conn, doc, row["at"], doc.get("edxml_to_names") or {})
+    _deliver(doc_id, name, data)
     return name
+
+
+def _deliver(doc_id: str, name: str, data: bytes) -> None:
+    """The claimed message's file into the outbox, then marked written."""
+    _write(name, data)
+    conn = db()
+    with atomic(conn):
+        store.mark_document_written(conn, doc_id, now_iso())
+
+
+def write_unwritten(limit: int = ROUND_LIMIT) -> int:
+    """Write again the document messages claimed but never written (a crash, a full disk
+    between the claim and the file), the same bytes under the same name; how many."""
+    blobs = blob_store()
+    done = 0
+    for row in store.unwritten_documents(db(), limit):
+        if not row["sha256"] or not blobs.has(row["sha256"]):
+            current_app.logger.error(
+                "edXML: thông điệp văn bản %s mất nội dung đã lưu; không ghi được vào outbox.",
+                row["document_id"],
+            )
+            continue
+        _deliver(row["document_id"], row["file_name"], blobs.path(row["sha256"]).read_bytes())
+        done += 1
+    return done
 
 
 def write_status(doc_id: str, code: str, description: str | None = None) -> str | None:
@@ -278,11 +326,11 @@ def exchange_round() -> dict[str, int]:
     """One round of the outbox (see the module); returns how many messages of each kind it
     wrote. Bounded: at most :data:`ROUND_LIMIT` documents of each kind a round."""
     conn = db()
-    done = {"documents": 0, "statuses": 0}
+    done = {"documents": write_unwritten(), "statuses": 0}
     for doc_id in store.unsent_outgoing(conn, state().unit, ROUND_LIMIT):
         try:
-            write_document(doc_id)
-            done["documents"] += 1
+            if write_document(doc_id):
+                done["documents"] += 1
         except (Conflict, ValidationError) as exc:
             current_app.logger.warning("edXML: văn bản %s chưa gửi được: %s", doc_id, exc.message)
     for doc_id in store.open_outside_ids(conn, ROUND_LIMIT):

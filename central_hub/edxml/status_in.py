@@ -1,6 +1,7 @@
 """A status message taken in (docs/edxml.md, "Statuses from outside"): the status an outside
-agency reports for a document we sent it, kept per agency (``edxml_statuses``) and shown
-beside the units' own statuses."""
+agency reports for a document we sent it, kept per agency (the table ``edxml_statuses``) and
+shown beside the units' own statuses; for a ward's document also written into the document's
+synced ``edxml_statuses`` field, so the ward sees it after its next sync."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sync import NotFound, nfc, select_records
 
 from ..store import edxml as store
 from ..web import state
+from . import ward_statuses
 from .context import hub_organ
 from .message import EdxmlRefused, Message
 
@@ -17,7 +19,7 @@ from .message import EdxmlRefused, Message
 def take_status(conn: Any, msg: Message, row: dict[str, Any], result: dict[str, Any]) -> None:
     """A status message: the outside agency's status of the document we sent it."""
     key = str(msg.response_for)
-    doc_id = store.sent_document(conn, key) or _ours_by_key(conn, key)
+    doc_id = _answered(conn, key, str(msg.from_organ)) or _ours_by_key(conn, key)
     if doc_id is None:
         raise NotFound(
             f"Thông điệp trạng thái trả lời văn bản {key}, nhưng máy chủ này không gửi văn bản "
@@ -46,6 +48,8 @@ def take_status(conn: Any, msg: Message, row: dict[str, Any], result: dict[str, 
             "message_id": row["id"],
         },
     )
+    if doc["unit"] != state().unit:
+        ward_statuses.report(conn, doc, msg, row["at"])
     row["document_id"] = doc_id
     row["note"] = f"{msg.from_name or msg.from_organ}: trạng thái {msg.status_code}"
     result["changed"].append(
@@ -54,6 +58,30 @@ def take_status(conn: Any, msg: Message, row: dict[str, Any], result: dict[str, 
             organ_id=msg.from_organ,
             status_code=msg.status_code,
         )
+    )
+
+
+def _answered(conn: Any, key: str, organ: str) -> str | None:
+    """The document sent as ``key`` that a status from ``organ`` answers. Several documents
+    share a key only when wards without an OrganId sent the same number and symbol on the same
+    day under the city's: the one sent to ``organ`` is meant; when that is still more than one,
+    the status is refused (nothing stored) rather than put on the wrong ward's document."""
+    found = store.sent_documents(conn, key)
+    if len(found) <= 1:
+        return found[0] if found else None
+    docs = select_records(
+        conn, "document", f"WHERE id IN ({', '.join('?' for _ in found)})", tuple(found)
+    )
+    meant = [d["id"] for d in docs if organ in (d.get("edxml_to") or [])]
+    if len(meant) == 1:
+        return str(meant[0])
+    raise EdxmlRefused(
+        f"Có {len(meant) or len(found)} văn bản cùng được gửi với mã {key} (các phường chưa có mã "
+        "định danh liên thông gửi dưới mã của thành phố), nên không biết trạng thái này trả lời "
+        "văn bản nào. Hãy nhập mã định danh cho các phường trong danh mục đơn vị và đề nghị cơ "
+        "quan gửi ghi rõ văn bản.",
+        code="edxml_ambiguous_document",
+        field="ResponseFor",
     )
 
 

@@ -215,16 +215,82 @@ def forwards_of(conn: sqlite3.Connection, original_id: str) -> list[dict[str, An
 
 def unsent_outgoing(conn: sqlite3.Connection, hub_unit: str, limit: int = 100) -> list[str]:
     """Ids of released documents addressed to outside agencies (``edxml_to``) whose document
-    message was never written: the city's own (no ``status``) and wards' released ones."""
+    message was never claimed: the city's own (no ``status``) and wards' released ones, not
+    recalled before it went out."""
     rows = conn.execute(
         "SELECT d.id FROM document d WHERE d.edxml_to IS NOT NULL AND d.edxml_to <> '[]' "
-        "AND coalesce(d.direction, 'outgoing') = 'outgoing' "
+        "AND coalesce(d.direction, 'outgoing') = 'outgoing' AND coalesce(d.recalled, 0) = 0 "
         "AND (d.status = 'released' OR (d.status IS NULL AND d.unit = ?)) "
-        "AND NOT EXISTS (SELECT 1 FROM edxml_messages m WHERE m.document_id = d.id "
-        "AND m.direction = 'out' AND m.kind = 'document') ORDER BY d.id LIMIT ?",
+        "AND NOT EXISTS (SELECT 1 FROM edxml_document_sent s WHERE s.document_id = d.id) "
+        "ORDER BY d.id LIMIT ?",
         (hub_unit, limit),
     ).fetchall()
     return [str(r["id"]) for r in rows]
+
+
+def create_sent_table(conn: sqlite3.Connection) -> None:
+    """Migration ``0041``'s table: the document message of each document sent outside,
+    claimed once (its bytes committed before the file is written), and when its file was
+    written to the outbox. Documents written before it are recorded as written."""
+    conn.execute(
+        "CREATE TABLE edxml_document_sent (document_id TEXT PRIMARY KEY, "
+        "message_id TEXT NOT NULL, file_name TEXT NOT NULL, at TEXT NOT NULL, written_at TEXT)"
+    )
+    conn.execute(
+        "CREATE INDEX edxml_document_sent_unwritten ON edxml_document_sent (written_at, at)"
+    )
+    rows = conn.execute(
+        "SELECT id, document_id, file_name, at FROM edxml_messages WHERE direction = 'out' "
+        "AND kind = 'document' AND document_id IS NOT NULL ORDER BY at, id"
+    ).fetchall()
+    for r in rows:
+        conn.execute(
+            "INSERT INTO edxml_document_sent (document_id, message_id, file_name, at, "
+            "written_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (document_id) DO NOTHING",
+            (r["document_id"], r["id"], r["file_name"] or "", r["at"], r["at"]),
+        )
+
+
+def claim_document(
+    conn: sqlite3.Connection, document_id: str, message_id: str, file_name: str, at: str
+) -> bool:
+    """Claim the document message of ``document_id``; False when it was claimed before (by an
+    earlier round, another process, or before a restart): nothing more is to be built."""
+    row = conn.execute(
+        "INSERT INTO edxml_document_sent (document_id, message_id, file_name, at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (document_id) DO NOTHING RETURNING document_id",
+        (document_id, message_id, file_name, at),
+    ).fetchone()
+    return row is not None
+
+
+def unwritten_documents(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
+    """Document messages claimed whose file was not written yet (a crash or a full disk
+    between the claim and the file), oldest first, with the message's stored bytes' hash."""
+    rows = conn.execute(
+        "SELECT s.document_id, s.message_id, s.file_name, m.sha256 FROM edxml_document_sent s "
+        "JOIN edxml_messages m ON m.id = s.message_id WHERE s.written_at IS NULL "
+        "ORDER BY s.at, s.document_id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        dict(
+            document_id=r["document_id"],
+            message_id=r["message_id"],
+            file_name=r["file_name"],
+            sha256=r["sha256"],
+        )
+        for r in rows
+    ]
+
+
+def mark_document_written(conn: sqlite3.Connection, document_id: str, at: str) -> None:
+    """Record that the document message of ``document_id`` is in the outbox."""
+    conn.execute(
+        "UPDATE edxml_document_sent SET written_at = ? WHERE document_id = ? "
+        "AND written_at IS NULL",
+        (at, document_id),
+    )
 
 
 def open_outside_ids(conn: sqlite3.Connection, limit: int = 1000) -> list[str]:
@@ -287,14 +353,17 @@ def set_outside_status(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     )
 
 
-def sent_document(conn: sqlite3.Connection, doc_key: str) -> str | None:
-    """The id of the document whose document message went out as ``doc_key``, or None."""
-    row = conn.execute(
-        "SELECT document_id FROM edxml_messages WHERE direction = 'out' AND kind = 'document' "
-        "AND doc_key = ? ORDER BY at LIMIT 1",
+def sent_documents(conn: sqlite3.Connection, doc_key: str) -> list[str]:
+    """The ids of the documents whose document message went out as ``doc_key``, first sent
+    first: one, unless wards without an OrganId of their own sent the same number and symbol
+    on the same day under the city's (docs/edxml.md, "A ward's documents")."""
+    rows = conn.execute(
+        "SELECT document_id, min(at) AS first_at FROM edxml_messages WHERE direction = 'out' "
+        "AND kind = 'document' AND doc_key = ? AND document_id IS NOT NULL "
+        "GROUP BY document_id ORDER BY first_at, document_id",
         (doc_key,),
-    ).fetchone()
-    return None if row is None else str(row["document_id"])
+    ).fetchall()
+    return [str(r["document_id"]) for r in rows]
 
 
 def message_by_hash(conn: sqlite3.Connection, sha256: str) -> dict[str, Any] | None:

@@ -253,6 +253,13 @@ def _ward_catalogue(conn: sqlite3.Connection) -> None:
         capture(conn).write_many(writes, actor="system")
 
 
+def _edxml_ward_documents(conn: sqlite3.Connection) -> None:
+    # A ward's documents to agencies outside the city (docs/edxml.md, "A ward's documents"):
+    # document.edxml_to_names and edxml_statuses; document messages claimed exactly once.
+    create_record_tables(conn)
+    edxml.create_sent_table(conn)
+
+
 MIGRATIONS = [
     ("0001_records", _records),
     ("0002_journal", _journal),
@@ -305,6 +312,9 @@ MIGRATIONS = [
     ("0037_dossier_search", _dossier_search),
     # edXML (QCVN 102:2016) in and out: unit.organ_id, document.edxml_to and recalled_by.
     ("0040_edxml", _edxml),
+    # A ward's documents to outside agencies: their names and the statuses reported back are
+    # new optional fields of the document; each document message is claimed once.
+    ("0041_edxml_ward_documents", _edxml_ward_documents),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it

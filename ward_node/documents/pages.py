@@ -17,6 +17,7 @@ from ..desk.pages import _period, _unit_name
 from ..dossiers import now_utc, staff
 from ..permissions import LEADER
 from ..web import current_user, db, require, state
+from .outside import known_agencies
 from .reading import CODE_NAMES, COMPETENCE, SECRECY, STATUS_NAMES, TYPE_CODES, URGENCY, leaders
 from .service import Documents
 
@@ -107,11 +108,24 @@ def new() -> Any:
     """Draft an outgoing document, or (clerk) register an incoming paper one."""
     direction = request.values.get("direction", "outgoing")
     form: dict[str, Any] = {}
+    outside: list[tuple[str, str]] = []
     error = None
     if request.method == "POST":
         form = request.form.to_dict()
-        data: dict[str, Any] = {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
+        skip = ("csrf_token", "edxml_organ", "edxml_name")
+        data: dict[str, Any] = {k: v for k, v in form.items() if k not in skip and v != ""}
         data["units"] = request.form.getlist("units") or None
+        # The outside agencies' rows: an OrganId beside its name (docs/edxml.md).
+        outside = [
+            (o, n)
+            for o, n in zip(
+                request.form.getlist("edxml_organ"),
+                request.form.getlist("edxml_name"),
+                strict=False,
+            )
+            if o.strip() or n.strip()
+        ]
+        data["edxml_to"] = [{"organ_id": o, "name": n} for o, n in outside]
         if data.get("copies"):
             data["copies"] = int(data["copies"]) if str(data["copies"]).isdigit() else None
         try:
@@ -126,7 +140,13 @@ def new() -> Any:
             return redirect(url_for("documents.detail", doc_id=doc["id"]))
     units = _docs().addressees()
     return render_template(
-        "documents/new.html", direction=direction, form=form, error=error, units=units
+        "documents/new.html",
+        direction=direction,
+        form=form,
+        error=error,
+        units=units,
+        form_outside=outside,
+        known=known_agencies(db(), _docs().unit),
     ), (422 if error else 200)
 
 

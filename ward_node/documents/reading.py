@@ -23,6 +23,7 @@ from sync import (
 from webapp import User
 
 from ..permissions import LEADER, may, may_read_document
+from .outside import outside_rows
 
 STATUS_NAMES = labels("document", "status")
 CODE_NAMES = {str(k).zfill(2): v for k, v in labels("document_receipt", "status_code").items()}
@@ -224,6 +225,7 @@ class DocumentReader:
         if is_secret(doc):
             doc["attachments"] = []  # a file stored before the rule is never served
         doc["recipients"] = self.recipients(doc) if doc["view"] == "outgoing" else []
+        doc["outside"] = outside_rows(doc) if doc["view"] == "outgoing" else []
         return doc
 
     def recipients(self, doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from webapp import User, get_user
 
 from ..permissions import check
 from ..store import capture, next_counter
+from .outside import outside_addressees
 from .reading import (
     COMPETENCE,
     INCOMING,
@@ -149,6 +150,9 @@ class Documents(DocumentReader):
         for key in ("drafting_unit", "recipients_text", "archive_keeper", "notes"):
             doc[key] = text_field(data.get(key))
         doc["copies"] = data.get("copies")
+        # Agencies outside the city, sent over the national platform by the hub once released
+        # (docs/edxml.md, "A ward's documents"); fixed with the other addressees.
+        doc.update(outside_addressees(self.conn, data, is_secret(doc)))
         validate("document", doc)
         capture(self.conn, self.clock).write(
             "document", doc["id"], self.unit, doc, actor=user.username
@@ -185,6 +189,12 @@ class Documents(DocumentReader):
                 fields[key] = text_field(value) if isinstance(value, str) else value
             if type_name == "document" and {"summary", "secrecy"} & fields.keys():
                 secret = is_secret({"secrecy": fields.get("secrecy", doc.get("secrecy"))})
+                if secret and doc.get("edxml_to"):
+                    raise ValidationError(
+                        "Văn bản gửi cơ quan ngoài hệ thống qua trục liên thông không được "
+                        "đánh dấu mật; văn bản mật hãy soạn riêng và gửi bản giấy theo chế độ mật.",
+                        field="secrecy",
+                    )
                 stored = select_records(self.conn, "document", "WHERE id = ?", (doc_id,))[0]
                 fields["summary"] = _summary(fields, secret, stored["summary"])
             capture(self.conn, self.clock).write(

@@ -95,6 +95,7 @@ def test_a_document_goes_out_in_the_samples_structure_with_its_files(
                     "summary": "Về việc phối hợp",
                     "units": [WARD],
                     "edxml_to": [CITY_B, "000.00.00.G22"],
+                    "edxml_to_names": {"000.00.00.G22": "Văn phòng Chính phủ"},
                 }
             ),
             "attachments": FileStorage(
@@ -111,6 +112,7 @@ def test_a_document_goes_out_in_the_samples_structure_with_its_files(
     raw = got.data
     msg = parse(raw)
     assert msg.from_organ == CITY_A and msg.to_organs == [CITY_B, "000.00.00.G22"]
+    assert "Văn phòng Chính phủ".encode() in raw  # To/OrganName, from edxml_to_names
     assert msg.symbol == doc["symbol"] and msg.subject == "Về việc phối hợp"
     assert (
         msg.doc_key
