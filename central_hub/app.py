@@ -12,6 +12,7 @@ from webapp import (
     Admission,
     error_json,
     error_page,
+    front,
     install,
     load_settings,
     session_cookie,
@@ -114,6 +115,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
         app.extensions["admission"] = admission
 
     _database_errors(app)
+    # The client behind the proxy and the access log, outside admission control, so a request
+    # refused under pressure is logged with its address (docs/operations.md, "Logs").
+    front(app)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, jsonify
 
 from office import vn_date, vn_datetime, vnd
 from sync import KeyPair, connect, tighten
-from webapp import install, load_settings, session_cookie, token_blueprint
+from webapp import front, install, load_settings, session_cookie, token_blueprint
 
 from . import __version__
 from .attachments import download
@@ -24,7 +24,7 @@ from .dossiers import pages as dossiers_pages
 from .housekeeping import Housekeeper
 from .meetings import api as meetings_api
 from .meetings import pages as meetings_pages
-from .settings import PREFIX, SETTINGS, sync_deadlines
+from .settings import PREFIX, SETTINGS, hub_link
 from .store import STORE_FILE, identity, load_clock, open_store
 from .sync_link import SyncWorker, rotate_keys, run_sync
 from .sync_link import api as sync_api
@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vnd, "vnd")
     install(app, site_part(data_dir), blueprints())
+    front(app)  # the client behind the proxy, the access log (docs/operations.md, "Logs")
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -95,7 +96,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
         return jsonify({"status": "ok", "role": "ward_node", "version": __version__})
 
     interval = float(settings["SYNC_INTERVAL"])
-    deadlines = sync_deadlines(settings)  # a bad one is refused at start, worker or not
+    # The deadlines and the CA bundle: a bad one is refused at start, worker or not.
+    deadlines = hub_link(settings)
     if start_worker and interval > 0:
         node.worker = SyncWorker(
             data_dir,

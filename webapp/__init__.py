@@ -1,6 +1,7 @@
 """The web plumbing both apps use, that is not the sync engine: people's accounts, login
 sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, login
-throttling, request rate limits, the browser policy (CSP and friends), the shared page layouts,
+throttling, request rate limits, the client's address behind a trusted proxy, the logs of
+``serve`` (access lines included), the browser policy (CSP and friends), the shared page layouts,
 the user commands of both command lines, the WSGI server's settings and admission control, settings loading, safe
 spreadsheet exports and the shared stylesheet.
 
@@ -31,7 +32,7 @@ from .accounts import (
 )
 from .accounts import create_tables as create_account_tables
 from .admission import Admission
-from .app import BoundedJSON, browser_policy, install, page_args
+from .app import BoundedJSON, browser_policy, front, install, page_args
 from .assets import ASSET_DIR
 from .browser import FILE_HEADERS, apply_policy, send_stored_file
 from .commands import add_backup_commands, command_adder, run_command
@@ -40,6 +41,7 @@ from .csrf import check_csrf, csrf_ok, csrf_token
 from .errors import AlreadyInitialised, CsrfRefused, RoleRefused, error_json, error_page
 from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
+from .logs import add_log_options, configure_logging, log_options, log_settings
 from .memory import limit_malloc_arenas
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
@@ -68,6 +70,11 @@ __all__ = [
     "command_adder",
     "run_command",
     "Housekeeper",
+    "add_log_options",
+    "configure_logging",
+    "front",
+    "log_options",
+    "log_settings",
     "WEB_SETTINGS",
     "add_user_commands",
     "read_password",

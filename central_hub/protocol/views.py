@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
@@ -51,7 +51,11 @@ def enroll() -> Response:
 @bp.post("/rotate")
 def rotate() -> Response:
     """Switch a node to new keys (see :func:`.rotate.rotate`)."""
-    return _envelope(rotation.rotate(HubContext.for_request(), request.get_data()))
+    ctx = HubContext.for_request()
+    try:
+        return _envelope(rotation.rotate(ctx, request.get_data()))
+    finally:
+        _note_node(ctx)
 
 
 @bp.post("/push")
@@ -82,3 +86,12 @@ def _answer(kind: str, handler: Callable[[HubContext, bytes], bytes]) -> Respons
     except SyncError as exc:
         sync_history.record_refusal(ctx.conn, body, kind, exc, ctx.sender)
         raise
+    finally:
+        _note_node(ctx)
+
+
+def _note_node(ctx: HubContext) -> None:
+    # The access line names the node whose signature verified, never one a header claims
+    # (docs/operations.md, "Logs").
+    if ctx.sender is not None:
+        g.access_node = ctx.sender.node_id
