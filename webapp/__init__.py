@@ -43,6 +43,7 @@ from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
 from .logs import add_log_options, configure_logging, log_options, log_settings
 from .memory import limit_malloc_arenas
+from .proxy import TrustedProxies, trusted_networks
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
 from .requests import json_body
@@ -70,6 +71,8 @@ __all__ = [
     "command_adder",
     "run_command",
     "Housekeeper",
+    "TrustedProxies",
+    "trusted_networks",
     "add_log_options",
     "configure_logging",
     "front",
