@@ -3,6 +3,7 @@ policy, the store's teardown, error handlers and the shared page layouts."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .site import Site, site
 # A year, on HTTPS answers only (browsers ignore it over HTTP): once a browser has seen it, a
 # mistyped http:// address of the console never sends a password in clear (docs/security.md).
 HSTS = "max-age=31536000"
+log = logging.getLogger("webapp")
 
 # The layouts the apps' templates extend ("webapp/layout.html", "webapp/login.html", …).
 layouts = Blueprint("webapp", __name__, template_folder=str(Path(__file__).parent / "templates"))
@@ -68,6 +70,13 @@ def front(app: Flask) -> None:
     log setting."""
     log_options(str(app.config["LOG_LEVEL"]), str(app.config["LOG_FORMAT"]))
     networks = trusted_networks(str(app.config.get("TRUSTED_PROXIES") or ""))
+    if app.config.get("HTTPS") and not networks:
+        # The proxy's X-Forwarded-Proto is then never believed: no HSTS, and every client is
+        # the proxy's address to the rate limits (docs/operations.md, "HTTPS").
+        log.warning(
+            "HTTPS=1 nhưng TRUSTED_PROXIES trống: địa chỉ khách và HTTPS do proxy báo không được "
+            "tin; hãy đặt TRUSTED_PROXIES là địa chỉ của nginx (thường là 127.0.0.1)."
+        )
     app.wsgi_app = TrustedProxies(AccessLog(app.wsgi_app), networks)  # type: ignore[method-assign]
 
 
