@@ -32,11 +32,12 @@ install-test: $(VENV)/.installed-test
 #   python3 -m venv /opt/wardsync/venv
 #   /opt/wardsync/venv/bin/pip install --no-index --find-links WHEELHOUSE wardsync
 wheelhouse: $(VENV)/.created
-	rm -rf $(WHEELHOUSE)
+	rm -rf $(WHEELHOUSE) build  # setuptools would put stale files of build/ in the wheel
 	$(PY) -m pip wheel -q --wheel-dir $(WHEELHOUSE) ".[postgresql]"
 	cd $(WHEELHOUSE) && sha256sum *.whl > SHA256SUMS
 
-# System packages the browser and tray tests need (Debian; installs only what is missing).
+# System packages the browser, tray, proxy and service tests need (Debian; installs only what is
+# missing).
 sysdeps:
 	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
