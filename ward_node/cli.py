@@ -87,8 +87,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
     data = _data(args)
+    link = hub_link(load_settings(SETTINGS, PREFIX, {"DATA": str(data)}))  # the hub's CA too
     with sync_lock(data, wait=120):
-        fingerprint = rotate_keys(data)
+        fingerprint = rotate_keys(data, deadlines=link)
     print(f"Đã đổi khóa của nút; dấu vân tay mới: {fingerprint}")
     return 0
 

@@ -175,6 +175,8 @@ def test_a_ward_syncs_through_the_proxy_trusting_only_the_citys_ca(site: Site) -
     data = str(site.cluster.ward_data(UNIT))
     done = run("ward_node", "sync", "--data", data)
     assert "Đã đồng bộ" in done.stdout
+    rotated = run("ward_node", "rotate-keys", "--data", data)  # the CLI's other hub link
+    assert "Đã đổi khóa" in rotated.stdout
     # Without the city's CA the hub's certificate is not trusted: status 2, and says why.
     refused = run("ward_node", "sync", "--data", data, check=False, WARD_NODE_HUB_CA_BUNDLE="")
     assert refused.returncode == 2
