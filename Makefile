@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime \
-           postgresql nginx systemd
+           postgresql prometheus nginx systemd
 WHEELHOUSE ?= dist/wheelhouse
 
 .PHONY: wheelhouse test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth bench-fleet sysdeps install install-test clean

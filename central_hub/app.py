@@ -14,14 +14,29 @@ from webapp import (
     error_page,
     front,
     install,
+    install_metrics,
+    install_openapi,
     load_settings,
     session_cookie,
     site,
     token_blueprint,
 )
 
-from . import city, conflicts, console, dossiers, nodes, portal, protocol, reference, sms
+from . import (
+    api_description,
+    city,
+    conflicts,
+    console,
+    dossiers,
+    edxml,
+    nodes,
+    portal,
+    protocol,
+    reference,
+    sms,
+)
 from .housekeeping import Housekeeper, history_days
+from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS
 from .setup import load_keys
 from .store import StoreUnavailable, check_store, load_clock, open_store, use_database
@@ -39,6 +54,7 @@ def blueprints() -> list[Blueprint]:
         *conflicts.BLUEPRINTS,
         *sms.BLUEPRINTS,
         *city.BLUEPRINTS,
+        *edxml.BLUEPRINTS,
         *reference.BLUEPRINTS,
         *console.BLUEPRINTS,
         *portal.BLUEPRINTS,
@@ -115,6 +131,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
         app.extensions["admission"] = admission
 
     _database_errors(app)
+    install_metrics(app, store_families, OBSERVED, ROLES)
+    install_openapi(app, api_description.describe)
     # The client behind the proxy and the access log, outside admission control, so a request
     # refused under pressure is logged with its address (docs/operations.md, "Logs").
     front(app)
@@ -128,6 +146,11 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     if start_dispatcher and float(settings["SMS_INTERVAL"]) > 0:
         app.extensions["sms_dispatcher"] = sms.DispatchWorker.from_settings(settings, data_dir)
         app.extensions["sms_dispatcher"].start()
+    app.extensions["edxml"] = None
+    if start_dispatcher and float(settings["EDXML_INTERVAL"]) > 0:
+        # The drop folders of a platform connector beside the hub (docs/edxml.md).
+        app.extensions["edxml"] = edxml.ExchangeWorker(app, float(settings["EDXML_INTERVAL"]))
+        app.extensions["edxml"].start()
     app.extensions["housekeeper"] = None
     if start_dispatcher and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
         app.extensions["housekeeper"] = Housekeeper(

@@ -80,7 +80,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         threads=args.threads,
         ident="wardsync-hub",
-        background=(app.extensions["sms_dispatcher"], app.extensions["housekeeper"]),
+        background=(
+            app.extensions["sms_dispatcher"],
+            app.extensions["housekeeper"],
+            app.extensions["edxml"],
+        ),
         reuse_port=args.reuse_port,
     )
 

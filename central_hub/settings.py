@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp import WEB_SETTINGS
+from webapp import METRICS_SETTINGS, WEB_SETTINGS
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./hub-data", "folder holding the hub's store, keys and blobs"),
@@ -15,6 +15,26 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "file in DATA",
     ),
     ("HUB_UNIT", "H57", "unit code of the city office that runs the hub"),
+    (
+        "ORGAN_ID",
+        "000.00.00.H57",
+        "the city office's identifier on the national document exchange platform (edXML "
+        "OrganId); each unit's own is in the reference data (docs/edxml.md)",
+    ),
+    (
+        "EDXML_TRUST_STORE",
+        "",
+        "PEM file of the certificates (authorities) whose signatures on incoming edXML messages "
+        "count as verified; empty: signatures are shown as unverifiable",
+    ),
+    ("EDXML_SIGN_CERT", "", "PEM certificate the city signs outgoing edXML messages with"),
+    ("EDXML_SIGN_KEY", "", "PEM private key of EDXML_SIGN_CERT; both set: messages are signed"),
+    (
+        "EDXML_INTERVAL",
+        10,
+        "seconds between rounds of serve's edXML exchange: take the files in DATA/edxml/inbox, "
+        "write status and document messages to DATA/edxml/outbox (0 turns it off)",
+    ),
     ("PUBLIC_URL", "", "URL wards and citizens use to reach the hub (put in enrollment tokens)"),
     ("MAX_BODY_BYTES", 64 * 1024 * 1024, "largest request body accepted, in bytes"),
     ("MAX_INFLATED_BYTES", 24 * 1024 * 1024, "largest changeset after decompression, in bytes"),
@@ -63,6 +83,8 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ),
     # Sessions, the server's connections, the public look-up's rate: both apps alike.
     *WEB_SETTINGS,
+    # Who may read /metrics besides the machine itself (docs/operations.md, "Giám sát").
+    *METRICS_SETTINGS,
 ]
 
 PREFIX = "CENTRAL_HUB"

@@ -3,7 +3,7 @@ of dates, money and QR codes, the weekly schedule, when a dossier's clock runs a
 overdue, a directive's shown status and time class and what its issuer writes, what the system
 holds of a secret document, the values people type into a record's fields, and people's
 names, personal ID numbers and phone numbers (``people.py``: the ward's desk and the citizens'
-portal check them alike).
+portal check them alike), and the papers a supplement request lists (``papers.py``).
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
@@ -27,6 +27,7 @@ from .dossier_time import (
     clock_running,
     is_overdue,
 )
+from .papers import paper_lines, supplement_papers
 from .people import (
     CCCD_PROVINCES,
     display_phone,
@@ -85,6 +86,8 @@ __all__ = [
     "vn_date",
     "vn_datetime",
     "vnd",
+    "paper_lines",
+    "supplement_papers",
     "validate_id_number",
     "sort_key",
     "normalize_phone",

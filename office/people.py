@@ -30,6 +30,10 @@ __all__ = [
 NAME_FIELD = "applicant.full_name"
 ID_FIELD = "applicant.id_number"
 PHONE_FIELD = "applicant.phone"
+SEX_FIELD = "applicant.sex"
+
+# What a form may send for the sex the CCCD encodes (its century digit: even male, odd female).
+SEXES = {"nam": "nam", "nữ": "nữ", "nu": "nữ", "male": "nam", "female": "nữ"}
 
 # Birth-registration province codes of the 12-digit personal ID (Circular 07/2016/TT-BCA).
 # They are the 63 provinces before the 2025 merger: an ID number never changes, so the old
@@ -135,12 +139,16 @@ def sort_key(full_name: str) -> tuple[WordKey, tuple[WordKey, ...], WordKey, str
 # --- Personal ID numbers ----------------------------------------------------------------------
 
 
-def validate_id_number(number: str | None, birth_year: int | None = None) -> str | None:
+def validate_id_number(
+    number: str | None, birth_year: int | None = None, sex: str | None = None
+) -> str | None:
     """A personal ID number with its spaces removed, or None when none was typed.
 
     Accepts an old 9-digit ID (CMND) as it is, and a 12-digit personal ID (CCCD) whose province
     code is known, whose century digit gives a birth year from 1900 to this year, and, when
-    ``birth_year`` is given, whose birth year matches it. Raises ValidationError otherwise.
+    ``birth_year`` is given, whose birth year matches it, and when ``sex`` ("nam" or "nữ") is
+    given, whose century digit encodes that sex (docs/domain.md, "People"). Raises
+    ValidationError otherwise (a ``sex`` other than "nam" or "nữ" included).
     """
     if number is None:
         return None
@@ -180,6 +188,18 @@ def validate_id_number(number: str | None, birth_year: int | None = None) -> str
             "Hãy kiểm tra lại số CCCD hoặc ngày sinh.",
             field=ID_FIELD,
         )
+    if sex is not None:
+        declared = SEXES.get(nfc(sex).strip().lower())
+        if declared is None:
+            raise ValidationError("Hãy chọn giới tính: Nam hoặc Nữ.", field=SEX_FIELD)
+        encoded = id_number_sex(digits)
+        if declared != encoded:
+            raise ValidationError(
+                f"Chữ số thứ tư của số CCCD ({digits[3]}) ứng với giới tính "
+                f"{encoded} nhưng giới tính đã khai là {declared}. "
+                "Hãy kiểm tra lại số CCCD hoặc giới tính.",
+                field=ID_FIELD,
+            )
     return digits
 
 

@@ -63,6 +63,7 @@ from .ids import new_id
 from .jsonbody import MAX_DEPTH as MAX_JSON_DEPTH
 from .jsonbody import JsonTooDeep, loads_bounded
 from .keys import KeyPair, PublicKeys, rotation_proof
+from .officefiles import OFFICE as OFFICE_KINDS
 from .postgres import PgConnection, configure_postgres, install_functions, is_postgres
 from .recovery import Recovery
 from .replica import (
@@ -120,6 +121,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "ENVELOPE_TYPE",
     "FILE_KINDS",
+    "OFFICE_KINDS",
     "PDF",
     "SCHEMA_VERSION",
     "BadSignature",

@@ -15,10 +15,11 @@ Accepted, each by its signature at offset 0:
 - TIFF (``II*\\0`` or ``MM\\0*``): what many scanners write; browsers do not display it, so it
   is only ever a download.
 
-Refused: everything else, office documents included. Word and Excel files carry active
-content (macros, OLE objects, remote templates that run code when opened, CVE-2022-30190)
-that no signature check can rule out; none of today's flows needs them, and the issue that
-brings them from outside agencies will add them as downloads with a check of their own. Four
+Refused: everything else, office documents included, except where a caller asks for the
+Word and Excel kinds of ``officefiles.py`` (``OFFICE``): only edXML documents from outside
+agencies bring them (docs/edxml.md), as downloads, with a check of their own (no macros, no
+remote template or OLE object). They carry active content that no signature check can rule
+out entirely, which is why they are never shown in a page and nowhere else accepted. Four
 fixed signatures are checked here by hand rather than through a general recogniser: such a
 library answers "what is this most likely", while the question here is "is it exactly one of
 these four", and the answer must not move when the library's table does.
@@ -28,23 +29,13 @@ from __future__ import annotations
 
 import mmap
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UnsupportedFile
+from .filekind import FileKind
+from .officefiles import office_kind
 
 HEAD_BYTES = 16  # enough for every signature below
-
-
-@dataclass(frozen=True)
-class FileKind:
-    """A kind of file the offices use: its media type, its name for people, whether a browser
-    may show it in the page (else it is only downloaded), and its usual extension."""
-
-    mime: str
-    label: str
-    inline: bool
-    extension: str
 
 
 PDF = FileKind("application/pdf", "PDF", True, "pdf")
@@ -124,6 +115,8 @@ def check_bytes(data: bytes, name: str = "", accepted: tuple[FileKind, ...] = AC
     ``accepted`` and, for a PDF, carries no active content; :class:`UnsupportedFile`
     otherwise."""
     kind = recognise(data[:HEAD_BYTES])
+    if kind is None and _wants_office(accepted):
+        kind = _office(data, name)
     if kind is None or kind not in accepted:
         raise _refused(name, accepted)
     if kind is PDF and pdf_active_content(data):
@@ -138,6 +131,9 @@ def check_file(
     with open(path, "rb") as f:
         head = f.read(HEAD_BYTES)
         kind = recognise(head)
+        if kind is None and _wants_office(accepted):
+            f.seek(0)
+            kind = _office(f.read(), name)
         if kind is None or kind not in accepted:
             raise _refused(name, accepted)
         if kind is PDF:
@@ -151,7 +147,15 @@ def kind_of(path: str | Path) -> FileKind | None:
     """The kind of a stored file by its first bytes (to serve it), ``None`` if not accepted."""
     try:
         with open(path, "rb") as f:
-            return recognise(f.read(HEAD_BYTES))
+            head = f.read(HEAD_BYTES)
+            kind = recognise(head)
+            if kind is None and head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+                f.seek(0)
+                try:
+                    kind = _office(f.read(), "")
+                except UnsupportedFile:
+                    return None
+            return kind
     except FileNotFoundError:
         return None
 
@@ -168,6 +172,14 @@ def download_name(name: str, kind: FileKind | None) -> str:
 
 
 _EXTENSIONS = {"jpg": {"jpg", "jpeg"}, "tif": {"tif", "tiff"}}
+
+
+def _wants_office(accepted: tuple[FileKind, ...]) -> bool:
+    return any(k.label in ("Word", "Excel") for k in accepted)
+
+
+def _office(data: bytes, name: str) -> FileKind | None:
+    return office_kind(data, name)
 
 
 def _called(name: str) -> str:

@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from tests.support import CHROMIUM, CHROMIUM_ARGS, Api, make_ward_data
 from ward_node import create_app
 
-
 # psycopg_pool jitters each new connection's lifetime with the ``random`` module's shared state,
 # from its own worker thread. Hypothesis fails a test whose global random state moves while it
 # draws an example (a pool growing under a fuzz test on PostgreSQL did); the pool gets its own

@@ -10,9 +10,17 @@ from flask import Blueprint, Flask, Response, jsonify
 
 from office import vn_date, vn_datetime, vnd
 from sync import KeyPair, connect, tighten
-from webapp import front, install, load_settings, session_cookie, token_blueprint
+from webapp import (
+    front,
+    install,
+    install_metrics,
+    install_openapi,
+    load_settings,
+    session_cookie,
+    token_blueprint,
+)
 
-from . import __version__
+from . import __version__, api_description
 from .attachments import download
 from .desk import pages as desk_pages
 from .directives import api as directives_api
@@ -24,6 +32,7 @@ from .dossiers import pages as dossiers_pages
 from .housekeeping import Housekeeper
 from .meetings import api as meetings_api
 from .meetings import pages as meetings_pages
+from .metrics import OBSERVED, ROLES, store_families
 from .settings import PREFIX, SETTINGS, hub_link
 from .store import STORE_FILE, identity, load_clock, open_store
 from .sync_link import SyncWorker, rotate_keys, run_sync
@@ -84,6 +93,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vnd, "vnd")
     install(app, site_part(data_dir), blueprints())
+    install_metrics(app, store_families, OBSERVED, ROLES)
+    install_openapi(app, api_description.describe)
     front(app)  # the client behind the proxy, the access log (docs/operations.md, "Logs")
 
     @app.get("/healthz")

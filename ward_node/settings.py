@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import ValidationError
-from webapp import WEB_SETTINGS
+from webapp import METRICS_SETTINGS, WEB_SETTINGS
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("DATA", "./ward-data", "folder holding the node's store, keys and blobs"),
@@ -50,6 +50,8 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ),
     # Sessions, the server's connections, the public look-up's rate: both apps alike.
     *WEB_SETTINGS,
+    # Who may read /metrics besides the machine itself (docs/operations.md, "Giám sát").
+    *METRICS_SETTINGS,
 ]
 
 PREFIX = "WARD_NODE"

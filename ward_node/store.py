@@ -101,6 +101,8 @@ MIGRATIONS = [
     ("0013_conflict_notices", _conflict_notices),
     # A unit's province and district, and its search text (schemas/unit.json).
     ("0014_unit_places", _unit_places),
+    # edXML: a unit's OrganId, a document's outside addressees and recaller (docs/edxml.md).
+    ("0025_edxml_fields", _widen),
 ]
 
 

@@ -3,7 +3,7 @@ sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, l
 throttling, request rate limits, the client's address behind a trusted proxy, the logs of
 ``serve`` (access lines included), the browser policy (CSP and friends), the shared page layouts,
 the user commands of both command lines, the WSGI server's settings and admission control, settings loading, safe
-spreadsheet exports and the shared stylesheet.
+spreadsheet exports, the shared stylesheet and the operators' ``/metrics``.
 
 Each app hands its own part (its store, which paths are pages, its error pages, who may hold a
 session) to :func:`install` as a :class:`Site`; nothing here imports an app.
@@ -11,7 +11,7 @@ session) to :func:`install` as a :class:`Site`; nothing here imports an app.
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
 
-from . import throttle
+from . import openapi, throttle
 from .accounts import (
     TOKEN_TTL,
     Account,
@@ -43,6 +43,8 @@ from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
 from .logs import add_log_options, configure_logging, log_options, log_settings
 from .memory import limit_malloc_arenas
+from .metrics import METRICS_SETTINGS, install_metrics, is_local_request
+from .openapi import described_routes, install_openapi
 from .proxy import TrustedProxies, trusted_networks
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
@@ -71,6 +73,12 @@ __all__ = [
     "command_adder",
     "run_command",
     "Housekeeper",
+    "METRICS_SETTINGS",
+    "install_metrics",
+    "install_openapi",
+    "described_routes",
+    "openapi",
+    "is_local_request",
     "TrustedProxies",
     "trusted_networks",
     "add_log_options",

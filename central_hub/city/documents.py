@@ -104,8 +104,9 @@ def pdf_files(files: Iterable[FileStorage]) -> list[tuple[str, bytes]]:
 
 def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dict[str, Any]:
     """Send a document from the city to ``units``: ``{"doc_type", "summary", "units",
-    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?}``, numbered per year in the
-    city's series (secret documents apart), written by ``user`` (the API's bearer or the
+    "type_code"?, "urgency"?, "secrecy"?, "signer"?, "symbol"?, "issued_on"?, "edxml_to"?}``
+    (``edxml_to``: OrganIds of agencies outside the city, when ``units`` may be empty),
+    numbered per year in the city's series (secret documents apart), written by ``user`` (the API's bearer or the
     console's user), with ``files`` (PDF scans, :func:`pdf_files`) attached. The document and
     its attachment records commit in one transaction, the files stored in the hub's blob
     store before it commits. A secret document takes neither a summary nor files (it stores
@@ -115,8 +116,13 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
     if not isinstance(body, dict):
         raise ValidationError("Gửi một đối tượng JSON.", field="body")
     units = body.get("units")
-    if not isinstance(units, list) or not units:
+    if body.get("edxml_to") and units in (None, []):
+        units = []
+    elif not isinstance(units, list) or not units:
         raise ValidationError("Hãy chọn ít nhất một đơn vị nhận (units).", field="units")
+    if not all(isinstance(u, str) for u in units):
+        # Found by Schemathesis: a list of lists reached dict.fromkeys (a 500).
+        raise ValidationError("units phải là danh sách mã đơn vị (chuỗi).", field="units")
     files = [f for f in files if f.filename]
     summary = clean_text(str(body.get("summary") or ""))
     if is_secret(body):
@@ -153,6 +159,10 @@ def send(body: Any, user: User | None, files: Iterable[FileStorage] = ()) -> dic
         "created_by": user.username if user else "admin",
         "sent_at": datetime.now(VIETNAM).isoformat(timespec="seconds"),
     }
+    if body.get("edxml_to"):
+        # Agencies outside the city, by OrganId: the outbox sends them the document as edXML
+        # (docs/edxml.md).
+        doc["edxml_to"] = body["edxml_to"]
     conn = db()
     with atomic(conn):
         if body.get("symbol"):
@@ -206,7 +216,8 @@ def documents(
     """Documents known to the hub (``unit`` = sender) that ``user`` may see (a secret one only
     an administrator, ``secrecy.READERS``), newest first, each with its recipients, and the
     cursor of the next page (``None`` on the last)."""
-    clauses, params = [], []
+    # Documents from outside the city (edXML) have their own list (docs/edxml.md).
+    clauses, params = ["coalesce(direction, 'outgoing') = 'outgoing'"], []
     if user is None or user.role not in READERS:
         clauses.append("coalesce(secrecy, 'none') = 'none'")
     if unit:

@@ -14,6 +14,7 @@ from ..web import current_user, db, page_args, require
 from . import resolution
 
 bp = Blueprint("conflicts_api", __name__, url_prefix="/api/v1")
+MAX_DAYS = 36_500  # a century: older than any conflict
 
 
 @bp.get("/conflicts")
@@ -25,9 +26,11 @@ def list_conflicts() -> Response:
     limit, cursor = page_args()
     state_arg = request.args.get("state", "open")
     older = request.args.get("older_than_days", "").strip()
-    if older and not older.isdigit():
+    # Bounded: a number of days past any date (Schemathesis sent 10^22) overflowed to a 500.
+    if older and not (older.isdigit() and int(older) <= MAX_DAYS):
         raise ValidationError(
-            "older_than_days phải là số ngày (số nguyên không âm).", field="older_than_days"
+            f"older_than_days phải là số ngày (số nguyên từ 0 đến {MAX_DAYS}).",
+            field="older_than_days",
         )
     items, next_cursor = inbox.list_conflicts(
         db(),

@@ -13,6 +13,8 @@ from werkzeug.datastructures import FileStorage
 from office import VIETNAM, normalize_name, normalize_phone, validate_id_number
 from sync import FILE_KINDS, ValidationError, accepted_labels, check_bytes, nfc
 
+SEXES = {"nam": "Nam", "nữ": "Nữ"}  # the form's choices: value, label
+
 # A mobile number in E.164: the portal tells the citizen of every status change by SMS.
 _MOBILE = re.compile(r"\+84[35789][0-9]{8}")
 
@@ -42,7 +44,12 @@ def applicant(values: dict[str, str]) -> dict[str, Any]:
         raise ValidationError("Năm sinh phải là số, ví dụ 1985.", field="birth_year") from None
     if not 1900 <= birth_year <= datetime.now(VIETNAM).year:
         raise ValidationError("Năm sinh không hợp lệ.", field="birth_year")
-    _on_form("id_number", validate_id_number, id_number, birth_year)
+    # The sex is asked only to check the CCCD's century digit against it (docs/domain.md,
+    # "People"); the number itself carries it, so the record keeps no copy.
+    sex = values.get("sex", "").strip()
+    if sex not in SEXES:
+        raise ValidationError("Hãy chọn giới tính: Nam hoặc Nữ.", field="sex")
+    _on_form("id_number", validate_id_number, id_number, birth_year, sex)
     phone, _warning = _on_form("phone", normalize_phone, values["phone"])
     if phone is None or not _MOBILE.fullmatch(phone):
         raise ValidationError(

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from office import VIETNAM, vn_date, vn_datetime, vnd
-from sync import NotFound
-from webapp import RateLimited
+from sync import NotFound, SyncError
+from webapp import RateLimited, error_json
 
 from ..store.records import active_procedure_count
 from ..web import db, records
@@ -103,3 +103,11 @@ def lookup(code: str) -> tuple[str, int] | str:
 def error_page(status: int, message: str) -> tuple[str, int]:
     """A public address that failed, as a page (not JSON) with the way back."""
     return render_template("public/error.html", status=status, message=message), status
+
+
+def refusal(exc: SyncError) -> Any:
+    """A refusal raised by a portal view: JSON under ``/api/`` (the machines' addresses),
+    else the portal's error page."""
+    if request.path.startswith("/api/"):
+        return error_json(exc.status, exc.code, exc.message, **exc.details)
+    return error_page(exc.status, exc.message)

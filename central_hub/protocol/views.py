@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
 
+from ..metrics import observe
 from ..store import sync_history
 from ..web import state
 from . import enroll as enrollment
@@ -78,16 +80,21 @@ def recover() -> Response:
 
 def _answer(kind: str, handler: Callable[[HubContext, bytes], bytes]) -> Response:
     """``handler``'s sealed answer to this request's body; a refusal is recorded in the sync
-    history under ``kind`` (the console shows it) before it is answered."""
+    history under ``kind`` (the console shows it) before it is answered. Its duration and
+    outcome go to the metrics (central_hub/metrics.py)."""
+    started = time.perf_counter()
     body = request.get_data()
     ctx = HubContext.for_request()
     try:
-        return _envelope(handler(ctx, body))
+        answer = _envelope(handler(ctx, body))
     except SyncError as exc:
         sync_history.record_refusal(ctx.conn, body, kind, exc, ctx.sender)
+        observe(kind, started, exc.code)
         raise
     finally:
         _note_node(ctx)
+    observe(kind, started)
+    return answer
 
 
 def _note_node(ctx: HubContext) -> None:

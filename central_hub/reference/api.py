@@ -61,7 +61,7 @@ def units() -> Response:
 @require("admin")
 def put_unit(code: str) -> Response:
     """Add or edit the unit ``code``: the body gives its fields (``name``, ``kind``, ``prefix``,
-    ``valid_from``, ``valid_to``, ``successor``, ``province``, ``district``); the code never
+    ``valid_from``, ``valid_to``, ``successor``, ``province``, ``district``, ``organ_id``); the code never
     changes. Answers the unit."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

@@ -43,6 +43,9 @@ UNIT_DEFAULTS: dict[str, Any] = {"valid_from": None, "valid_to": None, "successo
 TEXT_KEYS = frozenset({"name", "province", "district"})
 # schemas/unit.json, "prefix": the electronic identifier that starts the unit's dossier codes.
 PREFIX = re.compile(r"[A-Z0-9][A-Z0-9.]{0,30}")
+# schemas/unit.json, "organ_id": the unit's identifier on the national document exchange
+# platform (docs/edxml.md), e.g. 000.00.15.H57.
+ORGAN_ID = re.compile(r"[0-9A-Za-z]{1,8}(\.[0-9A-Za-z]{1,8}){1,5}")
 
 
 def reference(conn: sqlite3.Connection, type_name: str, order: str) -> list[dict[str, Any]]:
@@ -151,6 +154,19 @@ def _check_unit(unit: dict[str, Any], known: dict[str, dict[str, Any]], hub_unit
             f"Đơn vị {code}: tiền tố mã hồ sơ chỉ gồm chữ in hoa, chữ số và dấu chấm, "
             "bắt đầu bằng chữ hoặc số, tối đa 31 ký tự (ví dụ H57.19786).",
             field="prefix",
+        )
+    organ = unit.get("organ_id")
+    if organ is not None and not (isinstance(organ, str) and ORGAN_ID.fullmatch(organ)):
+        raise ValidationError(
+            f"Đơn vị {code}: mã định danh liên thông gồm các nhóm chữ, số cách nhau bằng dấu "
+            "chấm, theo mã cơ quan trên trục liên thông quốc gia (ví dụ 000.00.15.H57).",
+            field="organ_id",
+        )
+    if organ and any(u.get("organ_id") == organ and c != code for c, u in known.items()):
+        raise ValidationError(
+            f"Đơn vị {code}: mã định danh liên thông {organ} đã là mã của đơn vị khác; mỗi "
+            "đơn vị một mã.",
+            field="organ_id",
         )
     start = _day(unit.get("valid_from"), code, "valid_from", "ngày bắt đầu hiệu lực")
     end = _day(unit.get("valid_to"), code, "valid_to", "ngày hết hiệu lực")

@@ -79,6 +79,7 @@ def _unit_form(*, ending: bool = False) -> dict[str, Any]:
         "name": name,
         "kind": kind,
         "prefix": form.get("prefix", "").strip().upper() or None,
+        "organ_id": form.get("organ_id", "").strip() or None,
         "province": nfc(form.get("province", "")).strip() or None,
         "district": nfc(form.get("district", "")).strip() or None,
         "valid_from": _form_day("valid_from", "Ngày bắt đầu hiệu lực"),

@@ -18,11 +18,26 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``records.py``: the synced records the hub's pages and APIs read (dossiers, units,
   attachments, numbering);
 - ``portal.py``: the portal's submissions and online numbering;
+- ``disclosure.py``: what the portal publishes of the desks' work (figures by day, the hall
+  screen's);
 - ``sms.py``: the SMS dispatcher's bookkeeping;
-- ``files.py``: where each file at the hub came from.
+- ``files.py``: where each file at the hub came from;
+- ``edxml.py``: the exchange with agencies outside the city (docs/edxml.md);
+- ``metrics.py``: what ``/metrics`` reads at each scrape, one grouped query each.
 """
 
-from . import conflicts, enrollments, fleet, held, nodes, sync_history, upgrades
+from . import (
+    conflicts,
+    disclosure,
+    edxml,
+    enrollments,
+    fleet,
+    held,
+    metrics,
+    nodes,
+    sync_history,
+    upgrades,
+)
 from .engine import (
     STORE_FILE,
     StoreUnavailable,
@@ -64,9 +79,12 @@ __all__ = [
     "use_database",
     "write_marker",
     "conflicts",
+    "disclosure",
+    "edxml",
     "enrollments",
     "fleet",
     "held",
+    "metrics",
     "hub_info",
     "load_clock",
     "nodes",

@@ -177,8 +177,13 @@ def open_on(conn: sqlite3.Connection, type_name: str, record_id: str) -> list[di
     return [_row(r) for r in rows]
 
 
+MAX_ID = 2**63 - 1  # the largest id a 64-bit INTEGER column holds, on both engines
+
+
 def get_conflict(conn: sqlite3.Connection, conflict_id: int) -> dict[str, Any]:
     """One conflict; :class:`NotFound` when there is none."""
+    if not 0 < conflict_id <= MAX_ID:  # an id no store holds (Schemathesis sent 10^31: a 500)
+        raise NotFound(f"Không có xung đột số {conflict_id}.")
     row = conn.execute(f"SELECT {_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
     if row is None:
         raise NotFound(f"Không có xung đột số {conflict_id}.")

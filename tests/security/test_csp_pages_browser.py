@@ -123,6 +123,7 @@ def _seed(cluster: Cluster, ward_url: str) -> dict[str, Any]:
             "full_name": "Nguyễn Văn Minh",
             "id_number": "046185000123",
             "birth_year": "1985",
+            "sex": "nữ",
             "phone": "0905123456",
             "address": "1 Lê Lợi, Huế",
             "email": "",

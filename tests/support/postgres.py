@@ -63,6 +63,17 @@ class PostgresServer:
             )
         return self.url(name)
 
+    def names(self) -> list[str]:
+        """The databases made on this server (the cluster's own excluded)."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname NOT IN "
+                "('postgres', 'template0', 'template1') ORDER BY datname"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def drop(self, url: str) -> None:
         """Drop the database behind ``url`` (closing whatever still holds it)."""
         import psycopg

@@ -52,6 +52,7 @@ def _form(tmp_path: Path, **over: object) -> dict[str, object]:
         "full_name": "Nguyễn Thị Lan",
         "id_number": "046185000123",
         "birth_year": "1985",
+        "sex": "nữ",
         "phone": "0905 123 456",
         "address": "12 Lê Lợi, Phú Hội",
         "email": "lan@example.vn",

@@ -70,6 +70,7 @@ def test_citizen_submits_online_ward_receives_and_lookup_shows_each_step(
     citizen.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
     citizen.get_by_label("Số căn cước").fill("046185000123")
     citizen.get_by_label("Năm sinh").fill("1985")
+    citizen.get_by_label("Giới tính").select_option("nữ")
     citizen.get_by_label("Số điện thoại di động").fill("0905 123 456")
     citizen.get_by_label("Địa chỉ liên hệ").fill("12 Lê Lợi, phường Phú Hội, Huế")
     citizen.locator('input[name="scans"]').set_input_files(

@@ -77,6 +77,10 @@ def test_the_hub_finds_a_dossier_of_any_ward_by_its_code(tmp_path: Path, hub: Fl
         "status_name": "Đang xử lý",
         "received_at": first["received_at"],
         "due_at": first["due_at"],
+        "ended_at": None,  # neither refused, withdrawn nor stopped
+        "ended_label": None,
+        "refusal_reason": None,
+        "supplement": None,
         "returned_at": None,
         "timeline": [
             {"at": s["at"], "status": s["to_status"], "status_name": STATUS_NAMES[s["to_status"]]}
