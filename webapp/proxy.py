@@ -5,8 +5,10 @@ Behind nginx every connection comes from the proxy's address, so the rate limits
 login throttling and the access log would see one client. The proxy says who its client was in
 ``X-Forwarded-For`` and whether it came over HTTPS in ``X-Forwarded-Proto``; anybody can send
 those headers, so they are read only on connections whose peer is one of ``TRUSTED_PROXIES``
-(addresses or networks). From any other peer they are removed before the app sees them: a
-forged ``X-Forwarded-For`` sent straight to the app changes nothing.
+(addresses or networks). From any other peer they are not read: a forged ``X-Forwarded-For``
+sent straight to the app changes neither the client's address nor the scheme. They are left in
+place all the same, for what reads them as a sign that a proxy is involved (``/metrics`` is
+then never "this machine's own" request, webapp/metrics.py).
 
 No web framework is imported here except werkzeug's ``ProxyFix``: the app is any WSGI callable.
 """
@@ -22,16 +24,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sync import ValidationError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-# The headers a proxy sets and ProxyFix reads; never believed from a peer not trusted.
-FORWARDED = (
-    "HTTP_FORWARDED",
-    "HTTP_X_FORWARDED_FOR",
-    "HTTP_X_FORWARDED_PROTO",
-    "HTTP_X_FORWARDED_HOST",
-    "HTTP_X_FORWARDED_PORT",
-    "HTTP_X_FORWARDED_PREFIX",
-)
 
 
 def trusted_networks(value: str | Iterable[str]) -> tuple[Network, ...]:
@@ -67,8 +59,8 @@ def _peer_in(address: str, networks: tuple[Network, ...]) -> bool:
 class TrustedProxies:
     """WSGI middleware: on a connection from one of ``networks``, the client's address and
     scheme are the proxy's ``X-Forwarded-For`` and ``X-Forwarded-Proto`` (one proxy: the last
-    address it appends, werkzeug's ``ProxyFix``); from any other peer, those headers are
-    dropped and the peer is the client."""
+    address it appends, werkzeug's ``ProxyFix``); from any other peer the peer is the client
+    and the scheme the connection's."""
 
     def __init__(self, app: Callable[..., Any], networks: tuple[Network, ...]) -> None:
         self.app = app
@@ -78,6 +70,4 @@ class TrustedProxies:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if self.networks and _peer_in(str(environ.get("REMOTE_ADDR", "")), self.networks):
             return self._fixed(environ, start_response)
-        for name in FORWARDED:
-            environ.pop(name, None)
         return self.app(environ, start_response)

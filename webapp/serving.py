@@ -50,8 +50,8 @@ def waitress_options(
         "asyncore_use_poll": True,
         "expose_tracebacks": False,
         # waitress would drop every X-Forwarded-* header (it trusts one proxy address at most);
-        # the apps decide themselves, from TRUSTED_PROXIES networks (webapp/proxy.py), and
-        # drop them from any other peer.
+        # the apps decide themselves whom to believe, from TRUSTED_PROXIES networks
+        # (webapp/proxy.py).
         "clear_untrusted_proxy_headers": False,
     }
 

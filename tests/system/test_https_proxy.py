@@ -189,6 +189,15 @@ def test_a_ward_syncs_through_the_proxy_trusting_only_the_citys_ca(site: Site) -
     assert {r["client"] for r in synced} == {"127.0.0.1"}
 
 
+def test_the_metrics_are_not_this_machines_own_through_the_proxy(site: Site) -> None:
+    # nginx and the citizen are both on loopback here: only the forwarded header tells them
+    # apart, and through the proxy /metrics wants a token (README, "Giám sát (metrics)").
+    pki = site.pki
+    assert _get(pki, site.hub_proxy.https_port, "/metrics", source="127.0.0.1") == 401
+    assert _get(pki, site.ward_proxy.https_port, "/metrics", source="127.0.0.1") == 401
+    assert _get(pki, site.cluster.hub_port, "/metrics", source="127.0.0.1", tls=False) == 200
+
+
 def test_plain_http_sends_people_to_https_and_passes_the_sync_protocol(site: Site) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", site.hub_proxy.http_port, timeout=10)
     try:
