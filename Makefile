@@ -4,9 +4,10 @@ PY      := $(VENV)/bin/python
 PYTHON  ?= python3
 SYSDEPS := chromium xvfb xauth trayer xdotool x11-utils imagemagick dbus-x11 fonts-dejavu-core \
            gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc faketime \
-           postgresql prometheus
+           postgresql prometheus nginx systemd
+WHEELHOUSE ?= dist/wheelhouse
 
-.PHONY: test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth bench-fleet sysdeps install install-test clean
+.PHONY: wheelhouse test demo check lint bench bench-quick bench-backlog bench-faults bench-hostile bench-growth bench-fleet sysdeps install install-test clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,18 @@ $(VENV)/.installed-test: $(VENV)/.created setup.cfg pyproject.toml | sysdeps
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# System packages the browser and tray tests need (Debian; installs only what is missing).
+# A release for a server with no route to the package registries (README, "Vận hành"): wardsync
+# and every runtime dependency (the postgresql extra's too) as wheels for this Python and
+# machine, in $(WHEELHOUSE). Carry the folder over, then there:
+#   python3 -m venv /opt/wardsync/venv
+#   /opt/wardsync/venv/bin/pip install --no-index --find-links WHEELHOUSE wardsync
+wheelhouse: $(VENV)/.created
+	rm -rf $(WHEELHOUSE) build  # setuptools would put stale files of build/ in the wheel
+	$(PY) -m pip wheel -q --wheel-dir $(WHEELHOUSE) ".[postgresql]"
+	cd $(WHEELHOUSE) && sha256sum *.whl > SHA256SUMS
+
+# System packages the browser, tray, proxy and service tests need (Debian; installs only what is
+# missing).
 sysdeps:
 	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -12,6 +12,7 @@ from webapp import (
     Admission,
     error_json,
     error_page,
+    front,
     install,
     install_metrics,
     install_openapi,
@@ -132,6 +133,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     _database_errors(app)
     install_metrics(app, store_families, OBSERVED, ROLES)
     install_openapi(app, api_description.describe)
+    # The client behind the proxy and the access log, outside admission control, so a request
+    # refused under pressure is logged with its address (docs/operations.md, "Logs").
+    front(app)
 
     @app.get("/healthz")
     def healthz() -> Response:

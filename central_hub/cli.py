@@ -11,9 +11,18 @@ from typing import Any
 
 from office import vn_datetime
 from sync import RELEASE, SyncError, atomic, get_meta, set_meta
-from webapp import add_backup_commands, add_user_commands, command_adder, run_command
+from webapp import (
+    add_backup_commands,
+    add_log_options,
+    add_user_commands,
+    command_adder,
+    load_settings,
+    log_settings,
+    run_command,
+)
 
 from . import nodes
+from .settings import PREFIX, SETTINGS
 from .setup import init_hub, load_keys
 from .store import ROLES, engine, open_store, use_database
 
@@ -47,20 +56,23 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from webapp import limit_malloc_arenas, serve
+    from webapp import configure_logging, limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 
     from . import create_app
 
     data = _data(args)
+    config: dict[str, Any] = {"DATA": str(data), **log_settings(args)}
+    settings = load_settings(SETTINGS, PREFIX, config)
+    configure_logging(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
     load_keys(data)
     url = f"http://{args.host}:{args.port}"
     conn = open_store(data)
     with atomic(conn):
         set_meta(conn, "listen_url", url)
     conn.close()
-    app = create_app({"DATA": str(data)}, start_dispatcher=True)
+    app = create_app(config, start_dispatcher=True)
     print(f"Máy chủ trung tâm đang chạy tại {url}", flush=True)
     serve(
         app,
@@ -200,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="cho phép nhiều tiến trình máy chủ cùng mở một cổng (Linux; kho trên PostgreSQL)",
     )
+    add_log_options(p)
     p = command("enroll", cmd_enroll, "tạo mã đăng ký một lần cho một đơn vị")
     p.add_argument("--unit", required=True)
     p.add_argument("--name")

@@ -121,10 +121,13 @@ class Reply:
 
 
 class HttpTransport:
-    """Posts envelopes to a hub (or any peer) over plain HTTP; the envelope is the security.
+    """Posts envelopes to a hub (or any peer) over HTTP or HTTPS; the envelope is the security.
 
     Every request has a connect deadline, a deadline between bytes and an overall deadline;
-    past any of them it fails with :class:`TransportError` (code ``timeout``).
+    past any of them it fails with :class:`TransportError` (code ``timeout``). Over HTTPS the
+    hub's certificate is checked against ``ca_bundle`` (a PEM file of the CAs to trust, the
+    city's own CA) when given, else against the CAs ``requests`` ships (certifi): a
+    certificate neither trusts fails as ``tls`` (docs/security.md, "HTTPS").
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class HttpTransport:
         timeout: float = READ_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
         deadline: float = REQUEST_DEADLINE,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -142,6 +146,7 @@ class HttpTransport:
         self.session = requests.Session()
         # The intranet has no proxy; never let an environment proxy see sync traffic.
         self.session.trust_env = False
+        self.session.verify = ca_bundle or True
         self.session.mount("http://", _WatchedAdapter())
         self.session.mount("https://", _WatchedAdapter())
 
@@ -194,6 +199,13 @@ class HttpTransport:
                 or isinstance(exc, requests.Timeout)
                 or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
             )
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise TransportError(
+                    f"Không tin được chứng chỉ HTTPS của máy chủ trung tâm {self.base_url}: "
+                    "hãy kiểm tra thiết lập HUB_CA_BUNDLE (tệp chứng chỉ CA của thành phố) và "
+                    "địa chỉ máy chủ. Dữ liệu vẫn lưu ở phường.",
+                    code="tls",
+                ) from exc
             raise TransportError(
                 _unreachable(self.base_url, requests.Timeout() if stalled else exc),
                 code="timeout" if stalled else "unreachable",

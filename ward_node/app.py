@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, jsonify
 from office import vn_date, vn_datetime, vnd
 from sync import KeyPair, connect, tighten
 from webapp import (
+    front,
     install,
     install_metrics,
     install_openapi,
@@ -33,7 +34,7 @@ from .housekeeping import Housekeeper
 from .meetings import api as meetings_api
 from .meetings import pages as meetings_pages
 from .metrics import OBSERVED, ROLES, store_families
-from .settings import PREFIX, SETTINGS, sync_deadlines
+from .settings import PREFIX, SETTINGS, hub_link
 from .store import STORE_FILE, identity, load_clock, open_store
 from .sync_link import SyncWorker, rotate_keys, run_sync
 from .sync_link import api as sync_api
@@ -96,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     install(app, site_part(data_dir), blueprints())
     install_metrics(app, store_families, OBSERVED, ROLES)
     install_openapi(app, api_description.describe)
+    front(app)  # the client behind the proxy, the access log (docs/operations.md, "Logs")
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -107,7 +109,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
         return jsonify({"status": "ok", "role": "ward_node", "version": __version__})
 
     interval = float(settings["SYNC_INTERVAL"])
-    deadlines = sync_deadlines(settings)  # a bad one is refused at start, worker or not
+    # The deadlines and the CA bundle: a bad one is refused at start, worker or not.
+    deadlines = hub_link(settings)
     if start_worker and interval > 0:
         node.worker = SyncWorker(
             data_dir,

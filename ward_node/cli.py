@@ -13,14 +13,16 @@ from typing import Any
 from sync import read_status, sync_lock
 from webapp import (
     add_backup_commands,
+    add_log_options,
     add_user_commands,
     command_adder,
     load_settings,
+    log_settings,
     run_command,
 )
 
 from . import __version__
-from .settings import PREFIX, SETTINGS, sync_deadlines
+from .settings import PREFIX, SETTINGS, hub_link
 from .store import ROLES, open_store
 from .sync_link import (
     export_changes,
@@ -40,24 +42,29 @@ def _data(args: argparse.Namespace) -> Path:
 
 def cmd_init(args: argparse.Namespace) -> int:
     data = _data(args)
-    node_id = init_node(data, unit=args.unit, hub_url=args.hub, token=args.token)
-    print(f"Đã đăng ký nút {node_id} cho đơn vị {args.unit} với máy chủ {args.hub}.")
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(data)})
-    report = run_sync(data, deadlines=sync_deadlines(settings))
+    link = hub_link(settings)
+    node_id = init_node(
+        data, unit=args.unit, hub_url=args.hub, token=args.token, ca_bundle=link.get("ca_bundle")
+    )
+    print(f"Đã đăng ký nút {node_id} cho đơn vị {args.unit} với máy chủ {args.hub}.")
+    report = run_sync(data, deadlines=link)
     print(f"Đồng bộ lần đầu xong: nhận {report.pulled} thay đổi từ máy chủ trung tâm.")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from webapp import limit_malloc_arenas, serve
+    from webapp import configure_logging, limit_malloc_arenas, serve
 
     limit_malloc_arenas()
 
     from . import create_app
 
-    config: dict[str, Any] = {"DATA": str(_data(args))}
+    config: dict[str, Any] = {"DATA": str(_data(args)), **log_settings(args)}
     if args.sync_interval is not None:
         config["SYNC_INTERVAL"] = args.sync_interval
+    settings = load_settings(SETTINGS, PREFIX, config)
+    configure_logging(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
     app = create_app(config, start_worker=True)
     print(f"Nút phường đang chạy tại http://{args.host}:{args.port}", flush=True)
     serve(
@@ -73,17 +80,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     settings = load_settings(SETTINGS, PREFIX, {"DATA": str(_data(args))})
-    report = run_sync(
-        _data(args), chunk=int(settings["SYNC_CHUNK"]), deadlines=sync_deadlines(settings)
-    )
+    report = run_sync(_data(args), chunk=int(settings["SYNC_CHUNK"]), deadlines=hub_link(settings))
     print(f"Đã đồng bộ: gửi {report.pushed}, nhận {report.pulled} thay đổi.")
     return 0
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
     data = _data(args)
+    link = hub_link(load_settings(SETTINGS, PREFIX, {"DATA": str(data)}))  # the hub's CA too
     with sync_lock(data, wait=120):
-        fingerprint = rotate_keys(data)
+        fingerprint = rotate_keys(data, deadlines=link)
     print(f"Đã đổi khóa của nút; dấu vân tay mới: {fingerprint}")
     return 0
 
@@ -158,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--sync-interval", type=float, help="số giây giữa hai lần đồng bộ")
+    add_log_options(p)
     command("sync", cmd_sync, "đồng bộ ngay một lần (gửi rồi nhận)")
     command("rotate-keys", cmd_rotate_keys, "đổi khóa của nút (không mất thay đổi đang chờ)")
     p = command("status", cmd_status, "trạng thái đồng bộ")

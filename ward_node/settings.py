@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sync import ValidationError
@@ -27,6 +28,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "SYNC_DEADLINE",
         120.0,
         "seconds one request to the hub may take in all, however slowly it trickles",
+    ),
+    (
+        "HUB_CA_BUNDLE",
+        "",
+        "PEM file of the CA certificates the hub's HTTPS certificate is checked against (the "
+        "city's own CA); empty: the CAs requests ships",
     ),
     ("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, "largest file that can be attached, in bytes"),
     (
@@ -77,3 +84,29 @@ def sync_deadlines(settings: dict[str, Any]) -> dict[str, float]:
             )
         values[key] = value
     return values
+
+
+def hub_link(settings: dict[str, Any]) -> dict[str, Any]:
+    """The options of the transport to the hub (``sync.HttpTransport``): the deadlines of
+    :func:`sync_deadlines` and ``ca_bundle`` from ``HUB_CA_BUNDLE``; :class:`ValidationError`
+    names a bad one (a bundle that is not a readable file)."""
+    options: dict[str, Any] = dict(sync_deadlines(settings))
+    bundle = str(settings.get("HUB_CA_BUNDLE") or "").strip()
+    if bundle:
+        try:
+            text = Path(bundle).read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise ValidationError(
+                f"Thiết lập 'HUB_CA_BUNDLE': không đọc được tệp {bundle} ({exc.strerror}). "
+                "Hãy ghi đường dẫn tệp PEM chứng chỉ CA của máy chủ trung tâm.",
+                code="bad_setting",
+                field="HUB_CA_BUNDLE",
+            ) from exc
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise ValidationError(
+                f"Thiết lập 'HUB_CA_BUNDLE': tệp {bundle} không chứa chứng chỉ PEM nào.",
+                code="bad_setting",
+                field="HUB_CA_BUNDLE",
+            )
+        options["ca_bundle"] = bundle
+    return options

@@ -1,6 +1,7 @@
 """The web plumbing both apps use, that is not the sync engine: people's accounts, login
 sessions, bearer tokens and CSRF, the guard of views, errors as JSON or pages, login
-throttling, request rate limits, the browser policy (CSP and friends), the shared page layouts,
+throttling, request rate limits, the client's address behind a trusted proxy, the logs of
+``serve`` (access lines included), the browser policy (CSP and friends), the shared page layouts,
 the user commands of both command lines, the WSGI server's settings and admission control, settings loading, safe
 spreadsheet exports, the shared stylesheet and the operators' ``/metrics``.
 
@@ -31,7 +32,7 @@ from .accounts import (
 )
 from .accounts import create_tables as create_account_tables
 from .admission import Admission
-from .app import BoundedJSON, browser_policy, install, int_arg, page_args
+from .app import BoundedJSON, browser_policy, front, install, int_arg, page_args
 from .assets import ASSET_DIR
 from .browser import FILE_HEADERS, apply_policy, send_stored_file
 from .commands import add_backup_commands, command_adder, run_command
@@ -40,9 +41,11 @@ from .csrf import check_csrf, csrf_ok, csrf_token
 from .errors import AlreadyInitialised, CsrfRefused, RoleRefused, error_json, error_page
 from .guard import BEARER_NEEDED, ROLE_REFUSED, Guard
 from .housekeeper import Housekeeper
+from .logs import add_log_options, configure_logging, log_options, log_settings
 from .memory import limit_malloc_arenas
 from .metrics import METRICS_SETTINGS, install_metrics, is_local_request
 from .openapi import described_routes, install_openapi
+from .proxy import TrustedProxies, trusted_networks
 from .ratelimit import RateLimited, check_rate
 from .ratelimit import prune as prune_lookups
 from .requests import json_body
@@ -76,6 +79,13 @@ __all__ = [
     "described_routes",
     "openapi",
     "is_local_request",
+    "TrustedProxies",
+    "trusted_networks",
+    "add_log_options",
+    "configure_logging",
+    "front",
+    "log_options",
+    "log_settings",
     "WEB_SETTINGS",
     "add_user_commands",
     "read_password",

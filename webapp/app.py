@@ -3,6 +3,7 @@ policy, the store's teardown, error handlers and the shared page layouts."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,17 @@ from sync import SyncError, ValidationError, loads_bounded
 
 from .assets import ASSET_DIR
 from .browser import apply_policy
-from .csrf import csrf_token
+from .csrf import SESSION_USER, csrf_token
 from .errors import error_json, error_page
+from .logs import AccessLog, log_options, logged_path, note_request
+from .proxy import TrustedProxies, trusted_networks
+from .session import TOKEN_USER
 from .site import Site, site
+
+# A year, on HTTPS answers only (browsers ignore it over HTTP): once a browser has seen it, a
+# mistyped http:// address of the console never sends a password in clear (docs/security.md).
+HSTS = "max-age=31536000"
+log = logging.getLogger("webapp")
 
 # The layouts the apps' templates extend ("webapp/layout.html", "webapp/login.html", …).
 layouts = Blueprint("webapp", __name__, template_folder=str(Path(__file__).parent / "templates"))
@@ -41,6 +50,7 @@ def install(app: Flask, part: Site, blueprints: Iterable[Blueprint] = ()) -> Non
     # The stylesheet both apps share (webapp/assets), served by each: no CDN.
     app.add_url_rule("/assets/<path:name>", "_asset", _asset)
     app.after_request(browser_policy)
+    app.teardown_request(_note_access)
     app.teardown_appcontext(_close)
     app.register_error_handler(SyncError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -50,6 +60,41 @@ def install(app: Flask, part: Site, blueprints: Iterable[Blueprint] = ()) -> Non
     app.register_blueprint(layouts)
     for bp in blueprints:
         app.register_blueprint(bp)
+
+
+def front(app: Flask) -> None:
+    """Put the outer layers around ``app``'s WSGI callable, after any the app adds itself
+    (admission control): the client's address from a trusted proxy (``TRUSTED_PROXIES``,
+    ``proxy.py``), then the access log (``logs.py``), which so sees that address and times
+    every answer, refused ones included. :class:`ValidationError` names a bad proxy address or
+    log setting."""
+    log_options(str(app.config["LOG_LEVEL"]), str(app.config["LOG_FORMAT"]))
+    networks = trusted_networks(str(app.config.get("TRUSTED_PROXIES") or ""))
+    if app.config.get("HTTPS") and not networks:
+        # The proxy's X-Forwarded-Proto is then never believed: no HSTS, and every client is
+        # the proxy's address to the rate limits (docs/operations.md, "HTTPS").
+        log.warning(
+            "HTTPS=1 nhưng TRUSTED_PROXIES trống: địa chỉ khách và HTTPS do proxy báo không được "
+            "tin; hãy đặt TRUSTED_PROXIES là địa chỉ của nginx (thường là 127.0.0.1)."
+        )
+    app.wsgi_app = TrustedProxies(AccessLog(app.wsgi_app), networks)  # type: ignore[method-assign]
+
+
+def _note_access(_exc: BaseException | None) -> None:
+    # Who made the request, from what this request already looked up (never a new look-up):
+    # the user of its session or token, or the node whose envelope verified (``g.access_node``).
+    user = getattr(g, SESSION_USER, None) or getattr(g, TOKEN_USER, None)
+    rule = request.url_rule
+    note_request(
+        request.environ,
+        path=logged_path(
+            rule.rule if rule is not None else None,
+            rule.arguments if rule is not None else (),
+            request.path,
+        ),
+        user=getattr(user, "username", None),
+        node=g.get("access_node"),
+    )
 
 
 def _asset(name: str) -> Response:
@@ -82,6 +127,8 @@ def browser_policy(resp: Response) -> Response:
     endpoint = request.endpoint or ""
     static = endpoint == "_asset" or endpoint.rsplit(".", 1)[-1] == "static"
     apply_policy(resp.headers, resp.mimetype, static=static)  # type: ignore[arg-type]
+    if request.is_secure:
+        resp.headers.setdefault("Strict-Transport-Security", HSTS)
     return resp
 
 

@@ -35,6 +35,19 @@ WEB_SETTINGS: list[tuple[str, Any, str]] = [
         "seconds a client has to send a request's headers before its connection is closed",
     ),
     ("CONNECTION_TIMEOUT", 30, "seconds an idle kept-alive connection stays open"),
+    (
+        "TRUSTED_PROXIES",
+        "",
+        "addresses or networks of the reverse proxy (127.0.0.1, 10.46.0.0/24; comma-separated): "
+        "only on connections from them are X-Forwarded-For and X-Forwarded-Proto believed; "
+        "empty: never",
+    ),
+    ("LOG_LEVEL", "INFO", "what serve logs: DEBUG, INFO, WARNING or ERROR (--log-level)"),
+    (
+        "LOG_FORMAT",
+        "text",
+        "serve's log lines: text, or json (one JSON object a line, for a collector; --log-format)",
+    ),
 ]
 
 

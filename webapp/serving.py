@@ -49,6 +49,10 @@ def waitress_options(
         "backlog": BACKLOG,
         "asyncore_use_poll": True,
         "expose_tracebacks": False,
+        # waitress would drop every X-Forwarded-* header (it trusts one proxy address at most);
+        # the apps decide themselves whom to believe, from TRUSTED_PROXIES networks
+        # (webapp/proxy.py).
+        "clear_untrusted_proxy_headers": False,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from sync import ENVELOPE_TYPE, SyncError
 from webapp import check_rate
@@ -53,7 +53,11 @@ def enroll() -> Response:
 @bp.post("/rotate")
 def rotate() -> Response:
     """Switch a node to new keys (see :func:`.rotate.rotate`)."""
-    return _envelope(rotation.rotate(HubContext.for_request(), request.get_data()))
+    ctx = HubContext.for_request()
+    try:
+        return _envelope(rotation.rotate(ctx, request.get_data()))
+    finally:
+        _note_node(ctx)
 
 
 @bp.post("/push")
@@ -87,5 +91,14 @@ def _answer(kind: str, handler: Callable[[HubContext, bytes], bytes]) -> Respons
         sync_history.record_refusal(ctx.conn, body, kind, exc, ctx.sender)
         observe(kind, started, exc.code)
         raise
+    finally:
+        _note_node(ctx)
     observe(kind, started)
     return answer
+
+
+def _note_node(ctx: HubContext) -> None:
+    # The access line names the node whose signature verified, never one a header claims
+    # (docs/operations.md, "Logs").
+    if ctx.sender is not None:
+        g.access_node = ctx.sender.node_id

@@ -132,16 +132,23 @@ def enroll(transport: HttpTransport, *, unit: str, hub_url: str, token: str) -> 
 
 
 def init_node(
-    data_dir: Path, *, unit: str, hub_url: str, token: str, transport: HttpTransport | None = None
+    data_dir: Path,
+    *,
+    unit: str,
+    hub_url: str,
+    token: str,
+    transport: HttpTransport | None = None,
+    ca_bundle: str | None = None,
 ) -> str:
     """Enroll a new node for ``unit`` with the hub at ``hub_url`` (:func:`enroll`) and keep
-    its keys and the hub it pinned in ``data_dir``; return its node id."""
+    its keys and the hub it pinned in ``data_dir``; return its node id. ``ca_bundle``: the
+    CAs an ``https://`` hub's certificate is checked against (``HUB_CA_BUNDLE``)."""
     if (data_dir / "keys" / "sign.key").exists():
         raise AlreadyInitialised(
             f"Thư mục {data_dir} đã có một nút phường. Dùng thư mục khác hoặc chạy 'serve'."
         )
     parse_token(token)  # a malformed token is refused before the hub is asked anything
-    transport = transport or HttpTransport(hub_url, timeout=30)
+    transport = transport or HttpTransport(hub_url, timeout=30, ca_bundle=ca_bundle)
     try:
         enrolled = enroll(transport, unit=unit, hub_url=hub_url, token=token)
     finally:

@@ -64,11 +64,12 @@ def rotate_keys(
     data_dir: Path,
     *,
     transport: HttpTransport | None = None,
-    deadlines: Mapping[str, float] | None = None,
+    deadlines: Mapping[str, Any] | None = None,
 ) -> str:
     """Give the node new keys, registered with the hub; return the new fingerprint.
 
-    ``deadlines``: those of the transport made when none is given (``settings.sync_deadlines``).
+    ``deadlines``: the options of the transport made when none is given
+    (``settings.hub_link``: the deadlines and the CA bundle).
     """
     recover(data_dir)
     current = KeyPair.load(data_dir / "keys")

@@ -30,11 +30,11 @@ from .rotation import recover
 
 @contextmanager
 def open_session(
-    data_dir: Path, *, deadlines: Mapping[str, float] | None = None, **options: Any
+    data_dir: Path, *, deadlines: Mapping[str, Any] | None = None, **options: Any
 ) -> Iterator[tuple[sqlite3.Connection, NodeSync]]:
     """The node's store and a sync session over it, closed after: the node's keys, identity and
     clock, a restore's codes renumbered, a secret document's content left out of what it
-    pulls. ``deadlines`` are the transport's (``settings.sync_deadlines``), ``options`` go to
+    pulls. ``deadlines`` are the transport's (``settings.hub_link``: the deadlines and the CA bundle), ``options`` go to
     :class:`~sync.NodeSync`. Nothing touches the network until the session is run."""
     keys = KeyPair.load(data_dir / "keys")
     conn = open_store(data_dir)
@@ -65,17 +65,18 @@ def run_sync(
     *,
     chunk: int = 5000,
     wait: float = 120.0,
-    deadlines: Mapping[str, float] | None = None,
+    deadlines: Mapping[str, Any] | None = None,
 ) -> SyncReport:
     """One full push and pull under the node's sync lock, on a connection of its own.
 
-    ``deadlines``: the transport's connect, read and overall deadlines
-    (``settings.sync_deadlines``); the transport's defaults otherwise.
+    ``deadlines``: the transport's options (``settings.hub_link``: the connect, read and
+    overall deadlines and the CA bundle); the transport's defaults otherwise.
     """
     with sync_lock(data_dir, wait=wait):
         recover(data_dir)
         if rotation.pending(data_dir):
-            rotation.rotate_keys(data_dir)  # a rotation cut short: the hub may hold either key
+            # A rotation cut short: the hub may hold either key. Over the same link (its CA).
+            rotation.rotate_keys(data_dir, deadlines=deadlines)
         with open_session(
             data_dir, deadlines=deadlines, chunk=chunk, software=f"wardsync {__version__}"
         ) as (_conn, session):
