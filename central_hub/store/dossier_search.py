@@ -15,15 +15,18 @@ A look-up by code, personal ID number or phone is exact and goes through an inde
 (the code's column; an expression index on the applicant's ID number and phone, written in
 each engine's JSON syntax by :func:`applicant_key`): it never reads the folded search text,
 so it costs the same on 100 or 100,000 dossiers. A name is matched word by word against the
-folded ``_search`` text (docs/domain.md, "Names"), walking the id index newest first, so a
-page stops at its 50th match.
+folded ``_search`` text (docs/domain.md, "Names"). A common name matches densely, so walking
+the list's index newest first stops at its 50th match soon; a rare one (or one nobody has)
+would walk the whole index, so the matching ids are first read from a narrow ``(_search,
+id)`` index (:data:`NAME_SCAN_AT_MOST` of them at most), and when there are fewer the page
+reads just those rows (:func:`name_ids`).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +91,8 @@ def create_indexes(conn: sqlite3.Connection) -> None:
             f"CREATE INDEX IF NOT EXISTS dossier_{column}_received "
             f"ON dossier ({column}, received_at, id)"
         )
+    if not is_postgres(conn):  # a name's matches, read without the table's rows (name_ids)
+        conn.execute("CREATE INDEX IF NOT EXISTS dossier_name_search ON dossier (_search, id)")
     # Overdue: only running dossiers, due_at read from the index (docs/operations.md).
     conn.execute(
         "CREATE INDEX IF NOT EXISTS dossier_running "
@@ -137,6 +142,7 @@ class DossierQuery:
     overdue_at: str | None = None
     lookup: str | None = None
     value: str | None = None
+    ids: list[str] | None = None  # a rare name's matching ids, found by name_ids()
 
     def where(self, conn: sqlite3.Connection) -> tuple[list[str], list[Any]]:
         """The WHERE clauses and their parameters."""
@@ -171,14 +177,48 @@ class DossierQuery:
             elif self.lookup in ("id_number", "phone"):
                 clauses.append(f"{applicant_key(conn, self.lookup)} = ?")
                 params.append(self.value)
+            elif self.lookup == "name" and self.ids is not None:
+                clauses.append(f"id IN ({', '.join('?' for _ in self.ids) or 'NULL'})")
+                params += self.ids
             elif self.lookup == "name":
-                for word in self.value.split():
-                    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                    clauses.append("_search LIKE ? ESCAPE '\\'")
-                    params.append(f"%{escaped}%")
+                more, values = name_clauses(self.value)
+                clauses += more
+                params += values
             else:
                 raise ValueError(self.lookup)
         return clauses, params
+
+
+NAME_SCAN_AT_MOST = 2_000  # ids of a name read from the narrow index before walking the list's
+
+
+def name_clauses(value: str) -> tuple[list[str], list[str]]:
+    """The clauses matching a folded name, word by word anywhere in ``_search``."""
+    clauses, params = [], []
+    for word in value.split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("_search LIKE ? ESCAPE '\\'")
+        params.append(f"%{escaped}%")
+    return clauses, params
+
+
+def name_ids(conn: sqlite3.Connection, query: DossierQuery) -> DossierQuery:
+    """``query`` with the ids its name matches when they are few (a rare name, or one nobody
+    has): read from the narrow ``(_search, id)`` index, not by walking the list's index
+    through the whole table. A common name is left to the walk, which finds its first page
+    of matches early. On PostgreSQL, whose planner reads the folded text in one scan either
+    way, ``query`` is returned as it is."""
+    if query.lookup != "name" or not query.value or is_postgres(conn):
+        return query
+    clauses, params = name_clauses(query.value)
+    rows = conn.execute(
+        "SELECT id FROM dossier INDEXED BY dossier_name_search "
+        f"WHERE {' AND '.join(clauses)} LIMIT ?",
+        [*params, NAME_SCAN_AT_MOST + 1],
+    ).fetchall()
+    if len(rows) > NAME_SCAN_AT_MOST:
+        return query
+    return replace(query, ids=[r["id"] for r in rows])
 
 
 def page(
@@ -188,7 +228,7 @@ def page(
     those after the cursor ``after`` (the previous page's), at most ``limit``; and the cursor
     of the next page (None on the last). Raises :class:`BadCursor` for a cursor this function
     did not write."""
-    clauses, params = query.where(conn)
+    clauses, params = name_ids(conn, query).where(conn)
     if after:
         received, row_id = parse_cursor(after)
         # Keyset: the rows after (received, id) in the list's order. The range on received_at
@@ -210,7 +250,7 @@ def count(conn: sqlite3.Connection, query: DossierQuery, cap: int = 10_000) -> i
     """How many dossiers match ``query``, counted up to ``cap`` + 1 (a page says "more than
     10.000" rather than read the whole city to say how many more): at most ``cap`` + 1 entries
     of the filter's index, whatever the store holds."""
-    clauses, params = query.where(conn)
+    clauses, params = name_ids(conn, query).where(conn)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     row = conn.execute(
         f"SELECT count(*) AS n FROM (SELECT 1 FROM dossier {where} LIMIT ?) AS found",

@@ -374,3 +374,30 @@ def test_the_overdue_filter_agrees_with_the_rule_at_every_offset(
         assert dossier_search.count(conn, query) == len(expected)
     finally:
         conn.close()
+
+
+def test_a_rare_name_reads_its_few_ids_first_and_a_common_one_walks_the_list(
+    seeded: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name nobody has once walked the whole list's index through the table (2.5 s on
+    100,000 dossiers); its ids now come from the narrow (_search, id) index on SQLite."""
+    conn = open_store(tmp_path / "hub")
+    try:
+        rare = dossier_search.DossierQuery(lookup="name", value="dang van duc")
+        nobody = dossier_search.DossierQuery(lookup="name", value="khong ai co ten nay")
+        found = dossier_search.name_ids(conn, rare)
+        if is_postgres(conn):  # one scan of the folded text either way: nothing to choose
+            assert found.ids is None
+        else:
+            assert found.ids is not None and len(found.ids) == 1
+            assert dossier_search.name_ids(conn, nobody).ids == []
+            # More matches than the narrow read keeps: the walk of the list's index instead.
+            monkeypatch.setattr(dossier_search, "NAME_SCAN_AT_MOST", 0)
+            assert dossier_search.name_ids(conn, rare).ids is None
+        monkeypatch.undo()
+        for query, expected in ((rare, 1), (nobody, 0)):
+            items, _next = dossier_search.page(conn, query)
+            assert len(items) == expected
+            assert dossier_search.count(conn, query) == expected
+    finally:
+        conn.close()
