@@ -11,6 +11,7 @@ from typing import Any
 
 from sync import (
     RELEASE,
+    NotFound,
     SyncError,
     create_meta,
     create_record_tables,
@@ -334,6 +335,12 @@ def open_store(data_dir: Path) -> sqlite3.Connection:
     (docs/upgrades.md, "Never downgrade"), and :class:`sync.SyncError` when the store is not
     this folder's hub's (``engine.check_location``, :func:`check_identity`).
     """
+    if not data_dir.is_dir():  # SQLite would say only "unable to open database file"
+        raise NotFound(
+            f"Thư mục {data_dir} chưa có máy chủ trung tâm: hãy chạy 'central-hub init' "
+            "trước, hoặc cho biết đúng thư mục (--data).",
+            code="not_initialised",
+        )
     found = engine(data_dir)
     check_location(data_dir, found)
     conn = found.connect()
