@@ -35,6 +35,7 @@ WARD_PAGES = [
     "/",
     "/dossiers/new",
     "/dossiers/{dossier}",
+    "/dossiers/{dossier}/in/01",
     "/viec/hom-nay",
     "/viec/cua-toi",
     "/viec/qua-han",
@@ -63,12 +64,19 @@ CONSOLE_PAGES = [
     "/console/thong-ke/qua-han",
     "/console/dieu-hanh/van-ban",
     "/console/dieu-hanh/chi-dao",
+    "/console/dieu-hanh/lien-thong",
+    "/console/man-hinh-chi-dao",
 ]
 PORTAL_PAGES = [
     "/",
     "/tra-cuu",
     "/tra-cuu/{code}",
     "/nop-ho-so",
+    "/thu-tuc",
+    "/thu-tuc?q=khai+sinh",
+    "/thu-tuc/{procedure}",
+    "/cong-khai/ket-qua",
+    "/man-hinh/{unit}",
 ]
 
 
