@@ -121,12 +121,17 @@ def in_memory(texts: list[tuple[str, str]], q: str) -> list[str]:
     return found
 
 
+def count_of(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM dossier").fetchone()[0])
+
+
 def samples(conn: sqlite3.Connection) -> list[str]:
     """The queries, with a CCCD, a phone (typed in the national form, with spaces) and a code
     taken from a stored dossier."""
     row = conn.execute(
         "SELECT code, json_extract(applicant, '$.id_number'), json_extract(applicant, '$.phone') "
-        "FROM dossier ORDER BY id LIMIT 1 OFFSET 777"
+        "FROM dossier ORDER BY id LIMIT 1 OFFSET ?",
+        (min(777, count_of(conn) - 1),),  # a dossier well inside the store, even a small one
     ).fetchone()
     code, id_number, phone = row
     national = "0" + phone[3:]

@@ -131,11 +131,16 @@ def paths() -> dict[str, Any]:
                 tag=d,
                 params=[
                     query("q", "Từ tìm"),
-                    query("status", "Trạng thái 1–10", INTEGER),
+                    query(
+                        "status",
+                        "Trạng thái 1–10 (số khác: 422)",
+                        {"type": "integer", "minimum": 0, "maximum": 10},
+                    ),
                     query("overdue", "1: chỉ hồ sơ quá hạn; 0: chỉ hồ sơ chưa quá hạn"),
                     *PAGE,
                 ],
                 answer=listing(DOSSIER_ITEM),
+                errors=[422],
             ),
         },
         "/api/v1/dossiers/{dossier_id}": {
@@ -153,6 +158,18 @@ def paths() -> dict[str, Any]:
                 "Chuyển bước xử lý hồ sơ (409 khi không được từ trạng thái hiện tại)",
                 tag=d,
                 body=ACTION,
+                answer=DOSSIER,
+                errors=[403, 404, 409, 422],
+            )
+        },
+        "/api/v1/dossiers/{dossier_id}/papers": {
+            "put": op(
+                "Sửa danh sách giấy tờ đã nhận (khi hồ sơ mới tiếp nhận hoặc chờ bổ sung); "
+                "lệ phí tính lại theo danh sách",
+                tag=d,
+                body=obj(
+                    {"papers_received": oa.field("dossier", "papers_received")}, ["papers_received"]
+                ),
                 answer=DOSSIER,
                 errors=[403, 404, 409, 422],
             )

@@ -115,7 +115,8 @@ def _by_page(app: Flask, who: str, action: str, dossier_id: str) -> tuple[bool, 
     else:
         offered = f'name="action" value="{action}"' in page
         resp = client.post(
-            f"/dossiers/{dossier_id}/actions", data={**_body(action), "csrf_token": csrf}
+            f"/dossiers/{dossier_id}/actions",
+            data={**_body(action), "new_due_at": "05/01/2099 10:00", "csrf_token": csrf},
         )
     assert resp.status_code == 302
     return offered, client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)

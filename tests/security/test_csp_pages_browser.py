@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.hub.edxml.messages import document as edxml_document
 from tests.support import (
     BROWSER_MARKS,
     Cluster,
@@ -49,6 +50,12 @@ FILE_ENDPOINTS = {
     "console_work.document_file",
     "console_directives.attachment",
     "dossier_files.dossier_file",  # a file, not a page: its answer is tested in test_scans_browser
+    # Files too: tests/hub/edxml (a document's files and messages), test_dossier_list (a
+    # dossier's), tests/hub/portal/test_disclosure (a procedure's declaration forms).
+    "console_edxml.attachment",
+    "console_edxml.original",
+    "console_dossiers.dossier_file",
+    "catalogue.declaration_form",
 }
 # Collects what the policy refuses, from before any script of the page runs.
 WATCH = """
@@ -147,7 +154,16 @@ def _seed(cluster: Cluster, ward_url: str) -> dict[str, Any]:
         60,
         what="the city's document and directive at the ward",
     )
+    # A document from an agency outside the city, as the national exchange sends it.
+    outside = requests.post(
+        cluster.hub_url + "/api/v1/edxml",
+        headers={**hub_auth, "Content-Type": "application/xml"},
+        data=edxml_document(to="000.00.00.H57"),
+        timeout=10,
+    )
+    assert outside.status_code == 201, outside.text
     return {
+        "outside": outside.json()["created"][0]["document_id"],
         "dossier": dossier,
         "sha256": attached.json()["sha256"],
         "document": document,
@@ -192,6 +208,10 @@ def _pages(site: dict[str, Any], which: str) -> list[str]:
             "console_units.edit_unit": {"code": UNIT},
             "console_units.end_unit": {"code": UNIT},
             "console_reference.procedure": {"code": PROCEDURE},
+            "catalogue.procedure": {"code": PROCEDURE},
+            "disclosure.hall": {"code": UNIT},
+            "console_dossiers.dossier": {"dossier_id": dossier["id"]},
+            "console_edxml.outside_document": {"doc_id": values["outside"]},
             "portal.lookup": {"code": dossier["code"]},
         }
     urls = []

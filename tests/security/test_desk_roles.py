@@ -198,7 +198,9 @@ def _check_case(app: Flask, who: str, action: str, setup: str, verdict: int) -> 
     client, csrf = _page(app, who)
     shown = client.get(f"/dossiers/{by_page}").get_data(as_text=True)
     button = f'name="action" value="{action}"' in shown
-    resp = client.post(f"/dossiers/{by_page}/actions", data={**_body(action), "csrf_token": csrf})
+    # The page's date entry takes dd/mm/yyyy hh:mm (webapp/templates/webapp/inputs.html).
+    form = {**_body(action), "new_due_at": "05/01/2099 10:00", "csrf_token": csrf}
+    resp = client.post(f"/dossiers/{by_page}/actions", data=form)
     assert resp.status_code == 302
     after = _state(app, by_page)
     if verdict == OK:

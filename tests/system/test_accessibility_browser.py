@@ -65,6 +65,7 @@ CONSOLE_PAGES = [
     "/console/dieu-hanh/van-ban",
     "/console/dieu-hanh/chi-dao",
     "/console/dieu-hanh/lien-thong",
+    "/console/dieu-hanh/lien-thong/{outside}",
     "/console/man-hinh-chi-dao",
 ]
 PORTAL_PAGES = [
@@ -100,6 +101,7 @@ def _values(seeded: dict[str, Any]) -> dict[str, str]:
         "directive": seeded["directive"]["id"],
         "unit": UNIT,
         "procedure": PROCEDURE,
+        "outside": seeded["outside"],
     }
 
 

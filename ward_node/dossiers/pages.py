@@ -260,6 +260,8 @@ def dossier_action(dossier_id: str) -> Response:
     assert user is not None
     try:
         if data.get("action") == "extend":
+            # Who may, before what was typed: a refused user learns the rule, not the format.
+            check(user, ACTIONS["extend"].permission, _dossiers().get(dossier_id))
             # Typed dd/mm/yyyy hh:mm in the shared date entry; the API takes ISO 8601.
             new_due = form_time(data.get("new_due_at") or "", "new_due_at", "Ngày hẹn trả mới")
             data["new_due_at"] = new_due.isoformat() if new_due else ""

@@ -108,6 +108,7 @@ def _submit_online(browser: Browser, hub_url: str) -> str:
     citizen.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
     citizen.get_by_label("Số căn cước").fill("046185000123")
     citizen.get_by_label("Năm sinh").fill("1985")
+    citizen.get_by_label("Giới tính").select_option("nữ")  # the CCCD's 4th digit: a woman
     citizen.get_by_label("Số điện thoại di động").fill("0905 123 456")
     citizen.get_by_label("Địa chỉ liên hệ").fill("12 Lê Lợi, phường Phú Hội, Huế")
     picker = citizen.locator('input[name="scans"]')

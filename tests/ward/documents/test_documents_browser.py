@@ -93,7 +93,7 @@ def test_a_city_document_is_handled_by_three_wards_through_the_pages(
             leader,
             "Phân công xử lý",
             "Đang xử lý",
-            **{"Người chủ trì xử lý": "chuyenvien", "Hạn xử lý": "2026-12-05"},
+            **{"Người chủ trì xử lý": "chuyenvien", "Hạn xử lý": "05/12/2026"},
         )
         specialist = desk_page(browser, base, "chuyenvien", next=doc_page, locale=None)
         _act(specialist, "Báo cáo đã xử lý", "Đang xử lý", **{"Kết quả xử lý": "Đã triển khai"})
