@@ -19,7 +19,7 @@ def test_the_home_page_leads_to_submission_and_look_up(hub: FlaskClient) -> None
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert 'href="/nop-ho-so"' in text and 'action="/tra-cuu"' in text
-    assert "27 phường" in text and "18 thủ tục" in text
+    assert "27 phường" in text and "14 thủ tục" in text
     assert hub.get("/tra-cuu").status_code == 200
     jump = hub.get("/tra-cuu?code=  h57.19786-261128-5001 ")
     assert jump.status_code == 302 and jump.headers["Location"].endswith(

@@ -48,7 +48,9 @@ def test_first_sync_brings_the_reference_data(tmp_path: Path, hub: FlaskClient) 
     session, conn = node_session(data, transport)
     report = session.run()
     assert report.pulled > 100
-    assert conn.execute("SELECT count(*) FROM procedure").fetchone()[0] >= 15
+    assert (
+        conn.execute("SELECT count(*) FROM procedure").fetchone()[0] == 14
+    )  # the ward catalogue (docs/domain.md)
     assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == 43
     assert (
         conn.execute("SELECT count(*) FROM calendar_day WHERE date = '2026-02-17'").fetchone()[0]

@@ -177,7 +177,11 @@ def test_an_administrator_ends_a_unit_and_the_ward_stops_offering_it(
         page.get_by_role("link", name="Kết thúc hiệu lực của UBND phường Phú Nhuận").click()
 
         field = page.get_by_label("Hiệu lực đến hết ngày (dd/mm/yyyy)")
+        # The date entry takes dd/mm/yyyy only: the browser holds an ISO date back...
         field.fill(f"{last_day:%Y-%m-%d}")
+        assert field.evaluate("el => el.validity.patternMismatch")
+        # ...and the server refuses a day that does not exist, in words.
+        field.fill("31/02/2026")
         page.get_by_role("button", name="Kết thúc hiệu lực").click()
         expect(page.get_by_role("alert")).to_contain_text("phải có dạng ngày/tháng/năm")
         page.screenshot(path=str(cluster.root / "unit-error.png"), full_page=True)
