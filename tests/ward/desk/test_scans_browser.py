@@ -191,6 +191,9 @@ def test_officer_sees_an_online_dossier_s_scans_in_place_and_attaches_scans_at_t
     # At the counter: a dossier received with its scan, and another scan attached later.
     officer.goto("/dossiers/new")
     officer.get_by_label("Thủ tục hành chính").select_option("1.004873")
+    officer.get_by_label(
+        "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)"
+    ).check()  # the papers handed in (the reception checklist)
     officer.get_by_label("Họ và tên").fill("Trần Văn Bình")
     expect(officer.locator(".file-pick-button")).to_have_text("Chọn tệp…")
     officer.get_by_label("Bản quét giấy tờ").set_input_files(
