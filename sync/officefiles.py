@@ -90,6 +90,8 @@ def _ooxml(data: bytes, name: str) -> FileKind | None:
                     if b"macroEnabled" in part or _RISKY_REL.search(part):
                         raise _active(name)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        # A broken or encrypted archive is no Word or Excel file: the caller refuses it as a
+        # file of an unknown kind (docs/security.md, "Files").
         return None
     if "word/document.xml" in names:
         return DOCX

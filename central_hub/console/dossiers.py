@@ -129,7 +129,8 @@ def dossier_list() -> Any:
     total, next_cursor = 0, None
     query = dossier_search.DossierQuery()
     try:
-        query = _query(request.args, now)
+        # A rare name's ids, read once for the page and its count.
+        query = dossier_search.name_ids(conn, _query(request.args, now))
         found, next_cursor = dossier_search.page(
             conn, query, after=request.args.get("cursor") or None, limit=PAGE_SIZE
         )

@@ -208,8 +208,8 @@ def name_ids(conn: sqlite3.Connection, query: DossierQuery) -> DossierQuery:
     through the whole table. A common name is left to the walk, which finds its first page
     of matches early. On PostgreSQL, whose planner reads the folded text in one scan either
     way, ``query`` is returned as it is."""
-    if query.lookup != "name" or not query.value or is_postgres(conn):
-        return query
+    if query.lookup != "name" or not query.value or query.ids is not None or is_postgres(conn):
+        return query  # not a name, its ids already read, or PostgreSQL
     clauses, params = name_clauses(query.value)
     rows = conn.execute(
         "SELECT id FROM dossier INDEXED BY dossier_name_search "
