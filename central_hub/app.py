@@ -17,6 +17,7 @@ from webapp import (
     install_metrics,
     install_openapi,
     load_settings,
+    run_in_background,
     session_cookie,
     site,
     token_blueprint,
@@ -93,8 +94,9 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
     """Build the hub's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
 
     With ``start_dispatcher`` the background threads of ``serve`` run in this process: the SMS
-    dispatcher and housekeeping, in ``app.extensions["sms_dispatcher"]`` and
-    ``app.extensions["housekeeper"]`` (``None`` when turned off), to stop.
+    dispatcher, the edXML exchange and housekeeping, in ``app.extensions["sms_dispatcher"]``,
+    ``["edxml"]`` and ``["housekeeper"]`` (``None`` when turned off); whoever built the app
+    stops them all with ``webapp.stop_background(app)``.
     """
     settings = load_settings(SETTINGS, PREFIX, config)
     history_days(settings)  # a bad one is refused at start
@@ -142,21 +144,27 @@ def create_app(config: dict[str, Any] | None = None, *, start_dispatcher: bool =
         check_store(data_dir)
         return jsonify({"status": "ok", "role": "hub", "hub_id": hub_id})
 
+    # The threads of serve, each also in app.extensions["background"], which whoever built the
+    # app stops with stop_background (docs/operations.md, "Background threads").
     app.extensions["sms_dispatcher"] = None
     if start_dispatcher and float(settings["SMS_INTERVAL"]) > 0:
-        app.extensions["sms_dispatcher"] = sms.DispatchWorker.from_settings(settings, data_dir)
-        app.extensions["sms_dispatcher"].start()
+        app.extensions["sms_dispatcher"] = run_in_background(
+            app, sms.DispatchWorker.from_settings(settings, data_dir)
+        )
     app.extensions["edxml"] = None
     if start_dispatcher and float(settings["EDXML_INTERVAL"]) > 0:
         # The drop folders of a platform connector beside the hub (docs/edxml.md).
-        app.extensions["edxml"] = edxml.ExchangeWorker(app, float(settings["EDXML_INTERVAL"]))
-        app.extensions["edxml"].start()
+        app.extensions["edxml"] = run_in_background(
+            app, edxml.ExchangeWorker(app, float(settings["EDXML_INTERVAL"]))
+        )
     app.extensions["housekeeper"] = None
     if start_dispatcher and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
-        app.extensions["housekeeper"] = Housekeeper(
-            data_dir,
-            interval=float(settings["HOUSEKEEPING_INTERVAL"]),
-            history_days=history_days(settings),
+        app.extensions["housekeeper"] = run_in_background(
+            app,
+            Housekeeper(
+                data_dir,
+                interval=float(settings["HOUSEKEEPING_INTERVAL"]),
+                history_days=history_days(settings),
+            ),
         )
-        app.extensions["housekeeper"].start()
     return app

@@ -15,6 +15,7 @@ from webapp import (
     add_backup_commands,
     add_log_options,
     add_user_commands,
+    background_workers,
     command_adder,
     load_settings,
     log_settings,
@@ -80,11 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         threads=args.threads,
         ident="wardsync-hub",
-        background=(
-            app.extensions["sms_dispatcher"],
-            app.extensions["housekeeper"],
-            app.extensions["edxml"],
-        ),
+        background=background_workers(app),
         reuse_port=args.reuse_port,
     )
 

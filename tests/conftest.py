@@ -4,6 +4,7 @@ a hub, a browser; the helpers they use are in tests/support/. And no quiet skips
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,28 @@ try:
     psycopg_pool.base.random = random.Random().random  # type: ignore[attr-defined]
 except ImportError:  # the postgresql extra is not installed
     pass
+
+
+# The background threads of serve (webapp/background.py). One a test leaves running keeps
+# opening the store of a data folder that is gone or reused, and logs tracebacks from its own
+# thread into later tests (on Python 3.11 formatting one parses source, which raced a test's own
+# parsing once and failed it). Whoever builds an app with them stops them: stop_background(app).
+BACKGROUND_THREADS = frozenset({"sync-worker", "sms-dispatcher", "edxml-exchange", "housekeeping"})
+
+
+@pytest.fixture(autouse=True)
+def _no_background_thread_outlives_its_test() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    left = sorted(
+        t.name
+        for t in threading.enumerate()
+        if t not in before and t.name in BACKGROUND_THREADS and t.is_alive()
+    )
+    assert not left, (
+        f"background threads still running after the test: {left}; stop the app's threads "
+        "with webapp.stop_background(app) (or the worker's stop()) before the test ends"
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from webapp import (
     install_metrics,
     install_openapi,
     load_settings,
+    run_in_background,
     session_cookie,
     token_blueprint,
 )
@@ -68,7 +69,8 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     """Build the node's app for the data folder in ``config["DATA"]`` (see ``settings.py``).
 
     With ``start_worker`` the background threads of ``serve`` run in this process: the sync
-    worker and housekeeping (``app.extensions["housekeeper"]``, to stop).
+    worker and housekeeping (``app.extensions["housekeeper"]``); whoever built the app stops them
+    with ``webapp.stop_background(app)``.
     """
     settings = load_settings(SETTINGS, PREFIX, config)
     data_dir = Path(settings["DATA"])
@@ -112,19 +114,22 @@ def create_app(config: dict[str, Any] | None = None, *, start_worker: bool = Fal
     # The deadlines and the CA bundle: a bad one is refused at start, worker or not.
     deadlines = hub_link(settings)
     if start_worker and interval > 0:
-        node.worker = SyncWorker(
-            data_dir,
-            interval=interval,
-            backoff_max=float(settings["BACKOFF_MAX"]),
-            chunk=int(settings["SYNC_CHUNK"]),
-            sync=partial(run_sync, deadlines=deadlines),
-            rotate=partial(rotate_keys, deadlines=deadlines),
+        # Each thread of serve is also in app.extensions["background"], which whoever built
+        # the app stops with stop_background (docs/operations.md, "Background threads").
+        node.worker = run_in_background(
+            app,
+            SyncWorker(
+                data_dir,
+                interval=interval,
+                backoff_max=float(settings["BACKOFF_MAX"]),
+                chunk=int(settings["SYNC_CHUNK"]),
+                sync=partial(run_sync, deadlines=deadlines),
+                rotate=partial(rotate_keys, deadlines=deadlines),
+            ),
         )
-        node.worker.start()
     app.extensions["housekeeper"] = None
     if start_worker and float(settings["HOUSEKEEPING_INTERVAL"]) > 0:
-        app.extensions["housekeeper"] = Housekeeper(
-            data_dir, interval=float(settings["HOUSEKEEPING_INTERVAL"])
+        app.extensions["housekeeper"] = run_in_background(
+            app, Housekeeper(data_dir, interval=float(settings["HOUSEKEEPING_INTERVAL"]))
         )
-        app.extensions["housekeeper"].start()
     return app

@@ -15,6 +15,7 @@ from webapp import (
     add_backup_commands,
     add_log_options,
     add_user_commands,
+    background_workers,
     command_adder,
     load_settings,
     log_settings,
@@ -73,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         threads=args.threads,
         ident="wardsync-ward",
-        background=(app.extensions["ward_node"].worker, app.extensions["housekeeper"]),
+        background=background_workers(app),
     )
     return 0
 

@@ -34,6 +34,7 @@ from .accounts import create_tables as create_account_tables
 from .admission import Admission
 from .app import BoundedJSON, browser_policy, front, install, int_arg, page_args
 from .assets import ASSET_DIR
+from .background import background_workers, run_in_background, stop_background
 from .browser import FILE_HEADERS, apply_policy, send_stored_file
 from .commands import add_backup_commands, command_adder, run_command
 from .config import WEB_SETTINGS, load_settings, session_cookie
@@ -67,6 +68,9 @@ from .usercli import add_user_commands, read_password
 
 __all__ = [
     "Admission",
+    "background_workers",
+    "run_in_background",
+    "stop_background",
     "json_body",
     "send_stored_file",
     "add_backup_commands",

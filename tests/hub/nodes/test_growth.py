@@ -32,7 +32,7 @@ from tests.support import (
     wait_until,
 )
 from tests.support.hubstore import hub_db
-from webapp import check_rate, throttle
+from webapp import background_workers, check_rate, stop_background, throttle
 
 DAY = 86400.0
 
@@ -282,16 +282,22 @@ def test_serve_runs_housekeeping_in_a_thread_of_its_own(tmp_path: Path) -> None:
     keeper = app.extensions["housekeeper"]
     try:
         assert keeper is not None and keeper._thread.daemon
+        assert background_workers(app)[-1] is keeper
         wait_until(lambda: keeper.rounds >= 1, 30, 0.05, what="a first housekeeping round")
     finally:
-        keeper.stop()
+        stop_background(app)
     assert not keeper._thread.is_alive()
+    assert background_workers(app) == []
     conn = open_hub(data)
     assert conn.execute("SELECT count(*) FROM sync_events").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 0
     conn.close()
     off = create_hub({"DATA": str(data), "HOUSEKEEPING_INTERVAL": 0}, start_dispatcher=True)
-    assert off.extensions["housekeeper"] is None
+    try:
+        assert off.extensions["housekeeper"] is None
+        assert off.extensions["housekeeper"] not in background_workers(off)
+    finally:
+        stop_background(off)
     assert create_hub({"DATA": str(data)}).extensions["housekeeper"] is None  # not serve
 
 
@@ -310,7 +316,7 @@ def test_the_wards_serve_runs_housekeeping_too(tmp_path: Path) -> None:
     try:
         wait_until(lambda: keeper.rounds >= 1, 30, 0.05, what="a first housekeeping round")
     finally:
-        keeper.stop()
+        stop_background(app)
     conn = open_ward(data)
     assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM public_lookups").fetchone()[0] == 0

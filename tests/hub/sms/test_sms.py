@@ -42,7 +42,7 @@ from tests.support import enrolled_node, hub_db, hub_token, synced_session, wait
 from ward_node.dossiers import Dossiers
 from ward_node.dossiers.sms import KINDS, notice_for
 from ward_node.store import load_clock
-from webapp import User
+from webapp import User, stop_background
 
 TOKEN = "cong-sms-bi-mat"
 CODE = "H57.19786-261127-0001"
@@ -772,7 +772,7 @@ def test_serve_runs_the_dispatcher_in_a_thread_and_stops_it(
             what="the dispatcher thread to send both notices",
         )
     finally:
-        worker.stop()
+        stop_background(app)
     assert not worker._thread.is_alive()
     conn = open_hub(tmp_path / "hub")
     try:
