@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from office import VIETNAM
+from office import VIETNAM, form_day
 from sync import NotFound, ValidationError, nfc
 
 from ..web import ConsoleForbidden, console_blueprint, console_user, db, login_required
@@ -47,15 +47,8 @@ def _unit(code: str) -> dict[str, Any]:
 
 def _form_day(name: str, label: str, *, required: bool = False) -> str | None:
     """A dd/mm/yyyy field of the posted form as an ISO date; ``None`` when left empty."""
-    text = request.form.get(name, "").strip()
-    if not text and not required:
-        return None
-    try:
-        return datetime.strptime(text, "%d/%m/%Y").date().isoformat()
-    except ValueError:
-        raise ValidationError(
-            f"{label} phải có dạng ngày/tháng/năm, ví dụ 01/07/2025.", field=name
-        ) from None
+    day = form_day(request.form.get(name, ""), name, label, required=required)
+    return day.isoformat() if day else None
 
 
 def _unit_form(*, ending: bool = False) -> dict[str, Any]:
