@@ -45,6 +45,8 @@ APPLICANT_INPUT = obj(
         "address": NULLABLE_STRING,
         "email": NULLABLE_STRING,
         "birth_year": {"type": ["integer", "null"]},
+        # Checked against the CCCD, never stored (docs/domain.md, "Personal ID numbers").
+        "sex": {"enum": ["nam", "nữ", None]},
     },
     ["full_name"],
 )

@@ -164,7 +164,7 @@ def new_dossier() -> Any:
             "notes": form.get("notes"),
             "applicant": {
                 key: form.get(f"applicant_{key}")
-                for key in ("full_name", "id_number", "birth_year", "phone", "address", "email")
+                for key in ("full_name", "id_number", "birth_year", "sex", "phone", "address", "email")
             },
         }
         upload = request.files.get("file")

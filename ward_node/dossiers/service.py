@@ -174,9 +174,12 @@ class Dossiers:
         phone, _warning = normalize_phone(raw.get("phone"))
         email = str(raw.get("email") or "").strip() or None
         address = nfc(str(raw.get("address") or "")).strip() or None
+        # The sex, when the desk gives it, only checks the CCCD's century digit; the number
+        # carries it, so the record keeps no copy (docs/domain.md, "People").
+        sex = str(raw.get("sex") or "").strip() or None
         return {
             "full_name": normalize_name(str(raw.get("full_name") or "")),
-            "id_number": validate_id_number(raw.get("id_number"), birth_year),
+            "id_number": validate_id_number(raw.get("id_number"), birth_year, sex),
             "birth_year": birth_year,
             "phone": phone,
             "address": address,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.support import Api
+from tests.support import Api, csrf_of, ward_login
 
 BIRTH = {"procedure_code": "1.001193", "channel": "in_person"}
+PAPER = {"": "1", "-form": "original", "-count": "1"}  # the first paper ticked on the page
 
 
 def _create(api: Api, name: str = "Nguyễn Văn Đức", **applicant: str) -> dict:
@@ -60,6 +61,43 @@ def test_schema_violation_is_422_naming_the_field_and_changes_nothing(
     with _store(ward_app) as conn:
         assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM counters").fetchone()[0] == 0
+
+
+def test_a_declared_sex_is_checked_against_the_cccd_and_never_stored(
+    api: Api, client, ward_app: Flask
+) -> None:
+    # 046 0 90 …: the century digit 0 is a man born in the 1900s (docs/domain.md).
+    man = {"full_name": "Lê Văn A", "id_number": "046090001234", "birth_year": 1990}
+    for sex, field in (("nữ", "applicant.id_number"), ("khác", "applicant.sex")):
+        resp = api.post("/dossiers", json={**BIRTH, "applicant": {**man, "sex": sex}})
+        assert resp.status_code == 422, sex
+        assert resp.get_json()["error"]["field"] == field
+    ward_login(client)
+    page = client.get("/dossiers/new").get_data(as_text=True)
+    assert '<select id="applicant_sex" name="applicant_sex"' in page
+    form = {
+        "csrf_token": csrf_of(page),
+        "procedure_code": BIRTH["procedure_code"],
+        "channel": "in_person",
+        **{f"applicant_{key}": str(value) for key, value in man.items()},
+        "applicant_sex": "nữ",
+        **{f"{BIRTH['procedure_code']}/paper-0{key}": value for key, value in PAPER.items()},
+    }
+    refused = client.post("/dossiers/new", data=form)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "ứng với giới tính nam" in text
+    assert 'id="applicant_id_number" name="applicant_id_number"' in text
+    assert '<option value="nữ" selected>' in text  # what was typed stays on the form
+    with _store(ward_app) as conn:
+        assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
+    accepted = client.post("/dossiers/new", data={**form, "applicant_sex": "nam"})
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)
+    blank = _create(api, **{**man, "sex": "", "full_name": "Lê Văn B"})
+    stored = _create(api, **{**man, "sex": "nam", "full_name": "Lê Văn C"})["applicant"]
+    assert "sex" not in stored and "sex" not in blank["applicant"]
+    with _store(ward_app) as conn:
+        rows = [r[0] for r in conn.execute("SELECT applicant FROM dossier")]
+        assert len(rows) == 3 and not any('"sex"' in row for row in rows)
 
 
 def test_first_transitions_and_409_when_not_allowed(client, ward_app: Flask) -> None:
