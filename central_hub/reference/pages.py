@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from office import VIETNAM, form_day
+from office import PAPER_FORMS, VIETNAM, form_day
 from sync import NotFound, ValidationError, nfc
 
 from ..web import ConsoleForbidden, console_blueprint, console_user, db, login_required
@@ -39,6 +39,12 @@ PAPER_KINDS = {
     "original_or_copy": "Bản chính hoặc bản sao",
 }
 DAY_KINDS = {"holiday": "Ngày nghỉ", "workday": "Ngày làm bù"}
+# How the fee grows with what is handed in (schemas/procedure.json, "fee_rule").
+FEE_BASES = {
+    "case": "Mỗi hồ sơ một lần",
+    "copy": "Theo số bản nộp",
+    "page": "Theo số trang của mỗi bản (chứng thực bản sao)",
+}
 
 
 def actor() -> str:
@@ -104,6 +110,11 @@ def parse_papers(text: str) -> list[dict[str, Any]]:
     return papers
 
 
+def _paper_list(papers: list[dict[str, Any]] | None) -> list[tuple[str, str | None, int]]:
+    """Papers as what they mean: name, kind, sets (one when not said)."""
+    return [(p["name"], p.get("kind"), int(p.get("sets") or 1)) for p in papers or []]
+
+
 def _number(name: str, label: str, *, whole: bool) -> int | float:
     text = request.form.get(name, "").strip().replace(" ", "").replace(",", ".")
     try:
@@ -113,10 +124,38 @@ def _number(name: str, label: str, *, whole: bool) -> int | float:
     return int(value) if not whole and float(value).is_integer() else value
 
 
+def _fee_rule() -> dict[str, Any] | None:
+    """The posted form's rule of the fee: ``None`` for once a dossier, else the schema's
+    ``fee_rule`` (the copies it counts, and by the page its first pages, rate and cap)."""
+    form = request.form
+    basis = form.get("fee_basis", "case")
+    if basis not in FEE_BASES:
+        raise ValidationError(
+            f"Cách tính lệ phí phải là một trong: {', '.join(FEE_BASES.values())}.",
+            field="fee_basis",
+        )
+    if basis == "case":
+        return None
+    forms = [key for key in PAPER_FORMS if key in form.getlist("fee_forms")]
+    if not forms:
+        raise ValidationError(
+            "Lệ phí tính theo bản hay theo trang: hãy chọn dạng giấy tờ được tính "
+            f"({', '.join(PAPER_FORMS.values()).lower()}).",
+            field="fee_forms",
+        )
+    rule: dict[str, Any] = {"basis": basis, "forms": forms}
+    if basis == "page":
+        rule["first_pages"] = _number("fee_first_pages", "Số trang đầu", whole=True)
+        rule["next_rate"] = _number("fee_next_rate", "Lệ phí mỗi trang tiếp theo", whole=True)
+        cap = form.get("fee_cap", "").strip()
+        rule["cap"] = _number("fee_cap", "Mức thu tối đa mỗi bản", whole=True) if cap else None
+    return rule
+
+
 def _procedure_form() -> dict[str, Any]:
     """The procedure fields of the posted form (the schema checks the rest)."""
     form = request.form
-    return {
+    fields = {
         "name": nfc(form.get("name", "")).strip(),
         "limit_value": _number("limit_value", "Thời hạn", whole=False),
         "limit_unit": form.get("limit_unit", ""),
@@ -126,6 +165,14 @@ def _procedure_form() -> dict[str, Any]:
         "active": form.get("active") == "1",
         "papers": parse_papers(form.get("papers", "")),
     }
+    # A form without these inputs (a page left open across the upgrade that added them)
+    # leaves the stored values as they are, rather than clearing them.
+    if "fee_basis" in form:
+        fields["fee_rule"] = _fee_rule()
+    if "legal_basis" in form:
+        # Printed on the refusal (form 03) and the stop notice (form 05): docs/domain.md.
+        fields["legal_basis"] = nfc(form["legal_basis"]).strip() or None
+    return fields
 
 
 def _edit_page(item: dict[str, Any] | None, status: int = 200) -> Any:
@@ -137,6 +184,8 @@ def _edit_page(item: dict[str, Any] | None, status: int = 200) -> Any:
         limit_units=LIMIT_UNITS,
         supplement_rules=SUPPLEMENT_RULES,
         paper_kinds=PAPER_KINDS,
+        fee_bases=FEE_BASES,
+        paper_forms=PAPER_FORMS,
         limit_text=limit_text,
     ), status
 
@@ -182,7 +231,12 @@ def procedure(code: str) -> Any:
     if user is None or user.role != "admin":
         raise ConsoleForbidden("Tài khoản của bạn không có quyền làm việc này.")
     try:
-        reference_edit.put_procedures(db(), [{"code": code, **_procedure_form()}], actor=actor())
+        fields = _procedure_form()
+        if _paper_list(fields["papers"]) == _paper_list(item.get("papers")):
+            # The same papers as typed back (one set is one set, said or not): no change to
+            # send to every ward.
+            fields["papers"] = item.get("papers")
+        reference_edit.put_procedures(db(), [{"code": code, **fields}], actor=actor())
     except ValidationError as err:
         flash(err.message, "error")
         return _edit_page(item, 422)

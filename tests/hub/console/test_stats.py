@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,67 @@ def test_an_administrator_edits_a_procedure_and_adds_one(tmp_path: Path, hub: Fl
     assert resp.status_code == 302, resp.text
     added = {p["code"]: p for p in _catalogue(tmp_path)}["9.999"]
     assert added["active"] is True and added["limit_unit"] == "calendar_days"
+
+
+def _submitted(page: str) -> dict[str, Any]:
+    """What a browser sends for the page's procedure form as it stands (lxml reads it as one)."""
+    import lxml.html
+
+    form = next(f for f in lxml.html.fromstring(page).forms if "name" in f.fields)
+    fields: dict[str, Any] = {}
+    for name, value in form.form_values():
+        fields.setdefault(name, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+
+
+def test_an_administrator_sets_how_the_fee_grows_and_the_legal_basis(
+    tmp_path: Path, hub: FlaskClient
+) -> None:
+    code = "2.000815"  # attested copies: by the page of each copy (Circular 226/2016/TT-BTC)
+    before = {p["code"]: p for p in _catalogue(tmp_path)}[code]
+    assert before["fee_rule"]["basis"] == "page" and before["legal_basis"]
+    console_login(hub, tmp_path / "hub")
+    path = f"/console/thu-tuc/{code}"
+    page = hub.get(path).text
+    shown = _submitted(page)
+    assert shown["fee_basis"] == "page" and shown["fee_forms"] == "copy"
+    assert (shown["fee_first_pages"], shown["fee_next_rate"], shown["fee_cap"]) == (
+        "2",
+        "1000",
+        "200000",
+    )
+    assert shown["legal_basis"] == before["legal_basis"]
+    # Saving the page as it stands changes nothing.
+    assert hub.post(path, data=shown).status_code == 302
+    assert {p["code"]: p for p in _catalogue(tmp_path)}[code] == before
+
+    by_copy = {**shown, "fee_basis": "copy", "fee_forms": ["certified_copy", "copy"]}
+    by_copy["legal_basis"] = "Nghị định 23/2015/NĐ-CP\u0301"  # a combining mark typed apart
+    assert hub.post(path, data=by_copy).status_code == 302
+    saved = {p["code"]: p for p in _catalogue(tmp_path)}[code]
+    assert saved["fee_rule"] == {"basis": "copy", "forms": ["copy", "certified_copy"]}
+    assert saved["legal_basis"] == unicodedata.normalize("NFC", by_copy["legal_basis"])
+
+    for wrong, field in (
+        ({"fee_basis": "page", "fee_forms": []}, "fee_forms"),
+        ({"fee_basis": "page", "fee_next_rate": "một nghìn"}, "fee_next_rate"),
+        ({"fee_basis": "theo-ý"}, "fee_basis"),
+        ({"fee_basis": "page", "fee_cap": "-5"}, "fee_rule"),
+    ):
+        resp = hub.post(path, data={**by_copy, "csrf_token": _form(hub, path), **wrong})
+        assert resp.status_code == 422, (wrong, resp.text)
+        assert {p["code"]: p for p in _catalogue(tmp_path)}[code] == saved, field
+
+    once = {**_submitted(hub.get(path).text), "fee_basis": "case", "legal_basis": " "}
+    assert hub.post(path, data=once).status_code == 302
+    saved = {p["code"]: p for p in _catalogue(tmp_path)}[code]
+    assert saved.get("fee_rule") is None and saved.get("legal_basis") is None
+    # A form from before these inputs (no fee_basis, no legal_basis) leaves them alone.
+    assert hub.post(path, data={**by_copy, "csrf_token": _form(hub, path)}).status_code == 302
+    stale = {k: v for k, v in by_copy.items() if not k.startswith(("fee_", "legal_"))}
+    assert hub.post(path, data={**stale, "csrf_token": _form(hub, path)}).status_code == 302
+    kept = {p["code"]: p for p in _catalogue(tmp_path)}[code]
+    assert kept["fee_rule"] == {"basis": "copy", "forms": ["copy", "certified_copy"]}
 
 
 def test_an_administrator_adds_and_deletes_a_day_off(tmp_path: Path, hub: FlaskClient) -> None:
