@@ -39,6 +39,8 @@ from .rules import CHANNELS, RETURN_METHODS, STATUS_NAMES, STEP_NAMES
 from .service import Dossiers, staff
 
 bp = Blueprint("pages", __name__)
+# The applicant's fields of the reception form, named applicant_<field>.
+APPLICANT_FIELDS = ("full_name", "id_number", "birth_year", "sex", "phone", "address", "email")
 # The base template names the conflict list ``pages.open_conflicts``: it rides on this blueprint.
 add_conflict_pages(bp)
 
@@ -162,10 +164,7 @@ def new_dossier() -> Any:
             "procedure_code": code,
             "channel": form.get("channel") or "in_person",
             "notes": form.get("notes"),
-            "applicant": {
-                key: form.get(f"applicant_{key}")
-                for key in ("full_name", "id_number", "birth_year", "sex", "phone", "address", "email")
-            },
+            "applicant": {key: form.get(f"applicant_{key}") for key in APPLICANT_FIELDS},
         }
         upload = request.files.get("file")
         try:
