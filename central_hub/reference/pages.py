@@ -155,7 +155,7 @@ def _fee_rule() -> dict[str, Any] | None:
 def _procedure_form() -> dict[str, Any]:
     """The procedure fields of the posted form (the schema checks the rest)."""
     form = request.form
-    fields = {
+    fields: dict[str, Any] = {
         "name": nfc(form.get("name", "")).strip(),
         "limit_value": _number("limit_value", "Thời hạn", whole=False),
         "limit_unit": form.get("limit_unit", ""),
