@@ -155,8 +155,6 @@ def test_a_ward_sends_to_the_province_and_sees_its_status(
     wait_until(lambda: outside().get("revoked_at"), 60, interval=0.5, what="revoked_at")
     assert len(revoked()) == 1 and len(written()) == 1
     page.reload()
-    expect(row.locator(f'[data-revoked="{PROVINCE}"]')).to_contain_text(
-        "Đã gửi thông báo thu hồi"
-    )
+    expect(row.locator(f'[data-revoked="{PROVINCE}"]')).to_contain_text("Đã gửi thông báo thu hồi")
     page.screenshot(path=str(SHOTS / "ward-outside-revoked.png"), full_page=True)
     context.close()
