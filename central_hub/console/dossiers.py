@@ -13,10 +13,9 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from office import VIETNAM, display_phone, is_overdue, normalize_phone
+from office import VIETNAM, display_phone, form_day, is_overdue, normalize_phone
 from sync import NotFound, Replica, SyncError, ValidationError, fold, labels
 
-from ..dossiers.stats import parse_day
 from ..files import blob_store, file_response
 from ..store import conflicts as stored_conflicts
 from ..store import dossier_search, records
@@ -67,15 +66,8 @@ def classify(text: str) -> tuple[str | None, str | None]:
 
 
 def _local_day_start(text: str, field: str, label: str) -> datetime | None:
-    if not text.strip():
-        return None
-    try:
-        day = parse_day(text)
-    except ValueError:
-        raise ValidationError(
-            f"{label} phải có dạng ngày/tháng/năm, ví dụ 01/12/2026.", field=field
-        ) from None
-    return datetime.combine(day, time(0), VIETNAM)
+    day = form_day(text, field, label)
+    return None if day is None else datetime.combine(day, time(0), VIETNAM)
 
 
 def _query(args: Any, now: datetime) -> dossier_search.DossierQuery:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from office import VIETNAM
+from office import VIETNAM, form_day
 from sync import ValidationError
 
 from ..dossiers import overdue as overdue_data
@@ -29,13 +29,12 @@ bp = console_blueprint("console_stats", __name__, "/console")
 def _period() -> tuple[date, date, date]:
     """The period of ``?from=&to=`` (dd/mm/yyyy), by default this month so far; and today."""
     today = datetime.now(VIETNAM).date()
-    try:
-        first = city_stats.parse_day(request.args.get("from") or today.strftime("01/%m/%Y"))
-        last = city_stats.parse_day(request.args.get("to") or today.strftime("%d/%m/%Y"))
-    except ValueError:
-        raise ValidationError(
-            "Ngày phải có dạng ngày/tháng/năm, ví dụ 01/03/2026.", field="from"
-        ) from None
+    first = form_day(
+        request.args.get("from") or today.strftime("01/%m/%Y"), "from", "Từ ngày", required=True
+    )
+    last = form_day(
+        request.args.get("to") or today.strftime("%d/%m/%Y"), "to", "Đến ngày", required=True
+    )
     if last < first:
         raise ValidationError("Ngày kết thúc phải sau ngày bắt đầu.", field="to")
     return first, last, today

@@ -34,7 +34,6 @@ __all__ = [
     "DirectiveLine",
     "WardLine",
     "directive_lines",
-    "parse_day",
     "to_csv",
     "to_xlsx",
     "ward_lines",
@@ -80,11 +79,6 @@ class DirectiveLine:
     done: int = 0
     open: int = 0
     overdue: int = 0
-
-
-def parse_day(text: str) -> date:
-    """``dd/mm/yyyy`` as a date; raises :class:`ValueError` otherwise."""
-    return datetime.strptime(text.strip(), "%d/%m/%Y").date()
 
 
 def _day(value: Any) -> date | None:

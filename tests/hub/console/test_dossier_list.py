@@ -143,7 +143,7 @@ def test_an_unknown_cccd_finds_nothing_and_says_what_to_try(seeded: FlaskClient)
     ("args", "field", "words"),
     [
         ({"q": "12345"}, "f-q", "không phải số định danh cá nhân"),
-        ({"from": "31/02/2026"}, "f-from", "phải có dạng ngày/tháng/năm"),
+        ({"from": "31/02/2026"}, "f-from", "phải ghi theo dạng ngày/tháng/năm"),
         ({"from": "20/11/2026", "to": "01/11/2026"}, "f-to", "phải cùng ngày hoặc sau"),
         ({"status": "42"}, "f-status", "Hãy chọn trạng thái"),
     ],

@@ -183,7 +183,7 @@ def test_an_administrator_ends_a_unit_and_the_ward_stops_offering_it(
         # ...and the server refuses a day that does not exist, in words.
         field.fill("31/02/2026")
         page.get_by_role("button", name="Kết thúc hiệu lực").click()
-        expect(page.get_by_role("alert")).to_contain_text("phải có dạng ngày/tháng/năm")
+        expect(page.get_by_role("alert")).to_contain_text("phải ghi theo dạng ngày/tháng/năm")
         page.screenshot(path=str(cluster.root / "unit-error.png"), full_page=True)
         assert hub_query(cluster.hub_data, "SELECT valid_to FROM unit WHERE code = ?", MERGED) == [
             (None,)
