@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal, overload
 from zoneinfo import ZoneInfo
 
 import qrcode
@@ -81,6 +81,14 @@ def qr_svg(text: str, label: str) -> str:
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg).replace(' id="qr-path"', "")
     named = f'<svg class="qr" role="img" aria-label="{html.escape(label, quote=True)}" '
     return svg.replace("<svg ", named, 1)
+
+
+@overload
+def form_day(text: str, field: str, label: str, *, required: Literal[True]) -> date: ...
+
+
+@overload
+def form_day(text: str, field: str, label: str, *, required: bool = False) -> date | None: ...
 
 
 def form_day(text: str, field: str, label: str, *, required: bool = False) -> date | None:

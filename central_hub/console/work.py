@@ -17,10 +17,11 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from office import SCHEDULED, VIETNAM, WEEKDAYS, form_day, schedule_rows, to_ics
-from sync import NotFound, ValidationError, labels
+from sync import Conflict, NotFound, ValidationError, labels
 
 from ..city import documents as documents_api
 from ..city import meetings as meetings_api
+from ..city import outside
 from ..files import blob_store, file_response
 from ..portal.submission import MAX_SCAN_BYTES, MAX_SCANS
 from ..reference.data import CITY
@@ -116,16 +117,40 @@ def documents() -> Any:
 @bp.get("/van-ban/<doc_id>")
 @login_required()
 def document(doc_id: str) -> Any:
-    """One document with each addressee's status and the times of its steps."""
+    """One document with each addressee's status and the times of its steps, its outside
+    agencies' (edXML: sent, status reported, revocation sent), and, for an administrator, the
+    recall of the city office's own."""
+    doc = documents_api.document(doc_id, console_user())
     return render_template(
         "console/work_document.html",
-        doc=documents_api.document(doc_id, console_user()),
+        doc=doc,
+        outside=outside.agencies(doc),
+        own=doc["unit"] == state().unit and (doc.get("direction") or "outgoing") == "outgoing",
         received=_received,
         file_size=file_size,
         urgencies=labels("document", "urgency"),
         secrecies=labels("document", "secrecy"),
         competences=labels("document", "signing_competence"),
     )
+
+
+@bp.post("/van-ban/<doc_id>/thu-hoi")
+@login_required("admin")
+def recall_document(doc_id: str) -> Any:
+    """Recall the city office's document (``outside.recall``): the wards see it recalled on
+    their next sync; the outside agencies it went to get a revocation message."""
+    now = datetime.now(VIETNAM).isoformat(timespec="seconds")
+    try:
+        outside.recall(doc_id, request.form.get("reason"), console_user(), now)
+    except (ValidationError, Conflict) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(
+            "Đã thu hồi văn bản. Các phường thấy ở lần đồng bộ tới; cơ quan ngoài hệ thống đã "
+            "nhận văn bản được gửi thông báo thu hồi qua trục liên thông.",
+            "ok",
+        )
+    return redirect(url_for("console_work.document", doc_id=doc_id))
 
 
 def _document_form(form: MultiDict[str, str] | None, error: ValidationError | None = None) -> Any:

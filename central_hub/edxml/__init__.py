@@ -1,10 +1,11 @@
 """Document exchange with agencies outside the city as edXML messages (QCVN 102:2016/BTTTT;
 docs/edxml.md): reading a message safely (``message.py``), taking it in (``inbound.py``),
-writing messages out (``build.py``, ``outbound.py``), XML signatures (``signature.py``), the
+writing messages out (``build.py``, ``outbound.py``; revocations of recalled documents,
+``revocation.py``), XML signatures (``signature.py``), the
 city office's clerk on documents from outside (``clerk.py``), the drop folders' worker
 (``worker.py``), the API (``api.py``) and the console's pages (``pages.py``)."""
 
-from . import clerk, inbound, outbound
+from . import clerk, inbound, outbound, revocation
 from .api import bp as api_bp
 from .message import EdxmlRefused, parse
 from .pages import bp as pages_bp
@@ -20,5 +21,6 @@ __all__ = [
     "inbound",
     "outbound",
     "parse",
+    "revocation",
     "run_once",
 ]

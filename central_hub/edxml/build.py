@@ -29,6 +29,8 @@ STATUS_TEXTS = {
     "04": "Đã phân công xử lý",
     "05": "Đang xử lý",
     "06": "Đã hoàn thành xử lý",
+    "15": "Đồng ý thu hồi",
+    "16": "Từ chối thu hồi",
 }
 
 
@@ -94,7 +96,9 @@ def document_message(
     reason: str | None = None,
 ) -> Any:
     """The document message of ``doc`` (a ``document`` record) from ``sender`` to
-    ``recipients``, ``files`` (attachment record, bytes) embedded; its tree, unsigned."""
+    ``recipients``, ``files`` (attachment record, bytes) embedded; its tree, unsigned. With
+    ``business_type`` 1 (revocation) it carries the ``Bussiness`` part and ``reason``; the
+    document's identity (Code, PromulgationInfo, From, DocumentId) is the same."""
     root, envelope, header = _skeleton()
     message = _e(header, "MessageHeader")
     _from(message, sender)
@@ -131,17 +135,19 @@ def document_message(
         _e(message, "SteeringType", doc["steering_type"])
     key = document_key(sender.organ_id, date.fromisoformat(doc["issued_on"]), doc["symbol"])
     _e(message, "DocumentId", key)
-    if business_type:
-        business = _e(message, "Bussiness")  # the platform SDK's spelling
-        _e(business, "BussinessDocType", business_type)
-        _e(business, "BussinessDocReason", reason or "")
-        replaced = _e(business, "ReplacementInfoList")
-        info_node = _e(replaced, "ReplacementInfo")
-        _e(info_node, "DocumentId", key)
     trace = _e(header, "TraceHeaderList")
     step = _e(trace, "TraceHeader")
     _e(step, "OrganId", sender.organ_id)
     _e(step, "Timestamp", _stamp())
+    if business_type:
+        # The business part where the platform's SDK writes it, beside the TraceHeader, in
+        # its spelling ("Bussiness"); its DocumentId names the document concerned, as the
+        # message's own does (docs/edxml.md, "Revocations out").
+        business = _e(trace, "Bussiness")
+        _e(business, "DocumentId", key)
+        _e(business, "BussinessDocType", business_type)
+        _e(business, "BussinessDocReason", reason or "")
+        _e(business, "Paper", 0)
     _placeholder(header)
     body = _e(envelope, "edXMLBody")
     manifest = _e(body, "edXMLManifest", None)

@@ -145,11 +145,12 @@ def _addressed(conn: Any, msg: Message) -> list[str]:
 
 def _named(conn: Any, msg: Message, unit: str) -> list[dict[str, Any]]:
     """The documents of ``unit`` a revocation, update or replacement names; 404 when none."""
-    keys = msg.replaces or [k for k in (msg.doc_key, msg.platform_id) if k]
+    named = (msg.doc_key, msg.platform_id, msg.business_document_id)
+    keys = msg.replaces or list(dict.fromkeys(k for k in named if k))
     found = []
     for key in keys:
         row = store.find_document(conn, [key])
-        if row is not None and row["addressed_unit"] == unit:
+        if row is not None and row["addressed_unit"] == unit and row not in found:
             found.append(row)
     if not found:
         raise NotFound(

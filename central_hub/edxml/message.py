@@ -92,6 +92,7 @@ class Message:
     business_type: int = 0
     business_reason: str | None = None
     replaces: list[str] = field(default_factory=list)
+    business_document_id: str | None = None
     platform_id: str | None = None
     response_for: str | None = None
     status_code: str | None = None
@@ -355,10 +356,18 @@ def _document(msg: Message, header: Any, root: Any) -> Message:
     msg.steering_type = _int(_text(header, "SteeringType"))
     msg.platform_id = _text(header, "DocumentId")
     msg.response_for = _text(header, "ResponseFor", "DocumentId")
-    # The platform's SDK spells it "Bussiness"; the standard's text "Business": take both.
-    business = _find(header, "Bussiness")
-    if business is None:
-        business = _find(header, "Business")
+    # The platform's SDK spells it "Bussiness", the standard's text "Business": take both;
+    # the SDK writes it in TraceHeaderList, some systems in MessageHeader: take either.
+    trace = _find(root, "edXMLEnvelope", "edXMLHeader", "TraceHeaderList")
+    business = next(
+        (
+            found
+            for place in (header, trace)
+            for name in ("Bussiness", "Business")
+            if (found := _find(place, name)) is not None
+        ),
+        None,
+    )
     if business is not None:
         btype = _text(business, "BussinessDocType") or _text(business, "BusinessDocType")
         kind = _int(btype) if btype is not None else 0
@@ -372,6 +381,7 @@ def _document(msg: Message, header: Any, root: Any) -> Message:
         msg.business_reason = _text(business, "BussinessDocReason") or _text(
             business, "BusinessDocReason"
         )
+        msg.business_document_id = _text(business, "DocumentId")
         replaced = _find(business, "ReplacementInfoList")
         if replaced is not None:
             for info in replaced.findall(f"{{{NS}}}ReplacementInfo"):

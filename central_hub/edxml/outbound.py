@@ -8,7 +8,8 @@
   status messages of documents from outside whose status moved: 03 when the addressee
   registered it, 04 when it was assigned (at the city office: forwarded to wards), 06 when it
   was finished (at the city office: when the lead ward of a forward finished it), 02 with the
-  reason when refused. 01 is written on arrival (:func:`arrived`).
+  reason when refused. 01 is written on arrival (:func:`arrived`). Once the sender revoked or
+  replaced the document, only 15 or 16 (its addressee agreed to or refused the recall) are.
 
 A status message is claimed in the store, written to a temporary file and renamed into the
 outbox (a connector never reads half a file), and the claim commits after: a crash between
@@ -37,7 +38,7 @@ from ..store import capture
 from ..store import edxml as store
 from ..web import db, state, unit_names
 from . import ward_statuses
-from .build import Organ, document_message, finish, status_message
+from .build import STATUS_TEXTS, Organ, document_message, finish, status_message
 from .context import hub_organ, now_iso
 from .message import document_key
 from .signature import SIGNED, UNSIGNED, load_signer
@@ -89,7 +90,7 @@ def sender_of(unit: str) -> Organ:
     return Organ(hub_organ(), state().name or unit)
 
 
-def _document(doc_id: str) -> dict[str, Any]:
+def document_record(doc_id: str) -> dict[str, Any]:
     found = select_records(db(), "document", "WHERE id = ?", (doc_id,))
     if not found:
         raise NotFound("Không có văn bản này.")
@@ -100,7 +101,7 @@ def document_edxml(doc_id: str, to: list[str] | None = None) -> tuple[bytes, dic
     """The document message of the released outgoing document ``doc_id`` to ``to`` (its
     ``edxml_to`` when not given) and the document; :class:`Conflict` when it cannot go out (a
     draft, a secret document, an incoming one, no outside addressee)."""
-    doc = _document(doc_id)
+    doc = document_record(doc_id)
     if (doc.get("direction") or "outgoing") != "outgoing" or doc.get("status") not in (
         None,
         "released",
@@ -151,15 +152,18 @@ def _write(name: str, data: bytes) -> Path:
     return out / name
 
 
-def _file_name(kind: str, code: str, doc: dict[str, Any], message_id: str) -> str:
+def file_name(kind: str, code: str, doc: dict[str, Any], message_id: str) -> str:
+    """The outbox name of a message: ``<time>-<kind>-<code>-<symbol>-<id>.edxml``."""
     safe = "".join(c if c.isalnum() else "-" for c in str(doc.get("symbol") or "")).strip("-")
     stamp = now_iso()[:19].replace(":", "").replace("-", "")
     return f"{stamp}-{kind}-{code}-{safe[:40] or 'van-ban'}-{message_id[-12:]}.edxml"
 
 
-def _record(
+def message_row(
     doc: dict[str, Any], kind: str, code: str, data: bytes, to: str, key: str, note: str
 ) -> dict[str, Any]:
+    """The ``edxml_messages`` row of a message written out about ``doc`` (its bytes stored in
+    the blob store)."""
     from sync import new_id
 
     return {
@@ -180,6 +184,12 @@ def _record(
     }
 
 
+def write_file(name: str, data: bytes) -> Path:
+    """``data`` into the outbox as ``name``, whole or not at all (temporary name, fsync,
+    rename)."""
+    return _write(name, data)
+
+
 def write_document(doc_id: str) -> str | None:
     """Write the document message of ``doc_id`` to the outbox, once; returns the file's name,
     or None when it was claimed before (by an earlier round, another process, or before a
@@ -187,9 +197,9 @@ def write_document(doc_id: str) -> str | None:
     data, doc = document_edxml(doc_id)
     sender = sender_of(doc["unit"])
     key = document_key(sender.organ_id, date.fromisoformat(doc["issued_on"]), doc["symbol"])
-    row = _record(doc, "document", "0", data, ",".join(doc.get("edxml_to") or []), key, "")
+    row = message_row(doc, "document", "0", data, ",".join(doc.get("edxml_to") or []), key, "")
     row["organ_from"] = sender.organ_id
-    name = _file_name("vanban", "0", doc, row["id"])
+    name = file_name("vanban", "0", doc, row["id"])
     row["file_name"] = name
     conn = db()
     with atomic(conn):
@@ -234,7 +244,7 @@ def write_status(doc_id: str, code: str, description: str | None = None) -> str 
     info = store.document_info(conn, doc_id)
     if info is None:
         raise NotFound("Văn bản này không đến từ trục liên thông.")
-    doc = _document(doc_id)
+    doc = document_record(doc_id)
     sender = organ_of_unit(info["addressed_unit"])
     answered = {
         "organ_id": info["organ_from"],
@@ -247,11 +257,11 @@ def write_status(doc_id: str, code: str, description: str | None = None) -> str 
     data = finish(
         status_message(sender, answered, code, description=description, staff=staff), signer()
     )
-    row = _record(
+    row = message_row(
         doc, "status", code, data, info["organ_from"], answered["doc_key"], description or ""
     )
     row["organ_from"] = sender.organ_id
-    name = _file_name("trangthai", code, doc, row["id"])
+    name = file_name("trangthai", code, doc, row["id"])
     row["file_name"] = name
     with atomic(conn):
         if not store.mark_status_sent(conn, doc_id, code, row["id"], row["at"]):
@@ -298,6 +308,17 @@ def wanted_codes(
     return out
 
 
+def recall_codes(receipt: dict[str, Any] | None) -> list[tuple[str, str | None]]:
+    """What an addressee answered to the revocation of a document from outside: 15 (agreed)
+    or 16 (refused), with its note. A revoked document's other statuses (03, 04, 06, 02) are
+    no longer written (docs/edxml.md, "Statuses")."""
+    if receipt is None or receipt["status_code"] not in ("15", "16"):
+        return []
+    code = receipt["status_code"]
+    note = receipt.get("note")
+    return [(code, f"{STATUS_TEXTS[code]}: {note}" if note else None)]
+
+
 def _finish_forwarded(doc_id: str) -> None:
     """At the city office: the outside document is done when the lead ward of a forward has
     finished its copy; the city's own receipt says so."""
@@ -341,7 +362,9 @@ def exchange_round() -> dict[str, int]:
             _finish_forwarded(doc_id)
         sent = store.statuses_sent(conn, doc_id)
         receipt = _receipt(doc_id, info["addressed_unit"])
-        for code, description in wanted_codes(receipt, unit_names()):
+        recalled = bool(info["revoked_at"] or info["replaced_by"])
+        wanted = recall_codes(receipt) if recalled else wanted_codes(receipt, unit_names())
+        for code, description in wanted:
             if code not in sent and write_status(doc_id, code, description):
                 done["statuses"] += 1
     return done

@@ -1,8 +1,8 @@
 """What the hub tells a ward about its own document sent to agencies outside the city
 (docs/edxml.md, "A ward's documents"): the document's synced ``edxml_statuses`` field, per
-OrganId of its ``edxml_to``, says when its document message went to the outbox (``sent_at``)
-and the last status that agency reported (``status_code``, ``description``, ``staff``,
-``at``). The hub is its only writer; the ward reads it after its next sync. The hub's own
+OrganId of its ``edxml_to``, says when its document message went to the outbox (``sent_at``),
+when the revocation of a recalled one went (``revoked_at``) and the last status that agency
+reported (``status_code``, ``description``, ``staff``, ``at``). The hub is its only writer; the ward reads it after its next sync. The hub's own
 record of the same is its ``edxml_statuses`` table and messages (``central_hub/store/edxml.py``):
 this field is a copy for the ward, never read back by the exchange.
 """
@@ -39,6 +39,18 @@ def sent(conn: Any, doc: dict[str, Any], at: str, names: dict[str, str]) -> None
         entry = statuses.setdefault(organ, {})
         entry.setdefault("organ_name", names.get(organ) or None)
         entry["sent_at"] = at
+    _write(conn, doc, statuses)
+
+
+def revoked(conn: Any, doc: dict[str, Any], organs: list[str], at: str) -> None:
+    """The revocation of the ward's recalled document ``doc`` to each of ``organs`` was
+    claimed for the outbox at ``at`` (docs/edxml.md, "Revocations out")."""
+    statuses = _current(conn, doc["id"])
+    names = doc.get("edxml_to_names") or {}
+    for organ in organs:
+        entry = statuses.setdefault(organ, {})
+        entry.setdefault("organ_name", names.get(organ) or None)
+        entry["revoked_at"] = at
     _write(conn, doc, statuses)
 
 

@@ -1,7 +1,7 @@
 """The edXML exchange of ``serve`` (docs/edxml.md, "Drop folders"): every ``EDXML_INTERVAL``
 seconds a daemon thread takes the messages a platform connector dropped in
 ``DATA/edxml/inbox`` and writes what is due to ``DATA/edxml/outbox``
-(``outbound.exchange_round``).
+(``outbound.exchange_round``, ``revocation.revocation_round``).
 
 A file is taken when it is a regular file whose name does not start with ``.`` nor end with
 ``.tmp`` or ``.part`` (a connector writes under such a name and renames), at most
@@ -29,6 +29,7 @@ from sync import SyncError
 
 from .inbound import take
 from .outbound import INBOX, exchange_round, folder
+from .revocation import revocation_round
 
 log = logging.getLogger("central_hub.edxml")
 FILES_PER_ROUND = 50
@@ -92,10 +93,12 @@ def take_inbox(limit_bytes: int) -> dict[str, int]:
 
 
 def run_once(app: Flask) -> dict[str, int]:
-    """One round: the inbox, then the outbox."""
+    """One round: the inbox, then the outbox (document and status messages, then the
+    revocations of documents recalled after their message went out); how many of each."""
     with app.app_context():
         done = take_inbox(int(app.config["MAX_BODY_BYTES"]))
         done.update(exchange_round())
+        done["revocations"] = revocation_round()
         return done
 
 

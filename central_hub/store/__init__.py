@@ -24,6 +24,7 @@ SQL itself (``tests/test_project.py`` checks it), and reads rows by column name.
 - ``sms.py``: the SMS dispatcher's bookkeeping;
 - ``files.py``: where each file at the hub came from;
 - ``edxml.py``: the exchange with agencies outside the city (docs/edxml.md);
+- ``edxml_revocations.py``: revocation messages out when a document sent outside is recalled;
 - ``metrics.py``: what ``/metrics`` reads at each scrape, one grouped query each.
 """
 
@@ -32,6 +33,7 @@ from . import (
     disclosure,
     dossier_search,
     edxml,
+    edxml_revocations,
     enrollments,
     fleet,
     held,
@@ -82,6 +84,7 @@ __all__ = [
     "disclosure",
     "dossier_search",
     "edxml",
+    "edxml_revocations",
     "enrollments",
     "fleet",
     "held",

@@ -294,11 +294,13 @@ def mark_document_written(conn: sqlite3.Connection, document_id: str, at: str) -
 
 
 def open_outside_ids(conn: sqlite3.Connection, limit: int = 1000) -> list[str]:
-    """Ids of outside documents whose finishing (06) or refusal (02) was not written yet,
-    oldest first: the ones whose status may still move."""
+    """Ids of outside documents whose last status (06 finished, 02 refused, 15 or 16 the
+    answer to a revocation) was not written yet, oldest first: the ones whose status may
+    still move."""
     rows = conn.execute(
         "SELECT e.document_id FROM edxml_documents e WHERE NOT EXISTS (SELECT 1 FROM "
-        "edxml_status_sent s WHERE s.document_id = e.document_id AND s.code IN ('02', '06')) "
+        "edxml_status_sent s WHERE s.document_id = e.document_id "
+        "AND s.code IN ('02', '06', '15', '16')) "
         "ORDER BY e.received_at, e.document_id LIMIT ?",
         (limit,),
     ).fetchall()

@@ -23,7 +23,15 @@ from sync import (
 )
 from webapp import create_account_tables
 
-from . import dossier_search, edxml, enrollments, held, sync_history, upgrades
+from . import (
+    dossier_search,
+    edxml,
+    edxml_revocations,
+    enrollments,
+    held,
+    sync_history,
+    upgrades,
+)
 from .engine import check_location, engine, marker_key
 
 # The hub's origin and clock live with its write path, which the catalogue migration uses.
@@ -316,6 +324,9 @@ MIGRATIONS = [
     # A ward's documents to outside agencies: their names and the statuses reported back are
     # new optional fields of the document; each document message is claimed once.
     ("0041_edxml_ward_documents", _edxml_ward_documents),
+    # A recall of a document already sent outside: one revocation message per agency, claimed
+    # once (docs/edxml.md, "Revocations out").
+    ("0042_edxml_revocations", edxml_revocations.create_table),
 ]
 
 BACKUP_DIR = "backups"  # copies of the store taken before each upgrade migrates it

@@ -121,7 +121,8 @@ def outside_addressees(
 
 def outside_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Per outside agency of a document: its OrganId, name, when the hub sent it
-    (``sent_at``) and the last status it reported, as the hub wrote them back."""
+    (``sent_at``), when it sent the revocation of the recalled document (``revoked_at``) and
+    the last status it reported, as the hub wrote them back."""
     names = doc.get("edxml_to_names") or {}
     statuses = doc.get("edxml_statuses") or {}
     rows = []
@@ -138,6 +139,7 @@ def outside_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "description": got.get("description"),
                 "staff": got.get("staff"),
                 "at": got.get("at"),
+                "revoked_at": got.get("revoked_at"),
             }
         )
     return rows

@@ -248,7 +248,15 @@ class Documents(DocumentReader):
                 "signed_at": now,
             }
         if name == "recall":
-            return {"recalled": True, "recalled_at": now}
+            # Who recalled it and why: what the addressees see, and the reason of the
+            # revocation the hub sends to outside agencies (docs/edxml.md, "Revocations out").
+            reason = text_field(data.get("note"), 250)
+            who = user.full_name or user.username
+            return {
+                "recalled": True,
+                "recalled_at": now,
+                "recalled_by": f"{who}: {reason}" if reason else who,
+            }
         fields = {} if doc.get("number") else self._number_out(doc)
         if name == "number":
             return {**fields, "status": "numbered"}

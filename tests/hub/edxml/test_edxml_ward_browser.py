@@ -3,7 +3,9 @@ serving with its edXML exchange, a ward node syncing; docs/edxml.md, "A ward's d
 the ward's drafter addresses the province by OrganId and name on the outgoing-document form;
 the document is attached a file, approved, signed and released; after a sync the hub's outbox
 holds its document message, from the ward's OrganId, the file inside; the province's status
-03, dropped in the hub's inbox, shows on the ward's document page after the next sync."""
+03, dropped in the hub's inbox, shows on the ward's document page after the next sync; the
+ward's leader recalls it, and the revocation message goes to the province once and shows on
+the page."""
 
 from __future__ import annotations
 
@@ -127,4 +129,32 @@ def test_a_ward_sends_to_the_province_and_sees_its_status(
     expect(row.locator('[data-edxml-status="03"]')).to_contain_text("vào sổ")
     expect(row).not_to_contain_text("Chờ máy chủ trung tâm gửi")
     page.screenshot(path=str(SHOTS / "ward-outside-status.png"), full_page=True)
+    context.close()
+
+    # The ward's leader recalls it, with the reason: a revocation goes to the province through
+    # the hub's outbox, once, and the ward's page says it went (docs/edxml.md, "Revocations
+    # out").
+    context = browser.new_context(base_url=ward, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, "/login", "lanhdao")
+    page.goto(f"/van-ban/{doc_id}")
+    page.get_by_label("Lý do thu hồi").fill("Sai địa chỉ nơi cư trú")
+    page.get_by_role("button", name="Thu hồi").click()
+    row = page.locator(f'[data-outside] tr[data-organ="{PROVINCE}"]')
+    expect(row).to_contain_text("Chờ máy chủ trung tâm gửi thông báo thu hồi")
+
+    def revoked() -> list[Path]:
+        return sorted(outbox.glob("*-thuhoi-1-*.edxml"))
+
+    wait_until(lambda: len(revoked()) == 1, 60, interval=0.5, what="the revocation message")
+    revocation = parse(revoked()[0].read_bytes())
+    assert revocation.business_type == 1 and revocation.to_organs == [PROVINCE]
+    assert revocation.doc_key == msg.doc_key and revocation.from_organ == WARD_ORGAN
+    assert revocation.business_reason == "Lê Văn Lãnh: Sai địa chỉ nơi cư trú"
+    wait_until(lambda: outside().get("revoked_at"), 60, interval=0.5, what="revoked_at")
+    assert len(revoked()) == 1 and len(written()) == 1
+    page.reload()
+    expect(row.locator(f'[data-revoked="{PROVINCE}"]')).to_contain_text("Đã gửi thông báo thu hồi")
+    page.screenshot(path=str(SHOTS / "ward-outside-revoked.png"), full_page=True)
     context.close()
