@@ -46,8 +46,13 @@ sysdeps:
 	  else echo "warning: missing system packages:$$missing (browser/tray tests will be skipped)"; fi; \
 	fi
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each test file whole in one of them
+# (its module fixtures: a cluster, a browser, the hub's engine); most of a test's time is spent
+# waiting on servers, browsers and the network, so more processes than cores still help.
+# TEST_WORKERS=0 runs it in this process. The slowest tests are listed at the end.
+TEST_WORKERS ?= 3
 test: sysdeps install-test
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 # make demo DEMO_FLAGS="--port 18400 --wards 3" for another port or fewer wards.
 demo: install
