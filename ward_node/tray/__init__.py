@@ -15,6 +15,14 @@ imports Flask, the store or the sync engine (a test keeps it so). ``python -m wa
 
 from .app import TrayApp
 from .cli import main
-from .client import BadReply, LoginFailed, NodeClient, NodeUnreachable
+from .client import BadReply, LoginFailed, NodeClient, NodeUnreachable, NodeUntrusted
 
-__all__ = ["BadReply", "LoginFailed", "NodeClient", "NodeUnreachable", "TrayApp", "main"]
+__all__ = [
+    "BadReply",
+    "LoginFailed",
+    "NodeClient",
+    "NodeUnreachable",
+    "NodeUntrusted",
+    "TrayApp",
+    "main",
+]

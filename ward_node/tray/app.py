@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .client import BadReply, LoginFailed, NodeClient, NodeUnreachable
+from .client import BadReply, LoginFailed, NodeClient, NodeUnreachable, NodeUntrusted
 from .state import OFFLINE_ALERT, Alert, Episodes, PollFailure, TrayState, tray_state
 
 log = logging.getLogger("ward_tray")
@@ -50,6 +50,8 @@ class TrayApp:
         status: dict[str, Any] | PollFailure
         try:
             status = self.client.status()
+        except NodeUntrusted as exc:
+            status = PollFailure("certificate", str(exc))
         except NodeUnreachable as exc:
             status = PollFailure("down", str(exc))
         except LoginFailed as exc:

@@ -55,13 +55,17 @@ def main(argv: list[str] | None = None) -> int:
                 "biến này, hoặc lưu mật khẩu vào tệp (--password-file).",
                 file=sys.stderr,
             )
+        if conf.get("ca_bundle"):
+            keep += ["--ca-bundle", str(conf["ca_bundle"])]
         if args.interval is not None:
             keep += ["--interval", str(args.interval)]
         if args.offline_alert_minutes is not None:
             keep += ["--offline-alert-minutes", str(args.offline_alert_minutes)]
         print(f"Đã cài tự chạy khi đăng nhập: {install_autostart(keep)}")
         return 0
-    client = NodeClient(conf["node"], conf["user"], conf["password"])
+    client = NodeClient(
+        conf["node"], conf["user"], conf["password"], ca_bundle=conf.get("ca_bundle")
+    )
     app = TrayApp(
         client,
         interval=float(conf["interval"]),

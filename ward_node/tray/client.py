@@ -23,6 +23,11 @@ class NodeUnreachable(Exception):
     """Raised when the ward node does not answer (not running, wrong address)."""
 
 
+class NodeUntrusted(NodeUnreachable):
+    """Raised when the node answers on https with a certificate the tray cannot trust (no
+    ``--ca-bundle``, or the wrong one)."""
+
+
 class LoginFailed(Exception):
     """Raised when the node refuses the tray's username and password."""
 
@@ -34,11 +39,23 @@ class BadReply(Exception):
 class NodeClient:
     """The few calls the tray makes to a ward node, each with a timeout."""
 
-    def __init__(self, base_url: str, user: str, password: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        *,
+        timeout: float = 5.0,
+        ca_bundle: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user, self.password, self.timeout = user, password, timeout
         self.session = requests.Session()
         self.session.trust_env = False  # the node is on the LAN: never through a proxy
+        if ca_bundle:
+            # A node behind the city's proxy on https, its certificate from the city's own CA
+            # (docs/operations.md, "HTTPS"); else the CAs requests ships.
+            self.session.verify = ca_bundle
         self._token: str | None = None
         self._login_after = 0.0
         self._lock = threading.Lock()
@@ -81,6 +98,12 @@ class NodeClient:
             return self.session.request(
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **kw
             )
+        except requests.exceptions.SSLError as exc:
+            raise NodeUntrusted(
+                f"Máy chủ phường {self.base_url} trả lời bằng chứng chỉ không tin cậy được: "
+                "hãy chỉ cho khay tệp chứng chỉ CA của thành phố (--ca-bundle hoặc "
+                "WARD_TRAY_CA_BUNDLE), hoặc báo cán bộ tin học."
+            ) from exc
         except requests.Timeout as exc:
             raise NodeUnreachable(
                 f"Máy chủ phường {self.base_url} không trả lời kịp. Nếu lỗi kéo dài, hãy báo "

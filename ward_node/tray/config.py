@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--node", help=f"địa chỉ máy chủ phường (WARD_TRAY_NODE; {DEFAULT_NODE})")
     p.add_argument("--user", help="tài khoản của khay trên máy chủ phường (WARD_TRAY_USER)")
     p.add_argument("--password-file", help="tệp chứa mật khẩu (WARD_TRAY_PASSWORD_FILE)")
+    p.add_argument(
+        "--ca-bundle",
+        help="tệp PEM chứng chỉ CA của thành phố, khi máy chủ phường chạy https (WARD_TRAY_CA_BUNDLE)",
+    )
     p.add_argument("--config", help="tệp cấu hình JSON (mặc định: thư mục cấu hình/config.json)")
     p.add_argument("--interval", type=float, help="số giây giữa hai lần hỏi trạng thái (5)")
     p.add_argument("--offline-alert-minutes", type=float, help="báo khi mất kết nối quá (30)")
@@ -85,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-KEYS = ("node", "user", "password_file", "interval", "offline_alert_minutes")
+KEYS = ("node", "user", "password_file", "interval", "offline_alert_minutes", "ca_bundle")
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -100,7 +104,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         found.update(loaded)
     elif args.config:
         raise ValueError(f"không có tệp cấu hình {path}")
-    for key in ("node", "user", "password", "password_file"):
+    for key in ("node", "user", "password", "password_file", "ca_bundle"):
         if os.environ.get(f"WARD_TRAY_{key.upper()}"):
             found[key] = os.environ[f"WARD_TRAY_{key.upper()}"]
     found.update({k: v for k, v in vars(args).items() if k in KEYS and v is not None})
@@ -109,4 +113,24 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         found["password_file"] = str(default_file)
     if not found.get("password") and found.get("password_file"):
         found["password"] = Path(found["password_file"]).read_text(encoding="utf-8").strip()
+    if found.get("ca_bundle"):
+        found["ca_bundle"] = str(ca_bundle(str(found["ca_bundle"])))
     return found
+
+
+def ca_bundle(value: str) -> Path:
+    """The CA bundle a ward node served over https is checked against (the city's own CA, as
+    the node's ``HUB_CA_BUNDLE`` is for the hub; docs/operations.md, "HTTPS"), as an absolute
+    path; :class:`ValueError` saying what to do when it is not a readable PEM file of
+    certificates."""
+    path = Path(value).expanduser().resolve()
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ValueError(
+            f"không đọc được tệp CA {path} ({exc.strerror}); hãy ghi đường dẫn tệp PEM chứng "
+            "chỉ CA của thành phố (--ca-bundle)"
+        ) from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"tệp CA {path} không chứa chứng chỉ PEM nào (--ca-bundle)")
+    return path

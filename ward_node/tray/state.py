@@ -79,7 +79,8 @@ class Alert:
 
 @dataclass(frozen=True)
 class PollFailure:
-    """The tray could not read the status: ``reason`` is ``down``, ``login`` or ``bad_reply``."""
+    """The tray could not read the status: ``reason`` is ``down``, ``certificate`` (https
+    with a certificate it cannot trust), ``login`` or ``bad_reply``."""
 
     reason: str
     message: str
@@ -229,6 +230,8 @@ def _down(failure: PollFailure) -> TrayState:
     colour, mark = LOOKS["down"]
     if failure.reason == "login":
         tooltip = "Khay không đăng nhập được vào máy chủ phường: sai tài khoản hoặc mật khẩu"
+    elif failure.reason == "certificate":
+        tooltip = "Khay không tin được chứng chỉ https của máy chủ phường: cần tệp CA của thành phố"
     elif failure.reason == "bad_reply":
         tooltip = "Máy chủ phường trả lời không đúng: có thể địa chỉ --node bị sai"
     else:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,13 +216,29 @@ class Desktop:
         self.env = env(DISPLAY=display, NO_AT_BRIDGE="1", PYSTRAY_BACKEND="gtk")
         self.procs: list[subprocess.Popen[bytes]] = []
         self.shots = 0
-        self._start(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-             "--height", "32", "--SetDockType", "true", "--transparent", "false",
-             "--tint", "0xffffff"],
-            "trayer.log",
-        )  # fmt: skip
-        wait_until(lambda: "panel" in self.x("xwininfo", "-root", "-tree"), 45, what="trayer")
+        # A loaded machine (the suite runs in several processes) can take long to map the
+        # panel; a trayer that quit (the tray selection still held by the last test's) is
+        # started again rather than waited for.
+        for _attempt in range(3):
+            trayer = self._start(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                 "--height", "32", "--SetDockType", "true", "--transparent", "false",
+                 "--tint", "0xffffff"],
+                "trayer.log",
+            )  # fmt: skip
+            wait_until(
+                lambda t=trayer: t.poll() is not None or self._panel(), 90, what="trayer's panel"
+            )
+            if trayer.poll() is None:
+                return
+            time.sleep(1)
+        raise AssertionError(f"trayer quit three times:\n{self._log('trayer.log')}")
+
+    def _panel(self) -> bool:
+        return "panel" in self.x("xwininfo", "-root", "-tree")
+
+    def _log(self, name: str) -> str:
+        return (self.folder / name).read_text(encoding="utf-8", errors="replace")[-2000:]
 
     def _start(self, cmd: list[str], log: str, **extra: str) -> subprocess.Popen[bytes]:
         with (self.folder / log).open("ab") as out:
