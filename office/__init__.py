@@ -4,7 +4,8 @@ overdue, a directive's shown status and time class and what its issuer writes, w
 holds of a secret document, the values people type into a record's fields, the papers a
 dossier was received with and the fee they set (``papers.py``), and people's names, personal ID
 numbers and phone numbers (``people.py``: the ward's desk and the citizens' portal check them
-alike), and the papers a supplement request lists (``requested.py``).
+alike), the papers a supplement request lists (``requested.py``), and what an edXML status
+code says (``edxml_codes.py``).
 
 The apps import from this package only, never from its inner modules (docs/architecture.md).
 """
@@ -28,6 +29,7 @@ from .dossier_time import (
     clock_running,
     is_overdue,
 )
+from .edxml_codes import EDXML_STATUS_NAMES
 from .papers import PAPER_FORMS, FeeLine, clean_papers, fee_for, paper_form_of
 from .people import (
     CCCD_PROVINCES,
@@ -53,6 +55,7 @@ from .secrecy import (
 from .timeclass import TIME_CLASSES, time_class
 
 __all__ = [
+    "EDXML_STATUS_NAMES",
     "CCCD_PROVINCES",
     "CLOCK_RUNNING",
     "OPEN_STATUSES",

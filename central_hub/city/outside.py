@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from office import EDXML_STATUS_NAMES
 from sync import Conflict, NotFound, ValidationError, Write, atomic, clean_text, select_records
 from webapp import User
 
@@ -21,19 +22,6 @@ from ..store import capture, edxml_revocations
 from ..store import edxml as exchange_store
 from ..web import db, state
 
-# What an outside agency's edXML status code says (QCVN 102:2016; the ward's page says the same,
-# ward_node/documents/outside.py).
-STATUS_NAMES = {
-    "01": "Đã đến (phần mềm của cơ quan nhận đã nhận)",
-    "02": "Từ chối tiếp nhận",
-    "03": "Văn thư đã tiếp nhận, vào sổ",
-    "04": "Đã phân công xử lý",
-    "05": "Đang xử lý",
-    "06": "Đã hoàn thành xử lý",
-    "13": "Đề nghị thu hồi",
-    "15": "Đồng ý thu hồi, cập nhật",
-    "16": "Từ chối thu hồi, cập nhật",
-}
 MAX_REASON = 250  # recalled_by is at most 300 characters: the name, ": ", the reason
 
 
@@ -61,7 +49,7 @@ def agencies(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": names.get(organ) or status.get("organ_name") or organ,
                 "sent_at": sent["at"] if sent and organ in went_to else None,
                 "status_code": code,
-                "status_name": STATUS_NAMES.get(code, code) if code else None,
+                "status_name": EDXML_STATUS_NAMES.get(code, code) if code else None,
                 "description": status.get("description"),
                 "at": status.get("at"),
                 "revoked_at": (revoked.get(organ) or {}).get("at"),

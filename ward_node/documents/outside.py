@@ -18,25 +18,13 @@ import re
 import sqlite3
 from typing import Any
 
+from office import EDXML_STATUS_NAMES
 from sync import ValidationError, clean_text, select_records
 
 # Decision 20/2020/QĐ-TTg, Article 4: three digits, two, two, then a letter and two digits
 # (the province or ministry block), dot-separated: 13 characters.
 ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$")
 MAX_AGENCIES = 32  # schemas/document.json, edxml_to.maxItems
-
-# edXML status codes (QCVN 102:2016) as the ward's page says them.
-STATUS_NAMES = {
-    "01": "Đã đến (phần mềm của cơ quan nhận đã nhận)",
-    "02": "Từ chối tiếp nhận",
-    "03": "Văn thư đã tiếp nhận, vào sổ",
-    "04": "Đã phân công xử lý",
-    "05": "Đang xử lý",
-    "06": "Đã hoàn thành xử lý",
-    "13": "Đề nghị thu hồi",
-    "15": "Đồng ý thu hồi, cập nhật",
-    "16": "Từ chối thu hồi, cập nhật",
-}
 
 
 def _norm(organ: str) -> str:
@@ -135,7 +123,7 @@ def outside_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": names.get(organ) or got.get("organ_name") or organ,
                 "sent_at": got.get("sent_at"),
                 "status_code": code,
-                "status_name": STATUS_NAMES.get(code, code) if code else None,
+                "status_name": EDXML_STATUS_NAMES.get(code, code) if code else None,
                 "description": got.get("description"),
                 "staff": got.get("staff"),
                 "at": got.get("at"),
