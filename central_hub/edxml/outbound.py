@@ -358,11 +358,13 @@ def exchange_round() -> dict[str, int]:
         info = store.document_info(conn, doc_id)
         if info is None:
             continue
-        if info["addressed_unit"] == state().unit:
+        recalled = bool(info["revoked_at"] or info["replaced_by"])
+        if info["addressed_unit"] == state().unit and not recalled:
+            # Once recalled, a lead ward finishing its copy (before it heard of the recall)
+            # no longer finishes the city's: the city's answer, 15 or 16, is what goes back.
             _finish_forwarded(doc_id)
         sent = store.statuses_sent(conn, doc_id)
         receipt = _receipt(doc_id, info["addressed_unit"])
-        recalled = bool(info["revoked_at"] or info["replaced_by"])
         wanted = recall_codes(receipt) if recalled else wanted_codes(receipt, unit_names())
         for code, description in wanted:
             if code not in sent and write_status(doc_id, code, description):
