@@ -7,7 +7,8 @@
   released document addressed to outside agencies (``edxml_to``) not written yet, and the
   status messages of documents from outside whose status moved: 03 when the addressee
   registered it, 04 when it was assigned (at the city office: forwarded to wards), 06 when it
-  was finished (at the city office: when the lead ward of a forward finished it), 02 with the
+  was finished (at the city office: when the lead ward of a forward finished it, before any
+  recall), 02 with the
   reason when refused. 01 is written on arrival (:func:`arrived`). Once the sender revoked or
   replaced the document, only 15 or 16 (its addressee agreed to or refused the recall) are.
 
