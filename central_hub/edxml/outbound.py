@@ -8,9 +8,9 @@
   status messages of documents from outside whose status moved: 03 when the addressee
   registered it, 04 when it was assigned (at the city office: forwarded to wards), 06 when it
   was finished (at the city office: when the lead ward of a forward finished it, before any
-  recall), 02 with the
-  reason when refused. 01 is written on arrival (:func:`arrived`). Once the sender revoked or
-  replaced the document, only 15 or 16 (its addressee agreed to or refused the recall) are.
+  recall), 02 with the reason when refused. 01 is written on arrival (:func:`arrived`). Once
+  the sender revoked or replaced the document, only 15 or 16 (its addressee agreed to or
+  refused the recall) are.
 
 A status message is claimed in the store, written to a temporary file and renamed into the
 outbox (a connector never reads half a file), and the claim commits after: a crash between
