@@ -1,8 +1,9 @@
 """The city office's clerk on a document from outside addressed to the city (docs/edxml.md,
 "At the city office"): register it in the city's incoming register (edXML 03), forward it to
-wards for handling, a lead ward and others (04), or refuse it with a reason (02). The city's
-own handling lives in its ``document_receipt`` like any addressee's; a forward is a city
-document sent to the wards with the same fields and files, and the outside document is
+wards for handling, a lead ward and others (04), or refuse it with a reason (02); once its
+sender revoked or replaced it, answer the recall: agree (15) or refuse (16) with a note. The
+city's own handling lives in its ``document_receipt`` like any addressee's; a forward is a
+city document sent to the wards with the same fields and files, and the outside document is
 finished (06) when the lead ward finishes its copy (``outbound.exchange_round``).
 
 Each action writes its records in one transaction and then its status message to the outbox.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from flask import current_app
 
 from office import VIETNAM
 from sync import Conflict, NotFound, ValidationError, Write, atomic, clean_text, new_id, validate
@@ -24,9 +27,12 @@ from . import outbound
 from .context import now_iso
 
 
-def _outside(doc_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+def _outside(
+    doc_id: str, recalled: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """The outside document addressed to the city office, its exchange row and the city's
-    receipt; :class:`NotFound` or :class:`Conflict` otherwise."""
+    receipt; :class:`NotFound` or :class:`Conflict` otherwise (a recalled document too, unless
+    ``recalled``: only its recall is answered)."""
     info = store.document_info(db(), doc_id)
     found = records("document", "WHERE id = ?", (doc_id,))
     if info is None or not found:
@@ -36,7 +42,7 @@ def _outside(doc_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any
             "Văn bản này gửi tới một đơn vị khác; đơn vị đó tiếp nhận và xử lý ở máy của mình.",
             code="edxml_not_city",
         )
-    if found[0].get("recalled"):
+    if found[0].get("recalled") and not recalled:
         raise Conflict(
             "Văn bản đã bị cơ quan gửi thu hồi; không xử lý tiếp được.", code="edxml_recalled"
         )
@@ -191,3 +197,61 @@ def forward(
         store.add_forward(conn, copy["id"], doc_id, lead, now)
     outbound.exchange_round()
     return copy
+
+
+RECALL_ANSWERS = {"15": "Đồng ý thu hồi", "16": "Từ chối thu hồi"}
+
+
+def recall_refusal(
+    info: dict[str, Any], receipt: dict[str, Any] | None, sent: set[str]
+) -> Conflict | None:
+    """Why the recall of an outside document cannot be answered (None when it can): its
+    sender did not revoke or replace it; it was answered (15, 16); or the city's last status,
+    refused (02) or finished (06), went back before the recall, so the sender knows the
+    document is closed here and no 15 or 16 would be written (``store.open_outside_ids``).
+    ``sent`` are the status codes already written for it."""
+    if not (info["revoked_at"] or info["replaced_by"]):
+        return Conflict(
+            "Cơ quan gửi không thu hồi hay thay thế văn bản này; không có thu hồi nào để trả lời.",
+            code="edxml_not_recalled",
+        )
+    code = receipt["status_code"] if receipt else None
+    if code in RECALL_ANSWERS or sent & set(RECALL_ANSWERS):
+        said = RECALL_ANSWERS.get(code or "", "đã trả lời")
+        return Conflict(
+            f"Văn bản đã được trả lời thu hồi ({said}); mỗi thu hồi chỉ trả lời một lần.",
+            code="edxml_recall_answered",
+        )
+    if code in ("02", "06") or sent & {"02", "06"}:
+        return Conflict(
+            "Văn bản đã bị từ chối hoặc đã xử lý xong trước khi cơ quan gửi thu hồi, và cơ quan "
+            "gửi đã được báo; không còn gì để trả lời.",
+            code="edxml_closed",
+        )
+    return None
+
+
+def answer_recall(doc_id: str, agree: bool, note: str, user: User) -> dict[str, Any]:
+    """Answer the sender's revocation or replacement of the outside document addressed to the
+    city office: agree (receipt 15) or refuse (16), with ``note`` (required to refuse). The
+    city's receipt takes the code and the note in one transaction, checked again inside it;
+    the exchange round then writes status 15 or 16 once, the note in ``Description``
+    (``outbound.recall_codes``). Returns the receipt's fields written."""
+    note = clean_text(note or "")
+    if not agree and not note:
+        raise ValidationError("Hãy ghi lý do từ chối thu hồi để báo lại cơ quan gửi.", field="note")
+    code = "15" if agree else "16"
+    conn = db()
+    with atomic(conn):
+        _doc, info, receipt = _outside(doc_id, recalled=True)
+        refusal = recall_refusal(info, receipt, store.statuses_sent(conn, doc_id))
+        if refusal is not None:
+            raise refusal
+        fields = {"status_code": code, "note": note[:2000] or None, "updated_by": user.username}
+        write = _receipt_write(doc_id, receipt, fields)
+        capture(conn).write_many([write], actor=user.username)
+    try:
+        outbound.exchange_round()
+    except Exception:  # noqa: BLE001 - the answer is stored; the worker's next round writes it
+        current_app.logger.exception("edXML: trạng thái %s của %s chưa ghi được", code, doc_id)
+    return write.fields

@@ -7,9 +7,10 @@
   released document addressed to outside agencies (``edxml_to``) not written yet, and the
   status messages of documents from outside whose status moved: 03 when the addressee
   registered it, 04 when it was assigned (at the city office: forwarded to wards), 06 when it
-  was finished (at the city office: when the lead ward of a forward finished it), 02 with the
-  reason when refused. 01 is written on arrival (:func:`arrived`). Once the sender revoked or
-  replaced the document, only 15 or 16 (its addressee agreed to or refused the recall) are.
+  was finished (at the city office: when the lead ward of a forward finished it, before any
+  recall), 02 with the reason when refused. 01 is written on arrival (:func:`arrived`). Once
+  the sender revoked or replaced the document, only 15 or 16 (its addressee agreed to or
+  refused the recall) are.
 
 A status message is claimed in the store, written to a temporary file and renamed into the
 outbox (a connector never reads half a file), and the claim commits after: a crash between
@@ -358,11 +359,13 @@ def exchange_round() -> dict[str, int]:
         info = store.document_info(conn, doc_id)
         if info is None:
             continue
-        if info["addressed_unit"] == state().unit:
+        recalled = bool(info["revoked_at"] or info["replaced_by"])
+        if info["addressed_unit"] == state().unit and not recalled:
+            # Once recalled, a lead ward finishing its copy (before it heard of the recall)
+            # no longer finishes the city's: the city's answer, 15 or 16, is what goes back.
             _finish_forwarded(doc_id)
         sent = store.statuses_sent(conn, doc_id)
         receipt = _receipt(doc_id, info["addressed_unit"])
-        recalled = bool(info["revoked_at"] or info["replaced_by"])
         wanted = recall_codes(receipt) if recalled else wanted_codes(receipt, unit_names())
         for code, description in wanted:
             if code not in sent and write_status(doc_id, code, description):

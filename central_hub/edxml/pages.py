@@ -2,7 +2,8 @@
 docs/edxml.md): the list, and a document with its signature's verdict, its versions, its
 files (Word and Excel only downloaded), the original message, the statuses written back, and
 the city office clerk's actions on one addressed to the city (register, forward to wards,
-refuse). Reading is for operators and administrators; every action needs an administrator.
+refuse; once its sender recalled it, agree to or refuse the recall). Reading is for operators
+and administrators; every action needs an administrator.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from office import form_day
-from sync import NotFound, ValidationError, labels
+from sync import Conflict, NotFound, ValidationError, labels
 from webapp import User
 
 from ..city import documents as documents_api
@@ -89,6 +90,14 @@ def outside_document(doc_id: str) -> Any:
         copy = documents_api.document(fwd["forwarded_id"], _user())
         forwards.append(dict(fwd, doc=copy))
     sent = {m["code"] for m in info["messages"] if m["direction"] == "out"}
+    statuses = {
+        m["code"] for m in info["messages"] if m["direction"] == "out" and m["kind"] == "status"
+    }
+    at_city = unit == state().unit
+    # The answer to the sender's recall (docs/edxml.md, "At the city office"): offered while
+    # it can still go back, shown with the time its status went once it did.
+    recall_open = at_city and clerk.recall_refusal(info["outside"], receipt, statuses) is None
+    answer = [m for m in info["messages"] if m["kind"] == "status" and m["code"] in ("15", "16")]
     return render_template(
         "console/edxml_document.html",
         doc=doc,
@@ -98,7 +107,10 @@ def outside_document(doc_id: str) -> Any:
         forwards=forwards,
         sent=sent,
         due=[c for c, _ in wanted_codes(receipt)],
-        at_city=unit == state().unit,
+        at_city=at_city,
+        recall_open=recall_open,
+        answer_sent=answer[-1] if answer else None,
+        recall_answers=clerk.RECALL_ANSWERS,
         unit_name=unit_names().get(unit, unit),
         # Forwarded to wards (docs/edxml.md, "At the city office").
         units=[u for u in current_units() if u["kind"] == "ward"],
@@ -165,6 +177,25 @@ def refuse(doc_id: str) -> Any:
         flash(exc.message, "error")
         return _back(doc_id)
     flash("Đã từ chối văn bản và báo lại cơ quan gửi.", "ok")
+    return _back(doc_id)
+
+
+@bp.post("/<doc_id>/tra-loi-thu-hoi")
+@login_required("admin")
+def answer_recall(doc_id: str) -> Any:
+    """Agree to (15) or refuse (16) the sender's recall, with a note (required to refuse)."""
+    form = request.form
+    choice = form.get("answer", "")
+    if choice not in ("dong-y", "tu-choi"):
+        flash("Hãy chọn Đồng ý thu hồi hoặc Từ chối thu hồi.", "error")
+        return _back(doc_id)
+    try:
+        clerk.answer_recall(doc_id, choice == "dong-y", form.get("note", ""), _user())
+    except (ValidationError, Conflict) as exc:
+        flash(exc.message, "error")
+        return _back(doc_id)
+    said = "đồng ý thu hồi" if choice == "dong-y" else "từ chối thu hồi"
+    flash(f"Đã {said} văn bản và báo lại cơ quan gửi.", "ok")
     return _back(doc_id)
 
 
