@@ -324,3 +324,55 @@ def _by_doc(app: Flask) -> list[tuple[str, str]]:
         "AND kind = 'status' ORDER BY document_id, code",
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def test_two_administrators_answering_at_once_give_one_answer(
+    tmp_path: Path, engine: HubEngine
+) -> None:
+    """Both answers pass the page's checks; the writes queue one behind the other (docs/sync.md,
+    "Several hub processes": one write at a time on either engine) and the second, checking
+    again inside its transaction, finds the first: one answer, one status out, never 15 and 16
+    both."""
+    import threading
+
+    a = _hub(tmp_path, "a", engine)
+    b = _hub(tmp_path, "b", engine, ORGAN_ID=CITY_B)
+    sent = _send(a)
+    run_once(a)
+    (message,) = (Path(a.config["DATA"]) / "edxml" / "outbox").glob("*-vanban-*")
+    doc_id = _take(b, message.read_bytes()).get_json()["created"][0]["document_id"]
+    _recall(_admin(a), sent["id"], "Ban hành nhầm nơi nhận")
+    run_once(a)
+    (revocation,) = (Path(a.config["DATA"]) / "edxml" / "outbox").glob("*-thuhoi-*")
+    assert _take(b, revocation.read_bytes()).status_code == 201
+    page = PAGE.format(doc_id)
+    posts = []
+    for answer, note in (("dong-y", "Đồng ý"), ("tu-choi", "Văn bản đã triển khai")):
+        client = _admin(b)
+        data = {"answer": answer, "note": note, "csrf_token": csrf_of(client.get(page).text)}
+        posts.append((client, data))
+    start = threading.Barrier(len(posts))
+    texts: list[str] = []
+
+    def post(client: FlaskClient, data: dict[str, str]) -> None:
+        start.wait(10)
+        texts.append(client.post(f"{page}/tra-loi-thu-hoi", data=data, follow_redirects=True).text)
+
+    threads = [threading.Thread(target=post, args=p) for p in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(texts) == 2
+    answered = [t for t in texts if "và báo lại cơ quan gửi" in t]
+    refused = [t for t in texts if "đã được trả lời thu hồi" in t]
+    assert len(answered) == 1 and len(refused) == 1, texts
+    run_once(b)
+    codes = _codes(b)
+    assert codes.count("15") + codes.count("16") == 1, codes
+    (receipt,) = hub_query(
+        Path(b.config["DATA"]),
+        "SELECT status_code FROM document_receipt WHERE document_id = ?",
+        doc_id,
+    )
+    assert receipt[0] in codes
