@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
 from sync import HybridClock, KeyPair, SyncError, select_records
 from webapp import (
@@ -30,6 +30,7 @@ from webapp import (
     csrf_token,
     db,
     error_json,
+    list_users,
     login_user,
     logout_user,
     page_args,
@@ -161,13 +162,27 @@ def show_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def person(username: str | None) -> str:
+    """The full name of a console account (its username when it has none, or when it is not
+    one: a ward's user, a process), ``""`` for nobody; the names are read once a request.
+    Pages name people, not accounts."""
+    if not username:
+        return ""
+    if "console_names" not in g:
+        g.console_names = {a.username: a.full_name for a in list_users(db())}
+    names: dict[str, str] = g.console_names
+    return names.get(username) or username
+
+
 def console_context() -> dict[str, Any]:
-    """What every console template reads: the signed-in user, the CSRF token, role names."""
+    """What every console template reads: the signed-in user, the CSRF token, role names,
+    people's names by account."""
     return {
         "current_user": console_user(),
         "csrf_token": csrf_token,
         "role_names": ROLE_NAMES,
         "show_value": show_value,
+        "person": person,
     }
 
 

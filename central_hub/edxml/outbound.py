@@ -37,7 +37,7 @@ from sync import Conflict, NotFound, ValidationError, Write, atomic, select_reco
 from ..files import blob_store
 from ..store import capture
 from ..store import edxml as store
-from ..web import db, state, unit_names
+from ..web import db, person, state, unit_names
 from . import ward_statuses
 from .build import STATUS_TEXTS, Organ, document_message, finish, status_message
 from .context import hub_organ, now_iso
@@ -255,6 +255,8 @@ def write_status(doc_id: str, code: str, description: str | None = None) -> str 
     }
     receipt = _receipt(doc_id, info["addressed_unit"])
     staff = (receipt or {}).get("updated_by")
+    if staff and info["addressed_unit"] == state().unit:
+        staff = person(staff)  # the city office's clerk by name, as a letter is signed
     data = finish(
         status_message(sender, answered, code, description=description, staff=staff), signer()
     )

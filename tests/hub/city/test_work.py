@@ -368,3 +368,23 @@ def test_the_week_shows_approved_meetings_and_an_admin_approves_a_ward_s_meeting
 
     bad = hub.get(f"{BASE}/lich-hop?tuan=2026-12-05")
     assert bad.status_code == 400 and "ví dụ 05/12/2026" in bad.text
+
+
+def test_the_console_names_people_not_accounts(tmp_path: Path, hub: FlaskClient) -> None:
+    """Who sent a document shows as the person's full name (central_hub.web.person); an
+    account with no full name, or a name no account has, shows as it is."""
+    from tests.support import PASSWORD, add_hub_user
+
+    add_hub_user(tmp_path / "hub", "lan", "admin", "Nguyễn Thị Lan")
+    token = hub.post("/api/v1/auth/token", json={"username": "lan", "password": PASSWORD})
+    lan = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    doc = hub.post(
+        "/api/v1/documents",
+        headers=lan,
+        json={"doc_type": "Công văn", "summary": "Về việc trực Tết", "units": [A]},
+    ).get_json()
+    console_login(hub, tmp_path / "hub", "operator")
+    page = hub.get(f"{BASE}/van-ban/{doc['id']}").text
+    assert " · Nguyễn Thị Lan" in page and " · lan<" not in page
+    add_hub_user(tmp_path / "hub", "lan", "admin", "")  # no full name: the account's name
+    assert " · lan</dd>" in hub.get(f"{BASE}/van-ban/{doc['id']}").text
