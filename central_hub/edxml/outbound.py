@@ -24,6 +24,7 @@ processes, restarts or replayed pushes come (docs/edxml.md, "A ward's documents"
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from datetime import date
@@ -46,6 +47,7 @@ from .signature import SIGNED, UNSIGNED, load_signer
 
 OUTBOX = "edxml/outbox"
 INBOX = "edxml/inbox"
+FILES_PENDING = "edxml_files_pending"  # a document whose files have not all reached the hub
 ROUND_LIMIT = 200  # documents one round looks at for each kind of message
 
 
@@ -129,7 +131,18 @@ def document_edxml(doc_id: str, to: list[str] | None = None) -> tuple[bytes, dic
         (doc_id,),
     )
     blobs = blob_store()
-    embedded = [(f, blobs.path(f["sha256"]).read_bytes()) for f in files if blobs.has(f["sha256"])]
+    missing = [f for f in files if not blobs.has(f["sha256"])]
+    if missing:
+        # A ward sends a file's bytes after the records that name it: a message built now
+        # would go out without them, and it goes out only once (docs/edxml.md, "Exactly
+        # once"). The round tries again when they have come.
+        raise Conflict(
+            f"Máy chủ trung tâm chưa nhận đủ tệp đính kèm của văn bản ({len(missing)} tệp "
+            "chưa về, ví dụ «" + str(missing[0].get("name") or missing[0]["sha256"]) + "»); "
+            "văn bản được gửi liên thông khi phường đồng bộ xong các tệp.",
+            code=FILES_PENDING,
+        )
+    embedded = [(f, blobs.path(f["sha256"]).read_bytes()) for f in files]
     names = doc.get("edxml_to_names") or {}
     root = document_message(
         doc, embedded, sender_of(doc["unit"]), [Organ(o, names.get(o) or o) for o in organs]
@@ -356,7 +369,11 @@ def exchange_round() -> dict[str, int]:
             if write_document(doc_id):
                 done["documents"] += 1
         except (Conflict, ValidationError) as exc:
-            current_app.logger.warning("edXML: văn bản %s chưa gửi được: %s", doc_id, exc.message)
+            # Files still on their way are the normal wait of a ward's sync, not a fault.
+            level = logging.INFO if exc.code == FILES_PENDING else logging.WARNING
+            current_app.logger.log(
+                level, "edXML: văn bản %s chưa gửi được: %s", doc_id, exc.message
+            )
     for doc_id in store.open_outside_ids(conn, ROUND_LIMIT):
         info = store.document_info(conn, doc_id)
         if info is None:

@@ -88,6 +88,60 @@ def hub_config() -> dict[str, Any]:
     return {"ORGAN_ID": HUB_ORGAN}
 
 
+def test_a_ward_document_waits_for_its_files_before_it_goes_out(
+    tmp_path: Path, hub: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ward sends a file's bytes after the records that name it. A round in between must not
+    write the message without the file: it goes out once, so it would never carry it."""
+    from central_hub.files import blob_store
+
+    session, conn = _ward(tmp_path, hub, WARD)
+    ward_app = create_ward({"DATA": str(tmp_path / f"ward-{WARD}"), "SYNC_INTERVAL": 0})
+    doc = Documents(conn, load_clock(conn)).create(
+        {
+            "doc_type": "Công văn",
+            "summary": "Về việc xác minh",
+            "edxml_to": [PROVINCE[0]],
+            "edxml_to_names": {PROVINCE[0]: PROVINCE[1]},
+        },
+        SPECIALIST,
+    )
+    add_ward_user(tmp_path / f"ward-{WARD}", "chuyenvien", "specialist")
+    client = ward_app.test_client()
+    auth = client.post(
+        "/api/v1/auth/token", json={"username": "chuyenvien", "password": "matkhau-123"}
+    ).get_json()["token"]
+    up = client.post(
+        f"/api/v1/documents/{doc['id']}/attachments",
+        data={"file": (io.BytesIO(M.PDF), "Công văn xác minh.pdf")},
+        headers={"Authorization": f"Bearer {auth}"},
+        content_type="multipart/form-data",
+    )
+    assert up.status_code == 201, up.get_json()
+    docs = Documents(conn, load_clock(conn))
+    for action, user in (("approve", LEADER), ("sign", LEADER), ("release", CLERK)):
+        doc = docs.act(doc["id"], {"action": action}, user)
+    session.run()
+    # The records are at the hub; the file's bytes, as if still on their way, are not.
+    with hub.application.app_context():
+        stored = blob_store().path(hashlib.sha256(M.PDF).hexdigest())
+    away = stored.with_name("away")
+    stored.rename(away)
+    caplog.set_level("INFO", logger=hub.application.logger.name)
+    assert run_once(hub.application)["documents"] == 0
+    assert _outbox(hub) == []
+    assert hub_query(tmp_path / "hub", "SELECT count(*) FROM edxml_document_sent")[0][0] == 0
+    assert "chưa nhận đủ tệp đính kèm" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "WARNING" and "edXML" in r.message]
+    with hub.application.app_context(), pytest.raises(Exception, match="chưa nhận đủ tệp"):
+        outbound.document_edxml(doc["id"])  # the API's GET says so too, 409
+    away.rename(stored)
+    assert run_once(hub.application)["documents"] == 1
+    (written,) = _outbox(hub)
+    (att,) = parse(written.read_bytes()).attachments
+    assert att.name == "Công văn xác minh.pdf" and att.data() == M.PDF
+
+
 def test_a_ward_document_goes_out_once_from_its_organ_id_and_its_status_comes_back(
     tmp_path: Path, hub: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
