@@ -83,6 +83,22 @@ def _take(hub: FlaskClient, tmp_path: Path, raw: bytes) -> Any:
     return hub.post("/api/v1/edxml", data=raw, headers=headers)
 
 
+def _attach_pdf(tmp_path: Path, ward_app: Any, doc_id: str) -> None:
+    """The ward's file on the document, through the ward's API as the drafter attaches it."""
+    add_ward_user(tmp_path / f"ward-{WARD}", "chuyenvien", "specialist")
+    client = ward_app.test_client()
+    auth = client.post(
+        "/api/v1/auth/token", json={"username": "chuyenvien", "password": "matkhau-123"}
+    ).get_json()["token"]
+    up = client.post(
+        f"/api/v1/documents/{doc_id}/attachments",
+        data={"file": (io.BytesIO(M.PDF), "Công văn xác minh.pdf")},
+        headers={"Authorization": f"Bearer {auth}"},
+        content_type="multipart/form-data",
+    )
+    assert up.status_code == 201, up.get_json()
+
+
 @pytest.fixture
 def hub_config() -> dict[str, Any]:
     return {"ORGAN_ID": HUB_ORGAN}
@@ -106,18 +122,7 @@ def test_a_ward_document_waits_for_its_files_before_it_goes_out(
         },
         SPECIALIST,
     )
-    add_ward_user(tmp_path / f"ward-{WARD}", "chuyenvien", "specialist")
-    client = ward_app.test_client()
-    auth = client.post(
-        "/api/v1/auth/token", json={"username": "chuyenvien", "password": "matkhau-123"}
-    ).get_json()["token"]
-    up = client.post(
-        f"/api/v1/documents/{doc['id']}/attachments",
-        data={"file": (io.BytesIO(M.PDF), "Công văn xác minh.pdf")},
-        headers={"Authorization": f"Bearer {auth}"},
-        content_type="multipart/form-data",
-    )
-    assert up.status_code == 201, up.get_json()
+    _attach_pdf(tmp_path, ward_app, doc["id"])
     docs = Documents(conn, load_clock(conn))
     for action, user in (("approve", LEADER), ("sign", LEADER), ("release", CLERK)):
         doc = docs.act(doc["id"], {"action": action}, user)
@@ -159,18 +164,7 @@ def test_a_ward_document_goes_out_once_from_its_organ_id_and_its_status_comes_ba
         SPECIALIST,
     )
     assert doc["edxml_to"] == [PROVINCE[0], MINISTRY[0]]  # spaces and case mended
-    add_ward_user(tmp_path / f"ward-{WARD}", "chuyenvien", "specialist")
-    client = ward_app.test_client()
-    auth = client.post(
-        "/api/v1/auth/token", json={"username": "chuyenvien", "password": "matkhau-123"}
-    ).get_json()["token"]
-    up = client.post(
-        f"/api/v1/documents/{doc['id']}/attachments",
-        data={"file": (io.BytesIO(M.PDF), "Công văn xác minh.pdf")},
-        headers={"Authorization": f"Bearer {auth}"},
-        content_type="multipart/form-data",
-    )
-    assert up.status_code == 201, up.get_json()
+    _attach_pdf(tmp_path, ward_app, doc["id"])
     docs = Documents(conn, load_clock(conn))
     for action, user in (("approve", LEADER), ("sign", LEADER), ("release", CLERK)):
         doc = docs.act(doc["id"], {"action": action}, user)
